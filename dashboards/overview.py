@@ -1,0 +1,208 @@
+"""TikTickets - Overview: is the backend healthy, and for which tenants is it not?
+
+Reads only signals from `telemetry.contract`. Route-level panels come from the spanmetrics
+connector, which has no tenant_id on purpose (routes x statuses x tenants would explode the series
+count), so they show all tenants; every panel that reads a tenant-labelled signal follows `$tenant`.
+"""
+
+from dashboards import TIKTICKETS
+from datasources import LOKI, PROMETHEUS
+from machinery import queries as q
+from machinery.definitions import DashboardDefinition
+from machinery.grafanalib_ext import QueryVariable
+from machinery.style import (
+    COUNT,
+    RATIO_AS_PERCENT,
+    REQUESTS_PER_SECOND,
+    SECONDS,
+    Row,
+    bar_gauge,
+    logs,
+    loki,
+    prom,
+    stat,
+    thresholds,
+    timeseries,
+)
+from machinery.style import dashboard as make_dashboard
+from telemetry.contract import (
+    BACKEND_LOGS,
+    SOCKETIO_CONNECTIONS,
+    SPAN_CALLS,
+    SPAN_DURATION,
+    SPAN_KIND_SERVER,
+    STATUS_CODE_ERROR,
+    TENANT_SPAN_CALLS,
+    WHATSAPP_SESSIONS_ACTIVE,
+)
+
+TOP_TENANTS = 20
+"""Bars in the per-tenant panels: readable with thousands of tenants."""
+
+ERROR_RATIO_STEPS = thresholds("green", (0.01, "orange"), (0.05, "red"))
+LATENCY_STEPS = thresholds("green", (0.5, "orange"), (1.0, "red"))
+
+SERVER = q.eq("span_kind", SPAN_KIND_SERVER)
+
+
+def request_rate_per_route() -> q.PromQL:
+    calls = q.select(SPAN_CALLS, SERVER, q.ne("http_route", ""))
+    return q.sum_by(q.rate(calls), "http_route")
+
+
+def tenant_error_ratio() -> q.PromQL:
+    errors = q.select(TENANT_SPAN_CALLS, SERVER, q.eq("status_code", STATUS_CODE_ERROR))
+    total = q.select(TENANT_SPAN_CALLS, SERVER)
+    return q.ratio(q.sum_by(q.rate(errors)), q.sum_by(q.rate(total)))
+
+
+def latency(quantile: float) -> q.PromQL:
+    return q.histogram_quantile(quantile, SPAN_DURATION, SERVER)
+
+
+def active_sessions() -> q.PromQL:
+    return q.sum_by(q.select(WHATSAPP_SESSIONS_ACTIVE))
+
+
+def connections_per_tenant() -> q.PromQL:
+    return q.topk(TOP_TENANTS, q.sum_by(q.select(SOCKETIO_CONNECTIONS), "tenant_id"))
+
+
+def dashboard() -> DashboardDefinition:
+    tenant = QueryVariable(
+        name=q.TENANT_VARIABLE,
+        label="Tenant",
+        query=q.label_values(TENANT_SPAN_CALLS, "tenant_id"),
+        datasource=PROMETHEUS.ref,
+    )
+    prometheus, loki_ds = PROMETHEUS.ref, LOKI.ref
+    return make_dashboard(
+        uid="tiktickets-overview",
+        title="TikTickets - Overview",
+        folder=TIKTICKETS,
+        description="Request rate, errors, latency, WhatsApp sessions, Socket.io connections and error logs.",
+        variables=[tenant],
+        rows=[
+            Row(
+                "Requests",
+                [
+                    timeseries(
+                        "Request rate per route",
+                        description=(
+                            "Server requests per second by Express route, from the Collector's spanmetrics "
+                            "(traces_span_metrics_calls_total, SPAN_KIND_SERVER). All tenants: this series "
+                            "has no tenant_id. Requests without a matched route (404s, Socket.io polling) "
+                            "are left out."
+                        ),
+                        unit=REQUESTS_PER_SECOND,
+                        datasource=prometheus,
+                        targets=[prom(request_rate_per_route(), "{{http_route}}")],
+                        width=12,
+                    ),
+                    stat(
+                        "Error rate",
+                        description=(
+                            "Share of server spans with status ERROR over the last rate window, for the "
+                            "tenants selected in $tenant (tenant_span_metrics_calls_total). Orange from 1 %, "
+                            "red from 5 %."
+                        ),
+                        unit=RATIO_AS_PERCENT,
+                        datasource=prometheus,
+                        targets=[prom(tenant_error_ratio(), "error rate")],
+                        steps=ERROR_RATIO_STEPS,
+                        width=4,
+                        height=8,
+                    ),
+                    timeseries(
+                        "Error rate over time",
+                        description=(
+                            "The error ratio of the stat beside it over time, for the tenants in $tenant. "
+                            "Dashed lines at 1 % and 5 %."
+                        ),
+                        unit=RATIO_AS_PERCENT,
+                        datasource=prometheus,
+                        targets=[prom(tenant_error_ratio(), "error rate")],
+                        steps=ERROR_RATIO_STEPS,
+                        width=8,
+                    ),
+                ],
+            ),
+            Row(
+                "Latency",
+                [
+                    timeseries(
+                        "Latency P50 / P95 / P99",
+                        description=(
+                            "Server span duration quantiles in seconds, all routes and tenants, from the "
+                            "spanmetrics histogram (traces_span_metrics_duration_seconds_bucket). Dots are "
+                            "exemplars: click one to open that request's trace in Jaeger. Exemplars are "
+                            "requested on the P99 query only, so each dot is drawn once."
+                        ),
+                        unit=SECONDS,
+                        datasource=prometheus,
+                        targets=[
+                            prom(latency(0.5), "P50"),
+                            prom(latency(0.95), "P95"),
+                            prom(latency(0.99), "P99", exemplar=True),
+                        ],
+                        steps=LATENCY_STEPS,
+                        width=24,
+                    ),
+                ],
+            ),
+            Row(
+                "WhatsApp and realtime",
+                [
+                    stat(
+                        "Active WhatsApp sessions",
+                        description=(
+                            "WhatsApp sessions connected now, for the tenants in $tenant "
+                            "(tiktickets_whatsapp_sessions_active). Red at zero: no tenant can send."
+                        ),
+                        unit=COUNT,
+                        datasource=prometheus,
+                        targets=[prom(active_sessions(), "sessions")],
+                        steps=thresholds("red", (1, "green")),
+                        width=4,
+                        height=8,
+                    ),
+                    timeseries(
+                        "Active WhatsApp sessions over time",
+                        description="Connected WhatsApp sessions over time, for the tenants in $tenant.",
+                        unit=COUNT,
+                        datasource=prometheus,
+                        targets=[prom(active_sessions(), "sessions")],
+                        width=8,
+                    ),
+                    bar_gauge(
+                        f"Socket.io connections per tenant (top {TOP_TENANTS})",
+                        description=(
+                            f"Open Socket.io connections now: the {TOP_TENANTS} busiest tenants in $tenant "
+                            "(tiktickets_socketio_connections). An instant top-k, so it stays readable and "
+                            "cheap with thousands of tenants."
+                        ),
+                        unit=COUNT,
+                        datasource=prometheus,
+                        targets=[prom(connections_per_tenant(), "{{tenant_id}}", instant=True)],
+                        width=12,
+                    ),
+                ],
+            ),
+            Row(
+                "Logs",
+                [
+                    logs(
+                        "Recent error logs",
+                        description=(
+                            "Backend log records with severity ERROR or worse (severity_number >= 17), "
+                            "newest first, for the tenants in $tenant. Expand a line and use the TraceID "
+                            "link to open its trace in Jaeger."
+                        ),
+                        datasource=loki_ds,
+                        targets=[loki(q.log_lines(BACKEND_LOGS, errors_only=True))],
+                        height=12,
+                    ),
+                ],
+            ),
+        ],
+    )

@@ -1,0 +1,82 @@
+"""Lint: one rule per module in `rules/`, each returning findings; this registry runs them.
+
+Rules never print. A finding names its rule and the dashboard, panel or datasource concerned; the
+CLI formats it. Add a rule by adding a module to `rules/` that defines `RULE` (and a test).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from machinery.datasource_model import Datasource
+from machinery.definitions import DashboardDefinition
+from machinery.errors import Location
+from machinery.render import normalise_dashboard
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    location: Location
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message} [{self.rule}]"
+
+
+@dataclass
+class LintContext:
+    """What the rules look at: the definitions and their normalised dashboard documents."""
+
+    dashboards: list[DashboardDefinition]
+    datasources: list[Datasource]
+    documents: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.documents = {id(d): normalise_dashboard(d) for d in self.dashboards}
+
+    def document(self, definition: DashboardDefinition) -> dict[str, Any]:
+        return self.documents[id(definition)]
+
+    def panels(self) -> Iterator[tuple[DashboardDefinition, dict[str, Any]]]:
+        """Every panel of every dashboard, including those nested in collapsed rows."""
+        for definition in self.dashboards:
+            for panel in self.document(definition).get("panels", []):
+                yield definition, panel
+                for nested in panel.get("panels", []) or []:
+                    yield definition, nested
+
+
+def where(definition: DashboardDefinition, panel: dict[str, Any] | None = None) -> Location:
+    return Location(
+        file=definition.source or None,
+        dashboard=definition.uid,
+        panel=str(panel.get("title")) if panel is not None else None,
+    )
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    doc: str
+    check: Callable[[LintContext], Iterable[Finding]]
+
+
+def all_rules() -> list[Rule]:
+    # Imported here because each rule module imports Finding and Rule from this one.
+    from machinery.lint import rules  # noqa: PLC0415
+
+    found = []
+    for info in sorted(pkgutil.iter_modules(rules.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"{rules.__name__}.{info.name}")
+        found.append(module.RULE)
+    return found
+
+
+def run_rules(context: LintContext, rules: Iterable[Rule] | None = None) -> list[Finding]:
+    findings = [f for rule in (rules or all_rules()) for f in rule.check(context)]
+    return sorted(set(findings))

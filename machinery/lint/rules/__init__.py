@@ -1,0 +1,1 @@
+"""One lint rule per module; each defines `RULE` and has a test in tests/lint/."""

@@ -1,0 +1,35 @@
+"""query-metrics: every Prometheus query parses and reads only series the telemetry contract defines.
+
+A metric name the backend or the Collector never emits is the classic "No data" panel.
+"""
+
+from collections.abc import Iterator
+
+from machinery.lint import Finding, LintContext, Rule, where
+from machinery.lint.promql import parse, vector_selectors
+from telemetry.contract import CONTRACT
+
+ID = "query-metrics"
+
+
+def check(context: LintContext) -> Iterator[Finding]:
+    for definition, panel in context.panels():
+        for target in panel.get("targets", []):
+            if (target.get("datasource") or {}).get("type") != "prometheus":
+                continue
+            label = f"query {target.get('refId')}"
+            try:
+                tree = parse(str(target.get("expr", "")))
+            except ValueError as error:
+                yield Finding(where(definition, panel), ID, f"{label} does not parse: {error}")
+                continue
+            for selector in vector_selectors(tree):
+                if CONTRACT.metric_for_series(selector.name or "") is None:
+                    yield Finding(
+                        where(definition, panel),
+                        ID,
+                        f"{label} reads {selector.name!r}, which the telemetry contract does not define",
+                    )
+
+
+RULE = Rule(ID, __doc__ or "", check)

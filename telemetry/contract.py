@@ -1,0 +1,157 @@
+"""The TikTickets telemetry contract: every signal a dashboard may query, defined once.
+
+Edit this file when the backend or the Collector starts (or stops) emitting a signal; dashboards
+build their queries from these objects and never spell a metric name themselves.
+`python build.py build` renders it to `docs/telemetry-contract.md` for the backend team.
+
+Evidence for each entry: `shared/reference/telemetry-contract.md` (§2.5 names, §3 Loki, §6 Collector).
+"""
+
+from __future__ import annotations
+
+from telemetry.model import (
+    Emitter,
+    Instrument,
+    LogSignal,
+    MetricSignal,
+    Resource,
+    TelemetryContract,
+    TraceSignal,
+)
+
+RESOURCE = Resource(service_name="tiktickets-backend", service_namespace="tiktickets")
+
+# Label values the spanmetrics connector writes (OTel enum names, not the short forms).
+SPAN_KIND_SERVER = "SPAN_KIND_SERVER"
+STATUS_CODE_ERROR = "STATUS_CODE_ERROR"
+
+_SPANMETRICS_DIMENSIONS = ("service.name", "span.name", "span.kind", "status.code")
+_BY_SERVICE = (("service_name", RESOURCE.service_name),)
+_BY_JOB = (("job", RESOURCE.job),)
+_EXEMPLARS = ("trace_id", "span_id")
+
+SPAN_CALLS = MetricSignal(
+    key="span_calls",
+    otel_name="traces.span.metrics.calls",
+    unit="",
+    instrument=Instrument.COUNTER,
+    emitter=Emitter.SPANMETRICS,
+    description="Spans finished per route, method, status code and span status: request and error rate.",
+    attributes=(
+        *_SPANMETRICS_DIMENSIONS,
+        "http.route",
+        "http.request.method",
+        "http.response.status_code",
+    ),
+    identity=_BY_SERVICE,
+    exemplar_labels=_EXEMPLARS,
+    prometheus_name="traces_span_metrics_calls_total",
+    grafana_unit="short",
+)
+
+SPAN_DURATION = MetricSignal(
+    key="span_duration",
+    otel_name="traces.span.metrics.duration",
+    unit="s",
+    instrument=Instrument.HISTOGRAM,
+    emitter=Emitter.SPANMETRICS,
+    description="Span duration histogram in seconds, same dimensions as the calls. Latency with exemplars.",
+    attributes=SPAN_CALLS.attributes,
+    identity=_BY_SERVICE,
+    exemplar_labels=_EXEMPLARS,
+    prometheus_name="traces_span_metrics_duration_seconds",
+    grafana_unit="s",
+)
+
+TENANT_SPAN_CALLS = MetricSignal(
+    key="tenant_span_calls",
+    otel_name="tenant.span.metrics.calls",
+    unit="",
+    instrument=Instrument.COUNTER,
+    emitter=Emitter.TENANT_SPANMETRICS,
+    description=(
+        "Spans finished per tenant (no route, no histogram, so series stay tenants x a few). "
+        "Per-tenant request and error rate."
+    ),
+    attributes=(*_SPANMETRICS_DIMENSIONS, "tenant_id"),
+    identity=_BY_SERVICE,
+    exemplar_labels=_EXEMPLARS,
+    prometheus_name="tenant_span_metrics_calls_total",
+    grafana_unit="short",
+)
+
+WHATSAPP_SESSIONS_ACTIVE = MetricSignal(
+    key="whatsapp_sessions_active",
+    otel_name="tiktickets.whatsapp.sessions.active",
+    unit="{session}",
+    instrument=Instrument.UP_DOWN_COUNTER,
+    emitter=Emitter.BACKEND,
+    description="WhatsApp sessions currently connected (+1 on connect, -1 on disconnect).",
+    attributes=("tenant_id", "whatsapp_id"),
+    identity=_BY_JOB,
+    prometheus_name="tiktickets_whatsapp_sessions_active",
+    grafana_unit="short",
+)
+
+SOCKETIO_CONNECTIONS = MetricSignal(
+    key="socketio_connections",
+    otel_name="tiktickets.socketio.connections",
+    unit="{connection}",
+    instrument=Instrument.UP_DOWN_COUNTER,
+    emitter=Emitter.BACKEND,
+    description="Socket.io connections currently open (+1 on connect, -1 on disconnect).",
+    attributes=("tenant_id",),
+    identity=_BY_JOB,
+    prometheus_name="tiktickets_socketio_connections",
+    grafana_unit="short",
+)
+
+WHATSAPP_MESSAGES_SENT = MetricSignal(
+    key="whatsapp_messages_sent",
+    otel_name="tiktickets.whatsapp.messages.sent",
+    unit="{message}",
+    instrument=Instrument.COUNTER,
+    emitter=Emitter.BACKEND,
+    description="WhatsApp messages sent (monotonic).",
+    attributes=("tenant_id", "whatsapp_id"),
+    identity=_BY_JOB,
+    prometheus_name="tiktickets_whatsapp_messages_sent_total",
+    grafana_unit="short",
+)
+
+BACKEND_LOGS = LogSignal(
+    key="backend_logs",
+    description=(
+        "Backend logs (pino -> OTel Logs SDK -> Collector -> Loki OTLP). The body is the message; "
+        "trace context and attributes are structured metadata, so no `| json` stage."
+    ),
+    emitter=Emitter.BACKEND,
+    stream=(
+        ("service_namespace", RESOURCE.service_namespace),
+        ("service_name", RESOURCE.service_name),
+    ),
+    index_labels=("service_name", "service_namespace", "service_instance_id", "deployment_environment_name"),
+    structured_metadata=("trace_id", "span_id", "severity_text", "severity_number", "tenant_id"),
+)
+
+SERVER_SPANS = TraceSignal(
+    key="server_spans",
+    description="HTTP and Socket.io server spans (Jaeger service = service.name).",
+    service=RESOURCE.service_name,
+    span_kind=SPAN_KIND_SERVER,
+    attributes=("tenant_id", "http.route", "http.request.method", "http.response.status_code"),
+)
+
+CONTRACT = TelemetryContract(
+    resource=RESOURCE,
+    metrics=(
+        SPAN_CALLS,
+        SPAN_DURATION,
+        TENANT_SPAN_CALLS,
+        WHATSAPP_SESSIONS_ACTIVE,
+        SOCKETIO_CONNECTIONS,
+        WHATSAPP_MESSAGES_SENT,
+    ),
+    logs=(BACKEND_LOGS,),
+    traces=(SERVER_SPANS,),
+)
