@@ -60,6 +60,10 @@ T = TypeVar("T")
 
 def _where(root: Path, error: BaseException, fallback: Path) -> str:
     """`dashboards/overview.py:42`: the last frame of the traceback that is inside the project."""
+    if isinstance(error, SyntaxError) and error.filename:
+        path = Path(error.filename).resolve()
+        if path.is_relative_to(root):
+            return f"{path.relative_to(root)}:{error.lineno}"
     for frame in reversed(traceback.extract_tb(error.__traceback__)):
         path = Path(frame.filename).resolve()
         if path.is_relative_to(root) and ".venv" not in path.parts and "machinery" not in path.parts:
@@ -78,8 +82,8 @@ def _run(root: Path, file: Path, action: Callable[[], T]) -> T:
         ) from None
 
 
-def _import(root: Path, name: str) -> ModuleType:
-    return _run(root, root / name.replace(".", "/"), lambda: importlib.import_module(name))
+def _import(root: Path, name: str, file: Path) -> ModuleType:
+    return _run(root, file, lambda: importlib.import_module(name))
 
 
 def load_project(root: Path) -> Project:
@@ -90,19 +94,19 @@ def load_project(root: Path) -> Project:
         if not (root / package / "__init__.py").is_file():
             raise DefinitionError(Location(file=str(root / package)), f"no {package}/ package in the project")
 
-    datasources_module = _import(root, "datasources")
+    datasources_module = _import(root, "datasources", root / "datasources" / "__init__.py")
     found: Any = getattr(datasources_module, "DATASOURCES", None)
     if not isinstance(found, list | tuple):
         raise DefinitionError(Location(file="datasources/__init__.py"), "must define a DATASOURCES list")
 
-    dashboards_package = _import(root, "dashboards")
+    dashboards_package = _import(root, "dashboards", root / "dashboards" / "__init__.py")
     definitions: list[DashboardDefinition] = []
     for info in sorted(pkgutil.iter_modules(dashboards_package.__path__), key=lambda i: i.name):
         if info.name.startswith("_"):
             continue
         file = root / "dashboards" / f"{info.name}.py"
         relative = str(file.relative_to(root))
-        module = _import(root, f"dashboards.{info.name}")
+        module = _import(root, f"dashboards.{info.name}", file)
         build = getattr(module, "dashboard", None)
         if not callable(build):
             raise DefinitionError(Location(file=relative), "defines no dashboard() function")

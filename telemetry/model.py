@@ -175,14 +175,14 @@ class LogSignal(_Frozen):
 
     @model_validator(mode="after")
     def _labels_are_consistent(self) -> LogSignal:
+        if "tenant_id" in self.index_labels or "tenant_id" in dict(self.stream):
+            raise ContractError(f"{self.key}: tenant_id must never be a Loki stream label")
         unknown = set(self.index_labels) - LOKI_DEFAULT_INDEX_LABELS
         if unknown:
             raise ContractError(f"{self.key}: Loki does not index {sorted(unknown)} for OTLP logs")
         for label, _ in self.stream:
             if label not in self.index_labels:
                 raise ContractError(f"{self.key}: stream label {label!r} is not an index label")
-        if "tenant_id" in self.index_labels:
-            raise ContractError(f"{self.key}: tenant_id must never be a Loki stream label")
         return self
 
 

@@ -18,11 +18,14 @@ from machinery.errors import Location
 from machinery.render import normalise_dashboard
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Finding:
     location: Location
     rule: str
     message: str
+
+    def sort_key(self) -> tuple[str, str, str]:
+        return (str(self.location), self.rule, self.message)
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message} [{self.rule}]"
@@ -79,4 +82,4 @@ def all_rules() -> list[Rule]:
 
 def run_rules(context: LintContext, rules: Iterable[Rule] | None = None) -> list[Finding]:
     findings = [f for rule in (rules or all_rules()) for f in rule.check(context)]
-    return sorted(set(findings))
+    return sorted(set(findings), key=Finding.sort_key)

@@ -1,0 +1,157 @@
+"""The CLI through its real entry point: help, exit codes, and messages without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(REPO / "build.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def assert_clean_error(result: subprocess.CompletedProcess[str], code: int, *fragments: str) -> None:
+    output = result.stdout + result.stderr
+    assert result.returncode == code, output
+    assert "Traceback" not in output
+    for fragment in fragments:
+        assert fragment in output, output
+
+
+@pytest.mark.parametrize("command", [[], ["build"], ["check"]])
+def test_help(command: list[str]) -> None:
+    result = run(*command, "--help")
+    assert result.returncode == 0
+    assert "Usage:" in result.stdout
+    if command:
+        assert "--project" in result.stdout
+
+
+def test_unknown_command_is_bad_usage() -> None:
+    assert_clean_error(run("deploy"), 2, "No such command")
+
+
+def test_check_passes_on_the_repository() -> None:
+    result = run("check")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "up to date" in result.stdout
+
+
+def test_stale_provisioning_fails_check_then_build_fixes_it(project_copy: Path) -> None:
+    path = project_copy / "provisioning/dashboards/tiktickets/tiktickets-overview.json"
+    document = json.loads(path.read_text())
+    next(p for p in document["panels"] if p["title"] == "Recent error logs")["title"] = "Logs"
+    path.write_text(json.dumps(document, indent=2))
+    assert_clean_error(
+        run("check", "--project", str(project_copy)),
+        1,
+        "provisioning/dashboards/tiktickets/tiktickets-overview.json",
+        "python build.py build",
+    )
+    built = run("build", "--project", str(project_copy))
+    assert (
+        built.returncode == 0
+        and "wrote    provisioning/dashboards/tiktickets/tiktickets-overview.json" in built.stdout
+    )
+    assert run("check", "--project", str(project_copy)).returncode == 0
+
+
+def add_dashboard(project: Path, name: str, body: str) -> None:
+    (project / "dashboards" / f"{name}.py").write_text(body)
+
+
+BOARD = """
+from dashboards import TIKTICKETS
+from datasources import PROMETHEUS
+from machinery import queries as q
+from machinery.grafanalib_ext import DatasourceRef
+from machinery.style import Row, dashboard as make, prom, timeseries
+from telemetry.contract import CONTRACT, SOCKETIO_CONNECTIONS
+import grafanalib.core as g
+
+
+def panel(title, grid=None, datasource=PROMETHEUS.ref, signal=SOCKETIO_CONNECTIONS):
+    return timeseries(title, description="d", unit="short", datasource=datasource,
+                      targets=[prom(q.sum_by(q.select(signal)))], grid=grid)
+
+
+def dashboard():
+    return make(uid={uid!r}, title="Extra", folder=TIKTICKETS, description="d", rows=[Row("r", [{panels}])])
+"""
+
+
+def test_duplicate_uid(project_copy: Path) -> None:
+    add_dashboard(project_copy, "copy", BOARD.format(uid="tiktickets-overview", panels='panel("a")'))
+    assert_clean_error(
+        run("build", "--project", str(project_copy)),
+        2,
+        "dashboard 'tiktickets-overview'",
+        "also used by",
+        "[dashboard-uid]",
+        "nothing was written",
+    )
+
+
+def test_overlapping_panels(project_copy: Path) -> None:
+    panels = 'panel("One", g.GridPos(h=8, w=12, x=0, y=1)), panel("Two", g.GridPos(h=8, w=12, x=4, y=2))'
+    add_dashboard(project_copy, "extra", BOARD.format(uid="extra", panels=panels))
+    assert_clean_error(
+        run("check", "--project", str(project_copy)),
+        2,
+        "dashboard 'extra', panel 'Two' (dashboards/extra.py): overlaps panel 'One'",
+        "[grid-layout]",
+    )
+
+
+def test_unknown_datasource(project_copy: Path) -> None:
+    panels = 'panel("Old", datasource=DatasourceRef("prometheus", "prom-legacy"))'
+    add_dashboard(project_copy, "extra", BOARD.format(uid="extra", panels=panels))
+    assert_clean_error(
+        run("build", "--project", str(project_copy)),
+        2,
+        "panel 'Old'",
+        "datasource uid 'prom-legacy' is not provisioned",
+    )
+
+
+def test_unknown_contract_signal(project_copy: Path) -> None:
+    panels = 'panel("Legacy", signal=CONTRACT.metric("http_requests_total"))'
+    add_dashboard(project_copy, "extra", BOARD.format(uid="extra", panels=panels))
+    assert_clean_error(
+        run("build", "--project", str(project_copy)),
+        2,
+        "dashboards/extra.py:",
+        "unknown metric signal 'http_requests_total'",
+    )
+
+
+def test_python_error_in_a_definition(project_copy: Path) -> None:
+    add_dashboard(project_copy, "extra", "def dashboard(:\n")
+    assert_clean_error(run("check", "--project", str(project_copy)), 2, "dashboards/extra.py", "SyntaxError")
+
+
+def test_module_without_dashboard_function(project_copy: Path) -> None:
+    add_dashboard(project_copy, "notes", "TITLE = 'x'\n")
+    assert_clean_error(
+        run("build", "--project", str(project_copy)), 2, "dashboards/notes.py", "no dashboard()"
+    )
+
+
+def test_invalid_definitions_write_nothing(project_copy: Path) -> None:
+    before = {p: p.read_bytes() for p in (project_copy / "provisioning").rglob("*") if p.is_file()}
+    add_dashboard(project_copy, "copy", BOARD.format(uid="tiktickets-overview", panels='panel("a")'))
+    assert run("build", "--project", str(project_copy)).returncode == 2
+    after = {p: p.read_bytes() for p in (project_copy / "provisioning").rglob("*") if p.is_file()}
+    assert after == before

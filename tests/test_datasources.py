@@ -1,0 +1,100 @@
+"""Datasources: the three correlations exist, point at provisioned uids, survive Grafana's `$` expansion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+
+from datasources import DATASOURCES
+from machinery.provisioning_vars import expand
+from machinery.render import datasources_document, dump_provisioning_yaml
+from tests.conftest import REPO
+
+
+def stored_by_grafana(node: Any) -> Any:
+    """What Grafana keeps after reading the YAML: every string expanded with an empty environment."""
+    if isinstance(node, str):
+        return expand(node)
+    if isinstance(node, dict):
+        return {k: stored_by_grafana(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [stored_by_grafana(v) for v in node]
+    return node
+
+
+@pytest.fixture(scope="module")
+def written() -> dict[str, Any]:
+    text = dump_provisioning_yaml(datasources_document(DATASOURCES), "datasources/")
+    document: dict[str, Any] = yaml.safe_load(text)
+    return document
+
+
+@pytest.fixture(scope="module")
+def stored(written: dict[str, Any]) -> dict[str, Any]:
+    document = stored_by_grafana(written)
+    return {d["uid"]: d for d in document["datasources"]}
+
+
+def test_file_shape(written: dict[str, Any]) -> None:
+    assert written["apiVersion"] == 1
+    assert [d["isDefault"] for d in written["datasources"]].count(True) == 1
+
+
+def test_uids_urls_and_types(stored: dict[str, Any]) -> None:
+    assert {uid: (d["type"], d["url"]) for uid, d in stored.items()} == {
+        "prometheus": ("prometheus", "http://prometheus:9090"),
+        "loki": ("loki", "http://loki:3100"),
+        "jaeger": ("jaeger", "http://jaeger:16686"),
+    }
+    assert all(d["editable"] is False and d["access"] == "proxy" for d in stored.values())
+
+
+def test_prometheus_exemplars_link_to_jaeger(stored: dict[str, Any]) -> None:
+    (destination,) = stored["prometheus"]["jsonData"]["exemplarTraceIdDestinations"]
+    assert destination["name"] == "trace_id"  # the exemplar label the spanmetrics connector writes
+    assert destination["datasourceUid"] == "jaeger"
+
+
+def test_loki_trace_id_links_to_jaeger(stored: dict[str, Any]) -> None:
+    (field,) = stored["loki"]["jsonData"]["derivedFields"]
+    assert field["matcherType"] == "label"
+    assert field["matcherRegex"] == "^trace_id$"
+    assert field["url"] == "${__value.raw}"
+    assert field["datasourceUid"] == "jaeger"
+
+
+def test_jaeger_trace_links_to_loki_logs_and_metrics(stored: dict[str, Any]) -> None:
+    logs = stored["jaeger"]["jsonData"]["tracesToLogsV2"]
+    assert logs["datasourceUid"] == "loki"
+    assert logs["customQuery"] is True
+    assert logs["query"] == '{${__tags}} | trace_id="${__trace.traceId}"'
+    assert logs["tags"] == [{"key": "service.name", "value": "service_name"}]
+    assert logs["spanStartTimeShift"].startswith("-") and not logs["spanEndTimeShift"].startswith("-")
+    metrics = stored["jaeger"]["jsonData"]["tracesToMetrics"]
+    assert metrics["datasourceUid"] == "prometheus"
+    for query in metrics["queries"]:
+        assert "{$__tags}" in query["query"]
+
+
+def test_every_link_points_at_a_provisioned_uid(stored: dict[str, Any]) -> None:
+    uids = set(stored)
+    links = [(d.uid, field, target) for d in DATASOURCES for field, target in d.links()]
+    assert len(links) == 4
+    for source, field, target in links:
+        assert target in uids, f"{source} {field} -> {target}"
+
+
+def test_escaping_is_what_makes_the_values_survive(written: dict[str, Any]) -> None:
+    """Without `$$`, Grafana would store these values empty: the check above is not vacuous."""
+    (field,) = written["datasources"][1]["jsonData"]["derivedFields"]
+    assert field["url"] == "$${__value.raw}"
+    assert expand("${__value.raw}") == ""
+
+
+def test_committed_file_is_what_grafana_should_store(stored: dict[str, Any]) -> None:
+    committed = stored_by_grafana(
+        yaml.safe_load((REPO / "provisioning/datasources/datasources.yaml").read_text())
+    )
+    assert {d["uid"]: d for d in committed["datasources"]} == stored

@@ -1,0 +1,180 @@
+"""The Overview dashboard: the six panels of the issue, reading the contract's series, with units."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from machinery.lint.promql import parse, vector_selectors
+from telemetry.contract import CONTRACT
+
+Doc = dict[str, Any]
+
+
+def panel(doc: Doc, title: str) -> Doc:
+    found = [p for p in doc["panels"] if p["title"] == title]
+    assert len(found) == 1, f"expected one panel titled {title!r}, got {[p['title'] for p in doc['panels']]}"
+    result: Doc = found[0]
+    return result
+
+
+def selectors(expr: str) -> list[Any]:
+    return list(vector_selectors(parse(expr)))
+
+
+def series_read(p: Doc) -> set[str]:
+    return {s.name for t in p["targets"] for s in selectors(t["expr"])}
+
+
+def unit(p: Doc) -> str:
+    return str(p["fieldConfig"]["defaults"]["unit"])
+
+
+def test_identity(overview_doc: Doc, overview: Any) -> None:
+    assert overview_doc["uid"] == "tiktickets-overview"
+    assert overview_doc["title"] == "TikTickets - Overview"
+    assert overview.folder.title == "TikTickets"
+    assert overview_doc["schemaVersion"] >= 36  # datasource refs as {type, uid} from v36 on
+    for legacy in ("rows", "__inputs", "gnetId", "sharedCrosshair"):
+        assert legacy not in overview_doc
+
+
+def test_request_rate_per_route(overview_doc: Doc) -> None:
+    p = panel(overview_doc, "Request rate per route")
+    assert p["type"] == "timeseries"
+    assert unit(p) == "reqps"
+    assert series_read(p) == {"traces_span_metrics_calls_total"}
+    (target,) = p["targets"]
+    assert target["legendFormat"] == "{{http_route}}"
+    tree = parse(target["expr"])
+    assert str(tree.op) == "sum" and "http_route" in str(tree.modifier)
+    assert tree.expr.func.name == "rate"
+    (selector,) = selectors(target["expr"])
+    assert ("span_kind", "SPAN_KIND_SERVER") in {(m.name, m.value) for m in selector.matchers.matchers}
+
+
+def test_error_rate_is_a_ratio_of_errors_to_all_calls(overview_doc: Doc) -> None:
+    for title, kind in (("Error rate", "stat"), ("Error rate over time", "timeseries")):
+        p = panel(overview_doc, title)
+        assert p["type"] == kind
+        assert unit(p) == "percentunit"
+        (target,) = p["targets"]
+        tree = parse(target["expr"])
+        assert str(tree.op) == "/"
+        numerator, denominator = selectors(target["expr"])
+        assert numerator.name == denominator.name == "tenant_span_metrics_calls_total"
+        assert ("status_code", "STATUS_CODE_ERROR") in {
+            (m.name, m.value) for m in numerator.matchers.matchers
+        }
+        assert "status_code" not in {m.name for m in denominator.matchers.matchers}
+        steps = p["fieldConfig"]["defaults"]["thresholds"]["steps"]
+        assert [s["value"] for s in steps] == [None, 0.01, 0.05]
+
+
+def test_latency_quantiles_in_seconds_with_exemplars(overview_doc: Doc) -> None:
+    p = panel(overview_doc, "Latency P50 / P95 / P99")
+    assert unit(p) == "s"
+    quantiles = []
+    for target in p["targets"]:
+        tree = parse(target["expr"])
+        assert tree.func.name == "histogram_quantile"
+        quantiles.append(float(str(tree.args[0])))
+        assert "le" in str(tree.args[1].modifier)
+    assert quantiles == [0.5, 0.95, 0.99]
+    assert [t["legendFormat"] for t in p["targets"]] == ["P50", "P95", "P99"]
+    assert series_read(p) == {"traces_span_metrics_duration_seconds_bucket"}
+    assert sum(t["exemplar"] for t in p["targets"]) == 1
+
+
+def test_active_whatsapp_sessions(overview_doc: Doc) -> None:
+    for title, kind in (
+        ("Active WhatsApp sessions", "stat"),
+        ("Active WhatsApp sessions over time", "timeseries"),
+    ):
+        p = panel(overview_doc, title)
+        assert p["type"] == kind
+        assert unit(p) == "short"
+        assert series_read(p) == {"tiktickets_whatsapp_sessions_active"}
+        assert "rate(" not in p["targets"][0]["expr"]  # a gauge: summed, never rated
+
+
+def test_socketio_connections_top_tenants(overview_doc: Doc) -> None:
+    p = panel(overview_doc, "Socket.io connections per tenant (top 20)")
+    assert p["type"] == "bargauge"
+    assert unit(p) == "short"
+    (target,) = p["targets"]
+    assert target["instant"] is True and target["range"] is False
+    assert target["legendFormat"] == "{{tenant_id}}"
+    tree = parse(target["expr"])
+    assert str(tree.op) == "topk" and str(tree.param) == "20"
+    assert "tenant_id" in str(tree.expr.modifier)
+    assert series_read(p) == {"tiktickets_socketio_connections"}
+    assert "fieldOptions" not in p["options"]  # the Grafana 6 shape grafanalib emits
+
+
+def test_recent_error_logs(overview_doc: Doc) -> None:
+    p = panel(overview_doc, "Recent error logs")
+    assert p["type"] == "logs"
+    assert p["datasource"] == {"type": "loki", "uid": "loki"}
+    assert p["options"]["sortOrder"] == "Descending"
+    assert p["options"]["enableLogDetails"] is True
+    (target,) = p["targets"]
+    expr = target["expr"]
+    assert expr.startswith('{service_namespace="tiktickets", service_name="tiktickets-backend"}')
+    assert "| severity_number >= 17" in expr
+    assert '| tenant_id=~"$tenant"' in expr
+    assert "json" not in expr
+
+
+def test_tenant_variable(overview_doc: Doc) -> None:
+    (variable,) = overview_doc["templating"]["list"]
+    assert variable["name"] == "tenant"
+    assert variable["multi"] is True and variable["includeAll"] is True
+    assert variable["datasource"] == {"type": "prometheus", "uid": "prometheus"}
+    assert "tenant_id" in variable["query"]["query"]
+
+
+def test_every_tenant_scoped_query_filters_on_tenant(overview_doc: Doc) -> None:
+    checked = 0
+    for p in overview_doc["panels"]:
+        for target in p.get("targets", []):
+            if p["datasource"]["type"] == "loki":
+                assert '| tenant_id=~"$tenant"' in target["expr"]
+                checked += 1
+                continue
+            for selector in selectors(target["expr"]):
+                signal = CONTRACT.metric_for_series(selector.name)
+                assert signal is not None
+                if signal.tenant_scoped:
+                    pairs = {(m.name, str(m.op), m.value) for m in selector.matchers.matchers}
+                    assert ("tenant_id", "MatchOp.Re", "$tenant") in pairs, (p["title"], selector.name)
+                    checked += 1
+    assert checked >= 7  # error ratio x2 (two selectors each), sessions x2, sockets, logs
+
+
+def test_every_panel_has_description_unit_and_a_single_datasource(overview_doc: Doc) -> None:
+    panels = [p for p in overview_doc["panels"] if p["type"] != "row"]
+    assert len(panels) == 8
+    for p in panels:
+        assert p.get("description"), p["title"]
+        if p["type"] != "logs":
+            assert unit(p), p["title"]
+        assert "maxDataPoints" not in p
+        refs = [t["refId"] for t in p["targets"]]
+        assert len(refs) == len(set(refs))
+        for target in p["targets"]:
+            assert target["datasource"] == p["datasource"]
+
+
+@pytest.mark.parametrize("variables", [{"tenant": "acme"}, {"tenant": ".*"}])
+def test_every_prometheus_query_parses_as_grafana_sends_it(
+    overview_doc: Doc, variables: dict[str, str]
+) -> None:
+    count = 0
+    for p in overview_doc["panels"]:
+        for target in p.get("targets", []):
+            if target["datasource"]["type"] == "prometheus":
+                parse(target["expr"], variables)
+                count += 1
+    assert count == 9  # 1 request rate, 2 error rate, 3 latency, 2 sessions, 1 sockets
