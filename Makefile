@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: help build check lint test clean
+.PHONY: help build tools check lint test clean
 
 help:  ## List the targets.
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -20,7 +20,10 @@ $(STAMP): pyproject.toml
 build: $(STAMP)  ## Create .venv, install the project, write provisioning/.
 	$(PY) build.py build
 
-check: $(STAMP)  ## Lint the definitions; fail if provisioning/ is stale.
+tools:  ## Install Debian's prometheus and the pinned LogQL grammar when possible.
+	./scripts/install-tools
+
+check: $(STAMP) tools  ## Lint the definitions (PromQL, LogQL, layout...); fail if provisioning/ is stale.
 	$(PY) build.py check
 
 lint: $(STAMP)  ## ruff and mypy (strict on the machinery).
@@ -28,7 +31,7 @@ lint: $(STAMP)  ## ruff and mypy (strict on the machinery).
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 
-test: $(STAMP) lint check  ## The whole suite: lint, check, pytest.
+test: $(STAMP) tools lint check  ## The whole suite: lint, check, pytest (real Prometheus included).
 	$(PY) -m pytest
 
 clean:  ## Remove the virtualenv and caches (provisioning/ is committed and kept).

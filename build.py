@@ -42,9 +42,12 @@ def _prepare(project_root: Path) -> tuple[Project, list[Output]]:
     except DefinitionError as error:
         raise _fail(f"error: {error}") from None
     findings = run_rules(LintContext(project.dashboards, project.datasources))
-    if findings:
-        lines = [f"error: {finding}" for finding in findings]
-        lines.append(f"{len(findings)} problem(s) in the definitions; nothing was written.")
+    for warning in (f for f in findings if f.severity == "warning"):
+        typer.echo(f"warning: {warning}", err=True)
+    errors = [f for f in findings if f.severity == "error"]
+    if errors:
+        lines = [f"error: {finding}" for finding in errors]
+        lines.append(f"{len(errors)} problem(s) in the definitions; nothing was written.")
         raise _fail("\n".join(lines))
     return project, render_project(project)
 

@@ -75,3 +75,17 @@ def _expand_piece(piece: str, env: Mapping[str, str]) -> str:
 def expand(value: str, env: Mapping[str, str] | None = None) -> str:
     """What Grafana stores for the YAML string `value`, given its process environment."""
     return "$".join(_expand_piece(piece, env or {}) for piece in value.split("$$"))
+
+
+def references(value: str) -> list[str]:
+    """Names Grafana would look up in its environment for the YAML string `value`."""
+    seen: list[str] = []
+
+    class _Recorder(dict[str, str]):
+        def get(self, key: str, default: str | None = None) -> str:  # type: ignore[override]
+            seen.append(key)
+            return ""
+
+    for piece in value.split("$$"):
+        _expand_piece(piece, _Recorder())
+    return seen

@@ -147,21 +147,28 @@ class Output:
     content: bytes
 
 
-def render_project(project: Project) -> list[Output]:
+def render_outputs(
+    dashboards: Sequence[DashboardDefinition], datasources: Sequence[Datasource]
+) -> list[Output]:
+    """Every generated file, in path order."""
     outputs = [
         Output(
             f"{PROVISIONING}/datasources/datasources.yaml",
-            dump_provisioning_yaml(datasources_document(project.datasources), "datasources/"),
+            dump_provisioning_yaml(datasources_document(datasources), "datasources/"),
         ),
         Output(
             f"{PROVISIONING}/dashboards/providers.yaml",
-            dump_provisioning_yaml(providers_document(d.folder for d in project.dashboards), "dashboards/"),
+            dump_provisioning_yaml(providers_document(d.folder for d in dashboards), "dashboards/"),
         ),
         Output(f"{PROVISIONING}/README.md", README.encode()),
         Output(CONTRACT_DOC, CONTRACT.to_markdown().encode()),
     ]
-    outputs += [Output(dashboard_path(d), dump_json(normalise_dashboard(d))) for d in project.dashboards]
+    outputs += [Output(dashboard_path(d), dump_json(normalise_dashboard(d))) for d in dashboards]
     return sorted(outputs, key=lambda o: o.path)
+
+
+def render_project(project: Project) -> list[Output]:
+    return render_outputs(project.dashboards, project.datasources)
 
 
 def _generated_files_on_disk(root: Path) -> set[str]:

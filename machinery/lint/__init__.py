@@ -10,12 +10,15 @@ import importlib
 import pkgutil
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import Any, Literal
 
 from machinery.datasource_model import Datasource
 from machinery.definitions import DashboardDefinition
 from machinery.errors import Location
-from machinery.render import normalise_dashboard
+from machinery.render import Output, normalise_dashboard, render_outputs
+
+Severity = Literal["error", "warning"]
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,8 @@ class Finding:
     location: Location
     rule: str
     message: str
+    severity: Severity = "error"
+    """Errors fail `build` and `check`; warnings (a checker that could not run locally) are printed."""
 
     def sort_key(self) -> tuple[str, str, str]:
         return (str(self.location), self.rule, self.message)
@@ -44,6 +49,20 @@ class LintContext:
 
     def document(self, definition: DashboardDefinition) -> dict[str, Any]:
         return self.documents[id(definition)]
+
+    @cached_property
+    def outputs(self) -> list[Output]:
+        """The files `build` would write, for rules that check the rendered text."""
+        return render_outputs(self.dashboards, self.datasources)
+
+    def targets(
+        self, datasource_type: str
+    ) -> Iterator[tuple[DashboardDefinition, dict[str, Any], dict[str, Any]]]:
+        """(dashboard, panel, query) for every query sent to a datasource of this type."""
+        for definition, panel in self.panels():
+            for target in panel.get("targets", []) or []:
+                if (target.get("datasource") or {}).get("type") == datasource_type:
+                    yield definition, panel, target
 
     def panels(self) -> Iterator[tuple[DashboardDefinition, dict[str, Any]]]:
         """Every panel of every dashboard, including those nested in collapsed rows."""

@@ -12,10 +12,10 @@ import promql_parser
 GRAFANA_INTERVALS = ("$__rate_interval", "$__interval", "$__range", "$__auto")
 
 
-def substitute(expr: str, variables: Mapping[str, str] | None = None) -> str:
-    """`expr` as Prometheus receives it: built-in intervals as `5m`, `$name`/`${name}` as given."""
+def substitute(expr: str, variables: Mapping[str, str] | None = None, interval: str = "5m") -> str:
+    """`expr` as Prometheus receives it: built-in intervals as `interval`, `$name`/`${name}` as given."""
     for builtin in GRAFANA_INTERVALS:
-        expr = expr.replace(builtin, "5m")
+        expr = expr.replace(builtin, interval)
     for name, value in (variables or {}).items():
         expr = re.sub(r"\$\{" + re.escape(name) + r"\}|\$" + re.escape(name) + r"\b", value, expr)
     return expr
@@ -40,3 +40,30 @@ def vector_selectors(node: Any) -> Iterator[Any]:
             continue
         for item in child if isinstance(child, list) else [child]:
             yield from vector_selectors(item)
+
+
+def walk(node: Any, parents: tuple[Any, ...] = ()) -> Iterator[tuple[Any, tuple[Any, ...]]]:
+    """Every node with its ancestors (outermost first)."""
+    yield node, parents
+    for name in _CHILDREN:
+        child = getattr(node, name, None)
+        if child is None:
+            continue
+        for item in child if isinstance(child, list) else [child]:
+            yield from walk(item, (*parents, node))
+
+
+def function_name(node: Any) -> str | None:
+    return str(node.func.name) if isinstance(node, promql_parser.Call) else None
+
+
+def grouping_labels(node: Any) -> tuple[str, list[str]] | None:
+    """For `sum by (a, b) (...)`: ("by", ["a", "b"]); ("without", [...]); None without a modifier."""
+    modifier = getattr(node, "modifier", None)
+    if modifier is None:
+        return None
+    text = str(modifier).strip()
+    match = re.match(r"(by|without)\s*\((.*)\)", text)
+    if not match:
+        return None
+    return match.group(1), [label.strip() for label in match.group(2).split(",") if label.strip()]

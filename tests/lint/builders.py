@@ -6,6 +6,7 @@ import grafanalib.core as g
 
 from datasources import DATASOURCES, PROMETHEUS
 from machinery import queries as q
+from machinery.datasource_model import Datasource
 from machinery.definitions import DashboardDefinition, Folder
 from machinery.grafanalib_ext import DatasourceRef
 from machinery.lint import Finding, LintContext, Rule
@@ -40,6 +41,20 @@ def board(*panels: PanelSpec, uid: str = "test-board") -> DashboardDefinition:
     return definition
 
 
-def findings(rule: Rule, *dashboards: DashboardDefinition, datasources: list | None = None) -> list[Finding]:  # type: ignore[type-arg]
-    context = LintContext(list(dashboards), datasources if datasources is not None else list(DATASOURCES))
-    return sorted(rule.check(context), key=Finding.sort_key)
+def context(*dashboards: DashboardDefinition, datasources: list[Datasource] | None = None) -> LintContext:
+    return LintContext(list(dashboards), datasources if datasources is not None else list(DATASOURCES))
+
+
+def findings(
+    rule: Rule, *dashboards: DashboardDefinition, datasources: list[Datasource] | None = None
+) -> list[Finding]:
+    return check(rule, context(*dashboards, datasources=datasources))
+
+
+def check(rule: Rule, lint_context: LintContext) -> list[Finding]:
+    return sorted(rule.check(lint_context), key=Finding.sort_key)
+
+
+def raw(text: str) -> q.PromQL:
+    """A hand-written expression, bypassing the builders (what a careless definition could do)."""
+    return q.PromQL(text, ())

@@ -13,23 +13,22 @@ ID = "query-metrics"
 
 
 def check(context: LintContext) -> Iterator[Finding]:
-    for definition, panel in context.panels():
-        for target in panel.get("targets", []):
-            if (target.get("datasource") or {}).get("type") != "prometheus":
-                continue
-            label = f"query {target.get('refId')}"
-            try:
-                tree = parse(str(target.get("expr", "")))
-            except ValueError as error:
-                yield Finding(where(definition, panel), ID, f"{label} does not parse: {error}")
-                continue
-            for selector in vector_selectors(tree):
-                if CONTRACT.metric_for_series(selector.name or "") is None:
-                    yield Finding(
-                        where(definition, panel),
-                        ID,
-                        f"{label} reads {selector.name!r}, which the telemetry contract does not define",
-                    )
+    for definition, panel, target in context.targets("prometheus"):
+        label = f"query {target.get('refId')}"
+        try:
+            tree = parse(str(target.get("expr", "")))
+        except ValueError as error:
+            yield Finding(where(definition, panel), ID, f"{label} does not parse: {error}")
+            continue
+        for selector in vector_selectors(tree):
+            if not selector.name:
+                yield Finding(where(definition, panel), ID, f"{label} selects series without a metric name")
+            elif CONTRACT.metric_for_series(selector.name) is None:
+                yield Finding(
+                    where(definition, panel),
+                    ID,
+                    f"{label} reads {selector.name!r}, which the telemetry contract does not define",
+                )
 
 
 RULE = Rule(ID, __doc__ or "", check)

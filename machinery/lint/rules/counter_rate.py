@@ -1,0 +1,52 @@
+"""counter-rate: counters (and histogram series) are read only through rate()/increase(); gauges never are.
+
+A raw counter is a number that only grows since the process started; rate() over a gauge is
+meaningless and usually near zero. Both look plausible on a graph and are wrong.
+"""
+
+from collections.abc import Iterator
+
+import promql_parser
+
+from machinery.lint import Finding, LintContext, Rule, where
+from machinery.lint.promql import function_name, parse, walk
+from telemetry.contract import CONTRACT
+from telemetry.model import PromType
+
+ID = "counter-rate"
+RATE_FUNCTIONS = {"rate", "irate", "increase"}
+
+
+def check(context: LintContext) -> Iterator[Finding]:
+    for definition, panel, target in context.targets("prometheus"):
+        try:
+            tree = parse(str(target.get("expr", "")))
+        except ValueError:
+            continue  # query-metrics reports it
+        for node, parents in walk(tree):
+            if not isinstance(node, promql_parser.VectorSelector):
+                continue
+            signal = CONTRACT.metric_for_series(node.name or "")
+            if signal is None:
+                continue
+            in_rate = (
+                len(parents) >= 2
+                and isinstance(parents[-1], promql_parser.MatrixSelector)
+                and function_name(parents[-2]) in RATE_FUNCTIONS
+            )
+            cumulative = signal.prom_type in (PromType.COUNTER, PromType.HISTOGRAM)
+            if cumulative and not in_rate:
+                yield Finding(
+                    where(definition, panel),
+                    ID,
+                    f"query {target.get('refId')} reads counter {node.name} outside rate()/increase()",
+                )
+            if not cumulative and in_rate:
+                yield Finding(
+                    where(definition, panel),
+                    ID,
+                    f"query {target.get('refId')} takes rate() of gauge {node.name}",
+                )
+
+
+RULE = Rule(ID, __doc__ or "", check)

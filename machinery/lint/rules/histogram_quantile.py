@@ -1,0 +1,53 @@
+"""histogram-quantile: histogram_quantile() runs over `sum by (le, ...) (rate(<name>_bucket[...]))`.
+
+Without the sum over `le` the quantile is computed per series (per instance, per route...) and
+the panel shows a forest of lines; without rate() it is the quantile since the process started.
+"""
+
+from collections.abc import Iterator
+from typing import Any
+
+import promql_parser
+
+from machinery.lint import Finding, LintContext, Rule, where
+from machinery.lint.promql import function_name, grouping_labels, parse, vector_selectors, walk
+
+ID = "histogram-quantile"
+
+
+def _problem(argument: Any) -> str | None:
+    if not isinstance(argument, promql_parser.AggregateExpr) or str(argument.op) != "sum":
+        return "its second argument is not a sum"
+    grouping = grouping_labels(argument)
+    keeps_le = grouping is not None and (
+        (grouping[0] == "by" and "le" in grouping[1])
+        or (grouping[0] == "without" and "le" not in grouping[1])
+    )
+    if not keeps_le:
+        return "the sum does not keep `le` (write `sum by (le, ...)`)"
+    inner = argument.expr
+    if function_name(inner) not in {"rate", "increase"}:
+        return "the sum is not over rate()/increase()"
+    if not all(str(s.name or "").endswith("_bucket") for s in vector_selectors(inner)):
+        return "it does not read a _bucket series"
+    return None
+
+
+def check(context: LintContext) -> Iterator[Finding]:
+    for definition, panel, target in context.targets("prometheus"):
+        try:
+            tree = parse(str(target.get("expr", "")))
+        except ValueError:
+            continue  # query-metrics reports it
+        for node, _ in walk(tree):
+            if function_name(node) == "histogram_quantile":
+                problem = _problem(node.args[1])
+                if problem:
+                    yield Finding(
+                        where(definition, panel),
+                        ID,
+                        f"query {target.get('refId')}: histogram_quantile: {problem}",
+                    )
+
+
+RULE = Rule(ID, __doc__ or "", check)

@@ -1,0 +1,46 @@
+"""tenant-filter: every query over a tenant-labelled signal filters on `$tenant`.
+
+A panel that ignores the tenant picker shows every tenant's data while the user believes they
+are looking at one: the worst kind of wrong in a multi-tenant product.
+"""
+
+from collections.abc import Iterator
+
+from machinery.lint import Finding, LintContext, Rule, where
+from machinery.lint.promql import parse, vector_selectors
+from machinery.queries import TENANT_LABEL, TENANT_VARIABLE, tenant_matcher
+from telemetry.contract import CONTRACT
+
+ID = "tenant-filter"
+
+
+def check(context: LintContext) -> Iterator[Finding]:
+    for definition, panel, target in context.targets("prometheus"):
+        try:
+            tree = parse(str(target.get("expr", "")))
+        except ValueError:
+            continue  # query-metrics reports it
+        for selector in vector_selectors(tree):
+            signal = CONTRACT.metric_for_series(selector.name or "")
+            if signal is None or not signal.tenant_scoped:
+                continue
+            matchers = {(m.name, str(m.op), m.value) for m in selector.matchers.matchers}
+            if (TENANT_LABEL, "MatchOp.Re", f"${TENANT_VARIABLE}") not in matchers:
+                yield Finding(
+                    where(definition, panel),
+                    ID,
+                    f"query {target.get('refId')} reads {selector.name} without {tenant_matcher().render()}",
+                )
+    tenant_logs = [log for log in CONTRACT.logs if TENANT_LABEL in log.structured_metadata]
+    for definition, panel, target in context.targets("loki"):
+        expr = str(target.get("expr", ""))
+        reads_tenant_logs = any(all(f'{k}="{v}"' in expr for k, v in log.stream) for log in tenant_logs)
+        if reads_tenant_logs and f"| {tenant_matcher().render()}" not in expr:
+            yield Finding(
+                where(definition, panel),
+                ID,
+                f"query {target.get('refId')} reads tenant logs without `| {tenant_matcher().render()}`",
+            )
+
+
+RULE = Rule(ID, __doc__ or "", check)

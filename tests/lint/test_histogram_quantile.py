@@ -1,0 +1,34 @@
+import pytest
+
+from machinery.lint.rules.histogram_quantile import RULE
+from tests.lint.builders import board, findings, panel, raw
+
+BUCKET = "traces_span_metrics_duration_seconds_bucket"
+
+
+def test_contract_queries_pass(overview) -> None:  # type: ignore[no-untyped-def]
+    assert findings(RULE, overview) == []
+
+
+@pytest.mark.parametrize(
+    ("expr", "problem"),
+    [
+        (f"histogram_quantile(0.9, rate({BUCKET}[5m]))", "its second argument is not a sum"),
+        (f"histogram_quantile(0.9, sum by (http_route) (rate({BUCKET}[5m])))", "does not keep `le`"),
+        (f"histogram_quantile(0.9, sum without (le) (rate({BUCKET}[5m])))", "does not keep `le`"),
+        (f"histogram_quantile(0.9, sum by (le) ({BUCKET}))", "not over rate()"),
+        (
+            "histogram_quantile(0.9, sum by (le) (rate(traces_span_metrics_duration_seconds_count[5m])))",
+            "_bucket",
+        ),
+    ],
+)
+def test_wrong_shapes(expr: str, problem: str) -> None:
+    (finding,) = findings(RULE, board(panel("Latency", expr=raw(expr))))
+    assert finding.location.panel == "Latency"
+    assert problem in finding.message
+
+
+def test_without_other_labels_keeps_le() -> None:
+    expr = raw(f"histogram_quantile(0.9, sum without (instance) (rate({BUCKET}[5m])))")
+    assert findings(RULE, board(panel("Latency", expr=expr))) == []

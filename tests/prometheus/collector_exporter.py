@@ -1,0 +1,188 @@
+"""A stand-in for the Collector's `prometheus` exporter: the contract's series, as that exporter writes them.
+
+Shape (shared/reference/telemetry-contract.md §2.2): OpenMetrics text, `job` = namespace/name and
+`instance` from the resource (scraped with honor_labels), `otel_scope_*` labels on every series,
+exemplars with `trace_id`/`span_id` on counters and histogram buckets of the spanmetrics
+connectors, UpDownCounters as gauges, `target_info`. Values move with wall-clock time so that
+rate() has something to measure. Every label a contract signal declares must get a value from
+LABEL_VALUES, so a label added to the contract without a fixture value fails loudly here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from telemetry.contract import (
+    CONTRACT,
+    SOCKETIO_CONNECTIONS,
+    SPAN_CALLS,
+    SPAN_DURATION,
+    TENANT_SPAN_CALLS,
+    WHATSAPP_MESSAGES_SENT,
+    WHATSAPP_SESSIONS_ACTIVE,
+)
+from telemetry.model import MetricSignal, PromType
+
+TENANTS = ("acme", "globex", "initech", "umbrella", "hooli")
+ROUTES = ("/api/tickets", "/api/messages", "/api/contacts/:id")
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10)
+ERROR_SHARE = {"acme": 0.02, "globex": 0.1, "initech": 0.0, "umbrella": 0.3, "hooli": 0.05}
+LATENCIES = (0.004, 0.02, 0.04, 0.08, 0.12, 0.3, 0.6, 1.2)
+"""Request durations in seconds, equally likely: p50 between 0.08 and 0.12, p99 around 1.2."""
+
+RESOURCE = {"job": CONTRACT.resource.job, "instance": "backend-1"}
+SCOPES = {
+    "spanmetrics": {"otel_scope_name": "spanmetricsconnector", "otel_scope_version": "0.140.0"},
+    "backend": {"otel_scope_name": "tiktickets-backend", "otel_scope_version": "1.0.0"},
+}
+
+
+def _labels(labels: dict[str, str]) -> str:
+    return "{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
+
+
+def _trace_id(rng: random.Random) -> str:
+    return f"{rng.getrandbits(128):032x}"
+
+
+class CollectorExporter:
+    """Produces one OpenMetrics exposition per scrape."""
+
+    def __init__(self, seed: int = 7) -> None:
+        self.started = time.time() - 600  # as if the backend had been running for ten minutes
+        self.rng = random.Random(seed)
+
+    def _elapsed(self) -> float:
+        return time.time() - self.started
+
+    def _span_series(self, signal: MetricSignal) -> Iterator[tuple[dict[str, str], float]]:
+        """(labels, requests per second) for each series of a spanmetrics signal."""
+        base = {"service_name": CONTRACT.resource.service_name, **RESOURCE}
+        if signal is TENANT_SPAN_CALLS:
+            for tenant, kind in itertools.product(TENANTS, ("SPAN_KIND_SERVER", "SPAN_KIND_CLIENT")):
+                for status, share in (("STATUS_CODE_ERROR", ERROR_SHARE[tenant]), ("STATUS_CODE_UNSET", 1)):
+                    rate = 4.0 * (share if status == "STATUS_CODE_ERROR" else 1 - ERROR_SHARE[tenant])
+                    yield (
+                        {
+                            **base,
+                            "tenant_id": tenant,
+                            "span_kind": kind,
+                            "status_code": status,
+                            "span_name": "GET /api/tickets",
+                        },
+                        rate,
+                    )
+            return
+        for route, method in itertools.product(ROUTES, ("GET", "POST")):
+            for code, status, rate in (("200", "STATUS_CODE_UNSET", 3.0), ("500", "STATUS_CODE_ERROR", 0.2)):
+                yield (
+                    {
+                        **base,
+                        "http_route": route,
+                        "http_request_method": method,
+                        "http_response_status_code": code,
+                        "status_code": status,
+                        "span_kind": "SPAN_KIND_SERVER",
+                        "span_name": f"{method} {route}",
+                    },
+                    rate,
+                )
+
+    def _exemplar(self, value: float) -> str:
+        trace_id = _trace_id(self.rng)
+        span_id = f"{self.rng.getrandbits(64):016x}"
+        return f' # {{span_id="{span_id}",trace_id="{trace_id}"}} {value} {time.time():.3f}'
+
+    def _check_labels(self, signal: MetricSignal, labels: dict[str, str]) -> None:
+        missing = set(signal.labels) - set(labels)
+        if missing:
+            raise AssertionError(f"fixture gives no value for {signal.key} labels {sorted(missing)}")
+
+    def exposition(self) -> str:
+        elapsed = self._elapsed()
+        lines: list[str] = []
+        for signal in (SPAN_CALLS, TENANT_SPAN_CALLS):
+            family = signal.prometheus_name.removesuffix("_total")
+            lines.append(f"# TYPE {family} counter")
+            for labels, rate in self._span_series(signal):
+                self._check_labels(signal, labels)
+                full = {**labels, **SCOPES["spanmetrics"]}
+                lines.append(
+                    f"{signal.prometheus_name}{_labels(full)} {rate * elapsed:.1f}{self._exemplar(1)}"
+                )
+        lines.append(f"# TYPE {SPAN_DURATION.prometheus_name} histogram")
+        for labels, rate in self._span_series(SPAN_DURATION):
+            self._check_labels(SPAN_DURATION, labels)
+            total = rate * elapsed
+            full = {**labels, **SCOPES["spanmetrics"]}
+            lower = 0.0
+            for bound in (*BUCKETS, float("inf")):
+                share = sum(1 for v in LATENCIES if v <= bound) / len(LATENCIES)
+                le = "+Inf" if bound == float("inf") else repr(float(bound))
+                inside = [v for v in LATENCIES if lower < v <= bound]  # an exemplar lies in its bucket
+                exemplar = self._exemplar(inside[0]) if inside else ""
+                lower = bound
+                bucket = SPAN_DURATION.series("bucket") + _labels({**full, "le": le})
+                lines.append(f"{bucket} {total * share:.1f}{exemplar}")
+            lines.append(
+                f"{SPAN_DURATION.series('sum')}{_labels(full)} {total * sum(LATENCIES) / len(LATENCIES):.3f}"
+            )
+            lines.append(f"{SPAN_DURATION.series('count')}{_labels(full)} {total:.1f}")
+        gauges: dict[MetricSignal, Callable[[int, int], float]] = {
+            WHATSAPP_SESSIONS_ACTIVE: lambda i, j: float(1 + (i + j) % 3),
+            SOCKETIO_CONNECTIONS: lambda i, j: float(10 * (i + 1) + int(elapsed) % 5),
+        }
+        for signal, value in gauges.items():
+            lines.append(f"# TYPE {signal.prometheus_name} gauge")
+            for i, tenant in enumerate(TENANTS):
+                numbers = ("wa-1", "wa-2") if "whatsapp_id" in signal.labels else ("",)
+                for j, number in enumerate(numbers):
+                    labels = {**RESOURCE, "tenant_id": tenant, **({"whatsapp_id": number} if number else {})}
+                    self._check_labels(signal, labels)
+                    lines.append(
+                        f"{signal.prometheus_name}{_labels({**labels, **SCOPES['backend']})} {value(i, j)}"
+                    )
+        sent = WHATSAPP_MESSAGES_SENT
+        lines.append(f"# TYPE {sent.prometheus_name.removesuffix('_total')} counter")
+        for i, tenant in enumerate(TENANTS):
+            labels = {**RESOURCE, "tenant_id": tenant, "whatsapp_id": "wa-1"}
+            self._check_labels(sent, labels)
+            lines.append(
+                f"{sent.prometheus_name}{_labels({**labels, **SCOPES['backend']})} {(i + 1) * elapsed:.1f}"
+            )
+        lines.append("# TYPE target_info gauge")
+        lines.append(f"target_info{_labels({**RESOURCE, 'deployment_environment_name': 'test'})} 1")
+        assert {s.prom_type for s in CONTRACT.metrics} <= {
+            PromType.COUNTER,
+            PromType.GAUGE,
+            PromType.HISTOGRAM,
+        }
+        lines.append("# EOF")
+        return "\n".join(lines) + "\n"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    exporter: CollectorExporter
+
+    def do_GET(self) -> None:
+        body = self.exporter.exposition().encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/openmetrics-text; version=1.0.0; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet: Prometheus scrapes every second."""
+
+
+def serve(exporter: CollectorExporter) -> tuple[ThreadingHTTPServer, int]:
+    handler = type("Handler", (_Handler,), {"exporter": exporter})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, server.server_address[1]

@@ -1,0 +1,112 @@
+"""Start Debian's Prometheus on 127.0.0.1 for a test, and talk to its HTTP API."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+LISTENING = re.compile(r'msg="Listening on" address=127\.0\.0\.1:(\d+)')
+
+
+@dataclass
+class Prometheus:
+    url: str
+    log: Path
+
+    def get(self, path: str, **params: str) -> Any:
+        query = urllib.parse.urlencode(params)
+        with urllib.request.urlopen(f"{self.url}{path}?{query}", timeout=30) as response:
+            body = json.loads(response.read())
+        if body.get("status") != "success":
+            raise AssertionError(f"{path} {params}: {body}")
+        return body["data"]
+
+    def query(self, expr: str, at: float | None = None) -> list[dict[str, Any]]:
+        params = {"query": expr}
+        if at is not None:
+            params["time"] = f"{at:.3f}"
+        return list(self.get("/api/v1/query", **params)["result"])
+
+    def query_range(self, expr: str, start: float, end: float, step: str) -> list[dict[str, Any]]:
+        data = self.get("/api/v1/query_range", query=expr, start=f"{start:.3f}", end=f"{end:.3f}", step=step)
+        return list(data["result"])
+
+    def exemplars(self, expr: str, start: float, end: float) -> list[dict[str, Any]]:
+        return list(self.get("/api/v1/query_exemplars", query=expr, start=f"{start:.3f}", end=f"{end:.3f}"))
+
+    def wait_for(self, expr: str, minimum: float, timeout: float = 60) -> None:
+        """Poll until `expr` returns a value >= minimum (never a blind sleep)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = self.query(expr)
+            if result and float(result[0]["value"][1]) >= minimum:
+                return
+            time.sleep(0.25)
+        raise AssertionError(
+            f"Prometheus never returned {expr} >= {minimum}; log: {self.log.read_text()[-2000:]}"
+        )
+
+
+@contextmanager
+def running_prometheus(
+    binary: str, workdir: Path, scrape_target: str, rule_files: Sequence[Path] = ()
+) -> Iterator[Prometheus]:
+    config = {
+        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+        "rule_files": [str(p) for p in rule_files],
+        "scrape_configs": [
+            {
+                # As the compose stack scrapes the Collector: keep the exporter's job/instance.
+                "job_name": "otel-collector",
+                "honor_labels": True,
+                "static_configs": [{"targets": [scrape_target]}],
+            }
+        ],
+    }
+    (workdir / "prometheus.yml").write_text(yaml.safe_dump(config))
+    log = workdir / "prometheus.log"
+    with log.open("w") as stream:
+        process = subprocess.Popen(
+            [
+                binary,
+                f"--config.file={workdir / 'prometheus.yml'}",
+                f"--storage.tsdb.path={workdir / 'data'}",
+                "--web.listen-address=127.0.0.1:0",
+                "--enable-feature=exemplar-storage",
+                "--web.enable-lifecycle",
+            ],
+            stdout=stream,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        port = None
+        deadline = time.monotonic() + 30
+        while port is None and time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise AssertionError(
+                    f"prometheus exited with {process.returncode}: {log.read_text()[-2000:]}"
+                )
+            match = LISTENING.search(log.read_text())
+            port = match.group(1) if match else None
+            time.sleep(0.05)
+        if port is None:
+            raise AssertionError(f"prometheus did not report its port: {log.read_text()[-2000:]}")
+        yield Prometheus(f"http://127.0.0.1:{port}", log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

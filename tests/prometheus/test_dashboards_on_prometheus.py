@@ -1,0 +1,124 @@
+"""Every Prometheus query of every generated dashboard returns data from a real Prometheus.
+
+The series come from a stand-in for the Collector's exporter that emits exactly the contract's
+names and labels (`collector_exporter.py`). A panel whose metric name, label matcher, legend label
+or unit drifts from what the contract emits fails here: empty result, missing legend label, or
+values outside what its unit allows.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import yaml
+
+from machinery.definitions import load_project
+from machinery.lint.promql import substitute
+from machinery.provisioning_vars import expand
+from machinery.render import render_project
+from tests.conftest import REPO
+from tests.prometheus.server import Prometheus
+
+RATE_WINDOW = "5s"
+"""Stands in for $__rate_interval: at least four of the test's 1 s scrapes."""
+
+# Tenant selections as Grafana sends them: All (allValue .*), one tenant, several (regex alternation).
+SELECTIONS = {"all": ".*", "one": "acme", "several": "(acme|umbrella)"}
+
+PLAUSIBLE: dict[str, Callable[[float], bool]] = {
+    "percentunit": lambda v: 0 <= v <= 1,
+    "s": lambda v: 0 < v < 60,
+    "reqps": lambda v: v >= 0,
+    "short": lambda v: v >= 0 and v == int(v),
+}
+
+
+def _outputs() -> dict[str, bytes]:
+    return {o.path: o.content for o in render_project(load_project(REPO))}
+
+
+def _prometheus_targets() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    found = []
+    for path, content in _outputs().items():
+        if path.endswith(".json"):
+            dashboard = json.loads(content)
+            for panel in dashboard["panels"]:
+                for target in panel.get("targets", []):
+                    if target["datasource"]["type"] == "prometheus":
+                        found.append((dashboard["uid"], panel, target))
+    return found
+
+
+TARGETS = _prometheus_targets()
+
+
+def _id(item: tuple[str, dict[str, Any], dict[str, Any]]) -> str:
+    uid, panel, target = item
+    return f"{uid}/{panel['title']}/{target['refId']}"
+
+
+def _run(
+    prometheus: Prometheus, target: dict[str, Any], tenant: str
+) -> list[tuple[dict[str, str], list[float]]]:
+    expr = substitute(target["expr"], {"tenant": tenant}, interval=RATE_WINDOW)
+    now = time.time()
+    if target["instant"]:
+        result = prometheus.query(expr, at=now)
+        return [(series["metric"], [float(series["value"][1])]) for series in result]
+    result = prometheus.query_range(expr, now - 10, now, "1s")
+    return [(series["metric"], [float(v) for _, v in series["values"]]) for series in result]
+
+
+@pytest.mark.parametrize("selection", SELECTIONS)
+@pytest.mark.parametrize("item", TARGETS, ids=_id)
+def test_query_returns_plausible_data(
+    prometheus: Prometheus, item: tuple[str, dict[str, Any], dict[str, Any]], selection: str
+) -> None:
+    _, panel, target = item
+    series = _run(prometheus, target, SELECTIONS[selection])
+    assert series, f"no data for {target['expr']}"
+    for label in re.findall(r"\{\{\s*(\w+)\s*\}\}", target["legendFormat"]):
+        for metric, _ in series:
+            assert label in metric, f"legend uses {{{{{label}}}}} but a series has only {sorted(metric)}"
+    unit = panel["fieldConfig"]["defaults"]["unit"]
+    assert unit in PLAUSIBLE, f"no plausibility rule for unit {unit!r}: is it a unit the contract's data has?"
+    values = [v for _, vs in series for v in vs]
+    assert not any(math.isnan(v) for v in values), values
+    implausible = [v for v in values if not PLAUSIBLE[unit](v)]
+    assert not implausible, f"values {implausible[:5]} do not fit unit {unit!r}"
+    assert any(v > 0 for v in values) or unit == "percentunit"
+
+
+def test_tenant_selection_narrows_tenant_panels(prometheus: Prometheus) -> None:
+    """One tenant shows less than all tenants, so the filter reaches Prometheus as a real matcher."""
+    checked = 0
+    for _, panel, target in TARGETS:
+        if "tenant_id" not in target["expr"] or panel["fieldConfig"]["defaults"]["unit"] == "percentunit":
+            continue
+        everyone = sum(vs[-1] for _, vs in _run(prometheus, target, SELECTIONS["all"]))
+        acme = sum(vs[-1] for _, vs in _run(prometheus, target, SELECTIONS["one"]))
+        assert 0 < acme < everyone, panel["title"]
+        checked += 1
+    assert checked >= 3
+
+
+def test_latency_exemplars_carry_the_label_the_datasource_links(prometheus: Prometheus) -> None:
+    datasources = yaml.safe_load(_outputs()["provisioning/datasources/datasources.yaml"])
+    prometheus_ds = next(d for d in datasources["datasources"] if d["type"] == "prometheus")
+    link_label = expand(prometheus_ds["jsonData"]["exemplarTraceIdDestinations"][0]["name"])
+    with_exemplars = [(panel, target) for _, panel, target in TARGETS if target["exemplar"]]
+    assert with_exemplars, "no panel asks for exemplars"
+    for panel, target in with_exemplars:
+        expr = substitute(target["expr"], {"tenant": ".*"}, interval=RATE_WINDOW)
+        now = time.time()
+        result = prometheus.exemplars(expr, now - 60, now)
+        exemplars = [e for series in result for e in series["exemplars"]]
+        assert exemplars, f"{panel['title']}: Prometheus returned no exemplars for {expr}"
+        for exemplar in exemplars:
+            assert re.fullmatch(r"[0-9a-f]{32}", exemplar["labels"][link_label]), exemplar

@@ -1,0 +1,18 @@
+"""External tools in tests: a skip with the install hint on a laptop, a failure in CI."""
+
+from __future__ import annotations
+
+import pytest
+
+from machinery.settings import settings
+from machinery.tools import Tool
+
+
+def require_tool(tool: Tool) -> str:
+    found = tool.path()
+    if found is not None:
+        return found
+    message = f"{tool.name} is not installed: {tool.install_hint}"
+    if settings().ci:
+        pytest.fail(f"CI=true and {message}", pytrace=False)
+    pytest.skip(message)
