@@ -96,5 +96,13 @@ def check(project: ProjectOption = HERE) -> None:
     )
 
 
+@app.command()
+def rules() -> None:
+    """List the lint rules that `build` and `check` run, with what each one guards against."""
+    for rule in all_rules():
+        summary = rule.doc.strip().splitlines()[0].removeprefix(f"{rule.id}:").strip()
+        typer.echo(f"{rule.id:22} {summary}")
+
+
 if __name__ == "__main__":
     app()
