@@ -82,6 +82,7 @@ def dashboard() -> DashboardDefinition:
         folder=TIKTICKETS,
         description="Request rate, errors, latency, WhatsApp sessions, Socket.io connections and error logs.",
         variables=[tenant],
+        tags=["tiktickets"],
         rows=[
             Row(
                 "Requests",

@@ -19,6 +19,8 @@ from machinery.grafanalib_ext import BarGauge, DatasourceRef, LokiTarget, Promet
 from machinery.queries import LogQL, PromQL
 
 GRID_COLUMNS = 24
+MANAGED_TAG = "dashboards-as-code"
+"""On every generated dashboard: `push --prune` only ever deletes dashboards carrying it."""
 
 # Grafana unit ids used by the definitions (names that say what they mean).
 REQUESTS_PER_SECOND = "reqps"
@@ -228,7 +230,7 @@ def dashboard(
         title=title,
         uid=uid,
         description=description,
-        tags=sorted({"tiktickets", "generated", *tags}),
+        tags=sorted({MANAGED_TAG, *tags}),
         panels=_place(rows),
         templating=g.Templating(list=list(variables)),
         time=g.Time(time_from, "now"),

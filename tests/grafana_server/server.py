@@ -1,0 +1,443 @@
+"""A stateful Grafana test server that speaks real HTTP on 127.0.0.1.
+
+grafana-client uses niquests, which request-mocking libraries do not intercept, so the sync code is
+tested against this server instead. It follows the documented legacy HTTP API (paths, bodies,
+status codes and `status` strings of shared/reference/grafana.md §3): basic and bearer auth with
+Viewer/Editor/Admin roles, folders, dashboards with versions, the optimistic lock and provisioned
+dashboards, search, datasources with read-only (provisioned) ones, /api/health. Faults can be
+injected: HTTP 5xx, connections reset before or after the request is handled, latency.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import copy
+import json
+import random
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+UID_PATTERN = re.compile(r"^[a-zA-Z0-9_-]*$")
+ROLES = {"Viewer": 0, "Editor": 1, "Admin": 2}
+WRITE_METHODS = {"POST", "PUT", "DELETE", "PATCH"}
+
+
+class HttpError(Exception):
+    def __init__(self, status: int, message: str, status_text: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.body = status, {"message": message}
+        if status_text:
+            self.body["status"] = status_text
+
+
+@dataclass
+class Fault:
+    """One injected fault, consumed by the first request it matches."""
+
+    kind: str  # "503" (any 5xx), "reset" (before handling), "drop" (after handling: the reply is lost)
+    method: str | None = None
+    path: str = ""
+
+
+@dataclass
+class FakeGrafanaState:
+    users: dict[str, tuple[str, str]] = field(default_factory=dict)  # login -> (password, role)
+    tokens: dict[str, str] = field(default_factory=dict)  # token -> role
+    folders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    dashboards: dict[str, dict[str, Any]] = field(default_factory=dict)  # uid -> {dashboard, folderUid, ...}
+    datasources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    next_id: int = 1
+    faults: list[Fault] = field(default_factory=list)
+    latency: float = 0.0
+    failure_rate: float = 0.0
+    rng: random.Random = field(default_factory=lambda: random.Random(1))
+    requests: list[tuple[str, str, int]] = field(default_factory=list)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def new_id(self) -> int:
+        self.next_id += 1
+        return self.next_id
+
+    @property
+    def writes(self) -> list[tuple[str, str, int]]:
+        return [r for r in self.requests if r[0] in WRITE_METHODS]
+
+
+def _slug(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+
+
+class FakeGrafana:
+    """The server and its state. Use as a context manager; `url` is where it listens."""
+
+    def __init__(self, *, version: str = "11.6.0") -> None:
+        self.state = FakeGrafanaState()
+        self.version = version
+        self.state.users["admin"] = ("admin-password", "Admin")
+        self.state.tokens.update({"glsa_admin": "Admin", "glsa_editor": "Editor", "glsa_viewer": "Viewer"})
+        handler = type("Handler", (_Handler,), {"grafana": self})
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> FakeGrafana:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    # -- helpers for tests: what Grafana's UI or provisioning would do -----------------------------
+
+    def provision_dashboard(self, dashboard: dict[str, Any], folder_uid: str = "") -> None:
+        """As if Grafana had loaded the dashboard from a provisioning file."""
+        with self.state.lock:
+            self._save_dashboard(
+                {"dashboard": copy.deepcopy(dashboard), "folderUid": folder_uid, "overwrite": True}
+            )
+            self.state.dashboards[dashboard["uid"]]["provisioned"] = True
+
+    def provision_datasource(self, datasource: dict[str, Any]) -> None:
+        with self.state.lock:
+            stored = self._store_datasource(copy.deepcopy(datasource), None)
+            stored["readOnly"] = True
+
+    def edit_in_ui(self, uid: str, change: Callable[[dict[str, Any]], None]) -> None:
+        """A user saves a change in the dashboard editor: a new version with their JSON."""
+        with self.state.lock:
+            record = self.state.dashboards[uid]
+            dashboard = copy.deepcopy(record["dashboard"])
+            change(dashboard)
+            self._save_dashboard(
+                {"dashboard": dashboard, "folderUid": record["folderUid"], "overwrite": False}
+            )
+
+    # -- request handling ----------------------------------------------------------------------------
+
+    def role(self, headers: Any) -> str | None:
+        header = headers.get("Authorization", "")
+        if header.startswith("Bearer "):
+            return self.state.tokens.get(header[7:])
+        if header.startswith("Basic "):
+            try:
+                login, _, password = base64.b64decode(header[6:]).decode().partition(":")
+            except ValueError:
+                return None
+            user = self.state.users.get(login)
+            return user[1] if user and user[0] == password else None
+        return None
+
+    def handle(self, method: str, path: str, query: dict[str, list[str]], body: Any, role: str | None) -> Any:
+        if path == "/api/health" and method == "GET":
+            return {"commit": "test", "database": "ok", "version": self.version}
+        if role is None:
+            raise HttpError(401, "Unauthorized")
+        if method in WRITE_METHODS and ROLES[role] < ROLES["Editor"]:
+            raise HttpError(
+                403, "Access denied to save dashboard" if "dashboards" in path else "Permission denied"
+            )
+        routes: list[tuple[str, str, Callable[..., Any]]] = [
+            ("GET", r"/api/frontend/settings", lambda: {"buildInfo": {"version": self.version}}),
+            ("GET", r"/api/folders", self._list_folders),
+            ("GET", r"/api/folders/(?P<uid>[^/]+)", self._get_folder),
+            ("POST", r"/api/folders", lambda: self._create_folder(body)),
+            ("PUT", r"/api/folders/(?P<uid>[^/]+)", lambda uid: self._update_folder(uid, body)),
+            ("POST", r"/api/dashboards/db", lambda: self._save_dashboard(body)),
+            ("GET", r"/api/dashboards/uid/(?P<uid>[^/]+)", self._get_dashboard),
+            ("DELETE", r"/api/dashboards/uid/(?P<uid>[^/]+)", self._delete_dashboard),
+            ("GET", r"/api/search", lambda: self._search(query)),
+            ("GET", r"/api/datasources", lambda: list(self.state.datasources.values())),
+            ("GET", r"/api/datasources/uid/(?P<uid>[^/]+)", self._get_datasource),
+            ("POST", r"/api/datasources", lambda: self._create_datasource(body, role)),
+            (
+                "PUT",
+                r"/api/datasources/uid/(?P<uid>[^/]+)",
+                lambda uid: self._update_datasource(uid, body, role),
+            ),
+        ]
+        for route_method, pattern, action in routes:
+            match = re.fullmatch(pattern, path)
+            if match and route_method == method:
+                with self.state.lock:
+                    return action(**match.groupdict())
+        raise HttpError(404, "Not found")
+
+    # folders
+    def _list_folders(self) -> list[dict[str, Any]]:
+        return [{"id": f["id"], "uid": f["uid"], "title": f["title"]} for f in self.state.folders.values()]
+
+    def _get_folder(self, uid: str) -> dict[str, Any]:
+        if uid not in self.state.folders:
+            raise HttpError(404, "folder not found", "not-found")
+        return self.state.folders[uid]
+
+    def _create_folder(self, body: Any) -> dict[str, Any]:
+        title, uid = str(body.get("title") or ""), str(body.get("uid") or f"f{self.state.next_id}")
+        if not title.strip():
+            raise HttpError(400, "folder title cannot be empty")
+        if uid == "general":
+            raise HttpError(400, "uid general is reserved")
+        if uid in self.state.folders or any(f["title"] == title for f in self.state.folders.values()):
+            raise HttpError(409, "a folder with the same name already exists")
+        folder = {
+            "id": self.state.new_id(),
+            "uid": uid,
+            "title": title,
+            "url": f"/dashboards/f/{uid}/",
+            "version": 1,
+        }
+        self.state.folders[uid] = folder
+        return folder
+
+    def _update_folder(self, uid: str, body: Any) -> dict[str, Any]:
+        folder = self._get_folder(uid)
+        if not body.get("overwrite") and body.get("version") != folder["version"]:
+            raise HttpError(412, "the folder has been changed by someone else", "version-mismatch")
+        folder.update(title=body.get("title", folder["title"]), version=folder["version"] + 1)
+        return folder
+
+    # dashboards
+    def _save_dashboard(self, body: Any) -> dict[str, Any]:
+        dashboard = body.get("dashboard") if isinstance(body, dict) else None
+        if not isinstance(dashboard, dict):
+            raise HttpError(400, "bad request data")
+        title = str(dashboard.get("title") or "")
+        if not title.strip():
+            raise HttpError(400, "Dashboard title cannot be empty", "empty-name")
+        uid = str(dashboard.get("uid") or f"gen{self.state.next_id}")
+        if len(uid) > 40:
+            raise HttpError(400, "uid too long, max 40 characters")
+        if not UID_PATTERN.match(uid):
+            raise HttpError(400, "uid contains illegal characters")
+        if len(str(body.get("message") or "")) > 500:
+            raise HttpError(400, "message too long, max 500 characters")
+        if any(len(str(tag)) > 50 for tag in dashboard.get("tags") or []):
+            raise HttpError(400, "dashboard tag too long, max 50 characters", "tag-too-long")
+        folder_uid = str(body.get("folderUid") or "")
+        if folder_uid and folder_uid not in self.state.folders:
+            raise HttpError(400, "folder not found")
+        existing = self.state.dashboards.get(uid)
+        if dashboard.get("id") and (existing is None or existing["dashboard"]["id"] != dashboard["id"]):
+            raise HttpError(404, "Dashboard not found", "not-found")
+        if existing is not None:
+            if existing["provisioned"]:
+                raise HttpError(400, "Cannot save provisioned dashboard")
+            if not body.get("overwrite") and dashboard.get("version") != existing["dashboard"]["version"]:
+                raise HttpError(412, "The dashboard has been changed by someone else", "version-mismatch")
+        version = existing["dashboard"]["version"] + 1 if existing else 1
+        stored = {**copy.deepcopy(dashboard), "uid": uid, "version": version}
+        stored["id"] = existing["dashboard"]["id"] if existing else self.state.new_id()
+        self.state.dashboards[uid] = {
+            "dashboard": stored,
+            "folderUid": folder_uid,
+            "provisioned": False,
+            "message": body.get("message", ""),
+        }
+        slug = _slug(title)
+        return {
+            "id": stored["id"],
+            "uid": uid,
+            "url": f"/d/{uid}/{slug}",
+            "status": "success",
+            "version": version,
+            "slug": slug,
+        }
+
+    def _get_dashboard(self, uid: str) -> dict[str, Any]:
+        record = self.state.dashboards.get(uid)
+        if record is None:
+            raise HttpError(404, "Dashboard not found", "not-found")
+        folder = self.state.folders.get(record["folderUid"], {})
+        meta = {
+            "slug": _slug(record["dashboard"]["title"]),
+            "url": f"/d/{uid}/{_slug(record['dashboard']['title'])}",
+            "folderUid": record["folderUid"],
+            "folderTitle": folder.get("title", "General"),
+            "version": record["dashboard"]["version"],
+            "canSave": not record["provisioned"],
+            "canEdit": True,
+            "provisioned": record["provisioned"],
+            "provisionedExternalId": f"{uid}.json" if record["provisioned"] else "",
+        }
+        return {"dashboard": copy.deepcopy(record["dashboard"]), "meta": meta}
+
+    def _delete_dashboard(self, uid: str) -> dict[str, Any]:
+        record = self.state.dashboards.get(uid)
+        if record is None:
+            raise HttpError(404, "Dashboard not found", "not-found")
+        if record["provisioned"]:
+            raise HttpError(400, "provisioned dashboard cannot be deleted")
+        del self.state.dashboards[uid]
+        title = record["dashboard"]["title"]
+        return {"title": title, "message": f"Dashboard {title} deleted", "id": record["dashboard"]["id"]}
+
+    def _search(self, query: dict[str, list[str]]) -> list[dict[str, Any]]:
+        tags = query.get("tag", [])
+        limit = min(int(query.get("limit", ["1000"])[0]), 5000)
+        page = int(query.get("page", ["1"])[0])
+        text = query.get("query", [""])[0].lower()
+        hits = []
+        if query.get("type", ["dash-db"])[0] == "dash-db":
+            for uid, record in sorted(
+                self.state.dashboards.items(), key=lambda i: i[1]["dashboard"]["title"]
+            ):
+                dashboard = record["dashboard"]
+                if (
+                    all(t in (dashboard.get("tags") or []) for t in tags)
+                    and text in dashboard["title"].lower()
+                ):
+                    hits.append(
+                        {
+                            "id": dashboard["id"],
+                            "uid": uid,
+                            "title": dashboard["title"],
+                            "type": "dash-db",
+                            "tags": dashboard.get("tags") or [],
+                            "folderUid": record["folderUid"],
+                        }
+                    )
+        return hits[(page - 1) * limit : page * limit]
+
+    # datasources
+    def _store_datasource(self, body: Any, existing: dict[str, Any] | None) -> dict[str, Any]:
+        name, uid = str(body.get("name") or ""), str(body.get("uid") or f"ds{self.state.next_id}")
+        if not name or not body.get("type"):
+            raise HttpError(400, "name and type are required")
+        for other in self.state.datasources.values():
+            if other is not existing and other["name"] == name:
+                raise HttpError(409, "data source with the same name already exists")
+        stored = {
+            "id": existing["id"] if existing else self.state.new_id(),
+            "uid": uid,
+            "orgId": 1,
+            "name": name,
+            "type": body["type"],
+            "typeName": str(body["type"]).capitalize(),
+            "typeLogoUrl": f"public/app/plugins/datasource/{body['type']}/img/logo.svg",
+            "access": body.get("access", "proxy"),
+            "url": body.get("url", ""),
+            "user": "",
+            "database": "",
+            "basicAuth": False,
+            "basicAuthUser": "",
+            "withCredentials": False,
+            "isDefault": bool(body.get("isDefault", False)),
+            "jsonData": body.get("jsonData") or {},
+            "secureJsonFields": {},
+            "version": existing["version"] + 1 if existing else 1,
+            "readOnly": False,
+        }
+        self.state.datasources[uid] = stored
+        return stored
+
+    def _get_datasource(self, uid: str) -> dict[str, Any]:
+        if uid not in self.state.datasources:
+            raise HttpError(404, "Data source not found")
+        return copy.deepcopy(self.state.datasources[uid])
+
+    def _create_datasource(self, body: Any, role: str) -> dict[str, Any]:
+        if ROLES[role] < ROLES["Admin"]:
+            raise HttpError(403, "Permission denied")
+        if str(body.get("uid")) in self.state.datasources:
+            raise HttpError(409, "data source with the same uid already exists")
+        stored = self._store_datasource(body, None)
+        return {
+            "datasource": stored,
+            "id": stored["id"],
+            "message": "Datasource added",
+            "name": stored["name"],
+        }
+
+    def _update_datasource(self, uid: str, body: Any, role: str) -> dict[str, Any]:
+        if ROLES[role] < ROLES["Admin"]:
+            raise HttpError(403, "Permission denied")
+        existing = self.state.datasources.get(uid)
+        if existing is None:
+            raise HttpError(404, "Data source not found")
+        if existing["readOnly"]:
+            raise HttpError(403, "Cannot update read-only data source")
+        stored = self._store_datasource({**body, "uid": uid}, existing)
+        return {
+            "datasource": stored,
+            "id": stored["id"],
+            "message": "Datasource updated",
+            "name": stored["name"],
+        }
+
+    def take_fault(self, method: str, path: str) -> str | None:
+        with self.state.lock:
+            for fault in self.state.faults:
+                if (fault.method in (None, method)) and path.startswith(fault.path):
+                    self.state.faults.remove(fault)
+                    return fault.kind
+            if self.state.failure_rate and self.state.rng.random() < self.state.failure_rate:
+                return self.state.rng.choice(["503", "reset", "drop"])
+        return None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    grafana: FakeGrafana
+    protocol_version = "HTTP/1.1"
+
+    def _serve(self) -> None:
+        parsed = urlparse(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        state = self.grafana.state
+        if state.latency:
+            time.sleep(state.latency)
+        fault = self.grafana.take_fault(self.command, parsed.path)
+        if fault == "reset":
+            self._abort()
+            return
+        if fault and fault.isdigit():
+            self._reply(int(fault), {"message": "Service unavailable"}, parsed.path)
+            return
+        try:
+            body = json.loads(raw) if raw else None
+            result = self.grafana.handle(
+                self.command, parsed.path, parse_qs(parsed.query), body, self.grafana.role(self.headers)
+            )
+            status, payload = 200, result
+        except HttpError as error:
+            status, payload = error.status, error.body
+        except json.JSONDecodeError:
+            status, payload = 400, {"message": "bad request data"}
+        if fault == "drop":
+            with state.lock:
+                state.requests.append((self.command, parsed.path, status))
+            self._abort()
+            return
+        self._reply(status, payload, parsed.path)
+
+    def _reply(self, status: int, payload: Any, path: str) -> None:
+        with self.grafana.state.lock:
+            self.grafana.state.requests.append((self.command, path, status))
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _abort(self) -> None:
+        """Close the connection without a response, as a crashing proxy or a dropped link would."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    # http.server dispatches on these names.
+    do_GET = do_POST = do_PUT = do_DELETE = _serve  # noqa: N815
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet; requests are recorded in state.requests."""
