@@ -8,12 +8,16 @@ from typing import Any
 
 
 def _panels(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Panels by id (stable across edits of the title), or by title where a panel has no id."""
     found: dict[str, dict[str, Any]] = {}
     for panel in document.get("panels", []) or []:
-        found[str(panel.get("title", ""))] = panel
-        for nested in panel.get("panels", []) or []:
-            found[str(nested.get("title", ""))] = nested
+        for item in [panel, *(panel.get("panels", []) or [])]:
+            found[str(item.get("id") or item.get("title", ""))] = item
     return found
+
+
+def _title(panel: dict[str, Any]) -> str:
+    return repr(str(panel.get("title", "")))
 
 
 def _queries(panel: dict[str, Any]) -> list[str]:
@@ -29,19 +33,24 @@ def summarise_dashboard(
     """`2 panels added ('A', 'B'); queries changed in 'C'; moved from folder x to y`."""
     old, new = _panels(live), _panels(desired)
     parts = []
-    added = [t for t in new if t not in old]
-    removed = [t for t in old if t not in new]
+    added = [_title(new[k]) for k in new if k not in old]
+    removed = [_title(old[k]) for k in old if k not in new]
     if added:
-        parts.append(f"{len(added)} panel(s) added ({', '.join(map(repr, added))})")
+        parts.append(f"{len(added)} panel(s) added ({', '.join(added)})")
     if removed:
-        parts.append(f"{len(removed)} panel(s) removed ({', '.join(map(repr, removed))})")
-    common = [t for t in new if t in old]
-    queries = [t for t in common if _queries(old[t]) != _queries(new[t])]
+        parts.append(f"{len(removed)} panel(s) removed ({', '.join(removed)})")
+    common = [k for k in new if k in old]
+    renamed = [
+        f"{_title(old[k])} to {_title(new[k])}" for k in common if old[k].get("title") != new[k].get("title")
+    ]
+    if renamed:
+        parts.append(f"renamed {', '.join(renamed)}")
+    queries = [k for k in common if _queries(old[k]) != _queries(new[k])]
     if queries:
-        parts.append(f"queries changed in {', '.join(map(repr, queries))}")
-    other = [t for t in common if t not in queries and old[t] != new[t]]
+        parts.append(f"queries changed in {', '.join(_title(new[k]) for k in queries)}")
+    other = [k for k in common if k not in queries and {**old[k], "title": None} != {**new[k], "title": None}]
     if other:
-        parts.append(f"settings changed in {', '.join(map(repr, other))}")
+        parts.append(f"settings changed in {', '.join(_title(new[k]) for k in other)}")
     top = sorted(k for k in set(live) | set(desired) if k != "panels" and live.get(k) != desired.get(k))
     if top:
         parts.append(f"dashboard fields changed: {', '.join(top)}")

@@ -149,19 +149,26 @@ def execute(grafana: Grafana, action: Action, *, backup_dir: Path) -> Action:
         action.done = True
     except ProvisionedError as error:
         action.op, action.summary = Op.PROVISIONED, str(error)
-    except ConflictError as error:
-        # A lost response followed by a retry also ends here: if Grafana now holds exactly what we
-        # pushed, the write went through.
-        again = HANDLERS[action.kind].fetch(grafana, action.uid)
-        if again is not None and action.desired is not None and again.document == action.desired.document:
-            action.done = True
-        else:
-            action.op, action.summary = Op.CONFLICT, str(error)
     except SyncError as error:
         if error.fatal:
             raise
-        action.error = str(error)
+        # A write whose response was lost is retried, and the retry then meets our own write:
+        # 412 for a dashboard, 409 for a folder or datasource. If Grafana now holds exactly what we
+        # wanted, the write went through.
+        if error.status in (409, 412) and _landed(grafana, action):
+            action.done = True
+        elif isinstance(error, ConflictError):
+            action.op, action.summary = Op.CONFLICT, str(error)
+        else:
+            action.error = str(error)
     return action
+
+
+def _landed(grafana: Grafana, action: Action) -> bool:
+    if action.desired is None:
+        return False
+    live = HANDLERS[action.kind].fetch(grafana, action.uid)
+    return live is not None and live.document == action.desired.document
 
 
 def prune_actions(grafana: Grafana, desired: Sequence[Desired]) -> list[Action]:

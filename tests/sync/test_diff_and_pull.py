@@ -1,0 +1,70 @@
+"""diff (exit 0 same / 1 differs / 2 error) and pull (a live dashboard as normalised JSON)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from machinery.definitions import load_project
+from machinery.grafana_sync.normalise import comparable_dashboard
+from machinery.render import normalise_dashboard
+from tests.conftest import REPO
+from tests.sync.conftest import Target, cli
+
+
+def test_diff_before_and_after_push(target: Target, project_copy: Path) -> None:
+    before = cli(target, "diff", project=project_copy)
+    assert before.returncode == 1
+    assert "dashboard tiktickets-overview: create: new" in before.stdout
+    assert "+++ code/dashboards/tiktickets-overview.json" in before.stdout
+    assert cli(target, "push", project=project_copy).returncode == 0
+    after = cli(target, "diff", project=project_copy)
+    assert after.returncode == 0, after.stdout
+    assert "matches the definitions" in after.stdout
+
+
+def test_diff_shows_changed_queries_and_a_unified_diff(target: Target, project_copy: Path) -> None:
+    assert cli(target, "push", project=project_copy).returncode == 0
+    overview = project_copy / "dashboards" / "overview.py"
+    overview.write_text(overview.read_text().replace("TOP_TENANTS = 20", "TOP_TENANTS = 10"))
+    result = cli(target, "diff", project=project_copy)
+    assert result.returncode == 1
+    assert (
+        "dashboard tiktickets-overview: update: renamed 'Socket.io connections per tenant (top 20)'"
+        in result.stdout
+    )
+    assert "queries changed in 'Socket.io connections per tenant (top 10)'" in result.stdout
+    assert '-          "expr": "topk(20,' in result.stdout
+    assert '+          "expr": "topk(10,' in result.stdout
+
+
+def test_diff_shows_a_moved_folder(target: Target, project_copy: Path) -> None:
+    assert cli(target, "push", project=project_copy).returncode == 0
+    folders = project_copy / "dashboards" / "__init__.py"
+    folders.write_text(
+        folders.read_text().replace(
+            'Folder(uid="tiktickets", title="TikTickets")', 'Folder(uid="ops", title="Ops")'
+        )
+    )
+    result = cli(target, "diff", project=project_copy)
+    assert result.returncode == 1
+    assert "moved from folder 'tiktickets' to 'ops'" in result.stdout
+
+
+def test_pull_gives_the_normalised_json(target: Target, project_copy: Path, tmp_path: Path) -> None:
+    assert cli(target, "push", project=project_copy).returncode == 0
+    printed = cli(target, "pull", "tiktickets-overview", project=project_copy)
+    assert printed.returncode == 0, printed.stderr
+    expected = comparable_dashboard(normalise_dashboard(load_project(REPO).dashboards[0]))
+    assert json.loads(printed.stdout) == expected
+    out = tmp_path / "pulled.json"
+    written = cli(target, "pull", "tiktickets-overview", "-o", str(out), project=project_copy)
+    assert written.returncode == 0
+    assert f"wrote {out}" in written.stderr
+    assert json.loads(out.read_text()) == expected
+
+
+def test_pull_of_an_unknown_uid(target: Target, project_copy: Path) -> None:
+    result = cli(target, "pull", "no-such-dashboard", project=project_copy)
+    assert result.returncode == 2
+    assert "has no dashboard with uid 'no-such-dashboard'" in result.stderr
