@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Benchmark: push 50 dashboards to the Grafana test server with 50 ms latency on every request.
+
+Prints wall time and request counts for a first push and a no-op re-push, sequential (1 worker)
+and concurrent (the default 8 workers). Run: `.venv/bin/python bench/push_50_dashboards.py`.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pydantic import SecretStr  # noqa: E402
+
+from dashboards.overview import dashboard  # noqa: E402
+from datasources import DATASOURCES  # noqa: E402
+from machinery.grafana_sync.client import Grafana  # noqa: E402
+from machinery.grafana_sync.plan import DEFAULT_WORKERS, desired_objects, synchronise  # noqa: E402
+from machinery.settings import Settings  # noqa: E402
+from tests.grafana_server.server import FakeGrafana  # noqa: E402
+
+DASHBOARDS = 50
+LATENCY = 0.05
+
+
+def definitions() -> list:  # type: ignore[type-arg]
+    base = dashboard()
+    copies = []
+    for index in range(DASHBOARDS):
+        item = copy.deepcopy(base)
+        item.dashboard.uid = f"bench-{index:02d}"
+        item.dashboard.title = f"Bench {index:02d}"
+        copies.append(item)
+    return copies
+
+
+def run(workers: int) -> list[tuple[str, float, int, int]]:
+    rows = []
+    desired = desired_objects(definitions(), DATASOURCES)
+    with FakeGrafana() as server, tempfile.TemporaryDirectory() as backups:
+        server.state.latency = LATENCY
+        for label in ("first push", "no-op re-push"):
+            grafana = Grafana(Settings(grafana_url=server.url, grafana_token=SecretStr("glsa_admin")))
+            before = len(server.state.requests)
+            started = time.perf_counter()
+            report = synchronise(grafana, desired, apply=True, backup_dir=Path(backups), workers=workers)
+            wall = time.perf_counter() - started
+            assert report.ok, [a.error for a in report.actions if a.failed]
+            requests = server.state.requests[before:]
+            writes = sum(1 for method, _, _ in requests if method != "GET")
+            rows.append((label, wall, len(requests), writes))
+    return rows
+
+
+def main() -> None:
+    print(f"{DASHBOARDS} dashboards + 1 folder + {len(DATASOURCES)} datasources, {LATENCY * 1000:.0f} ms per request")
+    print(f"{'workers':>7}  {'run':<14} {'wall (s)':>8} {'requests':>8} {'writes':>6}")
+    for workers in (1, DEFAULT_WORKERS):
+        for label, wall, requests, writes in run(workers):
+            print(f"{workers:>7}  {label:<14} {wall:>8.2f} {requests:>8} {writes:>6}")
+
+
+if __name__ == "__main__":
+    main()
