@@ -2,33 +2,32 @@
 """Benchmark: push 50 dashboards to the Grafana test server with 50 ms latency on every request.
 
 Prints wall time and request counts for a first push and a no-op re-push, sequential (1 worker)
-and concurrent (the default 8 workers). Run: `.venv/bin/python bench/push_50_dashboards.py`.
+and concurrent (the default 8 workers). Run from the repository root:
+`.venv/bin/python -m bench.push_50_dashboards`.
 """
 
 from __future__ import annotations
 
 import copy
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from pydantic import SecretStr
 
-from pydantic import SecretStr  # noqa: E402
-
-from dashboards.overview import dashboard  # noqa: E402
-from datasources import DATASOURCES  # noqa: E402
-from machinery.grafana_sync.client import Grafana  # noqa: E402
-from machinery.grafana_sync.plan import DEFAULT_WORKERS, desired_objects, synchronise  # noqa: E402
-from machinery.settings import Settings  # noqa: E402
-from tests.grafana_server.server import FakeGrafana  # noqa: E402
+from dashboards.overview import dashboard
+from datasources import DATASOURCES
+from machinery.definitions import DashboardDefinition
+from machinery.grafana_sync.client import Grafana
+from machinery.grafana_sync.plan import DEFAULT_WORKERS, desired_objects, synchronise
+from machinery.settings import Settings
+from tests.grafana_server.server import FakeGrafana
 
 DASHBOARDS = 50
 LATENCY = 0.05
 
 
-def definitions() -> list:  # type: ignore[type-arg]
+def definitions() -> list[DashboardDefinition]:
     base = dashboard()
     copies = []
     for index in range(DASHBOARDS):
@@ -58,7 +57,8 @@ def run(workers: int) -> list[tuple[str, float, int, int]]:
 
 
 def main() -> None:
-    print(f"{DASHBOARDS} dashboards + 1 folder + {len(DATASOURCES)} datasources, {LATENCY * 1000:.0f} ms per request")
+    objects = f"{DASHBOARDS} dashboards + 1 folder + {len(DATASOURCES)} datasources"
+    print(f"{objects}, {LATENCY * 1000:.0f} ms per request")
     print(f"{'workers':>7}  {'run':<14} {'wall (s)':>8} {'requests':>8} {'writes':>6}")
     for workers in (1, DEFAULT_WORKERS):
         for label, wall, requests, writes in run(workers):
