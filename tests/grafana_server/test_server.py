@@ -1,0 +1,127 @@
+"""The test server answers as Grafana's documentation says (shared/reference/grafana.md §3)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from grafana_client.api import GrafanaApi
+from grafana_client.client import GrafanaBadInputError, GrafanaClientError, GrafanaUnauthorizedError
+
+from tests.grafana_server.server import FakeGrafana
+
+
+@pytest.fixture
+def grafana() -> Iterator[FakeGrafana]:
+    with FakeGrafana() as server:
+        yield server
+
+
+def api(server: FakeGrafana, credential: Any = "glsa_admin") -> GrafanaApi:
+    client: GrafanaApi = GrafanaApi.from_url(server.url + "/", credential=credential, timeout=5)
+    return client
+
+
+def status(error: pytest.ExceptionInfo[GrafanaClientError]) -> tuple[int, Any]:
+    return error.value.status_code, error.value.response
+
+
+def test_health_needs_no_auth_but_everything_else_does(grafana: FakeGrafana) -> None:
+    assert api(grafana, "nope").client.GET("/health")["database"] == "ok"
+    with pytest.raises(GrafanaUnauthorizedError):
+        api(grafana, "nope").folder.get_all_folders()
+    assert api(grafana, ("admin", "admin-password")).client.GET("/frontend/settings")["buildInfo"]
+
+
+def test_dashboard_versions_and_the_optimistic_lock(grafana: FakeGrafana) -> None:
+    client = api(grafana)
+    first = client.dashboard.update_dashboard({"dashboard": {"uid": "a", "title": "A"}, "overwrite": False})
+    assert (first["status"], first["version"], first["url"]) == ("success", 1, "/d/a/a")
+    second = client.dashboard.update_dashboard({"dashboard": {"uid": "a", "title": "A", "version": 1}})
+    assert second["version"] == 2 and second["id"] == first["id"]
+    with pytest.raises(GrafanaClientError) as stale:
+        client.dashboard.update_dashboard({"dashboard": {"uid": "a", "title": "A", "version": 1}})
+    assert status(stale) == (
+        412,
+        {"message": "The dashboard has been changed by someone else", "status": "version-mismatch"},
+    )
+    forced = client.dashboard.update_dashboard(
+        {"dashboard": {"uid": "a", "title": "A", "version": 1}, "overwrite": True}
+    )
+    assert forced["version"] == 3
+
+
+@pytest.mark.parametrize(
+    ("dashboard", "message"),
+    [
+        ({"uid": "x" * 41, "title": "T"}, "uid too long, max 40 characters"),
+        ({"uid": "bad uid", "title": "T"}, "uid contains illegal characters"),
+        ({"uid": "ok", "title": " "}, "Dashboard title cannot be empty"),
+        ({"uid": "ok", "title": "T", "tags": ["t" * 51]}, "dashboard tag too long, max 50 characters"),
+    ],
+)
+def test_dashboard_validation(grafana: FakeGrafana, dashboard: dict[str, Any], message: str) -> None:
+    with pytest.raises(GrafanaBadInputError) as error:
+        api(grafana).dashboard.update_dashboard({"dashboard": dashboard})
+    assert error.value.response["message"] == message
+
+
+def test_provisioned_dashboards_cannot_be_saved_or_deleted(grafana: FakeGrafana) -> None:
+    grafana.provision_dashboard({"uid": "p", "title": "P"})
+    client = api(grafana)
+    assert client.dashboard.get_dashboard("p")["meta"]["provisioned"] is True
+    with pytest.raises(GrafanaBadInputError) as save:
+        client.dashboard.update_dashboard({"dashboard": {"uid": "p", "title": "P"}, "overwrite": True})
+    assert save.value.response == {"message": "Cannot save provisioned dashboard"}
+    with pytest.raises(GrafanaBadInputError):
+        client.dashboard.delete_dashboard("p")
+
+
+def test_not_found_and_folder_conflicts(grafana: FakeGrafana) -> None:
+    client = api(grafana)
+    with pytest.raises(GrafanaClientError) as missing:
+        client.dashboard.get_dashboard("nope")
+    assert status(missing) == (404, {"message": "Dashboard not found", "status": "not-found"})
+    client.folder.create_folder("Ops", uid="ops")
+    with pytest.raises(GrafanaClientError) as duplicate:
+        client.folder.create_folder("Ops", uid="ops-2")
+    assert duplicate.value.status_code == 409
+    with pytest.raises(GrafanaBadInputError):
+        client.dashboard.update_dashboard(
+            {"dashboard": {"uid": "d", "title": "D"}, "folderUid": "no-such-folder"}
+        )
+
+
+def test_search_by_tag_and_pagination(grafana: FakeGrafana) -> None:
+    client = api(grafana)
+    for index in range(3):
+        client.dashboard.update_dashboard(
+            {"dashboard": {"uid": f"d{index}", "title": f"D{index}", "tags": ["x"]}}
+        )
+    client.dashboard.update_dashboard({"dashboard": {"uid": "other", "title": "Other"}})
+    hits = client.search.search_dashboards(tag="x", type_="dash-db")
+    assert [h["uid"] for h in hits] == ["d0", "d1", "d2"]
+    assert [h["uid"] for h in client.search.search_dashboards(tag="x", limit=2, page=2)] == ["d2"]
+
+
+def test_datasources_roles_names_and_read_only(grafana: FakeGrafana) -> None:
+    admin = api(grafana)
+    body = {"name": "Loki", "uid": "loki", "type": "loki", "url": "http://loki:3100", "access": "proxy"}
+    assert admin.datasource.create_datasource(body)["message"] == "Datasource added"
+    with pytest.raises(GrafanaClientError) as same_name:
+        admin.datasource.create_datasource({**body, "uid": "loki-2"})
+    assert same_name.value.status_code == 409
+    with pytest.raises(GrafanaClientError) as editor:
+        api(grafana, "glsa_editor").datasource.update_datasource_by_uid("loki", body)
+    assert editor.value.status_code == 403
+    grafana.provision_datasource({**body, "name": "Prom", "uid": "prom", "type": "prometheus"})
+    with pytest.raises(GrafanaClientError) as read_only:
+        admin.datasource.update_datasource_by_uid("prom", {**body, "name": "Prom", "uid": "prom"})
+    assert status(read_only) == (403, {"message": "Cannot update read-only data source"})
+
+
+def test_viewer_cannot_write(grafana: FakeGrafana) -> None:
+    with pytest.raises(GrafanaClientError) as denied:
+        api(grafana, "glsa_viewer").dashboard.update_dashboard({"dashboard": {"uid": "v", "title": "V"}})
+    assert denied.value.status_code == 403
