@@ -1,0 +1,125 @@
+"""The Collector config: a consistent hub whose connectors produce exactly the contract's series."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telemetry.contract import SPAN_CALLS, SPAN_DURATION, TENANT_SPAN_CALLS
+from telemetry.model import Instrument, prometheus_base_name
+from tests.stack.conftest import MONITORING
+
+SPANMETRICS_DEFAULT_NAMESPACE = "traces.span.metrics"
+"""The connector's default namespace (connector/spanmetricsconnector factory, since PR #34485)."""
+SPANMETRICS_DEFAULT_DIMENSIONS = ("service.name", "span.name", "span.kind", "status.code")
+
+
+def components(collector: dict[str, Any], section: str) -> set[str]:
+    return set(collector.get(section) or {})
+
+
+def used(collector: dict[str, Any], role: str) -> set[str]:
+    return {
+        name for pipeline in collector["service"]["pipelines"].values() for name in pipeline.get(role, [])
+    }
+
+
+def test_every_component_used_is_defined_and_every_defined_one_is_used(collector: dict[str, Any]) -> None:
+    connectors = components(collector, "connectors")
+    for role, section in (
+        ("receivers", "receivers"),
+        ("processors", "processors"),
+        ("exporters", "exporters"),
+    ):
+        defined = components(collector, section) | (connectors if role != "processors" else set())
+        assert used(collector, role) <= defined, (
+            f"{role} used but not defined: {used(collector, role) - defined}"
+        )
+        assert components(collector, section) <= used(collector, role), f"unused {section}"
+    assert connectors <= used(collector, "exporters") & used(collector, "receivers")  # both ends wired
+    assert set(collector["service"]["extensions"]) == components(collector, "extensions")
+
+
+def test_receivers_listen_inside_the_network(collector: dict[str, Any]) -> None:
+    protocols = collector["receivers"]["otlp"]["protocols"]
+    assert protocols["grpc"]["endpoint"] == "0.0.0.0:4317"
+    assert protocols["http"]["endpoint"] == "0.0.0.0:4318"
+    assert collector["extensions"]["health_check"]["endpoint"].endswith(":13133")
+
+
+def test_processor_order(collector: dict[str, Any]) -> None:
+    for name, pipeline in collector["service"]["pipelines"].items():
+        processors = pipeline["processors"]
+        assert processors[0] == "memory_limiter", name
+        assert processors[-1] == "batch", name
+
+
+def test_pipelines_route_signals_to_their_backends(collector: dict[str, Any]) -> None:
+    pipelines = collector["service"]["pipelines"]
+    assert set(pipelines["traces"]["exporters"]) == {"otlp/jaeger", "spanmetrics", "spanmetrics/tenant"}
+    assert pipelines["metrics"]["exporters"] == ["prometheus"]
+    assert set(pipelines["metrics/spanmetrics"]["receivers"]) == {"spanmetrics", "spanmetrics/tenant"}
+    assert pipelines["logs"]["exporters"] == ["otlphttp/loki"]
+    assert collector["exporters"]["otlp/jaeger"]["endpoint"] == "jaeger:4317"
+    assert collector["exporters"]["otlphttp/loki"]["endpoint"] == "http://loki:3100/otlp"
+
+
+def test_exemplars_survive_to_prometheus(collector: dict[str, Any]) -> None:
+    assert collector["exporters"]["prometheus"]["enable_open_metrics"] is True
+    assert collector["exporters"]["prometheus"]["endpoint"] == "0.0.0.0:8889"
+    for name in ("spanmetrics", "spanmetrics/tenant"):
+        assert collector["connectors"][name]["exemplars"]["enabled"] is True
+
+
+def _dimensions(connector: dict[str, Any]) -> list[str]:
+    return [d["name"] for d in connector.get("dimensions", [])]
+
+
+def test_spanmetrics_produce_the_contract_series(collector: dict[str, Any]) -> None:
+    route = collector["connectors"]["spanmetrics"]
+    namespace = route.get("namespace", SPANMETRICS_DEFAULT_NAMESPACE)
+    assert f"{namespace}.calls" == SPAN_CALLS.otel_name
+    assert f"{namespace}.duration" == SPAN_DURATION.otel_name
+    unit = route["histogram"]["unit"]
+    assert (
+        prometheus_base_name(SPAN_DURATION.otel_name, unit, Instrument.HISTOGRAM)
+        == SPAN_DURATION.prometheus_name
+    )
+    assert list(SPANMETRICS_DEFAULT_DIMENSIONS) + _dimensions(route) == list(SPAN_CALLS.attributes)
+    assert "tenant_id" not in _dimensions(route)
+
+    tenant = collector["connectors"]["spanmetrics/tenant"]
+    assert f"{tenant['namespace']}.calls" == TENANT_SPAN_CALLS.otel_name
+    assert tenant["histogram"]["disable"] is True
+    assert list(SPANMETRICS_DEFAULT_DIMENSIONS) + _dimensions(tenant) == list(TENANT_SPAN_CALLS.attributes)
+
+
+def test_histogram_buckets_are_the_sdk_advice_buckets(collector: dict[str, Any]) -> None:
+    buckets = collector["connectors"]["spanmetrics"]["histogram"]["explicit"]["buckets"]
+    seconds = [float(b[:-2]) / 1000 if b.endswith("ms") else float(b[:-1]) for b in buckets]
+    assert seconds == [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10]
+
+
+def test_tenant_step_covers_spans_logs_and_application_metrics(collector: dict[str, Any]) -> None:
+    transform = collector["processors"]["transform/tenant"]
+    for key, context in (
+        ("trace_statements", "span"),
+        ("log_statements", "log"),
+        ("metric_statements", "datapoint"),
+    ):
+        (statement,) = transform[key]
+        attribute = f'{context}.attributes["tenant_id"]'
+        assert statement == f'set({attribute}, "unknown") where {attribute} == nil'
+    pipelines = collector["service"]["pipelines"]
+    for name in ("traces", "metrics", "logs"):
+        assert "transform/tenant" in pipelines[name]["processors"], name
+    # Route-level spanmetrics stay tenant-free (the contract says so); they are derived from spans
+    # that all carry tenant_id, and the per-tenant rates come from spanmetrics/tenant.
+    assert "transform/tenant" not in pipelines["metrics/spanmetrics"]["processors"]
+    assert collector["connectors"]["spanmetrics/tenant"]["dimensions"] == [
+        {"name": "tenant_id", "default": "unknown"}
+    ]
+
+
+def test_sampling_warning_is_written_next_to_the_pipelines() -> None:
+    text = (MONITORING / "otel-collector" / "config.yaml").read_text()
+    assert "Sampling, if it is ever added, must come after the spanmetrics connectors" in text
