@@ -56,17 +56,17 @@ def _prepare(project_root: Path) -> tuple[Project, list[Output]]:
     """Load and lint the definitions, then render them; invalid definitions exit 2."""
     try:
         project = load_project(project_root)
+        findings = run_rules(LintContext(project.dashboards, project.datasources, project.rule_groups))
+        for warning in (f for f in findings if f.severity == "warning"):
+            typer.echo(f"warning: {warning}", err=True)
+        errors = [f for f in findings if f.severity == "error"]
+        if errors:
+            lines = [f"error: {finding}" for finding in errors]
+            lines.append(f"{len(errors)} problem(s) in the definitions; nothing was written.")
+            raise _fail("\n".join(lines))
+        return project, render_project(project)
     except DefinitionError as error:
         raise _fail(f"error: {error}") from None
-    findings = run_rules(LintContext(project.dashboards, project.datasources))
-    for warning in (f for f in findings if f.severity == "warning"):
-        typer.echo(f"warning: {warning}", err=True)
-    errors = [f for f in findings if f.severity == "error"]
-    if errors:
-        lines = [f"error: {finding}" for finding in errors]
-        lines.append(f"{len(errors)} problem(s) in the definitions; nothing was written.")
-        raise _fail("\n".join(lines))
-    return project, render_project(project)
 
 
 ProjectOption = Annotated[

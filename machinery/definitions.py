@@ -13,7 +13,7 @@ import pkgutil
 import sys
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -24,6 +24,7 @@ from machinery.errors import DefinitionError, Location
 
 if TYPE_CHECKING:
     from machinery.datasource_model import Datasource
+    from machinery.rules_model import RuleGroup
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,9 @@ class Project:
     root: Path
     dashboards: list[DashboardDefinition]
     datasources: list[Datasource]
+    rule_groups: list[RuleGroup] = field(default_factory=list)
+    grafana_url: str = "http://localhost:3001"
+    runbook_url: str = "README.md"
 
 
 T = TypeVar("T")
@@ -90,7 +94,7 @@ def load_project(root: Path) -> Project:
     root = root.resolve()
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
-    for package in ("dashboards", "datasources"):
+    for package in ("dashboards", "datasources", "rules"):
         if not (root / package / "__init__.py").is_file():
             raise DefinitionError(Location(file=str(root / package)), f"no {package}/ package in the project")
 
@@ -118,4 +122,16 @@ def load_project(root: Path) -> Project:
             )
         definition.source = relative
         definitions.append(definition)
-    return Project(root=root, dashboards=definitions, datasources=list(found))
+
+    rules_module = _import(root, "rules", root / "rules" / "__init__.py")
+    groups: Any = getattr(rules_module, "RULE_GROUPS", None)
+    if not isinstance(groups, list | tuple):
+        raise DefinitionError(Location(file="rules/__init__.py"), "must define a RULE_GROUPS list")
+    return Project(
+        root=root,
+        dashboards=definitions,
+        datasources=list(found),
+        rule_groups=list(groups),
+        grafana_url=str(getattr(rules_module, "GRAFANA_PUBLIC_URL", "http://localhost:3001")),
+        runbook_url=str(getattr(rules_module, "RUNBOOK_URL", "README.md")),
+    )

@@ -17,6 +17,9 @@ TENANT_VARIABLE = "tenant"
 """Name of the dashboard variable every tenant-scoped query filters on."""
 TENANT_LABEL = "tenant_id"
 RATE_WINDOW = "$__rate_interval"
+ALL_TENANTS = "__all__"
+"""`$tenant` when All is selected, and the `tenant_id` of the aggregate rows the recording rules
+write: All then reads one pre-summed series instead of one series per tenant."""
 
 Op = Literal["=", "!=", "=~", "!~"]
 
@@ -138,8 +141,65 @@ def histogram_quantile(
     return PromQL(f"histogram_quantile({quantile}, {buckets.text})", buckets.signals, labels=frozenset(by))
 
 
+def or_zero(expr: PromQL) -> PromQL:
+    """`(expr or vector(0))`: a sum over series that do not exist yet (no errors yet) reads 0, not No data."""
+    return PromQL(f"({expr.text} or vector(0))", expr.signals, labels=frozenset())
+
+
 def topk(k: int, expr: PromQL) -> PromQL:
     return PromQL(f"topk({k}, {expr.text})", expr.signals, labels=expr.labels)
+
+
+def select_recorded(
+    series: str, labels: frozenset[str], *matchers: Matcher, tenant_filter: bool | None = None
+) -> PromQL:
+    """A series written by a recording rule (see machinery.rules_model), with the tenant filter."""
+    for m in matchers:
+        if m.label not in labels:
+            raise ContractError(f"{series} has no label {m.label!r} (labels: {', '.join(sorted(labels))})")
+    if tenant_filter is None:
+        tenant_filter = TENANT_LABEL in labels
+    if tenant_filter and TENANT_LABEL not in labels:
+        raise ContractError(f"{series} carries no {TENANT_LABEL} label, so it cannot be filtered by tenant")
+    parts = [m.render() for m in matchers] + ([tenant_matcher().render()] if tenant_filter else [])
+    selector = f"{series}{{{', '.join(parts)}}}" if parts else series
+    return PromQL(selector, (), labels=labels)
+
+
+def recorded_quantile(
+    quantile: float, series: str, labels: frozenset[str], *, by: tuple[str, ...] = ()
+) -> PromQL:
+    """`histogram_quantile(q, sum by (le) (<recorded bucket rates>))`."""
+    if "le" not in labels:
+        raise ContractError(f"{series} has no `le` label: it does not record histogram buckets")
+    if not 0 < quantile < 1:
+        raise ContractError(f"quantile must be between 0 and 1, got {quantile}")
+    buckets = sum_by(select_recorded(series, labels, tenant_filter=False), "le", *by)
+    return PromQL(f"histogram_quantile({quantile}, {buckets.text})", (), labels=frozenset(by))
+
+
+def top_tenants(k: int, series: str, labels: frozenset[str]) -> PromQL:
+    """The k largest tenants among those in `$tenant`, or among all tenants when All is selected.
+
+    All is the ALL_TENANTS sentinel, which selects only the aggregate row; the second branch then
+    brings in every per-tenant row. For an instant query both branches are cheap.
+    """
+    if TENANT_LABEL not in labels:
+        raise ContractError(f"{series} carries no {TENANT_LABEL} label")
+    picked = f'{series}{{{tenant_matcher().render()}, {TENANT_LABEL}!="{ALL_TENANTS}"}}'
+    everyone = f'{series}{{{TENANT_LABEL}!="{ALL_TENANTS}"}}'
+    all_selected = f'{series}{{{TENANT_LABEL}="{ALL_TENANTS}", {tenant_matcher().render()}}}'
+    return PromQL(f"topk({k}, {picked} or ({everyone} and on () {all_selected}))", (), labels=labels)
+
+
+def with_exemplars_from(expr: PromQL, histogram: MetricSignal, *matchers: Matcher) -> PromQL:
+    """`expr`, plus a never-true clause that names the raw histogram, so Grafana's exemplar query
+    (which asks Prometheus for exemplars of every selector in the expression) finds the exemplars
+    the recorded series do not carry. `@ end()` makes the clause one cheap evaluation per query.
+    """
+    bucket = select(histogram, *matchers, part="bucket")
+    anchor = f"sum(rate({bucket.text}[5m] @ end())) < 0"
+    return PromQL(f"{expr.text} unless on () ({anchor})", (*expr.signals, histogram), labels=expr.labels)
 
 
 def label_values(signal: MetricSignal, label: str) -> str:
@@ -162,11 +222,14 @@ class LogQL:
         return self.text
 
 
-def log_lines(signal: LogSignal, *, errors_only: bool = False, tenant_filter: bool = True) -> LogQL:
+def log_lines(
+    signal: LogSignal, *, errors_only: bool = False, tenant_filter: bool = True, all_value: str = ".*"
+) -> LogQL:
     """`{stream} | severity_number >= 17 | tenant_id=~"$tenant"`.
 
     Filters on structured metadata are plain label filters: OTLP log bodies are text, so a `| json`
-    stage would mark every line with a parser error.
+    stage would mark every line with a parser error. When All is the ALL_TENANTS sentinel rather
+    than a regex, a constant label stands in for "every tenant" and is dropped again.
     """
     selector = "{" + ", ".join(eq(k, v).render() for k, v in signal.stream) + "}"
     stages = []
@@ -175,7 +238,13 @@ def log_lines(signal: LogSignal, *, errors_only: bool = False, tenant_filter: bo
         stages.append(f"severity_number >= {signal.error_severity_number}")
     if tenant_filter:
         _require_metadata(signal, TENANT_LABEL)
-        stages.append(tenant_matcher().render())
+        if all_value == ".*":
+            stages.append(tenant_matcher().render())
+        else:
+            marker = "tenant_selection"
+            stages.append(f'label_format {marker}="{all_value}"')
+            stages.append(f'{tenant_matcher().render()} or {marker}=~"${TENANT_VARIABLE}"')
+            stages.append(f"drop {marker}")
     return LogQL(" | ".join([selector, *stages]), (signal,))
 
 

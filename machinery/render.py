@@ -21,7 +21,9 @@ from grafanalib._gen import DashboardEncoder
 
 from machinery.datasource_model import Datasource
 from machinery.definitions import DashboardDefinition, Folder, Project
+from machinery.errors import DefinitionError, Location
 from machinery.provisioning_vars import escape_tree
+from machinery.rules_model import AlertRule, RuleGroup
 from telemetry.contract import CONTRACT
 
 SCHEMA_VERSION = 39
@@ -32,6 +34,10 @@ GRAFANA_PROVISIONING_DIR = "/etc/grafana/provisioning"
 
 PROVISIONING = "provisioning"
 CONTRACT_DOC = "docs/telemetry-contract.md"
+RULES_FILE = "monitoring/prometheus/rules/tiktickets.yml"
+"""Loaded by the compose Prometheus (rule_files: /etc/prometheus/rules/*.yml)."""
+RULES_FILE = "monitoring/prometheus/rules/tiktickets.yml"
+"""Loaded by the compose Prometheus (rule_files: /etc/prometheus/rules/*.yml)."""
 
 # Fields grafanalib writes that we drop, and why. Nothing else is removed.
 DROPPED_DASHBOARD_FIELDS = {
@@ -147,10 +153,73 @@ class Output:
     content: bytes
 
 
+def _panel_link(alert: AlertRule, documents: dict[str, dict[str, Any]], grafana_url: str) -> str | None:
+    if alert.dashboard is None:
+        return None
+    document = documents.get(alert.dashboard)
+    if document is None:
+        raise DefinitionError(
+            Location(file="rules/"), f"alert {alert.alert} links to unknown dashboard {alert.dashboard!r}"
+        )
+    url = f"{grafana_url.rstrip('/')}/d/{alert.dashboard}"
+    if alert.dashboard_panel is None:
+        return url
+    ids = [p["id"] for p in document["panels"] if p.get("title") == alert.dashboard_panel]
+    if not ids:
+        raise DefinitionError(
+            Location(file="rules/", dashboard=alert.dashboard),
+            f"alert {alert.alert} links to panel {alert.dashboard_panel!r}, which the dashboard lacks",
+        )
+    return f"{url}?viewPanel={ids[0]}"
+
+
+def rules_document(
+    groups: Sequence[RuleGroup],
+    documents: dict[str, dict[str, Any]],
+    grafana_url: str = "http://localhost:3001",
+    runbook_url: str = "README.md",
+) -> dict[str, Any]:
+    """The Prometheus rule file: recording rules, and alerts with their dashboard and runbook links."""
+    rendered = []
+    for group in groups:
+        rules: list[dict[str, Any]] = [rule.document() for rule in group.recording]
+        for alert in group.alerts:
+            annotations = {
+                "summary": alert.summary,
+                "description": alert.description,
+                "runbook_url": f"{runbook_url}#{alert.runbook}",
+            }
+            link = _panel_link(alert, documents, grafana_url)
+            if link:
+                annotations["dashboard_url"] = link
+            rules.append(
+                {
+                    "alert": alert.alert,
+                    "expr": alert.expr,
+                    "for": alert.duration,
+                    "labels": {"severity": alert.severity, **alert.labels},
+                    "annotations": annotations,
+                }
+            )
+        rendered.append({"name": group.name, "interval": group.interval, "rules": rules})
+    return {"groups": rendered}
+
+
+def dump_rules_yaml(document: Any) -> bytes:
+    header = "# Generated from rules/ by `python build.py build`. Do not edit: edit rules/.\n"
+    return (header + yaml.safe_dump(document, sort_keys=False, width=1000, allow_unicode=True)).encode()
+
+
 def render_outputs(
-    dashboards: Sequence[DashboardDefinition], datasources: Sequence[Datasource]
+    dashboards: Sequence[DashboardDefinition],
+    datasources: Sequence[Datasource],
+    rule_groups: Sequence[RuleGroup] = (),
+    *,
+    grafana_url: str = "http://localhost:3001",
+    runbook_url: str = "README.md",
 ) -> list[Output]:
     """Every generated file, in path order."""
+    documents = {d.uid: normalise_dashboard(d) for d in dashboards}
     outputs = [
         Output(
             f"{PROVISIONING}/datasources/datasources.yaml",
@@ -163,12 +232,21 @@ def render_outputs(
         Output(f"{PROVISIONING}/README.md", README.encode()),
         Output(CONTRACT_DOC, CONTRACT.to_markdown().encode()),
     ]
-    outputs += [Output(dashboard_path(d), dump_json(normalise_dashboard(d))) for d in dashboards]
+    outputs += [Output(dashboard_path(d), dump_json(documents[d.uid])) for d in dashboards]
+    if rule_groups:
+        document = rules_document(rule_groups, documents, grafana_url, runbook_url)
+        outputs.append(Output(RULES_FILE, dump_rules_yaml(document)))
     return sorted(outputs, key=lambda o: o.path)
 
 
 def render_project(project: Project) -> list[Output]:
-    return render_outputs(project.dashboards, project.datasources)
+    return render_outputs(
+        project.dashboards,
+        project.datasources,
+        project.rule_groups,
+        grafana_url=project.grafana_url,
+        runbook_url=project.runbook_url,
+    )
 
 
 def _generated_files_on_disk(root: Path) -> set[str]:

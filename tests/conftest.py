@@ -28,6 +28,6 @@ def overview_doc(overview: DashboardDefinition) -> dict[str, Any]:
 @pytest.fixture
 def project_copy(tmp_path: Path) -> Path:
     """A copy of the editable parts of the project, for tests that change or break them."""
-    for name in ("dashboards", "datasources", "provisioning", "docs"):
+    for name in ("dashboards", "datasources", "rules", "provisioning", "docs", "monitoring/prometheus/rules"):
         shutil.copytree(REPO / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
     return tmp_path

@@ -1,4 +1,8 @@
-"""The Overview dashboard: the six panels of the issue, reading the contract's series, with units."""
+"""The Overview dashboard: the six panels of the issue, reading the contract's series, with units.
+
+Panels read the series rules/overview.py records; `reads()` follows a recorded series back to the
+raw contract series its rule reads, so each panel is checked against the contract either way.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,18 @@ from typing import Any
 
 import pytest
 
+import dashboards.overview as overview_module
+from datasources import DATASOURCES
+from machinery.lint import LintContext, run_rules
 from machinery.lint.promql import parse, vector_selectors
+from machinery.queries import ALL_TENANTS
+from machinery.render import normalise_dashboard
+from machinery.rules_model import recorded_series
+from rules import RULE_GROUPS
 from telemetry.contract import CONTRACT
 
 Doc = dict[str, Any]
+RECORDED = recorded_series(RULE_GROUPS)
 
 
 def panel(doc: Doc, title: str) -> Doc:
@@ -23,8 +35,17 @@ def selectors(expr: str) -> list[Any]:
     return list(vector_selectors(parse(expr)))
 
 
-def series_read(p: Doc) -> set[str]:
-    return {s.name for t in p["targets"] for s in selectors(t["expr"])}
+def matchers(selector: Any) -> set[tuple[str, str, str]]:
+    return {(m.name, str(m.op).removeprefix("MatchOp."), m.value) for m in selector.matchers.matchers}
+
+
+def reads(expr: str) -> set[str]:
+    """The raw contract series an expression reads, through any recorded series."""
+    found: set[str] = set()
+    for selector in selectors(expr):
+        rule = RECORDED.get(selector.name)
+        found |= reads(rule.expr.text) if rule else {selector.name}
+    return found
 
 
 def unit(p: Doc) -> str:
@@ -44,14 +65,15 @@ def test_request_rate_per_route(overview_doc: Doc) -> None:
     p = panel(overview_doc, "Request rate per route")
     assert p["type"] == "timeseries"
     assert unit(p) == "reqps"
-    assert series_read(p) == {"traces_span_metrics_calls_total"}
     (target,) = p["targets"]
+    assert reads(target["expr"]) == {"traces_span_metrics_calls_total"}
     assert target["legendFormat"] == "{{http_route}}"
-    tree = parse(target["expr"])
+    (recorded,) = selectors(target["expr"])
+    rule = RECORDED[recorded.name]
+    tree = parse(rule.expr.text)
     assert str(tree.op) == "sum" and "http_route" in str(tree.modifier)
     assert tree.expr.func.name == "rate"
-    (selector,) = selectors(target["expr"])
-    assert ("span_kind", "SPAN_KIND_SERVER") in {(m.name, m.value) for m in selector.matchers.matchers}
+    assert ("span_kind", "Equal", "SPAN_KIND_SERVER") in matchers(selectors(rule.expr.text)[0])
 
 
 def test_error_rate_is_a_ratio_of_errors_to_all_calls(overview_doc: Doc) -> None:
@@ -60,14 +82,13 @@ def test_error_rate_is_a_ratio_of_errors_to_all_calls(overview_doc: Doc) -> None
         assert p["type"] == kind
         assert unit(p) == "percentunit"
         (target,) = p["targets"]
-        tree = parse(target["expr"])
-        assert str(tree.op) == "/"
+        assert str(parse(target["expr"]).op) == "/"
         numerator, denominator = selectors(target["expr"])
-        assert numerator.name == denominator.name == "tenant_span_metrics_calls_total"
-        assert ("status_code", "STATUS_CODE_ERROR") in {
-            (m.name, m.value) for m in numerator.matchers.matchers
-        }
-        assert "status_code" not in {m.name for m in denominator.matchers.matchers}
+        assert numerator.name == denominator.name
+        assert ("status_code", "Equal", "STATUS_CODE_ERROR") in matchers(numerator)
+        assert "status_code" not in {m[0] for m in matchers(denominator)}
+        assert reads(target["expr"]) == {"tenant_span_metrics_calls_total"}
+        assert "or vector(0)" in target["expr"]  # no errors yet reads 0 %, not "No data"
         steps = p["fieldConfig"]["defaults"]["thresholds"]["steps"]
         assert [s["value"] for s in steps] == [None, 0.01, 0.05]
 
@@ -78,13 +99,17 @@ def test_latency_quantiles_in_seconds_with_exemplars(overview_doc: Doc) -> None:
     quantiles = []
     for target in p["targets"]:
         tree = parse(target["expr"])
-        assert tree.func.name == "histogram_quantile"
-        quantiles.append(float(str(tree.args[0])))
-        assert "le" in str(tree.args[1].modifier)
+        quantile = tree.lhs if str(getattr(tree, "op", "")) == "unless" else tree
+        assert quantile.func.name == "histogram_quantile"
+        quantiles.append(float(str(quantile.args[0])))
+        assert "le" in str(quantile.args[1].modifier)
+        assert reads(target["expr"]) == {"traces_span_metrics_duration_seconds_bucket"}
     assert quantiles == [0.5, 0.95, 0.99]
     assert [t["legendFormat"] for t in p["targets"]] == ["P50", "P95", "P99"]
-    assert series_read(p) == {"traces_span_metrics_duration_seconds_bucket"}
-    assert sum(t["exemplar"] for t in p["targets"]) == 1
+    (with_exemplars,) = [t for t in p["targets"] if t["exemplar"]]
+    # Recorded series have no exemplars: the exemplar query must name the raw histogram.
+    names = {s.name for s in selectors(with_exemplars["expr"])}
+    assert "traces_span_metrics_duration_seconds_bucket" in names
 
 
 def test_active_whatsapp_sessions(overview_doc: Doc) -> None:
@@ -95,7 +120,7 @@ def test_active_whatsapp_sessions(overview_doc: Doc) -> None:
         p = panel(overview_doc, title)
         assert p["type"] == kind
         assert unit(p) == "short"
-        assert series_read(p) == {"tiktickets_whatsapp_sessions_active"}
+        assert reads(p["targets"][0]["expr"]) == {"tiktickets_whatsapp_sessions_active"}
         assert "rate(" not in p["targets"][0]["expr"]  # a gauge: summed, never rated
 
 
@@ -108,8 +133,7 @@ def test_socketio_connections_top_tenants(overview_doc: Doc) -> None:
     assert target["legendFormat"] == "{{tenant_id}}"
     tree = parse(target["expr"])
     assert str(tree.op) == "topk" and str(tree.param) == "20"
-    assert "tenant_id" in str(tree.expr.modifier)
-    assert series_read(p) == {"tiktickets_socketio_connections"}
+    assert reads(target["expr"]) == {"tiktickets_socketio_connections"}
     assert "fieldOptions" not in p["options"]  # the Grafana 6 shape grafanalib emits
 
 
@@ -123,7 +147,8 @@ def test_recent_error_logs(overview_doc: Doc) -> None:
     expr = target["expr"]
     assert expr.startswith('{service_namespace="tiktickets", service_name="tiktickets-backend"}')
     assert "| severity_number >= 17" in expr
-    assert '| tenant_id=~"$tenant"' in expr
+    assert '| tenant_id=~"$tenant" or tenant_selection=~"$tenant"' in expr
+    assert f'label_format tenant_selection="{ALL_TENANTS}"' in expr
     assert "json" not in expr
 
 
@@ -131,6 +156,7 @@ def test_tenant_variable(overview_doc: Doc) -> None:
     (variable,) = overview_doc["templating"]["list"]
     assert variable["name"] == "tenant"
     assert variable["multi"] is True and variable["includeAll"] is True
+    assert variable["allValue"] == ALL_TENANTS  # All reads the pre-summed rows
     assert variable["datasource"] == {"type": "prometheus", "uid": "prometheus"}
     assert "tenant_id" in variable["query"]["query"]
 
@@ -144,13 +170,23 @@ def test_every_tenant_scoped_query_filters_on_tenant(overview_doc: Doc) -> None:
                 checked += 1
                 continue
             for selector in selectors(target["expr"]):
-                signal = CONTRACT.metric_for_series(selector.name)
-                assert signal is not None
-                if signal.tenant_scoped:
-                    pairs = {(m.name, str(m.op), m.value) for m in selector.matchers.matchers}
-                    assert ("tenant_id", "MatchOp.Re", "$tenant") in pairs, (p["title"], selector.name)
-                    checked += 1
-    assert checked >= 7  # error ratio x2 (two selectors each), sessions x2, sockets, logs
+                labels = RECORDED[selector.name].series_labels if selector.name in RECORDED else None
+                if labels is None:
+                    signal = CONTRACT.metric_for_series(selector.name)
+                    assert signal is not None
+                    labels = frozenset(signal.labels)
+                if "tenant_id" not in labels:
+                    continue
+                found = matchers(selector)
+                if ("tenant_id", "NotEqual", ALL_TENANTS) in found and (
+                    "tenant_id",
+                    "Re",
+                    "$tenant",
+                ) not in found:
+                    continue  # the "every tenant" branch of top-k, gated on All
+                assert ("tenant_id", "Re", "$tenant") in found, (p["title"], selector.name)
+                checked += 1
+    assert checked >= 7
 
 
 def test_every_panel_has_description_unit_and_a_single_datasource(overview_doc: Doc) -> None:
@@ -167,7 +203,7 @@ def test_every_panel_has_description_unit_and_a_single_datasource(overview_doc: 
             assert target["datasource"] == p["datasource"]
 
 
-@pytest.mark.parametrize("variables", [{"tenant": "acme"}, {"tenant": ".*"}])
+@pytest.mark.parametrize("variables", [{"tenant": "acme"}, {"tenant": ALL_TENANTS}])
 def test_every_prometheus_query_parses_as_grafana_sends_it(
     overview_doc: Doc, variables: dict[str, str]
 ) -> None:
@@ -178,3 +214,21 @@ def test_every_prometheus_query_parses_as_grafana_sends_it(
                 parse(target["expr"], variables)
                 count += 1
     assert count == 9  # 1 request rate, 2 error rate, 3 latency, 2 sessions, 1 sockets
+
+
+def test_plain_query_mode_reads_the_contract_series_directly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The switch in the definitions: without recording rules the dashboard is still valid."""
+    monkeypatch.setattr(overview_module, "READ_RECORDED_SERIES", False)
+    monkeypatch.setattr(overview_module, "ALL_VALUE", ".*")
+    definition = overview_module.dashboard()
+    assert run_rules(LintContext([definition], list(DATASOURCES), list(RULE_GROUPS))) == []
+    document = normalise_dashboard(definition)
+    series = {
+        s.name
+        for p in document["panels"]
+        for t in p.get("targets", [])
+        if t["datasource"]["type"] == "prometheus"
+        for s in selectors(t["expr"])
+    }
+    assert series and all(CONTRACT.metric_for_series(name) for name in series)
+    assert document["templating"]["list"][0]["allValue"] == ".*"

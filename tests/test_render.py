@@ -34,6 +34,7 @@ def test_output_is_deterministic(outputs: list[render.Output]) -> None:
 def test_expected_files(outputs: list[render.Output]) -> None:
     assert [o.path for o in outputs] == [
         "docs/telemetry-contract.md",
+        "monitoring/prometheus/rules/tiktickets.yml",
         "provisioning/README.md",
         "provisioning/dashboards/providers.yaml",
         "provisioning/dashboards/tiktickets/tiktickets-overview.json",

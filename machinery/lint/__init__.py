@@ -17,6 +17,8 @@ from machinery.datasource_model import Datasource
 from machinery.definitions import DashboardDefinition
 from machinery.errors import Location
 from machinery.render import Output, normalise_dashboard, render_outputs
+from machinery.rules_model import RuleGroup
+from machinery.series_catalog import SeriesInfo, build_catalog
 
 Severity = Literal["error", "warning"]
 
@@ -42,10 +44,17 @@ class LintContext:
 
     dashboards: list[DashboardDefinition]
     datasources: list[Datasource]
+    rule_groups: list[RuleGroup] = field(default_factory=list)
     documents: dict[int, dict[str, Any]] = field(default_factory=dict)
+    catalog: dict[str, SeriesInfo] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.documents = {id(d): normalise_dashboard(d) for d in self.dashboards}
+        self.catalog = build_catalog(self.rule_groups)
+
+    def series(self, name: str | None) -> SeriesInfo | None:
+        """A series the contract defines or a recording rule writes, or None."""
+        return self.catalog.get(name or "")
 
     def document(self, definition: DashboardDefinition) -> dict[str, Any]:
         return self.documents[id(definition)]
@@ -53,7 +62,7 @@ class LintContext:
     @cached_property
     def outputs(self) -> list[Output]:
         """The files `build` would write, for rules that check the rendered text."""
-        return render_outputs(self.dashboards, self.datasources)
+        return render_outputs(self.dashboards, self.datasources, self.rule_groups)
 
     def targets(
         self, datasource_type: str

@@ -11,6 +11,7 @@ from machinery.definitions import DashboardDefinition, Folder
 from machinery.grafanalib_ext import DatasourceRef
 from machinery.lint import Finding, LintContext, Rule
 from machinery.style import PanelSpec, Row, dashboard, prom, timeseries
+from rules import RULE_GROUPS
 from telemetry.contract import SOCKETIO_CONNECTIONS
 
 FOLDER = Folder(uid="test", title="Test")
@@ -42,7 +43,9 @@ def board(*panels: PanelSpec, uid: str = "test-board") -> DashboardDefinition:
 
 
 def context(*dashboards: DashboardDefinition, datasources: list[Datasource] | None = None) -> LintContext:
-    return LintContext(list(dashboards), datasources if datasources is not None else list(DATASOURCES))
+    return LintContext(
+        list(dashboards), datasources if datasources is not None else list(DATASOURCES), list(RULE_GROUPS)
+    )
 
 
 def findings(

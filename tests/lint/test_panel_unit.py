@@ -12,9 +12,13 @@ def test_overview_units_fit(overview) -> None:  # type: ignore[no-untyped-def]
     ("title", "unit", "reason"),
     [
         ("Latency P50 / P95 / P99", "ms", "a quantile of a histogram in s"),
-        ("Error rate", "reqps", "a ratio of one signal to itself"),
-        ("Request rate per route", "s", "a per-second rate"),
-        ("Active WhatsApp sessions", "percentunit", "the signal's unit short"),
+        ("Error rate", "reqps", "a ratio of one series to itself"),
+        ("Request rate per route", "s", "a recorded per-second rate"),
+        (
+            "Active WhatsApp sessions",
+            "percentunit",
+            "the unit of tenant_id:tiktickets_whatsapp_sessions_active:sum",
+        ),
     ],
 )
 def test_changed_unit_is_caught(overview, title: str, unit: str, reason: str) -> None:  # type: ignore[no-untyped-def]
@@ -26,6 +30,12 @@ def test_changed_unit_is_caught(overview, title: str, unit: str, reason: str) ->
     assert f"unit {unit!r} does not fit query A: it returns {reason}" in result[0].message
 
 
-def test_gauge_panel_in_per_second_unit() -> None:
-    definition = board(panel("Sessions", expr=raw("sum(tiktickets_whatsapp_sessions_active)")))
-    assert findings(RULE, definition) == []  # the builder panel is in `short`
+def test_raw_queries_are_checked_too() -> None:
+    assert (
+        findings(RULE, board(panel("Sessions", expr=raw("sum(tiktickets_whatsapp_sessions_active)")))) == []
+    )
+    quantile = raw(
+        "histogram_quantile(0.9, sum by (le) (rate(traces_span_metrics_duration_seconds_bucket[5m])))"
+    )
+    (finding,) = findings(RULE, board(panel("Raw latency", expr=quantile)))  # test panels claim `short`
+    assert "unit 'short' does not fit query A: it returns a quantile of a histogram in s" in finding.message

@@ -5,8 +5,8 @@ from machinery.render import Output
 from tests.lint.builders import check, context
 
 
-def test_generated_files_pass() -> None:
-    assert check(RULE, context()) == []
+def test_generated_files_pass(overview) -> None:  # type: ignore[no-untyped-def]
+    assert check(RULE, context(overview)) == []
 
 
 def test_unescaped_dollar_in_a_rendered_file() -> None:
@@ -26,11 +26,13 @@ def test_malformed_reference() -> None:
     assert "malformed" in finding.message
 
 
-def test_escaping_covers_every_model_value() -> None:
+def test_escaping_covers_every_model_value(overview) -> None:  # type: ignore[no-untyped-def]
     field = DerivedField(
         name="x", matcher_type="regex", matcher_regex="id=(\\w+)$", url="$HOME/${__value.raw}"
     )
     loki = LOKI.model_copy(
         update={"json_data": LOKI.json_data.model_copy(update={"derived_fields": [field]})}
     )
-    assert check(RULE, context(datasources=[d for d in DATASOURCES if d is not LOKI] + [loki])) == []
+    assert (
+        check(RULE, context(overview, datasources=[d for d in DATASOURCES if d is not LOKI] + [loki])) == []
+    )

@@ -11,7 +11,10 @@ def test_metric_outside_the_contract() -> None:
     expr = PromQL('sum(rate(http_requests_total{job="x"}[$__rate_interval]))', ())
     (finding,) = findings(RULE, board(panel("Legacy", expr=expr)))
     assert finding.location.panel == "Legacy"
-    assert "reads 'http_requests_total', which the telemetry contract does not define" in finding.message
+    assert (
+        "reads 'http_requests_total', which neither the telemetry contract nor a recording rule"
+        in finding.message
+    )
 
 
 def test_unparsable_query() -> None:

@@ -26,16 +26,14 @@ def test_diff_before_and_after_push(target: Target, project_copy: Path) -> None:
 def test_diff_shows_changed_queries_and_a_unified_diff(target: Target, project_copy: Path) -> None:
     assert cli(target, "push", project=project_copy).returncode == 0
     overview = project_copy / "dashboards" / "overview.py"
-    overview.write_text(overview.read_text().replace("TOP_TENANTS = 20", "TOP_TENANTS = 10"))
+    source = overview.read_text()
+    overview.write_text(source.replace('prom(latency(0.5), "P50")', 'prom(latency(0.75), "P50")'))
     result = cli(target, "diff", project=project_copy)
     assert result.returncode == 1
-    assert (
-        "dashboard tiktickets-overview: update: renamed 'Socket.io connections per tenant (top 20)'"
-        in result.stdout
-    )
-    assert "queries changed in 'Socket.io connections per tenant (top 10)'" in result.stdout
-    assert '-          "expr": "topk(20,' in result.stdout
-    assert '+          "expr": "topk(10,' in result.stdout
+    summary = "dashboard tiktickets-overview: update: queries changed in 'Latency P50 / P95 / P99'"
+    assert summary in result.stdout
+    assert '-          "expr": "histogram_quantile(0.5,' in result.stdout
+    assert '+          "expr": "histogram_quantile(0.75,' in result.stdout
 
 
 def test_diff_shows_a_moved_folder(target: Target, project_copy: Path) -> None:

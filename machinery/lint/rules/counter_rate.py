@@ -10,8 +10,6 @@ import promql_parser
 
 from machinery.lint import Finding, LintContext, Rule, where
 from machinery.lint.promql import function_name, parse, walk
-from telemetry.contract import CONTRACT
-from telemetry.model import PromType
 
 ID = "counter-rate"
 RATE_FUNCTIONS = {"rate", "irate", "increase"}
@@ -26,15 +24,15 @@ def check(context: LintContext) -> Iterator[Finding]:
         for node, parents in walk(tree):
             if not isinstance(node, promql_parser.VectorSelector):
                 continue
-            signal = CONTRACT.metric_for_series(node.name or "")
-            if signal is None:
+            info = context.series(node.name)
+            if info is None:
                 continue
             in_rate = (
                 len(parents) >= 2
                 and isinstance(parents[-1], promql_parser.MatrixSelector)
                 and function_name(parents[-2]) in RATE_FUNCTIONS
             )
-            cumulative = signal.prom_type in (PromType.COUNTER, PromType.HISTOGRAM)
+            cumulative = info.cumulative
             if cumulative and not in_rate:
                 yield Finding(
                     where(definition, panel),

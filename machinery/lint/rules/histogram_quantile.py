@@ -15,7 +15,7 @@ from machinery.lint.promql import function_name, grouping_labels, parse, vector_
 ID = "histogram-quantile"
 
 
-def _problem(argument: Any) -> str | None:
+def _problem(argument: Any, context: LintContext) -> str | None:
     if not isinstance(argument, promql_parser.AggregateExpr) or str(argument.op) != "sum":
         return "its second argument is not a sum"
     grouping = grouping_labels(argument)
@@ -26,6 +26,9 @@ def _problem(argument: Any) -> str | None:
     if not keeps_le:
         return "the sum does not keep `le` (write `sum by (le, ...)`)"
     inner = argument.expr
+    recorded = [context.series(s.name) for s in vector_selectors(inner)]
+    if recorded and all(info is not None and info.recorded and info.histogram_unit for info in recorded):
+        return None  # recorded bucket rates (see rules/overview.py)
     if function_name(inner) not in {"rate", "increase"}:
         return "the sum is not over rate()/increase()"
     if not all(str(s.name or "").endswith("_bucket") for s in vector_selectors(inner)):
@@ -41,7 +44,7 @@ def check(context: LintContext) -> Iterator[Finding]:
             continue  # query-metrics reports it
         for node, _ in walk(tree):
             if function_name(node) == "histogram_quantile":
-                problem = _problem(node.args[1])
+                problem = _problem(node.args[1], context)
                 if problem:
                     yield Finding(
                         where(definition, panel),

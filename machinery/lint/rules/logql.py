@@ -6,6 +6,7 @@ on a non-indexed label matches nothing, and `| json` on an OTLP text body marks 
 with a parser error.
 """
 
+import re
 from collections.abc import Iterator
 
 from machinery.lint import Finding, LintContext, Rule, where
@@ -65,7 +66,8 @@ def check(context: LintContext) -> Iterator[Finding]:
                 "filter structured metadata directly",
             )
         if not syntax.parsers:
-            for name in sorted(set(syntax.filter_labels) - INDEX_LABELS - METADATA):
+            made_here = set(re.findall(r"label_format\s+(\w+)=", expr))
+            for name in sorted(set(syntax.filter_labels) - INDEX_LABELS - METADATA - made_here):
                 yield Finding(
                     where(definition, panel), ID, f"{label}: filters on {name!r}, which no log signal carries"
                 )

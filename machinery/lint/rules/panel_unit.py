@@ -12,26 +12,37 @@ import promql_parser
 
 from machinery.lint import Finding, LintContext, Rule, where
 from machinery.lint.promql import function_name, parse, vector_selectors
-from telemetry.contract import CONTRACT
 
 ID = "panel-unit"
 PER_SECOND_UNITS = {"reqps", "rps", "ops", "cps", "wps", "short"}
 
 
-def expected_units(tree: Any) -> tuple[set[str], str]:
+def expected_units(tree: Any, context: LintContext) -> tuple[set[str], str]:
     """Units that fit the query's result, and why."""
-    while isinstance(tree, promql_parser.AggregateExpr | promql_parser.ParenExpr):
-        tree = tree.expr  # topk/sum/(...) keep the unit of what they aggregate
-    signals = {CONTRACT.metric_for_series(s.name or "") for s in vector_selectors(tree)} - {None}
+    while True:
+        if isinstance(tree, promql_parser.AggregateExpr | promql_parser.ParenExpr):
+            tree = tree.expr  # topk/sum/(...) keep the unit of what they aggregate
+        elif isinstance(tree, promql_parser.BinaryExpr) and str(tree.op) in ("and", "or", "unless"):
+            tree = tree.lhs  # set operations keep the left side's samples
+        else:
+            break
+    series = {context.series(s.name) for s in vector_selectors(tree)} - {None}
+    infos = [s for s in series if s is not None]
     if function_name(tree) == "histogram_quantile":
-        units = {s.grafana_unit for s in signals if s is not None}
+        units = {s.histogram_unit for s in infos if s.histogram_unit}
         return units, "a quantile of a histogram in " + ", ".join(sorted(units))
-    if isinstance(tree, promql_parser.BinaryExpr) and str(tree.op) == "/" and len(signals) == 1:
-        return {"percentunit"}, "a ratio of one signal to itself"
+    if (
+        isinstance(tree, promql_parser.BinaryExpr)
+        and str(tree.op) == "/"
+        and len({s.name for s in infos}) == 1
+    ):
+        return {"percentunit"}, "a ratio of one series to itself"
     if function_name(tree) in {"rate", "irate"}:
         return PER_SECOND_UNITS, "a per-second rate"
-    units = {s.grafana_unit for s in signals if s is not None}
-    return units, "the signal's unit " + ", ".join(sorted(units))
+    units = {s.grafana_unit for s in infos}
+    if units and units <= {"reqps"}:
+        return PER_SECOND_UNITS, "a recorded per-second rate"
+    return units, "the unit of " + ", ".join(sorted(s.name for s in infos))
 
 
 def check(context: LintContext) -> Iterator[Finding]:
@@ -43,7 +54,7 @@ def check(context: LintContext) -> Iterator[Finding]:
             tree = parse(str(target.get("expr", "")))
         except ValueError:
             continue  # query-metrics reports it
-        allowed, reason = expected_units(tree)
+        allowed, reason = expected_units(tree, context)
         if allowed and unit not in allowed:
             yield Finding(
                 where(definition, panel),

@@ -13,6 +13,7 @@ import yaml
 from machinery.errors import Location
 from machinery.lint import Finding, LintContext, Rule
 from machinery.provisioning_vars import expand, references
+from machinery.render import PROVISIONING
 
 ID = "provisioning-dollars"
 ALLOWED_ENVIRONMENT: frozenset[str] = frozenset()
@@ -32,8 +33,8 @@ def _strings(node: Any, path: str = "") -> Iterator[tuple[str, str]]:
 
 def check(context: LintContext) -> Iterator[Finding]:
     for output in context.outputs:
-        if not output.path.endswith((".yaml", ".yml")):
-            continue
+        if not output.path.startswith(f"{PROVISIONING}/") or not output.path.endswith((".yaml", ".yml")):
+            continue  # only Grafana's provisioning files are interpolated
         for path, value in _strings(yaml.safe_load(output.content)):
             location = Location(file=output.path)
             names = [name for name in references(value) if name not in ALLOWED_ENVIRONMENT]

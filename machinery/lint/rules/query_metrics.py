@@ -1,4 +1,4 @@
-"""query-metrics: every Prometheus query parses and reads only series the telemetry contract defines.
+"""query-metrics: every Prometheus query parses and reads only series the contract or the rules define.
 
 A metric name the backend or the Collector never emits is the classic "No data" panel.
 """
@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 from machinery.lint import Finding, LintContext, Rule, where
 from machinery.lint.promql import parse, vector_selectors
-from telemetry.contract import CONTRACT
 
 ID = "query-metrics"
 
@@ -23,11 +22,12 @@ def check(context: LintContext) -> Iterator[Finding]:
         for selector in vector_selectors(tree):
             if not selector.name:
                 yield Finding(where(definition, panel), ID, f"{label} selects series without a metric name")
-            elif CONTRACT.metric_for_series(selector.name) is None:
+            elif context.series(selector.name) is None:
                 yield Finding(
                     where(definition, panel),
                     ID,
-                    f"{label} reads {selector.name!r}, which the telemetry contract does not define",
+                    f"{label} reads {selector.name!r}, which neither the telemetry contract nor a recording "
+                    "rule defines",
                 )
 
 

@@ -8,24 +8,33 @@ from collections.abc import Iterator
 
 from machinery.lint import Finding, LintContext, Rule, where
 from machinery.lint.promql import parse, vector_selectors
-from machinery.queries import TENANT_LABEL, TENANT_VARIABLE, tenant_matcher
+from machinery.queries import ALL_TENANTS, TENANT_LABEL, TENANT_VARIABLE, tenant_matcher
 from telemetry.contract import CONTRACT
 
 ID = "tenant-filter"
 
 
 def check(context: LintContext) -> Iterator[Finding]:
+    picked = (TENANT_LABEL, "MatchOp.Re", f"${TENANT_VARIABLE}")
+    aggregate_row = (TENANT_LABEL, "MatchOp.Equal", ALL_TENANTS)
+    every_tenant = (TENANT_LABEL, "MatchOp.NotEqual", ALL_TENANTS)
     for definition, panel, target in context.targets("prometheus"):
         try:
             tree = parse(str(target.get("expr", "")))
         except ValueError:
             continue  # query-metrics reports it
-        for selector in vector_selectors(tree):
-            signal = CONTRACT.metric_for_series(selector.name or "")
-            if signal is None or not signal.tenant_scoped:
+        selectors = [
+            (s, {(m.name, str(m.op), m.value) for m in s.matchers.matchers}) for s in vector_selectors(tree)
+        ]
+        # The top-k construct: "every tenant" is allowed when it is gated on All being selected.
+        gated = any({picked, aggregate_row} <= matchers for _, matchers in selectors)
+        for selector, matchers in selectors:
+            info = context.series(selector.name)
+            if info is None or not info.tenant_scoped:
                 continue
-            matchers = {(m.name, str(m.op), m.value) for m in selector.matchers.matchers}
-            if (TENANT_LABEL, "MatchOp.Re", f"${TENANT_VARIABLE}") not in matchers:
+            if gated and every_tenant in matchers:
+                continue
+            if picked not in matchers:
                 yield Finding(
                     where(definition, panel),
                     ID,
