@@ -17,6 +17,7 @@ from telemetry.contract import (
     TENANT_SPAN_CALLS,
     WHATSAPP_SESSIONS_ACTIVE,
 )
+from telemetry.model import MetricSignal
 
 WINDOW = "5m"
 SERVER = q.eq("span_kind", SPAN_KIND_SERVER)
@@ -50,22 +51,21 @@ TENANT_CALLS = RecordingRule(
 TENANT_CALLS_ALL = TENANT_CALLS.model_copy(
     update={"expr": q.sum_by(_tenant_calls_rate(), "status_code"), "labels": ALL}
 )
-SESSIONS = RecordingRule(
-    record="tenant_id:tiktickets_whatsapp_sessions_active:sum",
-    expr=q.sum_by(q.select(WHATSAPP_SESSIONS_ACTIVE, tenant_filter=False), "tenant_id"),
-    grafana_unit="short",
-)
-SESSIONS_ALL = SESSIONS.model_copy(
-    update={"expr": q.sum_by(q.select(WHATSAPP_SESSIONS_ACTIVE, tenant_filter=False)), "labels": ALL}
-)
-SOCKETS = RecordingRule(
-    record="tenant_id:tiktickets_socketio_connections:sum",
-    expr=q.sum_by(q.select(SOCKETIO_CONNECTIONS, tenant_filter=False), "tenant_id"),
-    grafana_unit="short",
-)
-SOCKETS_ALL = SOCKETS.model_copy(
-    update={"expr": q.sum_by(q.select(SOCKETIO_CONNECTIONS, tenant_filter=False)), "labels": ALL}
-)
+
+
+def _per_tenant_sum(signal: MetricSignal) -> tuple[RecordingRule, RecordingRule]:
+    """A gauge summed per tenant, and its `tenant_id="__all__"` row."""
+    series = q.select(signal, tenant_filter=False)
+    per_tenant = RecordingRule(
+        record=f"tenant_id:{signal.prometheus_name}:sum",
+        expr=q.sum_by(series, "tenant_id"),
+        grafana_unit=signal.grafana_unit,
+    )
+    return per_tenant, per_tenant.model_copy(update={"expr": q.sum_by(series), "labels": ALL})
+
+
+SESSIONS, SESSIONS_ALL = _per_tenant_sum(WHATSAPP_SESSIONS_ACTIVE)
+SOCKETS, SOCKETS_ALL = _per_tenant_sum(SOCKETIO_CONNECTIONS)
 
 OVERVIEW_GROUP = RuleGroup(
     name="tiktickets-overview",

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from machinery.datasource_model import Datasource
 from machinery.definitions import DashboardDefinition
 from machinery.errors import Location
+from machinery.lint.promql import parse
 from machinery.render import Output, normalise_dashboard, render_outputs
 from machinery.rules_model import RuleGroup
 from machinery.series_catalog import SeriesInfo, build_catalog
@@ -63,6 +64,17 @@ class LintContext:
     def outputs(self) -> list[Output]:
         """The files `build` would write, for rules that check the rendered text."""
         return render_outputs(self.dashboards, self.datasources, self.rule_groups)
+
+    def parsed_prometheus_targets(
+        self,
+    ) -> Iterator[tuple[DashboardDefinition, dict[str, Any], dict[str, Any], Any]]:
+        """(dashboard, panel, query, AST) for each PromQL query that parses; query-metrics reports others."""
+        for definition, panel, target in self.targets("prometheus"):
+            try:
+                tree = parse(str(target.get("expr", "")))
+            except ValueError:
+                continue
+            yield definition, panel, target, tree
 
     def targets(
         self, datasource_type: str

@@ -9,18 +9,14 @@ from collections.abc import Iterator
 import promql_parser
 
 from machinery.lint import Finding, LintContext, Rule, where
-from machinery.lint.promql import function_name, parse, walk
+from machinery.lint.promql import function_name, walk
 
 ID = "counter-rate"
 RATE_FUNCTIONS = {"rate", "irate", "increase"}
 
 
 def check(context: LintContext) -> Iterator[Finding]:
-    for definition, panel, target in context.targets("prometheus"):
-        try:
-            tree = parse(str(target.get("expr", "")))
-        except ValueError:
-            continue  # query-metrics reports it
+    for definition, panel, target, tree in context.parsed_prometheus_targets():
         for node, parents in walk(tree):
             if not isinstance(node, promql_parser.VectorSelector):
                 continue

@@ -10,7 +10,7 @@ from typing import Any
 import promql_parser
 
 from machinery.lint import Finding, LintContext, Rule, where
-from machinery.lint.promql import function_name, grouping_labels, parse, vector_selectors, walk
+from machinery.lint.promql import function_name, grouping_labels, vector_selectors, walk
 
 ID = "histogram-quantile"
 
@@ -37,11 +37,7 @@ def _problem(argument: Any, context: LintContext) -> str | None:
 
 
 def check(context: LintContext) -> Iterator[Finding]:
-    for definition, panel, target in context.targets("prometheus"):
-        try:
-            tree = parse(str(target.get("expr", "")))
-        except ValueError:
-            continue  # query-metrics reports it
+    for definition, panel, target, tree in context.parsed_prometheus_targets():
         for node, _ in walk(tree):
             if function_name(node) == "histogram_quantile":
                 problem = _problem(node.args[1], context)

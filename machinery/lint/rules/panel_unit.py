@@ -11,7 +11,7 @@ from typing import Any
 import promql_parser
 
 from machinery.lint import Finding, LintContext, Rule, where
-from machinery.lint.promql import function_name, parse, vector_selectors
+from machinery.lint.promql import function_name, vector_selectors
 
 ID = "panel-unit"
 PER_SECOND_UNITS = {"reqps", "rps", "ops", "cps", "wps", "short"}
@@ -46,14 +46,10 @@ def expected_units(tree: Any, context: LintContext) -> tuple[set[str], str]:
 
 
 def check(context: LintContext) -> Iterator[Finding]:
-    for definition, panel, target in context.targets("prometheus"):
+    for definition, panel, target, tree in context.parsed_prometheus_targets():
         unit = ((panel.get("fieldConfig") or {}).get("defaults") or {}).get("unit")
         if not unit:
             continue  # panel-docs reports it
-        try:
-            tree = parse(str(target.get("expr", "")))
-        except ValueError:
-            continue  # query-metrics reports it
         allowed, reason = expected_units(tree, context)
         if allowed and unit not in allowed:
             yield Finding(

@@ -7,7 +7,7 @@ are looking at one: the worst kind of wrong in a multi-tenant product.
 from collections.abc import Iterator
 
 from machinery.lint import Finding, LintContext, Rule, where
-from machinery.lint.promql import parse, vector_selectors
+from machinery.lint.promql import vector_selectors
 from machinery.queries import ALL_TENANTS, TENANT_LABEL, TENANT_VARIABLE, tenant_matcher
 from telemetry.contract import CONTRACT
 
@@ -18,11 +18,7 @@ def check(context: LintContext) -> Iterator[Finding]:
     picked = (TENANT_LABEL, "MatchOp.Re", f"${TENANT_VARIABLE}")
     aggregate_row = (TENANT_LABEL, "MatchOp.Equal", ALL_TENANTS)
     every_tenant = (TENANT_LABEL, "MatchOp.NotEqual", ALL_TENANTS)
-    for definition, panel, target in context.targets("prometheus"):
-        try:
-            tree = parse(str(target.get("expr", "")))
-        except ValueError:
-            continue  # query-metrics reports it
+    for definition, panel, target, tree in context.parsed_prometheus_targets():
         selectors = [
             (s, {(m.name, str(m.op), m.value) for m in s.matchers.matchers}) for s in vector_selectors(tree)
         ]
