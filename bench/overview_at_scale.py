@@ -285,6 +285,19 @@ def report(results: dict[int, tuple[list[dict[str, Any]], dict[str, float], floa
     return "\n".join(lines)
 
 
+def merge(path: Path, fresh: str) -> str:
+    """Keep the sections of sizes not measured in this run (one size per run fits the machine better)."""
+    if not path.exists():
+        return fresh
+    sections = {}
+    for text in (path.read_text(), fresh):
+        _, *parts = text.split("\n## ")
+        for part in parts:
+            sections[part.split(" ", 1)[0]] = "## " + part.rstrip() + "\n"
+    ordered = sorted(sections.items(), key=lambda item: int(item[0]))
+    return fresh.split("\n## ", maxsplit=1)[0] + "\n" + "\n".join(section for _, section in ordered)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tenants", type=int, nargs="+", default=[100, 2000])
@@ -310,7 +323,7 @@ def main() -> None:
                 prometheus.stop()
             results[tenants] = (rows, timings, rss)
             RESULTS.parent.mkdir(parents=True, exist_ok=True)
-            RESULTS.write_text(report(results))
+            RESULTS.write_text(merge(RESULTS, report(results)))
             print(report({tenants: results[tenants]}), flush=True)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
