@@ -30,7 +30,7 @@ from machinery.grafana_sync.plan import (
     synchronise,
 )
 from machinery.lint import LintContext, all_rules, run_rules
-from machinery.render import Output, atomic_write, compare_outputs, dump_json, render_project, write_outputs
+from machinery.render import Output, atomic_write, compare_outputs, dump_json, write_outputs
 from machinery.settings import SettingsError, settings
 
 HERE = Path(__file__).resolve().parent
@@ -56,7 +56,8 @@ def _prepare(project_root: Path) -> tuple[Project, list[Output]]:
     """Load and lint the definitions, then render them; invalid definitions exit 2."""
     try:
         project = load_project(project_root)
-        findings = run_rules(LintContext(project.dashboards, project.datasources, project.rule_groups))
+        context = LintContext.for_project(project)
+        findings = run_rules(context)
         for warning in (f for f in findings if f.severity == "warning"):
             typer.echo(f"warning: {warning}", err=True)
         errors = [f for f in findings if f.severity == "error"]
@@ -64,7 +65,7 @@ def _prepare(project_root: Path) -> tuple[Project, list[Output]]:
             lines = [f"error: {finding}" for finding in errors]
             lines.append(f"{len(errors)} problem(s) in the definitions; nothing was written.")
             raise _fail("\n".join(lines))
-        return project, render_project(project)
+        return project, context.outputs  # the same documents the rules just checked
     except DefinitionError as error:
         raise _fail(f"error: {error}") from None
 

@@ -155,3 +155,15 @@ def test_invalid_definitions_write_nothing(project_copy: Path) -> None:
     assert run("build", "--project", str(project_copy)).returncode == 2
     after = {p: p.read_bytes() for p in (project_copy / "provisioning").rglob("*") if p.is_file()}
     assert after == before
+
+
+def test_alert_linking_to_a_panel_that_does_not_exist(project_copy: Path) -> None:
+    alerts = project_copy / "rules" / "alerts.py"
+    alerts.write_text(
+        alerts.read_text().replace('"span_calls": "Request rate per route"', '"span_calls": "Gone"')
+    )
+    assert_clean_error(
+        run("build", "--project", str(project_copy)),
+        2,
+        "alert TikTicketsSignalMissing links to panel 'Gone', which the dashboard lacks",
+    )

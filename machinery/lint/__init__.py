@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import Any, Literal
 
 from machinery.datasource_model import Datasource
-from machinery.definitions import DashboardDefinition
+from machinery.definitions import DashboardDefinition, Project
 from machinery.errors import Location
 from machinery.lint.promql import parse
 from machinery.render import Output, normalise_dashboard, render_outputs
@@ -46,6 +46,8 @@ class LintContext:
     dashboards: list[DashboardDefinition]
     datasources: list[Datasource]
     rule_groups: list[RuleGroup] = field(default_factory=list)
+    grafana_url: str = "http://localhost:3001"
+    runbook_url: str = "README.md"
     documents: dict[int, dict[str, Any]] = field(default_factory=dict)
     catalog: dict[str, SeriesInfo] = field(default_factory=dict)
 
@@ -63,7 +65,23 @@ class LintContext:
     @cached_property
     def outputs(self) -> list[Output]:
         """The files `build` would write, for rules that check the rendered text."""
-        return render_outputs(self.dashboards, self.datasources, self.rule_groups)
+        return render_outputs(
+            self.dashboards,
+            self.datasources,
+            self.rule_groups,
+            grafana_url=self.grafana_url,
+            runbook_url=self.runbook_url,
+        )
+
+    @classmethod
+    def for_project(cls, project: Project) -> LintContext:
+        return cls(
+            project.dashboards,
+            project.datasources,
+            project.rule_groups,
+            grafana_url=project.grafana_url,
+            runbook_url=project.runbook_url,
+        )
 
     def parsed_prometheus_targets(
         self,
