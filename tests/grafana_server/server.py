@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 UID_PATTERN = re.compile(r"^[a-zA-Z0-9_-]*$")
+SLOW_SECONDS = 2.5
 ROLES = {"Viewer": 0, "Editor": 1, "Admin": 2}
 WRITE_METHODS = {"POST", "PUT", "DELETE", "PATCH"}
 
@@ -42,7 +43,8 @@ class HttpError(Exception):
 class Fault:
     """One injected fault, consumed by the first request it matches."""
 
-    kind: str  # "503" (any 5xx), "reset" (before handling), "drop" (after handling: the reply is lost)
+    kind: str  # "503" (any 5xx), "reset" (before handling), "drop" (after handling: the reply is lost),
+    # "slow" (answers after SLOW_SECONDS, past a short client timeout)
     method: str | None = None
     path: str = ""
 
@@ -84,7 +86,7 @@ class FakeGrafana:
         self.state.users["admin"] = ("admin-password", "Admin")
         self.state.tokens.update({"glsa_admin": "Admin", "glsa_editor": "Editor", "glsa_viewer": "Viewer"})
         handler = type("Handler", (_Handler,), {"grafana": self})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd = _QuietServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -385,6 +387,11 @@ class FakeGrafana:
         return None
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up (timeout) leaves a broken pipe behind: expected, not worth a trace."""
+
+
 class _Handler(BaseHTTPRequestHandler):
     grafana: FakeGrafana
     protocol_version = "HTTP/1.1"
@@ -397,6 +404,8 @@ class _Handler(BaseHTTPRequestHandler):
         if state.latency:
             time.sleep(state.latency)
         fault = self.grafana.take_fault(self.command, parsed.path)
+        if fault == "slow":
+            time.sleep(SLOW_SECONDS)
         if fault == "reset":
             self._abort()
             return

@@ -102,10 +102,14 @@ def fake() -> Iterator[Target]:
 
 
 def cli(
-    target_or_url: Target | str, *args: str, project: Path = REPO, credentials: dict[str, str] | None = None
+    target_or_url: Target | str,
+    *args: str,
+    project: Path = REPO,
+    credentials: dict[str, str] | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run build.py as a user would, with only the given Grafana settings in the environment."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GRAFANA_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRAFANA_")} | (extra_env or {})
     if isinstance(target_or_url, Target):
         env.update(GRAFANA_URL=target_or_url.url, **(credentials or target_or_url.credentials))
     else:

@@ -128,3 +128,13 @@ def test_one_failing_dashboard_does_not_stop_the_others(fake: Target, project_co
     assert "failed 5 times" in result.stdout
     assert "1 failed" in result.stdout
     assert "tiktickets-overview" in fake.server.state.dashboards
+
+
+def test_a_request_that_times_out_is_retried(fake: Target, project_copy: Path) -> None:
+    assert fake.server is not None
+    fake.server.state.faults.append(Fault("slow", "GET", "/api/dashboards/uid/"))
+    result = cli(fake, "push", project=project_copy, extra_env={"GRAFANA_TIMEOUT": "1"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    retries = int(result.stdout.rsplit(" writes, ", 1)[1].split(" retries")[0])
+    assert retries >= 1
+    assert "tiktickets-overview" in fake.server.state.dashboards
