@@ -99,3 +99,43 @@ def test_error_logs_query_uses_structured_metadata_without_json() -> None:
 
 def test_trace_logs_query_filters_on_trace_id_metadata() -> None:
     assert q.logs_of_trace(BACKEND_LOGS) == '{${__tags}} | trace_id="${__trace.traceId}"'
+
+
+def test_recorded_series_builders_check_labels() -> None:
+    labels = frozenset({"tenant_id", "status_code"})
+    assert (
+        q.select_recorded("a:b:c", labels, q.eq("status_code", "X")).text
+        == 'a:b:c{status_code="X", tenant_id=~"$tenant"}'
+    )
+    assert q.select_recorded("a:b:c", frozenset({"le"})).text == "a:b:c"
+    with pytest.raises(ContractError, match="has no label 'route'"):
+        q.select_recorded("a:b:c", labels, q.eq("route", "/"))
+    with pytest.raises(ContractError, match="no `le` label"):
+        q.recorded_quantile(0.5, "a:b:c", labels)
+    with pytest.raises(ContractError, match="no tenant_id"):
+        q.top_tenants(5, "a:b:c", frozenset({"le"}))
+
+
+def test_top_tenants_reads_every_tenant_only_when_all_is_selected() -> None:
+    expr = q.top_tenants(20, "s:x:sum", frozenset({"tenant_id"})).text
+    found = matchers(expr)["s:x:sum"]
+    assert ("tenant_id", "MatchOp.Equal", q.ALL_TENANTS) in found  # the gate: exists only at All
+    assert ("tenant_id", "MatchOp.NotEqual", q.ALL_TENANTS) in found  # never the aggregate row itself
+    assert str(parse(expr).op) == "topk"
+
+
+def test_exemplar_anchor_names_the_raw_histogram_and_is_never_true() -> None:
+    expr = q.with_exemplars_from(q.PromQL("x", ()), SPAN_DURATION).text
+    assert expr.startswith("x unless on () (sum(rate(traces_span_metrics_duration_seconds_bucket{")
+    assert "[5m] @ end())) < 0)" in expr
+    parse(expr)
+
+
+def test_all_sentinel_in_logql() -> None:
+    expr = q.log_lines(BACKEND_LOGS, all_value=q.ALL_TENANTS).text
+    assert f'label_format tenant_selection="{q.ALL_TENANTS}"' in expr
+    assert '| tenant_id=~"$tenant" or tenant_selection=~"$tenant" | drop tenant_selection' in expr
+
+
+def test_or_zero() -> None:
+    assert q.or_zero(q.sum_by(q.select(WHATSAPP_SESSIONS_ACTIVE))).text.endswith(" or vector(0))")
