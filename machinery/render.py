@@ -56,9 +56,6 @@ DROPPED_PANEL_FIELDS = {
     "editable": "not a panel field; the dashboard's editable flag applies",
     "maxDataPoints": "grafanalib's default of 100 coarsens queries; without it Grafana uses the panel width",
 }
-PANEL_FIELDS_DROPPED_WHEN_NULL = (
-    "grafanalib writes null for unset options; an absent key means the same to Grafana"
-)
 ROW_PANEL_FIELDS = ("collapsed", "gridPos", "id", "panels", "title", "type")
 """A row is a header: Grafana ignores queries, datasource and options on it, so only these are kept."""
 
@@ -66,6 +63,7 @@ ROW_PANEL_FIELDS = ("collapsed", "gridPos", "id", "panels", "title", "type")
 def _panel(panel: dict[str, Any]) -> dict[str, Any]:
     if panel.get("type") == "row":
         return {key: panel[key] for key in ROW_PANEL_FIELDS if key in panel}
+    # Null-valued keys go too: grafanalib writes null for unset options; absent means the same to Grafana.
     return {
         key: value for key, value in panel.items() if key not in DROPPED_PANEL_FIELDS and value is not None
     }

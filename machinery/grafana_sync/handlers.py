@@ -6,6 +6,7 @@ a new kind (alert rules, say) is a new class here and nothing else changes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -90,6 +91,22 @@ def _get(grafana: Grafana, action: str, path: str) -> dict[str, Any] | None:
     return result
 
 
+Request = tuple[str, Callable[[GrafanaApi], Any]]
+
+
+def _create_or_update(
+    grafana: Grafana, what: str, *, create: Request | None, update: Request, on_conflict: str
+) -> None:
+    """Run the create request (when there is one) or else the update, turning HTTP errors into SyncErrors."""
+    action, request = create or update
+    try:
+        grafana.call(action, request, write=True)
+    except GrafanaClientError as error:
+        if error.status_code == 409:
+            raise SyncError(f"{what}: {on_conflict}", status=409) from None
+        raise SyncError(f"{what}: {error.status_code} {error.message}", status=error.status_code) from None
+
+
 class FolderHandler:
     kind: Kind = "folder"
 
@@ -101,29 +118,19 @@ class FolderHandler:
 
     def write(self, grafana: Grafana, desired: Desired, live: Live | None, *, force: bool) -> None:
         title = desired.title
-        try:
-            if live is None:
-                grafana.call(
-                    f"create folder {title!r}",
-                    lambda api: api.folder.create_folder(title, uid=desired.uid),
-                    write=True,
-                )
-            else:
-                grafana.call(
-                    f"rename folder {desired.uid!r}",
-                    lambda api: api.folder.update_folder(desired.uid, title=title, overwrite=True),
-                    write=True,
-                )
-        except GrafanaClientError as error:
-            if error.status_code == 409:
-                raise SyncError(
-                    f"folder {title!r}: Grafana already has a folder with this title or uid (409); rename or "
-                    "delete it in Grafana, or change the folder in dashboards/__init__.py",
-                    status=409,
-                ) from None
-            raise SyncError(
-                f"folder {title!r}: {error.status_code} {error.message}", status=error.status_code
-            ) from None
+        _create_or_update(
+            grafana,
+            f"folder {title!r}",
+            create=None
+            if live
+            else (f"create folder {title!r}", lambda api: api.folder.create_folder(title, uid=desired.uid)),
+            update=(
+                f"rename folder {desired.uid!r}",
+                lambda api: api.folder.update_folder(desired.uid, title=title, overwrite=True),
+            ),
+            on_conflict="Grafana already has a folder with this title or uid (409); rename or delete it in "
+            "Grafana, or change the folder in dashboards/__init__.py",
+        )
 
     def list_managed(self, grafana: Grafana) -> list[tuple[str, str]]:
         return []  # folders are never pruned: they may hold dashboards made by hand
@@ -150,29 +157,19 @@ class DatasourceHandler:
 
     def write(self, grafana: Grafana, desired: Desired, live: Live | None, *, force: bool) -> None:
         body = mark_datasource(desired.document)
-        try:
-            if live is None:
-                grafana.call(
-                    f"create datasource {desired.uid!r}",
-                    lambda api: api.datasource.create_datasource(body),
-                    write=True,
-                )
-            else:
-                grafana.call(
-                    f"update datasource {desired.uid!r}",
-                    lambda api: api.datasource.update_datasource_by_uid(desired.uid, body),
-                    write=True,
-                )
-        except GrafanaClientError as error:
-            if error.status_code == 409:
-                raise SyncError(
-                    f"datasource {desired.uid!r}: Grafana already has a datasource named {desired.title!r} "
-                    "with another uid (409); rename one of them",
-                    status=409,
-                ) from None
-            raise SyncError(
-                f"datasource {desired.uid!r}: {error.status_code} {error.message}", status=error.status_code
-            ) from None
+        _create_or_update(
+            grafana,
+            f"datasource {desired.uid!r}",
+            create=None
+            if live
+            else (f"create datasource {desired.uid!r}", lambda api: api.datasource.create_datasource(body)),
+            update=(
+                f"update datasource {desired.uid!r}",
+                lambda api: api.datasource.update_datasource_by_uid(desired.uid, body),
+            ),
+            on_conflict=f"Grafana already has a datasource named {desired.title!r} with another uid (409); "
+            "rename one of them",
+        )
 
     def list_managed(self, grafana: Grafana) -> list[tuple[str, str]]:
         return []  # prune only removes dashboards
