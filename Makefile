@@ -26,10 +26,11 @@ tools:  ## Install Debian's prometheus and the pinned LogQL grammar when possibl
 check: $(STAMP) tools  ## Lint the definitions (PromQL, LogQL, layout...); fail if provisioning/ is stale.
 	$(PY) build.py check
 
-lint: $(STAMP)  ## ruff and mypy (strict on the machinery).
+lint: $(STAMP)  ## ruff, mypy (strict) and the layer contracts (lint-imports).
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 
 test: $(STAMP) tools lint check  ## The whole suite: lint, check, pytest (real Prometheus included).
 	$(PY) -m pytest

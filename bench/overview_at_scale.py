@@ -36,12 +36,15 @@ from typing import Any
 
 import yaml
 
+from bench.overview_plain_queries import ALL_VALUE as PLAIN_ALL_VALUE
+from bench.overview_plain_queries import plain_query_document
 from bench.scale_data import write_openmetrics
+from config import CONFIG
 from dashboards import overview
-from machinery.lint.promql import substitute
-from machinery.queries import ALL_TENANTS
-from machinery.render import RULES_FILE, normalise_dashboard
-from machinery.tools import PROMETHEUS, PROMTOOL, require
+from engine.defaults import ALL_TENANTS
+from engine.external_tools import PROMETHEUS, PROMTOOL, require
+from engine.lint.promql_ast import as_prometheus_receives
+from engine.render.documents import dashboard_document
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results" / "overview-at-scale.md"
@@ -60,9 +63,7 @@ class Query:
 
 
 def dashboard_queries(recorded: bool) -> list[Query]:
-    overview.READ_RECORDED_SERIES = recorded
-    overview.ALL_VALUE = ALL_TENANTS if recorded else ".*"
-    document = normalise_dashboard(overview.dashboard())
+    document = dashboard_document(overview.dashboard()) if recorded else plain_query_document()
     found = []
     for panel in document["panels"]:
         for target in panel.get("targets", []):
@@ -74,7 +75,9 @@ def dashboard_queries(recorded: bool) -> list[Query]:
 def grafana_expr(expr: str, step: int, all_value: str) -> str:
     """`$__rate_interval` as Grafana computes it: max(step + scrape interval, 4 x scrape interval)."""
     rate_interval = max(step + SCRAPE_INTERVAL, 4 * SCRAPE_INTERVAL)
-    return substitute(expr.replace("$__rate_interval", f"{rate_interval}s"), {"tenant": all_value})
+    return as_prometheus_receives(
+        expr.replace("$__rate_interval", f"{rate_interval}s"), {"tenant": all_value}
+    )
 
 
 class Prometheus:
@@ -178,7 +181,7 @@ def build_tsdb(workdir: Path, tenants: int, start: int, end: int) -> tuple[Path,
     timings["promtool blocks s"] = time.perf_counter() - began
     source.unlink()
     rules = workdir / "rules.yml"
-    document = yaml.safe_load((REPO / RULES_FILE).read_text())
+    document = yaml.safe_load((REPO / CONFIG.rules_file).read_text())
     document["groups"] = [g for g in document["groups"] if any("record" in r for r in g["rules"])]
     rules.write_text(yaml.safe_dump(document))
     prometheus = Prometheus(data, workdir / "prometheus-backfill.log")
@@ -214,7 +217,7 @@ def measure(prometheus: Prometheus, end: float, runs: int) -> list[dict[str, Any
     for recorded in (False, True):
         mode = "recorded" if recorded else "plain"
         queries = dashboard_queries(recorded)
-        all_value = ALL_TENANTS if recorded else ".*"
+        all_value = ALL_TENANTS if recorded else PLAIN_ALL_VALUE
         for view, (_, step) in VIEWS.items():
             for query in queries:
                 expr = grafana_expr(query.expr, step, all_value)

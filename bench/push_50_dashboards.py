@@ -15,32 +15,35 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from dashboards.overview import dashboard
 from datasources import DATASOURCES
-from machinery.definitions import DashboardDefinition
-from machinery.grafana_sync.client import Grafana
-from machinery.grafana_sync.plan import DEFAULT_WORKERS, desired_objects, synchronise
-from machinery.settings import Settings
+from engine.definitions.loader import load_project
+from engine.grafana_api.client import Grafana
+from engine.grafana_api.plan import DEFAULT_WORKERS, desired_objects, synchronise
+from engine.render.documents import Documents, build_documents
+from engine.settings import Settings
 from tests.grafana_server.server import FakeGrafana
 
 DASHBOARDS = 50
 LATENCY = 0.05
 
 
-def definitions() -> list[DashboardDefinition]:
-    base = dashboard()
+def documents() -> Documents:
+    """This repository's project with the Overview copied under DASHBOARDS other uids and titles."""
+    project = load_project(Path(__file__).resolve().parent.parent)
+    (base,) = project.dashboards
     copies = []
     for index in range(DASHBOARDS):
         item = copy.deepcopy(base)
         item.dashboard.uid = f"bench-{index:02d}"
         item.dashboard.title = f"Bench {index:02d}"
         copies.append(item)
-    return copies
+    project.dashboards = copies
+    return build_documents(project)
 
 
 def run(workers: int) -> list[tuple[str, float, int, int]]:
     rows = []
-    desired = desired_objects(definitions(), DATASOURCES)
+    desired = desired_objects(documents())
     with FakeGrafana() as server, tempfile.TemporaryDirectory() as backups:
         server.state.latency = LATENCY
         for label in ("first push", "no-op re-push"):

@@ -5,13 +5,14 @@ connector, which has no tenant_id on purpose (routes x statuses x tenants would 
 count), so they show all tenants; every panel that reads a tenant-labelled signal follows `$tenant`.
 """
 
-from dashboards import TIKTICKETS
+from config import OVERVIEW_UID, TIKTICKETS_FOLDER
 from datasources import LOKI, PROMETHEUS
-from machinery import queries as q
-from machinery.definitions import DashboardDefinition
-from machinery.grafanalib_ext import QueryVariable
-from machinery.rules_model import RecordingRule
-from machinery.style import (
+from engine import queries as q
+from engine.defaults import ALL_TENANTS, TENANT_VARIABLE
+from engine.definitions.prometheus_rule import RecordingRule
+from engine.definitions.types import DashboardDefinition
+from engine.panels.grafanalib_ext import QueryVariable
+from engine.panels.style import (
     COUNT,
     RATIO_AS_PERCENT,
     REQUESTS_PER_SECOND,
@@ -25,30 +26,21 @@ from machinery.style import (
     thresholds,
     timeseries,
 )
-from machinery.style import dashboard as make_dashboard
-from rules import overview as recorded
+from engine.panels.style import dashboard as make_dashboard
+from prometheus_rules import overview as recorded
 from telemetry.contract import (
     BACKEND_LOGS,
-    SOCKETIO_CONNECTIONS,
-    SPAN_CALLS,
+    SERVER_SPANS_ONLY,
     SPAN_DURATION,
-    SPAN_KIND_SERVER,
     STATUS_CODE_ERROR,
     TENANT_SPAN_CALLS,
-    WHATSAPP_SESSIONS_ACTIVE,
 )
 
 TOP_TENANTS = 20
 """Bars in the per-tenant panels: readable with thousands of tenants."""
 
-READ_RECORDED_SERIES = True
-"""Read the series rules/overview.py records: fast at thousands of tenants, and All reads one
-pre-summed row. False gives plain queries over the raw contract series (the benchmark's baseline)."""
-
 ERROR_RATIO_STEPS = thresholds("green", (0.01, "orange"), (0.05, "red"))
 LATENCY_STEPS = thresholds("green", (0.5, "orange"), (1.0, "red"))
-
-SERVER = q.eq("span_kind", SPAN_KIND_SERVER)
 
 
 def _recorded(rule: RecordingRule, *matchers: q.Matcher) -> q.PromQL:
@@ -56,60 +48,43 @@ def _recorded(rule: RecordingRule, *matchers: q.Matcher) -> q.PromQL:
 
 
 def request_rate_per_route() -> q.PromQL:
-    if READ_RECORDED_SERIES:
-        return q.sum_by(_recorded(recorded.ROUTE_CALLS), "http_route")
-    calls = q.select(SPAN_CALLS, SERVER, q.ne("http_route", ""))
-    return q.sum_by(q.rate(calls), "http_route")
+    return q.sum_by(_recorded(recorded.ROUTE_CALLS), "http_route")
 
 
 def tenant_error_ratio() -> q.PromQL:
     failed = q.eq("status_code", STATUS_CODE_ERROR)
-    if READ_RECORDED_SERIES:
-        errors, total = _recorded(recorded.TENANT_CALLS, failed), _recorded(recorded.TENANT_CALLS)
-        return q.ratio(q.or_zero(q.sum_by(errors)), q.sum_by(total))
-    errors = q.rate(q.select(TENANT_SPAN_CALLS, SERVER, failed))
-    total = q.rate(q.select(TENANT_SPAN_CALLS, SERVER))
+    errors, total = _recorded(recorded.TENANT_CALLS, failed), _recorded(recorded.TENANT_CALLS)
     return q.ratio(q.or_zero(q.sum_by(errors)), q.sum_by(total))
 
 
 def latency(quantile: float, *, exemplars: bool = False) -> q.PromQL:
-    if not READ_RECORDED_SERIES:
-        return q.histogram_quantile(quantile, SPAN_DURATION, SERVER)
     buckets = recorded.LATENCY_BUCKETS
     expr = q.recorded_quantile(quantile, buckets.record, buckets.series_labels)
     # Recorded series carry no exemplars: name the raw histogram so Grafana's exemplar query finds them.
-    return q.with_exemplars_from(expr, SPAN_DURATION, SERVER) if exemplars else expr
+    return q.with_exemplars_from(expr, SPAN_DURATION, SERVER_SPANS_ONLY) if exemplars else expr
 
 
 def active_sessions() -> q.PromQL:
-    if READ_RECORDED_SERIES:
-        return q.sum_by(_recorded(recorded.SESSIONS))
-    return q.sum_by(q.select(WHATSAPP_SESSIONS_ACTIVE))
+    return q.sum_by(_recorded(recorded.SESSIONS))
 
 
 def connections_per_tenant() -> q.PromQL:
-    if READ_RECORDED_SERIES:
-        return q.top_tenants(TOP_TENANTS, recorded.SOCKETS.record, recorded.SOCKETS.series_labels)
-    return q.topk(TOP_TENANTS, q.sum_by(q.select(SOCKETIO_CONNECTIONS), "tenant_id"))
-
-
-ALL_VALUE = q.ALL_TENANTS if READ_RECORDED_SERIES else ".*"
-"""What `$tenant` becomes when All is selected (see machinery.queries.ALL_TENANTS)."""
+    return q.top_tenants(TOP_TENANTS, recorded.SOCKETS.record, recorded.SOCKETS.series_labels)
 
 
 def dashboard() -> DashboardDefinition:
     tenant = QueryVariable(
-        name=q.TENANT_VARIABLE,
+        name=TENANT_VARIABLE,
         label="Tenant",
         query=q.label_values(TENANT_SPAN_CALLS, "tenant_id"),
         datasource=PROMETHEUS.ref,
-        all_value=ALL_VALUE,
+        all_value=ALL_TENANTS,
     )
     prometheus, loki_ds = PROMETHEUS.ref, LOKI.ref
     return make_dashboard(
-        uid="tiktickets-overview",
+        uid=OVERVIEW_UID,
         title="TikTickets - Overview",
-        folder=TIKTICKETS,
+        folder=TIKTICKETS_FOLDER,
         description="Request rate, errors, latency, WhatsApp sessions, Socket.io connections and error logs.",
         variables=[tenant],
         tags=["tiktickets"],
@@ -230,7 +205,7 @@ def dashboard() -> DashboardDefinition:
                             "link to open its trace in Jaeger."
                         ),
                         datasource=loki_ds,
-                        targets=[loki(q.log_lines(BACKEND_LOGS, errors_only=True, all_value=ALL_VALUE))],
+                        targets=[loki(q.log_lines(BACKEND_LOGS, errors_only=True, all_value=ALL_TENANTS))],
                         height=12,
                     ),
                 ],

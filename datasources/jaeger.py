@@ -1,7 +1,7 @@
 """Jaeger (v2): traces from the Collector; a span opens its logs in Loki and its metrics in Prometheus."""
 
-from machinery import queries as q
-from machinery.datasource_model import (
+from engine import queries as q
+from engine.definitions.datasource import (
     JaegerDatasource,
     JaegerOptions,
     MetricQuery,

@@ -1,6 +1,6 @@
 """Loki: logs via native OTLP; `trace_id` is structured metadata and links to Jaeger."""
 
-from machinery.datasource_model import DerivedField, LokiDatasource, LokiOptions
+from engine.definitions.datasource import DerivedField, LokiDatasource, LokiOptions
 
 LOKI = LokiDatasource(
     name="Loki",

@@ -9,8 +9,9 @@ Evidence for each entry: `shared/reference/telemetry-contract.md` (§2.5 names, 
 
 from __future__ import annotations
 
-from telemetry.model import (
-    Emitter,
+from enum import StrEnum
+
+from engine.contract.model import (
     Instrument,
     LogSignal,
     MetricSignal,
@@ -18,12 +19,24 @@ from telemetry.model import (
     TelemetryContract,
     TraceSignal,
 )
+from engine.queries import Matcher
+
+
+class Emitter(StrEnum):
+    """Who emits a signal: the team to talk to when it is missing."""
+
+    BACKEND = "backend (OTel Metrics/Logs SDK)"
+    SPANMETRICS = "Collector spanmetrics connector (from server spans)"
+    TENANT_SPANMETRICS = "Collector spanmetrics/tenant connector (from server spans)"
+
 
 RESOURCE = Resource(service_name="tiktickets-backend", service_namespace="tiktickets")
 
 # Label values the spanmetrics connector writes (OTel enum names, not the short forms).
 SPAN_KIND_SERVER = "SPAN_KIND_SERVER"
 STATUS_CODE_ERROR = "STATUS_CODE_ERROR"
+SERVER_SPANS_ONLY = Matcher("span_kind", "=", SPAN_KIND_SERVER)
+"""Selects the spanmetrics series of server spans (requests), not client or internal spans."""
 
 _SPANMETRICS_DIMENSIONS = ("service.name", "span.name", "span.kind", "status.code")
 _BY_SERVICE = (("service_name", RESOURCE.service_name),)

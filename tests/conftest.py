@@ -9,10 +9,13 @@ from typing import Any
 import pytest
 
 from dashboards.overview import dashboard
-from machinery.definitions import DashboardDefinition
-from machinery.render import normalise_dashboard
+from engine.definitions.types import DashboardDefinition
+from engine.render.documents import dashboard_document
 
 REPO = Path(__file__).resolve().parent.parent
+DEFINITIONS = ("telemetry", "dashboards", "datasources", "prometheus_rules")
+"""The project's definition packages (config.py beside them)."""
+OUTPUTS = ("provisioning", "docs", "monitoring/prometheus/rules")
 
 
 @pytest.fixture(scope="session")
@@ -22,12 +25,13 @@ def overview() -> DashboardDefinition:
 
 @pytest.fixture(scope="session")
 def overview_doc(overview: DashboardDefinition) -> dict[str, Any]:
-    return normalise_dashboard(overview)
+    return dashboard_document(overview)
 
 
 @pytest.fixture
 def project_copy(tmp_path: Path) -> Path:
     """A copy of the editable parts of the project, for tests that change or break them."""
-    for name in ("dashboards", "datasources", "rules", "provisioning", "docs", "monitoring/prometheus/rules"):
+    for name in DEFINITIONS + OUTPUTS:
         shutil.copytree(REPO / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "config.py", tmp_path / "config.py")
     return tmp_path

@@ -30,12 +30,12 @@ def assert_clean_error(result: subprocess.CompletedProcess[str], code: int, *fra
         assert fragment in output, output
 
 
-@pytest.mark.parametrize("command", [[], ["build"], ["check"]])
+@pytest.mark.parametrize("command", [[], ["build"], ["check"], ["checks"]])
 def test_help(command: list[str]) -> None:
     result = run(*command, "--help")
     assert result.returncode == 0
     assert "Usage:" in result.stdout
-    if command:
+    if command in (["build"], ["check"]):
         assert "--project" in result.stdout
 
 
@@ -73,11 +73,11 @@ def add_dashboard(project: Path, name: str, body: str) -> None:
 
 
 BOARD = """
-from dashboards import TIKTICKETS
+from config import TIKTICKETS_FOLDER
 from datasources import PROMETHEUS
-from machinery import queries as q
-from machinery.grafanalib_ext import DatasourceRef
-from machinery.style import Row, dashboard as make, prom, timeseries
+from engine import queries as q
+from engine.definitions.datasource import DatasourceRef
+from engine.panels.style import Row, dashboard as make, prom, timeseries
 from telemetry.contract import CONTRACT, SOCKETIO_CONNECTIONS
 import grafanalib.core as g
 
@@ -88,7 +88,9 @@ def panel(title, grid=None, datasource=PROMETHEUS.ref, signal=SOCKETIO_CONNECTIO
 
 
 def dashboard():
-    return make(uid={uid!r}, title="Extra", folder=TIKTICKETS, description="d", rows=[Row("r", [{panels}])])
+    return make(
+        uid={uid!r}, title="Extra", folder=TIKTICKETS_FOLDER, description="d", rows=[Row("r", [{panels}])]
+    )
 """
 
 
@@ -158,7 +160,7 @@ def test_invalid_definitions_write_nothing(project_copy: Path) -> None:
 
 
 def test_alert_linking_to_a_panel_that_does_not_exist(project_copy: Path) -> None:
-    alerts = project_copy / "rules" / "alerts.py"
+    alerts = project_copy / "prometheus_rules" / "alerts.py"
     alerts.write_text(
         alerts.read_text().replace('"span_calls": "Request rate per route"', '"span_calls": "Gone"')
     )
@@ -167,3 +169,33 @@ def test_alert_linking_to_a_panel_that_does_not_exist(project_copy: Path) -> Non
         2,
         "alert TikTicketsSignalMissing links to panel 'Gone', which the dashboard lacks",
     )
+
+
+def test_project_option_uses_that_projects_contract_and_nothing_of_this_checkout(project_copy: Path) -> None:
+    """`--project DIR` reads DIR's contract, definitions and output paths, not this checkout's."""
+    contract = project_copy / "telemetry" / "contract.py"
+    old = "WhatsApp messages sent (monotonic)."
+    contract.write_text(contract.read_text().replace(old, "Messages handed to WhatsApp (monotonic)."))
+    ours = {p: p.read_bytes() for p in (REPO / "docs").rglob("*")}
+    assert_clean_error(run("check", "--project", str(project_copy)), 1, "changed: docs/telemetry-contract.md")
+    built = run("build", "--project", str(project_copy))
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert built.stdout.splitlines()[0] == "wrote    docs/telemetry-contract.md"
+    assert "Messages handed to WhatsApp" in (project_copy / "docs/telemetry-contract.md").read_text()
+    assert {p: p.read_bytes() for p in (REPO / "docs").rglob("*")} == ours
+
+
+def test_project_option_uses_that_projects_config(project_copy: Path) -> None:
+    config = project_copy / "config.py"
+    config.write_text(config.read_text().replace('name="tiktickets"', 'name="helpdesk"'))
+    built = run("build", "--project", str(project_copy))
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert "wrote    monitoring/prometheus/rules/helpdesk.yml" in built.stdout
+    assert (project_copy / "monitoring/prometheus/rules/helpdesk.yml").is_file()
+
+
+def test_checks_lists_every_lint_check() -> None:
+    result = run("checks")
+    assert result.returncode == 0
+    ids = [line.split()[0] for line in result.stdout.splitlines()]
+    assert "tenant-filter" in ids and "grid-layout" in ids and len(ids) == len(set(ids)) >= 10

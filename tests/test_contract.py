@@ -5,6 +5,10 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from config import CONFIG
+from engine.contract.markdown import contract_markdown
+from engine.contract.model import ContractError, Instrument, LogSignal, MetricSignal, prometheus_base_name
+from engine.definitions.loader import CONTRACT_SOURCE
 from telemetry.contract import (
     BACKEND_LOGS,
     CONTRACT,
@@ -15,7 +19,6 @@ from telemetry.contract import (
     WHATSAPP_MESSAGES_SENT,
     WHATSAPP_SESSIONS_ACTIVE,
 )
-from telemetry.model import ContractError, Instrument, LogSignal, MetricSignal, prometheus_base_name
 
 # Expected series, copied from the issue text (not from the code): OTel name -> Prometheus names.
 EXPECTED_SERIES = {
@@ -161,7 +164,7 @@ def test_series_lookup_covers_histogram_parts() -> None:
 
 
 def test_markdown_tells_the_backend_team_every_name() -> None:
-    text = CONTRACT.to_markdown()
+    text = contract_markdown(CONTRACT, title=CONFIG.contract_title, source=CONTRACT_SOURCE)
     for signal in CONTRACT.metrics:
         assert f"`{signal.otel_name}`" in text
         for series in signal.series_names:

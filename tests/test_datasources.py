@@ -8,8 +8,9 @@ import pytest
 import yaml
 
 from datasources import DATASOURCES
-from machinery.provisioning_vars import expand
-from machinery.render import datasources_document, dump_provisioning_yaml
+from engine.render.documents import datasources_document
+from engine.render.files import dump_provisioning_yaml
+from engine.render.provisioning_escape import expand
 from tests.conftest import REPO
 
 

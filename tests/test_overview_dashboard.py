@@ -1,6 +1,6 @@
 """The Overview dashboard: the six panels of the issue, reading the contract's series, with units.
 
-Panels read the series rules/overview.py records; `reads()` follows a recorded series back to the
+Panels read the series prometheus_rules/overview.py records; `reads()` follows a recorded series back to the
 raw contract series its rule reads, so each panel is checked against the contract either way.
 """
 
@@ -10,14 +10,10 @@ from typing import Any
 
 import pytest
 
-import dashboards.overview as overview_module
-from datasources import DATASOURCES
-from machinery.lint import LintContext, run_rules
-from machinery.lint.promql import parse, vector_selectors
-from machinery.queries import ALL_TENANTS
-from machinery.render import normalise_dashboard
-from machinery.rules_model import recorded_series
-from rules import RULE_GROUPS
+from engine.defaults import ALL_TENANTS
+from engine.definitions.prometheus_rule import recorded_series
+from engine.lint.promql_ast import parse, vector_selectors
+from prometheus_rules import RULE_GROUPS
 from telemetry.contract import CONTRACT
 
 Doc = dict[str, Any]
@@ -214,21 +210,3 @@ def test_every_prometheus_query_parses_as_grafana_sends_it(
                 parse(target["expr"], variables)
                 count += 1
     assert count == 9  # 1 request rate, 2 error rate, 3 latency, 2 sessions, 1 sockets
-
-
-def test_plain_query_mode_reads_the_contract_series_directly(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The switch in the definitions: without recording rules the dashboard is still valid."""
-    monkeypatch.setattr(overview_module, "READ_RECORDED_SERIES", False)
-    monkeypatch.setattr(overview_module, "ALL_VALUE", ".*")
-    definition = overview_module.dashboard()
-    assert run_rules(LintContext([definition], list(DATASOURCES), list(RULE_GROUPS))) == []
-    document = normalise_dashboard(definition)
-    series = {
-        s.name
-        for p in document["panels"]
-        for t in p.get("targets", [])
-        if t["datasource"]["type"] == "prometheus"
-        for s in selectors(t["expr"])
-    }
-    assert series and all(CONTRACT.metric_for_series(name) for name in series)
-    assert document["templating"]["list"][0]["allValue"] == ".*"

@@ -5,8 +5,10 @@ from __future__ import annotations
 import promql_parser
 import pytest
 
-from machinery import queries as q
-from machinery.lint.promql import parse, vector_selectors
+from engine import queries as q
+from engine.contract.model import ContractError
+from engine.defaults import ALL_TENANTS
+from engine.lint.promql_ast import parse, vector_selectors
 from telemetry.contract import (
     BACKEND_LOGS,
     SOCKETIO_CONNECTIONS,
@@ -15,7 +17,6 @@ from telemetry.contract import (
     TENANT_SPAN_CALLS,
     WHATSAPP_SESSIONS_ACTIVE,
 )
-from telemetry.model import ContractError
 
 
 def matchers(expr: str) -> dict[str, list[tuple[str, str, str]]]:
@@ -119,8 +120,8 @@ def test_recorded_series_builders_check_labels() -> None:
 def test_top_tenants_reads_every_tenant_only_when_all_is_selected() -> None:
     expr = q.top_tenants(20, "s:x:sum", frozenset({"tenant_id"})).text
     found = matchers(expr)["s:x:sum"]
-    assert ("tenant_id", "MatchOp.Equal", q.ALL_TENANTS) in found  # the gate: exists only at All
-    assert ("tenant_id", "MatchOp.NotEqual", q.ALL_TENANTS) in found  # never the aggregate row itself
+    assert ("tenant_id", "MatchOp.Equal", ALL_TENANTS) in found  # the gate: exists only at All
+    assert ("tenant_id", "MatchOp.NotEqual", ALL_TENANTS) in found  # never the aggregate row itself
     assert str(parse(expr).op) == "topk"
 
 
@@ -132,8 +133,8 @@ def test_exemplar_anchor_names_the_raw_histogram_and_is_never_true() -> None:
 
 
 def test_all_sentinel_in_logql() -> None:
-    expr = q.log_lines(BACKEND_LOGS, all_value=q.ALL_TENANTS).text
-    assert f'label_format tenant_selection="{q.ALL_TENANTS}"' in expr
+    expr = q.log_lines(BACKEND_LOGS, all_value=ALL_TENANTS).text
+    assert f'label_format tenant_selection="{ALL_TENANTS}"' in expr
     assert '| tenant_id=~"$tenant" or tenant_selection=~"$tenant" | drop tenant_selection' in expr
 
 

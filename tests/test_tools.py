@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from machinery.lint.rules import logql
-from machinery.tools import Tool, ToolMissingError
+from engine.external_tools import Tool, ToolMissingError
+from engine.lint.checks import logql
 from tests.lint.builders import check, context
 from tests.tooling import require_tool
 
@@ -31,6 +31,6 @@ def test_logql_rule_without_node(overview, monkeypatch: pytest.MonkeyPatch, ci: 
 
     monkeypatch.setenv("CI", ci)
     monkeypatch.setattr(logql, "inspect", missing)
-    (finding,) = check(logql.RULE, context(overview))
+    (finding,) = check(logql.CHECK, context(overview))
     assert finding.severity == severity
     assert "Loki queries not checked" in finding.message and "apt-get install" in finding.message

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from machinery.settings import settings
-from machinery.tools import Tool
+from engine.external_tools import Tool
+from engine.settings import settings
 
 
 def require_tool(tool: Tool) -> str:

@@ -1,18 +1,25 @@
-"""Small, deliberately broken definitions for the lint rule tests."""
+"""Small, deliberately broken definitions for the lint check tests."""
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 import grafanalib.core as g
 
+from config import CONFIG
 from datasources import DATASOURCES, PROMETHEUS
-from machinery import queries as q
-from machinery.datasource_model import Datasource
-from machinery.definitions import DashboardDefinition, Folder
-from machinery.grafanalib_ext import DatasourceRef
-from machinery.lint import Finding, LintContext, Rule
-from machinery.style import PanelSpec, Row, dashboard, prom, timeseries
-from rules import RULE_GROUPS
-from telemetry.contract import SOCKETIO_CONNECTIONS
+from engine import queries as q
+from engine.definitions.datasource import Datasource, DatasourceRef
+from engine.definitions.loader import CONTRACT_SOURCE
+from engine.definitions.types import DashboardDefinition, Folder, Project
+from engine.lint import Check, Finding, LintContext
+from engine.panels.style import PanelSpec, Row, dashboard, prom, timeseries
+from engine.render.documents import build_documents
+from engine.render.files import render_outputs
+from prometheus_rules import RULE_GROUPS
+from telemetry.contract import CONTRACT, SOCKETIO_CONNECTIONS
+from tests.conftest import REPO
 
 FOLDER = Folder(uid="test", title="Test")
 
@@ -42,20 +49,42 @@ def board(*panels: PanelSpec, uid: str = "test-board") -> DashboardDefinition:
     return definition
 
 
-def context(*dashboards: DashboardDefinition, datasources: list[Datasource] | None = None) -> LintContext:
-    return LintContext(
-        list(dashboards), datasources if datasources is not None else list(DATASOURCES), list(RULE_GROUPS)
+def project(*dashboards: DashboardDefinition, datasources: list[Datasource] | None = None) -> Project:
+    """This repository's project, with the given dashboards (and datasources) in place of its own."""
+    return Project(
+        root=REPO,
+        config=CONFIG,
+        contract=CONTRACT,
+        contract_source=CONTRACT_SOURCE,
+        dashboards=list(dashboards),
+        datasources=datasources if datasources is not None else list(DATASOURCES),
+        rule_groups=list(RULE_GROUPS),
     )
 
 
+def context(*dashboards: DashboardDefinition, datasources: list[Datasource] | None = None) -> LintContext:
+    full = project(*dashboards, datasources=datasources)
+    # Alerts link to the Overview's panels: without it the rule file cannot be rendered, so it is left
+    # out of the outputs; the checks still know every recorded series (the catalog reads the project).
+    linked = {alert.dashboard for group in full.rule_groups for alert in group.alerts} - {None}
+    renderable = full if linked <= {d.uid for d in dashboards} else dataclasses.replace(full, rule_groups=[])
+    documents = dataclasses.replace(build_documents(renderable), project=full)
+    return LintContext(documents, render_outputs(documents))
+
+
+def document(lint: LintContext, definition: DashboardDefinition) -> dict[str, Any]:
+    """The normalised document the checks read for `definition` (tests edit it to plant a fault)."""
+    return next(d.document for d in lint.dashboards if d.definition is definition)
+
+
 def findings(
-    rule: Rule, *dashboards: DashboardDefinition, datasources: list[Datasource] | None = None
+    check_: Check, *dashboards: DashboardDefinition, datasources: list[Datasource] | None = None
 ) -> list[Finding]:
-    return check(rule, context(*dashboards, datasources=datasources))
+    return check(check_, context(*dashboards, datasources=datasources))
 
 
-def check(rule: Rule, lint_context: LintContext) -> list[Finding]:
-    return sorted(rule.check(lint_context), key=Finding.sort_key)
+def check(check_: Check, lint_context: LintContext) -> list[Finding]:
+    return sorted(check_.run(lint_context), key=Finding.sort_key)
 
 
 def raw(text: str) -> q.PromQL:

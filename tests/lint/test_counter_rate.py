@@ -1,25 +1,25 @@
-from machinery.lint.rules.counter_rate import RULE
+from engine.lint.checks.counter_rate import CHECK
 from tests.lint.builders import board, findings, panel, raw
 
 
 def test_contract_queries_pass(overview) -> None:  # type: ignore[no-untyped-def]
-    assert findings(RULE, overview) == []
+    assert findings(CHECK, overview) == []
 
 
 def test_raw_counter() -> None:
-    (finding,) = findings(RULE, board(panel("Total", expr=raw("sum(tenant_span_metrics_calls_total)"))))
+    (finding,) = findings(CHECK, board(panel("Total", expr=raw("sum(tenant_span_metrics_calls_total)"))))
     assert "reads counter tenant_span_metrics_calls_total outside rate()/increase()" in finding.message
 
 
 def test_histogram_bucket_outside_rate() -> None:
     expr = raw("histogram_quantile(0.9, sum by (le) (traces_span_metrics_duration_seconds_bucket))")
-    (finding,) = findings(RULE, board(panel("Since boot", expr=expr)))
+    (finding,) = findings(CHECK, board(panel("Since boot", expr=expr)))
     assert "traces_span_metrics_duration_seconds_bucket outside rate()" in finding.message
 
 
 def test_rate_of_a_gauge() -> None:
     (finding,) = findings(
-        RULE, board(panel("Wrong", expr=raw("sum(rate(tiktickets_socketio_connections[5m]))")))
+        CHECK, board(panel("Wrong", expr=raw("sum(rate(tiktickets_socketio_connections[5m]))")))
     )
     assert "takes rate() of gauge tiktickets_socketio_connections" in finding.message
 
@@ -27,7 +27,7 @@ def test_rate_of_a_gauge() -> None:
 def test_increase_is_fine() -> None:
     assert (
         findings(
-            RULE, board(panel("Day", expr=raw("sum(increase(tiktickets_whatsapp_messages_sent_total[1d]))")))
+            CHECK, board(panel("Day", expr=raw("sum(increase(tiktickets_whatsapp_messages_sent_total[1d]))")))
         )
         == []
     )

@@ -1,21 +1,21 @@
-from machinery.lint.rules.dashboard_uid import RULE
+from engine.lint.checks.dashboard_uid import CHECK
 from tests.lint.builders import board, findings, panel
 
 
 def test_valid_unique_uids_pass() -> None:
-    assert findings(RULE, board(panel("a"), uid="one"), board(panel("b"), uid="two")) == []
+    assert findings(CHECK, board(panel("a"), uid="one"), board(panel("b"), uid="two")) == []
 
 
 def test_duplicate_uid_names_both_dashboards() -> None:
-    (finding,) = findings(RULE, board(panel("a"), uid="same"), board(panel("b"), uid="same"))
-    assert finding.rule == "dashboard-uid"
+    (finding,) = findings(CHECK, board(panel("a"), uid="same"), board(panel("b"), uid="same"))
+    assert finding.check == "dashboard-uid"
     assert finding.location.dashboard == "same"
     assert "also used by dashboards/same.py" in str(finding)
 
 
 def test_uid_grafana_rejects() -> None:
     long = "x" * 41
-    (too_long,) = findings(RULE, board(panel("a"), uid=long))
+    (too_long,) = findings(CHECK, board(panel("a"), uid=long))
     assert "at most 40" in too_long.message
-    (bad_chars,) = findings(RULE, board(panel("a"), uid="tik tickets"))
+    (bad_chars,) = findings(CHECK, board(panel("a"), uid="tik tickets"))
     assert "may only contain" in bad_chars.message

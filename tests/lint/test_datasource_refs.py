@@ -1,23 +1,22 @@
 from datasources import DATASOURCES, JAEGER, LOKI
-from machinery.datasource_model import TracesToLogs
-from machinery.grafanalib_ext import DatasourceRef
-from machinery.lint.rules.datasource_refs import RULE
+from engine.definitions.datasource import DatasourceRef, TracesToLogs
+from engine.lint.checks.datasource_refs import CHECK
 from tests.lint.builders import board, findings, panel
 
 
 def test_real_definitions_pass() -> None:
-    assert findings(RULE, board(panel("a"))) == []
+    assert findings(CHECK, board(panel("a"))) == []
 
 
 def test_unknown_uid_on_panel_and_query() -> None:
-    result = findings(RULE, board(panel("Orphan", datasource=DatasourceRef("prometheus", "prom-old"))))
+    result = findings(CHECK, board(panel("Orphan", datasource=DatasourceRef("prometheus", "prom-old"))))
     assert len(result) == 2  # the panel and its query A
     assert all(f.location.panel == "Orphan" and "'prom-old' is not provisioned" in f.message for f in result)
     assert any(f.message.startswith("query A:") for f in result)
 
 
 def test_type_mismatch() -> None:
-    result = findings(RULE, board(panel("Wrong", datasource=DatasourceRef("prometheus", "loki"))))
+    result = findings(CHECK, board(panel("Wrong", datasource=DatasourceRef("prometheus", "loki"))))
     assert result and "is of type 'loki', not 'prometheus'" in result[0].message
 
 
@@ -26,11 +25,11 @@ def test_correlation_to_a_missing_datasource() -> None:
         update={"traces_to_logs": TracesToLogs(datasource_uid="loki-old", query="{}")}
     )
     broken = JAEGER.model_copy(update={"json_data": options})
-    (finding,) = findings(RULE, datasources=[d for d in DATASOURCES if d is not JAEGER] + [broken])
+    (finding,) = findings(CHECK, datasources=[d for d in DATASOURCES if d is not JAEGER] + [broken])
     assert finding.location.datasource == "jaeger"
     assert "tracesToLogsV2 links to datasource uid 'loki-old'" in finding.message
 
 
 def test_missing_target_datasource_of_a_removed_datasource() -> None:
-    result = findings(RULE, board(panel("a")), datasources=[LOKI, JAEGER])
+    result = findings(CHECK, board(panel("a")), datasources=[LOKI, JAEGER])
     assert any("'prometheus' is not provisioned" in f.message for f in result)

@@ -1,11 +1,11 @@
 import grafanalib.core as g
 
-from machinery.lint.rules.grid_layout import RULE
+from engine.lint.checks.grid_layout import CHECK
 from tests.lint.builders import board, findings, panel
 
 
 def test_packed_layout_passes() -> None:
-    assert findings(RULE, board(panel("a"), panel("b"), panel("c"))) == []
+    assert findings(CHECK, board(panel("a"), panel("b"), panel("c"))) == []
 
 
 def test_overlap_names_both_panels() -> None:
@@ -13,14 +13,14 @@ def test_overlap_names_both_panels() -> None:
         panel("Left", grid=g.GridPos(h=8, w=12, x=0, y=1)),
         panel("Right", grid=g.GridPos(h=8, w=12, x=6, y=4)),
     )
-    (finding,) = findings(RULE, definition)
-    assert finding.rule == "grid-layout"
+    (finding,) = findings(CHECK, definition)
+    assert finding.check == "grid-layout"
     assert finding.location.panel == "Right"
     assert "overlaps panel 'Left'" in finding.message
 
 
 def test_panel_past_column_24() -> None:
-    (finding,) = findings(RULE, board(panel("Wide", grid=g.GridPos(h=8, w=12, x=16, y=1))))
+    (finding,) = findings(CHECK, board(panel("Wide", grid=g.GridPos(h=8, w=12, x=16, y=1))))
     assert finding.location.panel == "Wide"
     assert "leaves the 24-column grid" in finding.message
 
@@ -31,4 +31,4 @@ def test_touching_panels_do_not_overlap() -> None:
         panel("Right", grid=g.GridPos(h=8, w=12, x=12, y=1)),
         panel("Below", grid=g.GridPos(h=8, w=24, x=0, y=9)),
     )
-    assert findings(RULE, definition) == []
+    assert findings(CHECK, definition) == []

@@ -1,13 +1,13 @@
 import pytest
 
-from machinery.lint.rules.histogram_quantile import RULE
+from engine.lint.checks.histogram_quantile import CHECK
 from tests.lint.builders import board, findings, panel, raw
 
 BUCKET = "traces_span_metrics_duration_seconds_bucket"
 
 
 def test_contract_queries_pass(overview) -> None:  # type: ignore[no-untyped-def]
-    assert findings(RULE, overview) == []
+    assert findings(CHECK, overview) == []
 
 
 @pytest.mark.parametrize(
@@ -24,11 +24,11 @@ def test_contract_queries_pass(overview) -> None:  # type: ignore[no-untyped-def
     ],
 )
 def test_wrong_shapes(expr: str, problem: str) -> None:
-    (finding,) = findings(RULE, board(panel("Latency", expr=raw(expr))))
+    (finding,) = findings(CHECK, board(panel("Latency", expr=raw(expr))))
     assert finding.location.panel == "Latency"
     assert problem in finding.message
 
 
 def test_without_other_labels_keeps_le() -> None:
     expr = raw(f"histogram_quantile(0.9, sum without (instance) (rate({BUCKET}[5m])))")
-    assert findings(RULE, board(panel("Latency", expr=expr))) == []
+    assert findings(CHECK, board(panel("Latency", expr=expr))) == []

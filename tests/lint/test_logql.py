@@ -1,8 +1,8 @@
 import pytest
 
-from machinery.lint.rules.logql import RULE
-from machinery.tools import LOGQL
-from tests.lint.builders import check, context
+from engine.external_tools import LOGQL
+from engine.lint.checks.logql import CHECK
+from tests.lint.builders import check, context, document
 from tests.tooling import require_tool
 
 
@@ -13,13 +13,13 @@ def _grammar() -> None:
 
 def with_expr(overview, expr: str):  # type: ignore[no-untyped-def]
     lint = context(overview)
-    logs_panel = next(p for p in lint.document(overview)["panels"] if p["type"] == "logs")
+    logs_panel = next(p for p in document(lint, overview)["panels"] if p["type"] == "logs")
     logs_panel["targets"][0]["expr"] = expr
-    return check(RULE, lint)
+    return check(CHECK, lint)
 
 
 def test_overview_logs_query_parses(overview) -> None:  # type: ignore[no-untyped-def]
-    assert check(RULE, context(overview)) == []
+    assert check(CHECK, context(overview)) == []
 
 
 def test_syntax_error_with_position(overview) -> None:  # type: ignore[no-untyped-def]

@@ -1,8 +1,9 @@
 import pytest
 
-from machinery.lint.rules.prometheus_rules import RULE
-from machinery.render import RULES_FILE, Output
-from machinery.tools import PROMTOOL
+from config import CONFIG
+from engine.external_tools import PROMTOOL
+from engine.lint.checks.prometheus_rules import CHECK
+from engine.render.files import Output
 from tests.lint.builders import check, context
 from tests.tooling import require_tool
 
@@ -13,13 +14,13 @@ def _promtool() -> None:
 
 
 def test_generated_rules_pass(overview) -> None:  # type: ignore[no-untyped-def]
-    assert check(RULE, context(overview)) == []
+    assert check(CHECK, context(overview)) == []
 
 
 def test_a_broken_expression_is_reported_with_promtools_message(overview) -> None:  # type: ignore[no-untyped-def]
     lint = context(overview)
     bad = b"groups:\n- name: g\n  rules:\n  - record: a:b:c\n    expr: sum(rate(x[5m])) by (\n"
-    lint.__dict__["outputs"] = [Output(RULES_FILE, bad)]
-    (finding,) = check(RULE, lint)
-    assert finding.location.file == RULES_FILE
+    lint.outputs = [Output(CONFIG.rules_file, bad)]
+    (finding,) = check(CHECK, lint)
+    assert finding.location.file == CONFIG.rules_file
     assert "promtool check rules failed" in finding.message and "parse error" in finding.message

@@ -1,19 +1,19 @@
 from datasources import DATASOURCES, LOKI
-from machinery.datasource_model import DerivedField
-from machinery.lint.rules.provisioning_dollars import RULE
-from machinery.render import Output
+from engine.definitions.datasource import DerivedField
+from engine.lint.checks.provisioning_dollars import CHECK
+from engine.render.files import Output
 from tests.lint.builders import check, context
 
 
 def test_generated_files_pass(overview) -> None:  # type: ignore[no-untyped-def]
-    assert check(RULE, context(overview)) == []
+    assert check(CHECK, context(overview)) == []
 
 
 def test_unescaped_dollar_in_a_rendered_file() -> None:
     lint = context()
     text = b"datasources:\n- jsonData:\n    derivedFields:\n    - url: ${__value.raw}\n"
-    lint.__dict__["outputs"] = [Output("provisioning/datasources/hand.yaml", text)]
-    (finding,) = check(RULE, lint)
+    lint.outputs = [Output("provisioning/datasources/hand.yaml", text)]
+    (finding,) = check(CHECK, lint)
     assert finding.location.file == "provisioning/datasources/hand.yaml"
     assert "datasources[0].jsonData.derivedFields[0].url" in finding.message
     assert "${__value.raw}" in finding.message
@@ -21,8 +21,8 @@ def test_unescaped_dollar_in_a_rendered_file() -> None:
 
 def test_malformed_reference() -> None:
     lint = context()
-    lint.__dict__["outputs"] = [Output("provisioning/x.yaml", b"query: 'a ${b'\n")]
-    (finding,) = check(RULE, lint)
+    lint.outputs = [Output("provisioning/x.yaml", b"query: 'a ${b'\n")]
+    (finding,) = check(CHECK, lint)
     assert "malformed" in finding.message
 
 
@@ -34,5 +34,5 @@ def test_escaping_covers_every_model_value(overview) -> None:  # type: ignore[no
         update={"json_data": LOKI.json_data.model_copy(update={"derived_fields": [field]})}
     )
     assert (
-        check(RULE, context(overview, datasources=[d for d in DATASOURCES if d is not LOKI] + [loki])) == []
+        check(CHECK, context(overview, datasources=[d for d in DATASOURCES if d is not LOKI] + [loki])) == []
     )

@@ -1,17 +1,17 @@
-"""Every rule is registered, documented and tested (one test module per rule module)."""
+"""Every check is registered, documented and tested (one test module per check module)."""
 
 import pkgutil
 from pathlib import Path
 
-from machinery.lint import all_rules, rules
+from engine.lint import all_checks, checks
 
 
-def test_each_rule_has_an_id_a_doc_and_a_test() -> None:
-    modules = [info.name for info in pkgutil.iter_modules(rules.__path__)]
-    registered = all_rules()
+def test_each_check_has_an_id_a_doc_and_a_test() -> None:
+    modules = [info.name for info in pkgutil.iter_modules(checks.__path__)]
+    registered = all_checks()
     assert len(registered) == len(modules) >= 5
-    for rule in registered:
-        assert rule.doc.startswith(f"{rule.id}:"), rule.id
+    for found in registered:
+        assert found.doc.startswith(f"{found.id}:"), found.id
     here = Path(__file__).parent
     for name in modules:
-        assert (here / f"test_{name}.py").is_file(), f"rule module {name} has no tests/lint/test_{name}.py"
+        assert (here / f"test_{name}.py").is_file(), f"check module {name} has no tests/lint/test_{name}.py"

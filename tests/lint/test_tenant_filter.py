@@ -1,28 +1,28 @@
-from machinery import queries as q
-from machinery.lint.rules.tenant_filter import RULE
+from engine import queries as q
+from engine.lint.checks.tenant_filter import CHECK
 from telemetry.contract import BACKEND_LOGS, SPAN_CALLS
-from tests.lint.builders import board, check, context, findings, panel, raw
+from tests.lint.builders import board, check, context, document, findings, panel, raw
 
 
 def test_real_overview_passes(overview) -> None:  # type: ignore[no-untyped-def]
-    assert findings(RULE, overview) == []
+    assert findings(CHECK, overview) == []
 
 
 def test_series_without_tenant_label_needs_no_filter() -> None:
-    assert findings(RULE, board(panel("Routes", expr=q.sum_by(q.rate(q.select(SPAN_CALLS)))))) == []
+    assert findings(CHECK, board(panel("Routes", expr=q.sum_by(q.rate(q.select(SPAN_CALLS)))))) == []
 
 
 def test_tenant_signal_without_filter() -> None:
     expr = raw('sum(tiktickets_socketio_connections{job="tiktickets/tiktickets-backend"})')
-    (finding,) = findings(RULE, board(panel("Everyone", expr=expr)))
+    (finding,) = findings(CHECK, board(panel("Everyone", expr=expr)))
     assert finding.location.panel == "Everyone"
     assert 'reads tiktickets_socketio_connections without tenant_id=~"$tenant"' in finding.message
 
 
 def test_logs_without_tenant_filter(overview) -> None:  # type: ignore[no-untyped-def]
     lint = context(overview)
-    logs_panel = next(p for p in lint.document(overview)["panels"] if p["type"] == "logs")
+    logs_panel = next(p for p in document(lint, overview)["panels"] if p["type"] == "logs")
     logs_panel["targets"][0]["expr"] = q.log_lines(BACKEND_LOGS, errors_only=True, tenant_filter=False).text
-    (finding,) = check(RULE, lint)
+    (finding,) = check(CHECK, lint)
     assert finding.location.panel == "Recent error logs"
     assert "reads tenant logs without" in finding.message

@@ -1,16 +1,16 @@
 from datasources import PROMETHEUS
-from machinery.grafanalib_ext import QueryVariable
-from machinery.lint.rules.variables import RULE
-from tests.lint.builders import board, check, context, findings, panel, raw
+from engine.lint.checks.variables import CHECK
+from engine.panels.grafanalib_ext import QueryVariable
+from tests.lint.builders import board, check, context, document, findings, panel, raw
 
 
 def test_real_overview_passes(overview) -> None:  # type: ignore[no-untyped-def]
-    assert findings(RULE, overview) == []
+    assert findings(CHECK, overview) == []
 
 
 def test_undefined_variable() -> None:
     expr = raw('sum(tiktickets_socketio_connections{tenant_id=~"$tenant", region="${region}"})')
-    result = findings(RULE, board(panel("Regional", expr=expr)))
+    result = findings(CHECK, board(panel("Regional", expr=expr)))
     messages = {(f.location.panel, f.message) for f in result}
     assert ("Regional", "uses $region, which the dashboard does not define") in messages
     assert ("Regional", "uses $tenant, which the dashboard does not define") in messages
@@ -22,6 +22,6 @@ def test_unused_variable() -> None:
     variable = QueryVariable(
         name="env", label="Env", query="label_values(up, env)", datasource=PROMETHEUS.ref
     )
-    lint.document(definition)["templating"]["list"].append(variable.to_json_data())
-    (finding,) = check(RULE, lint)
+    document(lint, definition)["templating"]["list"].append(variable.to_json_data())
+    (finding,) = check(CHECK, lint)
     assert finding.message == "variable $env is defined but no query uses it"

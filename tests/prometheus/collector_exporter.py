@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from engine.contract.model import MetricSignal, PromType
 from telemetry.contract import (
     CONTRACT,
     SOCKETIO_CONNECTIONS,
@@ -26,7 +27,6 @@ from telemetry.contract import (
     WHATSAPP_MESSAGES_SENT,
     WHATSAPP_SESSIONS_ACTIVE,
 )
-from telemetry.model import MetricSignal, PromType
 
 TENANTS = ("acme", "globex", "initech", "umbrella", "hooli")
 ROUTES = ("/api/tickets", "/api/messages", "/api/contacts/:id")

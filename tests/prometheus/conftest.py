@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from machinery.render import RULES_FILE
-from machinery.tools import PROMETHEUS
+from config import CONFIG
+from engine.external_tools import PROMETHEUS
 from tests.conftest import REPO
 from tests.prometheus.collector_exporter import CollectorExporter, serve
 from tests.prometheus.server import Prometheus, running_prometheus
@@ -21,7 +21,7 @@ SAMPLES_NEEDED = 6
 
 def rules_for_the_test(directory: Path) -> Path:
     """The generated rule file, with every group evaluated each second (the test scrapes each second)."""
-    document = yaml.safe_load((REPO / RULES_FILE).read_text())
+    document = yaml.safe_load((REPO / CONFIG.rules_file).read_text())
     for group in document["groups"]:
         group["interval"] = "1s"
     path = directory / "rules.yml"

@@ -18,10 +18,11 @@ from typing import Any
 import pytest
 import yaml
 
-from machinery.definitions import load_project
-from machinery.lint.promql import substitute
-from machinery.provisioning_vars import expand
-from machinery.render import render_project
+from engine.definitions.loader import load_project
+from engine.lint.promql_ast import as_prometheus_receives
+from engine.render.documents import build_documents
+from engine.render.files import render_outputs
+from engine.render.provisioning_escape import expand
 from tests.conftest import REPO
 from tests.prometheus.server import Prometheus
 
@@ -40,7 +41,7 @@ PLAUSIBLE: dict[str, Callable[[float], bool]] = {
 
 
 def _outputs() -> dict[str, bytes]:
-    return {o.path: o.content for o in render_project(load_project(REPO))}
+    return {o.path: o.content for o in render_outputs(build_documents(load_project(REPO)))}
 
 
 def _prometheus_targets() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
@@ -66,7 +67,7 @@ def _id(item: tuple[str, dict[str, Any], dict[str, Any]]) -> str:
 def _run(
     prometheus: Prometheus, target: dict[str, Any], tenant: str
 ) -> list[tuple[dict[str, str], list[float]]]:
-    expr = substitute(target["expr"], {"tenant": tenant}, interval=RATE_WINDOW)
+    expr = as_prometheus_receives(target["expr"], {"tenant": tenant}, interval=RATE_WINDOW)
     now = time.time()
     if target["instant"]:
         result = prometheus.query(expr, at=now)
@@ -115,7 +116,7 @@ def test_latency_exemplars_carry_the_label_the_datasource_links(prometheus: Prom
     with_exemplars = [(panel, target) for _, panel, target in TARGETS if target["exemplar"]]
     assert with_exemplars, "no panel asks for exemplars"
     for panel, target in with_exemplars:
-        expr = substitute(target["expr"], {"tenant": ".*"}, interval=RATE_WINDOW)
+        expr = as_prometheus_receives(target["expr"], {"tenant": ".*"}, interval=RATE_WINDOW)
         now = time.time()
         result = prometheus.exemplars(expr, now - 60, now)
         exemplars = [e for series in result for e in series["exemplars"]]

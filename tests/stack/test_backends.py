@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from machinery.tools import PROMTOOL
+from engine.external_tools import PROMTOOL
 from tests.stack.conftest import MONITORING, load
 from tests.tooling import require_tool
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.contract.model import Instrument, prometheus_base_name
 from telemetry.contract import SPAN_CALLS, SPAN_DURATION, TENANT_SPAN_CALLS
-from telemetry.model import Instrument, prometheus_base_name
 from tests.stack.conftest import MONITORING
 
 SPANMETRICS_DEFAULT_NAMESPACE = "traces.span.metrics"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from datasources import DATASOURCES
-from machinery.render import GRAFANA_PROVISIONING_DIR
+from engine.defaults import GRAFANA_PROVISIONING_MOUNT
 from tests.stack.conftest import COMPOSE, MONITORING, interpolate
 
 EXPECTED_PORTS = {
@@ -113,7 +113,7 @@ def test_every_mounted_path_exists_in_the_repository(compose: dict[str, Any]) ->
 
 def test_grafana_mounts_the_generated_provisioning_read_only(compose: dict[str, Any]) -> None:
     volumes = compose["services"]["grafana"]["volumes"]
-    assert f"../provisioning:{GRAFANA_PROVISIONING_DIR}:ro" in volumes
+    assert f"../provisioning:{GRAFANA_PROVISIONING_MOUNT}:ro" in volumes
 
 
 def test_named_volumes_keep_data_across_down(compose: dict[str, Any]) -> None:

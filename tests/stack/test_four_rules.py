@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from telemetry.contract import CONTRACT
+from telemetry.contract import CONTRACT, Emitter
 from tests.stack.conftest import MONITORING, load, readme_block
 
 BACKEND_ENV = readme_block("dotenv", "### Backend `.env`")
@@ -51,7 +51,7 @@ def test_rule_4_every_signal_carries_trace_id_and_tenant_id(collector: dict[str,
     transform = collector["processors"]["transform/tenant"]
     assert {"trace_statements", "log_statements", "metric_statements"} <= set(transform)
     for signal in CONTRACT.metrics:
-        if signal.emitter.name == "BACKEND":
+        if signal.emitter == Emitter.BACKEND:
             assert "tenant_id" in signal.labels, signal.key
         else:
             assert signal.exemplar_labels[0] == "trace_id", signal.key  # metrics carry trace_id as exemplars

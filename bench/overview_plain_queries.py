@@ -1,0 +1,65 @@
+"""The Overview's plain-query baseline: the same panels reading the raw contract series.
+
+Only the benchmark needs it, to measure what the recording rules save at thousands of tenants;
+the Overview definition itself has one code path (the recorded series). Queries are built with the
+same builders and contract signals, and All is the regex `.*` instead of the aggregate row.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from dashboards import overview
+from engine import queries as q
+from engine.defaults import TENANT_VARIABLE
+from engine.render.documents import dashboard_document
+from telemetry.contract import (
+    SERVER_SPANS_ONLY,
+    SOCKETIO_CONNECTIONS,
+    SPAN_CALLS,
+    SPAN_DURATION,
+    STATUS_CODE_ERROR,
+    TENANT_SPAN_CALLS,
+    WHATSAPP_SESSIONS_ACTIVE,
+)
+
+ALL_VALUE = ".*"
+"""`$tenant` for All without an aggregate row: a regex over every tenant's series."""
+
+
+def plain_queries() -> dict[str, list[q.PromQL]]:
+    """Panel title -> its Prometheus queries in target order, over raw contract series."""
+    server = SERVER_SPANS_ONLY
+    request_rate = q.sum_by(q.rate(q.select(SPAN_CALLS, server, q.ne("http_route", ""))), "http_route")
+    failed = q.eq("status_code", STATUS_CODE_ERROR)
+    errors = q.rate(q.select(TENANT_SPAN_CALLS, server, failed))
+    error_ratio = q.ratio(q.or_zero(q.sum_by(errors)), q.sum_by(q.rate(q.select(TENANT_SPAN_CALLS, server))))
+    latency = [q.histogram_quantile(quantile, SPAN_DURATION, server) for quantile in (0.5, 0.95, 0.99)]
+    sessions = q.sum_by(q.select(WHATSAPP_SESSIONS_ACTIVE))
+    top = overview.TOP_TENANTS
+    sockets = q.topk(top, q.sum_by(q.select(SOCKETIO_CONNECTIONS), "tenant_id"))
+    return {
+        "Request rate per route": [request_rate],
+        "Error rate": [error_ratio],
+        "Error rate over time": [error_ratio],
+        "Latency P50 / P95 / P99": latency,
+        "Active WhatsApp sessions": [sessions],
+        "Active WhatsApp sessions over time": [sessions],
+        f"Socket.io connections per tenant (top {top})": [sockets],
+    }
+
+
+def plain_query_document() -> dict[str, Any]:
+    """The Overview's normalised document with every Prometheus query replaced by its plain form."""
+    document = copy.deepcopy(dashboard_document(overview.dashboard()))
+    replacements = plain_queries()
+    for panel in document["panels"]:
+        targets = [t for t in panel.get("targets", []) if t["datasource"]["type"] == "prometheus"]
+        if not targets:
+            continue
+        for target, expr in zip(targets, replacements[panel["title"]], strict=True):
+            target["expr"] = expr.text
+    tenant = next(v for v in document["templating"]["list"] if v["name"] == TENANT_VARIABLE)
+    tenant["allValue"] = ALL_VALUE
+    return document

@@ -1,0 +1,19 @@
+"""TikTickets' project-wide values, in one place: read by the definitions and by the engine.
+
+Change the public Grafana URL, the runbook address, a folder or a dashboard uid here, never in
+the module that happens to use it.
+"""
+
+from engine.definitions.types import Folder, ProjectConfig
+
+CONFIG = ProjectConfig(
+    name="tiktickets",
+    contract_title="TikTickets telemetry contract",
+    grafana_public_url="http://localhost:3001",
+    # Set it to the README's address on your code host; alert links append `#<section>`.
+    runbook_url="README.md",
+)
+
+TIKTICKETS_FOLDER = Folder(uid="tiktickets", title="TikTickets")
+OVERVIEW_UID = "tiktickets-overview"
+"""Alerts link to the Overview's panels by this uid."""

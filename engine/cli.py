@@ -1,0 +1,335 @@
+"""The command line: typer commands that wire loader, render, lint and the Grafana API together.
+
+It holds no logic of its own beyond exit codes and wording. The Grafana client (and the progress
+bar) are imported only by the commands that talk to Grafana: `build` and `check` start without them.
+Exit codes: 0 ok; 1 check failed, push had failures or conflicts, diff found differences;
+2 bad usage, invalid definitions or settings, or (diff, pull) Grafana could not be read.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from engine.definitions.loader import load_project
+from engine.errors import DefinitionError
+from engine.lint import LintContext, all_checks, run_checks
+from engine.render.documents import Documents, build_documents
+from engine.render.files import Output, atomic_write, dump_json, render_outputs, write_outputs
+from engine.render.staleness import compare_outputs
+
+if TYPE_CHECKING:
+    from engine.grafana_api.client import Grafana
+    from engine.grafana_api.plan import Action, SyncReport
+
+HELP = """Dashboards as code: turn a project's definitions into Grafana.
+
+build and check write and verify provisioning/; push, diff and pull talk to a live Grafana
+(GRAFANA_URL, and GRAFANA_TOKEN or GRAFANA_USER + GRAFANA_PASSWORD, from the environment or .env).
+Exit codes: 0 ok; 1 check failed, push had failures or conflicts, diff found differences;
+2 bad usage, invalid definitions or settings, or (diff, pull) Grafana could not be read.
+"""
+BACKUP_DIR = ".grafana-backups"
+EXIT_CHECK_FAILED = 1
+EXIT_INVALID = 2
+
+app = typer.Typer(
+    help=HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+_default_project = Path.cwd()
+
+
+def _fail(message: str, code: int = EXIT_INVALID) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+def _prepare(root: Path | None) -> tuple[Documents, list[Output]]:
+    """Load, render and lint the definitions, once; invalid definitions exit 2."""
+    try:
+        project = load_project(root or _default_project)
+        documents = build_documents(project)
+        outputs = render_outputs(documents)
+    except DefinitionError as error:
+        raise _fail(f"error: {error}") from None
+    findings = run_checks(LintContext(documents, outputs))
+    for warning in (f for f in findings if f.severity == "warning"):
+        typer.echo(f"warning: {warning}", err=True)
+    errors = [f for f in findings if f.severity == "error"]
+    if errors:
+        lines = [f"error: {finding}" for finding in errors]
+        lines.append(f"{len(errors)} problem(s) in the definitions; nothing was written.")
+        raise _fail("\n".join(lines))
+    return documents, outputs
+
+
+ProjectOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--project",
+        help="Project root holding config.py, telemetry/, dashboards/, datasources/ and prometheus_rules/ "
+        "(default: the checkout build.py lives in).",
+        file_okay=False,
+        exists=True,
+        show_default=False,
+    ),
+]
+
+
+@app.command()
+def build(project: ProjectOption = None) -> None:
+    """Write provisioning/, the Prometheus rule file and the contract page from the definitions."""
+    documents, outputs = _prepare(project)
+    config = documents.project.config
+    try:
+        report = write_outputs(documents.project.root, outputs, config.provisioning_dir)
+    except OSError as error:
+        raise _fail(f"error: cannot write {error.filename}: {error.strerror}") from None
+    for path in report.written:
+        typer.echo(f"wrote    {path}")
+    for path in report.removed:
+        typer.echo(f"removed  {path}")
+    typer.echo(
+        f"{len(report.written)} written, {len(report.unchanged)} unchanged, {len(report.removed)} removed."
+    )
+
+
+@app.command()
+def check(project: ProjectOption = None) -> None:
+    """Lint the definitions and fail if the committed generated files are stale."""
+    documents, outputs = _prepare(project)
+    loaded = documents.project
+    drifts = compare_outputs(loaded.root, outputs, loaded.config.provisioning_dir)
+    if drifts:
+        lines = ["provisioning is stale: the definitions produce something else."]
+        lines += [f"  {drift}" for drift in drifts]
+        lines.append("Run `python build.py build` and commit the result.")
+        raise _fail("\n".join(lines), EXIT_CHECK_FAILED)
+    typer.echo(
+        f"ok: {len(loaded.dashboards)} dashboard(s), {len(loaded.datasources)} datasource(s), "
+        f"{len(all_checks())} lint checks, {len(outputs)} generated files up to date."
+    )
+
+
+def _grafana() -> Grafana:
+    from engine.grafana_api.client import Grafana  # noqa: PLC0415  (only commands that talk to Grafana)
+    from engine.settings import SettingsError, settings  # noqa: PLC0415
+
+    try:
+        return Grafana(settings())
+    except (SettingsError, ValueError) as error:
+        raise _fail(f"error: {error}") from None
+
+
+def _connect(grafana: Grafana, code: int) -> None:
+    from engine.grafana_api.client import SyncError  # noqa: PLC0415
+
+    try:
+        grafana.health()
+    except SyncError as error:
+        raise _fail(f"error: {error}", code) from None
+
+
+class _Reporter:
+    """A progress bar on a terminal, one plain line per object otherwise (CI logs, pipes)."""
+
+    def __init__(self, total: int, verb: str) -> None:
+        from rich.progress import (  # noqa: PLC0415
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self.total, self.done, self.lock = total, 0, threading.Lock()
+        self.progress: Progress | None = None
+        if sys.stdout.isatty():
+            self.progress = Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
+            )
+            self.task = self.progress.add_task(verb, total=total)
+
+    def __enter__(self) -> _Reporter:
+        if self.progress:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.progress:
+            self.progress.stop()
+
+    def __call__(self, action: Action) -> None:
+        with self.lock:
+            self.done += 1
+            if self.progress:
+                self.progress.update(self.task, completed=self.done, total=max(self.total, self.done))
+            else:
+                state = "failed" if action.failed else action.op.value
+                typer.echo(f"[{self.done}/{self.total}] {action.kind} {action.uid}: {state}")
+
+
+def _describe(action: Action, *, applied: bool) -> list[str]:
+    from engine.grafana_api.plan import Decision  # noqa: PLC0415
+
+    past_tense = {
+        Decision.CREATE: "created",
+        Decision.UPDATE: "updated",
+        Decision.OVERWRITE: "overwrote",
+        Decision.DELETE: "deleted",
+    }
+    if action.failed:
+        return [f"failed     {action.kind} {action.uid}: {action.error}"]
+    if action.op is Decision.UNCHANGED:
+        return []
+    verb = past_tense.get(action.op, action.op.value) if applied and action.done else action.op.value
+    lines = [f"{verb:10} {action.kind} {action.uid}: {action.summary}".rstrip(": ")]
+    if action.backup:
+        lines.append(f"           live version saved to {action.backup}")
+    if action.op is Decision.CONFLICT:
+        lines.append(
+            "           not overwritten; `push --force` saves the live version to a backup, then writes"
+        )
+        lines += [f"           {line}" for line in action.diff.splitlines()]
+    return lines
+
+
+def _summary(report: SyncReport, requests: str) -> str:
+    counts = report.count()
+    parts = [f"{n} {state}" for state, n in sorted(counts.items())]
+    return f"{', '.join(parts) or 'nothing to do'} ({requests})."
+
+
+@app.command()
+def push(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite dashboards edited in Grafana, after saving a backup.")
+    ] = False,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Delete managed dashboards that no definition produces any more.")
+    ] = False,
+    workers: Annotated[int, typer.Option(min=1, max=32, help="Dashboards pushed in parallel.")] = 8,
+    project: ProjectOption = None,
+) -> None:
+    """Push folders, then datasources, then dashboards to Grafana; only what changed is written."""
+    from engine.grafana_api.client import SyncError  # noqa: PLC0415
+    from engine.grafana_api.plan import WRITES, desired_objects, synchronise  # noqa: PLC0415
+
+    documents, _ = _prepare(project)
+    grafana = _grafana()
+    _connect(grafana, EXIT_CHECK_FAILED)
+    desired = desired_objects(documents)
+    try:
+        with _Reporter(len(desired), "dry run" if dry_run else "pushing") as reporter:
+            report = synchronise(
+                grafana,
+                desired,
+                apply=not dry_run,
+                force=force,
+                prune=prune,
+                backup_dir=documents.project.root / BACKUP_DIR,
+                workers=workers,
+                on_done=reporter,
+            )
+    except SyncError as error:
+        raise _fail(f"error: {error}", EXIT_CHECK_FAILED) from None
+    for action in report.actions:
+        for line in _describe(action, applied=not dry_run):
+            typer.echo(line)
+    counts = grafana.counts
+    requests = f"{counts.reads} reads, {counts.writes} writes, {counts.retries} retries"
+    if dry_run:
+        planned = sum(1 for a in report.actions if a.op in WRITES)
+        typer.echo(f"dry run: {planned} write(s) planned, nothing written. {_summary(report, requests)}")
+    else:
+        typer.echo(_summary(report, requests))
+    if not report.ok:
+        raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+@app.command()
+def diff(project: ProjectOption = None) -> None:
+    """Compare the definitions with Grafana: a summary and a unified diff per object that differs.
+
+    Exit 0 when Grafana matches, 1 when it differs, 2 on error.
+    """
+    from engine.grafana_api.client import SyncError  # noqa: PLC0415
+    from engine.grafana_api.plan import Decision, desired_objects, synchronise  # noqa: PLC0415
+
+    documents, _ = _prepare(project)
+    grafana = _grafana()
+    _connect(grafana, EXIT_INVALID)
+    try:
+        report = synchronise(
+            grafana, desired_objects(documents), apply=False, backup_dir=documents.project.root / BACKUP_DIR
+        )
+    except SyncError as error:
+        raise _fail(f"error: {error}") from None
+    failed = [a for a in report.actions if a.failed]
+    for action in report.actions:
+        if action.failed or action.op in (Decision.UNCHANGED, Decision.PROVISIONED):
+            continue
+        typer.echo(f"{action.kind} {action.uid}: {action.op.value}: {action.summary}")
+        typer.echo(action.diff)
+    if failed:
+        raise _fail("\n".join(f"error: {a.kind} {a.uid}: {a.error}" for a in failed))
+    if not report.in_sync:
+        raise typer.Exit(EXIT_CHECK_FAILED)
+    typer.echo(f"Grafana at {grafana.url} matches the definitions.")
+
+
+@app.command()
+def pull(
+    uid: Annotated[str, typer.Argument(help="The dashboard uid in Grafana.")],
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Write here instead of standard output.", dir_okay=False),
+    ] = None,
+) -> None:
+    """Print a live dashboard as normalised JSON, to bring a hand-made dashboard into the repo."""
+    from engine.grafana_api.client import SyncError  # noqa: PLC0415
+    from engine.grafana_api.plan import fetch_dashboard  # noqa: PLC0415
+
+    grafana = _grafana()
+    _connect(grafana, EXIT_INVALID)
+    try:
+        document = fetch_dashboard(grafana, uid)
+    except SyncError as error:
+        raise _fail(f"error: {error}") from None
+    if document is None:
+        raise _fail(f"error: Grafana at {grafana.url} has no dashboard with uid {uid!r}")
+    content = dump_json(document)
+    if output is None:
+        typer.echo(content.decode(), nl=False)
+        return
+    try:
+        atomic_write(output, content)
+    except OSError as error:
+        raise _fail(f"error: cannot write {output}: {error.strerror}") from None
+    typer.echo(f"wrote {output}", err=True)
+
+
+@app.command()
+def checks() -> None:
+    """List the lint checks that `build` and `check` run, with what each one guards against."""
+    for found in all_checks():
+        typer.echo(f"{found.id:22} {found.summary}")
+
+
+def main(default_project: Path | None = None) -> None:
+    """Run the CLI; `default_project` is the root used when `--project` is not given (else the cwd)."""
+    global _default_project  # noqa: PLW0603  (set once, before any command runs)
+    if default_project is not None:
+        _default_project = default_project
+    app()

@@ -1,0 +1,69 @@
+"""The contract as the backend team reads it: what to emit, and what it becomes downstream.
+
+Kept apart from the model so that the shapes of the data do not carry their presentation.
+"""
+
+from __future__ import annotations
+
+from engine.contract.model import TelemetryContract
+
+
+def _code(items: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(f"`{i}`" for i in items) or "-"
+
+
+def contract_markdown(contract: TelemetryContract, *, title: str, source: str) -> str:
+    """`title` heads the page; `source` is the definition file the page tells readers to edit instead."""
+    res = contract.resource
+    lines = [
+        f"# {title}",
+        "",
+        f"Generated from `{source}` by `python build.py build`; do not edit by hand.",
+        "`python build.py check` fails when this file is stale.",
+        "",
+        f"Every backend signal carries the resource `service.name={res.service_name}`, "
+        f'`service.namespace={res.service_namespace}` (Prometheus `job="{res.job}"`). '
+        "`trace_id` is never a Prometheus label (exemplars only); `tenant_id` is a metric label, "
+        "a log attribute (Loki structured metadata) and a span attribute, never a Loki stream label.",
+        "",
+        "## Metrics",
+        "",
+        "| OTel name | unit | instrument | emitted by | attributes | Prometheus series | exemplars |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for m in contract.metrics:
+        lines.append(
+            f"| `{m.otel_name}` | `{m.unit or '(none)'}` | {m.instrument.value} | {m.emitter} "
+            f"| {_code(m.attributes)} | {_code(list(m.series_names))} ({m.prom_type.value}) "
+            f"| {_code(m.exemplar_labels)} |"
+        )
+    lines += ["", "Meaning:", ""]
+    lines += [f"- `{m.prometheus_name}`: {m.description}" for m in contract.metrics]
+    lines += [
+        "",
+        "## Logs (Loki native OTLP)",
+        "",
+        "| signal | stream selector | index labels | structured metadata | errors |",
+        "|---|---|---|---|---|",
+    ]
+    for log in contract.logs:
+        selector = "{" + ", ".join(f'{k}="{v}"' for k, v in log.stream) + "}"
+        lines.append(
+            f"| {log.key} | `{selector}` | {_code(log.index_labels)} | {_code(log.structured_metadata)} "
+            f"| `severity_number >= {log.error_severity_number}` |"
+        )
+    lines += [""]
+    lines += [f"- {log.key}: {log.description}" for log in contract.logs]
+    lines += [
+        "",
+        "## Traces (Jaeger)",
+        "",
+        "| signal | service | span kind | attributes |",
+        "|---|---|---|---|",
+    ]
+    for t in contract.traces:
+        lines.append(f"| {t.key} | `{t.service}` | `{t.span_kind}` | {_code(t.attributes)} |")
+    lines += [""]
+    lines += [f"- {t.key}: {t.description}" for t in contract.traces]
+    lines.append("")
+    return "\n".join(lines)

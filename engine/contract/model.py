@@ -1,0 +1,240 @@
+"""Types of the telemetry contract, and the OTel -> Prometheus/Loki naming rules they rely on.
+
+A project's contract (TikTickets: `telemetry/contract.py`) is data; this module holds the shapes of
+that data and the two
+translation rules that decide what a signal is called once it leaves the Collector:
+
+* Prometheus names follow the OTLP translator shared by the Collector's `prometheus` exporter and
+  Prometheus' own OTLP receiver (`UnderscoreEscapingWithSuffixes`): dots become underscores, a unit
+  suffix is appended (curly-brace units are dropped), `_total` only for monotonic counters.
+* Loki (native OTLP) indexes only a fixed list of resource attributes; everything else is
+  structured metadata.
+
+Declared names are checked against these rules in the tests, so a typo in the contract fails loudly
+instead of producing a dashboard that shows "No data".
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+
+class ContractError(ValueError):
+    """A lookup or a definition that the telemetry contract does not allow."""
+
+
+class Instrument(StrEnum):
+    """The OTel instrument kind, which decides the Prometheus type and the `_total` suffix."""
+
+    COUNTER = "Counter"
+    UP_DOWN_COUNTER = "UpDownCounter"
+    HISTOGRAM = "Histogram"
+
+
+class PromType(StrEnum):
+    COUNTER = "counter"
+    GAUGE = "gauge"
+    HISTOGRAM = "histogram"
+
+
+# OTel unit -> Prometheus suffix (otlptranslator unitMap, the subset this stack uses).
+_UNIT_SUFFIX = {"s": "seconds", "ms": "milliseconds", "By": "bytes", "1": "", "": ""}
+
+# Resource attributes Loki's OTLP endpoint turns into index (stream) labels by default
+# (`-distributor.otlp.default_resource_attributes_as_index_labels`, the subset this stack can emit).
+LOKI_DEFAULT_INDEX_LABELS = frozenset(
+    {
+        "service_name",
+        "service_namespace",
+        "service_instance_id",
+        "deployment_environment",
+        "deployment_environment_name",
+        "container_name",
+    }
+)
+
+
+def prometheus_label(otel_attribute: str) -> str:
+    """`http.route` -> `http_route`: what the translator does to every attribute name."""
+    return re.sub(r"[^a-zA-Z0-9_]", "_", otel_attribute)
+
+
+def prometheus_base_name(otel_name: str, unit: str, instrument: Instrument) -> str:
+    """The metric name the Collector's prometheus exporter gives an OTel instrument.
+
+    For histograms this is the name before `_bucket`/`_sum`/`_count`.
+    """
+    name = "_".join(part for part in re.split(r"[^a-zA-Z0-9:]+", otel_name) if part)
+    if unit.startswith("{") and unit.endswith("}"):
+        suffix = ""
+    elif unit in _UNIT_SUFFIX:
+        suffix = _UNIT_SUFFIX[unit]
+    else:
+        raise ContractError(f"unit {unit!r} of {otel_name} has no known Prometheus suffix")
+    if suffix and not name.endswith(f"_{suffix}"):
+        name = f"{name}_{suffix}"
+    if instrument is Instrument.COUNTER:
+        name = f"{name}_total"
+    return name
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class MetricSignal(_Frozen):
+    """One metric as the backend or the Collector emits it, and as Prometheus stores it."""
+
+    key: str
+    otel_name: str
+    unit: str
+    instrument: Instrument
+    emitter: str
+    """Who emits it (the SDK, a Collector connector): shown to the team that owns the emitter."""
+    description: str
+    attributes: tuple[str, ...]
+    """OTel attributes on each data point (dimensions), in OTel spelling."""
+    resource_labels: tuple[str, ...] = ("job", "instance")
+    """Labels that come from the resource: `job` = namespace/name, `instance` = service.instance.id."""
+    identity: tuple[tuple[str, str], ...]
+    """Label matchers that select this service's series (e.g. `job="tiktickets/tiktickets-backend"`)."""
+    exemplar_labels: tuple[str, ...] = ()
+    prometheus_name: str
+    """Declared Prometheus name (base name for histograms); checked against the naming rule."""
+    grafana_unit: str
+    """Grafana unit id of the raw value (`s`, `short`): what a panel reading it should claim."""
+
+    @model_validator(mode="after")
+    def _labels_are_consistent(self) -> MetricSignal:
+        labels = set(self.labels)
+        for label, _ in self.identity:
+            if label not in labels:
+                raise ContractError(f"{self.key}: identity label {label!r} is not a label of the series")
+        if "trace_id" in labels:
+            raise ContractError(f"{self.key}: trace_id must never be a Prometheus label (exemplars only)")
+        return self
+
+    @property
+    def prom_type(self) -> PromType:
+        return {
+            Instrument.COUNTER: PromType.COUNTER,
+            Instrument.UP_DOWN_COUNTER: PromType.GAUGE,
+            Instrument.HISTOGRAM: PromType.HISTOGRAM,
+        }[self.instrument]
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Every label on the stored series (`le` excluded; see `series_labels`)."""
+        own = tuple(prometheus_label(a) for a in self.attributes)
+        return own + tuple(label for label in self.resource_labels if label not in own)
+
+    @property
+    def tenant_scoped(self) -> bool:
+        return "tenant_id" in self.labels
+
+    @property
+    def series_names(self) -> tuple[str, ...]:
+        """All series names Prometheus stores for this signal."""
+        if self.prom_type is PromType.HISTOGRAM:
+            return tuple(f"{self.prometheus_name}_{part}" for part in ("bucket", "sum", "count"))
+        return (self.prometheus_name,)
+
+    def series(self, part: str | None = None) -> str:
+        """The series name to select; `part` is `bucket`, `sum` or `count` for histograms."""
+        if self.prom_type is PromType.HISTOGRAM:
+            if part not in ("bucket", "sum", "count"):
+                raise ContractError(f"{self.key} is a histogram: choose the bucket, sum or count series")
+            return f"{self.prometheus_name}_{part}"
+        if part is not None:
+            raise ContractError(f"{self.key} is a {self.prom_type.value}: it has no {part!r} series")
+        return self.prometheus_name
+
+    def series_labels(self, series: str) -> tuple[str, ...]:
+        return (*self.labels, "le") if series.endswith("_bucket") else self.labels
+
+
+class LogSignal(_Frozen):
+    """A log stream in Loki, fed through Loki's native OTLP endpoint."""
+
+    key: str
+    description: str
+    emitter: str
+    stream: tuple[tuple[str, str], ...]
+    """Stream selector that identifies this service's logs (index labels only)."""
+    index_labels: tuple[str, ...]
+    structured_metadata: tuple[str, ...]
+    error_severity_number: int = 17
+    """OTel SeverityNumber of ERROR; pino sends lower-case severity_text, so filter on the number."""
+
+    @model_validator(mode="after")
+    def _labels_are_consistent(self) -> LogSignal:
+        if "tenant_id" in self.index_labels or "tenant_id" in dict(self.stream):
+            raise ContractError(f"{self.key}: tenant_id must never be a Loki stream label")
+        unknown = set(self.index_labels) - LOKI_DEFAULT_INDEX_LABELS
+        if unknown:
+            raise ContractError(f"{self.key}: Loki does not index {sorted(unknown)} for OTLP logs")
+        for label, _ in self.stream:
+            if label not in self.index_labels:
+                raise ContractError(f"{self.key}: stream label {label!r} is not an index label")
+        return self
+
+
+class TraceSignal(_Frozen):
+    """Spans as Jaeger stores them: what the correlations and the spanmetrics connectors rely on."""
+
+    key: str
+    description: str
+    service: str
+    span_kind: str
+    attributes: tuple[str, ...]
+
+
+class Resource(_Frozen):
+    """The OTel resource every backend signal carries."""
+
+    service_name: str
+    service_namespace: str
+
+    @property
+    def job(self) -> str:
+        """Prometheus `job` as the Collector's exporter derives it: `<namespace>/<name>`."""
+        return f"{self.service_namespace}/{self.service_name}"
+
+
+class TelemetryContract(_Frozen):
+    resource: Resource
+    metrics: tuple[MetricSignal, ...]
+    logs: tuple[LogSignal, ...]
+    traces: tuple[TraceSignal, ...]
+
+    @model_validator(mode="after")
+    def _keys_are_unique(self) -> TelemetryContract:
+        keys = [s.key for s in self.metrics] + [s.key for s in self.logs] + [s.key for s in self.traces]
+        duplicates = sorted({k for k in keys if keys.count(k) > 1})
+        if duplicates:
+            raise ContractError(f"duplicate signal keys in the telemetry contract: {duplicates}")
+        return self
+
+    def metric(self, key: str) -> MetricSignal:
+        for signal in self.metrics:
+            if key in (signal.key, signal.prometheus_name, signal.otel_name):
+                return signal
+        known = ", ".join(sorted(s.key for s in self.metrics))
+        raise ContractError(f"unknown metric signal {key!r}: the telemetry contract defines {known}")
+
+    def log(self, key: str) -> LogSignal:
+        for signal in self.logs:
+            if signal.key == key:
+                return signal
+        known = ", ".join(sorted(s.key for s in self.logs))
+        raise ContractError(f"unknown log signal {key!r}: the telemetry contract defines {known}")
+
+    def metric_for_series(self, series: str) -> MetricSignal | None:
+        """The signal that stores `series` in Prometheus, or None if nothing in the contract does."""
+        for signal in self.metrics:
+            if series in signal.series_names:
+                return signal
+        return None

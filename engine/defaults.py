@@ -1,0 +1,39 @@
+"""The engine's defaults, in one place (httpx's `_config.py` is the model).
+
+A project overrides what is its own (public URL, paths, file names) in its `config.py`; these are
+the values the engine falls back on, and the facts about Grafana it builds on.
+"""
+
+from __future__ import annotations
+
+GRAFANA_URL = "http://localhost:3001"
+"""Where the compose stack publishes Grafana: the default for pushing and for links in alerts."""
+
+GRAFANA_TIMEOUT_SECONDS = 10.0
+"""One HTTP request to Grafana; failed requests are retried with backoff."""
+
+SCHEMA_VERSION = 39
+"""Classic dashboard JSON model; Grafana 11, 12 and 13 all migrate it forward on load (grafana.md §6.1)."""
+
+GRAFANA_PROVISIONING_MOUNT = "/etc/grafana/provisioning"
+"""Where a Grafana container mounts the generated `provisioning/` folder (read-only)."""
+
+PROVIDER_UPDATE_INTERVAL_SECONDS = 30
+"""How often Grafana's file provider rereads the dashboard JSON files."""
+
+MANAGED_TAG = "dashboards-as-code"
+"""On every generated dashboard: `push --prune` only ever deletes dashboards carrying it."""
+
+GRAFANA_INTERVAL_VARIABLES = ("$__rate_interval", "$__interval", "$__range", "$__auto")
+"""Grafana's built-in interval variables; a query checker replaces them with a duration before parsing."""
+
+RATE_WINDOW = "$__rate_interval"
+"""The window of `rate()` in dashboard queries: Grafana sizes it from the step and the scrape interval."""
+
+TENANT_VARIABLE = "tenant"
+"""Name of the dashboard variable every tenant-scoped query filters on."""
+TENANT_LABEL = "tenant_id"
+"""The label (and log/span attribute) that names the tenant on every signal of a multi-tenant service."""
+ALL_TENANTS = "__all__"
+"""`$tenant` when All is selected, and the `tenant_id` of the aggregate rows recording rules write:
+All then reads one pre-summed series instead of one series per tenant."""

@@ -1,0 +1,137 @@
+"""Loading a project's definitions from its root: `config.py`, `telemetry/contract.py`, `dashboards/*.py`,
+`datasources/` and `prometheus_rules/`.
+
+A dashboard module is any `dashboards/<name>.py` (not starting with `_`) with a `dashboard()`
+function, so adding a dashboard is adding a file. Whatever goes wrong while a definition runs
+(an unknown contract signal, a label the signal lacks, a typo) becomes a `DefinitionError` naming
+the file and line, which the CLI prints without a traceback.
+
+The modules are imported from the given root, never from wherever Python happens to find a package of
+the same name: `build --project DIR` must not mix DIR's dashboards with another checkout's contract.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any, TypeVar
+
+from engine.contract.model import TelemetryContract
+from engine.definitions.types import DashboardDefinition, Project, ProjectConfig
+from engine.errors import DefinitionError, Location
+
+DEFINITION_MODULES = ("config", "telemetry", "dashboards", "datasources", "prometheus_rules")
+"""Top-level names a project defines; each is imported from the project root."""
+CONTRACT_SOURCE = "telemetry/contract.py"
+ENGINE_DIR = Path(__file__).resolve().parents[1]
+"""Frames in here are the engine's, not the definition's: a finding points past them."""
+
+T = TypeVar("T")
+
+
+def _where(root: Path, error: BaseException, fallback: Path) -> str:
+    """`dashboards/overview.py:42`: the last frame of the traceback that is inside the project."""
+    if isinstance(error, SyntaxError) and error.filename:
+        path = Path(error.filename).resolve()
+        if path.is_relative_to(root):
+            return f"{path.relative_to(root)}:{error.lineno}"
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        path = Path(frame.filename).resolve()
+        if path.is_relative_to(root) and not path.is_relative_to(ENGINE_DIR) and ".venv" not in path.parts:
+            return f"{path.relative_to(root)}:{frame.lineno}"
+    return str(fallback.relative_to(root)) if fallback.is_relative_to(root) else str(fallback)
+
+
+def _run(root: Path, file: Path, action: Callable[[], T]) -> T:
+    try:
+        return action()
+    except DefinitionError:
+        raise
+    except Exception as error:  # a definition is user code: any failure is reported, not crashed on
+        raise DefinitionError(
+            Location(file=_where(root, error, file)), f"{type(error).__name__}: {error}"
+        ) from None
+
+
+def _import(root: Path, name: str, file: Path) -> ModuleType:
+    return _run(root, file, lambda: importlib.import_module(name))
+
+
+def _forget_other_roots(root: Path) -> None:
+    """Drop definition modules imported from elsewhere (another checkout, an earlier `--project`)."""
+    for name in list(sys.modules):
+        if name.split(".")[0] not in DEFINITION_MODULES:
+            continue
+        file = getattr(sys.modules[name], "__file__", None)
+        if file is None or not Path(file).resolve().is_relative_to(root):
+            del sys.modules[name]
+
+
+def _required(module: ModuleType, name: str, kind: type | tuple[type, ...], file: str, what: str) -> Any:
+    found = getattr(module, name, None)
+    if not isinstance(found, kind):
+        raise DefinitionError(Location(file=file), f"must define {what}")
+    return found
+
+
+def load_project(root: Path) -> Project:
+    root = root.resolve()
+    for package in ("dashboards", "datasources", "prometheus_rules", "telemetry"):
+        if not (root / package / "__init__.py").is_file():
+            raise DefinitionError(Location(file=str(root / package)), f"no {package}/ package in the project")
+    if not (root / "config.py").is_file():
+        raise DefinitionError(Location(file=str(root / "config.py")), "no config.py in the project")
+    if str(root) in sys.path:
+        sys.path.remove(str(root))
+    sys.path.insert(0, str(root))
+    _forget_other_roots(root)
+
+    config_module = _import(root, "config", root / "config.py")
+    config = _required(config_module, "CONFIG", ProjectConfig, "config.py", "CONFIG = ProjectConfig(...)")
+    contract_module = _import(root, "telemetry.contract", root / CONTRACT_SOURCE)
+    contract = _required(
+        contract_module, "CONTRACT", TelemetryContract, CONTRACT_SOURCE, "CONTRACT = TelemetryContract(...)"
+    )
+    datasources_module = _import(root, "datasources", root / "datasources" / "__init__.py")
+    found = _required(
+        datasources_module, "DATASOURCES", (list, tuple), "datasources/__init__.py", "a DATASOURCES list"
+    )
+
+    dashboards_package = _import(root, "dashboards", root / "dashboards" / "__init__.py")
+    definitions: list[DashboardDefinition] = []
+    for info in sorted(pkgutil.iter_modules(dashboards_package.__path__), key=lambda i: i.name):
+        if info.name.startswith("_"):
+            continue
+        file = root / "dashboards" / f"{info.name}.py"
+        relative = str(file.relative_to(root))
+        module = _import(root, f"dashboards.{info.name}", file)
+        build = getattr(module, "dashboard", None)
+        if not callable(build):
+            raise DefinitionError(Location(file=relative), "defines no dashboard() function")
+        definition = _run(root, file, build)
+        if not isinstance(definition, DashboardDefinition):
+            raise DefinitionError(
+                Location(file=relative),
+                f"dashboard() returned {type(definition).__name__}; build it with style.dashboard()",
+            )
+        definition.source = relative
+        definitions.append(definition)
+
+    rules_module = _import(root, "prometheus_rules", root / "prometheus_rules" / "__init__.py")
+    groups = _required(
+        rules_module, "RULE_GROUPS", (list, tuple), "prometheus_rules/__init__.py", "a RULE_GROUPS list"
+    )
+    return Project(
+        root=root,
+        config=config,
+        contract=contract,
+        contract_source=CONTRACT_SOURCE,
+        dashboards=definitions,
+        datasources=list(found),
+        rule_groups=list(groups),
+    )

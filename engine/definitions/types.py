@@ -1,0 +1,81 @@
+"""What a project is made of, once its definitions are loaded.
+
+The engine never imports a project's modules by name: the loader (`loader.py`) imports them from the
+project root and hands a `Project` to everything else, so `--project DIR` means DIR's definitions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import grafanalib.core as g
+from pydantic import BaseModel, ConfigDict
+
+from engine import defaults
+
+if TYPE_CHECKING:
+    from engine.contract.model import TelemetryContract
+    from engine.definitions.datasource import Datasource
+    from engine.definitions.prometheus_rule import RuleGroup
+
+
+@dataclass(frozen=True)
+class Folder:
+    uid: str
+    title: str
+
+
+@dataclass
+class DashboardDefinition:
+    folder: Folder
+    dashboard: g.Dashboard
+    source: str = ""
+    """The definition file, relative to the project root (set by the loader)."""
+
+    @property
+    def uid(self) -> str:
+        return str(self.dashboard.uid)
+
+    @property
+    def title(self) -> str:
+        return str(self.dashboard.title)
+
+
+class ProjectConfig(BaseModel):
+    """A project's own values, in one place (kubernetes-mixin's `_config`): the project's `config.py`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    """Short name; the Prometheus rule file is named after it."""
+    contract_title: str
+    """Heading of the generated contract page."""
+    grafana_public_url: str = defaults.GRAFANA_URL
+    """Where people open Grafana: alert links to dashboard panels start here."""
+    runbook_url: str = "README.md"
+    """The runbooks' document; alert links append `#<section>`."""
+    provisioning_dir: str = "provisioning"
+    """Everything below it is generated; Grafana mounts it at `defaults.GRAFANA_PROVISIONING_MOUNT`."""
+    contract_doc: str = "docs/telemetry-contract.md"
+    rules_dir: str = "monitoring/prometheus/rules"
+    """Where Prometheus loads rule files from (`rule_files:` in prometheus.yml)."""
+
+    @property
+    def rules_file(self) -> str:
+        return f"{self.rules_dir}/{self.name}.yml"
+
+
+@dataclass
+class Project:
+    """A project's definitions, loaded from its root."""
+
+    root: Path
+    config: ProjectConfig
+    contract: TelemetryContract
+    contract_source: str
+    """The contract's definition file, relative to the root."""
+    dashboards: list[DashboardDefinition]
+    datasources: list[Datasource]
+    rule_groups: list[RuleGroup] = field(default_factory=list)

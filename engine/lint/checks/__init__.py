@@ -1,0 +1,1 @@
+"""One lint check per module; each defines `CHECK` and has a test in tests/lint/."""

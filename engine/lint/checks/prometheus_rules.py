@@ -1,0 +1,42 @@
+"""prometheus-rules: the generated rule file passes `promtool check rules`.
+
+Prometheus refuses to load a rule file with one bad expression, and then evaluates none of it:
+every recorded series the dashboards read would stop, and no alert would fire.
+"""
+
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from engine.errors import Location
+from engine.external_tools import PROMTOOL, ToolMissingError, require
+from engine.lint import Check, Finding, LintContext
+from engine.settings import settings
+
+ID = "prometheus-rules"
+
+
+def run(context: LintContext) -> Iterator[Finding]:
+    rules_file = context.project.config.rules_file
+    rules = [o for o in context.outputs if o.path == rules_file]
+    if not rules:
+        return
+    location = Location(file=rules_file)
+    try:
+        promtool = require(PROMTOOL)
+    except ToolMissingError as missing:
+        yield Finding(location, ID, f"rules not checked: {missing}", "error" if settings().ci else "warning")
+        return
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "rules.yml"
+        path.write_bytes(rules[0].content)
+        result = subprocess.run(
+            [promtool, "check", "rules", str(path)], capture_output=True, text=True, timeout=60, check=False
+        )
+    if result.returncode != 0:
+        detail = (result.stderr + result.stdout).replace(str(path), rules_file).strip()
+        yield Finding(location, ID, f"promtool check rules failed: {detail[-1500:]}")
+
+
+CHECK = Check(ID, __doc__ or "", run)

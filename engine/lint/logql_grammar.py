@@ -1,0 +1,52 @@
+"""Reading LogQL with Grafana's own grammar, through Node (`tools/logql/check.js`)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from engine.external_tools import LOGQL, NODE, require
+
+# Grafana's interval variables, replaced by a duration before parsing (a range needs a literal).
+_INTERVALS = re.compile(
+    r"\$__(?:rate_interval|interval|range|auto)\b|\$\{__(?:rate_interval|interval|range|auto)\}"
+)
+
+
+@dataclass(frozen=True)
+class LogQLSyntax:
+    errors: tuple[int, ...]
+    """Character offsets of parse errors in the expression as given."""
+    selector_labels: tuple[str, ...]
+    filter_labels: tuple[str, ...]
+    parsers: tuple[str, ...]
+
+
+def with_literal_intervals(expr: str) -> str:
+    """LogQL ranges need a literal duration; Grafana's interval variables become `5m`."""
+    return _INTERVALS.sub("5m", expr)
+
+
+def inspect(expressions: Mapping[str, str]) -> dict[str, LogQLSyntax]:
+    """Parse every expression in one Node process. Raises ToolMissingError without Node or the grammar."""
+    node, script = require(NODE), require(LOGQL)
+    payload = json.dumps(
+        [{"id": key, "expr": with_literal_intervals(expr)} for key, expr in expressions.items()]
+    )
+    completed = subprocess.run(
+        [node, script], input=payload, capture_output=True, text=True, timeout=60, check=False
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"the LogQL checker failed: {completed.stderr.strip()[:500]}")
+    return {
+        item["id"]: LogQLSyntax(
+            errors=tuple(error["from"] for error in item["errors"]),
+            selector_labels=tuple(item["selectorLabels"]),
+            filter_labels=tuple(item["filterLabels"]),
+            parsers=tuple(item["parsers"]),
+        )
+        for item in json.loads(completed.stdout)
+    }

@@ -1,0 +1,1 @@
+"""Building dashboards: house-style panel helpers (`style.py`); grafanalib gaps (`grafanalib_ext.py`)."""

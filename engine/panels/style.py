@@ -1,0 +1,242 @@
+"""House style: panel helpers and the grid layout, so a dashboard definition reads like configuration.
+
+Every helper insists on a description and a unit (a panel without them is the first thing an
+on-call engineer curses), fills in the options grafanalib gets wrong or leaves out (thresholds as
+steps, no `maxDataPoints: 100`, log details on), and leaves placement to `dashboard()`, which packs
+panels left to right in rows of 24 columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import grafanalib.core as g
+
+from engine.defaults import MANAGED_TAG
+from engine.definitions.datasource import DatasourceRef
+from engine.definitions.types import DashboardDefinition, Folder
+from engine.panels.grafanalib_ext import BarGauge, LokiTarget, PrometheusTarget, QueryVariable
+from engine.queries import LogQL, PromQL
+
+GRID_COLUMNS = 24
+
+# Grafana unit ids used by the definitions (names that say what they mean).
+REQUESTS_PER_SECOND = "reqps"
+RATIO_AS_PERCENT = "percentunit"
+SECONDS = "s"
+COUNT = "short"
+
+
+def thresholds(base: str = "green", *levels: tuple[float, str]) -> list[dict[str, Any]]:
+    """Threshold steps: the base colour from -inf, then `(value, colour)` upwards."""
+    values = [v for v, _ in levels]
+    if values != sorted(values):
+        raise ValueError(f"threshold levels must increase: {values}")
+    return [{"color": base, "value": None}] + [{"color": c, "value": v} for v, c in levels]
+
+
+def prom(
+    expr: PromQL, legend: str = "__auto", *, exemplar: bool = False, instant: bool = False
+) -> PrometheusTarget:
+    return PrometheusTarget(expr=expr, legend=legend, exemplar=exemplar, instant=instant)
+
+
+def loki(expr: LogQL, *, max_lines: int | None = None) -> LokiTarget:
+    return LokiTarget(expr=expr, max_lines=max_lines)
+
+
+Target = PrometheusTarget | LokiTarget
+
+
+@dataclass
+class PanelSpec:
+    """A panel before placement: grafanalib object plus its size (or a fixed position)."""
+
+    panel: g.Panel
+    width: int
+    height: int
+    grid: g.GridPos | None = None
+
+
+def _bind(targets: Sequence[Target], datasource: DatasourceRef) -> list[Target]:
+    """Give each target the panel's datasource and a refId A, B, C... (one datasource per panel)."""
+    for index, target in enumerate(targets):
+        target.datasource = datasource
+        target.ref_id = chr(ord("A") + index)
+    return list(targets)
+
+
+def timeseries(
+    title: str,
+    *,
+    description: str,
+    unit: str,
+    datasource: DatasourceRef,
+    targets: Sequence[PrometheusTarget],
+    steps: list[dict[str, Any]] | None = None,
+    width: int = 12,
+    height: int = 8,
+    grid: g.GridPos | None = None,
+    min_value: float | None = 0,
+) -> PanelSpec:
+    panel = g.TimeSeries(
+        title=title,
+        description=description,
+        dataSource=datasource,
+        targets=_bind(targets, datasource),
+        unit=unit,
+        maxDataPoints=None,
+        legendDisplayMode="table",
+        legendPlacement="bottom",
+        legendCalcs=["mean", "max", "lastNotNull"],
+        tooltipMode="multi",
+        tooltipSort="desc",
+        fillOpacity=10,
+        valueMin=min_value,
+        extraJson={
+            "fieldConfig": {
+                "defaults": {
+                    "thresholds": {"mode": "absolute", "steps": steps or thresholds()},
+                    "custom": {"thresholdsStyle": {"mode": "dashed" if steps else "off"}},
+                }
+            }
+        },
+    )
+    return PanelSpec(panel, width, height, grid)
+
+
+def stat(
+    title: str,
+    *,
+    description: str,
+    unit: str,
+    datasource: DatasourceRef,
+    targets: Sequence[PrometheusTarget],
+    steps: list[dict[str, Any]] | None = None,
+    width: int = 6,
+    height: int = 4,
+    grid: g.GridPos | None = None,
+) -> PanelSpec:
+    panel = g.Stat(
+        title=title,
+        description=description,
+        dataSource=datasource,
+        targets=_bind(targets, datasource),
+        format=unit,
+        thresholds=steps or thresholds(),
+        reduceCalc="lastNotNull",
+        colorMode="value",
+        graphMode="area",
+        textMode="value",
+        maxDataPoints=None,
+    )
+    return PanelSpec(panel, width, height, grid)
+
+
+def bar_gauge(
+    title: str,
+    *,
+    description: str,
+    unit: str,
+    datasource: DatasourceRef,
+    targets: Sequence[PrometheusTarget],
+    steps: list[dict[str, Any]] | None = None,
+    width: int = 12,
+    height: int = 8,
+    grid: g.GridPos | None = None,
+) -> PanelSpec:
+    # mypy cannot see the attrs fields BarGauge inherits from the untyped grafanalib Panel.
+    panel = BarGauge(  # type: ignore[call-arg]
+        title=title,
+        description=description,
+        dataSource=datasource,
+        targets=_bind(targets, datasource),
+        unit=unit,
+        thresholds=steps or thresholds(),
+        maxDataPoints=None,
+    )
+    return PanelSpec(panel, width, height, grid)
+
+
+def logs(
+    title: str,
+    *,
+    description: str,
+    datasource: DatasourceRef,
+    targets: Sequence[LokiTarget],
+    width: int = 24,
+    height: int = 10,
+    grid: g.GridPos | None = None,
+) -> PanelSpec:
+    panel = g.Logs(
+        title=title,
+        description=description,
+        dataSource=datasource,
+        targets=_bind(targets, datasource),
+        showTime=True,
+        wrapLogMessages=True,
+        sortOrder="Descending",
+        enableLogDetails=True,  # derived-field links (trace_id -> Jaeger) live in log details
+        dedupStrategy="none",
+        maxDataPoints=None,
+    )
+    return PanelSpec(panel, width, height, grid)
+
+
+@dataclass
+class Row:
+    title: str
+    panels: list[PanelSpec] = field(default_factory=list)
+
+
+def _place(rows: Sequence[Row]) -> list[g.Panel]:
+    """Row headers full width, panels packed left to right, wrapping at 24 columns."""
+    placed: list[g.Panel] = []
+    y = 0
+    for row in rows:
+        placed.append(g.RowPanel(title=row.title, gridPos=g.GridPos(h=1, w=GRID_COLUMNS, x=0, y=y)))
+        y += 1
+        x, line_height = 0, 0
+        for spec in row.panels:
+            if spec.grid is not None:
+                spec.panel.gridPos = spec.grid
+                placed.append(spec.panel)
+                continue
+            if x + spec.width > GRID_COLUMNS:
+                x, y, line_height = 0, y + line_height, 0
+            spec.panel.gridPos = g.GridPos(h=spec.height, w=spec.width, x=x, y=y)
+            placed.append(spec.panel)
+            x += spec.width
+            line_height = max(line_height, spec.height)
+        y += line_height
+    return placed
+
+
+def dashboard(
+    *,
+    uid: str,
+    title: str,
+    folder: Folder,
+    description: str,
+    rows: Sequence[Row],
+    variables: Sequence[QueryVariable] = (),
+    tags: Sequence[str] = (),
+    refresh: str = "30s",
+    time_from: str = "now-6h",
+) -> DashboardDefinition:
+    board = g.Dashboard(
+        title=title,
+        uid=uid,
+        description=description,
+        tags=sorted({MANAGED_TAG, *tags}),
+        panels=_place(rows),
+        templating=g.Templating(list=list(variables)),
+        time=g.Time(time_from, "now"),
+        refresh=refresh,
+        timezone="browser",
+        graphTooltip=1,  # shared crosshair: lining up latency spikes with error spikes is the point
+        editable=False,
+    ).auto_panel_ids()
+    return DashboardDefinition(folder=folder, dashboard=board)

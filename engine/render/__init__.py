@@ -1,0 +1,1 @@
+"""Definitions -> normalised documents (`documents.py`) -> files (`files.py`); `staleness.py` compares."""

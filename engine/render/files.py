@@ -1,0 +1,132 @@
+"""Documents -> files: deterministic bytes, and writes that readers never see half done.
+
+Output is deterministic (sorted JSON keys, fixed YAML order, no timestamps), so the same
+definitions give byte-identical files on every machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from engine.render.documents import DashboardDocument, Documents
+from engine.render.provisioning_escape import escape_tree
+
+PROVISIONING_README = """# provisioning/ (generated)
+
+Everything here is written by `python build.py build` from `dashboards/`, `datasources/` and
+`telemetry/contract.py`; edits made here are overwritten, and `python build.py check` fails on them.
+It is committed so that `docker compose up` works without Python: the compose file mounts this
+folder read-only at `/etc/grafana/provisioning`, and Grafana loads it on startup.
+
+- `datasources/datasources.yaml`: Prometheus, Loki and Jaeger with their correlations.
+- `dashboards/providers.yaml`: one file provider per folder.
+- `dashboards/<folder uid>/<dashboard uid>.json`: the dashboards.
+"""
+
+
+@dataclass(frozen=True)
+class Output:
+    path: str
+    """Relative to the project root, with forward slashes."""
+    content: bytes
+
+
+def dump_json(document: Any) -> bytes:
+    return (json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def dump_provisioning_yaml(document: Any, source: str) -> bytes:
+    """YAML for Grafana's provisioning loader: every string `$`-escaped, under a header naming the source."""
+    body = yaml.safe_dump(escape_tree(document), sort_keys=False, width=1000, allow_unicode=True)
+    header = f"# Generated from {source} by `python build.py build`. Do not edit: edit {source}.\n"
+    return (header + body).encode()
+
+
+def dump_rules_yaml(document: Any) -> bytes:
+    source = "prometheus_rules/"
+    header = f"# Generated from {source} by `python build.py build`. Do not edit: edit {source}.\n"
+    return (header + yaml.safe_dump(document, sort_keys=False, width=1000, allow_unicode=True)).encode()
+
+
+def dashboard_path(provisioning_dir: str, board: DashboardDocument) -> str:
+    return f"{provisioning_dir}/dashboards/{board.folder.uid}/{board.uid}.json"
+
+
+def render_outputs(documents: Documents) -> list[Output]:
+    """Every generated file, in path order."""
+    config = documents.project.config
+    base = config.provisioning_dir
+    outputs = [
+        Output(
+            f"{base}/datasources/datasources.yaml",
+            dump_provisioning_yaml(documents.datasources, "datasources/"),
+        ),
+        Output(
+            f"{base}/dashboards/providers.yaml",
+            dump_provisioning_yaml(documents.providers, "dashboards/"),
+        ),
+        Output(f"{base}/README.md", PROVISIONING_README.encode()),
+        Output(config.contract_doc, documents.contract_markdown.encode()),
+    ]
+    outputs += [Output(dashboard_path(base, d), dump_json(d.document)) for d in documents.dashboards]
+    if documents.rules is not None:
+        outputs.append(Output(config.rules_file, dump_rules_yaml(documents.rules)))
+    return sorted(outputs, key=lambda o: o.path)
+
+
+def generated_files_on_disk(root: Path, provisioning_dir: str) -> set[str]:
+    """Everything below the provisioning folder is generated; other outputs are single known files."""
+    base = root / provisioning_dir
+    if not base.is_dir():
+        return set()
+    return {p.relative_to(root).as_posix() for p in base.rglob("*") if p.is_file()}
+
+
+def atomic_write(path: Path, content: bytes) -> None:
+    """Write to a temporary file beside `path`, then rename: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+            stream.flush()
+            os.fsync(stream.fileno())
+        Path(temporary).chmod(0o644)
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+@dataclass(frozen=True)
+class WriteReport:
+    written: list[str]
+    unchanged: list[str]
+    removed: list[str]
+
+
+def write_outputs(root: Path, outputs: Sequence[Output], provisioning_dir: str) -> WriteReport:
+    """Write what changed, remove generated files no definition produces any more."""
+    written, unchanged = [], []
+    for output in outputs:
+        target = root / output.path
+        if target.is_file() and target.read_bytes() == output.content:
+            unchanged.append(output.path)
+            continue
+        atomic_write(target, output.content)
+        written.append(output.path)
+    removed = sorted(generated_files_on_disk(root, provisioning_dir) - {o.path for o in outputs})
+    for path in removed:
+        (root / path).unlink()
+    for directory in sorted((root / provisioning_dir).rglob("*"), reverse=True):
+        if directory.is_dir() and not any(directory.iterdir()):
+            directory.rmdir()
+    return WriteReport(written, unchanged, removed)

@@ -1,0 +1,73 @@
+"""Alerts that are not SLOs: the Collector dropping data, and a contract signal going silent."""
+
+from config import OVERVIEW_UID
+from engine.contract.model import PromType
+from engine.definitions.prometheus_rule import AlertRule, RuleGroup
+from prometheus_rules.slo import BURN_RATE_ALERTS
+from telemetry.contract import CONTRACT
+
+SILENCE = "10m"
+"""Longer than the SDK's and the connectors' flush intervals (15 s) with room for a restart."""
+
+_PANEL = {
+    "span_calls": "Request rate per route",
+    "span_duration": "Latency P50 / P95 / P99",
+    "tenant_span_calls": "Error rate over time",
+    "whatsapp_sessions_active": "Active WhatsApp sessions over time",
+    "socketio_connections": "Socket.io connections per tenant (top 20)",
+    "whatsapp_messages_sent": None,
+}
+
+
+def _no_data(key: str) -> AlertRule:
+    signal = CONTRACT.metric(key)
+    series = signal.series("count") if signal.prom_type is PromType.HISTOGRAM else signal.series()
+    identity = ", ".join(f'{k}="{v}"' for k, v in signal.identity)
+    return AlertRule(
+        alert="TikTicketsSignalMissing",
+        expr=f"absent_over_time({series}{{{identity}}}[{SILENCE}])",
+        duration="5m",
+        severity="ticket",
+        summary=f"No {signal.otel_name} data for {SILENCE}",
+        description=(
+            f"Prometheus has received no {series} from {signal.emitter} for {SILENCE} "
+            "(absent_over_time = {{ $value }}): the panels that read it are empty. Check the backend's "
+            "OTel SDK and the Collector."
+        ),
+        runbook="runbook-tiktickets-signal-missing",
+        dashboard=OVERVIEW_UID if _PANEL[key] else None,
+        dashboard_panel=_PANEL[key],
+        labels={"signal": key},
+    )
+
+
+_EXPORT_FAILED = '{__name__=~"otelcol_exporter_send_failed_(spans|metric_points|log_records)(_total)?"}'
+_REFUSED = '{__name__=~"otelcol_receiver_refused_(spans|metric_points|log_records)(_total)?"}'
+
+COLLECTOR_ALERTS = [
+    AlertRule(
+        alert="TikTicketsCollectorExportFailing",
+        expr=f"sum by (exporter) (rate({_EXPORT_FAILED}[5m])) > 0",
+        duration="5m",
+        severity="page",
+        summary="The Collector cannot deliver telemetry through exporter {{ $labels.exporter }}",
+        description="{{ $value | humanize }} items per second fail to export: a backend is losing data.",
+        runbook="runbook-tiktickets-collector",
+    ),
+    AlertRule(
+        alert="TikTicketsCollectorRefusingData",
+        expr=f"sum by (receiver) (rate({_REFUSED}[5m])) > 0",
+        duration="5m",
+        severity="page",
+        summary="The Collector refuses telemetry at receiver {{ $labels.receiver }}",
+        description="{{ $value | humanize }} items per second are refused (memory limit?): data is lost.",
+        runbook="runbook-tiktickets-collector",
+    ),
+]
+
+ALERT_GROUP = RuleGroup(
+    name="tiktickets-alerts",
+    # Alert conditions over recorded series and 5 m rates: once a minute is fine-grained enough.
+    interval="1m",
+    alerts=(*BURN_RATE_ALERTS, *COLLECTOR_ALERTS, *(_no_data(s.key) for s in CONTRACT.metrics)),
+)

@@ -1,0 +1,132 @@
+"""SLOs for TikTickets' server requests, and multi-window, multi-burn-rate alerts on them.
+
+Targets live here and nowhere else. The alert windows and burn rates are the Google SRE workbook's
+(chapter "Alerting on SLOs"): page when 2 % of a 30-day budget burns in 1 h or 5 % in 6 h, open a
+ticket when 10 % burns in 3 days; each long window is paired with a short one (1/12 of it) so an
+alert resets soon after the burning stops.
+"""
+
+from dataclasses import dataclass
+
+from config import OVERVIEW_UID
+from engine import queries as q
+from engine.definitions.prometheus_rule import AlertRule, RecordingRule, RuleGroup
+from telemetry.contract import SERVER_SPANS_ONLY, SPAN_CALLS, SPAN_DURATION, STATUS_CODE_ERROR
+
+AVAILABILITY_TARGET = 0.995
+"""Share of server requests that must not fail (status ERROR), over 30 days."""
+LATENCY_TARGET = 0.95
+"""Share of server requests that must finish within LATENCY_THRESHOLD_SECONDS, over 30 days."""
+LATENCY_THRESHOLD_SECONDS = "0.5"
+"""Must be a bucket boundary of the spanmetrics histogram (monitoring/otel-collector/config.yaml)."""
+
+
+@dataclass(frozen=True)
+class BurnWindow:
+    long: str
+    short: str
+    burn_rate: float
+    severity: str
+    evaluate_every: str
+
+
+WINDOWS = (
+    BurnWindow("1h", "5m", 14.4, "page", "30s"),
+    BurnWindow("6h", "30m", 6.0, "page", "30s"),
+    BurnWindow("3d", "6h", 1.0, "ticket", "5m"),
+)
+
+
+def error_ratio(window: str) -> q.PromQL:
+    errors = q.sum_by(
+        q.rate(q.select(SPAN_CALLS, SERVER_SPANS_ONLY, q.eq("status_code", STATUS_CODE_ERROR)), window)
+    )
+    return q.ratio(errors, q.sum_by(q.rate(q.select(SPAN_CALLS, SERVER_SPANS_ONLY), window)))
+
+
+def slow_ratio(window: str) -> q.PromQL:
+    fast = q.sum_by(
+        q.rate(
+            q.select(SPAN_DURATION, SERVER_SPANS_ONLY, q.eq("le", LATENCY_THRESHOLD_SECONDS), part="bucket"),
+            window,
+        )
+    )
+    total = q.sum_by(q.rate(q.select(SPAN_DURATION, SERVER_SPANS_ONLY, part="count"), window))
+    return q.PromQL(f"1 - (\n{fast.text}\n/\n{total.text}\n)", fast.signals + total.signals)
+
+
+def _recorded(kind: str, window: str) -> RecordingRule:
+    build = error_ratio if kind == "errors" else slow_ratio
+    return RecordingRule(
+        record=f"tiktickets:slo_{kind}:ratio_rate{window}", expr=build(window), grafana_unit="percentunit"
+    )
+
+
+def _windows(every: str) -> list[str]:
+    found = []
+    for w in WINDOWS:
+        for window in (w.short, w.long):
+            if (window in ("5m", "30m", "1h")) == (every == "30s") and window not in found:
+                found.append(window)
+    return found
+
+
+SHORT_WINDOWS = _windows("30s")
+LONG_WINDOWS = _windows("5m")
+
+
+def _burn_alert(kind: str, target: float, name: str, what: str, panel: str) -> list[AlertRule]:
+    budget = round(1 - target, 6)
+    alerts = []
+    for severity in ("page", "ticket"):
+        pace = "fast" if severity == "page" else "steadily"
+        pairs = [w for w in WINDOWS if w.severity == severity]
+        condition = "\nor\n".join(
+            f"(tiktickets:slo_{kind}:ratio_rate{w.long} > ({w.burn_rate} * {budget})"
+            f" and tiktickets:slo_{kind}:ratio_rate{w.short} > ({w.burn_rate} * {budget}))"
+            for w in pairs
+        )
+        alerts.append(
+            AlertRule(
+                alert=f"{name}{'' if severity == 'page' else 'Slow'}",
+                expr=condition,
+                duration="2m" if severity == "page" else "15m",
+                severity=severity,
+                summary=f"TikTickets is burning its {what} error budget {pace}",
+                description=(
+                    f"{{{{ $value | humanizePercentage }}}} of server requests are {what} failures; "
+                    f"the SLO allows {budget:.2%} over 30 days. "
+                    + (
+                        "At this pace the whole budget is gone within days: act now."
+                        if severity == "page"
+                        else "At this pace the budget will not last the 30 days."
+                    )
+                ),
+                runbook=f"runbook-{name.lower()}",
+                dashboard=OVERVIEW_UID,
+                dashboard_panel=panel,
+            )
+        )
+    return alerts
+
+
+SLO_SHORT_GROUP = RuleGroup(
+    name="tiktickets-slo-short-windows",
+    # The page alerts read these: recompute every 30 s so a fast burn pages within minutes.
+    interval="30s",
+    recording=tuple(_recorded(kind, w) for kind in ("errors", "slow") for w in SHORT_WINDOWS),
+)
+
+SLO_LONG_GROUP = RuleGroup(
+    name="tiktickets-slo-long-windows",
+    # Windows of hours change slowly; a rate over a day every 30 s would be wasted work.
+    interval="5m",
+    recording=tuple(_recorded(kind, w) for kind in ("errors", "slow") for w in LONG_WINDOWS),
+)
+
+BURN_RATE_ALERTS = [
+    *_burn_alert(
+        "errors", AVAILABILITY_TARGET, "TikTicketsErrorBudgetBurn", "availability", "Error rate over time"
+    ),
+    *_burn_alert("slow", LATENCY_TARGET, "TikTicketsLatencyBudgetBurn", "latency", "Latency P50 / P95 / P99"),
+]

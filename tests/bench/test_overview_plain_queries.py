@@ -1,0 +1,34 @@
+"""The benchmark's plain-query baseline is a valid Overview that reads only raw contract series."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from bench.overview_plain_queries import ALL_VALUE, plain_query_document
+from engine.definitions.loader import load_project
+from engine.lint import LintContext, run_checks
+from engine.lint.promql_ast import parse, vector_selectors
+from engine.render.documents import DashboardDocument, build_documents
+from engine.render.files import render_outputs
+from telemetry.contract import CONTRACT
+from tests.conftest import REPO
+
+
+def test_baseline_passes_the_lint_checks_and_reads_contract_series_only() -> None:
+    documents = build_documents(load_project(REPO))
+    (overview,) = documents.dashboards
+    document = plain_query_document()
+    baseline = dataclasses.replace(documents, dashboards=[DashboardDocument(overview.definition, document)])
+    # Errors only: a checker that cannot run on this machine (no Node) is a warning, not a fault here.
+    errors = [f for f in run_checks(LintContext(baseline, render_outputs(baseline))) if f.severity == "error"]
+    assert errors == []
+    series = {
+        s.name
+        for p in document["panels"]
+        for t in p.get("targets", [])
+        if t["datasource"]["type"] == "prometheus"
+        for s in vector_selectors(parse(t["expr"]))
+    }
+    assert len(series) >= 4 and all(CONTRACT.metric_for_series(name) for name in series), series
+    assert document["templating"]["list"][0]["allValue"] == ALL_VALUE
+    assert document["panels"] != overview.document["panels"]

@@ -1,0 +1,140 @@
+"""push under adverse conditions: provisioned targets, bad credentials, Grafana down or flaky."""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+
+from engine.definitions.loader import load_project
+from engine.grafana_api.comparable import desired_datasource
+from engine.render.documents import dashboard_document
+from tests.conftest import REPO
+from tests.grafana_api.conftest import Target, cli
+from tests.grafana_api.test_push import SECOND_DASHBOARD
+from tests.grafana_server.server import Fault
+
+
+def test_provisioned_targets_are_skipped_with_a_clear_message(fake: Target, project_copy: Path) -> None:
+    assert fake.server is not None
+    project = load_project(REPO)
+    fake.server.state.folders["tiktickets"] = {
+        "id": 1,
+        "uid": "tiktickets",
+        "title": "TikTickets",
+        "version": 1,
+    }
+    fake.server.provision_dashboard(dashboard_document(project.dashboards[0]), "tiktickets")
+    for datasource in project.datasources:
+        fake.server.provision_datasource(desired_datasource(datasource.document()))
+
+    result = cli(fake, "push", "--force", project=project_copy)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (
+        "provisioned dashboard tiktickets-overview: Grafana loads this dashboard from provisioning files; "
+        "it updates from provisioning/"
+    ) in result.stdout
+    assert "provisioned datasource loki" in result.stdout
+    assert fake.server.state.writes == []  # no doomed write, no obscure 400
+
+
+def test_wrong_token_says_which_credential_and_never_prints_it(fake: Target, project_copy: Path) -> None:
+    result = cli(fake, "push", project=project_copy, credentials={"GRAFANA_TOKEN": "glsa_wrong-secret-4711"})
+    assert result.returncode == 1
+    assert "rejected the credentials (401)" in result.stderr
+    assert "GRAFANA_TOKEN" in result.stderr
+    assert "wrong-secret-4711" not in result.stdout + result.stderr
+
+
+def test_wrong_password_is_never_printed(fake: Target, project_copy: Path) -> None:
+    credentials = {"GRAFANA_USER": "admin", "GRAFANA_PASSWORD": "hunter2-do-not-print"}
+    result = cli(fake, "diff", project=project_copy, credentials=credentials)
+    assert result.returncode == 2
+    assert "401" in result.stderr and "hunter2" not in result.stdout + result.stderr
+
+
+def test_missing_credentials(fake: Target, project_copy: Path) -> None:
+    result = cli(fake, "push", project=project_copy, credentials={"GRAFANA_NOTHING": "x"})
+    assert result.returncode == 2
+    assert "set GRAFANA_TOKEN" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_viewer_token_gets_a_permission_message(fake: Target, project_copy: Path) -> None:
+    result = cli(fake, "push", project=project_copy, credentials={"GRAFANA_TOKEN": "glsa_viewer"})
+    assert result.returncode == 1
+    assert (
+        "failed     folder tiktickets: permission denied (403) to create folder 'TikTickets'" in result.stdout
+    )
+    assert "Editor role" in result.stdout
+
+
+def test_editor_token_writes_dashboards_and_reports_the_datasources(fake: Target, project_copy: Path) -> None:
+    assert fake.server is not None
+    result = cli(fake, "push", project=project_copy, credentials={"GRAFANA_TOKEN": "glsa_editor"})
+    assert result.returncode == 1  # something failed...
+    assert "failed     datasource prometheus: permission denied (403)" in result.stdout
+    assert "Admin role" in result.stdout
+    assert "tiktickets-overview" in fake.server.state.dashboards  # ...but not everything
+    assert "3 failed" in result.stdout
+
+
+def test_grafana_down_names_the_url_and_how_to_start_it(project_copy: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"  # nothing listens once the probe closes
+    started = time.monotonic()
+    result = cli(url, "push", project=project_copy)
+    assert result.returncode == 1
+    assert f"cannot reach Grafana at {url} (connection refused" in result.stderr
+    assert "docker compose -f docker-compose.observability.yml up -d" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert time.monotonic() - started < 30  # retries are bounded
+    assert cli(url, "diff", project=project_copy).returncode == 2
+
+
+def test_flaky_grafana_converges_and_loses_nothing(fake: Target, project_copy: Path) -> None:
+    assert fake.server is not None
+    (project_copy / "dashboards" / "second.py").write_text(SECOND_DASHBOARD)
+    fake.server.state.failure_rate = 0.25  # 503s, connections reset, responses lost after the write
+    result = cli(fake, "push", project=project_copy)
+    assert result.returncode == 0, result.stdout + result.stderr
+    retries = int(result.stdout.rsplit(" writes, ", 1)[1].split(" retries")[0])
+    assert retries > 0
+    fake.server.state.failure_rate = 0
+    assert set(fake.server.state.dashboards) == {"tiktickets-overview", "tiktickets-overview-copy"}
+    assert set(fake.server.state.datasources) == {"prometheus", "loki", "jaeger"}
+    again = cli(fake, "push", project=project_copy)
+    assert "6 unchanged" in again.stdout and ", 0 writes," in again.stdout
+
+
+def test_a_lost_response_to_a_save_is_recognised_as_our_own_write(fake: Target, project_copy: Path) -> None:
+    assert fake.server is not None
+    fake.server.state.faults.append(Fault("drop", "POST", "/api/dashboards/db"))
+    result = cli(fake, "push", project=project_copy)
+    assert result.returncode == 0, result.stdout
+    assert "created    dashboard tiktickets-overview" in result.stdout
+    saves = [r for r in fake.server.state.requests if r[:2] == ("POST", "/api/dashboards/db")]
+    assert [status for _, _, status in saves] == [200, 412]  # the write, then the retry meeting it
+
+
+def test_one_failing_dashboard_does_not_stop_the_others(fake: Target, project_copy: Path) -> None:
+    assert fake.server is not None
+    (project_copy / "dashboards" / "second.py").write_text(SECOND_DASHBOARD)
+    path = "/api/dashboards/uid/tiktickets-overview-copy"
+    fake.server.state.faults += [Fault("503", "GET", path) for _ in range(5)]
+    result = cli(fake, "push", project=project_copy)
+    assert result.returncode == 1
+    assert "failed     dashboard tiktickets-overview-copy: Grafana at" in result.stdout
+    assert "failed 5 times" in result.stdout
+    assert "1 failed" in result.stdout
+    assert "tiktickets-overview" in fake.server.state.dashboards
+
+
+def test_a_request_that_times_out_is_retried(fake: Target, project_copy: Path) -> None:
+    assert fake.server is not None
+    fake.server.state.faults.append(Fault("slow", "GET", "/api/dashboards/uid/"))
+    result = cli(fake, "push", project=project_copy, extra_env={"GRAFANA_TIMEOUT": "1"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    retries = int(result.stdout.rsplit(" writes, ", 1)[1].split(" retries")[0])
+    assert retries >= 1
+    assert "tiktickets-overview" in fake.server.state.dashboards

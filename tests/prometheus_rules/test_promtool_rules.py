@@ -1,0 +1,288 @@
+"""Every recording and alerting rule, unit-tested with `promtool test rules` on contract-shaped input.
+
+promtool compares alert annotations verbatim, values included, so the tests run on the generated
+rule file with annotations removed; the annotations are checked in test_rule_annotations.py.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from config import CONFIG
+from engine.definitions.prometheus_rule import recorded_series
+from engine.external_tools import PROMTOOL
+from prometheus_rules import RULE_GROUPS
+from tests.conftest import REPO
+from tests.tooling import require_tool
+
+SERVICE = 'service_name="tiktickets-backend"'
+SERVER = f'{SERVICE}, span_kind="SPAN_KIND_SERVER"'
+JOB = 'job="tiktickets/tiktickets-backend"'
+UNSET, ERROR = 'status_code="STATUS_CODE_UNSET"', 'status_code="STATUS_CODE_ERROR"'
+
+
+def per_second(rate: float, samples: int = 80) -> str:
+    """A counter growing by `rate` per second, sampled every 15 s."""
+    return f"0+{rate * 15:g}x{samples}"
+
+
+def traffic(error_rate: float, samples: int = 80) -> list[dict[str, str]]:
+    """Server spans: 2/s OK on a route, 5/s without a route (404s), `error_rate`/s failing."""
+    calls = "traces_span_metrics_calls_total"
+    buckets = "traces_span_metrics_duration_seconds"
+    return [
+        {
+            "series": f'{calls}{{{SERVER}, {UNSET}, http_route="/api/tickets"}}',
+            "values": per_second(2, samples),
+        },
+        {"series": f'{calls}{{{SERVER}, {UNSET}, http_route=""}}', "values": per_second(5, samples)},
+        {
+            "series": f'{calls}{{{SERVER}, {ERROR}, http_route="/api/tickets"}}',
+            "values": per_second(error_rate, samples),
+        },
+        {
+            "series": f'{calls}{{{SERVICE}, span_kind="SPAN_KIND_CLIENT", {UNSET}, http_route=""}}',
+            "values": per_second(50, samples),
+        },
+        # Half of the requests are within 0.5 s.
+        {"series": f'{buckets}_bucket{{{SERVER}, le="0.5"}}', "values": per_second(1, samples)},
+        {"series": f'{buckets}_bucket{{{SERVER}, le="+Inf"}}', "values": per_second(2, samples)},
+        {"series": f"{buckets}_count{{{SERVER}}}", "values": per_second(2, samples)},
+    ]
+
+
+def tenants(samples: int = 80) -> list[dict[str, str]]:
+    calls = "tenant_span_metrics_calls_total"
+    messages = "tiktickets_whatsapp_messages_sent_total"
+    return [
+        {"series": f'{calls}{{{SERVER}, {ERROR}, tenant_id="acme"}}', "values": per_second(1, samples)},
+        {"series": f'{calls}{{{SERVER}, {UNSET}, tenant_id="acme"}}', "values": per_second(9, samples)},
+        {"series": f'{calls}{{{SERVER}, {UNSET}, tenant_id="globex"}}', "values": per_second(10, samples)},
+        {
+            "series": f'{calls}{{{SERVICE}, span_kind="SPAN_KIND_CLIENT", {UNSET}, tenant_id="globex"}}',
+            "values": per_second(99, samples),
+        },
+        {
+            "series": f'tiktickets_whatsapp_sessions_active{{{JOB}, tenant_id="acme", whatsapp_id="wa-1"}}',
+            "values": f"2x{samples}",
+        },
+        {
+            "series": f'tiktickets_whatsapp_sessions_active{{{JOB}, tenant_id="acme", whatsapp_id="wa-2"}}',
+            "values": f"1x{samples}",
+        },
+        {
+            "series": f'tiktickets_whatsapp_sessions_active{{{JOB}, tenant_id="globex", whatsapp_id="wa-1"}}',
+            "values": f"4x{samples}",
+        },
+        {"series": f'tiktickets_socketio_connections{{{JOB}, tenant_id="acme"}}', "values": f"10x{samples}"},
+        {
+            "series": f'tiktickets_socketio_connections{{{JOB}, tenant_id="globex"}}',
+            "values": f"30x{samples}",
+        },
+        {
+            "series": f'{messages}{{{JOB}, tenant_id="acme", whatsapp_id="wa-1"}}',
+            "values": per_second(1, samples),
+        },
+    ]
+
+
+def expect(expr: str, *samples: tuple[str, float], at: str = "10m") -> dict[str, Any]:
+    return {
+        "expr": expr,
+        "eval_time": at,
+        "exp_samples": [{"labels": labels, "value": value} for labels, value in samples],
+    }
+
+
+def alert(name: str, at: str, *labels: dict[str, str]) -> dict[str, Any]:
+    return {"eval_time": at, "alertname": name, "exp_alerts": [{"exp_labels": dict(item)} for item in labels]}
+
+
+OVERVIEW_RECORDING = {
+    "interval": "15s",
+    "input_series": traffic(error_rate=1) + tenants(),
+    "promql_expr_test": [
+        expect(
+            "http_route:traces_span_metrics_calls:rate5m",
+            ('http_route:traces_span_metrics_calls:rate5m{http_route="/api/tickets"}', 3),
+        ),
+        expect(
+            "le:traces_span_metrics_duration_seconds_bucket:rate5m",
+            ('le:traces_span_metrics_duration_seconds_bucket:rate5m{le="+Inf"}', 2),
+            ('le:traces_span_metrics_duration_seconds_bucket:rate5m{le="0.5"}', 1),
+        ),
+        expect(
+            "tenant_id_status_code:tenant_span_metrics_calls:rate5m",
+            (f'tenant_id_status_code:tenant_span_metrics_calls:rate5m{{tenant_id="__all__", {ERROR}}}', 1),
+            (f'tenant_id_status_code:tenant_span_metrics_calls:rate5m{{tenant_id="__all__", {UNSET}}}', 19),
+            (f'tenant_id_status_code:tenant_span_metrics_calls:rate5m{{tenant_id="acme", {ERROR}}}', 1),
+            (f'tenant_id_status_code:tenant_span_metrics_calls:rate5m{{tenant_id="acme", {UNSET}}}', 9),
+            (f'tenant_id_status_code:tenant_span_metrics_calls:rate5m{{tenant_id="globex", {UNSET}}}', 10),
+        ),
+        expect(
+            "tenant_id:tiktickets_whatsapp_sessions_active:sum",
+            ('tenant_id:tiktickets_whatsapp_sessions_active:sum{tenant_id="__all__"}', 7),
+            ('tenant_id:tiktickets_whatsapp_sessions_active:sum{tenant_id="acme"}', 3),
+            ('tenant_id:tiktickets_whatsapp_sessions_active:sum{tenant_id="globex"}', 4),
+        ),
+        expect(
+            "tenant_id:tiktickets_socketio_connections:sum",
+            ('tenant_id:tiktickets_socketio_connections:sum{tenant_id="__all__"}', 40),
+            ('tenant_id:tiktickets_socketio_connections:sum{tenant_id="acme"}', 10),
+            ('tenant_id:tiktickets_socketio_connections:sum{tenant_id="globex"}', 30),
+        ),
+    ],
+}
+
+# 1 failing of 8 server spans per second: 12.5 % errors; half the requests slower than 0.5 s.
+SLO_RECORDING = {
+    "interval": "15s",
+    "input_series": traffic(error_rate=1),
+    # Rates are float estimates: compare in tenths of a percent.
+    "promql_expr_test": [
+        expect(f"round(tiktickets:slo_{kind}:ratio_rate{window} * 1000)", ("{}", permille), at="20m")
+        for kind, permille in (("errors", 125), ("slow", 500))
+        for window in ("5m", "30m", "1h", "6h", "3d")
+    ],
+}
+
+BURNING = {
+    "interval": "15s",
+    "input_series": traffic(error_rate=1),
+    "alert_rule_test": [
+        # 12.5 % errors is 25 times the 0.5 % budget: pending after the first evaluation, firing 2 m later.
+        alert("TikTicketsErrorBudgetBurn", "2m"),
+        alert("TikTicketsErrorBudgetBurn", "5m", {"severity": "page"}),
+        alert("TikTicketsErrorBudgetBurnSlow", "10m"),
+        alert("TikTicketsErrorBudgetBurnSlow", "20m", {"severity": "ticket"}),
+        # 50 % slow is 10 times the 5 % latency budget: above 6x (6h/30m pair), below 14.4x (1h/5m).
+        alert("TikTicketsLatencyBudgetBurn", "15m", {"severity": "page"}),
+        alert("TikTicketsLatencyBudgetBurnSlow", "20m", {"severity": "ticket"}),
+    ],
+}
+
+
+def healthy_traffic() -> list[dict[str, str]]:
+    """1 error per 1,000 s against 8 requests per second, and every request within 0.5 s."""
+    calls = [s for s in traffic(error_rate=0.001) if s["series"].startswith("traces_span_metrics_calls")]
+    fast = f'traces_span_metrics_duration_seconds_bucket{{{SERVER}, le="0.5"}}'
+    count = f"traces_span_metrics_duration_seconds_count{{{SERVER}}}"
+    return [*calls, {"series": fast, "values": per_second(2)}, {"series": count, "values": per_second(2)}]
+
+
+HEALTHY = {
+    "interval": "15s",
+    "input_series": healthy_traffic(),
+    "alert_rule_test": [
+        alert(name, "20m")
+        for name in (
+            "TikTicketsErrorBudgetBurn",
+            "TikTicketsErrorBudgetBurnSlow",
+            "TikTicketsLatencyBudgetBurn",
+            "TikTicketsLatencyBudgetBurnSlow",
+        )
+    ],
+}
+
+COLLECTOR = {
+    "interval": "15s",
+    "input_series": [
+        {
+            "series": 'otelcol_exporter_send_failed_spans_total{exporter="otlp/jaeger"}',
+            "values": per_second(3),
+        },
+        {
+            "series": 'otelcol_exporter_send_failed_log_records_total{exporter="otlphttp/loki"}',
+            "values": "0x80",
+        },
+        {"series": 'otelcol_receiver_refused_spans{receiver="otlp"}', "values": per_second(1)},
+    ],
+    "alert_rule_test": [
+        alert("TikTicketsCollectorExportFailing", "3m"),
+        alert("TikTicketsCollectorExportFailing", "8m", {"severity": "page", "exporter": "otlp/jaeger"}),
+        alert("TikTicketsCollectorRefusingData", "8m", {"severity": "page", "receiver": "otlp"}),
+    ],
+}
+
+ONE_SIGNAL_MISSING = {
+    "interval": "15s",
+    # Everything the contract defines, except the Socket.io gauge.
+    "input_series": traffic(error_rate=0) + [s for s in tenants() if "socketio" not in s["series"]],
+    "alert_rule_test": [
+        alert("TikTicketsSignalMissing", "4m"),
+        alert(
+            "TikTicketsSignalMissing",
+            "8m",
+            {"severity": "ticket", "signal": "socketio_connections", "job": "tiktickets/tiktickets-backend"},
+        ),
+    ],
+}
+
+CASES = {
+    "overview recording rules": OVERVIEW_RECORDING,
+    "SLO recording rules": SLO_RECORDING,
+    "burn-rate alerts fire": BURNING,
+    "burn-rate alerts stay silent": HEALTHY,
+    "collector alerts": COLLECTOR,
+    "signal missing": ONE_SIGNAL_MISSING,
+}
+
+
+def rules_without_annotations(directory: Path) -> Path:
+    document = yaml.safe_load((REPO / CONFIG.rules_file).read_text())
+    for group in document["groups"]:
+        for rule in group["rules"]:
+            rule.pop("annotations", None)
+    path = directory / "rules.yml"
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+def run_promtool(tmp_path: Path, case: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+    rules = rules_without_annotations(tmp_path)
+    test = {"rule_files": [str(rules)], "evaluation_interval": "30s", "tests": [case]}
+    path = tmp_path / "test.yml"
+    path.write_text(yaml.safe_dump(test, sort_keys=False))
+    return subprocess.run(
+        [require_tool(PROMTOOL), "test", "rules", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_rules_with_promtool(tmp_path: Path, name: str) -> None:
+    result = run_promtool(tmp_path, CASES[name])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout
+
+
+def test_a_wrong_expectation_fails(tmp_path: Path) -> None:
+    wrong = {
+        **OVERVIEW_RECORDING,
+        "promql_expr_test": [
+            expect(
+                "tenant_id:tiktickets_socketio_connections:sum",
+                ('tenant_id:tiktickets_socketio_connections:sum{tenant_id="__all__"}', 41),
+            )
+        ],
+    }
+    result = run_promtool(tmp_path, wrong)
+    assert result.returncode != 0
+    assert "FAILED" in result.stdout + result.stderr
+
+
+def test_every_rule_is_covered() -> None:
+    text = yaml.safe_dump(CASES)
+    for record in recorded_series(RULE_GROUPS):
+        assert record in text, f"no promtool test reads {record}"
+    for group in RULE_GROUPS:
+        for rule in group.alerts:
+            assert f"alertname: {rule.alert}" in text, f"no promtool test for alert {rule.alert}"

@@ -1,0 +1,49 @@
+"""Every alert says what is wrong, with the value, and links to its panel and its runbook."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+import yaml
+
+from config import CONFIG
+from engine.render.documents import dashboard_document
+from tests.conftest import REPO
+
+README = (REPO / "README.md").read_text()
+
+
+def github_anchor(heading: str) -> str:
+    """How GitHub (and most Markdown renderers) turn a heading into an anchor."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+ANCHORS = {github_anchor(line.lstrip("#")) for line in README.splitlines() if line.startswith("#")}
+RULE_FILE: dict[str, Any] = yaml.safe_load((REPO / CONFIG.rules_file).read_text())
+ALERTS = [rule for group in RULE_FILE["groups"] for rule in group["rules"] if "alert" in rule]
+
+
+def test_every_group_has_an_explicit_interval() -> None:
+    assert all(group.get("interval") for group in RULE_FILE["groups"])
+
+
+@pytest.mark.parametrize("rule", ALERTS, ids=lambda r: f"{r['alert']}-{r['labels'].get('signal', '')}")
+def test_alert_annotations(rule: dict[str, Any], overview: Any) -> None:
+    annotations, labels = rule["annotations"], rule["labels"]
+    assert labels["severity"] in {"page", "ticket"}
+    assert annotations["summary"]
+    assert "{{ $value" in annotations["description"]  # the current value, not just a name
+    base, anchor = annotations["runbook_url"].split("#")
+    assert base == CONFIG.runbook_url
+    assert anchor in ANCHORS, f"README has no section #{anchor}"
+    if "dashboard_url" in annotations:
+        match = re.fullmatch(
+            rf"{re.escape(CONFIG.grafana_public_url)}/d/([\w-]+)\?viewPanel=(\d+)",
+            annotations["dashboard_url"],
+        )
+        assert match, annotations["dashboard_url"]
+        assert match.group(1) == overview.uid
+        ids = {p["id"] for p in dashboard_document(overview)["panels"] if p["type"] != "row"}
+        assert int(match.group(2)) in ids
