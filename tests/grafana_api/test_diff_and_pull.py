@@ -39,7 +39,8 @@ def test_diff_shows_changed_queries_and_a_unified_diff(target: Target, project_c
 def test_diff_shows_a_moved_folder(target: Target, project_copy: Path) -> None:
     assert cli(target, "push", project=project_copy).returncode == 0
     folders = project_copy / "config.py"
-    moved = folders.read_text().replace('Folder(uid="tiktickets", title="TikTickets")', 'Folder(uid="ops", title="Ops")')
+    before = 'Folder(uid="tiktickets", title="TikTickets")'
+    moved = folders.read_text().replace(before, 'Folder(uid="ops", title="Ops")')
     assert moved != folders.read_text()
     folders.write_text(moved)
     result = cli(target, "diff", project=project_copy)
