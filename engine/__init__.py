@@ -1,4 +1,7 @@
-"""The machinery that turns the definitions in `dashboards/` and `datasources/` into Grafana.
+"""The engine: turns a project's definitions (contract, dashboards, datasources, Prometheus rules,
+config) into Grafana provisioning, rule files and pushes to a live Grafana.
 
-Nothing in here names a TikTickets metric or panel; that lives in `telemetry/` and the definitions.
+Nothing in here names a project's metric, panel or uid, and nothing imports a project's modules:
+`engine.definitions.loader` imports them from the project root and hands a `Project` to the rest.
+`lint-imports` (contracts in pyproject.toml) keeps it so.
 """

@@ -10,22 +10,28 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-LOGQL_CHECKER = REPO / "tools" / "logql" / "check.js"
+ENGINE_CHECKOUT = Path(__file__).resolve().parent.parent
+"""The checkout the engine runs from (a development install); its `tools/` serve every project."""
 
 
 @dataclass(frozen=True)
 class Tool:
     name: str
     install_hint: str
-    script: Path | None = None
-    """For a Node script: found when Node is on PATH and the script's node_modules are installed."""
+    script: str | None = None
+    """For a Node script, its path under a project root: found when Node is on PATH and the script's
+    node_modules are installed, in the project first, then in the engine's own checkout."""
 
-    def path(self) -> str | None:
-        if self.script is not None:
-            ready = (self.script.parent / "node_modules").is_dir() and shutil.which("node")
-            return str(self.script) if ready else None
-        return shutil.which(self.name)
+    def path(self, project_root: Path | None = None) -> str | None:
+        if self.script is None:
+            return shutil.which(self.name)
+        if not shutil.which("node"):
+            return None
+        for root in (project_root, ENGINE_CHECKOUT):
+            script = (root / self.script) if root is not None else None
+            if script is not None and (script.parent / "node_modules").is_dir():
+                return str(script)
+        return None
 
 
 PROMETHEUS = Tool(
@@ -36,7 +42,7 @@ NODE = Tool("node", "`sudo apt-get install nodejs npm`, then `make tools`")
 LOGQL = Tool(
     "LogQL grammar (tools/logql)",
     "install Node.js, then run `make tools` (npm ci in tools/logql)",
-    LOGQL_CHECKER,
+    "tools/logql/check.js",
 )
 
 
@@ -46,8 +52,8 @@ class ToolMissingError(RuntimeError):
         self.tool = tool
 
 
-def require(tool: Tool) -> str:
-    found = tool.path()
+def require(tool: Tool, project_root: Path | None = None) -> str:
+    found = tool.path(project_root)
     if found is None:
         raise ToolMissingError(tool)
     return found

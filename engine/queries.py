@@ -3,7 +3,7 @@
 Queries are assembled from contract signals, so a label a signal does not carry, `rate()` over a
 gauge or a stream selector on a label Loki does not index is refused when the definition is loaded,
 with a message naming the signal, instead of surfacing as an empty panel in Grafana.
-The result objects remember which signals they read, which the lint rules and tests use.
+The result objects remember which signals they read, which the lint checks and tests use.
 """
 
 from __future__ import annotations

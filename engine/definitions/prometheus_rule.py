@@ -1,7 +1,7 @@
 """Prometheus recording and alerting rules as typed objects, and the series the recording rules create.
 
 Rules are built from the same query builders as the dashboards, so a recorded series carries the
-labels and unit of the expression it records; the lint rules treat it like a contract signal, and
+labels and unit of the expression it records; the lint checks treat it like a contract signal, and
 the dashboards read it through `engine.queries.select_recorded`.
 """
 

@@ -177,6 +177,16 @@ def promql_check(id: str, doc: str | None, predicate: QueryPredicate) -> Check:
     return Check(id, doc or "", run)
 
 
+def missing_tool_severity() -> Severity:
+    """A check whose tool is missing: an error in CI (`CI=true`), where it must run; a warning on a laptop.
+
+    Settings (pydantic-settings) are imported only on this path, so a normal run starts without them.
+    """
+    from engine.settings import settings  # noqa: PLC0415
+
+    return "error" if settings().ci else "warning"
+
+
 def all_checks() -> list[Check]:
     # Imported here because each check module imports this one.
     from engine.lint import checks  # noqa: PLC0415

@@ -7,6 +7,7 @@ import re
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from engine.external_tools import LOGQL, NODE, require
 
@@ -30,9 +31,9 @@ def with_literal_intervals(expr: str) -> str:
     return _INTERVALS.sub("5m", expr)
 
 
-def inspect(expressions: Mapping[str, str]) -> dict[str, LogQLSyntax]:
+def inspect(expressions: Mapping[str, str], project_root: Path | None = None) -> dict[str, LogQLSyntax]:
     """Parse every expression in one Node process. Raises ToolMissingError without Node or the grammar."""
-    node, script = require(NODE), require(LOGQL)
+    node, script = require(NODE), require(LOGQL, project_root)
     payload = json.dumps(
         [{"id": key, "expr": with_literal_intervals(expr)} for key, expr in expressions.items()]
     )

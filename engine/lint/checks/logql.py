@@ -10,9 +10,8 @@ import re
 from collections.abc import Iterator
 
 from engine.external_tools import ToolMissingError
-from engine.lint import Check, Finding, LintContext, where
+from engine.lint import Check, Finding, LintContext, missing_tool_severity, where
 from engine.lint.logql_grammar import inspect
-from engine.settings import settings
 
 ID = "logql"
 
@@ -30,13 +29,13 @@ def run(context: LintContext) -> Iterator[Finding]:
     index_labels = {label for log in logs for label in log.index_labels}
     metadata = {field for log in logs for field in log.structured_metadata}
     try:
-        results = inspect({str(i): query.expr for i, query in enumerate(queries)})
+        results = inspect({str(i): query.expr for i, query in enumerate(queries)}, context.project.root)
     except ToolMissingError as missing:
         yield Finding(
             where(queries[0].board, queries[0].panel),
             ID,
             f"Loki queries not checked: {missing}",
-            "error" if settings().ci else "warning",
+            missing_tool_severity(),
         )
         return
     for i, query in enumerate(queries):

@@ -11,8 +11,7 @@ from pathlib import Path
 
 from engine.errors import Location
 from engine.external_tools import PROMTOOL, ToolMissingError, require
-from engine.lint import Check, Finding, LintContext
-from engine.settings import settings
+from engine.lint import Check, Finding, LintContext, missing_tool_severity
 
 ID = "prometheus-rules"
 
@@ -26,7 +25,7 @@ def run(context: LintContext) -> Iterator[Finding]:
     try:
         promtool = require(PROMTOOL)
     except ToolMissingError as missing:
-        yield Finding(location, ID, f"rules not checked: {missing}", "error" if settings().ci else "warning")
+        yield Finding(location, ID, f"rules not checked: {missing}", missing_tool_severity())
         return
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "rules.yml"
