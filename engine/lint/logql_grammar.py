@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.external_tools import LOGQL, NODE, require
+from engine.lint.checker_cache import cached, tool_identity
 
 # Grafana's interval variables, replaced by a duration before parsing (a range needs a literal).
 _INTERVALS = re.compile(
@@ -37,11 +38,18 @@ def inspect(expressions: Mapping[str, str], project_root: Path | None = None) ->
     payload = json.dumps(
         [{"id": key, "expr": with_literal_intervals(expr)} for key, expr in expressions.items()]
     )
-    completed = subprocess.run(
-        [node, script], input=payload, capture_output=True, text=True, timeout=60, check=False
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"the LogQL checker failed: {completed.stderr.strip()[:500]}")
+
+    def ask() -> str:
+        completed = subprocess.run(
+            [node, script], input=payload, capture_output=True, text=True, timeout=60, check=False
+        )
+        if completed.returncode != 0:
+            raise RuntimeError(f"the LogQL checker failed: {completed.stderr.strip()[:500]}")
+        return completed.stdout
+
+    folder = Path(script).parent
+    identity = tool_identity(node, script, folder / "package-lock.json")
+    answer = cached(project_root, "logql", identity, payload, ask)
     return {
         item["id"]: LogQLSyntax(
             errors=tuple(error["from"] for error in item["errors"]),
@@ -49,5 +57,5 @@ def inspect(expressions: Mapping[str, str], project_root: Path | None = None) ->
             filter_labels=tuple(item["filterLabels"]),
             parsers=tuple(item["parsers"]),
         )
-        for item in json.loads(completed.stdout)
+        for item in json.loads(answer)
     }

@@ -6,7 +6,6 @@ definitions give byte-identical files on every machine.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from collections.abc import Sequence
@@ -14,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 import yaml
 
 from engine.render.documents import DashboardDocument, Documents
@@ -40,7 +40,10 @@ class Output:
 
 
 def dump_json(document: Any) -> bytes:
-    return (json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    """Two-space indent, sorted keys, UTF-8, a final newline. orjson, because the standard library
+    falls back to its pure-Python encoder whenever `indent` is set: at 100 dashboards that was half
+    of `check`'s time."""
+    return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
 
 
 def dump_provisioning_yaml(document: Any, source: str) -> bytes:

@@ -1,0 +1,49 @@
+"""Answers of the external checkers (Node's LogQL grammar, promtool), kept by what they were asked.
+
+Both are pure functions of their input and their own version, and starting Node or promtool costs
+more than the rest of a `check`: an unchanged query set or rule file reuses the last answer. The key
+hashes the tool's identity (path, size and mtime of its files) and the exact input; a missing or
+unreadable entry is a miss, and a checkout that cannot be written to still checks, uncached.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+from engine.render.files import atomic_write
+
+CACHE_DIR = ".cache/dashboards-as-code"
+"""Below the project root; ignored by git."""
+
+
+def tool_identity(*files: str | Path) -> str:
+    """What changes when the tool does: each file's resolved path, size and modification time."""
+    parts = []
+    for file in files:
+        path = Path(file).resolve()
+        try:
+            stat = path.stat()
+        except OSError:
+            parts.append(f"{path}:missing")
+            continue
+        parts.append(f"{path}:{stat.st_size}:{stat.st_mtime_ns}")
+    return "\n".join(parts)
+
+
+def cached(root: Path | None, namespace: str, identity: str, question: str, ask: Callable[[], str]) -> str:
+    """`ask()`'s answer to `question`, from the cache when this tool answered it before."""
+    if root is None:
+        return ask()
+    key = hashlib.sha256(f"{identity}\0{question}".encode()).hexdigest()
+    path = root / CACHE_DIR / namespace / f"{key}.txt"
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        pass
+    answer = ask()
+    with contextlib.suppress(OSError):  # a read-only checkout still gets the answer
+        atomic_write(path, answer.encode())
+    return answer
