@@ -199,3 +199,22 @@ def test_checks_lists_every_lint_check() -> None:
     assert result.returncode == 0
     ids = [line.split()[0] for line in result.stdout.splitlines()]
     assert "tenant-filter" in ids and "grid-layout" in ids and len(ids) == len(set(ids)) >= 10
+
+
+@pytest.mark.parametrize("command", ["build", "check"])
+def test_build_and_check_start_without_the_grafana_client(command: str, project_copy: Path) -> None:
+    script = (
+        "import runpy, sys\n"
+        f"sys.argv = ['build.py', {command!r}, '--project', {str(project_copy)!r}]\n"
+        "try:\n"
+        f"    runpy.run_path({str(REPO / 'build.py')!r}, run_name='__main__')\n"
+        "except SystemExit as exit:\n"
+        "    assert not exit.code, exit.code\n"
+        "heavy = ('grafana_client', 'niquests', 'rich.progress', 'pydantic_settings')\n"
+        "print(sorted(name for name in sys.modules if name.split('.')[0] in heavy or name in heavy))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False, cwd=REPO
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[-1] == "[]"
