@@ -5,10 +5,25 @@ Secrets are `SecretStr`: they print as `**********` in any repr, log line or err
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_GRAFANA_URL = "http://localhost:3001"
+from engine import defaults
+
+DEFAULT_GRAFANA_URL = defaults.GRAFANA_URL
+
+
+def redact_url(url: str) -> str:
+    """`url` with any `user:password@` replaced by `***@`, for the message that refuses such a URL.
+
+    A URL that passed validation carries no credentials, so every other message may show it whole.
+    """
+    scheme, rest = url.split("://", 1) if "://" in url else ("", url)
+    if "@" in rest.split("/", 1)[0]:
+        rest = "***@" + rest.split("@", 1)[1]
+    return f"{scheme}://{rest}" if scheme else rest
 
 
 class SettingsError(ValueError):
@@ -26,8 +41,36 @@ class Settings(BaseSettings):
     """A service-account token (Editor for dashboards and folders, Admin for datasources)."""
     grafana_user: str | None = None
     grafana_password: SecretStr | None = None
-    grafana_timeout: float = 10.0
-    """Seconds for one HTTP request; failed requests are retried with backoff."""
+    grafana_timeout: float = Field(default=defaults.GRAFANA_TIMEOUT_SECONDS, gt=0, le=300)
+    """Seconds for one HTTP request (0 < t <= 300); failed requests are retried with backoff."""
+
+    @field_validator("grafana_url")
+    @classmethod
+    def _grafana_root_url(cls, value: str) -> str:
+        url = value.strip()
+        shown = redact_url(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError as error:
+            raise ValueError(f"{shown!r} is not a URL ({error})") from None
+        if parts.scheme not in ("http", "https"):
+            raise ValueError(f"{shown!r} is not an http:// or https:// URL (e.g. {DEFAULT_GRAFANA_URL})")
+        try:
+            port = parts.port
+        except ValueError:
+            raise ValueError(f"{shown!r} has an invalid port (1-65535)") from None
+        if not parts.hostname:
+            raise ValueError(f"{shown!r} names no host")
+        if port == 0:
+            raise ValueError(f"{shown!r} has an invalid port (1-65535)")
+        if parts.username is not None or parts.password is not None:
+            raise ValueError(
+                f"{shown!r} carries credentials: set GRAFANA_TOKEN, or GRAFANA_USER and GRAFANA_PASSWORD, "
+                "and give GRAFANA_URL without them"
+            )
+        if parts.query or parts.fragment:
+            raise ValueError(f"{shown!r} has a query or fragment: give Grafana's root URL")
+        return url
 
     def grafana_credential(self) -> str | tuple[str, str]:
         """The credential grafana-client takes: a token, or (user, password)."""
@@ -42,4 +85,12 @@ class Settings(BaseSettings):
 
 
 def settings() -> Settings:
-    return Settings()
+    """The settings, or SettingsError naming each bad variable; never the value given (it may be secret)."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = []
+        for problem in error.errors(include_input=False, include_url=False):
+            variable = "_".join(str(part) for part in problem["loc"]).upper()
+            problems.append(f"{variable}: {problem['msg'].removeprefix('Value error, ')}")
+        raise SettingsError("; ".join(problems)) from None
