@@ -135,7 +135,7 @@ def _connect(grafana: Grafana, code: int) -> None:
     try:
         grafana.health()
     except SyncError as error:
-        raise _fail(f"error: {error}", code) from None
+        raise _fail(f"error: {error}", EXIT_INVALID if error.bad_setting else code) from None
 
 
 class _Reporter:

@@ -23,7 +23,7 @@ from grafana_client.client import (
     GrafanaUnauthorizedError,
 )
 
-from engine.settings import Settings
+from engine.settings import DEFAULT_GRAFANA_URL, Settings
 
 T = TypeVar("T")
 
@@ -35,10 +35,14 @@ START_STACK = (
 class SyncError(Exception):
     """A failed request, with a message a user can act on. `fatal` stops the whole run."""
 
-    def __init__(self, message: str, *, status: int | None = None, fatal: bool = False) -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, fatal: bool = False, bad_setting: bool = False
+    ) -> None:
         super().__init__(message)
         self.status = status
-        self.fatal = fatal
+        self.fatal = fatal or bad_setting
+        self.bad_setting = bad_setting
+        """GRAFANA_URL does not lead to a Grafana: a settings problem (exit 2), not a failed write."""
 
 
 @dataclass
@@ -147,7 +151,24 @@ class Grafana:
         return SyncError(f"{action}: {error}")
 
     def health(self) -> dict[str, Any]:
-        """Reachable (`/api/health`, no auth) and the credentials work (`/api/frontend/settings`)."""
-        health: dict[str, Any] = self.call("check Grafana's health", lambda api: api.client.GET("/health"))
+        """Grafana answers at this URL (`/api/health`, no auth) and the credentials work.
+
+        Checked before anything else is sent, so a wrong GRAFANA_URL (a dashboard link, a sub-path
+        Grafana does not serve, another web server) is named as such instead of failing later.
+        """
+        root = f"is GRAFANA_URL the Grafana root (e.g. {DEFAULT_GRAFANA_URL})?"
+        try:
+            health: Any = self.call("check Grafana's health", lambda api: api.client.GET("/health"))
+        except GrafanaClientError as error:
+            raise SyncError(
+                f"{self.url} answered {error.status_code} for /api/health: {root}",
+                status=error.status_code,
+                bad_setting=True,
+            ) from None
+        if not isinstance(health, dict) or not {"database", "version"} <= set(health):
+            what = "an HTML page" if isinstance(health, str) and "<" in health else "something else"
+            raise SyncError(
+                f"{self.url}/api/health answered {what}, not Grafana's health JSON: {root}", bad_setting=True
+            )
         self.call("check the credentials", lambda api: api.client.GET("/frontend/settings"))
         return health

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+import pytest
 
 from engine.definitions.loader import load_project
 from engine.grafana_api.comparable import desired_datasource
@@ -138,3 +142,47 @@ def test_a_request_that_times_out_is_retried(fake: Target, project_copy: Path) -
     retries = int(result.stdout.rsplit(" writes, ", 1)[1].split(" retries")[0])
     assert retries >= 1
     assert "tiktickets-overview" in fake.server.state.dashboards
+
+
+class _NotGrafana(BaseHTTPRequestHandler):
+    """A web server that is not Grafana: every path answers the same HTML page with `status`."""
+
+    status = 200
+
+    def do_GET(self) -> None:
+        body = b"<!doctype html><html><body>Welcome to nginx!</body></html>"
+        self.send_response(self.status)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize("status", [200, 404])
+@pytest.mark.parametrize("command", [["push"], ["diff"], ["pull", "tiktickets-overview"]])
+def test_a_server_that_is_not_grafana_is_named_before_anything_is_sent(
+    status: int, command: list[str], project_copy: Path
+) -> None:
+    handler = type("Handler", (_NotGrafana,), {"status": status})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = cli(f"http://127.0.0.1:{server.server_address[1]}", *command, project=project_copy)
+    finally:
+        server.shutdown()
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output
+    assert "Traceback" not in output and "nginx" not in output
+    assert "/api/health" in output and "is GRAFANA_URL the Grafana root" in output
+
+
+@pytest.mark.parametrize("path", ["/grafana", "/d/tiktickets-overview/tiktickets-overview"])
+def test_a_url_with_a_path_grafana_does_not_serve(fake: Target, project_copy: Path, path: str) -> None:
+    result = cli(fake.url + path, "diff", project=project_copy)
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output
+    assert "Traceback" not in output
+    assert "answered 404 for /api/health: is GRAFANA_URL the Grafana root" in output
