@@ -59,7 +59,7 @@ def _prepare(root: Path | None) -> tuple[Documents, list[Output]]:
         documents = build_documents(project)
         outputs = render_outputs(documents)
     except DefinitionError as error:
-        raise _fail(f"error: {error}") from None
+        raise _fail(f"error: {error}", error.exit_code) from None
     findings = run_checks(LintContext(documents, outputs))
     for warning in (f for f in findings if f.severity == "warning"):
         typer.echo(f"warning: {warning}", err=True)

@@ -31,9 +31,17 @@ class Location:
 
 
 class DefinitionError(Exception):
-    """A definition that cannot be turned into Grafana objects. The CLI exits 2 on it."""
+    """A definition that cannot be turned into Grafana objects. The CLI exits with `exit_code` (2)."""
+
+    exit_code = 2
 
     def __init__(self, location: Location, message: str) -> None:
         super().__init__(f"{location}: {message}")
         self.location = location
         self.message = message
+
+
+class LoadInterruptedError(DefinitionError):
+    """Ctrl-C (or a KeyboardInterrupt raised by a definition) while loading: exit 130, one line."""
+
+    exit_code = 130

@@ -21,9 +21,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeVar
 
+from pydantic import ValidationError
+
 from engine.contract.model import TelemetryContract
 from engine.definitions.types import DashboardDefinition, Project, ProjectConfig
-from engine.errors import DefinitionError, Location
+from engine.errors import DefinitionError, LoadInterruptedError, Location
+from engine.uids import uid_problem
 
 DEFINITION_MODULES = ("config", "telemetry", "dashboards", "datasources", "prometheus_rules")
 """Top-level names a project defines; each is imported from the project root."""
@@ -35,27 +38,49 @@ T = TypeVar("T")
 
 
 def _where(root: Path, error: BaseException, fallback: Path) -> str:
-    """`dashboards/overview.py:42`: the last frame of the traceback that is inside the project."""
-    if isinstance(error, SyntaxError) and error.filename:
+    """`dashboards/overview.py:42`: the last frame of the traceback that is in the project's own files."""
+    if isinstance(error, SyntaxError) and error.filename and not error.filename.startswith("<"):
         path = Path(error.filename).resolve()
         if path.is_relative_to(root):
-            return f"{path.relative_to(root)}:{error.lineno}"
+            return f"{path.relative_to(root)}:{error.lineno}" if error.lineno else str(path.relative_to(root))
     for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        if frame.filename.startswith("<"):  # <frozen importlib._bootstrap>, <string>: not a file of ours
+            continue
         path = Path(frame.filename).resolve()
         if path.is_relative_to(root) and not path.is_relative_to(ENGINE_DIR) and ".venv" not in path.parts:
             return f"{path.relative_to(root)}:{frame.lineno}"
     return str(fallback.relative_to(root)) if fallback.is_relative_to(root) else str(fallback)
 
 
+def _describe(error: BaseException) -> str:
+    if isinstance(error, SystemExit):
+        return f"called sys.exit({error.code!r}) while being loaded; a definition must return, not exit"
+    if isinstance(error, ValidationError):  # pydantic: one line per field, never the input value
+        fields = [
+            f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg'].removeprefix('Value error, ')}"
+            for e in error.errors(include_input=False, include_url=False)
+        ]
+        return f"{error.title} is invalid: " + "; ".join(fields)
+    if isinstance(error, RecursionError):
+        return "RecursionError: a function calls itself without end"
+    if isinstance(error, SyntaxError) and "decode" in str(error):
+        return f"the file is not valid UTF-8 ({error.msg})"
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
 def _run(root: Path, file: Path, action: Callable[[], T]) -> T:
+    """Run definition code. It is user code: whatever it raises or does is reported, never crashed on."""
     try:
         return action()
     except DefinitionError:
         raise
-    except Exception as error:  # a definition is user code: any failure is reported, not crashed on
-        raise DefinitionError(
-            Location(file=_where(root, error, file)), f"{type(error).__name__}: {error}"
+    except KeyboardInterrupt:
+        raise LoadInterruptedError(
+            Location(file=_where(root, KeyboardInterrupt(), file)), "interrupted while loading"
         ) from None
+    except BaseException as error:
+        raise DefinitionError(Location(file=_where(root, error, file)), _describe(error)) from None
 
 
 def _import(root: Path, name: str, file: Path) -> ModuleType:
@@ -77,6 +102,15 @@ def _required(module: ModuleType, name: str, kind: type | tuple[type, ...], file
     if not isinstance(found, kind):
         raise DefinitionError(Location(file=file), f"must define {what}")
     return found
+
+
+def _check_uids(definition: DashboardDefinition) -> None:
+    """uids become API paths and file names (provisioning/dashboards/<folder>/<uid>.json): a bad one
+    is fatal here, before any lint check could report its consequences."""
+    for kind, uid in (("dashboard", definition.uid), ("folder", definition.folder.uid)):
+        problem = uid_problem(uid) if isinstance(uid, str) else f"the {kind} uid {uid!r} is not a string"
+        if problem:
+            raise DefinitionError(Location(file=definition.source), f"{kind} uid: {problem}")
 
 
 def load_project(root: Path) -> Project:
@@ -109,6 +143,16 @@ def load_project(root: Path) -> Project:
             continue
         file = root / "dashboards" / f"{info.name}.py"
         relative = str(file.relative_to(root))
+        try:
+            file.resolve(strict=True)
+        except (OSError, RuntimeError) as error:  # a symlink loop or a link to nothing
+            raise DefinitionError(Location(file=relative), f"cannot be read: {error}") from None
+        if not info.name.isidentifier() or info.ispkg:
+            raise DefinitionError(
+                Location(file=relative if not info.ispkg else f"dashboards/{info.name}/"),
+                "a dashboard module needs a file name that is a Python identifier (letters, digits, '_'), "
+                "e.g. dashboards/my_board.py",
+            )
         module = _import(root, f"dashboards.{info.name}", file)
         build = getattr(module, "dashboard", None)
         if not callable(build):
@@ -120,6 +164,7 @@ def load_project(root: Path) -> Project:
                 f"dashboard() returned {type(definition).__name__}; build it with style.dashboard()",
             )
         definition.source = relative
+        _check_uids(definition)
         definitions.append(definition)
 
     rules_module = _import(root, "prometheus_rules", root / "prometheus_rules" / "__init__.py")

@@ -6,12 +6,13 @@ project root and hands a `Project` to everything else, so `--project DIR` means 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 import grafanalib.core as g
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from engine import defaults
 
@@ -61,6 +62,23 @@ class ProjectConfig(BaseModel):
     contract_doc: str = "docs/telemetry-contract.md"
     rules_dir: str = "monitoring/prometheus/rules"
     """Where Prometheus loads rule files from (`rule_files:` in prometheus.yml)."""
+
+    @field_validator("provisioning_dir", "contract_doc", "rules_dir")
+    @classmethod
+    def _inside_the_project(cls, path: str) -> str:
+        parts = PurePosixPath(path).parts
+        if not path or path.startswith("/") or "\\" in path or ".." in parts or parts[0] == ".":
+            raise ValueError(
+                f"{path!r} must be a plain relative path inside the project (no '..', not absolute)"
+            )
+        return path
+
+    @field_validator("name")
+    @classmethod
+    def _file_name(cls, name: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}", name):
+            raise ValueError(f"{name!r} names the rule file: letters, digits, '-' and '_' only")
+        return name
 
     @property
     def rules_file(self) -> str:

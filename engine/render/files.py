@@ -10,12 +10,13 @@ import os
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import orjson
 import yaml
 
+from engine.errors import DefinitionError, Location
 from engine.render.documents import DashboardDocument, Documents
 from engine.render.provisioning_escape import escape_tree
 
@@ -82,7 +83,18 @@ def render_outputs(documents: Documents) -> list[Output]:
     outputs += [Output(dashboard_path(base, d), dump_json(d.document)) for d in documents.dashboards]
     if documents.rules is not None:
         outputs.append(Output(config.rules_file, dump_rules_yaml(documents.rules)))
+    for output in outputs:
+        _stays_inside(output.path)
     return sorted(outputs, key=lambda o: o.path)
+
+
+def _stays_inside(path: str) -> None:
+    """Every output path is relative and goes down only: nothing is written outside the project."""
+    parts = PurePosixPath(path).parts
+    if not parts or path.startswith("/") or ".." in parts or any(part.strip() != part for part in parts):
+        raise DefinitionError(
+            Location(file=path), "an output path would leave the project; nothing was written"
+        )
 
 
 def generated_files_on_disk(root: Path, provisioning_dir: str) -> set[str]:
