@@ -19,7 +19,7 @@ from engine.definitions.loader import load_project
 from engine.errors import DefinitionError
 from engine.lint import LintContext, all_checks, run_checks
 from engine.render.documents import Documents, build_documents
-from engine.render.files import Output, atomic_write, dump_json, render_outputs, write_outputs
+from engine.render.files import Output, WriteError, atomic_write, dump_json, render_outputs, write_outputs
 from engine.render.staleness import compare_outputs
 
 if TYPE_CHECKING:
@@ -91,8 +91,8 @@ def build(project: ProjectOption = None) -> None:
     config = documents.project.config
     try:
         report = write_outputs(documents.project.root, outputs, config.provisioning_dir)
-    except OSError as error:
-        raise _fail(f"error: cannot write {error.filename}: {error.strerror}") from None
+    except WriteError as error:
+        raise _fail(f"error: {error}", EXIT_CHECK_FAILED) from None
     for path in report.written:
         typer.echo(f"wrote    {path}")
     for path in report.removed:

@@ -63,6 +63,15 @@ def test_declared_names_follow_the_collector_translation(signal: MetricSignal) -
             Instrument.UP_DOWN_COUNTER,
             "tiktickets_socketio_connections",
         ),
+        # collector-facts.md (otlptranslator normalizeName): `_ratio` only for a gauge of unit 1,
+        ("cache.hit.share", "1", Instrument.GAUGE, "cache_hit_share_ratio"),
+        ("queue.fill", "1", Instrument.UP_DOWN_COUNTER, "queue_fill"),
+        # an existing `total` token moves to the end instead of doubling,
+        ("requests.total.count", "", Instrument.COUNTER, "requests_count_total"),
+        # the unit suffix is not repeated when its word is already in the name,
+        ("process.seconds.used", "s", Instrument.GAUGE, "process_seconds_used"),
+        # and a rate unit `a/b` becomes `a_per_b`.
+        ("network.io", "By/s", Instrument.GAUGE, "network_io_bytes_per_second"),
     ],
 )
 def test_translation_rule(otel: str, unit: str, instrument: Instrument, expected: str) -> None:

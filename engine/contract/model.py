@@ -32,6 +32,7 @@ class Instrument(StrEnum):
     COUNTER = "Counter"
     UP_DOWN_COUNTER = "UpDownCounter"
     HISTOGRAM = "Histogram"
+    GAUGE = "Gauge"
 
 
 class PromType(StrEnum):
@@ -40,8 +41,21 @@ class PromType(StrEnum):
     HISTOGRAM = "histogram"
 
 
-# OTel unit -> Prometheus suffix (otlptranslator unitMap, the subset this stack uses).
-_UNIT_SUFFIX = {"s": "seconds", "ms": "milliseconds", "By": "bytes", "1": "", "": ""}
+# OTel unit -> Prometheus suffix (otlptranslator `unitMap`, and `perUnitMap` for the part after `/`).
+_UNIT_SUFFIX = {
+    "d": "days", "h": "hours", "min": "minutes", "s": "seconds", "ms": "milliseconds",
+    "us": "microseconds", "ns": "nanoseconds", "By": "bytes", "KiBy": "kibibytes", "MiBy": "mebibytes",
+    "KBy": "kilobytes", "MBy": "megabytes", "%": "percent", "1": "", "": "",
+}  # fmt: skip
+_PER_UNIT_SUFFIX = {
+    "s": "second",
+    "m": "minute",
+    "h": "hour",
+    "d": "day",
+    "w": "week",
+    "mo": "month",
+    "y": "year",
+}
 
 # Resource attributes Loki's OTLP endpoint turns into index (stream) labels by default
 # (`-distributor.otlp.default_resource_attributes_as_index_labels`, the subset this stack can emit).
@@ -62,23 +76,35 @@ def prometheus_label(otel_attribute: str) -> str:
     return re.sub(r"[^a-zA-Z0-9_]", "_", otel_attribute)
 
 
+def _unit_suffix(otel_name: str, unit: str) -> str:
+    if unit.startswith("{") and unit.endswith("}"):
+        return ""  # annotations such as {session} never reach the name
+    main, _, per = unit.partition("/")
+    if main not in _UNIT_SUFFIX or (per and per not in _PER_UNIT_SUFFIX):
+        raise ContractError(f"unit {unit!r} of {otel_name} has no known Prometheus suffix")
+    suffix = _UNIT_SUFFIX[main]
+    if per:
+        suffix = f"{suffix}_per_{_PER_UNIT_SUFFIX[per]}" if suffix else f"per_{_PER_UNIT_SUFFIX[per]}"
+    return suffix
+
+
 def prometheus_base_name(otel_name: str, unit: str, instrument: Instrument) -> str:
     """The metric name the Collector's prometheus exporter gives an OTel instrument.
 
-    For histograms this is the name before `_bucket`/`_sum`/`_count`.
+    `otlptranslator`'s `normalizeName` with suffixes: tokens joined with `_`; the unit suffix unless
+    its words are in the name already; `_ratio` for a gauge of unit `1`; `_total` last for monotonic
+    counters only (an existing `total` token moves to the end). For histograms this is the name
+    before `_bucket`/`_sum`/`_count`.
     """
-    name = "_".join(part for part in re.split(r"[^a-zA-Z0-9:]+", otel_name) if part)
-    if unit.startswith("{") and unit.endswith("}"):
-        suffix = ""
-    elif unit in _UNIT_SUFFIX:
-        suffix = _UNIT_SUFFIX[unit]
-    else:
-        raise ContractError(f"unit {unit!r} of {otel_name} has no known Prometheus suffix")
-    if suffix and not name.endswith(f"_{suffix}"):
-        name = f"{name}_{suffix}"
+    tokens = [part for part in re.split(r"[^a-zA-Z0-9:]+", otel_name) if part]
+    suffix = _unit_suffix(otel_name, unit)
+    if suffix and not set(suffix.split("_")) - {"per"} <= set(tokens):
+        tokens += suffix.split("_")
+    if instrument is Instrument.GAUGE and unit == "1" and "ratio" not in tokens:
+        tokens.append("ratio")
     if instrument is Instrument.COUNTER:
-        name = f"{name}_total"
-    return name
+        tokens = [t for t in tokens if t != "total"] + ["total"]
+    return "_".join(tokens)
 
 
 class _Frozen(BaseModel):
@@ -122,6 +148,7 @@ class MetricSignal(_Frozen):
         return {
             Instrument.COUNTER: PromType.COUNTER,
             Instrument.UP_DOWN_COUNTER: PromType.GAUGE,
+            Instrument.GAUGE: PromType.GAUGE,
             Instrument.HISTOGRAM: PromType.HISTOGRAM,
         }[self.instrument]
 

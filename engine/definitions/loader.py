@@ -179,4 +179,19 @@ def load_project(root: Path) -> Project:
         dashboards=definitions,
         datasources=list(found),
         rule_groups=list(groups),
+        datasource_sources=_datasource_sources(root, list(found)),
     )
+
+
+def _datasource_sources(root: Path, datasources: list[Any]) -> dict[int, str]:
+    """Which `datasources/*.py` module defines each datasource object (by identity)."""
+    sources: dict[int, str] = {}
+    for name, module in sorted(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if not (name == "datasources" or name.startswith("datasources.")) or file is None:
+            continue
+        relative = Path(file).resolve().relative_to(root).as_posix()
+        for value in vars(module).values():
+            if any(value is d for d in datasources) and (id(value) not in sources or name != "datasources"):
+                sources[id(value)] = relative
+    return sources

@@ -97,3 +97,8 @@ class Project:
     dashboards: list[DashboardDefinition]
     datasources: list[Datasource]
     rule_groups: list[RuleGroup] = field(default_factory=list)
+    datasource_sources: dict[int, str] = field(default_factory=dict)
+    """id(datasource) -> the definition file that made it (set by the loader), for findings."""
+
+    def source_of(self, datasource: Datasource) -> str:
+        return self.datasource_sources.get(id(datasource), "datasources/")

@@ -124,6 +124,9 @@ class Check:
     id: str
     doc: str
     run: Callable[[LintContext], Iterable[Finding]]
+    fatal: bool = False
+    """Its errors make every other finding unreliable (two dashboards with one uid, say): when it
+    reports an error, only the fatal checks' findings are shown, not the cascade that follows."""
 
     @property
     def summary(self) -> str:
@@ -201,7 +204,10 @@ def all_checks() -> list[Check]:
 def run_checks(context: LintContext, selected: Iterable[Check] | None = None) -> list[Finding]:
     """Every finding, sorted. Checks run on threads: those that wait on Node or promtool overlap the rest."""
     chosen = list(selected or all_checks())
+    fatal = [f for check in chosen if check.fatal for f in check.run(context)]
+    if any(f.severity == "error" for f in fatal):
+        return sorted(set(fatal), key=Finding.sort_key)
     _ = context.parsed_prometheus_queries  # parse once, before the threads share it
     with ThreadPoolExecutor(max_workers=4) as pool:
-        results = list(pool.map(lambda check: list(check.run(context)), chosen))
-    return sorted({f for found in results for f in found}, key=Finding.sort_key)
+        results = list(pool.map(lambda check: list(check.run(context)), [c for c in chosen if not c.fatal]))
+    return sorted({*fatal, *(f for found in results for f in found)}, key=Finding.sort_key)

@@ -59,6 +59,15 @@ class PanelSpec:
     height: int
     grid: g.GridPos | None = None
 
+    def __post_init__(self) -> None:
+        # Checked here, where the panel is named, not later where the layout's arithmetic would fail.
+        title = getattr(self.panel, "title", "?")
+        for name, value, most in (("width", self.width, GRID_COLUMNS), ("height", self.height, 100)):
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most:
+                raise ValueError(
+                    f"panel {title!r}: {name} must be a whole number from 1 to {most}, got {value!r}"
+                )
+
 
 def _bind(targets: Sequence[Target], datasource: DatasourceRef) -> list[Target]:
     """Give each target the panel's datasource and a refId A, B, C... (one datasource per panel)."""

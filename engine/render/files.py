@@ -105,8 +105,16 @@ def generated_files_on_disk(root: Path, provisioning_dir: str) -> set[str]:
     return {p.relative_to(root).as_posix() for p in base.rglob("*") if p.is_file()}
 
 
-def atomic_write(path: Path, content: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: readers never see half a file."""
+class WriteError(Exception):
+    """A generated file could not be written; nothing of the output set was changed."""
+
+    def __init__(self, target: str, reason: str) -> None:
+        super().__init__(f"cannot write {target}: {reason}; nothing was changed")
+        self.target = target
+
+
+def _staged(path: Path, content: bytes) -> Path:
+    """`content` in a temporary file beside `path`, synced to disk: renaming it is the only step left."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -115,10 +123,15 @@ def atomic_write(path: Path, content: bytes) -> None:
             stream.flush()
             os.fsync(stream.fileno())
         Path(temporary).chmod(0o644)
-        Path(temporary).replace(path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    return Path(temporary)
+
+
+def atomic_write(path: Path, content: bytes) -> None:
+    """Write to a temporary file beside `path`, then rename: readers never see half a file."""
+    _staged(path, content).replace(path)
 
 
 @dataclass(frozen=True)
@@ -129,19 +142,30 @@ class WriteReport:
 
 
 def write_outputs(root: Path, outputs: Sequence[Output], provisioning_dir: str) -> WriteReport:
-    """Write what changed, remove generated files no definition produces any more."""
-    written, unchanged = [], []
-    for output in outputs:
-        target = root / output.path
-        if target.is_file() and target.read_bytes() == output.content:
-            unchanged.append(output.path)
-            continue
-        atomic_write(target, output.content)
-        written.append(output.path)
+    """All or nothing: every changed file is staged first, and only when all are staged are they
+    renamed into place and the generated files no definition produces any more removed."""
+    changed = [
+        o for o in outputs if not ((root / o.path).is_file() and (root / o.path).read_bytes() == o.content)
+    ]
+    unchanged = [o.path for o in outputs if o not in changed]
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for output in changed:
+            target = root / output.path
+            try:
+                staged.append((_staged(target, output.content), target))
+            except OSError as error:
+                raise WriteError(output.path, error.strerror or str(error)) from None
+    except BaseException:
+        for temporary, _ in staged:
+            temporary.unlink(missing_ok=True)
+        raise
+    for temporary, target in staged:
+        temporary.replace(target)
     removed = sorted(generated_files_on_disk(root, provisioning_dir) - {o.path for o in outputs})
     for path in removed:
         (root / path).unlink()
     for directory in sorted((root / provisioning_dir).rglob("*"), reverse=True):
         if directory.is_dir() and not any(directory.iterdir()):
             directory.rmdir()
-    return WriteReport(written, unchanged, removed)
+    return WriteReport([o.path for o in changed], unchanged, removed)

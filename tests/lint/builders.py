@@ -10,6 +10,7 @@ import grafanalib.core as g
 from config import CONFIG
 from datasources import DATASOURCES, PROMETHEUS
 from engine import queries as q
+from engine.contract.model import TelemetryContract
 from engine.definitions.datasource import Datasource, DatasourceRef
 from engine.definitions.loader import CONTRACT_SOURCE
 from engine.definitions.types import DashboardDefinition, Folder, Project
@@ -49,12 +50,16 @@ def board(*panels: PanelSpec, uid: str = "test-board") -> DashboardDefinition:
     return definition
 
 
-def project(*dashboards: DashboardDefinition, datasources: list[Datasource] | None = None) -> Project:
-    """This repository's project, with the given dashboards (and datasources) in place of its own."""
+def project(
+    *dashboards: DashboardDefinition,
+    datasources: list[Datasource] | None = None,
+    contract: TelemetryContract | None = None,
+) -> Project:
+    """This repository's project, with the given dashboards (datasources, contract) in place of its own."""
     return Project(
         root=REPO,
         config=CONFIG,
-        contract=CONTRACT,
+        contract=contract or CONTRACT,
         contract_source=CONTRACT_SOURCE,
         dashboards=list(dashboards),
         datasources=datasources if datasources is not None else list(DATASOURCES),
@@ -62,8 +67,12 @@ def project(*dashboards: DashboardDefinition, datasources: list[Datasource] | No
     )
 
 
-def context(*dashboards: DashboardDefinition, datasources: list[Datasource] | None = None) -> LintContext:
-    full = project(*dashboards, datasources=datasources)
+def context(
+    *dashboards: DashboardDefinition,
+    datasources: list[Datasource] | None = None,
+    contract: TelemetryContract | None = None,
+) -> LintContext:
+    full = project(*dashboards, datasources=datasources, contract=contract)
     # Alerts link to the Overview's panels: without it the rule file cannot be rendered, so it is left
     # out of the outputs; the checks still know every recorded series (the catalog reads the project).
     linked = {alert.dashboard for group in full.rule_groups for alert in group.alerts} - {None}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 from engine.definitions.loader import load_project
 from engine.render.documents import build_documents
-from engine.render.files import Output, atomic_write, render_outputs, write_outputs
+from engine.render.files import Output, WriteError, atomic_write, render_outputs, write_outputs
 from engine.render.staleness import compare_outputs
 from tests.conftest import REPO
 
@@ -76,3 +77,23 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(
         atomic_write(target, b"new content\n")
     assert target.read_bytes() == b"old\n"
     assert [p.name for p in target.parent.iterdir()] == ["x.json"]
+
+
+def test_a_write_that_fails_changes_nothing(tmp_path: Path, outputs: list[Output]) -> None:
+    """All or nothing: the docs page and the rules file are not replaced when a dashboard cannot be."""
+    write_outputs(tmp_path, outputs, "provisioning")
+    changed = [Output(o.path, o.content + b"\n") for o in outputs]
+    folder = tmp_path / "provisioning/dashboards/tiktickets"
+    for file in folder.iterdir():
+        file.unlink()
+    folder.rmdir()
+    folder.write_text("a file where the folder should be\n")  # the dashboard cannot be staged
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    with pytest.raises(
+        WriteError,
+        match=re.escape("cannot write provisioning/dashboards/tiktickets/tiktickets-overview.json"),
+    ):
+        write_outputs(tmp_path, changed, "provisioning")
+    assert {
+        p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()
+    } == before  # no temporary left either

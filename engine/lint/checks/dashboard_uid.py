@@ -24,4 +24,4 @@ def run(context: LintContext) -> Iterator[Finding]:
         seen.setdefault(board.uid, definition.source or definition.title)
 
 
-CHECK = Check(ID, __doc__ or "", run)
+CHECK = Check(ID, __doc__ or "", run, fatal=True)

@@ -45,7 +45,7 @@ def run(context: LintContext) -> Iterator[Finding]:
         for field, uid in datasource.links():
             if uid not in types:
                 yield Finding(
-                    Location(file="datasources/", datasource=datasource.uid),
+                    Location(file=context.project.source_of(datasource), datasource=datasource.uid),
                     ID,
                     f"{field} links to datasource uid {uid!r}, which is not provisioned",
                 )

@@ -20,7 +20,7 @@ def run(context: LintContext) -> Iterator[Finding]:
             value = getattr(datasource, attribute)
             if value in seen:
                 yield Finding(
-                    Location(file="datasources/", datasource=datasource.uid),
+                    Location(file=context.project.source_of(datasource), datasource=datasource.uid),
                     ID,
                     f"{attribute} {value!r} is used by more than one datasource",
                 )
@@ -30,4 +30,4 @@ def run(context: LintContext) -> Iterator[Finding]:
         yield Finding(Location(file="datasources/"), ID, f"more than one default datasource: {defaults}")
 
 
-CHECK = Check(ID, __doc__ or "", run)
+CHECK = Check(ID, __doc__ or "", run, fatal=True)

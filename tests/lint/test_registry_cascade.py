@@ -1,0 +1,23 @@
+"""A fatal finding (two dashboards with one uid) is reported alone, without the cascade behind it."""
+
+import grafanalib.core as g
+
+from engine.lint import run_checks
+from tests.lint.builders import board, context, panel
+
+
+def test_duplicate_uid_hides_the_follow_on_findings() -> None:
+    overlapping = [
+        panel("One", grid=g.GridPos(h=8, w=12, x=0, y=1)),
+        panel("Two", grid=g.GridPos(h=8, w=12, x=4, y=2)),
+    ]
+    lint = context(board(*overlapping, uid="same"), board(panel("a"), uid="same"))
+    assert {f.check for f in run_checks(lint)} == {"dashboard-uid"}
+
+
+def test_without_a_fatal_finding_everything_is_reported() -> None:
+    overlapping = [
+        panel("One", grid=g.GridPos(h=8, w=12, x=0, y=1)),
+        panel("Two", grid=g.GridPos(h=8, w=12, x=4, y=2)),
+    ]
+    assert "grid-layout" in {f.check for f in run_checks(context(board(*overlapping)))}
