@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-build: $(STAMP)  ## Create .venv, install the project, write provisioning/.
+build: $(STAMP) tools  ## Create .venv, install the project and the checkers build runs, write provisioning/.
 	$(PY) build.py build
 
 tools:  ## Install Debian's prometheus and the pinned LogQL grammar when possible.

@@ -66,7 +66,13 @@ def _prepare(root: Path | None) -> tuple[Documents, list[Output]]:
     errors = [f for f in findings if f.severity == "error"]
     if errors:
         lines = [f"error: {finding}" for finding in errors]
-        lines.append(f"{len(errors)} problem(s) in the definitions; nothing was written.")
+        problems = [f for f in errors if not f.tool_missing]
+        if problems:
+            lines.append(f"{len(problems)} problem(s) in the definitions; nothing was written.")
+        if len(problems) < len(errors):
+            lines.append(
+                "Some checks could not run (CI=true needs them): run `make tools`; nothing was written."
+            )
         raise _fail("\n".join(lines))
     return documents, outputs
 
@@ -111,7 +117,7 @@ def check(project: ProjectOption = None) -> None:
     if drifts:
         lines = ["provisioning is stale: the definitions produce something else."]
         lines += [f"  {drift}" for drift in drifts]
-        lines.append("Run `python build.py build` and commit the result.")
+        lines.append("Run `.venv/bin/python build.py build` (or `make build`) and commit the result.")
         raise _fail("\n".join(lines), EXIT_CHECK_FAILED)
     typer.echo(
         f"ok: {len(loaded.dashboards)} dashboard(s), {len(loaded.datasources)} datasource(s), "
@@ -119,12 +125,12 @@ def check(project: ProjectOption = None) -> None:
     )
 
 
-def _grafana() -> Grafana:
+def _grafana(project: Path | None = None) -> Grafana:
     from engine.grafana_api.client import Grafana  # noqa: PLC0415  (only commands that talk to Grafana)
     from engine.settings import SettingsError, settings  # noqa: PLC0415
 
     try:
-        return Grafana(settings())
+        return Grafana(settings((project or _default_project).resolve()))
     except (SettingsError, ValueError) as error:
         raise _fail(f"error: {error}") from None
 
@@ -227,7 +233,7 @@ def push(
     from engine.grafana_api.plan import WRITES, desired_objects, synchronise  # noqa: PLC0415
 
     documents, _ = _prepare(project)
-    grafana = _grafana()
+    grafana = _grafana(documents.project.root)
     _connect(grafana, EXIT_CHECK_FAILED)
     desired = desired_objects(documents)
     try:
@@ -268,7 +274,7 @@ def diff(project: ProjectOption = None) -> None:
     from engine.grafana_api.plan import Decision, desired_objects, synchronise  # noqa: PLC0415
 
     documents, _ = _prepare(project)
-    grafana = _grafana()
+    grafana = _grafana(documents.project.root)
     _connect(grafana, EXIT_INVALID)
     try:
         report = synchronise(

@@ -5,6 +5,8 @@ Secrets are `SecretStr`: they print as `**********` in any repr, log line or err
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -84,10 +86,35 @@ class Settings(BaseSettings):
         )
 
 
-def settings() -> Settings:
-    """The settings, or SettingsError naming each bad variable; never the value given (it may be secret)."""
+def _check_env_file(path: Path) -> None:
+    """A `.env` that cannot be read is named, with the line, instead of being half ignored."""
     try:
-        return Settings()
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return
+    except UnicodeDecodeError as error:
+        raise SettingsError(
+            f"{path}: not UTF-8 text (byte {error.object[error.start]:#04x} at offset {error.start})"
+        ) from None
+    except OSError as error:
+        raise SettingsError(f"{path}: cannot be read ({error.strerror})") from None
+    from dotenv.parser import parse_stream  # noqa: PLC0415  (pydantic-settings' own .env parser)
+
+    bad = [binding.original.line for binding in parse_stream(io.StringIO(text)) if binding.error]
+    if bad:
+        lines = ", ".join(str(line) for line in bad)
+        raise SettingsError(f"{path}: line(s) {lines} are not NAME=value (comments start with #)")
+
+
+def settings(project_root: Path | None = None) -> Settings:
+    """The settings, or SettingsError naming each bad variable; never the value given (it may be secret).
+
+    `.env` is read from the project root (the checkout), whatever the current directory is.
+    """
+    env_file = (project_root or Path.cwd()) / ".env"
+    _check_env_file(env_file)
+    try:
+        return Settings(_env_file=env_file)
     except ValidationError as error:
         problems = []
         for problem in error.errors(include_input=False, include_url=False):

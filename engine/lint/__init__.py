@@ -34,6 +34,8 @@ class Finding:
     message: str
     severity: Severity = "error"
     """Errors fail `build` and `check`; warnings (a checker that could not run locally) are printed."""
+    tool_missing: bool = False
+    """The check could not run (its program is not installed): not a problem in the definitions."""
 
     def sort_key(self) -> tuple[str, str, str]:
         return (str(self.location), self.check, self.message)
@@ -180,14 +182,14 @@ def promql_check(id: str, doc: str | None, predicate: QueryPredicate) -> Check:
     return Check(id, doc or "", run)
 
 
-def missing_tool_severity() -> Severity:
+def missing_tool_severity(context: LintContext) -> Severity:
     """A check whose tool is missing: an error in CI (`CI=true`), where it must run; a warning on a laptop.
 
     Settings (pydantic-settings) are imported only on this path, so a normal run starts without them.
     """
     from engine.settings import settings  # noqa: PLC0415
 
-    return "error" if settings().ci else "warning"
+    return "error" if settings(context.project.root).ci else "warning"
 
 
 def all_checks() -> list[Check]:

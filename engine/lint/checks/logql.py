@@ -35,7 +35,8 @@ def run(context: LintContext) -> Iterator[Finding]:
             where(queries[0].board, queries[0].panel),
             ID,
             f"Loki queries not checked: {missing}",
-            missing_tool_severity(),
+            missing_tool_severity(context),
+            tool_missing=True,
         )
         return
     for i, query in enumerate(queries):

@@ -27,7 +27,9 @@ def run(context: LintContext) -> Iterator[Finding]:
     try:
         promtool = require(PROMTOOL)
     except ToolMissingError as missing:
-        yield Finding(location, ID, f"rules not checked: {missing}", missing_tool_severity())
+        yield Finding(
+            location, ID, f"rules not checked: {missing}", missing_tool_severity(context), tool_missing=True
+        )
         return
 
     def ask() -> str:
