@@ -186,3 +186,42 @@ def test_a_url_with_a_path_grafana_does_not_serve(fake: Target, project_copy: Pa
     assert result.returncode == 2, output
     assert "Traceback" not in output
     assert "answered 404 for /api/health: is GRAFANA_URL the Grafana root" in output
+
+
+def test_a_save_in_grafana_between_plan_and_apply_is_a_conflict_not_a_success(
+    fake: Target, project_copy: Path
+) -> None:
+    """The plan saw our version; a person saves before our write lands: Grafana keeps theirs (412)."""
+    assert fake.server is not None
+    assert cli(fake, "push", project=project_copy).returncode == 0
+    overview = project_copy / "dashboards" / "overview.py"
+    overview.write_text(overview.read_text().replace('"Recent error logs"', '"Latest error logs"'))
+    fake.server.state.faults.append(Fault("user-save", "POST", "/api/dashboards/db"))
+    result = cli(fake, "push", project=project_copy)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "conflict   dashboard tiktickets-overview" in result.stdout
+    assert "412 version-mismatch" in result.stdout
+    assert fake.server.state.dashboards["tiktickets-overview"]["dashboard"]["title"] == "Edited in Grafana"
+
+
+def test_a_folder_made_in_grafana_between_plan_and_apply_is_not_taken_for_ours(
+    fake: Target, project_copy: Path
+) -> None:
+    """409 on create means "ours landed" only when Grafana now holds exactly our folder."""
+    assert fake.server is not None
+    fake.server.state.faults.append(Fault("user-save", "POST", "/api/folders"))
+    result = cli(fake, "push", project=project_copy)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "tiktickets" not in fake.server.state.folders
+    assert "folder tiktickets" in result.stdout and "409" in result.stdout
+
+
+def test_a_datasource_made_in_grafana_between_plan_and_apply_is_not_taken_for_ours(
+    fake: Target, project_copy: Path
+) -> None:
+    assert fake.server is not None
+    fake.server.state.faults.append(Fault("user-save", "POST", "/api/datasources"))
+    result = cli(fake, "push", project=project_copy)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "prometheus" not in fake.server.state.datasources
+    assert "datasource prometheus" in result.stdout and "409" in result.stdout

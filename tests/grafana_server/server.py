@@ -44,7 +44,8 @@ class Fault:
     """One injected fault, consumed by the first request it matches."""
 
     kind: str  # "503" (any 5xx), "reset" (before handling), "drop" (after handling: the reply is lost),
-    # "slow" (answers after SLOW_SECONDS, past a short client timeout)
+    # "slow" (answers after SLOW_SECONDS, past a short client timeout), "user-save" (a person saves the
+    # same object in Grafana's UI just before the request is handled: between a push's plan and apply)
     method: str | None = None
     path: str = ""
 
@@ -376,6 +377,22 @@ class FakeGrafana:
             "name": stored["name"],
         }
 
+    def user_saves(self, method: str, path: str, body: Any) -> None:
+        """What a person's save in the UI does to the object the request is about to write."""
+        with self.state.lock:
+            if (method, path) == ("POST", "/api/dashboards/db"):
+                entry = self.state.dashboards.get(str(body["dashboard"].get("uid")))
+                if entry is not None:
+                    entry["dashboard"] = {
+                        **entry["dashboard"],
+                        "title": "Edited in Grafana",
+                        "version": entry["dashboard"]["version"] + 1,
+                    }
+            elif (method, path) == ("POST", "/api/folders"):
+                self._create_folder({"uid": "made-by-hand", "title": body["title"]})
+            elif (method, path) == ("POST", "/api/datasources"):
+                self._store_datasource({**body, "uid": "made-by-hand", "id": None}, None)
+
     def take_fault(self, method: str, path: str) -> str | None:
         with self.state.lock:
             for fault in self.state.faults:
@@ -414,6 +431,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             body = json.loads(raw) if raw else None
+            if fault == "user-save":
+                self.grafana.user_saves(self.command, parsed.path, body)
             result = self.grafana.handle(
                 self.command, parsed.path, parse_qs(parsed.query), body, self.grafana.role(self.headers)
             )
