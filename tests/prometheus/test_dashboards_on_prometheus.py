@@ -24,6 +24,7 @@ from engine.render.documents import build_documents
 from engine.render.files import render_outputs
 from engine.render.provisioning_escape import expand
 from tests.conftest import REPO
+from tests.prometheus.collector_exporter import ERROR_SHARE, TENANTS
 from tests.prometheus.server import Prometheus
 
 RATE_WINDOW = "5s"
@@ -123,3 +124,17 @@ def test_latency_exemplars_carry_the_label_the_datasource_links(prometheus: Prom
         assert exemplars, f"{panel['title']}: Prometheus returned no exemplars for {expr}"
         for exemplar in exemplars:
             assert re.fullmatch(r"[0-9a-f]{32}", exemplar["labels"][link_label]), exemplar
+
+
+@pytest.mark.parametrize("selection", SELECTIONS)
+def test_error_ratio_panels_show_the_errors_the_data_has(prometheus: Prometheus, selection: str) -> None:
+    """The test data has errors (ERROR_SHARE per tenant, equal traffic): the ratio must show them,
+    so an error query that always returns 0 (a misplaced `or vector(0)`) fails here."""
+    tenants = [t for t in TENANTS if re.fullmatch(SELECTIONS[selection], t)]
+    expected = sum(ERROR_SHARE[t] for t in tenants) / len(tenants)
+    ratios = [(panel, target) for _, panel, target in TARGETS if panel["title"].startswith("Error rate")]
+    assert len(ratios) == 2
+    for panel, target in ratios:
+        series = _run(prometheus, target, SELECTIONS[selection])
+        (values,) = [vs for _, vs in series]
+        assert values[-1] == pytest.approx(expected, rel=0.25), (panel["title"], values[-5:])
