@@ -6,6 +6,7 @@ rule file with annotations removed; the annotations are checked in test_rule_ann
 
 from __future__ import annotations
 
+import copy
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,10 @@ from typing import Any
 import pytest
 import yaml
 
-from config import CONFIG
+from engine.definitions.loader import load_project
 from engine.definitions.prometheus_rule import recorded_series
 from engine.external_tools import PROMTOOL
+from engine.render.documents import build_documents
 from prometheus_rules import RULE_GROUPS
 from tests.conftest import REPO
 from tests.tooling import require_tool
@@ -223,7 +225,42 @@ ONE_SIGNAL_MISSING = {
     ],
 }
 
+
+SRE_WORKBOOK_PAIRS = (("1h", "5m", 14.4, "page"), ("6h", "30m", 6.0, "page"), ("3d", "6h", 1.0, "ticket"))
+"""(long window, short window, burn rate, severity): the workbook's, written here independently of
+prometheus_rules/slo.py so that a changed factor there fails these cases."""
+ERROR_BUDGET = 0.005  # 99.5 % of server requests succeed
+
+
+def burn_rate_edge(long: str, short: str, burn_rate: float, severity: str, factor: float) -> dict[str, Any]:
+    """The error ratio at `factor` x this pair's burn rate in both its windows, every other window at 0:
+    the pair's alert fires just above its burn rate and stays silent just below it."""
+    windows = {w for pair in SRE_WORKBOOK_PAIRS for w in pair[:2]}
+    value = burn_rate * ERROR_BUDGET * factor
+    series = [
+        {
+            "series": f"tiktickets:slo_errors:ratio_rate{w}",
+            "values": f"{value if w in (long, short) else 0:g}x80",
+        }
+        for w in sorted(windows)
+    ]
+    name = "TikTicketsErrorBudgetBurn" + ("" if severity == "page" else "Slow")
+    return {
+        "interval": "15s",
+        "input_series": series,
+        "alert_rule_test": [alert(name, "20m", *([{"severity": severity}] if factor > 1 else []))],
+    }
+
+
+BURN_RATE_EDGES = {
+    f"{rate:g}x over {long}/{short}, {label}": burn_rate_edge(long, short, rate, severity, factor)
+    for long, short, rate, severity in SRE_WORKBOOK_PAIRS
+    for label, factor in (("just below", 0.97), ("just above", 1.03))
+}
+
+
 CASES = {
+    **BURN_RATE_EDGES,
     "overview recording rules": OVERVIEW_RECORDING,
     "SLO recording rules": SLO_RECORDING,
     "burn-rate alerts fire": BURNING,
@@ -234,7 +271,10 @@ CASES = {
 
 
 def rules_without_annotations(directory: Path) -> Path:
-    document = yaml.safe_load((REPO / CONFIG.rules_file).read_text())
+    """The rules as the definitions render them now (not the committed file, which may be stale)."""
+    rendered = build_documents(load_project(REPO)).rules
+    assert rendered is not None
+    document = copy.deepcopy(rendered)
     for group in document["groups"]:
         for rule in group["rules"]:
             rule.pop("annotations", None)
