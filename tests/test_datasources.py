@@ -75,8 +75,15 @@ def test_jaeger_trace_links_to_loki_logs_and_metrics(stored: dict[str, Any]) -> 
     assert logs["spanStartTimeShift"].startswith("-") and not logs["spanEndTimeShift"].startswith("-")
     metrics = stored["jaeger"]["jsonData"]["tracesToMetrics"]
     assert metrics["datasourceUid"] == "prometheus"
-    for query in metrics["queries"]:
-        assert "{$__tags}" in query["query"]
+    # The whole query, written out: the span's tags pick the series, over a fixed 5m window (Explore).
+    assert metrics["queries"] == [
+        {"name": "Request rate", "query": "sum(rate(traces_span_metrics_calls_total{$__tags}[5m]))"},
+        {
+            "name": "Latency p95",
+            "query": "histogram_quantile(0.95, sum by (le) "
+            "(rate(traces_span_metrics_duration_seconds_bucket{$__tags}[5m])))",
+        },
+    ]
 
 
 def test_every_link_points_at_a_provisioned_uid(stored: dict[str, Any]) -> None:
