@@ -23,8 +23,8 @@ def redact_url(url: str) -> str:
     A URL that passed validation carries no credentials, so every other message may show it whole.
     """
     scheme, rest = url.split("://", 1) if "://" in url else ("", url)
-    if "@" in rest.split("/", 1)[0]:
-        rest = "***@" + rest.split("@", 1)[1]
+    if "@" in rest:  # up to the last @: a password may itself hold '/', ':' or '@'
+        rest = "***@" + rest.rsplit("@", 1)[1]
     return f"{scheme}://{rest}" if scheme else rest
 
 
@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     def _grafana_root_url(cls, value: str) -> str:
         url = value.strip()
         shown = redact_url(url)
+        if shown != url:
+            raise ValueError(
+                f"{shown!r} carries credentials: set GRAFANA_TOKEN, or GRAFANA_USER and GRAFANA_PASSWORD, "
+                "and give GRAFANA_URL without them"
+            )
         try:
             parts = urlsplit(url)
         except ValueError as error:
@@ -65,11 +70,6 @@ class Settings(BaseSettings):
             raise ValueError(f"{shown!r} names no host")
         if port == 0:
             raise ValueError(f"{shown!r} has an invalid port (1-65535)")
-        if parts.username is not None or parts.password is not None:
-            raise ValueError(
-                f"{shown!r} carries credentials: set GRAFANA_TOKEN, or GRAFANA_USER and GRAFANA_PASSWORD, "
-                "and give GRAFANA_URL without them"
-            )
         if parts.query or parts.fragment:
             raise ValueError(f"{shown!r} has a query or fragment: give Grafana's root URL")
         return url

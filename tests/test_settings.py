@@ -32,6 +32,8 @@ def push(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     ("url", "expected"),
     [
         (f"http://admin:{SECRET}@127.0.0.1:9", "carries credentials"),
+        (f"http://admin:{SECRET}/x@127.0.0.1:9", "credentials"),
+        (f"https://{SECRET}@grafana.example", "carries credentials"),
         ("htp:/x", "is not an http:// or https:// URL"),
         ("localhost:3001", "is not an http:// or https:// URL"),
         ("", "is not an http:// or https:// URL"),

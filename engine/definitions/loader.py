@@ -75,9 +75,9 @@ def _run(root: Path, file: Path, action: Callable[[], T]) -> T:
         return action()
     except DefinitionError:
         raise
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as error:
         raise LoadInterruptedError(
-            Location(file=_where(root, KeyboardInterrupt(), file)), "interrupted while loading"
+            Location(file=_where(root, error, file)), "interrupted while loading"
         ) from None
     except BaseException as error:
         raise DefinitionError(Location(file=_where(root, error, file)), _describe(error)) from None
@@ -143,13 +143,19 @@ def load_project(root: Path) -> Project:
             continue
         file = root / "dashboards" / f"{info.name}.py"
         relative = str(file.relative_to(root))
+        if info.ispkg:
+            raise DefinitionError(
+                Location(file=f"dashboards/{info.name}/"),
+                "is a package; a dashboard is one module, dashboards/<name>.py "
+                "(shared helpers go in a module whose name starts with _)",
+            )
         try:
             file.resolve(strict=True)
         except (OSError, RuntimeError) as error:  # a symlink loop or a link to nothing
             raise DefinitionError(Location(file=relative), f"cannot be read: {error}") from None
-        if not info.name.isidentifier() or info.ispkg:
+        if not info.name.isidentifier():
             raise DefinitionError(
-                Location(file=relative if not info.ispkg else f"dashboards/{info.name}/"),
+                Location(file=relative),
                 "a dashboard module needs a file name that is a Python identifier (letters, digits, '_'), "
                 "e.g. dashboards/my_board.py",
             )

@@ -97,6 +97,7 @@ CASES = [
     Case("not-utf8", BUILD, 2, ("dashboards/x.py", "not valid UTF-8"), write("dashboards/x.py", b"X = '\xff'\n")),
     Case("symlink-loop", BUILD, 2, ("dashboards/x.py", "cannot be read"), symlink_loop("dashboards/x.py")),
     Case("module-name", BUILD, 2, ("dashboards/my-board.py", "Python identifier"), write("dashboards/my-board.py", "def dashboard():\n    pass\n")),
+    Case("package", BUILD, 2, ("dashboards/helpers/", "is a package"), write("dashboards/helpers/__init__.py", "")),
     Case("syntax-error", CHECK, 2, ("dashboards/x.py:1", "SyntaxError"), write("dashboards/x.py", "def dashboard(:\n")),
     Case("no-function", BUILD, 2, ("dashboards/x.py", "no dashboard()"), write("dashboards/x.py", "TITLE = 1\n")),
     Case("returns-none", BUILD, 2, ("dashboards/x.py", "returned NoneType"), write("dashboards/x.py", "def dashboard():\n    return None\n")),
@@ -136,6 +137,7 @@ CASES = [
     Case("unwritable", BUILD, 1, ("cannot write provisioning/dashboards/tiktickets/tiktickets-overview.json", "nothing was changed"), both(replace(CONTRACT, "WhatsApp messages sent (monotonic).", "Sent (monotonic)."), folder_is_a_file("provisioning/dashboards/tiktickets"))),
     # Settings: the environment and .env.
     Case("url-credentials", PUSH, 2, ("GRAFANA_URL", "carries credentials", "***@"), env={"GRAFANA_URL": f"http://admin:{SECRET}@127.0.0.1:9", "GRAFANA_TOKEN": "t"}),
+    Case("url-password-slash", PUSH, 2, ("GRAFANA_URL", "carries credentials"), env={"GRAFANA_URL": f"http://admin:{SECRET}/x@127.0.0.1:9", "GRAFANA_TOKEN": "t"}),
     Case("url-scheme-typo", PUSH, 2, ("GRAFANA_URL", "'htp:/x'"), env={**GRAFANA, "GRAFANA_URL": "htp:/x"}),
     Case("url-no-scheme", ("diff",), 2, ("GRAFANA_URL", "'localhost:3001'"), env={**GRAFANA, "GRAFANA_URL": "localhost:3001"}),
     Case("url-empty", PUSH, 2, ("GRAFANA_URL", "''"), env={**GRAFANA, "GRAFANA_URL": ""}),
