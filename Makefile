@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: help build tools check lint test clean
+.PHONY: help build tools check lint test clean demo
 
 help:  ## List the targets.
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -34,6 +34,11 @@ lint: $(STAMP)  ## ruff, mypy (strict) and the layer contracts (lint-imports).
 
 test: $(STAMP) tools lint check  ## The whole suite: lint, check, pytest (real Prometheus included).
 	$(PY) -m pytest
+
+demo: tools  ## Run the demo backend against a running stack (DEMO_TENANTS, DEMO_RPS, DEMO_DURATION... pass through).
+	@command -v node >/dev/null || { echo "make demo needs Node.js 20: sudo apt-get install nodejs npm" >&2; exit 2; }
+	@test -d monitoring/demo/node_modules || { echo "npm ci in monitoring/demo failed; see the message above" >&2; exit 2; }
+	node monitoring/demo/demo.js
 
 clean:  ## Remove the virtualenv and caches (provisioning/ is committed and kept).
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

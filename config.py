@@ -12,6 +12,7 @@ CONFIG = ProjectConfig(
     grafana_public_url="http://localhost:3001",
     # Set it to the README's address on your code host; alert links append `#<section>`.
     runbook_url="README.md",
+    contract_example="monitoring/demo/demo.js",
 )
 
 TIKTICKETS_FOLDER = Folder(uid="tiktickets", title="TikTickets")

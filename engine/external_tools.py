@@ -46,6 +46,13 @@ LOGQL = Tool(
 )
 
 
+DEMO = Tool(
+    "demo backend (monitoring/demo)",
+    "install Node.js, then run `make tools` (npm ci in monitoring/demo)",
+    "monitoring/demo/demo.js",
+)
+
+
 class ToolMissingError(RuntimeError):
     def __init__(self, tool: Tool) -> None:
         super().__init__(f"{tool.name} is not installed: {tool.install_hint}")

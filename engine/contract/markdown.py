@@ -12,8 +12,11 @@ def _code(items: tuple[str, ...] | list[str]) -> str:
     return ", ".join(f"`{i}`" for i in items) or "-"
 
 
-def contract_markdown(contract: TelemetryContract, *, title: str, source: str) -> str:
-    """`title` heads the page; `source` is the definition file the page tells readers to edit instead."""
+def contract_markdown(
+    contract: TelemetryContract, *, title: str, source: str, example: str | None = None
+) -> str:
+    """`title` heads the page; `source` is the definition file the page tells readers to edit instead;
+    `example`, a program that emits every signal, is named for the team that writes the emitters."""
     res = contract.resource
     lines = [
         f"# {title}",
@@ -21,6 +24,16 @@ def contract_markdown(contract: TelemetryContract, *, title: str, source: str) -
         f"Generated from `{source}` by `python build.py build`; do not edit by hand.",
         "`python build.py check` fails when this file is stale.",
         "",
+        *(
+            [
+                f"`{example}` emits the backend's signals below with the OpenTelemetry SDK, `tenant_id` "
+                "included, and the server spans the Collector turns into the span metrics: copy it to see "
+                "how each one is produced.",
+                "",
+            ]
+            if example
+            else []
+        ),
         f"Every backend signal carries the resource `service.name={res.service_name}`, "
         f'`service.namespace={res.service_namespace}` (Prometheus `job="{res.job}"`). '
         "`trace_id` is never a Prometheus label (exemplars only); `tenant_id` is a metric label, "

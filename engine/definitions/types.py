@@ -60,6 +60,8 @@ class ProjectConfig(BaseModel):
     provisioning_dir: str = "provisioning"
     """Everything below it is generated; Grafana mounts it at `defaults.GRAFANA_PROVISIONING_MOUNT`."""
     contract_doc: str = "docs/telemetry-contract.md"
+    contract_example: str | None = None
+    """A program that emits every signal of the contract, named on the contract page for the backend team."""
     rules_dir: str = "monitoring/prometheus/rules"
     """Where Prometheus loads rule files from (`rule_files:` in prometheus.yml)."""
 

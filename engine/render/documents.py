@@ -195,6 +195,9 @@ def build_documents(project: Project) -> Documents:
         providers=providers_document(d.folder for d in project.dashboards),
         rules=rules,
         contract_markdown=contract_markdown(
-            project.contract, title=config.contract_title, source=project.contract_source
+            project.contract,
+            title=config.contract_title,
+            source=project.contract_source,
+            example=config.contract_example,
         ),
     )

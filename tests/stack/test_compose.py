@@ -21,6 +21,7 @@ EXPECTED_PORTS = {
     "jaeger": {"16686": "16686"},
     "grafana": {"3001": "3000"},
     "vector": {},
+    "demo": {},
 }
 
 
@@ -143,8 +144,8 @@ def test_grafana_password_comes_from_the_environment(compose: dict[str, Any]) ->
 def test_no_literal_password_in_any_stack_file() -> None:
     suspicious = []
     for path in MONITORING.rglob("*"):
-        if not path.is_file() or path.name == ".env.example":
-            continue
+        if not path.is_file() or path.name == ".env.example" or "node_modules" in path.parts:
+            continue  # node_modules: the demo's installed npm packages, not files of this repository
         for number, line in enumerate(path.read_text().splitlines(), 1):
             lowered = line.lower()
             if any(word in lowered for word in ("password", "secret", "token")) and ":" in line:
@@ -152,3 +153,12 @@ def test_no_literal_password_in_any_stack_file() -> None:
                 if value and not value.startswith("${"):
                     suspicious.append(f"{path.relative_to(MONITORING)}:{number}: {line.strip()}")
     assert suspicious == []
+
+
+def test_the_demo_backend_is_opt_in_and_sends_only_to_the_collector(compose: dict[str, Any]) -> None:
+    demo = compose["services"]["demo"]
+    assert demo["profiles"] == ["demo"]  # `docker compose up` alone never starts it
+    assert demo["networks"] == ["ingest"]
+    assert demo["environment"]["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector:4318"
+    mounted = {volume.split(":")[0] for volume in demo["volumes"]}
+    assert mounted == {"./demo/package.json", "./demo/package-lock.json", "./demo/demo.js"}

@@ -20,9 +20,9 @@ def test_rule_1_the_backend_talks_only_to_the_collector(compose: dict[str, Any])
     assert endpoints == {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://otel-collector:4318"}
     for backend in ("prometheus", "loki", "jaeger", "9090", "3100", "16686"):
         assert backend not in BACKEND_ENV
-    # The backend joins `ingest`; only the Collector (and Vector, a sender) are on it.
+    # The backend joins `ingest`; only the Collector and the senders (Vector, the demo backend) are on it.
     on_ingest = {name for name, s in compose["services"].items() if "ingest" in s.get("networks", [])}
-    assert on_ingest == {"otel-collector", "vector"}
+    assert on_ingest == {"otel-collector", "vector", "demo"}
 
 
 def test_rule_2_the_backend_uses_only_the_otel_sdk() -> None:

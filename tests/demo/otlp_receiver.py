@@ -1,0 +1,148 @@
+"""A recording OTLP/HTTP receiver: what the Collector's `otlp` receiver would get, kept for assertions.
+
+It accepts `/v1/traces`, `/v1/metrics` and `/v1/logs` in both OTLP/HTTP encodings (protobuf, decoded
+with `opentelemetry-proto`, and JSON) and normalises both to the OTLP JSON shape, with trace and span
+ids as lower-case hex (protobuf carries bytes, JSON carries hex), so tests read one form.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from google.protobuf.json_format import MessageToDict
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+REQUESTS: dict[str, Any] = {
+    "/v1/traces": ExportTraceServiceRequest,
+    "/v1/metrics": ExportMetricsServiceRequest,
+    "/v1/logs": ExportLogsServiceRequest,
+}
+ID_FIELDS = ("traceId", "spanId", "parentSpanId")
+
+
+def _hex_ids(node: Any) -> Any:
+    """Protobuf's bytes ids come out of MessageToDict as base64; OTLP JSON writes them as hex."""
+    if isinstance(node, dict):
+        return {
+            key: base64.b64decode(value).hex()
+            if key in ID_FIELDS and isinstance(value, str)
+            else _hex_ids(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_hex_ids(item) for item in node]
+    return node
+
+
+@dataclass
+class Received:
+    """Every export request, normalised, by path; and the content types seen."""
+
+    requests: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: {path: [] for path in REQUESTS})
+    content_types: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def resources(self, path: str) -> Iterator[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]]:
+        """(resource, scope, item) for every span / metric / log record received on `path`."""
+        top, scoped, items = {
+            "/v1/traces": ("resourceSpans", "scopeSpans", "spans"),
+            "/v1/metrics": ("resourceMetrics", "scopeMetrics", "metrics"),
+            "/v1/logs": ("resourceLogs", "scopeLogs", "logRecords"),
+        }[path]
+        with self.lock:
+            requests = list(self.requests[path])
+        for request in requests:
+            for resource in request.get(top, []):
+                for scope in resource.get(scoped, []):
+                    for item in scope.get(items, []):
+                        yield resource.get("resource", {}), scope.get("scope", {}), item
+
+    def spans(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        return [(resource, span) for resource, _, span in self.resources("/v1/traces")]
+
+    def metrics(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        return [(resource, metric) for resource, _, metric in self.resources("/v1/metrics")]
+
+    def logs(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        return [(resource, record) for resource, _, record in self.resources("/v1/logs")]
+
+
+def attributes(item: dict[str, Any]) -> dict[str, Any]:
+    """OTLP's `[{key, value: {stringValue|intValue|...}}]` as a plain dict."""
+    found = {}
+    for attribute in item.get("attributes", []):
+        value = attribute.get("value", {})
+        found[attribute["key"]] = next(iter(value.values()), None) if value else None
+    return found
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # the Node exporters keep connections alive
+    received: Received
+
+    def _body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding") == "chunked":
+            chunks: list[bytes] = []
+            while True:
+                size = int(self.rfile.readline().strip(), 16)
+                if size == 0:
+                    self.rfile.readline()
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def do_POST(self) -> None:
+        body, content_type = self._body(), (self.headers.get("Content-Type") or "").split(";")[0]
+        message = REQUESTS.get(self.path)
+        if message is None:
+            self._reply(404, b"")
+            return
+        if content_type == "application/x-protobuf":
+            request = message()
+            request.ParseFromString(body)
+            document = _hex_ids(MessageToDict(request))
+            reply = b""  # an empty Export*ServiceResponse serialises to no bytes
+        elif content_type == "application/json":
+            document, reply = json.loads(body), b"{}"
+        else:
+            self._reply(415, b"")
+            return
+        with self.received.lock:
+            self.received.requests[self.path].append(document)
+            self.received.content_types.add(content_type)
+        self._reply(200, reply, content_type)
+
+    def _reply(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+@contextmanager
+def otlp_receiver() -> Iterator[tuple[str, Received]]:
+    """A receiver on 127.0.0.1 at a port chosen now; yields its endpoint and what it received."""
+    received = Received()
+    handler = type("Handler", (_Handler,), {"received": received})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", received
+    finally:
+        server.shutdown()
+        server.server_close()
