@@ -6,6 +6,7 @@ On a developer machine a missing tool is reported with the command that installs
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,16 @@ class Tool:
     """For a Node script, its path under a project root: found when Node is on PATH and the script's
     node_modules are installed, in the project first, then in the engine's own checkout."""
 
+    binary: str | None = None
+    """For a program this project builds (the Collector), its path under a project root."""
+
     def path(self, project_root: Path | None = None) -> str | None:
+        if self.binary is not None:
+            for root in (project_root, ENGINE_CHECKOUT):
+                candidate = (root / self.binary) if root is not None else None
+                if candidate is not None and candidate.is_file() and os.access(candidate, os.X_OK):
+                    return str(candidate)
+            return None
         if self.script is None:
             return shutil.which(self.name)
         if not shutil.which("node"):
@@ -50,6 +60,13 @@ DEMO = Tool(
     "demo backend (monitoring/demo)",
     "install Node.js, then run `make tools` (npm ci in monitoring/demo)",
     "monitoring/demo/demo.js",
+)
+
+
+OTELCOL = Tool(
+    "the OpenTelemetry Collector (tools/bin/otelcol-tiktickets)",
+    "install Go 1.26, then run `make tools` (scripts/build-otelcol builds tools/otelcol/manifest.yaml)",
+    binary="tools/bin/otelcol-tiktickets",
 )
 
 

@@ -1,13 +1,14 @@
 """A recording OTLP/HTTP receiver: what the Collector's `otlp` receiver would get, kept for assertions.
 
-It accepts `/v1/traces`, `/v1/metrics` and `/v1/logs` in both OTLP/HTTP encodings (protobuf, decoded
-with `opentelemetry-proto`, and JSON) and normalises both to the OTLP JSON shape, with trace and span
-ids as lower-case hex (protobuf carries bytes, JSON carries hex), so tests read one form.
+It accepts `/v1/traces`, `/v1/metrics` and `/v1/logs` in both OTLP/HTTP encodings, gzipped or not
+(protobuf, decoded with `opentelemetry-proto`, and JSON), and normalises both to the OTLP JSON shape,
+with trace and span ids as lower-case hex (protobuf carries bytes, JSON hex): tests read one form.
 """
 
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import threading
 from collections.abc import Iterator
@@ -103,6 +104,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body, content_type = self._body(), (self.headers.get("Content-Type") or "").split(";")[0]
+        if self.headers.get("Content-Encoding") == "gzip":  # the Collector's otlp_http exporter compresses
+            body = gzip.decompress(body)
         message = REQUESTS.get(self.path)
         if message is None:
             self._reply(404, b"")

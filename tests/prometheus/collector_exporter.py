@@ -1,7 +1,7 @@
 """A stand-in for the Collector's `prometheus` exporter: the contract's series, as that exporter writes them.
 
 Shape (shared/reference/telemetry-contract.md §2.2): OpenMetrics text, `job` = namespace/name and
-`instance` from the resource (scraped with honor_labels), `otel_scope_*` labels on every series,
+`instance` from the resource (scraped with honor_labels), no `otel_scope_*` labels (turned off),
 exemplars with `trace_id`/`span_id` on counters and histogram buckets of the spanmetrics
 connectors, UpDownCounters as gauges, `target_info`. Values move with wall-clock time so that
 rate() has something to measure. Every label a contract signal declares must get a value from
@@ -36,10 +36,9 @@ LATENCIES = (0.004, 0.02, 0.04, 0.08, 0.12, 0.3, 0.6, 1.2)
 """Request durations in seconds, equally likely: p50 between 0.08 and 0.12, p99 around 1.2."""
 
 RESOURCE = {"job": CONTRACT.resource.job, "instance": "backend-1"}
-SCOPES = {
-    "spanmetrics": {"otel_scope_name": "spanmetricsconnector", "otel_scope_version": "0.140.0"},
-    "backend": {"otel_scope_name": "tiktickets-backend", "otel_scope_version": "1.0.0"},
-}
+SCOPES: dict[str, dict[str, str]] = {"spanmetrics": {}, "backend": {}}
+"""No otel_scope_* labels: the stack's exporter runs with `without_scope_info: true` (seen on the real
+Collector v0.161.0, tools/otelcol); the dashboards must not depend on them either way."""
 
 
 def _labels(labels: dict[str, str]) -> str:

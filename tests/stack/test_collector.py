@@ -55,19 +55,27 @@ def test_processor_order(collector: dict[str, Any]) -> None:
 
 def test_pipelines_route_signals_to_their_backends(collector: dict[str, Any]) -> None:
     pipelines = collector["service"]["pipelines"]
-    assert set(pipelines["traces"]["exporters"]) == {"otlp/jaeger", "spanmetrics", "spanmetrics/tenant"}
+    assert set(pipelines["traces"]["exporters"]) == {
+        "otlp_grpc/jaeger",
+        "span_metrics",
+        "span_metrics/tenant",
+    }
     assert pipelines["metrics"]["exporters"] == ["prometheus"]
-    assert set(pipelines["metrics/spanmetrics"]["receivers"]) == {"spanmetrics", "spanmetrics/tenant"}
-    assert pipelines["logs"]["exporters"] == ["otlphttp/loki"]
-    assert collector["exporters"]["otlp/jaeger"]["endpoint"] == "jaeger:4317"
-    assert collector["exporters"]["otlphttp/loki"]["endpoint"] == "http://loki:3100/otlp"
+    assert set(pipelines["metrics/spanmetrics"]["receivers"]) == {"span_metrics", "span_metrics/tenant"}
+    assert pipelines["logs"]["exporters"] == ["otlp_http/loki"]
+    assert collector["exporters"]["otlp_grpc/jaeger"]["endpoint"] == "jaeger:4317"
+    assert collector["exporters"]["otlp_http/loki"]["endpoint"] == "http://loki:3100/otlp"
 
 
 def test_exemplars_survive_to_prometheus(collector: dict[str, Any]) -> None:
     assert collector["exporters"]["prometheus"]["enable_open_metrics"] is True
     assert collector["exporters"]["prometheus"]["endpoint"] == "0.0.0.0:8889"
-    for name in ("spanmetrics", "spanmetrics/tenant"):
+    for name in ("span_metrics", "span_metrics/tenant"):
         assert collector["connectors"][name]["exemplars"]["enabled"] is True
+        # A label whose value changes at every Collector start would break every rate() across it.
+        assert collector["connectors"][name]["exclude_dimensions"] == ["collector.instance.id"]
+    # The contract's series carry no otel_scope_* labels.
+    assert collector["exporters"]["prometheus"]["without_scope_info"] is True
 
 
 def _dimensions(connector: dict[str, Any]) -> list[str]:
@@ -75,7 +83,7 @@ def _dimensions(connector: dict[str, Any]) -> list[str]:
 
 
 def test_spanmetrics_produce_the_contract_series(collector: dict[str, Any]) -> None:
-    route = collector["connectors"]["spanmetrics"]
+    route = collector["connectors"]["span_metrics"]
     namespace = route.get("namespace", SPANMETRICS_DEFAULT_NAMESPACE)
     assert f"{namespace}.calls" == SPAN_CALLS.otel_name
     assert f"{namespace}.duration" == SPAN_DURATION.otel_name
@@ -87,14 +95,14 @@ def test_spanmetrics_produce_the_contract_series(collector: dict[str, Any]) -> N
     assert list(SPANMETRICS_DEFAULT_DIMENSIONS) + _dimensions(route) == list(SPAN_CALLS.attributes)
     assert "tenant_id" not in _dimensions(route)
 
-    tenant = collector["connectors"]["spanmetrics/tenant"]
+    tenant = collector["connectors"]["span_metrics/tenant"]
     assert f"{tenant['namespace']}.calls" == TENANT_SPAN_CALLS.otel_name
     assert tenant["histogram"]["disable"] is True
     assert list(SPANMETRICS_DEFAULT_DIMENSIONS) + _dimensions(tenant) == list(TENANT_SPAN_CALLS.attributes)
 
 
 def test_histogram_buckets_are_the_sdk_advice_buckets(collector: dict[str, Any]) -> None:
-    buckets = collector["connectors"]["spanmetrics"]["histogram"]["explicit"]["buckets"]
+    buckets = collector["connectors"]["span_metrics"]["histogram"]["explicit"]["buckets"]
     seconds = [float(b[:-2]) / 1000 if b.endswith("ms") else float(b[:-1]) for b in buckets]
     assert seconds == [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10]
 
@@ -115,7 +123,7 @@ def test_tenant_step_covers_spans_logs_and_application_metrics(collector: dict[s
     # Route-level spanmetrics stay tenant-free (the contract says so); they are derived from spans
     # that all carry tenant_id, and the per-tenant rates come from spanmetrics/tenant.
     assert "transform/tenant" not in pipelines["metrics/spanmetrics"]["processors"]
-    assert collector["connectors"]["spanmetrics/tenant"]["dimensions"] == [
+    assert collector["connectors"]["span_metrics/tenant"]["dimensions"] == [
         {"name": "tenant_id", "default": "unknown"}
     ]
 

@@ -1,0 +1,71 @@
+"""The Collector the stack runs, built from its Go modules: versions agree, the config is valid.
+
+The binary is built by `make tools` (scripts/build-otelcol) from tools/otelcol/manifest.yaml; the
+compose file's image must be the same release, and the binary must hold exactly the components
+monitoring/otel-collector/config.yaml uses.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from typing import Any
+
+import yaml
+
+from engine.external_tools import OTELCOL
+from tests.conftest import REPO
+from tests.tooling import require_tool
+
+MANIFEST = REPO / "tools" / "otelcol" / "manifest.yaml"
+CONFIG = REPO / "monitoring" / "otel-collector" / "config.yaml"
+COMPOSE = REPO / "monitoring" / "docker-compose.observability.yml"
+SECTIONS = ("receivers", "processors", "exporters", "connectors", "extensions")
+
+
+def _load(path: Any) -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load(path.read_text())
+    return document
+
+
+def _load_text(text: str) -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load(text)
+    return document
+
+
+def test_manifest_components_and_compose_image_are_one_release() -> None:
+    manifest = _load(MANIFEST)
+    release = manifest["dist"]["version"]
+    versions = {entry["gomod"].split()[1] for section in SECTIONS for entry in manifest.get(section, [])}
+    assert versions == {f"v{release}"}, versions
+    image = _load(COMPOSE)["services"]["otel-collector"]["image"]
+    assert image == f"otel/opentelemetry-collector-contrib:{release}"
+
+
+def test_the_binary_holds_exactly_the_components_the_config_uses() -> None:
+    built = _load_text(
+        subprocess.run(
+            [require_tool(OTELCOL), "components"], capture_output=True, text=True, check=True
+        ).stdout
+    )
+    config = _load(CONFIG)
+    for section in SECTIONS:
+        used = {name.split("/")[0] for name in (config.get(section) or {})}
+        assert {c["name"] for c in built.get(section) or []} == used, section
+    assert built["buildinfo"]["version"] == _load(MANIFEST)["dist"]["version"]
+
+
+def test_the_committed_config_validates_with_the_real_collector() -> None:
+    result = subprocess.run(
+        [require_tool(OTELCOL), "validate", f"--config={CONFIG}"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout + result.stderr == ""
+
+
+def test_a_broken_config_fails_validation(tmp_path: Any) -> None:
+    broken = tmp_path / "config.yaml"
+    broken.write_text(CONFIG.read_text().replace("exclude_dimensions:", "exclude_dimension:", 1))
+    result = subprocess.run(
+        [require_tool(OTELCOL), "validate", f"--config={broken}"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode != 0 and "exclude_dimension" in result.stderr
