@@ -21,10 +21,17 @@ from typing import Any
 
 import pytest
 
-from engine.external_tools import DEMO, NODE, OTELCOL
+from engine.defaults import ALL_TENANTS, TENANT_VARIABLE
+from engine.definitions.loader import load_project
+from engine.definitions.prometheus_rule import recorded_series
+from engine.external_tools import DEMO, NODE, OTELCOL, PROMETHEUS
+from engine.lint.promql_ast import as_prometheus_receives
+from engine.render.documents import build_documents
 from telemetry.contract import CONTRACT, SPAN_KIND_SERVER
 from tests.conftest import REPO
 from tests.demo.otlp_receiver import Received, attributes, otlp_receiver
+from tests.prometheus.conftest import rules_for_the_test
+from tests.prometheus.server import Prometheus, running_prometheus
 from tests.tooling import require_tool
 
 CONFIG = REPO / "monitoring" / "otel-collector" / "config.yaml"
@@ -56,6 +63,8 @@ class Hub:
     """Scraped after the demo stopped and the tenant-less span and log were sent."""
     loki: Received
     log: str
+    prometheus: Prometheus
+    """A real Prometheus that scraped the real Collector with the committed rules (evaluated each second)."""
 
 
 def _post(url: str, body: dict[str, Any]) -> None:
@@ -116,8 +125,15 @@ def _scrape(url: str) -> list[Series]:
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     collector, node, demo = require_tool(OTELCOL), require_tool(NODE), require_tool(DEMO)
     ports = {name: _port() for name in ("grpc", "http", "health", "exporter", "telemetry", "jaeger")}
-    log = tmp_path_factory.mktemp("hub") / "collector.log"
-    with otlp_receiver() as (loki, received), log.open("w") as output:
+    workdir = tmp_path_factory.mktemp("hub")
+    log = workdir / "collector.log"
+    with (
+        otlp_receiver() as (loki, received),
+        log.open("w") as output,
+        running_prometheus(
+            require_tool(PROMETHEUS), workdir, f"127.0.0.1:{ports['exporter']}", [rules_for_the_test(workdir)]
+        ) as prometheus,
+    ):
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("OTEL_")},
             "OTLP_GRPC_ENDPOINT": f"127.0.0.1:{ports['grpc']}",
@@ -146,7 +162,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
             scrape = f"http://127.0.0.1:{ports['exporter']}/metrics"
             traffic = subprocess.Popen(
                 [node, demo],
-                env={**env, "OTEL_EXPORTER_OTLP_ENDPOINT": otlp, "DEMO_DURATION": "8s", "DEMO_TENANTS": "4",
+                env={**env, "OTEL_EXPORTER_OTLP_ENDPOINT": otlp, "DEMO_DURATION": "12s", "DEMO_TENANTS": "4",
                      "DEMO_RPS": "40", "DEMO_ERROR_RATIO": "0.2", "OTEL_METRIC_EXPORT_INTERVAL": "1000",
                      "OTEL_BSP_SCHEDULE_DELAY": "300", "OTEL_BLRP_SCHEDULE_DELAY": "300"},
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -159,7 +175,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
                 traffic.kill()
             _without_tenant(otlp)
             time.sleep(3)  # the orphan's span metrics flush, its log record is batched out
-            yield Hub(live, _scrape(scrape), received, log.read_text())
+            yield Hub(live, _scrape(scrape), received, log.read_text(), prometheus)
         finally:
             process.terminate()
             process.wait(timeout=20)
@@ -231,3 +247,37 @@ def test_logs_reach_loki_with_stream_resource_and_structured_metadata(hub: Hub) 
 def test_the_collector_logs_no_warning_about_its_config(hub: Hub) -> None:
     assert "deprecated" not in hub.log
     assert "Everything is ready" in hub.log
+
+
+def _overview_queries() -> list[tuple[str, dict[str, object]]]:
+    documents = build_documents(load_project(REPO))
+    return [
+        (panel["title"], target)
+        for board in documents.dashboards
+        for panel in board.document["panels"]
+        for target in panel.get("targets", [])
+        if target["datasource"]["type"] == "prometheus"
+    ]
+
+
+@pytest.mark.parametrize("tenant", [ALL_TENANTS, "tenant-001", "(tenant-001|tenant-002)"])
+def test_every_dashboard_query_returns_data_from_the_real_collector(hub: Hub, tenant: str) -> None:
+    for title, target in _overview_queries():
+        expr = as_prometheus_receives(str(target["expr"]), {TENANT_VARIABLE: tenant}, interval="10s")
+        assert hub.prometheus.query(expr), f"{title}: no data for {expr}"
+
+
+def test_the_recorded_series_the_dashboard_reads_exist(hub: Hub) -> None:
+    for name in recorded_series(load_project(REPO).rule_groups):
+        assert hub.prometheus.query(name), (
+            f"the rule recording {name} produced nothing from the Collector's output"
+        )
+
+
+def test_latency_exemplars_reach_prometheus_with_trace_ids(hub: Hub) -> None:
+    now = time.time()
+    found = hub.prometheus.exemplars(
+        'traces_span_metrics_duration_seconds_bucket{span_kind="SPAN_KIND_SERVER"}', now - 120, now
+    )
+    exemplars = [e for series in found for e in series["exemplars"]]
+    assert exemplars and all(re.fullmatch(r"[0-9a-f]{32}", e["labels"]["trace_id"]) for e in exemplars)
