@@ -106,3 +106,9 @@ def test_committed_file_is_what_grafana_should_store(stored: dict[str, Any]) -> 
         yaml.safe_load((REPO / "provisioning/datasources/datasources.yaml").read_text())
     )
     assert {d["uid"]: d for d in committed["datasources"]} == stored
+
+
+def test_the_provisioning_file_has_no_prune() -> None:
+    """Grafana 13 is reported to fail at startup on `prune: true` (collector-facts.md, Grafana)."""
+    document = yaml.safe_load((REPO / "provisioning/datasources/datasources.yaml").read_text())
+    assert "prune" not in document and len(document["datasources"]) == 3

@@ -66,12 +66,10 @@ def dashboard_document(definition: DashboardDefinition) -> dict[str, Any]:
 
 def datasources_document(datasources: Sequence[Datasource]) -> dict[str, Any]:
     """The datasource provisioning file, with runtime values (escaping happens when it is written)."""
-    return {
-        "apiVersion": 1,
-        # Datasources removed from datasources/ disappear from Grafana too.
-        "prune": True,
-        "datasources": [d.document() for d in datasources],
-    }
+    # No `prune: true`: Grafana 13 is reported to fail at startup on it ("data source not found"), and
+    # a Grafana that does not start is worse than a stale datasource. To remove one, delete it in the
+    # UI or with the API; push never deletes datasources.
+    return {"apiVersion": 1, "datasources": [d.document() for d in datasources]}
 
 
 def providers_document(folders: Iterable[Folder]) -> dict[str, Any]:
