@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 build: $(STAMP) tools  ## Create .venv, install the project and the checkers build runs, write provisioning/.
 	$(PY) build.py build
 
-tools:  ## Install Debian's prometheus and the pinned LogQL grammar when possible.
+tools:  ## Build the Collector and Prometheus 3 from Go modules; install the npm tools (and Debian's prometheus as root).
 	./scripts/install-tools
 
 check: $(STAMP) tools  ## Lint the definitions (PromQL, LogQL, layout...); fail if provisioning/ is stale.

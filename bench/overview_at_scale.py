@@ -51,7 +51,8 @@ RESULTS = REPO / "bench" / "results" / "overview-at-scale.md"
 SCRAPE_INTERVAL = 15
 VIEWS = {"24h": (24 * 3600, 60), "1h": (3600, 15)}
 """View -> (range in seconds, step Grafana picks for a ~1,000 px panel)."""
-LISTENING = re.compile(r'msg="Listening on" address=127\.0\.0\.1:(\d+)')
+LISTENING = re.compile(r'msg="Listening on".*?address=127\.0\.0\.1:(\d+)')
+"""Prometheus 2 logs `msg="Listening on" address=...`, Prometheus 3 puts `component=web` between."""
 
 
 @dataclass

@@ -24,7 +24,9 @@ class Tool:
     node_modules are installed, in the project first, then in the engine's own checkout."""
 
     binary: str | None = None
-    """For a program this project builds (the Collector), its path under a project root."""
+    """For a program this project builds from Go modules, its path under a project root."""
+    on_path: bool = True
+    """Whether a program of this name on PATH will do when the built one is missing."""
 
     def path(self, project_root: Path | None = None) -> str | None:
         if self.binary is not None:
@@ -32,7 +34,7 @@ class Tool:
                 candidate = (root / self.binary) if root is not None else None
                 if candidate is not None and candidate.is_file() and os.access(candidate, os.X_OK):
                     return str(candidate)
-            return None
+            return shutil.which(self.name) if self.on_path else None
         if self.script is None:
             return shutil.which(self.name)
         if not shutil.which("node"):
@@ -45,9 +47,12 @@ class Tool:
 
 
 PROMETHEUS = Tool(
-    "prometheus", "run `make tools` as root, or `sudo apt-get install --no-install-recommends prometheus`"
+    "prometheus",
+    "run `make tools` (builds Prometheus 3 from Go modules; as root it also installs Debian's 2.42)",
+    binary="tools/bin/prometheus",
 )
-PROMTOOL = Tool("promtool", PROMETHEUS.install_hint)
+"""Prometheus 3 built by `make tools` (tools/gotools) when Go is there; Debian's package otherwise."""
+PROMTOOL = Tool("promtool", PROMETHEUS.install_hint, binary="tools/bin/promtool")
 NODE = Tool("node", "`sudo apt-get install nodejs npm`, then `make tools`")
 LOGQL = Tool(
     "LogQL grammar (tools/logql)",
@@ -67,6 +72,7 @@ OTELCOL = Tool(
     "the OpenTelemetry Collector (tools/bin/otelcol-tiktickets)",
     "install Go 1.26, then run `make tools` (scripts/build-otelcol builds tools/otelcol/manifest.yaml)",
     binary="tools/bin/otelcol-tiktickets",
+    on_path=False,
 )
 
 

@@ -16,7 +16,8 @@ from typing import Any
 
 import yaml
 
-LISTENING = re.compile(r'msg="Listening on" address=127\.0\.0\.1:(\d+)')
+LISTENING = re.compile(r'msg="Listening on".*?address=127\.0\.0\.1:(\d+)')
+"""Prometheus 2 logs `msg="Listening on" address=...`, Prometheus 3 puts `component=web` between."""
 
 
 @dataclass
