@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from engine.external_tools import OTELCOL
+from engine.external_tools import OTELCOL, PROMETHEUS
 from tests.conftest import REPO
 from tests.tooling import require_tool
 
@@ -69,3 +69,21 @@ def test_a_broken_config_fails_validation(tmp_path: Any) -> None:
         [require_tool(OTELCOL), "validate", f"--config={broken}"], capture_output=True, text=True, check=False
     )
     assert result.returncode != 0 and "exclude_dimension" in result.stderr
+
+
+def test_the_prometheus_the_tests_run_is_the_one_the_stack_ships() -> None:
+    """The tests build Prometheus from the Go module version that matches the compose image."""
+    gomod = (REPO / "tools" / "gotools" / "go.mod").read_text()
+    (module,) = [
+        line.split()[1]
+        for line in gomod.splitlines()
+        if line.strip().startswith("github.com/prometheus/prometheus ")
+    ]
+    minor, patch = module.removeprefix("v0.").split(".")[:2]
+    release = f"3.{int(minor) - 300}.{patch}"  # v0.314.0 is Prometheus 3.14.0
+    image = _load(COMPOSE)["services"]["prometheus"]["image"]
+    assert image == f"prom/prometheus:v{release}"
+    version = subprocess.run(
+        [require_tool(PROMETHEUS), "--version"], capture_output=True, text=True, check=True
+    )
+    assert f"version {release} " in version.stdout + version.stderr
