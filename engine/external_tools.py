@@ -76,6 +76,14 @@ OTELCOL = Tool(
 )
 
 
+JAEGER = Tool(
+    "Jaeger v2 (tools/bin/jaeger)",
+    "install Go 1.26, then run `make tools` (scripts/build-gotools builds it from tools/jaeger/go.mod)",
+    binary="tools/bin/jaeger",
+    on_path=False,
+)
+
+
 class ToolMissingError(RuntimeError):
     def __init__(self, tool: Tool) -> None:
         super().__init__(f"{tool.name} is not installed: {tool.install_hint}")

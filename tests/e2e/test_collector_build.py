@@ -87,3 +87,18 @@ def test_the_prometheus_the_tests_run_is_the_one_the_stack_ships() -> None:
         [require_tool(PROMETHEUS), "--version"], capture_output=True, text=True, check=True
     )
     assert f"version {release} " in version.stdout + version.stderr
+
+
+JAEGER_RELEASES = {"v1.76.0": "2.13.0"}
+"""Jaeger's Go module has no /v2 path: its v2 releases carry v1 module tags (collector-facts.md)."""
+
+
+def test_the_jaeger_the_tests_run_is_the_one_the_stack_ships() -> None:
+    gomod = (REPO / "tools" / "jaeger" / "go.mod").read_text()
+    (module,) = [
+        line.split()[1]
+        for line in gomod.splitlines()
+        if line.strip().startswith("github.com/jaegertracing/jaeger ")
+    ]
+    image = _load(COMPOSE)["services"]["jaeger"]["image"]
+    assert image == f"cr.jaegertracing.io/jaegertracing/jaeger:{JAEGER_RELEASES[module]}"

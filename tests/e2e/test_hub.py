@@ -17,6 +17,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -121,6 +122,18 @@ def _scrape(url: str) -> list[Series]:
     return found
 
 
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:
+    """Poll a health endpoint until it answers (never a blind sleep); fail with the log if it never does."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()[-2000:]
+            time.sleep(0.2)
+
+
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     collector, node, demo = require_tool(OTELCOL), require_tool(NODE), require_tool(DEMO)
@@ -150,14 +163,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
             [collector, f"--config={CONFIG}"], env=env, stdout=output, stderr=subprocess.STDOUT
         )
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{ports['health']}/", timeout=1):
-                        break
-                except OSError:
-                    assert process.poll() is None and time.monotonic() < deadline, log.read_text()[-2000:]
-                    time.sleep(0.2)
+            _wait_healthy(f"http://127.0.0.1:{ports['health']}/", process, log)
             otlp = f"http://127.0.0.1:{ports['http']}"
             scrape = f"http://127.0.0.1:{ports['exporter']}/metrics"
             traffic = subprocess.Popen(

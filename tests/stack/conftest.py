@@ -28,22 +28,22 @@ def compose() -> dict[str, Any]:
 ENV_REFERENCE = re.compile(r"\$\{env:(\w+):-([^}]*)\}")
 
 
-def _with_defaults(node: Any) -> Any:
+def with_defaults(node: Any) -> Any:
     """The Collector's `${env:NAME:-default}` as the compose stack runs it: no NAME set, the default."""
     if isinstance(node, str):
         expanded = ENV_REFERENCE.sub(lambda m: m.group(2), node)
         return int(expanded) if expanded != node and expanded.isdigit() else expanded
     if isinstance(node, dict):
-        return {key: _with_defaults(value) for key, value in node.items()}
+        return {key: with_defaults(value) for key, value in node.items()}
     if isinstance(node, list):
-        return [_with_defaults(item) for item in node]
+        return [with_defaults(item) for item in node]
     return node
 
 
 @pytest.fixture(scope="session")
 def collector() -> dict[str, Any]:
     """The Collector config with every `${env:NAME:-default}` at its default (what compose runs)."""
-    document: dict[str, Any] = _with_defaults(load(MONITORING / "otel-collector" / "config.yaml"))
+    document: dict[str, Any] = with_defaults(load(MONITORING / "otel-collector" / "config.yaml"))
     return document
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.external_tools import PROMTOOL
-from tests.stack.conftest import MONITORING, load
+from tests.stack.conftest import MONITORING, load, with_defaults
 from tests.tooling import require_tool
 
 
@@ -63,7 +63,7 @@ def test_loki_stores_otlp_logs_with_structured_metadata_and_retention() -> None:
 
 
 def test_jaeger_v2_takes_otlp_only_and_serves_the_ui_on_16686(compose: dict[str, Any]) -> None:
-    config: dict[str, Any] = load(MONITORING / "jaeger" / "config.yaml")
+    config: dict[str, Any] = with_defaults(load(MONITORING / "jaeger" / "config.yaml"))
     assert set(config["receivers"]) == {"otlp"}
     assert set(config["receivers"]["otlp"]["protocols"]) == {"grpc"}
     assert config["service"]["pipelines"]["traces"]["receivers"] == ["otlp"]
@@ -83,3 +83,12 @@ def test_vector_sends_infrastructure_logs_to_the_collector_only() -> None:
     remap = config["transforms"]["to_otlp"]["source"]
     assert '{"key": "service.namespace", "value": {"stringValue": "infra"}}' in remap
     assert "loki" not in json.dumps(config).lower()
+
+
+def test_jaeger_keeps_traces_in_badger_on_a_named_volume(compose: dict[str, Any]) -> None:
+    config: dict[str, Any] = with_defaults(load(MONITORING / "jaeger" / "config.yaml"))
+    (backend,) = config["extensions"]["jaeger_storage"]["backends"].values()
+    badger = backend["badger"]
+    assert badger["ephemeral"] is False
+    directory = badger["directories"]["keys"].rsplit("/", 1)[0]
+    assert f"jaeger-data:{directory}" in compose["services"]["jaeger"]["volumes"]

@@ -118,7 +118,7 @@ def test_grafana_mounts_the_generated_provisioning_read_only(compose: dict[str, 
 
 
 def test_named_volumes_keep_data_across_down(compose: dict[str, Any]) -> None:
-    assert set(compose["volumes"]) == {"prometheus-data", "loki-data", "grafana-data"}
+    assert set(compose["volumes"]) == {"prometheus-data", "loki-data", "grafana-data", "jaeger-data"}
 
 
 def test_datasource_urls_point_at_compose_services(compose: dict[str, Any]) -> None:

@@ -1,0 +1,179 @@
+"""Jaeger v2, built from its Go module, behind the real Collector: metric -> trace, with real programs.
+
+The committed monitoring/jaeger/config.yaml runs with its `${env:...}` addresses and Badger directory
+pointed at 127.0.0.1 ports and a temporary folder. The demo's traffic goes through the Collector;
+trace ids taken from the latency exemplars Prometheus would store are looked up in Jaeger's query API.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.external_tools import DEMO, JAEGER, NODE, OTELCOL
+from telemetry.contract import CONTRACT
+from tests.conftest import REPO
+from tests.e2e.test_hub import Series, _port, _scrape, _wait_healthy
+from tests.tooling import require_tool
+
+JAEGER_CONFIG = REPO / "monitoring" / "jaeger" / "config.yaml"
+COLLECTOR_CONFIG = REPO / "monitoring" / "otel-collector" / "config.yaml"
+
+
+@dataclass
+class Traced:
+    exemplar_trace_ids: list[str]
+    query: str
+    restart: Any
+
+
+def _get(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def _start_jaeger(binary: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("a") as output:
+        return subprocess.Popen(
+            [binary, f"--config={JAEGER_CONFIG}"], env=env, stdout=output, stderr=subprocess.STDOUT
+        )
+
+
+@pytest.fixture(scope="module")
+def traced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Traced]:
+    jaeger, collector = require_tool(JAEGER), require_tool(OTELCOL)
+    node, demo = require_tool(NODE), require_tool(DEMO)
+    workdir = tmp_path_factory.mktemp("jaeger")
+    ports = {
+        name: _port()
+        for name in (
+            "otlp",
+            "query",
+            "query_grpc",
+            "health",
+            "telemetry",
+            "c_grpc",
+            "c_http",
+            "c_health",
+            "c_exporter",
+            "c_telemetry",
+            "loki",
+        )
+    }
+    jaeger_env = {
+        **os.environ,
+        "JAEGER_OTLP_GRPC_ENDPOINT": f"127.0.0.1:{ports['otlp']}",
+        "JAEGER_QUERY_HTTP_ENDPOINT": f"127.0.0.1:{ports['query']}",
+        "JAEGER_QUERY_GRPC_ENDPOINT": f"127.0.0.1:{ports['query_grpc']}",
+        "JAEGER_HEALTH_ENDPOINT": f"127.0.0.1:{ports['health']}",
+        "JAEGER_TELEMETRY_HOST": "127.0.0.1",
+        "JAEGER_TELEMETRY_PORT": str(ports["telemetry"]),
+        "JAEGER_BADGER_DIR": str(workdir / "badger"),
+    }
+    collector_env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("OTEL_")},
+        "OTLP_GRPC_ENDPOINT": f"127.0.0.1:{ports['c_grpc']}",
+        "OTLP_HTTP_ENDPOINT": f"127.0.0.1:{ports['c_http']}",
+        "HEALTH_CHECK_ENDPOINT": f"127.0.0.1:{ports['c_health']}",
+        "PROMETHEUS_EXPORTER_ENDPOINT": f"127.0.0.1:{ports['c_exporter']}",
+        "TELEMETRY_HOST": "127.0.0.1",
+        "TELEMETRY_PORT": str(ports["c_telemetry"]),
+        "LOKI_OTLP_ENDPOINT": f"http://127.0.0.1:{ports['loki']}",  # closed: logs are not this test's subject
+        "JAEGER_OTLP_ENDPOINT": f"127.0.0.1:{ports['otlp']}",
+        "SPAN_METRICS_FLUSH_INTERVAL": "1s",
+    }
+    log = workdir / "jaeger.log"
+    processes = [_start_jaeger(jaeger, jaeger_env, log)]
+    try:
+        _wait_healthy(f"http://127.0.0.1:{ports['health']}/status", processes[0], log)
+        with (workdir / "collector.log").open("w") as output:
+            processes.append(
+                subprocess.Popen(
+                    [collector, f"--config={COLLECTOR_CONFIG}"],
+                    env=collector_env,
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+        _wait_healthy(f"http://127.0.0.1:{ports['c_health']}/", processes[1], workdir / "collector.log")
+        demo_env = {
+            **collector_env,
+            "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{ports['c_http']}",
+            "DEMO_DURATION": "8s",
+            "DEMO_TENANTS": "3",
+            "DEMO_RPS": "30",
+            "OTEL_BSP_SCHEDULE_DELAY": "300",
+            "OTEL_METRIC_EXPORT_INTERVAL": "1000",
+        }
+        traffic = subprocess.Popen(
+            [node, demo], env=demo_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        time.sleep(5)
+        live: list[Series] = _scrape(f"http://127.0.0.1:{ports['c_exporter']}/metrics")
+        assert traffic.wait(timeout=30) == 0
+        time.sleep(3)  # the Collector's batch and Jaeger's own batch deliver the last spans
+        ids = sorted(
+            {
+                s.exemplar["trace_id"]
+                for s in live
+                if s.name.startswith("traces_span_metrics_duration") and s.exemplar
+            }
+        )
+
+        def restart() -> None:
+            processes[0].terminate()
+            processes[0].wait(timeout=20)
+            processes[0] = _start_jaeger(jaeger, jaeger_env, log)
+            _wait_healthy(f"http://127.0.0.1:{ports['health']}/status", processes[0], log)
+
+        yield Traced(ids, f"http://127.0.0.1:{ports['query']}", restart)
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+            process.wait(timeout=20)
+
+
+def _trace(query: str, trace_id: str) -> list[dict[str, Any]]:
+    body = _get(f"{query}/api/traces/{trace_id}")
+    return [span for trace in body.get("data", []) for span in trace.get("spans", [])]
+
+
+def test_the_committed_jaeger_config_validates() -> None:
+    result = subprocess.run(
+        [require_tool(JAEGER), "validate", f"--config={JAEGER_CONFIG}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_exemplar_trace_ids_are_traces_in_jaeger(traced: Traced) -> None:
+    assert len(traced.exemplar_trace_ids) >= 3
+    for trace_id in traced.exemplar_trace_ids[:5]:
+        spans = _trace(traced.query, trace_id)
+        assert spans, f"Jaeger has no trace {trace_id} that an exemplar names"
+        tags = [{tag["key"]: tag["value"] for tag in span["tags"]} for span in spans]
+        assert all(t.get("tenant_id") for t in tags)  # rule 4, as Jaeger stores it
+        services = {
+            trace["processes"][p]["serviceName"]
+            for trace in _get(f"{traced.query}/api/traces/{trace_id}")["data"]
+            for p in trace["processes"]
+        }
+        assert services == {CONTRACT.resource.service_name}
+
+
+def test_a_restart_loses_no_trace(traced: Traced) -> None:
+    trace_id = traced.exemplar_trace_ids[0]
+    before = _trace(traced.query, trace_id)
+    traced.restart()
+    assert _trace(traced.query, trace_id) == before
