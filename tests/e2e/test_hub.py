@@ -122,6 +122,22 @@ def _scrape(url: str) -> list[Series]:
     return found
 
 
+def collector_environment(ports: dict[str, int], *, loki: str, jaeger: str) -> dict[str, str]:
+    """The committed Collector config's `${env:...}` addresses, on the given 127.0.0.1 ports."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("OTEL_")},
+        "OTLP_GRPC_ENDPOINT": f"127.0.0.1:{ports['grpc']}",
+        "OTLP_HTTP_ENDPOINT": f"127.0.0.1:{ports['http']}",
+        "HEALTH_CHECK_ENDPOINT": f"127.0.0.1:{ports['health']}",
+        "PROMETHEUS_EXPORTER_ENDPOINT": f"127.0.0.1:{ports['exporter']}",
+        "TELEMETRY_HOST": "127.0.0.1",
+        "TELEMETRY_PORT": str(ports["telemetry"]),
+        "LOKI_OTLP_ENDPOINT": loki,
+        "JAEGER_OTLP_ENDPOINT": jaeger,
+        "SPAN_METRICS_FLUSH_INTERVAL": "1s",
+    }
+
+
 def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:
     """Poll a health endpoint until it answers (never a blind sleep); fail with the log if it never does."""
     deadline = time.monotonic() + timeout
@@ -147,18 +163,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
             require_tool(PROMETHEUS), workdir, f"127.0.0.1:{ports['exporter']}", [rules_for_the_test(workdir)]
         ) as prometheus,
     ):
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("OTEL_")},
-            "OTLP_GRPC_ENDPOINT": f"127.0.0.1:{ports['grpc']}",
-            "OTLP_HTTP_ENDPOINT": f"127.0.0.1:{ports['http']}",
-            "HEALTH_CHECK_ENDPOINT": f"127.0.0.1:{ports['health']}",
-            "PROMETHEUS_EXPORTER_ENDPOINT": f"127.0.0.1:{ports['exporter']}",
-            "TELEMETRY_HOST": "127.0.0.1",
-            "TELEMETRY_PORT": str(ports["telemetry"]),
-            "LOKI_OTLP_ENDPOINT": loki,
-            "JAEGER_OTLP_ENDPOINT": f"127.0.0.1:{ports['jaeger']}",  # closed: nothing listens there
-            "SPAN_METRICS_FLUSH_INTERVAL": "1s",
-        }
+        env = collector_environment(ports, loki=loki, jaeger=f"127.0.0.1:{ports['jaeger']}")  # jaeger: closed
         process = subprocess.Popen(
             [collector, f"--config={CONFIG}"], env=env, stdout=output, stderr=subprocess.STDOUT
         )

@@ -22,7 +22,7 @@ import pytest
 from engine.external_tools import DEMO, JAEGER, NODE, OTELCOL
 from telemetry.contract import CONTRACT
 from tests.conftest import REPO
-from tests.e2e.test_hub import Series, _port, _scrape, _wait_healthy
+from tests.e2e.test_hub import Series, _port, _scrape, _wait_healthy, collector_environment
 from tests.tooling import require_tool
 
 JAEGER_CONFIG = REPO / "monitoring" / "jaeger" / "config.yaml"
@@ -79,18 +79,14 @@ def traced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Traced]:
         "JAEGER_TELEMETRY_PORT": str(ports["telemetry"]),
         "JAEGER_BADGER_DIR": str(workdir / "badger"),
     }
-    collector_env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("OTEL_")},
-        "OTLP_GRPC_ENDPOINT": f"127.0.0.1:{ports['c_grpc']}",
-        "OTLP_HTTP_ENDPOINT": f"127.0.0.1:{ports['c_http']}",
-        "HEALTH_CHECK_ENDPOINT": f"127.0.0.1:{ports['c_health']}",
-        "PROMETHEUS_EXPORTER_ENDPOINT": f"127.0.0.1:{ports['c_exporter']}",
-        "TELEMETRY_HOST": "127.0.0.1",
-        "TELEMETRY_PORT": str(ports["c_telemetry"]),
-        "LOKI_OTLP_ENDPOINT": f"http://127.0.0.1:{ports['loki']}",  # closed: logs are not this test's subject
-        "JAEGER_OTLP_ENDPOINT": f"127.0.0.1:{ports['otlp']}",
-        "SPAN_METRICS_FLUSH_INTERVAL": "1s",
+    collector_ports = {
+        name: ports[f"c_{name}"] for name in ("grpc", "http", "health", "exporter", "telemetry")
     }
+    collector_env = collector_environment(
+        collector_ports,
+        loki=f"http://127.0.0.1:{ports['loki']}",  # closed: logs are not this test's subject
+        jaeger=f"127.0.0.1:{ports['otlp']}",
+    )
     log = workdir / "jaeger.log"
     processes = [_start_jaeger(jaeger, jaeger_env, log)]
     try:

@@ -204,24 +204,21 @@ def test_a_save_in_grafana_between_plan_and_apply_is_a_conflict_not_a_success(
     assert fake.server.state.dashboards["tiktickets-overview"]["dashboard"]["title"] == "Edited in Grafana"
 
 
-def test_a_folder_made_in_grafana_between_plan_and_apply_is_not_taken_for_ours(
-    fake: Target, project_copy: Path
+@pytest.mark.parametrize(
+    "made",
+    [
+        ("/api/folders", "folder", "tiktickets", "folders"),
+        ("/api/datasources", "datasource", "prometheus", "datasources"),
+    ],
+)
+def test_an_object_made_in_grafana_between_plan_and_apply_is_not_taken_for_ours(
+    fake: Target, project_copy: Path, made: tuple[str, str, str, str]
 ) -> None:
-    """409 on create means "ours landed" only when Grafana now holds exactly our folder."""
+    """409 on create means "ours landed" only when Grafana now holds exactly our object."""
+    path, kind, uid, state = made
     assert fake.server is not None
-    fake.server.state.faults.append(Fault("user-save", "POST", "/api/folders"))
+    fake.server.state.faults.append(Fault("user-save", "POST", path))
     result = cli(fake, "push", project=project_copy)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "tiktickets" not in fake.server.state.folders
-    assert "folder tiktickets" in result.stdout and "409" in result.stdout
-
-
-def test_a_datasource_made_in_grafana_between_plan_and_apply_is_not_taken_for_ours(
-    fake: Target, project_copy: Path
-) -> None:
-    assert fake.server is not None
-    fake.server.state.faults.append(Fault("user-save", "POST", "/api/datasources"))
-    result = cli(fake, "push", project=project_copy)
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "prometheus" not in fake.server.state.datasources
-    assert "datasource prometheus" in result.stdout and "409" in result.stdout
+    assert uid not in getattr(fake.server.state, state)
+    assert f"{kind} {uid}" in result.stdout and "409" in result.stdout
