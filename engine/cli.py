@@ -1,9 +1,8 @@
 """The command line: typer commands that wire loader, render, lint and the Grafana API together.
 
-It holds no logic of its own beyond exit codes and wording. The Grafana client (and the progress
-bar) are imported only by the commands that talk to Grafana: `build` and `check` start without them.
-Exit codes: 0 ok; 1 check failed, push had failures or conflicts, diff found differences;
-2 bad usage, invalid definitions or settings, or (diff, pull) Grafana could not be read.
+It holds no logic of its own beyond exit codes and wording (both in HELP below). The Grafana client
+(and the progress bar) are imported only by the commands that talk to Grafana: `build` and `check`
+start without them.
 """
 
 from __future__ import annotations
