@@ -196,7 +196,10 @@ def _datasource_sources(root: Path, datasources: list[Any]) -> dict[int, str]:
         file = getattr(module, "__file__", None)
         if not (name == "datasources" or name.startswith("datasources.")) or file is None:
             continue
-        relative = Path(file).resolve().relative_to(root).as_posix()
+        path = Path(file).resolve()
+        if not path.is_relative_to(root):
+            continue
+        relative = path.relative_to(root).as_posix()
         for value in vars(module).values():
             if any(value is d for d in datasources) and (id(value) not in sources or name != "datasources"):
                 sources[id(value)] = relative

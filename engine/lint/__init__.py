@@ -187,9 +187,12 @@ def missing_tool_severity(context: LintContext) -> Severity:
 
     Settings (pydantic-settings) are imported only on this path, so a normal run starts without them.
     """
-    from engine.settings import settings  # noqa: PLC0415
+    from engine.settings import SettingsError, settings  # noqa: PLC0415
 
-    return "error" if settings(context.project.root).ci else "warning"
+    try:
+        return "error" if settings(context.project.root).ci else "warning"
+    except SettingsError:
+        return "error"  # a broken .env: do not guess that this is a laptop
 
 
 def all_checks() -> list[Check]:
