@@ -22,14 +22,23 @@ COMPOSE = REPO / "monitoring" / "docker-compose.observability.yml"
 SECTIONS = ("receivers", "processors", "exporters", "connectors", "extensions")
 
 
-def _load(path: Any) -> dict[str, Any]:
-    document: dict[str, Any] = yaml.safe_load(path.read_text())
-    return document
-
-
-def _load_text(text: str) -> dict[str, Any]:
+def _yaml(text: str) -> dict[str, Any]:
     document: dict[str, Any] = yaml.safe_load(text)
     return document
+
+
+def _load(path: Any) -> dict[str, Any]:
+    return _yaml(path.read_text())
+
+
+def _required_version(gomod: str, module: str) -> str:
+    """The version a go.mod requires of `module` (tool dependencies appear as indirect requirements)."""
+    (version,) = [
+        line.split()[1]
+        for line in (REPO / gomod).read_text().splitlines()
+        if line.strip().startswith(f"{module} ")
+    ]
+    return version
 
 
 def test_manifest_components_and_compose_image_are_one_release() -> None:
@@ -42,7 +51,7 @@ def test_manifest_components_and_compose_image_are_one_release() -> None:
 
 
 def test_the_binary_holds_exactly_the_components_the_config_uses() -> None:
-    built = _load_text(
+    built = _yaml(
         subprocess.run(
             [require_tool(OTELCOL), "components"], capture_output=True, text=True, check=True
         ).stdout
@@ -73,12 +82,7 @@ def test_a_broken_config_fails_validation(tmp_path: Any) -> None:
 
 def test_the_prometheus_the_tests_run_is_the_one_the_stack_ships() -> None:
     """The tests build Prometheus from the Go module version that matches the compose image."""
-    gomod = (REPO / "tools" / "gotools" / "go.mod").read_text()
-    (module,) = [
-        line.split()[1]
-        for line in gomod.splitlines()
-        if line.strip().startswith("github.com/prometheus/prometheus ")
-    ]
+    module = _required_version("tools/gotools/go.mod", "github.com/prometheus/prometheus")
     minor, patch = module.removeprefix("v0.").split(".")[:2]
     release = f"3.{int(minor) - 300}.{patch}"  # v0.314.0 is Prometheus 3.14.0
     image = _load(COMPOSE)["services"]["prometheus"]["image"]
@@ -94,11 +98,6 @@ JAEGER_RELEASES = {"v1.76.0": "2.13.0"}
 
 
 def test_the_jaeger_the_tests_run_is_the_one_the_stack_ships() -> None:
-    gomod = (REPO / "tools" / "jaeger" / "go.mod").read_text()
-    (module,) = [
-        line.split()[1]
-        for line in gomod.splitlines()
-        if line.strip().startswith("github.com/jaegertracing/jaeger ")
-    ]
+    module = _required_version("tools/jaeger/go.mod", "github.com/jaegertracing/jaeger")
     image = _load(COMPOSE)["services"]["jaeger"]["image"]
     assert image == f"cr.jaegertracing.io/jaegertracing/jaeger:{JAEGER_RELEASES[module]}"
