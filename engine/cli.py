@@ -28,9 +28,12 @@ if TYPE_CHECKING:
 HELP = """Dashboards as code: turn a project's definitions into Grafana.
 
 build and check write and verify provisioning/; push, diff and pull talk to a live Grafana
-(GRAFANA_URL, and GRAFANA_TOKEN or GRAFANA_USER + GRAFANA_PASSWORD, from the environment or .env).
-Exit codes: 0 ok; 1 check failed, push had failures or conflicts, diff found differences;
-2 bad usage, invalid definitions or settings, or (diff, pull) Grafana could not be read.
+(GRAFANA_URL, and GRAFANA_TOKEN or GRAFANA_USER + GRAFANA_PASSWORD, from the environment or .env);
+doctor asks the live Prometheus and Loki (PROMETHEUS_URL, LOKI_URL, or through Grafana) why a panel
+is empty.
+Exit codes: 0 ok; 1 check failed, push had failures or conflicts, diff found differences, doctor
+found a panel not ok; 2 bad usage, invalid definitions or settings, (diff, pull) Grafana could not
+be read, or (doctor) no datasource could be reached.
 """
 BACKUP_DIR = ".grafana-backups"
 EXIT_CHECK_FAILED = 1
@@ -323,6 +326,114 @@ def pull(
     except OSError as error:
         raise _fail(f"error: cannot write {output}: {error.strerror}") from None
     typer.echo(f"wrote {output}", err=True)
+
+
+def _load(root: Path | None) -> Documents:
+    """Load and render the definitions, without lint: commands that only read them (doctor) start fast."""
+    try:
+        return build_documents(load_project(root or _default_project))
+    except DefinitionError as error:
+        raise _fail(f"error: {error}", error.exit_code) from None
+
+
+@app.command()
+def doctor(
+    json_output: Annotated[
+        bool,
+        typer.Option("--json", help="Print a JSON list, one object per panel, on stdout and nothing else."),
+    ] = False,
+    via_grafana: Annotated[
+        bool,
+        typer.Option(
+            "--via-grafana",
+            help="Query through Grafana's datasource proxy (GRAFANA_URL and its credentials) instead of "
+            "PROMETHEUS_URL and LOKI_URL: for those who can reach only Grafana.",
+        ),
+    ] = False,
+    samples: Annotated[
+        int, typer.Option(min=0, max=20, help="Real values of each variable (tenants) tried besides All.")
+    ] = 3,
+    project: ProjectOption = None,
+) -> None:
+    """Say why a panel is empty: run every query against the live stack and take the empty ones apart.
+
+    Each panel is ok, suspect (shows data but breaks a rule, e.g. series without tenant_id), empty or
+    error, with named causes (series-missing, label-mismatch, rule-not-loaded, stale, ...) and a query
+    to paste into Explore. Read-only. Exit 0 all ok, 1 some panel not ok, 2 nothing reachable.
+    """
+    from rich.console import Console  # noqa: PLC0415
+
+    from engine.doctor import report as shown  # noqa: PLC0415
+    from engine.doctor.http import Endpoint  # noqa: PLC0415
+    from engine.doctor.run import DoctorRun  # noqa: PLC0415
+    from engine.settings import SettingsError, settings  # noqa: PLC0415
+
+    documents = _load(project)
+    try:
+        config = settings(documents.project.root)
+        credential = config.grafana_credential() if via_grafana else ""
+    except SettingsError as error:
+        raise _fail(f"error: {error}") from None
+
+    def endpoint_for(kind: str, uid: str) -> Endpoint:
+        if via_grafana:
+            return Endpoint.through_grafana(config.grafana_url, uid, kind, config.doctor_timeout, credential)
+        url = config.prometheus_url if kind == "prometheus" else config.loki_url
+        return Endpoint(url, kind, config.doctor_timeout)
+
+    where = (
+        f"through Grafana at {config.grafana_url}"
+        if via_grafana
+        else (f"Prometheus at {config.prometheus_url}, Loki at {config.loki_url}")
+    )
+    errors = Console(stderr=True)
+    total = sum(1 for board in documents.dashboards for _ in board.document.get("panels", []))
+    with _PanelProgress(errors, total) as progress:
+        run = DoctorRun(documents, endpoint_for, samples=samples, on_panel=progress)
+        reports = run.run()
+    if json_output:
+        typer.echo(shown.as_json(reports))
+    elif not run.nothing_reachable:
+        shown.show(reports, Console())
+        typer.echo(shown.summary(reports, run.skipped, where))
+    if run.nothing_reachable:
+        failures = {r.endpoint.shown: r.failure for r in run.reached.values() if r.failure}
+        lines = [f"error: {failure.detail}" for failure in failures.values() if failure]
+        raise _fail("\n".join([*lines, "No datasource could be reached: nothing was checked."]))
+    if any(report.status.value != "ok" for report in reports):
+        raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+class _PanelProgress:
+    """A transient progress bar on stderr when it is a terminal; silent otherwise (stdout may be JSON)."""
+
+    def __init__(self, console: object, total: int) -> None:
+        from rich.console import Console  # noqa: PLC0415
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn  # noqa: PLC0415
+
+        assert isinstance(console, Console)
+        self.lock = threading.Lock()
+        self.progress: Progress | None = None
+        if console.is_terminal:
+            self.progress = Progress(
+                TextColumn("asking the datasources"), BarColumn(), MofNCompleteColumn(),
+                console=console, transient=True,
+            )  # fmt: skip
+            self.task = self.progress.add_task("doctor", total=total)
+
+    def __enter__(self) -> _PanelProgress:
+        if self.progress:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.progress:
+            self.progress.stop()
+
+    def __call__(self, _report: object) -> None:
+        with self.lock:
+            if self.progress:
+                self.progress.advance(self.task)
 
 
 @app.command()

@@ -12,6 +12,13 @@ GRAFANA_URL = "http://localhost:3001"
 GRAFANA_TIMEOUT_SECONDS = 10.0
 """One HTTP request to Grafana; failed requests are retried with backoff."""
 
+PROMETHEUS_URL = "http://localhost:9090"
+LOKI_URL = "http://localhost:3100"
+"""Where the compose stack publishes Prometheus and Loki: where `doctor` looks by default."""
+
+DOCTOR_TIMEOUT_SECONDS = 10.0
+"""One `doctor` request; it retries nothing, so a dead datasource costs at most this per query."""
+
 SCHEMA_VERSION = 39
 """Classic dashboard JSON model; Grafana 11, 12 and 13 all migrate it forward on load (grafana.md §6.1)."""
 

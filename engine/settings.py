@@ -46,15 +46,22 @@ class Settings(BaseSettings):
     grafana_timeout: float = Field(default=defaults.GRAFANA_TIMEOUT_SECONDS, gt=0, le=300)
     """Seconds for one HTTP request (0 < t <= 300); failed requests are retried with backoff."""
 
-    @field_validator("grafana_url")
+    prometheus_url: str = defaults.PROMETHEUS_URL
+    """Where `doctor` queries Prometheus directly (the compose stack's host port)."""
+    loki_url: str = defaults.LOKI_URL
+    """Where `doctor` queries Loki directly."""
+    doctor_timeout: float = Field(default=defaults.DOCTOR_TIMEOUT_SECONDS, gt=0, le=300)
+    """Seconds for one `doctor` request to Prometheus, Loki or Grafana's datasource proxy."""
+
+    @field_validator("grafana_url", "prometheus_url", "loki_url")
     @classmethod
-    def _grafana_root_url(cls, value: str) -> str:
-        url = value.strip()
+    def _root_url(cls, value: str) -> str:
+        url = value.strip().rstrip("/")
         shown = redact_url(url)
         if shown != url:
             raise ValueError(
-                f"{shown!r} carries credentials: set GRAFANA_TOKEN, or GRAFANA_USER and GRAFANA_PASSWORD, "
-                "and give GRAFANA_URL without them"
+                f"{shown!r} carries credentials: give the URL without them (for Grafana, set GRAFANA_TOKEN, "
+                "or GRAFANA_USER and GRAFANA_PASSWORD)"
             )
         try:
             parts = urlsplit(url)
@@ -71,7 +78,7 @@ class Settings(BaseSettings):
         if port == 0:
             raise ValueError(f"{shown!r} has an invalid port (1-65535)")
         if parts.query or parts.fragment:
-            raise ValueError(f"{shown!r} has a query or fragment: give Grafana's root URL")
+            raise ValueError(f"{shown!r} has a query or fragment: give the server's root URL")
         return url
 
     def grafana_credential(self) -> str | tuple[str, str]:

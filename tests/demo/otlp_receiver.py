@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -86,40 +87,50 @@ def attributes(item: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
+def decode_export(path: str, body: bytes, headers: Message) -> tuple[dict[str, Any], bytes, str] | int:
+    """An OTLP/HTTP export request as (OTLP JSON document, reply body, content type), or an HTTP status."""
+    content_type = (headers.get("Content-Type") or "").split(";")[0]
+    if headers.get("Content-Encoding") == "gzip":  # the Collector's otlp_http exporter compresses
+        body = gzip.decompress(body)
+    message = REQUESTS.get(path)
+    if message is None:
+        return 404
+    if content_type == "application/x-protobuf":
+        request = message()
+        request.ParseFromString(body)
+        return _hex_ids(MessageToDict(request)), b"", content_type  # an empty response is no bytes
+    if content_type == "application/json":
+        return json.loads(body), b"{}", content_type
+    return 415
+
+
+def read_body(handler: BaseHTTPRequestHandler) -> bytes:
+    """The request body, chunked or with a Content-Length."""
+    if handler.headers.get("Transfer-Encoding") == "chunked":
+        chunks: list[bytes] = []
+        while True:
+            size = int(handler.rfile.readline().strip(), 16)
+            if size == 0:
+                handler.rfile.readline()
+                return b"".join(chunks)
+            chunks.append(handler.rfile.read(size))
+            handler.rfile.readline()
+    return handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # the Node exporters keep connections alive
     received: Received
 
     def _body(self) -> bytes:
-        if self.headers.get("Transfer-Encoding") == "chunked":
-            chunks: list[bytes] = []
-            while True:
-                size = int(self.rfile.readline().strip(), 16)
-                if size == 0:
-                    self.rfile.readline()
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        return read_body(self)
 
     def do_POST(self) -> None:
-        body, content_type = self._body(), (self.headers.get("Content-Type") or "").split(";")[0]
-        if self.headers.get("Content-Encoding") == "gzip":  # the Collector's otlp_http exporter compresses
-            body = gzip.decompress(body)
-        message = REQUESTS.get(self.path)
-        if message is None:
-            self._reply(404, b"")
+        decoded = decode_export(self.path, self._body(), self.headers)
+        if isinstance(decoded, int):
+            self._reply(decoded, b"")
             return
-        if content_type == "application/x-protobuf":
-            request = message()
-            request.ParseFromString(body)
-            document = _hex_ids(MessageToDict(request))
-            reply = b""  # an empty Export*ServiceResponse serialises to no bytes
-        elif content_type == "application/json":
-            document, reply = json.loads(body), b"{}"
-        else:
-            self._reply(415, b"")
-            return
+        document, reply, content_type = decoded
         with self.received.lock:
             self.received.requests[self.path].append(document)
             self.received.content_types.add(content_type)

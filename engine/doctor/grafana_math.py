@@ -1,0 +1,75 @@
+"""What Grafana sends: variables filled in, `$__interval` and `$__rate_interval` sized as Grafana does.
+
+`doctor` must run the query Grafana runs, or it diagnoses a query nobody sends. The interval rules
+follow Grafana's documentation for Prometheus ("$__rate_interval": max($__interval + scrape interval,
+4 x scrape interval)) and its interval rounding table; the scrape interval is the one Prometheus
+reports, which is what the datasource's `timeInterval` should say.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+ROUNDING = (
+    (0.015, 0.01), (0.035, 0.02), (0.075, 0.05), (0.15, 0.1), (0.35, 0.2), (0.75, 0.5),
+    (1.5, 1), (3.5, 2), (7.5, 5), (12.5, 10), (17.5, 15), (25, 20), (45, 30),
+    (90, 60), (210, 120), (450, 300), (750, 600), (1050, 900), (1500, 1200), (2700, 1800),
+    (5400, 3600), (9000, 7200), (16200, 10800), (32400, 21600), (86400, 43200),
+)  # fmt: skip
+"""(below, use): Grafana's `roundInterval` steps, in seconds."""
+
+SCREEN_WIDTH_PX = 1600
+"""Grafana sets maxDataPoints to the panel's width in pixels; `doctor` assumes a 1,600 px wide dashboard."""
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
+_RELATIVE = re.compile(r"now-(\d+)([smhdwy])")
+
+
+def round_interval(seconds: float) -> float:
+    for below, use in ROUNDING:
+        if seconds < below:
+            return use
+    return 86400 * max(1, round(seconds / 86400))
+
+
+def range_seconds(time_from: str) -> float:
+    """`now-6h` -> 21600; anything Grafana allows that is not relative to now falls back to one hour."""
+    match = _RELATIVE.fullmatch(time_from.strip())
+    return float(match.group(1)) * _UNITS[match.group(2)] if match else 3600.0
+
+
+def duration(seconds: float) -> str:
+    """A PromQL/LogQL duration: whole seconds, or milliseconds below one second."""
+    return f"{round(seconds)}s" if seconds >= 1 else f"{round(seconds * 1000)}ms"
+
+
+def builtin_intervals(range_s: float, scrape_s: float, panel_width: int) -> dict[str, str]:
+    """`$__interval`, `$__rate_interval`, `$__range` and `$__auto` for one panel."""
+    max_data_points = max(1, round(SCREEN_WIDTH_PX * panel_width / 24))
+    interval = max(scrape_s, round_interval(range_s / max_data_points))
+    rate = max(interval + scrape_s, 4 * scrape_s)
+    return {
+        "$__rate_interval": duration(rate),
+        "$__interval": duration(interval),
+        "$__range": duration(range_s),
+        "$__auto": duration(interval),
+    }
+
+
+_REGEX_SPECIAL = re.compile(r"[$^*{}\[\]'+?.()|]")
+
+
+def regex_escape(value: str) -> str:
+    """Grafana's escaping of a multi-value or All-able variable's value inside a PromQL/LogQL regex string."""
+    return _REGEX_SPECIAL.sub(lambda m: "\\\\" + m.group(0), value.replace("\\", "\\\\\\\\"))
+
+
+def substitute(expr: str, builtins: Mapping[str, str], variables: Mapping[str, str]) -> str:
+    """`expr` with built-ins first (`$__rate_interval` before `$__interval`), then `$name` / `${name}`."""
+    for name in sorted(builtins, key=len, reverse=True):
+        expr = expr.replace("${" + name[1:] + "}", builtins[name]).replace(name, builtins[name])
+    for name, value in variables.items():
+        pattern = r"\$\{" + re.escape(name) + r"(?::\w+)?\}|\$" + re.escape(name) + r"\b"
+        expr = re.sub(pattern, value.replace("\\", "\\\\"), expr)
+    return expr

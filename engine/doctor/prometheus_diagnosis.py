@@ -1,0 +1,309 @@
+"""Why a PromQL panel is empty: take the query apart, selector by selector, matcher by matcher.
+
+The question is asked of the live Prometheus in the order a person would ask it in Explore: does the
+expression return anything; does each series it reads exist now; was it there earlier (stale); is it
+a recorded series whose rule is not loaded, unhealthy or not evaluated yet; does it exist under the
+other unit; which single label matcher empties it. Every answer is a `Cause` with the query that
+shows the evidence. Rule 4 (every series carries tenant_id) is checked whether or not the panel
+shows data, because a panel can look fine while some tenants' series are unlabelled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import promql_parser
+
+from engine.contract.model import MetricSignal
+from engine.defaults import TENANT_LABEL
+from engine.doctor.causes import Cause, CauseCode, Status
+from engine.doctor.http import SourceError
+from engine.doctor.prometheus_api import PrometheusApi, RuleState
+from engine.lint.promql_ast import vector_selectors
+from engine.lint.series_catalog import SeriesInfo
+
+EXEMPLAR_WINDOW_S = 900.0
+"""Exemplars are looked for in the last 15 minutes: Prometheus keeps them in a small ring buffer."""
+MAX_DEPTH = 3
+"""Recorded series built on recorded series: follow at most this many rules down."""
+SHOWN_VALUES = 5
+
+_OPS = {
+    "MatchOp.Equal": "=",
+    "MatchOp.NotEqual": "!=",
+    "MatchOp.Re": "=~",
+    "MatchOp.NotRe": "!~",
+}
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@dataclass(frozen=True)
+class LabelMatcher:
+    label: str
+    op: str
+    value: str
+
+    def __str__(self) -> str:
+        return f"{self.label}{self.op}{_quote(self.value)}"
+
+
+@dataclass(frozen=True)
+class Selector:
+    """A vector selector as data: its metric name and its other matchers (offset and @ dropped)."""
+
+    name: str
+    matchers: tuple[LabelMatcher, ...]
+
+    def render(self, matchers: Iterable[LabelMatcher] | None = None) -> str:
+        chosen = self.matchers if matchers is None else tuple(matchers)
+        return f"{self.name}{{{', '.join(str(m) for m in chosen)}}}" if chosen else self.name
+
+
+def selectors(tree: Any) -> list[Selector]:
+    """Each distinct named selector of the tree, in order; nameless ones (`{job="x"}`) are skipped."""
+    found: list[Selector] = []
+    for node in vector_selectors(tree):
+        matchers = [
+            LabelMatcher(m.name, _OPS.get(str(m.op), str(m.op)), m.value) for m in node.matchers.matchers
+        ]
+        name = node.name or next((m.value for m in matchers if m.label == "__name__" and m.op == "="), "")
+        selector = Selector(str(name), tuple(m for m in matchers if m.label != "__name__"))
+        if selector.name and selector not in found:
+            found.append(selector)
+    return found
+
+
+def _age(seconds: float) -> str:
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
+
+
+@dataclass
+class PrometheusDoctor:
+    api: PrometheusApi
+    catalog: dict[str, SeriesInfo]
+    signals: dict[str, MetricSignal]
+    """Contract series name -> its signal (who emits it)."""
+    rule_homes: dict[str, str] = field(default_factory=dict)
+    """Recorded series -> "group G in file F", from the definitions."""
+
+    def diagnose(self, expr: str, *, exemplar: bool) -> tuple[Status, list[Cause]]:
+        try:
+            tree = promql_parser.parse(expr)
+        except ValueError as error:
+            return Status.ERROR, [Cause(CauseCode.QUERY_ERROR, f"PromQL does not parse: {error}", expr)]
+        try:
+            result = self.api.query(expr)
+            causes = list(self._rule_4(tree))
+            if not result:
+                return Status.EMPTY, [*self._why_empty(tree, expr, depth=0), *causes]
+            if exemplar:
+                causes += self._exemplars(expr)
+        except SourceError as error:
+            return Status.ERROR, [Cause(error.code, error.detail, expr)]
+        return (Status.SUSPECT if causes else Status.OK), causes
+
+    def _why_empty(self, tree: Any, expr: str, depth: int) -> list[Cause]:
+        causes = [cause for selector in selectors(tree) for cause in self._selector(selector, depth)]
+        if causes:
+            return causes
+        return [
+            Cause(
+                CauseCode.NO_MATCH,
+                "every series this query reads exists, but the expression as a whole returns nothing "
+                "(a join or comparison leaves no series)",
+                expr,
+            )
+        ]
+
+    def _selector(self, selector: Selector, depth: int) -> list[Cause]:
+        full = selector.render()
+        if self.api.count(full) > 0:
+            return []
+        states = self.api.recording_rules.get(selector.name, [])
+        info = self.catalog.get(selector.name)
+        recorded = bool(states) or (info is not None and info.recorded)
+        if recorded:
+            rule_causes = self._rule(selector.name, states)
+            if rule_causes:
+                return rule_causes
+        if self.api.count(selector.name) == 0:
+            if recorded:
+                return self._rule_sources(selector.name, states, depth)
+            return self._absent(selector.name)
+        return self._matchers(selector)
+
+    def _rule(self, record: str, states: list[RuleState]) -> list[Cause]:
+        home = self.rule_homes.get(record, "the project's rule file")
+        query = record
+        if not states:
+            return [
+                Cause(
+                    CauseCode.RULE_NOT_LOADED,
+                    f"no recording rule writes `{record}` in Prometheus: {home} is not loaded "
+                    "(check rule_files in prometheus.yml, then Status > Rule health)",
+                    query,
+                )
+            ]
+        unhealthy = [s for s in states if s.health == "err"]
+        if unhealthy:
+            return [
+                Cause(
+                    CauseCode.RULE_UNHEALTHY,
+                    f"the rule recording `{record}`{_labels(s.labels)} in group {s.group!r} fails: "
+                    f"{s.last_error}",
+                    s.query,
+                )
+                for s in unhealthy
+            ]
+        if not any(s.evaluated for s in states):
+            group = states[0].group
+            return [
+                Cause(
+                    CauseCode.RULE_NOT_EVALUATED,
+                    f"the rule recording `{record}` (group {group!r}) is loaded but has not been evaluated "
+                    "yet: wait one group interval",
+                    record,
+                )
+            ]
+        return []
+
+    def _rule_sources(self, record: str, states: list[RuleState], depth: int) -> list[Cause]:
+        if depth >= MAX_DEPTH:
+            return []
+        causes: list[Cause] = []
+        for state in states:
+            try:
+                tree = promql_parser.parse(state.query)
+            except ValueError:
+                continue
+            causes += self._why_empty(tree, state.query, depth + 1)
+        return causes
+
+    def _absent(self, name: str) -> list[Cause]:
+        step = f"{max(15, int(self.api.scrape_interval))}s"
+        age = self.api.newest_sample_age(name, "1h", step)
+        down = self.api.down_targets
+        down_note = f"; scrape target down: {'; '.join(down)}" if down else ""
+        if age is not None:
+            return [
+                Cause(
+                    CauseCode.STALE,
+                    f"the newest sample of `{name}` is {_age(age)} old (scrape interval "
+                    f"{self.api.scrape_interval:g} s): its emitter stopped{down_note}",
+                    f"timestamp({name})",
+                )
+            ]
+        other = _other_unit(name)
+        if other and self.api.count(other) > 0:
+            return [
+                Cause(
+                    CauseCode.UNIT_MISMATCH,
+                    f"no `{name}`, but `{other}` exists: the histogram is recorded in the other unit "
+                    "(for spanmetrics, set `histogram.unit: s` in the connector)",
+                    other,
+                )
+            ]
+        signal = self.signals.get(name)
+        who = (
+            f"emitted by the {signal.emitter}: it is not exporting, or the Collector's metrics "
+            "pipeline drops it"
+            if signal
+            else "no contract signal names it"
+        )
+        return [Cause(CauseCode.SERIES_MISSING, f"no series `{name}` in Prometheus: {who}{down_note}", name)]
+
+    def _matchers(self, selector: Selector) -> list[Cause]:
+        causes = [
+            self._matcher(selector, m) for m in selector.matchers if self.api.count(selector.render([m])) == 0
+        ]
+        if causes:
+            return causes
+        return [
+            Cause(
+                CauseCode.LABEL_MISMATCH,
+                f"each matcher of {selector.render()} matches some series, but no series matches them all",
+                selector.render(),
+            )
+        ]
+
+    def _matcher(self, selector: Selector, matcher: LabelMatcher) -> Cause:
+        name, label = selector.name, matcher.label
+        renamed = f"exported_{label}"
+        if renamed in self.api.label_names(name):
+            return Cause(
+                CauseCode.LABEL_MISMATCH,
+                f"`{label}` of `{name}` is renamed `{renamed}`: Prometheus scrapes the exporter without "
+                f"honor_labels: true, so the scrape's own {label} replaced it",
+                f"count by ({label}, {renamed}) ({name})",
+            )
+        if self.api.count(f'{name}{{{label}!=""}}') == 0:
+            return Cause(CauseCode.LABEL_MISSING, _missing(name, label), name)
+        values = self.api.label_values(label, name)
+        shown = ", ".join(values[:SHOWN_VALUES]) + (", ..." if len(values) > SHOWN_VALUES else "")
+        return Cause(
+            CauseCode.LABEL_MISMATCH,
+            f"no `{name}` series has {matcher}; its {label} values: {shown}",
+            f"count by ({label}) ({name})",
+        )
+
+    def _rule_4(self, tree: Any, depth: int = 0) -> Iterator[Cause]:
+        """Tenant-scoped series (read directly or by a recording rule) without tenant_id."""
+        for selector in selectors(tree):
+            info = self.catalog.get(selector.name)
+            if info is None:
+                continue
+            if info.recorded and depth < MAX_DEPTH:
+                for state in self.api.recording_rules.get(selector.name, []):
+                    try:
+                        yield from self._rule_4(promql_parser.parse(state.query), depth + 1)
+                    except ValueError:
+                        continue
+                continue
+            if not info.tenant_scoped:
+                continue
+            kept = [m for m in selector.matchers if m.label != TENANT_LABEL]
+            unlabelled = selector.render([*kept, LabelMatcher(TENANT_LABEL, "=", "")])
+            count = self.api.count(unlabelled)
+            if count:
+                yield Cause(
+                    CauseCode.LABEL_MISSING,
+                    f"{count} `{selector.name}` series carry no {TENANT_LABEL}: rule 4 (every signal carries "
+                    f"{TENANT_LABEL}) is broken by the emitter or by relabelling",
+                    unlabelled,
+                )
+
+    def _exemplars(self, expr: str) -> list[Cause]:
+        if self.api.exemplar_count(expr, self.api.now - EXEMPLAR_WINDOW_S) > 0:
+            return []
+        if not self.api.exemplar_storage:
+            detail = "Prometheus keeps no exemplars: it runs without --enable-feature=exemplar-storage"
+        else:
+            detail = (
+                "exemplar storage is on, but no exemplar arrived in the last 15 min for the series of this "
+                "query: the scrape must negotiate OpenMetrics, and the Collector's prometheus exporter "
+                "needs enable_open_metrics: true"
+            )
+        return [Cause(CauseCode.EXEMPLARS_MISSING, detail, expr)]
+
+
+def _labels(labels: dict[str, str]) -> str:
+    return "{" + ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}" if labels else ""
+
+
+def _missing(name: str, label: str) -> str:
+    note = f" (rule 4: every signal carries {TENANT_LABEL})" if label == TENANT_LABEL else ""
+    return f"no `{name}` series carries the label `{label}`{note}"
+
+
+def _other_unit(name: str) -> str | None:
+    if "_seconds" in name:
+        return name.replace("_seconds", "_milliseconds")
+    if "_milliseconds" in name:
+        return name.replace("_milliseconds", "_seconds")
+    return None

@@ -1,0 +1,221 @@
+"""One `doctor` run: every panel's queries, as Grafana would send them, against the live datasources.
+
+Each datasource is probed once first, so a dead Prometheus is one finding per panel, not one timeout
+per query. Every variable is tried at All and at a few of its real values (taken by running the
+variable's own query), because a panel that works for All can still be empty for a tenant.
+Read-only: only GET requests, to Prometheus' and Loki's query APIs or Grafana's datasource proxy.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from engine.contract.model import MetricSignal
+from engine.doctor.causes import Cause, CauseCode, PanelReport, Status
+from engine.doctor.grafana_math import builtin_intervals, range_seconds, regex_escape, substitute
+from engine.doctor.http import Endpoint, SourceError
+from engine.doctor.loki_api import LokiApi
+from engine.doctor.loki_diagnosis import LokiDoctor
+from engine.doctor.prometheus_api import PrometheusApi
+from engine.doctor.prometheus_diagnosis import PrometheusDoctor
+from engine.lint.series_catalog import build_catalog
+from engine.render.documents import DashboardDocument, Documents
+
+SUPPORTED = ("prometheus", "loki")
+_LABEL_VALUES = re.compile(r"label_values\(\s*(?:(.*),\s*)?([A-Za-z_][A-Za-z0-9_]*)\s*\)\s*$", re.S)
+
+EndpointFor = Callable[[str, str], Endpoint]
+"""(datasource type, uid) -> where to reach it: straight, or through Grafana's proxy."""
+
+
+@dataclass
+class Reached:
+    """One datasource, probed: its API client, or the failure every panel on it reports."""
+
+    endpoint: Endpoint
+    failure: SourceError | None = None
+    prometheus: PrometheusApi | None = None
+
+
+@dataclass
+class DoctorRun:
+    documents: Documents
+    endpoint_for: EndpointFor
+    samples: int = 3
+    """Real values of each variable tried besides All."""
+    on_panel: Callable[[PanelReport], None] = lambda _: None
+    reached: dict[tuple[str, str], Reached] = field(default_factory=dict)
+    skipped: int = 0
+    """Panels on datasources `doctor` cannot query (Jaeger, say)."""
+
+    def _reach(self, kind: str, uid: str) -> Reached:
+        key = (kind, uid)
+        if key not in self.reached:
+            endpoint = self.endpoint_for(kind, uid)
+            found = Reached(endpoint)
+            try:
+                if kind == "prometheus":
+                    found.prometheus = PrometheusApi(endpoint)
+                    found.prometheus.probe()
+                else:
+                    LokiApi(endpoint, 60).probe()
+            except SourceError as error:
+                found.failure = error
+            self.reached[key] = found
+        return self.reached[key]
+
+    @property
+    def nothing_reachable(self) -> bool:
+        return bool(self.reached) and all(r.failure is not None for r in self.reached.values())
+
+    def run(self, workers: int = 4) -> list[PanelReport]:
+        jobs = [(board, panel) for board in self.documents.dashboards for panel in _panels(board.document)]
+        for _, panel in jobs:  # probe every datasource first, once, before the threads start
+            for target in panel["targets"]:
+                ref = _datasource(panel, target)
+                if ref["type"] in SUPPORTED:
+                    self._reach(ref["type"], ref["uid"])
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            reports = list(pool.map(lambda job: self._panel(*job), jobs))
+        return [report for report in reports if report is not None]
+
+    def _panel(self, board: DashboardDocument, panel: dict[str, Any]) -> PanelReport | None:
+        targets = [t for t in panel["targets"] if not t.get("hide")]
+        kinds = {_datasource(panel, t)["type"] for t in targets}
+        if not kinds & set(SUPPORTED):
+            self.skipped += 1
+            return None
+        first = _datasource(panel, targets[0])
+        report = PanelReport(board.uid, str(panel.get("title", "")), first["uid"])
+        range_s = range_seconds(str((board.document.get("time") or {}).get("from", "now-1h")))
+        for target in targets:
+            ref = _datasource(panel, target)
+            if ref["type"] not in SUPPORTED:
+                continue
+            reached = self._reach(ref["type"], ref["uid"])
+            if reached.failure is not None:
+                report.add(Status.ERROR, [Cause(reached.failure.code, reached.failure.detail)])
+                continue
+            for label, variables in self._selections(board, range_s):
+                status, causes = self._target(
+                    ref["type"],
+                    reached=reached,
+                    panel=panel,
+                    target=target,
+                    range_s=range_s,
+                    variables=variables,
+                )
+                if label is None:
+                    report.add(status, causes)
+                elif status in (Status.EMPTY, Status.ERROR) and report.status is Status.OK:
+                    # Data for All, none for this value: the panel lies about that tenant.
+                    report.add(
+                        Status.SUSPECT, [replace(c, detail=f"with {label}: {c.detail}") for c in causes]
+                    )
+        self.on_panel(report)
+        return report
+
+    def _target(
+        self,
+        kind: str,
+        *,
+        reached: Reached,
+        panel: dict[str, Any],
+        target: dict[str, Any],
+        range_s: float,
+        variables: dict[str, str],
+    ) -> tuple[Status, list[Cause]]:
+        width = int((panel.get("gridPos") or {}).get("w", 24))
+        if kind == "prometheus":
+            assert reached.prometheus is not None
+            api = reached.prometheus
+            try:
+                scrape = api.scrape_interval
+            except SourceError as error:
+                return Status.ERROR, [Cause(error.code, error.detail)]
+            expr = substitute(
+                str(target.get("expr", "")), builtin_intervals(range_s, scrape, width), variables
+            )
+            return self._prometheus_doctor(api).diagnose(expr, exemplar=bool(target.get("exemplar")))
+        expr = substitute(str(target.get("expr", "")), builtin_intervals(range_s, 1, width), variables)
+        return LokiDoctor(LokiApi(reached.endpoint, range_s), _range_label(range_s)).diagnose(expr)
+
+    def _prometheus_doctor(self, api: PrometheusApi) -> PrometheusDoctor:
+        project = self.documents.project
+        signals: dict[str, MetricSignal] = {
+            name: signal for signal in project.contract.metrics for name in signal.series_names
+        }
+        homes = {
+            rule.record: f"group {group.name!r} in {project.config.rules_file}"
+            for group in project.rule_groups
+            for rule in group.recording
+        }
+        return PrometheusDoctor(api, build_catalog(project.contract, project.rule_groups), signals, homes)
+
+    def _selections(
+        self, board: DashboardDocument, range_s: float
+    ) -> Iterator[tuple[str | None, dict[str, str]]]:
+        """(None, every variable at All), then ("$name = value", ...) for a few real values of each."""
+        variables = [v for v in (board.document.get("templating") or {}).get("list", []) if v.get("name")]
+        at_all = {str(v["name"]): _all_value(v) for v in variables}
+        yield None, at_all
+        for variable in variables:
+            for value in self._sample(board, variable, range_s):
+                text = regex_escape(value) if variable.get("multi") or variable.get("includeAll") else value
+                yield f"${variable['name']} = {value}", {**at_all, str(variable["name"]): text}
+
+    def _sample(self, board: DashboardDocument, variable: dict[str, Any], range_s: float) -> list[str]:
+        if variable.get("type") != "query":
+            return [str(o.get("value")) for o in variable.get("options", [])][: self.samples]
+        ref = variable.get("datasource") or {}
+        if ref.get("type") != "prometheus":
+            return []
+        reached = self._reach("prometheus", str(ref.get("uid")))
+        query = variable.get("query")
+        text = str(query.get("query", "") if isinstance(query, dict) else query or "")
+        match = _LABEL_VALUES.match(text.strip())
+        if reached.prometheus is None or reached.failure is not None or not match:
+            return []
+        selector, label = match.group(1), match.group(2)
+        try:
+            values = reached.prometheus.label_values(label, selector, start=reached.prometheus.now - range_s)
+        except SourceError:
+            return []
+        skip = {str(variable.get("allValue") or "")}
+        return [v for v in values if v not in skip][: self.samples]
+
+
+def _panels(document: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for panel in document.get("panels", []):
+        if panel.get("type") != "row" and panel.get("targets"):
+            yield panel
+        for nested in panel.get("panels", []) or []:
+            if nested.get("targets"):
+                yield nested
+
+
+def _datasource(panel: dict[str, Any], target: dict[str, Any]) -> dict[str, str]:
+    ref = target.get("datasource") or panel.get("datasource") or {}
+    return {"type": str(ref.get("type", "")), "uid": str(ref.get("uid", ""))}
+
+
+def _all_value(variable: dict[str, Any]) -> str:
+    """What Grafana puts in the query for All: the custom all value, else every option as a regex."""
+    if variable.get("includeAll") and variable.get("allValue"):
+        return str(variable["allValue"])
+    if variable.get("includeAll"):
+        return ".*"
+    current = (variable.get("current") or {}).get("value")
+    return str(current[0] if isinstance(current, list) and current else current or "")
+
+
+def _range_label(range_s: float) -> str:
+    hours = range_s / 3600
+    return f"the last {hours:g} h" if hours >= 1 else f"the last {range_s / 60:g} min"
+
+
+__all__ = ["CauseCode", "DoctorRun", "PanelReport", "Status"]
