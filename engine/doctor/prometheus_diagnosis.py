@@ -186,7 +186,8 @@ class PrometheusDoctor:
         return causes
 
     def _absent(self, name: str) -> list[Cause]:
-        step = f"{max(15, int(self.api.scrape_interval))}s"
+        # One step per scrape: a series that lived between two coarser steps would be missed.
+        step = f"{max(1, int(self.api.scrape_interval))}s"
         age = self.api.newest_sample_age(name, "1h", step)
         down = self.api.down_targets
         down_note = f"; scrape target down: {'; '.join(down)}" if down else ""

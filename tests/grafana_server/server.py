@@ -4,8 +4,11 @@ grafana-client uses niquests, which request-mocking libraries do not intercept, 
 tested against this server instead. It follows the documented legacy HTTP API (paths, bodies,
 status codes and `status` strings of shared/reference/grafana.md §3): basic and bearer auth with
 Viewer/Editor/Admin roles, folders, dashboards with versions, the optimistic lock and provisioned
-dashboards, search, datasources with read-only (provisioned) ones, /api/health. Faults can be
-injected: HTTP 5xx, connections reset before or after the request is handled, latency.
+dashboards, search, datasources with read-only (provisioned) ones, /api/health, and the datasource
+proxy (`GET /api/datasources/proxy/uid/<uid>/<path>`: any signed-in role; the caller's
+Authorization header is not passed on; the upstream's status, body and content type come back as
+they are; 404 "Unable to find datasource" for an unknown uid, 502 when the upstream cannot be reached).
+Faults can be injected: HTTP 5xx, connections reset before or after the request is handled, latency.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import re
 import socket
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -429,6 +434,10 @@ class _Handler(BaseHTTPRequestHandler):
         if fault and fault.isdigit():
             self._reply(int(fault), {"message": "Service unavailable"}, parsed.path)
             return
+        proxied = re.fullmatch(r"/api/datasources/proxy/uid/(?P<uid>[^/]+)(?P<rest>/.*)?", parsed.path)
+        if proxied and self.command == "GET":
+            self._proxy(proxied.group("uid"), proxied.group("rest") or "/", parsed.query)
+            return
         try:
             body = json.loads(raw) if raw else None
             if fault == "user-save":
@@ -447,6 +456,33 @@ class _Handler(BaseHTTPRequestHandler):
             self._abort()
             return
         self._reply(status, payload, parsed.path)
+
+    def _proxy(self, uid: str, rest: str, query: str) -> None:
+        if self.grafana.role(self.headers) is None:
+            self._reply(401, {"message": "Unauthorized"}, self.path)
+            return
+        with self.grafana.state.lock:
+            datasource = copy.deepcopy(self.grafana.state.datasources.get(uid))
+        if datasource is None:
+            self._reply(404, {"message": "Unable to find datasource"}, self.path)
+            return
+        url = str(datasource.get("url", "")).rstrip("/") + rest + (f"?{query}" if query else "")
+        try:
+            with urllib.request.urlopen(url, timeout=10) as upstream:  # no Authorization passed on
+                status, data = upstream.status, upstream.read()
+                content_type = upstream.headers["Content-Type"]
+        except urllib.error.HTTPError as error:
+            status, data, content_type = error.code, error.read(), error.headers.get("Content-Type", "")
+        except OSError:
+            self._reply(502, {"message": "Bad Gateway"}, self.path)
+            return
+        with self.grafana.state.lock:
+            self.grafana.state.requests.append(("GET", self.path.split("?")[0], status))
+        self.send_response(status)
+        self.send_header("Content-Type", content_type or "application/octet-stream")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def _reply(self, status: int, payload: Any, path: str) -> None:
         with self.grafana.state.lock:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,6 +13,7 @@ from grafana_client.api import GrafanaApi
 from grafana_client.client import GrafanaBadInputError, GrafanaClientError, GrafanaUnauthorizedError
 
 from tests.grafana_server.server import FakeGrafana
+from tests.loki_server.server import loki_server
 
 
 @pytest.fixture
@@ -125,3 +129,30 @@ def test_viewer_cannot_write(grafana: FakeGrafana) -> None:
     with pytest.raises(GrafanaClientError) as denied:
         api(grafana, "glsa_viewer").dashboard.update_dashboard({"dashboard": {"uid": "v", "title": "V"}})
     assert denied.value.status_code == 403
+
+
+def test_the_datasource_proxy_passes_reads_through_without_the_callers_credentials(
+    grafana: FakeGrafana,
+) -> None:
+    def get(path: str, authorization: str | None = "Bearer glsa_viewer") -> tuple[int, bytes]:
+        headers = {"Authorization": authorization} if authorization else {}
+        request = urllib.request.Request(f"{grafana.url}{path}", headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+    with loki_server() as (loki_url, store):
+        store.push({"service_name": "a"}, "line")
+        grafana.provision_datasource({"uid": "loki", "name": "Loki", "type": "loki", "url": loki_url})
+        status, body = get("/api/datasources/proxy/uid/loki/loki/api/v1/labels")
+        assert (status, json.loads(body)["data"]) == (200, ["service_name"])
+        status, body = get("/api/datasources/proxy/uid/loki/loki/api/v1/query_range?query=nonsense")
+        assert status == 400 and b"parse error" in body  # Loki's own answer, as it is
+        assert get("/api/datasources/proxy/uid/loki/loki/api/v1/labels", None)[0] == 401
+        assert get("/api/datasources/proxy/uid/nope/loki/api/v1/labels") == (
+            404,
+            b'{"message": "Unable to find datasource"}',
+        )
+    assert get("/api/datasources/proxy/uid/loki/loki/api/v1/labels")[0] == 502  # Loki has stopped

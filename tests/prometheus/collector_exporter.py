@@ -52,9 +52,14 @@ def _trace_id(rng: random.Random) -> str:
 class CollectorExporter:
     """Produces one OpenMetrics exposition per scrape."""
 
-    def __init__(self, seed: int = 7) -> None:
+    def __init__(self, seed: int = 7, *, duration_unit: str = "seconds") -> None:
         self.started = time.time() - 600  # as if the backend had been running for ten minutes
         self.rng = random.Random(seed)
+        self.duration_unit = duration_unit
+        """"milliseconds" plays a spanmetrics connector left at its default unit (ms)."""
+
+    def _duration(self, name: str) -> str:
+        return name.replace("_seconds", f"_{self.duration_unit}")
 
     def _elapsed(self) -> float:
         return time.time() - self.started
@@ -114,7 +119,7 @@ class CollectorExporter:
                 lines.append(
                     f"{signal.prometheus_name}{_labels(full)} {rate * elapsed:.1f}{self._exemplar(1)}"
                 )
-        lines.append(f"# TYPE {SPAN_DURATION.prometheus_name} histogram")
+        lines.append(f"# TYPE {self._duration(SPAN_DURATION.prometheus_name)} histogram")
         for labels, rate in self._span_series(SPAN_DURATION):
             self._check_labels(SPAN_DURATION, labels)
             total = rate * elapsed
@@ -126,12 +131,12 @@ class CollectorExporter:
                 inside = [v for v in LATENCIES if lower < v <= bound]  # an exemplar lies in its bucket
                 exemplar = self._exemplar(inside[0]) if inside else ""
                 lower = bound
-                bucket = SPAN_DURATION.series("bucket") + _labels({**full, "le": le})
+                bucket = self._duration(SPAN_DURATION.series("bucket")) + _labels({**full, "le": le})
                 lines.append(f"{bucket} {total * share:.1f}{exemplar}")
             lines.append(
-                f"{SPAN_DURATION.series('sum')}{_labels(full)} {total * sum(LATENCIES) / len(LATENCIES):.3f}"
+                f"{self._duration(SPAN_DURATION.series('sum'))}{_labels(full)} {total * sum(LATENCIES) / len(LATENCIES):.3f}"
             )
-            lines.append(f"{SPAN_DURATION.series('count')}{_labels(full)} {total:.1f}")
+            lines.append(f"{self._duration(SPAN_DURATION.series('count'))}{_labels(full)} {total:.1f}")
         gauges: dict[MetricSignal, Callable[[int, int], float]] = {
             WHATSAPP_SESSIONS_ACTIVE: lambda i, j: float(1 + (i + j) % 3),
             SOCKETIO_CONNECTIONS: lambda i, j: float(10 * (i + 1) + int(elapsed) % 5),

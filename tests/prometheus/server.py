@@ -61,8 +61,15 @@ class Prometheus:
 
 @contextmanager
 def running_prometheus(
-    binary: str, workdir: Path, scrape_target: str, rule_files: Sequence[Path] = ()
+    binary: str,
+    workdir: Path,
+    scrape_target: str,
+    rule_files: Sequence[Path] = (),
+    *,
+    exemplar_storage: bool = True,
+    scrape: dict[str, Any] | None = None,
 ) -> Iterator[Prometheus]:
+    """`scrape` overrides keys of the scrape config (honor_labels, metric_relabel_configs) for a scenario."""
     config = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
         "rule_files": [str(p) for p in rule_files],
@@ -72,6 +79,7 @@ def running_prometheus(
                 "job_name": "otel-collector",
                 "honor_labels": True,
                 "static_configs": [{"targets": [scrape_target]}],
+                **(scrape or {}),
             }
         ],
     }
@@ -84,7 +92,7 @@ def running_prometheus(
                 f"--config.file={workdir / 'prometheus.yml'}",
                 f"--storage.tsdb.path={workdir / 'data'}",
                 "--web.listen-address=127.0.0.1:0",
-                "--enable-feature=exemplar-storage",
+                *(["--enable-feature=exemplar-storage"] if exemplar_storage else []),
                 "--web.enable-lifecycle",
             ],
             stdout=stream,

@@ -1,0 +1,146 @@
+"""A live stack for `doctor`: the real Prometheus scraping the Collector stand-in, and the Loki test server.
+
+Each scenario changes one thing (the rule file, the scrape config, the exporter, a Prometheus
+flag) and runs the real CLI, `build.py doctor --json`, against it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from engine.external_tools import PROMETHEUS
+from tests.conftest import REPO
+from tests.loki_server.server import LokiStore, loki_server
+from tests.prometheus.collector_exporter import TENANTS, CollectorExporter, serve
+from tests.prometheus.conftest import rules_for_the_test
+from tests.prometheus.server import Prometheus, running_prometheus
+from tests.tooling import require_tool
+
+BACKEND_STREAM = {"service_name": "tiktickets-backend", "service_namespace": "tiktickets"}
+SCRAPES_BEFORE_DOCTOR = 4
+"""Enough 1 s scrapes for rate() inside the recording rules to have two samples, with margin."""
+
+
+@dataclass
+class Doctor:
+    code: int
+    reports: list[dict[str, Any]]
+    stderr: str
+
+    def panel(self, title: str) -> dict[str, Any]:
+        found = [r for r in self.reports if r["panel"] == title] or [
+            r for r in self.reports if r["panel"].startswith(f"{title} (")
+        ]
+        assert len(found) == 1, f"no single panel {title!r} in {[r['panel'] for r in self.reports]}"
+        return found[0]
+
+    def codes(self, title: str) -> list[str]:
+        return [cause["code"] for cause in self.panel(title)["causes"]]
+
+    def statuses(self) -> dict[str, str]:
+        return {r["panel"]: r["status"] for r in self.reports}
+
+
+def seed_logs(store: LokiStore) -> None:
+    """Backend error lines for every tenant, as Loki keeps OTLP records (tenant_id is structured metadata)."""
+    for tenant in TENANTS:
+        store.push(BACKEND_STREAM, "payment failed", {"severity_number": "17", "tenant_id": tenant})
+        store.push(BACKEND_STREAM, "ticket saved", {"severity_number": "9", "tenant_id": tenant})
+
+
+def run_doctor(env: dict[str, str], *args: str) -> Doctor:
+    completed = subprocess.run(
+        [sys.executable, str(REPO / "build.py"), "doctor", "--json", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    try:
+        reports = json.loads(completed.stdout)
+    except ValueError as error:
+        raise AssertionError(
+            f"doctor printed no JSON ({error}): {completed.stdout!r} {completed.stderr}"
+        ) from None
+    return Doctor(completed.returncode, reports, completed.stderr)
+
+
+def _evaluated_since(prometheus: Prometheus, moment: float) -> bool:
+    groups = prometheus.get("/api/v1/rules")["groups"]
+    times = [rule.get("lastEvaluation", "") for group in groups for rule in group["rules"]]
+    return all(datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp() > moment for t in times if t)
+
+
+def wait_until_settled(prometheus: Prometheus, timeout: float = 60) -> None:
+    """Several scrapes done, then every rule evaluated after them (a poll, never a blind sleep)."""
+    prometheus.wait_for("max(count_over_time(up[1m]))", SCRAPES_BEFORE_DOCTOR, timeout)
+    moment = time.time()
+    deadline = time.monotonic() + timeout
+    while not _evaluated_since(prometheus, moment):
+        assert time.monotonic() < deadline, "the rules were never evaluated"
+        time.sleep(0.2)
+
+
+def rule_file(workdir: Path, change: Callable[[dict[str, Any]], None] | None = None) -> Path:
+    path = rules_for_the_test(workdir)
+    if change:
+        document = yaml.safe_load(path.read_text())
+        change(document)
+        path.write_text(yaml.safe_dump(document))
+    return path
+
+
+@dataclass
+class Stack:
+    prometheus: Prometheus
+    loki_url: str
+    loki: LokiStore
+    exporter_server: Any
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"PROMETHEUS_URL": self.prometheus.url, "LOKI_URL": self.loki_url, "DOCTOR_TIMEOUT": "10"}
+
+    def doctor(self, *args: str) -> Doctor:
+        return run_doctor(self.env, *args)
+
+
+@contextmanager
+def live_stack(
+    workdir: Path,
+    *,
+    rules: bool = True,
+    change_rules: Callable[[dict[str, Any]], None] | None = None,
+    exporter: CollectorExporter | None = None,
+    exemplar_storage: bool = True,
+    scrape: dict[str, Any] | None = None,
+) -> Iterator[Stack]:
+    server, port = serve(exporter or CollectorExporter())
+    rule_files = [rule_file(workdir, change_rules)] if rules else []
+    try:
+        with (
+            loki_server() as (loki_url, store),
+            running_prometheus(
+                require_tool(PROMETHEUS), workdir, f"127.0.0.1:{port}", rule_files,
+                exemplar_storage=exemplar_storage, scrape=scrape,
+            ) as prometheus,
+        ):  # fmt: skip
+            seed_logs(store)
+            wait_until_settled(prometheus)
+            yield Stack(prometheus, loki_url, store, server)
+    finally:
+        server.shutdown()
+        server.server_close()
