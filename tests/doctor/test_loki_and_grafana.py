@@ -6,6 +6,7 @@ holds, so the log panel is the only one that changes.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
