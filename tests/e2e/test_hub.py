@@ -31,6 +31,8 @@ from engine.render.documents import build_documents
 from telemetry.contract import CONTRACT, SPAN_KIND_SERVER
 from tests.conftest import REPO
 from tests.demo.otlp_receiver import Received, attributes, otlp_receiver
+from tests.doctor.stack import run_doctor
+from tests.loki_server.server import loki_server
 from tests.prometheus.conftest import rules_for_the_test
 from tests.prometheus.server import Prometheus, running_prometheus
 from tests.tooling import require_tool
@@ -292,3 +294,16 @@ def test_latency_exemplars_reach_prometheus_with_trace_ids(hub: Hub) -> None:
     )
     exemplars = [e for series in found for e in series["exemplars"]]
     assert exemplars and all(re.fullmatch(r"[0-9a-f]{32}", e["labels"]["trace_id"]) for e in exemplars)
+
+
+def test_doctor_finds_every_panel_ok_on_the_real_collectors_output(hub: Hub) -> None:
+    """The demo's telemetry through the real Collector: Prometheus for metrics; for logs, the records the
+    Collector exported, loaded into the Loki test server as Loki's OTLP endpoint stores them."""
+    with loki_server() as (loki_url, store):
+        with hub.loki.lock:
+            documents = list(hub.loki.requests["/v1/logs"])
+        for document in documents:
+            store.push_otlp(document)
+        doctor = run_doctor({"PROMETHEUS_URL": hub.prometheus.url, "LOKI_URL": loki_url})
+    assert doctor.code == 0, doctor.reports
+    assert set(doctor.statuses().values()) == {"ok"} and len(doctor.reports) == 8

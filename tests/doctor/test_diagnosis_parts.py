@@ -1,0 +1,138 @@
+"""The parts of `doctor` that need no live stack: Grafana's interval math, LogQL splitting, rule states,
+and how each failure of a datasource is named."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from engine.doctor.causes import CauseCode, Status
+from engine.doctor.grafana_math import (
+    builtin_intervals,
+    range_seconds,
+    regex_escape,
+    round_interval,
+    substitute,
+)
+from engine.doctor.http import Endpoint, SourceError
+from engine.doctor.loki_diagnosis import split_pipeline
+from engine.doctor.prometheus_api import RuleState, parse_duration
+from engine.doctor.prometheus_diagnosis import PrometheusDoctor, Selector
+from tests.conftest import REPO
+from tests.grafana_server.server import FakeGrafana
+from tests.loki_server.server import loki_server
+
+
+@pytest.mark.parametrize(
+    ("seconds", "rounded"), [(0.9, 1), (13, 15), (21.6, 20), (27, 30), (100, 120), (400, 300), (3000, 3600)]
+)
+def test_round_interval_follows_grafanas_steps(seconds: float, rounded: float) -> None:
+    assert round_interval(seconds) == rounded
+
+
+def test_rate_interval_is_at_least_four_scrapes_and_one_scrape_more_than_the_interval() -> None:
+    # 6 h on a full-width panel (1,600 points): 13.5 s -> 15 s; scrape 15 s -> max(15 + 15, 60) = 60 s.
+    assert builtin_intervals(6 * 3600, 15, 24) == {
+        "$__rate_interval": "60s",
+        "$__interval": "15s",
+        "$__range": "21600s",
+        "$__auto": "15s",
+    }
+    # 7 d on a half-width panel (800 points): 756 s -> 900 s; rate = 900 + 15 = 915 s.
+    intervals = builtin_intervals(7 * 86400, 15, 12)
+    assert (intervals["$__interval"], intervals["$__rate_interval"]) == ("900s", "915s")
+
+
+def test_variables_are_filled_in_as_grafana_does() -> None:
+    builtins = builtin_intervals(3600, 15, 24)
+    expr = 'rate(x{tenant_id=~"$tenant", t="${tenant}"}[$__rate_interval]) / $tenants'
+    assert substitute(expr, builtins, {"tenant": "acme", "tenants": "2"}) == (
+        'rate(x{tenant_id=~"acme", t="acme"}[60s]) / 2'
+    )
+    assert (
+        regex_escape("a.b(c)") == "a\\\\.b\\\\(c\\\\)"
+    )  # one backslash for the regex, doubled for the string
+    assert range_seconds("now-6h") == 21600 and range_seconds("2024-01-01") == 3600
+    assert parse_duration("1m30s") == 90
+    with pytest.raises(ValueError, match="not a Prometheus duration"):
+        parse_duration("15 s")
+
+
+def test_logql_pipelines_split_on_pipes_outside_quotes() -> None:
+    selector, stages = split_pipeline('{a="x|}"} | b=~"c|d" |= `e|f` | drop g')
+    assert selector == '{a="x|}"}' and stages == ['b=~"c|d"', "= `e|f`", "drop g"]
+    with pytest.raises(ValueError, match="no stream selector"):
+        split_pipeline('sum(rate({a="b"}[1m]))')
+
+
+class _RulesOnly:
+    """A PrometheusApi that knows rules and nothing else: enough for the rule-state causes."""
+
+    def __init__(self, states: list[RuleState]) -> None:
+        self.recording_rules = {state.record: [state] for state in states}
+
+    def count(self, _selector: str) -> int:
+        return 0
+
+
+def _state(**changes: Any) -> RuleState:
+    values: dict[str, Any] = {
+        "record": "tenant_id:x:sum", "query": "sum by (tenant_id) (x)", "labels": {}, "group": "g",
+        "file": "rules.yml", "health": "ok", "last_error": "", "evaluated": True,
+    }  # fmt: skip
+    return RuleState(**{**values, **changes})
+
+
+def test_a_rule_loaded_but_not_evaluated_yet() -> None:
+    doctor = PrometheusDoctor(_RulesOnly([_state(health="unknown", evaluated=False)]), {}, {})  # type: ignore[arg-type]
+    [cause] = doctor._selector(Selector("tenant_id:x:sum", ()), depth=0)
+    assert cause.code is CauseCode.RULE_NOT_EVALUATED and "group 'g'" in cause.detail
+
+
+def test_a_query_that_does_not_parse_is_an_error_not_a_traceback() -> None:
+    doctor = PrometheusDoctor(_RulesOnly([]), {}, {})  # type: ignore[arg-type]
+    status, [cause] = doctor.diagnose("sum(", exemplar=False)
+    assert status is Status.ERROR and cause.code is CauseCode.QUERY_ERROR
+
+
+def test_a_url_that_is_not_prometheus_is_named_so() -> None:
+    with loki_server() as (url, _), pytest.raises(SourceError) as error:
+        Endpoint(url, "prometheus", 5).get("/api/v1/status/buildinfo")
+    assert error.value.code is CauseCode.NOT_PROMETHEUS and "not a prometheus API root" in error.value.detail
+    # Grafana's own API answers JSON, but not in Loki's envelope.
+    with FakeGrafana() as grafana, pytest.raises(SourceError) as error:
+        Endpoint(grafana.url, "loki", 5).get("/api/health")
+    assert error.value.code is CauseCode.NOT_LOKI
+
+
+def test_a_datasource_that_never_answers_costs_one_timeout() -> None:
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        with pytest.raises(SourceError) as error:
+            Endpoint(url, "prometheus", 0.5).get("/api/v1/status/buildinfo")
+    assert error.value.code is CauseCode.UNREACHABLE and "no answer within 0.5 s" in error.value.detail
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("PROMETHEUS_URL", "prometheus:9090", "is not an http:// or https:// URL"),
+        ("LOKI_URL", "http://admin:secret-4711@loki:3100", "carries credentials"),
+        ("DOCTOR_TIMEOUT", "0", "greater than 0"),
+    ],
+)
+def test_bad_settings_are_named_and_exit_2(variable: str, value: str, message: str) -> None:
+    completed = subprocess.run(
+        [sys.executable, str(REPO / "build.py"), "doctor"],
+        env={**os.environ, variable: value}, capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert completed.returncode == 2
+    assert variable in completed.stderr and message in completed.stderr
+    assert "Traceback" not in completed.stderr and "secret-4711" not in completed.stderr + completed.stdout
