@@ -11,7 +11,7 @@ shows data, because a panel can look fine while some tenants' series are unlabel
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import promql_parser
@@ -183,7 +183,7 @@ class PrometheusDoctor:
             except ValueError:
                 continue
             causes += self._why_empty(tree, state.query, depth + 1)
-        return causes
+        return [replace(c, detail=f"{c.detail} (read by the rule recording `{record}`)") for c in causes]
 
     def _absent(self, name: str) -> list[Cause]:
         # One step per scrape: a series that lived between two coarser steps would be missed.
