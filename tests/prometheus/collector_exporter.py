@@ -133,9 +133,8 @@ class CollectorExporter:
                 lower = bound
                 bucket = self._duration(SPAN_DURATION.series("bucket")) + _labels({**full, "le": le})
                 lines.append(f"{bucket} {total * share:.1f}{exemplar}")
-            lines.append(
-                f"{self._duration(SPAN_DURATION.series('sum'))}{_labels(full)} {total * sum(LATENCIES) / len(LATENCIES):.3f}"
-            )
+            mean = sum(LATENCIES) / len(LATENCIES)
+            lines.append(f"{self._duration(SPAN_DURATION.series('sum'))}{_labels(full)} {total * mean:.3f}")
             lines.append(f"{self._duration(SPAN_DURATION.series('count'))}{_labels(full)} {total:.1f}")
         gauges: dict[MetricSignal, Callable[[int, int], float]] = {
             WHATSAPP_SESSIONS_ACTIVE: lambda i, j: float(1 + (i + j) % 3),
