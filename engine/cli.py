@@ -7,10 +7,10 @@ start without them.
 
 from __future__ import annotations
 
-import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -146,10 +146,17 @@ def _connect(grafana: Grafana, code: int) -> None:
         raise _fail(f"error: {error}", EXIT_INVALID if error.bad_setting else code) from None
 
 
-class _Reporter:
-    """A progress bar on a terminal, one plain line per object otherwise (CI logs, pipes)."""
+class _Progress:
+    """A progress bar while a terminal watches; otherwise one plain line per item (CI logs), or none.
 
-    def __init__(self, total: int, verb: str) -> None:
+    `describe` gives that line; without it nothing is printed (doctor's stdout may be JSON). The bar
+    goes to stderr when `stderr` is set, so it never mixes with what the command prints.
+    """
+
+    def __init__(
+        self, total: int, verb: str, *, describe: Callable[[Any], str] | None = None, stderr: bool = False
+    ) -> None:
+        from rich.console import Console  # noqa: PLC0415
         from rich.progress import (  # noqa: PLC0415
             BarColumn,
             MofNCompleteColumn,
@@ -158,15 +165,17 @@ class _Reporter:
             TimeElapsedColumn,
         )
 
-        self.total, self.done, self.lock = total, 0, threading.Lock()
+        self.total, self.done, self.lock, self.describe = total, 0, threading.Lock(), describe
         self.progress: Progress | None = None
-        if sys.stdout.isatty():
+        console = Console(stderr=stderr)
+        if console.is_terminal:
             self.progress = Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
-            )
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                console=console, transient=stderr,
+            )  # fmt: skip
             self.task = self.progress.add_task(verb, total=total)
 
-    def __enter__(self) -> _Reporter:
+    def __enter__(self) -> _Progress:
         if self.progress:
             self.progress.start()
         return self
@@ -175,14 +184,17 @@ class _Reporter:
         if self.progress:
             self.progress.stop()
 
-    def __call__(self, action: Action) -> None:
+    def __call__(self, item: object) -> None:
         with self.lock:
             self.done += 1
             if self.progress:
                 self.progress.update(self.task, completed=self.done, total=max(self.total, self.done))
-            else:
-                state = "failed" if action.failed else action.op.value
-                typer.echo(f"[{self.done}/{self.total}] {action.kind} {action.uid}: {state}")
+            elif self.describe:
+                typer.echo(f"[{self.done}/{self.total}] {self.describe(item)}")
+
+
+def _action_state(action: Action) -> str:
+    return f"{action.kind} {action.uid}: {'failed' if action.failed else action.op.value}"
 
 
 def _describe(action: Action, *, applied: bool) -> list[str]:
@@ -239,7 +251,8 @@ def push(
     _connect(grafana, EXIT_CHECK_FAILED)
     desired = desired_objects(documents)
     try:
-        with _Reporter(len(desired), "dry run" if dry_run else "pushing") as reporter:
+        verb = "dry run" if dry_run else "pushing"
+        with _Progress(len(desired), verb, describe=_action_state) as reporter:
             report = synchronise(
                 grafana,
                 desired,
@@ -386,10 +399,9 @@ def doctor(
         if via_grafana
         else (f"Prometheus at {config.prometheus_url}, Loki at {config.loki_url}")
     )
-    errors = Console(stderr=True)
-    total = sum(1 for board in documents.dashboards for _ in board.document.get("panels", []))
-    with _PanelProgress(errors, total) as progress:
-        run = DoctorRun(documents, endpoint_for, samples=samples, on_panel=progress)
+    run = DoctorRun(documents, endpoint_for, samples=samples)
+    with _Progress(len(run.jobs), "asking the datasources", stderr=True) as progress:
+        run.on_panel = progress
         reports = run.run()
     if json_output:
         typer.echo(shown.as_json(reports))
@@ -402,38 +414,6 @@ def doctor(
         raise _fail("\n".join([*lines, "No datasource could be reached: nothing was checked."]))
     if any(report.status.value != "ok" for report in reports):
         raise typer.Exit(EXIT_CHECK_FAILED)
-
-
-class _PanelProgress:
-    """A transient progress bar on stderr when it is a terminal; silent otherwise (stdout may be JSON)."""
-
-    def __init__(self, console: object, total: int) -> None:
-        from rich.console import Console  # noqa: PLC0415
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn  # noqa: PLC0415
-
-        assert isinstance(console, Console)
-        self.lock = threading.Lock()
-        self.progress: Progress | None = None
-        if console.is_terminal:
-            self.progress = Progress(
-                TextColumn("asking the datasources"), BarColumn(), MofNCompleteColumn(),
-                console=console, transient=True,
-            )  # fmt: skip
-            self.task = self.progress.add_task("doctor", total=total)
-
-    def __enter__(self) -> _PanelProgress:
-        if self.progress:
-            self.progress.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        if self.progress:
-            self.progress.stop()
-
-    def __call__(self, _report: object) -> None:
-        with self.lock:
-            if self.progress:
-                self.progress.advance(self.task)
 
 
 @app.command()

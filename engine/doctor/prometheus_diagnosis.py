@@ -23,6 +23,7 @@ from engine.doctor.http import SourceError
 from engine.doctor.prometheus_api import PrometheusApi, RuleState
 from engine.lint.promql_ast import vector_selectors
 from engine.lint.series_catalog import SeriesInfo
+from engine.queries import Matcher, MatchOp
 
 EXEMPLAR_WINDOW_S = 900.0
 """Exemplars are looked for in the last 15 minutes: Prometheus keeps them in a small ring buffer."""
@@ -30,7 +31,7 @@ MAX_DEPTH = 3
 """Recorded series built on recorded series: follow at most this many rules down."""
 SHOWN_VALUES = 5
 
-_OPS = {
+_OPS: dict[str, MatchOp] = {
     "MatchOp.Equal": "=",
     "MatchOp.NotEqual": "!=",
     "MatchOp.Re": "=~",
@@ -38,30 +39,16 @@ _OPS = {
 }
 
 
-def _quote(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-@dataclass(frozen=True)
-class LabelMatcher:
-    label: str
-    op: str
-    value: str
-
-    def __str__(self) -> str:
-        return f"{self.label}{self.op}{_quote(self.value)}"
-
-
 @dataclass(frozen=True)
 class Selector:
     """A vector selector as data: its metric name and its other matchers (offset and @ dropped)."""
 
     name: str
-    matchers: tuple[LabelMatcher, ...]
+    matchers: tuple[Matcher, ...]
 
-    def render(self, matchers: Iterable[LabelMatcher] | None = None) -> str:
+    def render(self, matchers: Iterable[Matcher] | None = None) -> str:
         chosen = self.matchers if matchers is None else tuple(matchers)
-        return f"{self.name}{{{', '.join(str(m) for m in chosen)}}}" if chosen else self.name
+        return f"{self.name}{{{', '.join(m.render() for m in chosen)}}}" if chosen else self.name
 
 
 def selectors(tree: Any) -> list[Selector]:
@@ -69,7 +56,7 @@ def selectors(tree: Any) -> list[Selector]:
     found: list[Selector] = []
     for node in vector_selectors(tree):
         matchers = [
-            LabelMatcher(m.name, _OPS.get(str(m.op), str(m.op)), m.value) for m in node.matchers.matchers
+            Matcher(m.name, _OPS[str(m.op)], m.value) for m in node.matchers.matchers
         ]
         name = node.name or next((m.value for m in matchers if m.label == "__name__" and m.op == "="), "")
         selector = Selector(str(name), tuple(m for m in matchers if m.label != "__name__"))
@@ -233,7 +220,7 @@ class PrometheusDoctor:
             )
         ]
 
-    def _matcher(self, selector: Selector, matcher: LabelMatcher) -> Cause:
+    def _matcher(self, selector: Selector, matcher: Matcher) -> Cause:
         name, label = selector.name, matcher.label
         renamed = f"exported_{label}"
         if renamed in self.api.label_names(name):
@@ -249,7 +236,7 @@ class PrometheusDoctor:
         shown = ", ".join(values[:SHOWN_VALUES]) + (", ..." if len(values) > SHOWN_VALUES else "")
         return Cause(
             CauseCode.LABEL_MISMATCH,
-            f"no `{name}` series has {matcher}; its {label} values: {shown}",
+            f"no `{name}` series has {matcher.render()}; its {label} values: {shown}",
             f"count by ({label}) ({name})",
         )
 
@@ -269,7 +256,7 @@ class PrometheusDoctor:
             if not info.tenant_scoped:
                 continue
             kept = [m for m in selector.matchers if m.label != TENANT_LABEL]
-            unlabelled = selector.render([*kept, LabelMatcher(TENANT_LABEL, "=", "")])
+            unlabelled = selector.render([*kept, Matcher(TENANT_LABEL, "=", "")])
             count = self.api.count(unlabelled)
             if count:
                 yield Cause(

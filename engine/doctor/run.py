@@ -72,8 +72,13 @@ class DoctorRun:
     def nothing_reachable(self) -> bool:
         return bool(self.reached) and all(r.failure is not None for r in self.reached.values())
 
+    @property
+    def jobs(self) -> list[tuple[DashboardDocument, dict[str, Any]]]:
+        """Every panel with queries, nested ones included."""
+        return [(board, panel) for board in self.documents.dashboards for panel in _panels(board.document)]
+
     def run(self, workers: int = 4) -> list[PanelReport]:
-        jobs = [(board, panel) for board in self.documents.dashboards for panel in _panels(board.document)]
+        jobs = self.jobs
         for _, panel in jobs:  # probe every datasource first, once, before the threads start
             for target in panel["targets"]:
                 ref = _datasource(panel, target)

@@ -15,13 +15,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from google.protobuf.json_format import MessageToDict
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from tests.local_http import QuietHandler, serving
 
 REQUESTS: dict[str, Any] = {
     "/v1/traces": ExportTraceServiceRequest,
@@ -118,45 +120,25 @@ def read_body(handler: BaseHTTPRequestHandler) -> bytes:
     return handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     protocol_version = "HTTP/1.1"  # the Node exporters keep connections alive
     received: Received
 
-    def _body(self) -> bytes:
-        return read_body(self)
-
-    def do_POST(self) -> None:
-        decoded = decode_export(self.path, self._body(), self.headers)
+    def do_POST(self) -> None:  # noqa: N802 (http.server dispatches on this name)
+        decoded = decode_export(self.path, read_body(self), self.headers)
         if isinstance(decoded, int):
-            self._reply(decoded, b"")
+            self.reply(decoded, b"")
             return
         document, reply, content_type = decoded
         with self.received.lock:
             self.received.requests[self.path].append(document)
             self.received.content_types.add(content_type)
-        self._reply(200, reply, content_type)
-
-    def _reply(self, status: int, body: bytes, content_type: str = "application/json") -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_: object) -> None:
-        pass
+        self.reply(200, reply, content_type)
 
 
 @contextmanager
 def otlp_receiver() -> Iterator[tuple[str, Received]]:
     """A receiver on 127.0.0.1 at a port chosen now; yields its endpoint and what it received."""
     received = Received()
-    handler = type("Handler", (_Handler,), {"received": received})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", received
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(type("Handler", (_Handler,), {"received": received})) as url:
+        yield url, received

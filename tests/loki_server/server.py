@@ -26,12 +26,12 @@ import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from opentelemetry.proto.logs.v1.logs_pb2 import SeverityNumber
 
 from tests.demo.otlp_receiver import attributes, decode_export, read_body
+from tests.local_http import QuietHandler, serving
 
 INDEX_ATTRIBUTES = (
     "service.name", "service.namespace", "service.instance.id", "deployment.environment",
@@ -246,28 +246,28 @@ def _stage(stage: str, line: str, labels: dict[str, str]) -> dict[str, str] | No
     return {**labels, "__error__": "LabelFilterErr"} if error else labels
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     store: LokiStore
 
-    def do_POST(self) -> None:
+    def do_POST(self) -> None:  # noqa: N802 (http.server dispatches on this name)
         if self.path != "/otlp/v1/logs":
-            self._reply(404, b"404 page not found\n", "text/plain")
+            self.reply(404, b"404 page not found\n", "text/plain")
             return
         decoded = decode_export("/v1/logs", read_body(self), self.headers)
         if isinstance(decoded, int):
-            self._reply(decoded, b"", "text/plain")
+            self.reply(decoded, b"", "text/plain")
             return
         self.store.push_otlp(decoded[0])
-        self._reply(204, b"", "text/plain")
+        self.reply(204, b"", "text/plain")
 
-    def do_GET(self) -> None:
+    def do_GET(self) -> None:  # noqa: N802 (http.server dispatches on this name)
         url = urllib.parse.urlsplit(self.path)
         params = {k: v[-1] for k, v in urllib.parse.parse_qs(url.query).items()}
         now = time.time_ns()
         start = int(float(params.get("start", now - 3600 * 10**9)))
         end = int(float(params.get("end", now)))
         if url.path == "/ready":
-            self._reply(200, b"ready\n", "text/plain")
+            self.reply(200, b"ready\n", "text/plain")
             return
         if url.path == "/loki/api/v1/labels":
             self._data(sorted(self.store.index_labels(start, end)))
@@ -284,34 +284,19 @@ class _Handler(BaseHTTPRequestHandler):
                     backward=params.get("direction", "backward") == "backward",
                 )  # fmt: skip
             except (ParseError, re.error) as error:
-                self._reply(400, f"{error}\n".encode(), "text/plain; charset=utf-8")
+                self.reply(400, f"{error}\n".encode(), "text/plain; charset=utf-8")
                 return
             self._data({"resultType": "streams", "result": result, "stats": {}})
             return
-        self._reply(404, b"404 page not found\n", "text/plain")
+        self.reply(404, b"404 page not found\n", "text/plain")
 
     def _data(self, data: Any) -> None:
-        self._reply(200, json.dumps({"status": "success", "data": data}).encode(), "application/json")
-
-    def _reply(self, status: int, body: bytes, content_type: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_: object) -> None:
-        pass
+        self.reply(200, json.dumps({"status": "success", "data": data}).encode(), "application/json")
 
 
 @contextmanager
 def loki_server(store: LokiStore | None = None) -> Iterator[tuple[str, LokiStore]]:
     """A Loki stand-in on 127.0.0.1 at a port chosen now: (its root URL, its store)."""
     store = store or LokiStore()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Handler,), {"store": store}))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", store
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(type("Handler", (_Handler,), {"store": store})) as url:
+        yield url, store
