@@ -49,13 +49,6 @@ class CauseCode(StrEnum):
     """The stream selector uses a label Loki does not index for OTLP logs (it is structured metadata)."""
     LOKI_FIELD_MISSING = "loki-field-missing"
     LOKI_NO_LINES = "loki-no-lines"
-    UNSUPPORTED = "unsupported"
-    """A datasource type `doctor` cannot query; the panel is reported, not guessed at."""
-
-
-SOURCE_FAILURES = frozenset(
-    {CauseCode.UNREACHABLE, CauseCode.UNAUTHORIZED, CauseCode.NOT_PROMETHEUS, CauseCode.NOT_LOKI}
-)
 
 
 @dataclass(frozen=True)
@@ -74,7 +67,6 @@ class Cause:
 class PanelReport:
     dashboard: str
     panel: str
-    datasource: str
     status: Status = Status.OK
     causes: list[Cause] = field(default_factory=list)
 

@@ -91,13 +91,13 @@ class Endpoint:
             document = None
         if not isinstance(document, dict) or document.get("status") not in ("success", "error"):
             raise SourceError(
-                self._not_this_api(), f"{self.shown}{path} did not answer as the {self.kind} API"
+                self.not_this_api(), f"{self.shown}{path} did not answer as the {self.kind} API"
             )
         if document["status"] == "error":
             raise SourceError(CauseCode.QUERY_ERROR, f"{self.kind}: {document.get('error', 'error')}")
         return document.get("data")
 
-    def _not_this_api(self) -> CauseCode:
+    def not_this_api(self) -> CauseCode:
         return CauseCode.NOT_PROMETHEUS if self.kind == "prometheus" else CauseCode.NOT_LOKI
 
     def _http_error(self, path: str, error: urllib.error.HTTPError) -> SourceError:
@@ -112,7 +112,7 @@ class Endpoint:
             return SourceError(CauseCode.QUERY_ERROR, f"{self.kind}: {message}")
         if error.code == 404:
             return SourceError(
-                self._not_this_api(),
+                self.not_this_api(),
                 f"{self.shown}{path}: HTTP 404"
                 + (f" ({message})" if message else "")
                 + f": not a {self.kind} API root",

@@ -26,7 +26,7 @@ class LokiApi:
     def probe(self) -> None:
         labels = self.endpoint.get("/loki/api/v1/labels", self._window())
         if labels is not None and not isinstance(labels, list):
-            raise SourceError(self.endpoint._not_this_api(), f"{self.endpoint.shown} is not a Loki API")
+            raise SourceError(self.endpoint.not_this_api(), f"{self.endpoint.shown} is not a Loki API")
 
     def lines(self, query: str) -> list[dict[str, str]]:
         """The labels (stream labels and structured metadata together) of each line returned, newest first."""
@@ -36,7 +36,7 @@ class LokiApi:
         )
         if data.get("resultType") != "streams":
             raise SourceError(
-                self.endpoint._not_this_api(), f"{query}: Loki answered {data.get('resultType')!r}"
+                self.endpoint.not_this_api(), f"{query}: Loki answered {data.get('resultType')!r}"
             )
         return [dict(stream["stream"]) for stream in data["result"] for _ in stream["values"]]
 

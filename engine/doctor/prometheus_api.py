@@ -55,7 +55,7 @@ class PrometheusApi:
         """SourceError unless this is a Prometheus API that answers with these credentials."""
         info = self.endpoint.get("/api/v1/status/buildinfo")
         if not isinstance(info, dict) or "version" not in info:
-            raise SourceError(self.endpoint._not_this_api(), f"{self.endpoint.shown} is not a Prometheus API")
+            raise SourceError(self.endpoint.not_this_api(), f"{self.endpoint.shown} is not a Prometheus API")
 
     def query(self, expr: str) -> list[dict[str, Any]]:
         """The instant vector at `now` (a scalar comes back as one unlabelled sample)."""

@@ -55,9 +55,7 @@ def selectors(tree: Any) -> list[Selector]:
     """Each distinct named selector of the tree, in order; nameless ones (`{job="x"}`) are skipped."""
     found: list[Selector] = []
     for node in vector_selectors(tree):
-        matchers = [
-            Matcher(m.name, _OPS[str(m.op)], m.value) for m in node.matchers.matchers
-        ]
+        matchers = [Matcher(m.name, _OPS[str(m.op)], m.value) for m in node.matchers.matchers]
         name = node.name or next((m.value for m in matchers if m.label == "__name__" and m.op == "="), "")
         selector = Selector(str(name), tuple(m for m in matchers if m.label != "__name__"))
         if selector.name and selector not in found:

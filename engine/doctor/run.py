@@ -12,17 +12,18 @@ import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from engine.contract.model import MetricSignal
-from engine.doctor.causes import Cause, CauseCode, PanelReport, Status
+from engine.doctor.causes import Cause, PanelReport, Status
 from engine.doctor.grafana_math import builtin_intervals, range_seconds, regex_escape, substitute
 from engine.doctor.http import Endpoint, SourceError
 from engine.doctor.loki_api import LokiApi
 from engine.doctor.loki_diagnosis import LokiDoctor
 from engine.doctor.prometheus_api import PrometheusApi
 from engine.doctor.prometheus_diagnosis import PrometheusDoctor
-from engine.lint.series_catalog import build_catalog
+from engine.lint.series_catalog import SeriesInfo, build_catalog
 from engine.render.documents import DashboardDocument, Documents
 
 SUPPORTED = ("prometheus", "loki")
@@ -78,24 +79,23 @@ class DoctorRun:
         return [(board, panel) for board in self.documents.dashboards for panel in _panels(board.document)]
 
     def run(self, workers: int = 4) -> list[PanelReport]:
-        jobs = self.jobs
-        for _, panel in jobs:  # probe every datasource first, once, before the threads start
-            for target in panel["targets"]:
-                ref = _datasource(panel, target)
+        jobs = []
+        for board, panel in self.jobs:  # probe every datasource first, once, before the threads start
+            kinds = [_datasource(panel, t) for t in panel["targets"] if not t.get("hide")]
+            for ref in kinds:
                 if ref["type"] in SUPPORTED:
                     self._reach(ref["type"], ref["uid"])
+            if any(ref["type"] in SUPPORTED for ref in kinds):
+                jobs.append((board, panel))
+            else:
+                self.skipped += 1
+        _ = self._definitions  # computed once, before the threads share it
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            reports = list(pool.map(lambda job: self._panel(*job), jobs))
-        return [report for report in reports if report is not None]
+            return list(pool.map(lambda job: self._panel(*job), jobs))
 
-    def _panel(self, board: DashboardDocument, panel: dict[str, Any]) -> PanelReport | None:
+    def _panel(self, board: DashboardDocument, panel: dict[str, Any]) -> PanelReport:
         targets = [t for t in panel["targets"] if not t.get("hide")]
-        kinds = {_datasource(panel, t)["type"] for t in targets}
-        if not kinds & set(SUPPORTED):
-            self.skipped += 1
-            return None
-        first = _datasource(panel, targets[0])
-        report = PanelReport(board.uid, str(panel.get("title", "")), first["uid"])
+        report = PanelReport(board.uid, str(panel.get("title", "")))
         range_s = range_seconds(str((board.document.get("time") or {}).get("from", "now-1h")))
         for target in targets:
             ref = _datasource(panel, target)
@@ -150,16 +150,20 @@ class DoctorRun:
         return LokiDoctor(LokiApi(reached.endpoint, range_s), _range_label(range_s)).diagnose(expr)
 
     def _prometheus_doctor(self, api: PrometheusApi) -> PrometheusDoctor:
+        catalog, signals, homes = self._definitions
+        return PrometheusDoctor(api, catalog, signals, homes)
+
+    @cached_property
+    def _definitions(self) -> tuple[dict[str, SeriesInfo], dict[str, MetricSignal], dict[str, str]]:
+        """What the definitions say about each series: its catalog entry, its emitter, its rule's home."""
         project = self.documents.project
-        signals: dict[str, MetricSignal] = {
-            name: signal for signal in project.contract.metrics for name in signal.series_names
-        }
+        signals = {name: signal for signal in project.contract.metrics for name in signal.series_names}
         homes = {
             rule.record: f"group {group.name!r} in {project.config.rules_file}"
             for group in project.rule_groups
             for rule in group.recording
         }
-        return PrometheusDoctor(api, build_catalog(project.contract, project.rule_groups), signals, homes)
+        return build_catalog(project.contract, project.rule_groups), signals, homes
 
     def _selections(
         self, board: DashboardDocument, range_s: float
@@ -221,6 +225,3 @@ def _all_value(variable: dict[str, Any]) -> str:
 def _range_label(range_s: float) -> str:
     hours = range_s / 3600
     return f"the last {hours:g} h" if hours >= 1 else f"the last {range_s / 60:g} min"
-
-
-__all__ = ["CauseCode", "DoctorRun", "PanelReport", "Status"]

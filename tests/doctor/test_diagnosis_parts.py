@@ -3,6 +3,7 @@ and how each failure of a datasource is named."""
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import subprocess
@@ -10,8 +11,9 @@ import sys
 from typing import Any
 
 import pytest
+from rich.console import Console
 
-from engine.doctor.causes import CauseCode, Status
+from engine.doctor.causes import Cause, CauseCode, PanelReport, Status
 from engine.doctor.grafana_math import (
     builtin_intervals,
     range_seconds,
@@ -23,6 +25,7 @@ from engine.doctor.http import Endpoint, SourceError
 from engine.doctor.loki_diagnosis import split_pipeline
 from engine.doctor.prometheus_api import RuleState, parse_duration
 from engine.doctor.prometheus_diagnosis import PrometheusDoctor, Selector
+from engine.doctor.report import show, summary
 from tests.conftest import REPO
 from tests.grafana_server.server import FakeGrafana
 from tests.loki_server.server import loki_server
@@ -136,3 +139,25 @@ def test_bad_settings_are_named_and_exit_2(variable: str, value: str, message: s
     assert completed.returncode == 2
     assert variable in completed.stderr and message in completed.stderr
     assert "Traceback" not in completed.stderr and "secret-4711" not in completed.stderr + completed.stdout
+
+
+def test_a_terminal_gets_a_table_and_a_pipe_gets_plain_lines() -> None:
+    report = PanelReport("overview", "Sessions")
+    report.add(
+        Status.EMPTY, [Cause(CauseCode.STALE, "the newest sample of `x` is 7 min 0 s old", "timestamp(x)")]
+    )
+    healthy = PanelReport("overview", "Latency")
+    for terminal in (True, False):
+        output = io.StringIO()
+        show([report, healthy], Console(file=output, force_terminal=terminal, width=160, color_system=None))
+        text = output.getvalue()
+        assert ("┃" in text) is terminal  # rich's table border only on a terminal
+        assert "stale: the newest sample of `x` is 7 min 0 s old" in text and "timestamp(x)" in text
+    assert (
+        "empty    overview / Sessions" in output.getvalue()
+        and "ok       overview / Latency" in output.getvalue()
+    )
+    assert summary([report, healthy], 1, "Prometheus at p") == (
+        "1 ok, 0 suspect, 1 empty, 0 error (2 panels, Prometheus at p); "
+        "1 panel(s) on other datasources not checked."
+    )
