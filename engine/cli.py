@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 
 HELP = """Dashboards as code: turn a project's definitions into Grafana.
 
-build and check write and verify provisioning/; push, diff and pull talk to a live Grafana
-(GRAFANA_URL, and GRAFANA_TOKEN or GRAFANA_USER + GRAFANA_PASSWORD, from the environment or .env);
+build and check write and verify provisioning/ (watch rebuilds on every save); push, diff and pull
+talk to a live Grafana (GRAFANA_URL, and GRAFANA_TOKEN or GRAFANA_USER + GRAFANA_PASSWORD, from the
+environment or .env);
 doctor asks the live Prometheus and Loki (PROMETHEUS_URL, LOKI_URL, or through Grafana) why a panel
 is empty.
 Exit codes: 0 ok; 1 check failed, push had failures or conflicts, diff found differences, doctor
@@ -414,6 +415,40 @@ def doctor(
         raise _fail("\n".join([*lines, "No datasource could be reached: nothing was checked."]))
     if any(report.status.value != "ok" for report in reports):
         raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+@app.command()
+def watch(
+    push: Annotated[
+        bool,
+        typer.Option(
+            "--push",
+            help="After each good build, push to GRAFANA_URL (same rules as push: a dashboard edited in "
+            "Grafana is reported as a conflict, never overwritten).",
+        ),
+    ] = False,
+    project: ProjectOption = None,
+) -> None:
+    """Rebuild on every save of a definition, in a fresh interpreter; Ctrl-C stops (exit 0).
+
+    A broken save (syntax error, exception, failed lint) writes nothing and is reported with its file
+    and line; watching goes on and the next good save recovers. Grafana's file provider picks the
+    result up within its update interval.
+    """
+    from engine import watch as watching  # noqa: PLC0415
+
+    root = (project or _default_project).resolve()
+    if push:
+        from engine.settings import SettingsError, settings  # noqa: PLC0415
+
+        try:
+            settings(root).grafana_credential()  # fail now, not at the first save
+        except SettingsError as error:
+            raise _fail(f"error: {error}") from None
+    try:
+        watching.watch(root, then_push=push, echo=typer.echo)
+    except KeyboardInterrupt:
+        typer.echo("stopped.")
 
 
 @app.command()

@@ -30,12 +30,12 @@ def assert_clean_error(result: subprocess.CompletedProcess[str], code: int, *fra
         assert fragment in output, output
 
 
-@pytest.mark.parametrize("command", [[], ["build"], ["check"], ["checks"], ["doctor"]])
+@pytest.mark.parametrize("command", [[], ["build"], ["check"], ["checks"], ["doctor"], ["watch"]])
 def test_help(command: list[str]) -> None:
     result = run(*command, "--help")
     assert result.returncode == 0
     assert "Usage:" in result.stdout
-    if command in (["build"], ["check"], ["doctor"]):
+    if command in (["build"], ["check"], ["doctor"], ["watch"]):
         assert "--project" in result.stdout
 
 

@@ -1,0 +1,159 @@
+"""`watch` through the real entry point, on a copy of the project: every save rebuilds, a broken save
+is reported and survived, a deleted dashboard's output goes, `--push` pushes, SIGINT exits 0."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.conftest import REPO
+from tests.grafana_server.server import FakeGrafana
+
+OVERVIEW_JSON = "provisioning/dashboards/tiktickets/tiktickets-overview.json"
+STAT_TITLE = '"Active WhatsApp sessions",'
+"""The stat panel's title in dashboards/overview.py (no alert links to it, so a rename stays valid)."""
+EXTRA_MODULE = """from dashboards import overview
+
+
+def dashboard():
+    definition = overview.dashboard()
+    definition.dashboard.uid = "watch-extra"
+    definition.dashboard.title = "Watch extra"
+    return definition
+"""
+
+
+class Watcher:
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process, self.lines, self.seen = process, queue.Queue[str](), list[str]()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def wait_for(self, wanted: Callable[[str], bool], timeout: float = 60) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.1)
+            except queue.Empty:
+                assert self.process.poll() is None, f"watch exited: {self.seen}"
+                continue
+            self.seen.append(line)
+            if wanted(line):
+                return line
+        raise AssertionError(f"no such line within {timeout} s: {self.seen}")
+
+    def next_build(self) -> str:
+        return self.wait_for(lambda line: "built:" in line or "build failed" in line)
+
+
+@contextmanager
+def watching(project: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[Watcher]:
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "build.py"), "watch", "--project", str(project), *args],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})},
+    )  # fmt: skip
+    watcher = Watcher(process)
+    try:
+        watcher.next_build()  # the build at start
+        yield watcher
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+def _titles(project: Path) -> list[str]:
+    return [panel["title"] for panel in json.loads((project / OVERVIEW_JSON).read_text())["panels"]]
+
+
+def test_every_save_rebuilds_a_broken_one_is_survived_and_sigint_exits_0(project_copy: Path) -> None:
+    overview = project_copy / "dashboards" / "overview.py"
+    with watching(project_copy) as watcher:
+        _edit(overview, STAT_TITLE, '"WhatsApp sessions now",')
+        assert "built:" in watcher.next_build()
+        assert "WhatsApp sessions now" in _titles(project_copy)
+
+        before = (project_copy / OVERVIEW_JSON).read_bytes()
+        good = overview.read_text()
+        overview.write_text(good + "\nbroken = (\n")
+        failed = watcher.next_build()
+        assert "build failed" in failed and "dashboards/overview.py" in failed
+        detail = watcher.wait_for(lambda line: "SyntaxError" in line)
+        assert f"dashboards/overview.py:{len(good.splitlines()) + 2}" in detail
+        assert watcher.process.poll() is None
+        assert (project_copy / OVERVIEW_JSON).read_bytes() == before
+
+        overview.write_text(good.replace('"WhatsApp sessions now",', '"Sessions right now",'))
+        assert "built:" in watcher.next_build()
+        assert "Sessions right now" in _titles(project_copy)
+
+        extra = project_copy / "dashboards" / "extra.py"
+        extra.write_text(EXTRA_MODULE)
+        assert "built:" in watcher.next_build()
+        [written] = list((project_copy / "provisioning").rglob("watch-extra.json"))
+        extra.unlink()
+        removed = watcher.next_build()
+        assert "built:" in removed and "-provisioning/" in removed
+        assert not written.exists()
+
+        watcher.process.send_signal(signal.SIGINT)
+        assert watcher.process.wait(timeout=10) == 0
+        watcher.wait_for(lambda line: line == "stopped.", timeout=5)
+
+
+def test_push_after_each_good_save_and_a_conflict_does_not_stop_it(project_copy: Path) -> None:
+    overview = project_copy / "dashboards" / "overview.py"
+    with FakeGrafana() as grafana:
+        env = {"GRAFANA_URL": grafana.url, "GRAFANA_TOKEN": "glsa_admin"}
+        with watching(project_copy, "--push", env=env) as watcher:
+            assert "pushed:" in watcher.wait_for(lambda line: "push" in line)
+
+            def dashboard_writes() -> int:
+                return sum(1 for method, path, _ in grafana.state.writes if path == "/api/dashboards/db")
+
+            first = dashboard_writes()
+            _edit(overview, STAT_TITLE, '"WhatsApp sessions now",')
+            assert "built:" in watcher.next_build()
+            assert "pushed:" in watcher.wait_for(lambda line: "push" in line)
+            assert dashboard_writes() == first + 1  # once per good save
+
+            grafana.edit_in_ui("tiktickets-overview", lambda d: d.update(title="Edited in Grafana"))
+            _edit(overview, '"WhatsApp sessions now",', '"Sessions right now",')
+            assert "built:" in watcher.next_build()
+            assert "push did not complete" in watcher.wait_for(lambda line: "push" in line)
+            watcher.wait_for(lambda line: "conflict" in line)
+            assert watcher.process.poll() is None
+            assert (
+                grafana.state.dashboards["tiktickets-overview"]["dashboard"]["title"] == "Edited in Grafana"
+            )
+
+            _edit(overview, '"Sessions right now",', '"Sessions",')
+            assert "built:" in watcher.next_build()  # still watching after the conflict
+
+
+def test_push_without_credentials_fails_at_once(project_copy: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(REPO / "build.py"), "watch", "--push", "--project", str(project_copy)],
+        env={**os.environ, "GRAFANA_TOKEN": "", "GRAFANA_USER": "", "GRAFANA_PASSWORD": ""},
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2 and "no Grafana credentials" in result.stderr
