@@ -13,6 +13,7 @@ CONFIG = ProjectConfig(
     # Set it to the README's address on your code host; alert links append `#<section>`.
     runbook_url="README.md",
     contract_example="monitoring/demo/demo.js",
+    grafana_compose_file="monitoring/docker-compose.observability.yml",
 )
 
 TIKTICKETS_FOLDER = Folder(uid="tiktickets", title="TikTickets")

@@ -61,6 +61,13 @@ LOGQL = Tool(
 )
 
 
+GRAFANA_SCHEMA = Tool(
+    "Grafana's schema (tools/grafana-schema)",
+    "install Node.js, then run `make tools` (npm ci in tools/grafana-schema)",
+    "tools/grafana-schema/check.js",
+)
+
+
 DEMO = Tool(
     "demo backend (monitoring/demo)",
     "install Node.js, then run `make tools` (npm ci in monitoring/demo)",

@@ -64,10 +64,14 @@ class ProjectConfig(BaseModel):
     """A program that emits every signal of the contract, named on the contract page for the backend team."""
     rules_dir: str = "monitoring/prometheus/rules"
     """Where Prometheus loads rule files from (`rule_files:` in prometheus.yml)."""
+    grafana_compose_file: str | None = None
+    """The compose file whose `grafana/grafana:<version>` image the schema check must match."""
 
-    @field_validator("provisioning_dir", "contract_doc", "rules_dir")
+    @field_validator("provisioning_dir", "contract_doc", "rules_dir", "grafana_compose_file")
     @classmethod
-    def _inside_the_project(cls, path: str) -> str:
+    def _inside_the_project(cls, path: str | None) -> str | None:
+        if path is None:
+            return None
         parts = PurePosixPath(path).parts
         if not path or path.startswith("/") or "\\" in path or ".." in parts or parts[0] == ".":
             raise ValueError(

@@ -97,7 +97,15 @@ class BarGauge(Panel):  # type: ignore[misc]  # grafanalib is untyped
                     "namePlacement": "auto",
                     "sizing": "auto",
                     "minVizHeight": 16,
+                    "minVizWidth": 8,
                     "maxVizHeight": 300,
+                    # Required by Grafana's bargauge Options type; the bars name their series already.
+                    "legend": {
+                        "showLegend": False,
+                        "displayMode": "list",
+                        "placement": "bottom",
+                        "calcs": [],
+                    },
                     "reduceOptions": {"calcs": self.calcs, "fields": "", "values": False},
                 },
             }

@@ -110,7 +110,8 @@ def timeseries(
                     "thresholds": {"mode": "absolute", "steps": steps or thresholds()},
                     "custom": {"thresholdsStyle": {"mode": "dashed" if steps else "off"}},
                 }
-            }
+            },
+            "options": {"legend": {"showLegend": True}},  # required by Grafana's schema; grafanalib omits it
         },
     )
     return PanelSpec(panel, width, height, grid)
@@ -140,6 +141,10 @@ def stat(
         graphMode="area",
         textMode="value",
         maxDataPoints=None,
+        # Required by Grafana's stat Options type (grafanalib 0.7.1 predates them); Grafana's defaults.
+        extraJson={
+            "options": {"percentChangeColorMode": "standard", "showPercentChange": False, "wideLayout": True}
+        },
     )
     return PanelSpec(panel, width, height, grid)
 
@@ -190,6 +195,7 @@ def logs(
         enableLogDetails=True,  # derived-field links (trace_id -> Jaeger) live in log details
         dedupStrategy="none",
         maxDataPoints=None,
+        extraJson={"options": {"showLogContextToggle": False}},  # required by Grafana's logs Options type
     )
     return PanelSpec(panel, width, height, grid)
 

@@ -42,13 +42,26 @@ ROW_PANEL_FIELDS = ("collapsed", "gridPos", "id", "panels", "title", "type")
 """A row is a header: Grafana ignores queries, datasource and options on it, so only these are kept."""
 
 
+def without_nulls(node: Any, key: str = "") -> Any:
+    """`node` without null-valued keys, at any depth: grafanalib writes null for what is unset, and
+    Grafana's schema allows null almost nowhere (absent means "unset" to Grafana as well). The one
+    null it declares is a threshold step's `value`: the base step, below every other."""
+    if isinstance(node, dict):
+        return {
+            k: without_nulls(v, k)
+            for k, v in node.items()
+            if v is not None or (key == "steps" and k == "value")
+        }
+    if isinstance(node, list):
+        return [without_nulls(item, key) for item in node]
+    return node
+
+
 def _panel(panel: dict[str, Any]) -> dict[str, Any]:
     if panel.get("type") == "row":
         return {key: panel[key] for key in ROW_PANEL_FIELDS if key in panel}
-    # Null-valued keys go too: grafanalib writes null for unset options; absent means the same to Grafana.
-    return {
-        key: value for key, value in panel.items() if key not in DROPPED_PANEL_FIELDS and value is not None
-    }
+    kept: dict[str, Any] = without_nulls({k: v for k, v in panel.items() if k not in DROPPED_PANEL_FIELDS})
+    return kept
 
 
 def dashboard_document(definition: DashboardDefinition) -> dict[str, Any]:
@@ -58,7 +71,7 @@ def dashboard_document(definition: DashboardDefinition) -> dict[str, Any]:
     document["schemaVersion"] = defaults.SCHEMA_VERSION
     document["id"] = None
     document["panels"] = [_panel(p) for p in raw["panels"]]
-    timepicker = document.get("timepicker") or {}
+    timepicker = without_nulls(document.get("timepicker") or {})
     timepicker.pop("time_options", None)  # removed from the time picker in Grafana 8
     document["timepicker"] = timepicker
     return document

@@ -1,0 +1,94 @@
+"""Grafana's published dashboard and panel types (`@grafana/schema`), checked with TypeScript through
+Node (`tools/grafana-schema/check.js`).
+
+Each dashboard is checked as a whole against the `Dashboard` type, then each panel's `options` against
+its plugin's `Options` and `fieldConfig.defaults.custom` against its `FieldConfig`, where the schema
+defines them (the dashboard type leaves both open). Answers are cached like the LogQL grammar's.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.external_tools import GRAFANA_SCHEMA, NODE, require
+from engine.lint.checker_cache import cached, tool_identity
+
+SCHEMA_PACKAGE = "@grafana/schema"
+
+
+@dataclass(frozen=True)
+class Deviation:
+    dashboard: str
+    panel: int | None
+    """Index in the dashboard's `panels`, when the deviation is inside one."""
+    path: str
+    """JSON path from the dashboard: `panels[3].options.legend`."""
+    message: str
+
+
+def _items(uid: str, document: dict[str, Any]) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = [{"id": f"{uid}|", "kind": "dashboard", "value": document}]
+    for index, panel in enumerate(document.get("panels", [])):
+        if "options" in panel:
+            value = panel["options"]
+            items.append(
+                {"id": f"{uid}|{index}|options", "kind": "options", "plugin": panel["type"], "value": value}
+            )
+        custom = ((panel.get("fieldConfig") or {}).get("defaults") or {}).get("custom")
+        if custom is not None:
+            items.append({"id": f"{uid}|{index}|fieldConfig.defaults.custom", "kind": "custom",
+                          "plugin": panel["type"], "value": custom})  # fmt: skip
+    return items
+
+
+_LONG_TYPE = re.compile(r"'\{[^']{40,}'")
+
+
+def _short(message: str) -> str:
+    """TypeScript prints whole object types; the property names the message is about are enough."""
+    return _LONG_TYPE.sub("'{...}'", message)
+
+
+def deviations(documents: dict[str, dict[str, Any]], project_root: Path | None = None) -> list[Deviation]:
+    """Every place a dashboard differs from Grafana's types. Raises ToolMissingError without Node."""
+    node, script = require(NODE), require(GRAFANA_SCHEMA, project_root)
+    payload = json.dumps([item for uid, document in documents.items() for item in _items(uid, document)])
+
+    def ask() -> str:
+        completed = subprocess.run(
+            [node, script], input=payload, capture_output=True, text=True, timeout=120, check=False
+        )
+        if completed.returncode != 0:
+            raise RuntimeError(f"the Grafana schema checker failed: {completed.stderr.strip()[:500]}")
+        return completed.stdout
+
+    folder = Path(script).parent
+    identity = tool_identity(node, script, folder / "package-lock.json")
+    found = []
+    for item in json.loads(cached(project_root, "grafana-schema", identity, payload, ask)):
+        uid, panel, where = [*str(item["id"]).split("|"), "", ""][:3]
+        path = item["path"]
+        if panel:
+            path = f"panels[{panel}].{where}" + (f".{path}" if path else "")
+        index = int(panel) if panel else _panel_index(path)
+        found.append(Deviation(uid, index, path, _short(str(item["message"]))))
+    return found
+
+
+def _panel_index(path: str) -> int | None:
+    match = re.match(r"panels\[(\d+)\]", path)
+    return int(match.group(1)) if match else None
+
+
+def pinned_version(project_root: Path | None = None) -> str | None:
+    """The `@grafana/schema` version `tools/grafana-schema/package.json` pins, or None without the tool."""
+    script = GRAFANA_SCHEMA.path(project_root)
+    manifest = Path(script).parent / "package.json" if script else None
+    if manifest is None or not manifest.is_file():
+        return None
+    return str(json.loads(manifest.read_text())["dependencies"][SCHEMA_PACKAGE])

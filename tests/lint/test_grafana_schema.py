@@ -1,0 +1,112 @@
+"""grafana-schema: the generated dashboards conform to @grafana/schema; planted deviations are caught."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from config import CONFIG
+from engine.definitions.types import DashboardDefinition
+from engine.external_tools import GRAFANA_SCHEMA, ToolMissingError
+from engine.lint import Finding
+from engine.lint.checks import grafana_schema
+from engine.lint.checks.grafana_schema import CHECK
+from tests.conftest import REPO
+from tests.lint.builders import check, context, document
+from tests.tooling import require_tool
+
+
+@pytest.fixture(autouse=True)
+def _schema() -> None:
+    require_tool(GRAFANA_SCHEMA)
+
+
+def planted(overview: DashboardDefinition, change: Callable[[dict[str, Any]], None]) -> list[Finding]:
+    lint = context(overview)
+    change(document(lint, overview))
+    return check(CHECK, lint)
+
+
+def _panel(board: dict[str, Any], kind: str) -> dict[str, Any]:
+    return next(p for p in board["panels"] if p["type"] == kind)
+
+
+def test_the_generated_dashboards_conform(overview: DashboardDefinition) -> None:
+    assert check(CHECK, context(overview)) == []
+
+
+def test_an_unknown_option_key(overview: DashboardDefinition) -> None:
+    (finding,) = planted(overview, lambda board: _panel(board, "timeseries")["options"].update(legendd=True))
+    assert finding.location.panel == "Request rate per route"
+    assert finding.message.startswith("`panels[1].options.legendd`: ")
+    assert "may only specify known properties" in finding.message
+
+
+def test_a_wrong_enum_value(overview: DashboardDefinition) -> None:
+    def grid(board: dict[str, Any]) -> None:
+        _panel(board, "timeseries")["options"]["legend"]["displayMode"] = "grid"
+
+    (finding,) = planted(overview, grid)
+    assert "`panels[1].options.legend.displayMode`" in finding.message
+    assert '"grid"' in finding.message and '"list" | "table" | "hidden"' in finding.message
+
+
+def test_a_missing_required_option(overview: DashboardDefinition) -> None:
+    (finding,) = planted(overview, lambda board: _panel(board, "logs")["options"].pop("showLogContextToggle"))
+    assert finding.location.panel == "Recent error logs"
+    assert (
+        "`panels[11].options`" in finding.message and "'showLogContextToggle' is missing" in finding.message
+    )
+
+
+def test_a_null_where_the_schema_wants_a_number(overview: DashboardDefinition) -> None:
+    def null_decimals(board: dict[str, Any]) -> None:
+        _panel(board, "stat")["fieldConfig"]["defaults"]["decimals"] = None
+
+    (finding,) = planted(overview, null_decimals)
+    assert finding.location.panel == "Error rate"
+    assert "fieldConfig.defaults.decimals`" in finding.message and "'null'" in finding.message
+
+
+def test_a_field_config_against_the_plugins_own_type(overview: DashboardDefinition) -> None:
+    def bad(board: dict[str, Any]) -> None:
+        _panel(board, "timeseries")["fieldConfig"]["defaults"]["custom"]["drawStyle"] = "dots"
+
+    (finding,) = planted(overview, bad)
+    assert "`panels[1].fieldConfig.defaults.custom.drawStyle`" in finding.message
+
+
+@pytest.mark.parametrize(("ci", "severity"), [("true", "error"), ("false", "warning")])
+def test_without_node(
+    overview: DashboardDefinition, monkeypatch: pytest.MonkeyPatch, ci: str, severity: str
+) -> None:
+    def missing(*_: object) -> object:
+        raise ToolMissingError(GRAFANA_SCHEMA)
+
+    monkeypatch.setenv("CI", ci)
+    monkeypatch.setattr(grafana_schema, "deviations", missing)
+    (finding,) = check(CHECK, context(overview))
+    assert finding.severity == severity and finding.tool_missing
+    assert "npm ci in tools/grafana-schema" in finding.message
+
+
+def test_moving_grafana_without_moving_the_schema_fails_check(project_copy: Path) -> None:
+    assert CONFIG.grafana_compose_file is not None
+    compose = project_copy / CONFIG.grafana_compose_file
+    shutil.copy(REPO / CONFIG.grafana_compose_file, compose)
+    text = compose.read_text()
+    assert "image: grafana/grafana:13.2.0" in text
+    compose.write_text(text.replace("image: grafana/grafana:13.2.0", "image: grafana/grafana:13.3.0"))
+    result = subprocess.run(
+        [sys.executable, str(REPO / "build.py"), "check", "--project", str(project_copy)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Grafana 13.3.0 runs in monitoring/docker-compose.observability.yml" in result.stderr
+    assert "@grafana/schema 13.2.0" in result.stderr and "[grafana-schema]" in result.stderr

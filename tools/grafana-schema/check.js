@@ -1,0 +1,86 @@
+// Type-checks JSON documents against Grafana's published types (@grafana/schema), with TypeScript.
+// stdin: [{"id", "kind": "dashboard" | "options" | "custom", "plugin"?, "value"}]
+// stdout: [{"id", "path", "message"}] (path: JSON path of the property the compiler points at)
+// String enums are read as their JSON values (Json<T> below); an object literal gets TypeScript's
+// excess-property check, so an unknown key is an error, as are a missing required key and a wrong type.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const ts = require('typescript');
+
+const SCHEMA = path.join(__dirname, 'node_modules', '@grafana', 'schema', 'dist', 'types', 'raw');
+const VIRTUAL = path.join(__dirname, '__documents__.ts');
+
+function typeFor(item) {
+  if (item.kind === 'dashboard') return { module: path.join(SCHEMA, 'dashboard', 'x', 'types.gen'), name: 'Dashboard' };
+  const module = path.join(SCHEMA, 'composable', item.plugin, 'panelcfg', 'x', 'types.gen');
+  if (!/^[a-z0-9-]+$/.test(item.plugin || '') || !fs.existsSync(`${module}.d.ts`)) return null;
+  const name = item.kind === 'options' ? 'Options' : 'FieldConfig';
+  if (!new RegExp(`export (interface|type) ${name}\\b`).test(fs.readFileSync(`${module}.d.ts`, 'utf8'))) return null;
+  return { module, name };
+}
+
+// Writes `value` as a TypeScript literal, one property per line, each line with its JSON path.
+function emit(value, where, indent, prefix, suffix, out) {
+  const isArray = Array.isArray(value);
+  const entries = isArray ? value.map((v, i) => [`${where}[${i}]`, '', v])
+    : value !== null && typeof value === 'object'
+      ? Object.keys(value).map((k) => [where ? `${where}.${k}` : k, `${JSON.stringify(k)}: `, value[k]])
+      : null;
+  if (!entries || entries.length === 0) {
+    const text = entries ? (isArray ? '[]' : '{}') : JSON.stringify(value);
+    out.push({ text: `${indent}${prefix}${text}${suffix}`, path: where });
+    return;
+  }
+  out.push({ text: `${indent}${prefix}${isArray ? '[' : '{'}`, path: where });
+  for (const [at, key, child] of entries) emit(child, at, `${indent}  `, key, ',', out);
+  out.push({ text: `${indent}${isArray ? ']' : '}'}${suffix}`, path: where });
+}
+
+function main() {
+  const items = JSON.parse(fs.readFileSync(0, 'utf8'));
+  const source = [
+    'type Json<T> = T extends string ? `${T}` : T extends number | boolean | null | undefined ? T',
+    '  : T extends readonly (infer U)[] ? Json<U>[] : T extends object ? { [K in keyof T]: Json<T[K]> } : T;',
+  ];
+  const owners = [];  // line -> {id, path}
+  source.forEach(() => owners.push(null));
+  const imports = new Map();
+  items.forEach((item, n) => {
+    const type = typeFor(item);
+    if (!type) return;
+    if (!imports.has(type.module)) {
+      imports.set(type.module, `S${imports.size}`);
+      source.unshift(`import type * as ${imports.get(type.module)} from ${JSON.stringify(type.module)};`);
+      owners.unshift(null);
+    }
+    const out = [];
+    emit(item.value, '', '', `const d${n}: Json<${imports.get(type.module)}.${type.name}> = `, ';', out);
+    for (const line of out) {
+      source.push(line.text);
+      owners.push({ id: item.id, path: line.path });
+    }
+  });
+  const text = source.join('\n');
+  const options = { strict: true, noEmit: true, skipLibCheck: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10, types: [] };
+  const host = ts.createCompilerHost(options);
+  const read = host.getSourceFile;
+  host.getSourceFile = (name, version, ...rest) =>
+    path.resolve(name) === VIRTUAL ? ts.createSourceFile(name, text, version) : read(name, version, ...rest);
+  host.fileExists = ((exists) => (name) => path.resolve(name) === VIRTUAL || exists(name))(host.fileExists);
+  const program = ts.createProgram([VIRTUAL], options, host);
+  const found = [];
+  for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
+    if (!diagnostic.file || path.resolve(diagnostic.file.fileName) !== VIRTUAL) {
+      found.push({ id: '', path: '', message: ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n') });
+      continue;
+    }
+    const { line } = diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start || 0);
+    const owner = owners[line] || { id: '', path: '' };
+    const chain = ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n').split('\n').map((s) => s.trim());
+    found.push({ id: owner.id, path: owner.path, message: chain[chain.length - 1] });
+  }
+  process.stdout.write(JSON.stringify(found));
+}
+
+main();
