@@ -48,7 +48,7 @@ ENGINE_HOME = str(Path(__file__).resolve().parents[1])
 """Where this engine is imported from: the child imports the same one, installed or not."""
 
 
-def _run(root: Path, command: str) -> subprocess.CompletedProcess[str]:
+def _run(root: Path, command: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     path = os.pathsep.join(p for p in (ENGINE_HOME, os.environ.get("PYTHONPATH", "")) if p)
     return subprocess.run(
         [sys.executable, "-m", "engine", command, "--project", str(root)],
@@ -56,12 +56,12 @@ def _run(root: Path, command: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=CHILD_TIMEOUT_SECONDS,
         check=False,
-        env={**os.environ, "PYTHONPATH": path},
+        env={**os.environ, "PYTHONPATH": path, **(env or {})},
     )
 
 
-def build(root: Path) -> Outcome:
-    done = _run(root, "build")
+def build(root: Path, env: dict[str, str] | None = None) -> Outcome:
+    done = _run(root, "build", env)
     lines = done.stdout.splitlines()
     if done.returncode == 0:
         changed = [line.split(None, 1)[1] for line in lines if line.startswith(("wrote ", "removed "))]
@@ -73,8 +73,8 @@ def build(root: Path) -> Outcome:
     return Outcome(False, "build failed; nothing written, still watching", errors)
 
 
-def push(root: Path) -> Outcome:
-    done = _run(root, "push")
+def push(root: Path, env: dict[str, str] | None = None) -> Outcome:
+    done = _run(root, "push", env)
     lines = [line for line in done.stdout.splitlines() if not line.startswith("[")]  # no per-object progress
     errors = [line for line in done.stderr.splitlines() if line.strip()]
     summary = lines[-1] if lines else ""
@@ -107,11 +107,33 @@ def watch(root: Path, *, then_push: bool, echo: Callable[[str], None], stop: Eve
             echo(f"         {line}")
 
     def cycle(cause: str = "") -> None:
-        built = build(root)
+        built = build(root, env)
         report(built, cause)
         if built.ok and then_push:
-            report(push(root))
+            report(push(root, env))
 
+    # The schema check's TypeScript stays warm between builds: most of a rebuild's time otherwise.
+    from engine.lint.grafana_schema import WARM_CHECKER, start_warm_checker  # noqa: PLC0415
+
+    warm = start_warm_checker(root)
+    env = {WARM_CHECKER: warm[1]} if warm else {}
+    try:
+        _watch(root, then_push=then_push, echo=echo, stop=stop, cycle=cycle)
+    finally:
+        if warm:
+            warm[0].kill()
+            warm[0].wait()
+
+
+def _watch(
+    root: Path,
+    *,
+    then_push: bool,
+    echo: Callable[[str], None],
+    stop: Event | None,
+    cycle: Callable[..., None],
+) -> None:
+    """The loop itself: a first build once the watcher is up, then one per batch of changes."""
     names = ", ".join(str(path.relative_to(root)) for path in watched_paths(root))
     echo(f"watching {names} in {root}" + (" (and pushing)" if then_push else "") + "; Ctrl-C stops")
     started = False

@@ -9,16 +9,21 @@ defines them (the dashboard type leaves both open). Answers are cached like the 
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.external_tools import GRAFANA_SCHEMA, NODE, require
+from engine.external_tools import GRAFANA_SCHEMA, NODE, ToolMissingError, require
 from engine.lint.checker_cache import cached, tool_identity
 
 SCHEMA_PACKAGE = "@grafana/schema"
+WARM_CHECKER = "DASHBOARDS_AS_CODE_SCHEMA_CHECKER"
+"""`127.0.0.1:<port>` of a running `check.js --serve` (started by `watch`): a warm TypeScript answers
+in a fifth of the time a fresh Node process takes."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,9 @@ def deviations(documents: dict[str, dict[str, Any]], project_root: Path | None =
     payload = json.dumps([item for uid, document in documents.items() for item in _items(uid, document)])
 
     def ask() -> str:
+        warm = _ask_warm_checker(payload)
+        if warm is not None:
+            return warm
         completed = subprocess.run(
             [node, script], input=payload, capture_output=True, text=True, timeout=120, check=False
         )
@@ -78,6 +86,45 @@ def deviations(documents: dict[str, dict[str, Any]], project_root: Path | None =
         index = int(panel) if panel else _panel_index(path)
         found.append(Deviation(uid, index, path, _short(str(item["message"]))))
     return found
+
+
+def _ask_warm_checker(payload: str) -> str | None:
+    """The answer of the warm checker `watch` runs, or None (not set, gone, or too slow: ask Node then)."""
+    address = os.environ.get(WARM_CHECKER, "")
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        return None
+    try:
+        with socket.create_connection((host, int(port)), timeout=60) as connection:
+            connection.sendall(payload.encode())
+            connection.shutdown(socket.SHUT_WR)
+            answer = b"".join(iter(lambda: connection.recv(65536), b""))
+        json.loads(answer)
+    except (OSError, ValueError):
+        return None
+    return answer.decode()
+
+
+def start_warm_checker(project_root: Path | None = None) -> tuple[subprocess.Popen[str], str] | None:
+    """`check.js --serve` and its address, for `watch`; None without Node or the tool. It exits when
+    its standard input closes, so it never outlives the watcher that started it."""
+    try:
+        node, script = require(NODE), require(GRAFANA_SCHEMA, project_root)
+    except ToolMissingError:
+        return None
+    process = subprocess.Popen(
+        [node, script, "--serve"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdout is not None
+    port = process.stdout.readline().strip()
+    if not port.isdigit():
+        process.kill()
+        return None
+    return process, f"127.0.0.1:{port}"
 
 
 def _panel_index(path: str) -> int | None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from engine.external_tools import GRAFANA_SCHEMA, ToolMissingError
 from engine.lint import Finding
 from engine.lint.checks import grafana_schema
 from engine.lint.checks.grafana_schema import CHECK
+from engine.lint.grafana_schema import WARM_CHECKER, deviations, start_warm_checker
 from tests.conftest import REPO
 from tests.lint.builders import check, context, document
 from tests.tooling import require_tool
@@ -110,3 +113,43 @@ def test_moving_grafana_without_moving_the_schema_fails_check(project_copy: Path
     assert result.returncode == 2, result.stdout + result.stderr
     assert "Grafana 13.3.0 runs in monitoring/docker-compose.observability.yml" in result.stderr
     assert "@grafana/schema 13.2.0" in result.stderr and "[grafana-schema]" in result.stderr
+
+
+def test_a_warm_checker_answers_as_a_fresh_node_does(
+    overview: DashboardDefinition, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    board = document(context(overview), overview)
+    board["panels"][1]["options"]["legendd"] = True
+    cold = deviations({"o": board}, tmp_path)  # tmp_path: no shared answer cache
+    started = start_warm_checker()
+    assert started is not None
+    process, address = started
+    try:
+        monkeypatch.setenv(WARM_CHECKER, address)
+        assert deviations({"o": board}, tmp_path / "warm") == cold
+        served = {"o": {**board, "title": "asked of the warm checker"}}
+        assert deviations(served, tmp_path / "warm") == cold
+    finally:
+        process.kill()
+        process.wait()
+    monkeypatch.setenv(WARM_CHECKER, address)  # gone now: Node is asked instead
+    assert deviations({"o": {**board, "title": "after it stopped"}}, tmp_path / "gone") == cold
+
+
+def test_the_warm_checker_is_asked_when_one_is_set(
+    overview: DashboardDefinition, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    board = document(context(overview), overview)
+    board["panels"][1]["options"]["legendd"] = True
+    with socket.create_server(("127.0.0.1", 0)) as server:
+
+        def answer_nothing() -> None:
+            connection, _ = server.accept()
+            with connection:
+                while connection.recv(65536):
+                    pass
+                connection.sendall(b"[]")
+
+        threading.Thread(target=answer_nothing, daemon=True).start()
+        monkeypatch.setenv(WARM_CHECKER, f"127.0.0.1:{server.getsockname()[1]}")
+        assert deviations({"o": board}, tmp_path) == []  # its answer, not Node's

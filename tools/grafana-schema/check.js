@@ -10,6 +10,25 @@ const ts = require('typescript');
 
 const SCHEMA = path.join(__dirname, 'node_modules', '@grafana', 'schema', 'dist', 'types', 'raw');
 const VIRTUAL = path.join(__dirname, '__documents__.ts');
+const LIB = path.join(__dirname, '__lib__.d.ts');
+// TypeScript's standard library is most of the compile time and JSON needs little of it: these are
+// the global types the compiler requires plus the utility types @grafana/schema's declarations use.
+const MINIMAL_LIB = `
+interface Array<T> { length: number; [n: number]: T; }
+interface ReadonlyArray<T> { readonly length: number; readonly [n: number]: T; }
+interface Boolean {} interface Function {} interface CallableFunction {} interface NewableFunction {}
+interface IArguments {} interface Number {} interface Object {} interface RegExp {} interface String {}
+interface Symbol {} interface Date {} interface Promise<T> {}
+type Partial<T> = { [P in keyof T]?: T[P] };
+type Required<T> = { [P in keyof T]-?: T[P] };
+type Readonly<T> = { readonly [P in keyof T]: T[P] };
+type Pick<T, K extends keyof T> = { [P in K]: T[P] };
+type Record<K extends keyof any, T> = { [P in K]: T };
+type Exclude<T, U> = T extends U ? never : T;
+type Extract<T, U> = T extends U ? T : never;
+type Omit<T, K extends keyof any> = Pick<T, Exclude<keyof T, K>>;
+type NonNullable<T> = T & {};
+`;
 
 function typeFor(item) {
   if (item.kind === 'dashboard') return { module: path.join(SCHEMA, 'dashboard', 'x', 'types.gen'), name: 'Dashboard' };
@@ -37,8 +56,10 @@ function emit(value, where, indent, prefix, suffix, out) {
   out.push({ text: `${indent}${isArray ? ']' : '}'}${suffix}`, path: where });
 }
 
-function main() {
-  const items = JSON.parse(fs.readFileSync(0, 'utf8'));
+let previous;  // the last program: a server reuses its parsed declaration files
+const declarations = new Map();
+
+function check(items) {
   const source = [
     'type Json<T> = T extends string ? `${T}` : T extends number | boolean | null | undefined ? T',
     '  : T extends readonly (infer U)[] ? Json<U>[] : T extends object ? { [K in keyof T]: Json<T[K]> } : T;',
@@ -62,15 +83,22 @@ function main() {
     }
   });
   const text = source.join('\n');
-  const options = { strict: true, noEmit: true, skipLibCheck: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10, types: [] };
+  const options = { strict: true, noEmit: true, skipLibCheck: true, noLib: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10, types: [] };
   const host = ts.createCompilerHost(options);
-  const read = host.getSourceFile;
-  host.getSourceFile = (name, version, ...rest) =>
-    path.resolve(name) === VIRTUAL ? ts.createSourceFile(name, text, version) : read(name, version, ...rest);
-  host.fileExists = ((exists) => (name) => path.resolve(name) === VIRTUAL || exists(name))(host.fileExists);
-  const program = ts.createProgram([VIRTUAL], options, host);
+  const readFromDisk = host.getSourceFile.bind(host);
+  const virtual = new Map([[VIRTUAL, text], [LIB, MINIMAL_LIB]]);
+  host.getSourceFile = (name, version, ...rest) => {
+    const resolved = path.resolve(name);
+    if (virtual.has(resolved)) return ts.createSourceFile(name, virtual.get(resolved), version);
+    if (!declarations.has(resolved)) declarations.set(resolved, readFromDisk(name, version, ...rest));
+    return declarations.get(resolved);  // parsed once per process: what keeps a server warm
+  };
+  host.fileExists = ((exists) => (name) => virtual.has(path.resolve(name)) || exists(name))(host.fileExists);
+  const program = ts.createProgram([LIB, VIRTUAL], options, host, previous);
+  previous = program;
   const found = [];
   for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
+    if (diagnostic.file && path.resolve(diagnostic.file.fileName) === LIB) continue;
     if (!diagnostic.file || path.resolve(diagnostic.file.fileName) !== VIRTUAL) {
       found.push({ id: '', path: '', message: ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n') });
       continue;
@@ -80,7 +108,23 @@ function main() {
     const chain = ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n').split('\n').map((s) => s.trim());
     found.push({ id: owner.id, path: owner.path, message: chain[chain.length - 1] });
   }
-  process.stdout.write(JSON.stringify(found));
+  return JSON.stringify(found);
 }
 
-main();
+// `node check.js`: one request on stdin, the answer on stdout. `node check.js --serve`: a warm checker
+// for `watch`, on a port chosen by the system (printed first), one request per connection.
+if (process.argv[2] === '--serve') {
+  const net = require('net');
+  const server = net.createServer((socket) => {
+    const chunks = [];
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('end', () => {
+      try { socket.end(check(JSON.parse(Buffer.concat(chunks).toString('utf8')))); } catch (error) { socket.destroy(error); }
+    });
+  });
+  server.listen(0, '127.0.0.1', () => process.stdout.write(`${server.address().port}\n`));
+  process.stdin.on('end', () => process.exit(0));  // the watcher went away: so does the checker
+  process.stdin.resume();
+} else {
+  process.stdout.write(check(JSON.parse(fs.readFileSync(0, 'utf8'))));
+}
