@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+from engine.external_tools import NODE, Tool, require
 from engine.render.files import atomic_write
 
 CACHE_DIR = ".cache/dashboards-as-code"
@@ -47,3 +49,33 @@ def cached(root: Path | None, namespace: str, identity: str, question: str, ask:
     with contextlib.suppress(OSError):  # a read-only checkout still gets the answer
         atomic_write(path, answer.encode())
     return answer
+
+
+def ask_node_checker(
+    tool: Tool,
+    project_root: Path | None,
+    payload: str,
+    *,
+    timeout: float = 60,
+    first: Callable[[], str | None] | None = None,
+) -> str:
+    """A Node checker's answer (`node <script>` with `payload` on stdin), cached by tool and input.
+
+    `first` may answer before Node is started (a warm checker); None from it means "ask Node".
+    Raises ToolMissingError without Node or the checker's packages.
+    """
+    node, script = require(NODE), require(tool, project_root)
+
+    def ask() -> str:
+        answer = first() if first else None
+        if answer is not None:
+            return answer
+        completed = subprocess.run(
+            [node, script], input=payload, capture_output=True, text=True, timeout=timeout, check=False
+        )
+        if completed.returncode != 0:
+            raise RuntimeError(f"the {tool.name} checker failed: {completed.stderr.strip()[:500]}")
+        return completed.stdout
+
+    identity = tool_identity(node, script, Path(script).parent / "package-lock.json")
+    return cached(project_root, Path(script).parent.name, identity, payload, ask)

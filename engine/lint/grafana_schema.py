@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.external_tools import GRAFANA_SCHEMA, NODE, ToolMissingError, require
-from engine.lint.checker_cache import cached, tool_identity
+from engine.lint.checker_cache import ask_node_checker
 
 SCHEMA_PACKAGE = "@grafana/schema"
 WARM_CHECKER = "DASHBOARDS_AS_CODE_SCHEMA_CHECKER"
@@ -61,24 +61,12 @@ def _short(message: str) -> str:
 
 def deviations(documents: dict[str, dict[str, Any]], project_root: Path | None = None) -> list[Deviation]:
     """Every place a dashboard differs from Grafana's types. Raises ToolMissingError without Node."""
-    node, script = require(NODE), require(GRAFANA_SCHEMA, project_root)
     payload = json.dumps([item for uid, document in documents.items() for item in _items(uid, document)])
-
-    def ask() -> str:
-        warm = _ask_warm_checker(payload)
-        if warm is not None:
-            return warm
-        completed = subprocess.run(
-            [node, script], input=payload, capture_output=True, text=True, timeout=120, check=False
-        )
-        if completed.returncode != 0:
-            raise RuntimeError(f"the Grafana schema checker failed: {completed.stderr.strip()[:500]}")
-        return completed.stdout
-
-    folder = Path(script).parent
-    identity = tool_identity(node, script, folder / "package-lock.json")
+    answer = ask_node_checker(
+        GRAFANA_SCHEMA, project_root, payload, timeout=120, first=lambda: _ask_warm_checker(payload)
+    )
     found = []
-    for item in json.loads(cached(project_root, "grafana-schema", identity, payload, ask)):
+    for item in json.loads(answer):
         uid, panel, where = [*str(item["id"]).split("|"), "", ""][:3]
         path = item["path"]
         if panel:

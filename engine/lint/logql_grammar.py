@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.external_tools import LOGQL, NODE, require
-from engine.lint.checker_cache import cached, tool_identity
+from engine.external_tools import LOGQL
+from engine.lint.checker_cache import ask_node_checker
 
 # Grafana's interval variables, replaced by a duration before parsing (a range needs a literal).
 _INTERVALS = re.compile(
@@ -34,22 +33,10 @@ def with_literal_intervals(expr: str) -> str:
 
 def inspect(expressions: Mapping[str, str], project_root: Path | None = None) -> dict[str, LogQLSyntax]:
     """Parse every expression in one Node process. Raises ToolMissingError without Node or the grammar."""
-    node, script = require(NODE), require(LOGQL, project_root)
     payload = json.dumps(
         [{"id": key, "expr": with_literal_intervals(expr)} for key, expr in expressions.items()]
     )
-
-    def ask() -> str:
-        completed = subprocess.run(
-            [node, script], input=payload, capture_output=True, text=True, timeout=60, check=False
-        )
-        if completed.returncode != 0:
-            raise RuntimeError(f"the LogQL checker failed: {completed.stderr.strip()[:500]}")
-        return completed.stdout
-
-    folder = Path(script).parent
-    identity = tool_identity(node, script, folder / "package-lock.json")
-    answer = cached(project_root, "logql", identity, payload, ask)
+    answer = ask_node_checker(LOGQL, project_root, payload)
     return {
         item["id"]: LogQLSyntax(
             errors=tuple(error["from"] for error in item["errors"]),
