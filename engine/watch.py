@@ -21,7 +21,9 @@ from engine.definitions.loader import DEFINITION_MODULES
 
 DEBOUNCE_MS = 50
 """Changes closer together than this are one rebuild: an editor's save is often several writes."""
-CHILD_TIMEOUT_SECONDS = 300
+CHILD_TIMEOUT_SECONDS = 120
+"""A build (or push) that takes longer is stopped: a definition that never returns must not stall the
+watcher, which reports it and goes on."""
 
 
 @dataclass(frozen=True)
@@ -60,8 +62,19 @@ def _run(root: Path, command: str, env: dict[str, str] | None = None) -> subproc
     )
 
 
+def _timed_out(command: str) -> Outcome:
+    return Outcome(
+        False,
+        f"{command} stopped after {CHILD_TIMEOUT_SECONDS} s (does a definition never return?); "
+        "nothing written, still watching",
+    )
+
+
 def build(root: Path, env: dict[str, str] | None = None) -> Outcome:
-    done = _run(root, "build", env)
+    try:
+        done = _run(root, "build", env)
+    except subprocess.TimeoutExpired:
+        return _timed_out("build")
     lines = done.stdout.splitlines()
     if done.returncode == 0:
         changed = [line.split(None, 1)[1] for line in lines if line.startswith(("wrote ", "removed "))]
@@ -74,7 +87,10 @@ def build(root: Path, env: dict[str, str] | None = None) -> Outcome:
 
 
 def push(root: Path, env: dict[str, str] | None = None) -> Outcome:
-    done = _run(root, "push", env)
+    try:
+        done = _run(root, "push", env)
+    except subprocess.TimeoutExpired:
+        return _timed_out("push")
     lines = [line for line in done.stdout.splitlines() if not line.startswith("[")]  # no per-object progress
     errors = [line for line in done.stderr.splitlines() if line.strip()]
     summary = lines[-1] if lines else ""

@@ -15,6 +15,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
+from engine import watch
 from tests.conftest import REPO
 from tests.grafana_server.server import FakeGrafana
 
@@ -157,3 +160,16 @@ def test_push_without_credentials_fails_at_once(project_copy: Path) -> None:
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert result.returncode == 2 and "no Grafana credentials" in result.stderr
+
+
+def test_a_definition_that_never_returns_is_stopped_and_reported(
+    project_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(watch, "CHILD_TIMEOUT_SECONDS", 3)
+    before = (project_copy / OVERVIEW_JSON).read_bytes()
+    (project_copy / "dashboards" / "loops.py").write_text("while True:\n    pass\n")
+    outcome = watch.build(project_copy)
+    assert (
+        not outcome.ok and "stopped after 3 s" in outcome.headline and "nothing written" in outcome.headline
+    )
+    assert (project_copy / OVERVIEW_JSON).read_bytes() == before
