@@ -3,6 +3,7 @@
 // stdout: [{"id", "path", "message"}] (path: JSON path of the property the compiler points at)
 // String enums are read as their JSON values (Json<T> below); an object literal gets TypeScript's
 // excess-property check, so an unknown key is an error, as are a missing required key and a wrong type.
+// `--serve` keeps one compiler warm for `watch` (see the end of this file).
 'use strict';
 const fs = require('fs');
 const path = require('path');
