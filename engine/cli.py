@@ -55,11 +55,18 @@ def _fail(message: str, code: int = EXIT_INVALID) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _load(root: Path | None) -> Documents:
+    """Load and render the definitions, without lint: commands that only read them (doctor) start fast."""
+    try:
+        return build_documents(load_project(root or _default_project))
+    except DefinitionError as error:
+        raise _fail(f"error: {error}", error.exit_code) from None
+
+
 def _prepare(root: Path | None) -> tuple[Documents, list[Output]]:
     """Load, render and lint the definitions, once; invalid definitions exit 2."""
+    documents = _load(root)
     try:
-        project = load_project(root or _default_project)
-        documents = build_documents(project)
         outputs = render_outputs(documents)
     except DefinitionError as error:
         raise _fail(f"error: {error}", error.exit_code) from None
@@ -340,14 +347,6 @@ def pull(
     except OSError as error:
         raise _fail(f"error: cannot write {output}: {error.strerror}") from None
     typer.echo(f"wrote {output}", err=True)
-
-
-def _load(root: Path | None) -> Documents:
-    """Load and render the definitions, without lint: commands that only read them (doctor) start fast."""
-    try:
-        return build_documents(load_project(root or _default_project))
-    except DefinitionError as error:
-        raise _fail(f"error: {error}", error.exit_code) from None
 
 
 @app.command()

@@ -38,7 +38,8 @@ def dashboard():
 class Watcher:
     def __init__(self, process: subprocess.Popen[str]) -> None:
         self.process, self.lines, self.seen = process, queue.Queue[str](), list[str]()
-        threading.Thread(target=self._read, daemon=True).start()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
 
     def _read(self) -> None:
         assert self.process.stdout is not None
@@ -50,8 +51,8 @@ class Watcher:
         while time.monotonic() < deadline:
             try:
                 line = self.lines.get(timeout=0.1)
-            except queue.Empty:
-                assert self.process.poll() is None, f"watch exited: {self.seen}"
+            except queue.Empty:  # exited, and every line it printed has been read: nothing more will come
+                assert self.process.poll() is None or self.reader.is_alive(), f"watch exited: {self.seen}"
                 continue
             self.seen.append(line)
             if wanted(line):

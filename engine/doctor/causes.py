@@ -20,7 +20,8 @@ class Status(StrEnum):
     """The query failed, or its datasource could not be asked."""
 
 
-SEVERITY = {Status.OK: 0, Status.SUSPECT: 1, Status.EMPTY: 2, Status.ERROR: 3}
+SEVERITY = {status: rank for rank, status in enumerate(Status)}
+"""Worse is later in `Status`: a panel keeps the worst status any of its queries got."""
 
 
 class CauseCode(StrEnum):

@@ -5,7 +5,6 @@ See prometheus.io/docs/prometheus/latest/querying/api/.
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from functools import cached_property
@@ -14,20 +13,10 @@ from typing import Any
 import yaml
 
 from engine.doctor.http import Endpoint, SourceError
+from engine.grafana_math import parse_duration
 
 DEFAULT_SCRAPE_INTERVAL = 60.0
 """Prometheus' own default when `global.scrape_interval` is not set."""
-
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)")
-_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
-
-
-def parse_duration(text: str) -> float:
-    """`1m30s` -> 90.0; ValueError for anything else."""
-    parts = _DURATION.findall(text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        raise ValueError(f"not a Prometheus duration: {text!r}")
-    return sum(float(n) * _SECONDS[u] for n, u in parts)
 
 
 @dataclass(frozen=True)

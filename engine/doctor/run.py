@@ -17,12 +17,12 @@ from typing import Any
 
 from engine.contract.model import MetricSignal
 from engine.doctor.causes import Cause, PanelReport, Status
-from engine.doctor.grafana_math import builtin_intervals, range_seconds, regex_escape, substitute
 from engine.doctor.http import Endpoint, SourceError
 from engine.doctor.loki_api import LokiApi
 from engine.doctor.loki_diagnosis import LokiDoctor
 from engine.doctor.prometheus_api import PrometheusApi
 from engine.doctor.prometheus_diagnosis import PrometheusDoctor
+from engine.grafana_math import builtin_intervals, range_seconds, regex_escape, substitute
 from engine.lint.series_catalog import SeriesInfo, build_catalog
 from engine.render.documents import DashboardDocument, Documents
 
@@ -50,6 +50,8 @@ class DoctorRun:
     """Real values of each variable tried besides All."""
     on_panel: Callable[[PanelReport], None] = lambda _: None
     reached: dict[tuple[str, str], Reached] = field(default_factory=dict)
+    selections: dict[str, list[tuple[str | None, dict[str, str]]]] = field(default_factory=dict)
+    """Dashboard uid -> (label, variable values) to try: All, then a sample of real values."""
     skipped: int = 0
     """Panels on datasources `doctor` cannot query (Jaeger, say)."""
 
@@ -89,6 +91,10 @@ class DoctorRun:
                 jobs.append((board, panel))
             else:
                 self.skipped += 1
+        # Once per dashboard, before the threads: the tenant sample is one query, not one per panel.
+        self.selections = {
+            board.uid: list(self._selections(board, _range_of(board))) for board in self.documents.dashboards
+        }
         _ = self._definitions  # computed once, before the threads share it
         with ThreadPoolExecutor(max_workers=workers) as pool:
             return list(pool.map(lambda job: self._panel(*job), jobs))
@@ -96,7 +102,7 @@ class DoctorRun:
     def _panel(self, board: DashboardDocument, panel: dict[str, Any]) -> PanelReport:
         targets = [t for t in panel["targets"] if not t.get("hide")]
         report = PanelReport(board.uid, str(panel.get("title", "")))
-        range_s = range_seconds(str((board.document.get("time") or {}).get("from", "now-1h")))
+        range_s = _range_of(board)
         for target in targets:
             ref = _datasource(panel, target)
             if ref["type"] not in SUPPORTED:
@@ -105,7 +111,7 @@ class DoctorRun:
             if reached.failure is not None:
                 report.add(Status.ERROR, [Cause(reached.failure.code, reached.failure.detail)])
                 continue
-            for label, variables in self._selections(board, range_s):
+            for label, variables in self.selections[board.uid]:
                 status, causes = self._target(
                     ref["type"],
                     reached=reached,
@@ -196,6 +202,10 @@ class DoctorRun:
             return []
         skip = {str(variable.get("allValue") or "")}
         return [v for v in values if v not in skip][: self.samples]
+
+
+def _range_of(board: DashboardDocument) -> float:
+    return range_seconds(str((board.document.get("time") or {}).get("from", "now-1h")))
 
 
 def _panels(document: dict[str, Any]) -> Iterator[dict[str, Any]]:

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from engine.external_tools import LOGQL
+from engine.grafana_math import literal_intervals, substitute
 from engine.lint.checker_cache import ask_node_checker
-
-# Grafana's interval variables, replaced by a duration before parsing (a range needs a literal).
-_INTERVALS = re.compile(
-    r"\$__(?:rate_interval|interval|range|auto)\b|\$\{__(?:rate_interval|interval|range|auto)\}"
-)
 
 
 @dataclass(frozen=True)
@@ -28,7 +23,7 @@ class LogQLSyntax:
 
 def with_literal_intervals(expr: str) -> str:
     """LogQL ranges need a literal duration; Grafana's interval variables become `5m`."""
-    return _INTERVALS.sub("5m", expr)
+    return substitute(expr, literal_intervals("5m"), {})
 
 
 def inspect(expressions: Mapping[str, str], project_root: Path | None = None) -> dict[str, LogQLSyntax]:

@@ -8,18 +8,14 @@ from typing import Any
 
 import promql_parser
 
-from engine.defaults import GRAFANA_INTERVAL_VARIABLES
+from engine.grafana_math import literal_intervals, substitute
 
 
 def as_prometheus_receives(
     expr: str, variables: Mapping[str, str] | None = None, interval: str = "5m"
 ) -> str:
     """`expr` as Prometheus receives it: built-in intervals as `interval`, `$name`/`${name}` as given."""
-    for builtin in GRAFANA_INTERVAL_VARIABLES:
-        expr = expr.replace(builtin, interval)
-    for name, value in (variables or {}).items():
-        expr = re.sub(r"\$\{" + re.escape(name) + r"\}|\$" + re.escape(name) + r"\b", value, expr)
-    return expr
+    return substitute(expr, literal_intervals(interval), variables or {})
 
 
 def parse(expr: str, variables: Mapping[str, str] | None = None) -> Any:

@@ -14,18 +14,19 @@ import pytest
 from rich.console import Console
 
 from engine.doctor.causes import Cause, CauseCode, PanelReport, Status
-from engine.doctor.grafana_math import (
+from engine.doctor.http import Endpoint, SourceError
+from engine.doctor.loki_diagnosis import split_pipeline
+from engine.doctor.prometheus_api import RuleState
+from engine.doctor.prometheus_diagnosis import PrometheusDoctor, Selector
+from engine.doctor.report import show, summary
+from engine.grafana_math import (
     builtin_intervals,
+    parse_duration,
     range_seconds,
     regex_escape,
     round_interval,
     substitute,
 )
-from engine.doctor.http import Endpoint, SourceError
-from engine.doctor.loki_diagnosis import split_pipeline
-from engine.doctor.prometheus_api import RuleState, parse_duration
-from engine.doctor.prometheus_diagnosis import PrometheusDoctor, Selector
-from engine.doctor.report import show, summary
 from tests.conftest import REPO
 from tests.grafana_server.server import FakeGrafana
 from tests.loki_server.server import loki_server

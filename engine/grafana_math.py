@@ -1,6 +1,7 @@
 """What Grafana sends: variables filled in, `$__interval` and `$__rate_interval` sized as Grafana does.
 
-`doctor` must run the query Grafana runs, or it diagnoses a query nobody sends. The interval rules
+`doctor` must run the query Grafana runs, or it diagnoses a query nobody sends; the lint checks
+parse what Prometheus and Loki receive, with every interval as one literal duration. The interval rules
 follow Grafana's documentation for Prometheus ("$__rate_interval": max($__interval + scrape interval,
 4 x scrape interval)) and its interval rounding table; the scrape interval is the one Prometheus
 reports, which is what the datasource's `timeInterval` should say.
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+
+from engine.defaults import GRAFANA_INTERVAL_VARIABLES
 
 ROUNDING = (
     (0.015, 0.01), (0.035, 0.02), (0.075, 0.05), (0.15, 0.1), (0.35, 0.2), (0.75, 0.5),
@@ -22,8 +25,17 @@ ROUNDING = (
 SCREEN_WIDTH_PX = 1600
 """Grafana sets maxDataPoints to the panel's width in pixels; `doctor` assumes a 1,600 px wide dashboard."""
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
-_RELATIVE = re.compile(r"now-(\d+)([smhdwy])")
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)")
+_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
+_RELATIVE = re.compile(r"now-(\d+[smhdwy])")
+
+
+def parse_duration(text: str) -> float:
+    """`1m30s` -> 90.0 (Prometheus' duration syntax); ValueError for anything else."""
+    parts = _DURATION.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise ValueError(f"not a Prometheus duration: {text!r}")
+    return sum(float(n) * _SECONDS[u] for n, u in parts)
 
 
 def round_interval(seconds: float) -> float:
@@ -36,7 +48,7 @@ def round_interval(seconds: float) -> float:
 def range_seconds(time_from: str) -> float:
     """`now-6h` -> 21600; anything Grafana allows that is not relative to now falls back to one hour."""
     match = _RELATIVE.fullmatch(time_from.strip())
-    return float(match.group(1)) * _UNITS[match.group(2)] if match else 3600.0
+    return parse_duration(match.group(1)) if match else 3600.0
 
 
 def duration(seconds: float) -> str:
@@ -63,6 +75,11 @@ _REGEX_SPECIAL = re.compile(r"[$^*{}\[\]'+?.()|]")
 def regex_escape(value: str) -> str:
     """Grafana's escaping of a multi-value or All-able variable's value inside a PromQL/LogQL regex string."""
     return _REGEX_SPECIAL.sub(lambda m: "\\\\" + m.group(0), value.replace("\\", "\\\\\\\\"))
+
+
+def literal_intervals(duration: str) -> dict[str, str]:
+    """Every built-in interval variable as the same duration: enough to parse a query."""
+    return dict.fromkeys(GRAFANA_INTERVAL_VARIABLES, duration)
 
 
 def substitute(expr: str, builtins: Mapping[str, str], variables: Mapping[str, str]) -> str:
