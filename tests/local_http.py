@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import random
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 
 class QuietHandler(BaseHTTPRequestHandler):
@@ -32,3 +35,37 @@ def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+_handed_out: set[int] = set()
+_handed_out_lock = threading.Lock()
+
+
+def _ephemeral_floor() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text(encoding="ascii").split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
+
+
+def free_port() -> int:
+    """A free 127.0.0.1 port for a program that must be told its port (the Collector, Jaeger).
+
+    It is taken below the kernel's ephemeral range: every server started on port 0 (Prometheus, the
+    test servers) gets a port from that range, so it can never be handed the same port between this
+    probe and the program's bind. Each port is handed out once per test run.
+    """
+    floor = _ephemeral_floor()
+    with _handed_out_lock:
+        for _ in range(1000):
+            port = random.randrange(max(1024, floor - 12000), floor)
+            if port in _handed_out:
+                continue
+            with socket.socket() as probe:
+                try:
+                    probe.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            _handed_out.add(port)
+            return port
+    raise RuntimeError("no free port below the ephemeral range")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import time
 import urllib.request
@@ -32,6 +31,7 @@ from telemetry.contract import CONTRACT, SPAN_KIND_SERVER
 from tests.conftest import REPO
 from tests.demo.otlp_receiver import Received, attributes, otlp_receiver
 from tests.doctor.stack import run_doctor
+from tests.local_http import free_port
 from tests.loki_server.server import loki_server
 from tests.prometheus.conftest import rules_for_the_test
 from tests.prometheus.server import Prometheus, running_prometheus
@@ -42,12 +42,6 @@ SERIES = re.compile(
     r"^(?P<name>[a-zA-Z_:][\w:]*)(?:\{(?P<labels>.*?)\})? (?P<value>\S+)(?: # \{(?P<exemplar>.*?)\})?"
 )
 LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
-
-
-def _port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -155,7 +149,7 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     collector, node, demo = require_tool(OTELCOL), require_tool(NODE), require_tool(DEMO)
-    ports = {name: _port() for name in ("grpc", "http", "health", "exporter", "telemetry", "jaeger")}
+    ports = {name: free_port() for name in ("grpc", "http", "health", "exporter", "telemetry", "jaeger")}
     workdir = tmp_path_factory.mktemp("hub")
     log = workdir / "collector.log"
     with (

@@ -22,7 +22,8 @@ import pytest
 from engine.external_tools import DEMO, JAEGER, NODE, OTELCOL
 from telemetry.contract import CONTRACT
 from tests.conftest import REPO
-from tests.e2e.test_hub import Series, _port, _scrape, _wait_healthy, collector_environment
+from tests.e2e.test_hub import Series, _scrape, _wait_healthy, collector_environment
+from tests.local_http import free_port
 from tests.tooling import require_tool
 
 JAEGER_CONFIG = REPO / "monitoring" / "jaeger" / "config.yaml"
@@ -54,7 +55,7 @@ def traced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Traced]:
     node, demo = require_tool(NODE), require_tool(DEMO)
     workdir = tmp_path_factory.mktemp("jaeger")
     ports = {
-        name: _port()
+        name: free_port()
         for name in (
             "otlp",
             "query",
