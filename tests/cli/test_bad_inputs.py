@@ -1,91 +1,34 @@
-"""Bad input, tried as a new user would, through the real entry point on a copy of the project.
+"""Bad input, round one, tried as a new user would, through the real entry point on a copy of the project.
 
-For every case: the exit code (2 bad definitions or settings, 1 failed check or write, 130 an
-interrupt), no traceback, a message naming the file / dashboard / panel / setting, no secret in
-the output, nothing written outside the project, and `git status` of the copy unchanged when the
-command failed.
+For every case (tests/cli/bad_input.py): the exit code (2 bad definitions or settings, 1 failed check
+or write, 130 an interrupt), no traceback, a message naming the file / dashboard / panel / setting,
+no secret in the output, nothing written outside the project, and `git status` of the copy
+unchanged when the command failed.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import DEFINITIONS, OUTPUTS, REPO
-
-SECRET = "s3cr3tpw"
-Mutation = Callable[[Path], None]
-
-
-def write(relative: str, text: str | bytes) -> Mutation:
-    def apply(root: Path) -> None:
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(text if isinstance(text, bytes) else text.encode())
-
-    return apply
-
-
-def replace(relative: str, old: str, new: str) -> Mutation:
-    def apply(root: Path) -> None:
-        path = root / relative
-        text = path.read_text()
-        assert old in text, f"{relative} has no {old!r}: the case no longer plants its fault"
-        path.write_text(text.replace(old, new, 1))
-
-    return apply
-
-
-def symlink_loop(relative: str) -> Mutation:
-    def apply(root: Path) -> None:
-        (root / relative).symlink_to(Path(relative).name)
-
-    return apply
-
-
-def folder_is_a_file(relative: str) -> Mutation:
-    def apply(root: Path) -> None:
-        shutil.rmtree(root / relative)
-        (root / relative).write_text("a file where a folder should be\n")
-
-    return apply
-
-
-def both(*mutations: Mutation) -> Mutation:
-    def apply(root: Path) -> None:
-        for mutation in mutations:
-            mutation(root)
-
-    return apply
-
-
-@dataclass(frozen=True)
-class Case:
-    id: str
-    args: tuple[str, ...]
-    code: int
-    says: tuple[str, ...]
-    mutate: Mutation = lambda _: None
-    env: dict[str, str] = field(default_factory=dict)
-
-
-OVERVIEW = "dashboards/overview.py"
-CONTRACT = "telemetry/contract.py"
-BUILD, CHECK, PUSH = ("build",), ("check",), ("push", "--dry-run")
-GRAFANA = {"GRAFANA_URL": "http://127.0.0.1:9", "GRAFANA_TOKEN": "glsa_x"}
-BOARD = "from dashboards.overview import dashboard as _overview\n\n\ndef dashboard():\n{body}\n"
-
-
-def dashboard_body(body: str) -> Mutation:
-    return write("dashboards/extra.py", BOARD.format(body=body))
-
+from tests.cli.bad_input import (
+    BUILD,
+    CHECK,
+    CONTRACT,
+    GRAFANA,
+    OVERVIEW,
+    PUSH,
+    SECRET,
+    Case,
+    both,
+    dashboard_body,
+    folder_is_a_file,
+    replace,
+    run_case,
+    symlink_loop,
+    write,
+)
 
 CASES = [
     # Definitions that fail while they load.
@@ -153,58 +96,10 @@ CASES = [
 ]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("template") / "project"
-    root.mkdir()
-    for name in DEFINITIONS + OUTPUTS:
-        shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(REPO / "config.py", root / "config.py")
-    (root / ".gitignore").write_text("__pycache__/\n.cache/\n")
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(root)]
-    subprocess.run([*git, "init", "-q"], check=True)
-    subprocess.run([*git, "add", "-A"], check=True)
-    subprocess.run([*git, "commit", "-q", "-m", "copy"], check=True)
-    return root
-
-
-def _status(root: Path) -> str:
-    return subprocess.run(
-        ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=all"],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-
-
-def _tree(folder: Path) -> set[str]:
-    return {p.relative_to(folder).as_posix() for p in folder.rglob("*")}
-
-
 def test_there_are_at_least_forty_distinct_cases() -> None:
     assert len({case.id for case in CASES}) == len(CASES) >= 40
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_bad_input(case: Case, template: Path, tmp_path: Path) -> None:
-    project = tmp_path / "project"
-    shutil.copytree(template, project, symlinks=True)
-    case.mutate(project)
-    before, outside = (
-        _status(project),
-        _tree(tmp_path) - {p for p in _tree(tmp_path) if p.startswith("project")},
-    )
-    args = [a if a != "/nonexistent/project" else str(tmp_path / "missing") for a in case.args]
-    if args[0] != "pull" and "--project" not in args:
-        args += ["--project", str(project)]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GRAFANA_")} | case.env
-    result = subprocess.run(
-        [sys.executable, str(REPO / "build.py"), *args],
-        cwd=project, env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    output = result.stdout + result.stderr
-    assert result.returncode == case.code, output
-    assert "Traceback" not in output, output
-    for fragment in case.says:
-        assert fragment in output, f"{fragment!r} not in:\n{output}"
-    assert SECRET not in output
-    assert {p for p in _tree(tmp_path) if not p.startswith("project")} == outside  # nothing outside
-    assert _status(project) == before, "a failed command changed the project"
+    run_case(case, template, tmp_path)
