@@ -19,3 +19,12 @@ def uid_problem(uid: str) -> str | None:
     if uid == "general":
         return "uid 'general' is reserved by Grafana for the root folder"
     return None
+
+
+def uid_key(uid: str) -> str:
+    """uids Grafana may treat as one. On MySQL its tables use the utf8mb4_unicode_ci collation, which
+    ignores case, so the unique index on (org_id, uid) of `dashboard`, `folder` and `data_source` sees
+    `Overview` and `overview` as one uid: the second push collides with the first. On SQLite and
+    PostgreSQL they are two objects, so such definitions would work or fail depending on Grafana's
+    database; they are refused everywhere."""
+    return uid.lower()

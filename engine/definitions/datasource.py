@@ -14,6 +14,7 @@ import attr
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
+from engine.names import DATASOURCE_NAME_MAX, title_problem
 from engine.uids import uid_problem
 
 
@@ -139,6 +140,15 @@ class Datasource(_Model):
         if problem:
             raise ValueError(problem)
         return uid
+
+    @field_validator("name")
+    @classmethod
+    def _grafana_stores_name(cls, name: str) -> str:
+        """The name is the datasource's title in Grafana (data_source.name, VARCHAR(190), unique)."""
+        problem = title_problem(name, DATASOURCE_NAME_MAX, "Grafana's data_source.name column")
+        if problem:
+            raise ValueError(problem)
+        return name
 
     @property
     def ref(self) -> DatasourceRef:

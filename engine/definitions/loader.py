@@ -24,9 +24,10 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from engine.contract.model import TelemetryContract
-from engine.definitions.types import DashboardDefinition, Project, ProjectConfig
+from engine.definitions.types import DashboardDefinition, Folder, Project, ProjectConfig
 from engine.errors import DefinitionError, LoadInterruptedError, Location
-from engine.uids import uid_problem
+from engine.names import DASHBOARD_TITLE_MAX, FOLDER_TITLE_MAX, shown, title_key, title_problem
+from engine.uids import uid_key, uid_problem
 
 DEFINITION_MODULES = ("config", "telemetry", "dashboards", "datasources", "prometheus_rules")
 """Top-level names a project defines; each is imported from the project root."""
@@ -113,6 +114,57 @@ def _check_uids(definition: DashboardDefinition) -> None:
             raise DefinitionError(Location(file=definition.source), f"{kind} uid: {problem}")
 
 
+def _check_titles(definition: DashboardDefinition) -> None:
+    """Titles Grafana stores in a column (dashboard.title, folder.title, both VARCHAR(189)): one line
+    without control or bidirectional characters, within the column (engine/names.py)."""
+    where = Location(file=definition.source, dashboard=definition.uid)
+    problem = title_problem(
+        definition.dashboard.title, DASHBOARD_TITLE_MAX, "Grafana's dashboard.title column"
+    )
+    if problem:
+        raise DefinitionError(where, f"dashboard title {problem}")
+    folder = definition.folder
+    problem = title_problem(folder.title, FOLDER_TITLE_MAX, "Grafana's folder.title column")
+    if problem:
+        raise DefinitionError(where, f"folder {folder.uid!r}: title {problem}")
+
+
+def _check_folders(definitions: list[DashboardDefinition]) -> None:
+    """One folder per uid and one uid per folder title, as Grafana's unique indexes on folder
+    (org_id, uid) and (org_id, parent_uid, title) demand; both compared as MySQL compares them
+    (without regard to case). Otherwise push fails with 409, or provisioning makes one folder of two."""
+    by_uid: dict[str, tuple[Folder, str]] = {}
+    by_title: dict[str, tuple[Folder, str]] = {}
+    for definition in definitions:
+        folder, source = definition.folder, definition.source
+        first, first_source = by_uid.setdefault(uid_key(folder.uid), (folder, source))
+        here = Location(file=source, dashboard=definition.uid)
+        if first.uid != folder.uid:
+            raise DefinitionError(
+                here,
+                f"folder uid {folder.uid!r} and folder uid {first.uid!r} (used by {first_source}) differ "
+                "only in case; Grafana compares uids without regard to case, so they are one folder there",
+            )
+        if first.title != folder.title:
+            raise DefinitionError(
+                here,
+                f"folder {folder.uid!r} has the title {shown(folder.title)} here and "
+                f"{shown(first.title)} in {first_source}; a folder has one title",
+            )
+        other, other_source = by_title.setdefault(title_key(folder.title), (folder, source))
+        if other.uid != folder.uid:
+            titles = (
+                f"the same title {shown(folder.title)}"
+                if other.title == folder.title
+                else f"the titles {shown(other.title)} and {shown(folder.title)}, the same to Grafana"
+            )
+            raise DefinitionError(
+                here,
+                f"folders {other.uid!r} (used by {other_source}) and {folder.uid!r} have {titles}; "
+                "Grafana allows one folder per title (409 on push)",
+            )
+
+
 def load_project(root: Path) -> Project:
     root = root.resolve()
     for package in ("dashboards", "datasources", "prometheus_rules", "telemetry"):
@@ -171,7 +223,9 @@ def load_project(root: Path) -> Project:
             )
         definition.source = relative
         _check_uids(definition)
+        _check_titles(definition)
         definitions.append(definition)
+    _check_folders(definitions)
 
     rules_module = _import(root, "prometheus_rules", root / "prometheus_rules" / "__init__.py")
     groups = _required(

@@ -19,3 +19,17 @@ def test_uid_grafana_rejects() -> None:
     assert "at most 40" in too_long.message
     (bad_chars,) = findings(CHECK, board(panel("a"), uid="tik tickets"))
     assert "may only contain" in bad_chars.message
+
+
+def test_uids_that_differ_only_in_case_are_one_uid() -> None:
+    (finding,) = findings(CHECK, board(panel("a"), uid="overview"), board(panel("b"), uid="Overview"))
+    assert finding.location.dashboard == "Overview"
+    assert (
+        "uid 'Overview' and uid 'overview' of dashboards/overview.py differ only in case" in finding.message
+    )
+    assert "dashboards/Overview.py" in str(finding)
+
+
+def test_case_is_compared_for_every_pair() -> None:
+    boards = [board(panel("a"), uid=uid) for uid in ("ops", "OPS", "Ops", "other")]
+    assert [f.location.dashboard for f in findings(CHECK, *boards)] == ["OPS", "Ops"]

@@ -11,11 +11,26 @@ def test_duplicate_uid_and_second_default() -> None:
     clone = LOKI.model_copy(update={"name": "Loki 2", "is_default": True})
     result = findings(CHECK, datasources=[*DATASOURCES, clone])
     messages = [f.message for f in result]
-    assert "uid 'loki' is used by more than one datasource" in messages
+    assert "uid 'loki' is also the uid of datasource 'loki' (datasources/)" in messages
     assert any("more than one default datasource" in m and "prometheus" in m for m in messages)
 
 
 def test_duplicate_name() -> None:
     clone = PROMETHEUS.model_copy(update={"uid": "prometheus-2", "is_default": False})
     (finding,) = findings(CHECK, datasources=[*DATASOURCES, clone])
-    assert "name 'Prometheus'" in finding.message
+    assert "name 'Prometheus' is also the name of datasource 'prometheus'" in finding.message
+    assert finding.location.datasource == "prometheus-2"
+
+
+def test_uids_that_differ_only_in_case_collide() -> None:
+    clone = LOKI.model_copy(update={"uid": "Loki", "name": "Loki logs"})
+    (finding,) = findings(CHECK, datasources=[*DATASOURCES, clone])
+    assert finding.location.datasource == "Loki"
+    assert "uid 'Loki' and the uid 'loki' of datasource 'loki'" in finding.message
+    assert "differ only in case" in finding.message
+
+
+def test_names_that_differ_only_in_case_collide() -> None:
+    clone = PROMETHEUS.model_copy(update={"uid": "prometheus-2", "name": "PROMETHEUS", "is_default": False})
+    (finding,) = findings(CHECK, datasources=[*DATASOURCES, clone])
+    assert "name 'PROMETHEUS' and the name 'Prometheus' of datasource 'prometheus'" in finding.message
