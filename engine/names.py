@@ -68,9 +68,7 @@ def describe_character(char: str) -> str:
 
 def shown(text: str) -> str:
     """`text` quoted for a message: escapes for what is not printable, at most SHOWN_MAX characters."""
-    if len(text) <= SHOWN_MAX:
-        return repr(text)
-    return f"{text[:SHOWN_MAX]!r}... ({len(text)} characters)"
+    return repr(text) if len(text) <= SHOWN_MAX else f"{text[:SHOWN_MAX]!r}..."
 
 
 def title_problem(text: object, most: int, limit: str) -> str | None:

@@ -156,7 +156,8 @@ def _check_folders(definitions: list[DashboardDefinition]) -> None:
             titles = (
                 f"the same title {shown(folder.title)}"
                 if other.title == folder.title
-                else f"the titles {shown(other.title)} and {shown(folder.title)}, the same to Grafana"
+                else f"the titles {shown(other.title)} and {shown(folder.title)}, the same to Grafana "
+                "(its MySQL index ignores case and trailing spaces)"
             )
             raise DefinitionError(
                 here,

@@ -59,7 +59,10 @@ def without_nulls(node: Any, key: str = "") -> Any:
 
 def _panel(panel: dict[str, Any]) -> dict[str, Any]:
     if panel.get("type") == "row":
-        return {key: panel[key] for key in ROW_PANEL_FIELDS if key in panel}
+        row = {key: panel[key] for key in ROW_PANEL_FIELDS if key in panel}
+        if row.get("panels"):  # a collapsed row holds its panels: they are normalised like the others
+            row["panels"] = [_panel(nested) for nested in row["panels"]]
+        return row
     kept: dict[str, Any] = without_nulls({k: v for k, v in panel.items() if k not in DROPPED_PANEL_FIELDS})
     return kept
 

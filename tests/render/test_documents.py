@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import json
 
+import grafanalib.core as g
 import pytest
 import yaml
 
 from engine.defaults import GRAFANA_PROVISIONING_MOUNT
 from engine.definitions.loader import load_project
-from engine.render.documents import DROPPED_DASHBOARD_FIELDS, DROPPED_PANEL_FIELDS, build_documents
+from engine.definitions.types import DashboardDefinition, Folder
+from engine.render.documents import (
+    DROPPED_DASHBOARD_FIELDS,
+    DROPPED_PANEL_FIELDS,
+    build_documents,
+    dashboard_document,
+)
 from engine.render.files import Output, render_outputs
 from tests.conftest import REPO
 
@@ -37,3 +44,14 @@ def test_dropped_fields_are_gone_and_each_has_a_reason(outputs: list[Output]) ->
         assert not set(DROPPED_PANEL_FIELDS) & set(panel)
         assert None not in panel.values()
     assert all(reason.strip() for reason in {**DROPPED_DASHBOARD_FIELDS, **DROPPED_PANEL_FIELDS}.values())
+
+
+def test_panels_in_a_collapsed_row_are_normalised_like_the_others() -> None:
+    nested = g.TimeSeries(title="Nested", gridPos=g.GridPos(h=8, w=12, x=0, y=1))
+    row = g.RowPanel(title="More", collapsed=True, panels=[nested], gridPos=g.GridPos(h=1, w=24, x=0, y=0))
+    board = g.Dashboard(title="Rows", uid="rows", panels=[row]).auto_panel_ids()
+    (document_row,) = dashboard_document(DashboardDefinition(Folder("f", "F"), board))["panels"]
+    (panel,) = document_row["panels"]
+    assert panel["title"] == "Nested" and panel["type"] == "timeseries"
+    assert not set(DROPPED_PANEL_FIELDS) & set(panel)
+    assert None not in panel.values()
