@@ -222,12 +222,19 @@ def _describe(action: Action, *, applied: bool) -> list[str]:
     lines = [f"{verb:10} {action.kind} {action.uid}: {action.summary}".rstrip(": ")]
     if action.backup:
         lines.append(f"           live version saved to {action.backup}")
+    elif action.op is Decision.DELETE and not action.done:
+        lines.append(f"           the live version is saved to {BACKUP_DIR}/ first")
     if action.op is Decision.CONFLICT:
-        lines.append(
-            "           not overwritten; `push --force` saves the live version to a backup, then writes"
-        )
+        lines.append(f"           {_conflict_hint(action)}")
         lines += [f"           {line}" for line in action.diff.splitlines()]
     return lines
+
+
+def _conflict_hint(action: Action) -> str:
+    """What --force would do: a conflict found by prune (nothing desired) is deleted, others overwritten."""
+    if action.desired is None:
+        return "not deleted; `push --prune --force` saves the live version to a backup, then deletes it"
+    return "not overwritten; `push --force` saves the live version to a backup, then writes"
 
 
 def _summary(report: SyncReport, requests: str) -> str:
@@ -242,10 +249,21 @@ def push(
         bool, typer.Option("--dry-run", help="Show what would change; write nothing.")
     ] = False,
     force: Annotated[
-        bool, typer.Option("--force", help="Overwrite dashboards edited in Grafana, after saving a backup.")
+        bool,
+        typer.Option(
+            "--force",
+            help="Overwrite objects edited in Grafana or pushed by another project (with --prune: delete "
+            "this project's edited dashboards), after saving a backup.",
+        ),
     ] = False,
     prune: Annotated[
-        bool, typer.Option("--prune", help="Delete managed dashboards that no definition produces any more.")
+        bool,
+        typer.Option(
+            "--prune",
+            help="Delete dashboards this project pushed (owner tag dac-project:<name>) that no definition "
+            "produces any more, each after a backup in .grafana-backups/. Other projects' dashboards and "
+            "those of unknown owner are listed as left alone; one edited in Grafana is a conflict.",
+        ),
     ] = False,
     workers: Annotated[int, typer.Option(min=1, max=32, help="Dashboards pushed in parallel.")] = 8,
     project: ProjectOption = None,
@@ -266,7 +284,7 @@ def push(
                 desired,
                 apply=not dry_run,
                 force=force,
-                prune=prune,
+                prune_owner=documents.project.config.name if prune else None,
                 backup_dir=documents.project.root / BACKUP_DIR,
                 workers=workers,
                 on_done=reporter,

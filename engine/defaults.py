@@ -32,6 +32,15 @@ Grafana within about this long (plus the build, under a second)."""
 MANAGED_TAG = "dashboards-as-code"
 """On every generated dashboard: `push --prune` only ever deletes dashboards carrying it."""
 
+OWNER_TAG_PREFIX = "dac-project:"
+"""`push` tags each dashboard with `dac-project:<project name>`: prune deletes only its own project's."""
+
+GRAFANA_TAG_MAX_LENGTH = 50
+"""Grafana refuses a dashboard with a longer tag (400 `tag-too-long`, grafana.md §3)."""
+
+PROJECT_NAME_MAX_LENGTH = GRAFANA_TAG_MAX_LENGTH - len(OWNER_TAG_PREFIX)
+"""The project name goes into the owner tag, so it must leave room for the prefix."""
+
 GRAFANA_INTERVAL_VARIABLES = ("$__rate_interval", "$__interval", "$__range", "$__auto")
 """Grafana's built-in interval variables; a query checker replaces them with a duration before parsing."""
 

@@ -50,7 +50,8 @@ class ProjectConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str
-    """Short name; the Prometheus rule file is named after it."""
+    """Short name; the Prometheus rule file is named after it, and `push` marks every object it writes
+    as this project's (`push --prune` deletes only this project's dashboards)."""
     contract_title: str
     """Heading of the generated contract page."""
     grafana_public_url: str = defaults.GRAFANA_URL
@@ -82,8 +83,14 @@ class ProjectConfig(BaseModel):
     @field_validator("name")
     @classmethod
     def _file_name(cls, name: str) -> str:
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}", name):
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", name):
             raise ValueError(f"{name!r} names the rule file: letters, digits, '-' and '_' only")
+        if len(name) > defaults.PROJECT_NAME_MAX_LENGTH:
+            raise ValueError(
+                f"{name!r} is {len(name)} characters; at most {defaults.PROJECT_NAME_MAX_LENGTH}: it is "
+                f"also the owner tag {defaults.OWNER_TAG_PREFIX}<name> of pushed dashboards, and Grafana "
+                f"refuses tags over {defaults.GRAFANA_TAG_MAX_LENGTH} characters"
+            )
         return name
 
     @property

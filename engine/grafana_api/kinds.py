@@ -44,6 +44,8 @@ class Desired:
     uid: str
     title: str
     document: dict[str, Any]
+    owner: str
+    """The project pushing it (its config name): recorded on the object as the owner marker."""
     folder_uid: str | None = None
 
 
@@ -56,6 +58,8 @@ class Live:
     provisioned: bool = False
     managed: bool = True
     pushed_sha: str | None = None
+    owner: str | None = None
+    """The project whose push wrote it, from the owner marker; None: unknown (older version, or not ours)."""
     folder_uid: str | None = None
     version: int | None = None
 
@@ -146,17 +150,18 @@ class DatasourceHandler:
         raw = _get(grafana, f"read datasource {uid!r}", f"/datasources/uid/{uid}")
         if raw is None:
             return None
-        document, marker = split_datasource(raw)
+        document, markers = split_datasource(raw)
         return Live(
             document=document,
             raw=raw,
             provisioned=bool(raw.get("readOnly")),
-            managed=marker is not None,
-            pushed_sha=marker,
+            managed=markers.sha is not None,
+            pushed_sha=markers.sha,
+            owner=markers.owner,
         )
 
     def write(self, grafana: Grafana, desired: Desired, live: Live | None, *, force: bool) -> None:
-        body = mark_datasource(desired.document)
+        body = mark_datasource(desired.document, desired.owner)
         _create_or_update(
             grafana,
             f"datasource {desired.uid!r}",
@@ -186,19 +191,20 @@ class DashboardHandler:
         if raw is None:
             return None
         dashboard, meta = raw.get("dashboard") or {}, raw.get("meta") or {}
-        document, marker = split_dashboard(dashboard)
+        document, markers = split_dashboard(dashboard)
         return Live(
             document=document,
             raw=dashboard,
             provisioned=bool(meta.get("provisioned")),
             managed=is_managed_dashboard(document),
-            pushed_sha=marker,
+            pushed_sha=markers.sha,
+            owner=markers.owner,
             folder_uid=meta.get("folderUid") or None,
             version=dashboard.get("version"),
         )
 
     def write(self, grafana: Grafana, desired: Desired, live: Live | None, *, force: bool) -> None:
-        dashboard = {**mark_dashboard(desired.document), "id": None}
+        dashboard = {**mark_dashboard(desired.document, desired.owner), "id": None}
         if live is not None and not force:
             dashboard["version"] = live.version  # optimistic lock: 412 if someone saved meanwhile
         payload = {

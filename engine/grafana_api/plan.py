@@ -1,9 +1,11 @@
 """A plan before an action: compare desired and live objects, decide per object, then apply.
 
 Per object the decision is one of create, update, overwrite (forced, after a backup), unchanged,
-conflict (edited in Grafana since our last push: left alone), provisioned (Grafana loads it from
-files: left alone) or delete (prune). `diff` and `push --dry-run` show the plan; `push` applies it.
-Dashboards are planned and applied concurrently; a failure in one never stops the others.
+conflict (edited in Grafana since our last push, or owned by another project: left alone),
+provisioned (Grafana loads it from files: left alone), delete (prune, after a backup) or left alone
+(prune: another project's, or of unknown owner). `diff` and `push --dry-run` show the plan; `push`
+applies it. Dashboards, and prune candidates, are planned and applied concurrently; a failure in one
+never stops the others.
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ class Decision(StrEnum):
     CONFLICT = "conflict"
     PROVISIONED = "provisioned"
     DELETE = "delete"
+    LEAVE = "left alone"
+    """Prune found it but it is not ours to delete (another project's, or owner unknown). Not a failure:
+    in a Grafana shared by several projects every prune meets other projects' dashboards, and an exit
+    code that is always 1 there would hide real conflicts."""
 
 
 WRITES = {Decision.CREATE, Decision.UPDATE, Decision.OVERWRITE, Decision.DELETE}
@@ -70,12 +76,16 @@ class Action:
 
 
 def desired_objects(documents: Documents) -> list[Desired]:
-    """Everything push manages, from the same normalised documents `build` writes."""
+    """Everything push manages, from the same normalised documents `build` writes, owned by the project."""
+    owner = documents.project.config.name
     folders = {d.folder.uid: d.folder for d in documents.dashboards}
     return [
-        *(Desired("folder", f.uid, f.title, {"uid": f.uid, "title": f.title}) for f in folders.values()),
         *(
-            Desired("datasource", d["uid"], d["name"], desired_datasource(d))
+            Desired("folder", f.uid, f.title, {"uid": f.uid, "title": f.title}, owner)
+            for f in folders.values()
+        ),
+        *(
+            Desired("datasource", d["uid"], d["name"], desired_datasource(d), owner)
             for d in documents.datasources["datasources"]
         ),
         *(
@@ -84,6 +94,7 @@ def desired_objects(documents: Documents) -> list[Desired]:
                 d.uid,
                 d.definition.title,
                 comparable_dashboard(d.document),
+                owner,
                 folder_uid=d.folder.uid,
             )
             for d in documents.dashboards
@@ -118,6 +129,9 @@ def decide(grafana: Grafana, desired: Desired, *, force: bool) -> Action:
         )
     elif live.document == desired.document and live.folder_uid == desired.folder_uid:
         action.op = Decision.UNCHANGED
+    elif desired.kind != "folder" and live.owner not in (None, desired.owner):
+        action.summary = f"owned by project {live.owner!r}, not {desired.owner!r}: {_summary(desired, live)}"
+        action.op = Decision.OVERWRITE if force else Decision.CONFLICT
     elif desired.kind != "folder" and live.edited_since_push:
         why = "edited in Grafana since the last push" if live.managed else "not created by dashboards-as-code"
         action.summary = f"{why}: {_summary(desired, live)}"
@@ -127,12 +141,43 @@ def decide(grafana: Grafana, desired: Desired, *, force: bool) -> Action:
     return action
 
 
+class BackupError(SyncError):
+    """The live version could not be saved, so it is not overwritten or deleted."""
+
+
 def _backup(action: Action, backup_dir: Path) -> Path:
+    """Save the live JSON before it is overwritten or deleted; the microseconds keep two backups of one
+    object made within a second (a forced push, then a forced prune) from replacing each other."""
     assert action.live is not None
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     path = backup_dir / f"{action.kind}-{action.uid}-{stamp}.json"
-    atomic_write(path, (json.dumps(action.live.raw, indent=2, sort_keys=True) + "\n").encode())
+    try:
+        backup_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, (json.dumps(action.live.raw, indent=2, sort_keys=True) + "\n").encode())
+    except OSError as error:
+        what = "deleted" if action.op is Decision.DELETE else "overwritten"
+        raise BackupError(
+            f"cannot save the live version to {path}: {error.strerror or error}; not {what}"
+        ) from None
     return path
+
+
+def _delete(grafana: Grafana, action: Action, backup_dir: Path) -> None:
+    """Back up, then delete. Grafana's delete takes no version, so the object is read again just before
+    and the prune decision made again on what Grafana holds now: a save made since the plan (an edit, a
+    new owner) is not deleted, and the backup holds exactly what is deleted."""
+    planned = action.live
+    assert planned is not None and planned.owner is not None  # only our own objects are deleted
+    current = HANDLERS[action.kind].fetch(grafana, action.uid)
+    if current is None:
+        return  # already gone: the goal is reached
+    # --force was needed only if the plan already saw the edit; an edit made after it is not forced.
+    op, summary = prune_decision(current, action.kind, planned.owner, force=planned.edited_since_push)
+    if op is not Decision.DELETE:
+        raise ConflictError(f"changed in Grafana after the plan, so not deleted: {summary}", status=412)
+    action.live = current
+    action.backup = _backup(action, backup_dir)
+    HANDLERS[action.kind].delete(grafana, action.uid)
 
 
 def execute(grafana: Grafana, action: Action, *, backup_dir: Path) -> Action:
@@ -142,7 +187,7 @@ def execute(grafana: Grafana, action: Action, *, backup_dir: Path) -> Action:
     handler = HANDLERS[action.kind]
     try:
         if action.op is Decision.DELETE:
-            handler.delete(grafana, action.uid)
+            _delete(grafana, action, backup_dir)
         else:
             assert action.desired is not None
             if action.op is Decision.OVERWRITE and action.live is not None:
@@ -173,15 +218,54 @@ def _landed(grafana: Grafana, action: Action) -> bool:
     return live is not None and live.document == action.desired.document
 
 
-def prune_actions(grafana: Grafana, desired: Sequence[Desired]) -> list[Action]:
-    """Managed dashboards in Grafana that no definition produces any more."""
-    wanted = {d.uid for d in desired if d.kind == "dashboard"}
-    managed = HANDLERS["dashboard"].list_managed(grafana)
+def prune_candidates(grafana: Grafana, desired: Sequence[Desired]) -> list[Action]:
+    """Objects Grafana holds under the managed marker that no definition produces any more, undecided.
+
+    Every kind's handler is asked; folders and datasources list none (they may hold or serve what
+    people made by hand), so only dashboards are ever candidates.
+    """
+    wanted = {(d.kind, d.uid) for d in desired}
     return [
-        Action("dashboard", uid, title, Decision.DELETE, summary="no longer defined in dashboards/")
-        for uid, title in sorted(managed)
-        if uid not in wanted
+        Action(kind, uid, title, Decision.UNCHANGED)
+        for kind, handler in HANDLERS.items()
+        for uid, title in sorted(handler.list_managed(grafana))
+        if (kind, uid) not in wanted
     ]
+
+
+def prune_decision(live: Live | None, kind: Kind, owner: str, *, force: bool) -> tuple[Decision, str]:
+    """Delete only what this project pushed and nobody has edited since; say why anything else stays."""
+    gone = f"no longer defined in {kind}s/"
+    if live is None:
+        return Decision.UNCHANGED, "already deleted"
+    if live.provisioned:
+        return Decision.PROVISIONED, f"Grafana loads this {kind} from provisioning files: not deleted"
+    if not live.managed:
+        return Decision.LEAVE, "not managed by dashboards-as-code (any more): never pruned"
+    if live.owner is None:
+        return Decision.LEAVE, (
+            "owner unknown (no owner marker: pushed by an older version, or tagged by hand): never pruned; "
+            "delete it in Grafana if no project defines it"
+        )
+    if live.owner != owner:
+        return Decision.LEAVE, f"owned by project {live.owner!r}: only that project's push --prune deletes it"
+    if live.edited_since_push:
+        why = f"{gone}; owned by this project ({owner!r}) but edited in Grafana since the last push"
+        return (Decision.DELETE, why) if force else (Decision.CONFLICT, f"{why}: not deleted")
+    return Decision.DELETE, f"{gone}; owned by this project ({owner!r})"
+
+
+def decide_prune(grafana: Grafana, action: Action, owner: str, *, force: bool) -> Action:
+    """Fetch one candidate (its markers are on the object, not in the search hit) and decide. Reads only."""
+    try:
+        action.live = HANDLERS[action.kind].fetch(grafana, action.uid)
+    except SyncError as error:
+        if error.fatal:
+            raise
+        action.error = str(error)
+        return action
+    action.op, action.summary = prune_decision(action.live, action.kind, owner, force=force)
+    return action
 
 
 @dataclass
@@ -216,12 +300,13 @@ def synchronise(
     *,
     apply: bool,
     force: bool = False,
-    prune: bool = False,
+    prune_owner: str | None = None,
     backup_dir: Path,
     workers: int = DEFAULT_WORKERS,
     on_done: Callable[[Action], None] = lambda _: None,
 ) -> SyncReport:
-    """Plan (and with `apply`, carry out) folders, then datasources, then dashboards."""
+    """Plan (and with `apply`, carry out) folders, then datasources, then dashboards; with `prune_owner`
+    (the project's name), then the objects that project pushed and no longer defines."""
     report = SyncReport()
 
     def one(item: Desired) -> Action:
@@ -236,12 +321,19 @@ def synchronise(
     dashboards = [d for d in desired if d.kind == "dashboard"]
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         report.actions += list(pool.map(one, dashboards))
-    if prune:
-        for action in prune_actions(grafana, desired):
-            if apply:
-                execute(grafana, action, backup_dir=backup_dir)
-            on_done(action)
-            report.actions.append(action)
+    if prune_owner is None:
+        return report
+
+    def prune_one(candidate: Action) -> Action:
+        action = decide_prune(grafana, candidate, prune_owner, force=force)
+        if apply:
+            execute(grafana, action, backup_dir=backup_dir)
+        on_done(action)
+        return action
+
+    candidates = prune_candidates(grafana, desired)
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        report.actions += list(pool.map(prune_one, candidates))
     return report
 
 

@@ -109,6 +109,23 @@ def test_search_by_tag_and_pagination(grafana: FakeGrafana) -> None:
     assert [h["uid"] for h in client.search.search_dashboards(tag="x", limit=2, page=2)] == ["d2"]
 
 
+def test_search_by_tag_matches_whole_tags_among_others_and_repeated_tags_all(grafana: FakeGrafana) -> None:
+    """What prune relies on: `tag=` is an exact match on one of the dashboard's tags, and several
+    `tag=` parameters must all be present (Grafana's search ANDs them)."""
+    client = api(grafana)
+    for uid, tags in {
+        "a": ["m", "dac-project:tik"],
+        "b": ["m", "dac-project:tiktickets"],
+        "c": ["x"],
+    }.items():
+        client.dashboard.update_dashboard({"dashboard": {"uid": uid, "title": uid.upper(), "tags": tags}})
+    assert [h["uid"] for h in client.search.search_dashboards(tag="m")] == ["a", "b"]
+    assert [h["tags"] for h in client.search.search_dashboards(tag="m")][1] == ["m", "dac-project:tiktickets"]
+    assert [h["uid"] for h in client.search.search_dashboards(tag="dac-project:tik")] == ["a"]
+    assert [h["uid"] for h in client.search.search_dashboards(tag=["m", "dac-project:tiktickets"])] == ["b"]
+    assert client.search.search_dashboards(tag=["m", "x"]) == []
+
+
 def test_datasources_roles_names_and_read_only(grafana: FakeGrafana) -> None:
     admin = api(grafana)
     body = {"name": "Loki", "uid": "loki", "type": "loki", "url": "http://loki:3100", "access": "proxy"}
