@@ -16,9 +16,9 @@ def test_same_question_is_answered_from_the_cache(tmp_path: Path) -> None:
 
     tool = tmp_path / "tool"
     tool.write_text("v1")
-    assert cached(tmp_path, "t", tool_identity(tool), "q", ask) == "answer 1"
-    assert cached(tmp_path, "t", tool_identity(tool), "q", ask) == "answer 1"
-    assert cached(tmp_path, "t", tool_identity(tool), "other q", ask) == "answer 2"
+    assert cached(tmp_path, "t", tool_identity(tool), "q", ask, parse=str) == "answer 1"
+    assert cached(tmp_path, "t", tool_identity(tool), "q", ask, parse=str) == "answer 1"
+    assert cached(tmp_path, "t", tool_identity(tool), "other q", ask, parse=str) == "answer 2"
     assert len(asked) == 2
 
 
@@ -26,13 +26,13 @@ def test_a_changed_tool_is_asked_again(tmp_path: Path) -> None:
     tool = tmp_path / "tool"
     tool.write_text("v1")
     before = tool_identity(tool)
-    assert cached(tmp_path, "t", before, "q", lambda: "old") == "old"
+    assert cached(tmp_path, "t", before, "q", lambda: "old", parse=str) == "old"
     tool.write_text("version 2")
     assert tool_identity(tool) != before
-    assert cached(tmp_path, "t", tool_identity(tool), "q", lambda: "new") == "new"
+    assert cached(tmp_path, "t", tool_identity(tool), "q", lambda: "new", parse=str) == "new"
 
 
 def test_an_unwritable_cache_still_answers(tmp_path: Path) -> None:
     (tmp_path / ".cache").write_text("a file where the cache folder would go")
-    assert cached(tmp_path, "t", "id", "q", lambda: "fresh") == "fresh"
-    assert cached(tmp_path, "t", "id", "q", lambda: "fresh again") == "fresh again"
+    assert cached(tmp_path, "t", "id", "q", lambda: "fresh", parse=str) == "fresh"
+    assert cached(tmp_path, "t", "id", "q", lambda: "fresh again", parse=str) == "fresh again"
