@@ -18,8 +18,19 @@ from engine.definitions.loader import load_project
 from engine.errors import DefinitionError
 from engine.lint import LintContext, all_checks, run_checks
 from engine.render.documents import Documents, build_documents
-from engine.render.files import Output, WriteError, atomic_write, dump_json, render_outputs, write_outputs
+from engine.render.files import (
+    BusyError,
+    NotRegularFileError,
+    Output,
+    WriteError,
+    atomic_write,
+    dump_json,
+    regular_output,
+    render_outputs,
+    write_outputs,
+)
 from engine.render.staleness import compare_outputs
+from engine.uids import url_uid_problem
 
 if TYPE_CHECKING:
     from engine.grafana_api.client import Grafana
@@ -63,11 +74,12 @@ def _load(root: Path | None) -> Documents:
         raise _fail(f"error: {error}", error.exit_code) from None
 
 
-def _prepare(root: Path | None) -> tuple[Documents, list[Output]]:
-    """Load, render and lint the definitions, once; invalid definitions exit 2."""
+def _prepare(root: Path | None, *, allow_outside: bool = False) -> tuple[Documents, list[Output]]:
+    """Load, render and lint the definitions, once; invalid definitions, and outputs that would land
+    outside the project (unless `allow_outside`), exit 2."""
     documents = _load(root)
     try:
-        outputs = render_outputs(documents)
+        outputs = render_outputs(documents, allow_outside=allow_outside)
     except DefinitionError as error:
         raise _fail(f"error: {error}", error.exit_code) from None
     findings = run_checks(LintContext(documents, outputs))
@@ -100,15 +112,42 @@ ProjectOption = Annotated[
 ]
 
 
+AllowOutsideOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-outside",
+        help="Write generated files even where a symlink (provisioning/ -> /etc/grafana/provisioning, "
+        "say) leads outside the project; without it such a build is refused (exit 2). Files outside "
+        "the project are never removed, even with it.",
+    ),
+]
+
+
 @app.command()
-def build(project: ProjectOption = None) -> None:
-    """Write provisioning/, the Prometheus rule file and the contract page from the definitions."""
-    documents, outputs = _prepare(project)
+def build(project: ProjectOption = None, allow_outside: AllowOutsideOption = False) -> None:
+    """Write provisioning/, the Prometheus rule file and the contract page from the definitions.
+
+    One build of a project runs at a time (a second one waits); temporary files an interrupted build
+    left are removed first.
+    """
+    documents, outputs = _prepare(project, allow_outside=allow_outside)
     config = documents.project.config
     try:
-        report = write_outputs(documents.project.root, outputs, config.provisioning_dir)
-    except WriteError as error:
+        report = write_outputs(
+            documents.project.root,
+            outputs,
+            config.provisioning_dir,
+            allow_outside=allow_outside,
+            on_wait=lambda message: typer.echo(message, err=True),
+        )
+    except DefinitionError as error:
+        raise _fail(f"error: {error}", error.exit_code) from None
+    except (WriteError, BusyError) as error:
         raise _fail(f"error: {error}", EXIT_CHECK_FAILED) from None
+    except OSError as error:
+        raise _fail(f"error: cannot write in {documents.project.root}: {error}", EXIT_CHECK_FAILED) from None
+    for path in report.swept:
+        typer.echo(f"swept    {path} (a temporary file an interrupted build left)")
     for path in report.written:
         typer.echo(f"wrote    {path}")
     for path in report.removed:
@@ -119,9 +158,10 @@ def build(project: ProjectOption = None) -> None:
 
 
 @app.command()
-def check(project: ProjectOption = None) -> None:
-    """Lint the definitions and fail if the committed generated files are stale."""
-    documents, outputs = _prepare(project)
+def check(project: ProjectOption = None, allow_outside: AllowOutsideOption = False) -> None:
+    """Lint the definitions and fail if the committed generated files are stale (or if build would
+    refuse to write them)."""
+    documents, outputs = _prepare(project, allow_outside=allow_outside)
     loaded = documents.project
     drifts = compare_outputs(loaded.root, outputs, loaded.config.provisioning_dir)
     if drifts:
@@ -338,16 +378,31 @@ def diff(project: ProjectOption = None) -> None:
 
 @app.command()
 def pull(
-    uid: Annotated[str, typer.Argument(help="The dashboard uid in Grafana.")],
+    uid: Annotated[
+        str, typer.Argument(help="The dashboard uid in Grafana (letters, digits, '-', '_'; at most 40).")
+    ],
     output: Annotated[
         Path | None,
-        typer.Option("-o", "--output", help="Write here instead of standard output.", dir_okay=False),
+        typer.Option(
+            "-o",
+            "--output",
+            help="Write here instead of standard output: a new or regular file (`-` is standard output).",
+        ),
     ] = None,
 ) -> None:
     """Print a live dashboard as normalised JSON, to bring a hand-made dashboard into the repo."""
     from engine.grafana_api.client import SyncError  # noqa: PLC0415
     from engine.grafana_api.plan import fetch_dashboard  # noqa: PLC0415
 
+    problem = url_uid_problem(uid)
+    if problem:
+        raise _fail(f"error: {problem}; nothing was asked of Grafana")
+    if output is not None and str(output) == "-":
+        output = None
+    try:
+        target = None if output is None else regular_output(output)
+    except NotRegularFileError as error:
+        raise _fail(f"error: {error}; nothing was written") from None
     grafana = _grafana()
     _connect(grafana, EXIT_INVALID)
     try:
@@ -357,11 +412,11 @@ def pull(
     if document is None:
         raise _fail(f"error: Grafana at {grafana.url} has no dashboard with uid {uid!r}")
     content = dump_json(document)
-    if output is None:
+    if target is None:
         typer.echo(content.decode(), nl=False)
         return
     try:
-        atomic_write(output, content)
+        atomic_write(target, content)
     except OSError as error:
         raise _fail(f"error: cannot write {output}: {error.strerror}") from None
     typer.echo(f"wrote {output}", err=True)

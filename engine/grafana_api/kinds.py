@@ -23,6 +23,7 @@ from engine.grafana_api.comparable import (
     split_dashboard,
     split_datasource,
 )
+from engine.uids import UnsafeUidError, path_uid
 
 Kind = Literal["folder", "datasource", "dashboard"]
 SEARCH_PAGE = 1000
@@ -85,6 +86,14 @@ def _not_found(error: GrafanaClientError) -> bool:
     return bool(error.status_code == 404)
 
 
+def _in_path(uid: str) -> str:
+    """Every uid that goes into a request path passes here (Grafana's uid rule), or is a SyncError."""
+    try:
+        return path_uid(uid)
+    except UnsafeUidError as error:
+        raise SyncError(str(error)) from None
+
+
 def _get(grafana: Grafana, action: str, path: str) -> dict[str, Any] | None:
     try:
         result: dict[str, Any] = grafana.call(action, lambda api: api.client.GET(path))
@@ -115,7 +124,7 @@ class FolderHandler:
     kind: Kind = "folder"
 
     def fetch(self, grafana: Grafana, uid: str) -> Live | None:
-        raw = _get(grafana, f"read folder {uid!r}", f"/folders/{uid}")
+        raw = _get(grafana, f"read folder {uid!r}", f"/folders/{_in_path(uid)}")
         if raw is None:
             return None
         return Live(document={"uid": raw.get("uid"), "title": raw.get("title")}, raw=raw)
@@ -130,7 +139,7 @@ class FolderHandler:
             else (f"create folder {title!r}", lambda api: api.folder.create_folder(title, uid=desired.uid)),
             update=(
                 f"rename folder {desired.uid!r}",
-                lambda api: api.folder.update_folder(desired.uid, title=title, overwrite=True),
+                lambda api: api.folder.update_folder(_in_path(desired.uid), title=title, overwrite=True),
             ),
             on_conflict="Grafana already has a folder with this title or uid (409); rename or delete it in "
             "Grafana, or change the folder in dashboards/__init__.py",
@@ -147,7 +156,7 @@ class DatasourceHandler:
     kind: Kind = "datasource"
 
     def fetch(self, grafana: Grafana, uid: str) -> Live | None:
-        raw = _get(grafana, f"read datasource {uid!r}", f"/datasources/uid/{uid}")
+        raw = _get(grafana, f"read datasource {uid!r}", f"/datasources/uid/{_in_path(uid)}")
         if raw is None:
             return None
         document, markers = split_datasource(raw)
@@ -170,7 +179,7 @@ class DatasourceHandler:
             else (f"create datasource {desired.uid!r}", lambda api: api.datasource.create_datasource(body)),
             update=(
                 f"update datasource {desired.uid!r}",
-                lambda api: api.datasource.update_datasource_by_uid(desired.uid, body),
+                lambda api: api.datasource.update_datasource_by_uid(_in_path(desired.uid), body),
             ),
             on_conflict=f"Grafana already has a datasource named {desired.title!r} with another uid (409); "
             "rename one of them",
@@ -187,7 +196,7 @@ class DashboardHandler:
     kind: Kind = "dashboard"
 
     def fetch(self, grafana: Grafana, uid: str) -> Live | None:
-        raw = _get(grafana, f"read dashboard {uid!r}", f"/dashboards/uid/{uid}")
+        raw = _get(grafana, f"read dashboard {uid!r}", f"/dashboards/uid/{_in_path(uid)}")
         if raw is None:
             return None
         dashboard, meta = raw.get("dashboard") or {}, raw.get("meta") or {}
@@ -252,6 +261,7 @@ class DashboardHandler:
             page += 1
 
     def delete(self, grafana: Grafana, uid: str) -> None:
+        uid = _in_path(uid)
         try:
             grafana.call(
                 f"delete dashboard {uid!r}", lambda api: api.dashboard.delete_dashboard(uid), write=True

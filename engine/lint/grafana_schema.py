@@ -62,13 +62,24 @@ def _short(message: str) -> str:
 def deviations(documents: dict[str, dict[str, Any]], project_root: Path | None = None) -> list[Deviation]:
     """Every place a dashboard differs from Grafana's types. Raises ToolMissingError without Node."""
     payload = json.dumps([item for uid, document in documents.items() for item in _items(uid, document)])
-    answer = ask_node_checker(
-        GRAFANA_SCHEMA, project_root, payload, timeout=120, first=lambda: _ask_warm_checker(payload)
+    return ask_node_checker(
+        GRAFANA_SCHEMA,
+        project_root,
+        payload,
+        parse=_deviations,
+        timeout=120,
+        first=lambda: _ask_warm_checker(payload),
     )
+
+
+def _deviations(answer: str) -> list[Deviation]:
+    """The checker's answer read; raises on anything else, so a damaged cache entry is a miss."""
     found = []
     for item in json.loads(answer):
         uid, panel, where = [*str(item["id"]).split("|"), "", ""][:3]
         path = item["path"]
+        if not isinstance(path, str):
+            raise TypeError("not a schema checker answer")
         if panel:
             path = f"panels[{panel}].{where}" + (f".{path}" if path else "")
         index = int(panel) if panel else _panel_index(path)

@@ -31,7 +31,11 @@ def inspect(expressions: Mapping[str, str], project_root: Path | None = None) ->
     payload = json.dumps(
         [{"id": key, "expr": with_literal_intervals(expr)} for key, expr in expressions.items()]
     )
-    answer = ask_node_checker(LOGQL, project_root, payload)
+    return ask_node_checker(LOGQL, project_root, payload, parse=_syntaxes)
+
+
+def _syntaxes(answer: str) -> dict[str, LogQLSyntax]:
+    """The grammar's answer read; raises on anything else, so a damaged cache entry is a miss."""
     return {
         item["id"]: LogQLSyntax(
             errors=tuple(error["from"] for error in item["errors"]),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.render.files import Output, generated_files_on_disk
+from engine.render.files import Output, generated_files_on_disk, obstacle, read_regular
 
 
 @dataclass(frozen=True)
@@ -67,13 +67,15 @@ def _describe_text_change(expected: bytes, actual: bytes) -> str:
 
 
 def compare_outputs(root: Path, outputs: Sequence[Output], provisioning_dir: str) -> list[Drift]:
+    """The drifts, judged as `build` would: a symlink, directory or device where a generated file
+    belongs is missing (build refuses to replace it), and only regular files count as generated."""
     drifts = []
     for output in outputs:
-        target = root / output.path
-        if not target.is_file():
-            drifts.append(Drift(output.path, "missing"))
+        actual = read_regular(root / output.path)
+        if actual is None:
+            problem = obstacle(root / output.path)
+            drifts.append(Drift(output.path, "missing", f"{problem}; build refuses it" if problem else ""))
             continue
-        actual = target.read_bytes()
         if actual == output.content:
             continue
         describe = _describe_json_change if output.path.endswith(".json") else _describe_text_change

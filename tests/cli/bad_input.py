@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
@@ -78,6 +79,9 @@ class Case:
     """Seconds the command may take; a hang fails the case."""
     changes_project: bool = False
     """The command may change the project (a successful build); else `git status` must not move."""
+    outside_bytes: bool = False
+    """Also compare the bytes of every regular file outside the project, not only the names: for
+    cases whose symlinks lead out of the project."""
 
 
 OVERVIEW = "dashboards/overview.py"
@@ -116,6 +120,15 @@ def _tree(folder: Path) -> set[str]:
     return {p.relative_to(folder).as_posix() for p in folder.rglob("*")}
 
 
+def _outside_contents(tmp_path: Path) -> dict[str, bytes]:
+    """The regular files outside the project and their bytes (never reading a FIFO or a device)."""
+    return {
+        p.relative_to(tmp_path).as_posix(): p.read_bytes()
+        for p in tmp_path.rglob("*")
+        if not p.relative_to(tmp_path).as_posix().startswith("project") and stat.S_ISREG(p.lstat().st_mode)
+    }
+
+
 def run_case(
     case: Case, template: Path, tmp_path: Path, urls: Mapping[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
@@ -126,6 +139,7 @@ def run_case(
     case.mutate(project)
     before = _status(project)
     outside = {p for p in _tree(tmp_path) if not p.startswith("project")}
+    outside_bytes = _outside_contents(tmp_path) if case.outside_bytes else {}
     fill = {"project": str(project), "tmp": str(tmp_path), **(urls or {})}
     args = [a.format(**fill) if "{" in a else a for a in case.args]
     args = [a if a != "/nonexistent/project" else str(tmp_path / "missing") for a in args]
@@ -149,6 +163,8 @@ def run_case(
     for secret in case.secrets:
         assert secret not in output, f"secret {secret!r} printed:\n{output}"
     assert {p for p in _tree(tmp_path) if not p.startswith("project")} == outside  # nothing outside
+    if case.outside_bytes:
+        assert _outside_contents(tmp_path) == outside_bytes, "a file outside the project changed"
     if not case.changes_project:
         assert _status(project) == before, "the command changed the project"
     return result

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
 
-from engine.lint.checker_cache import cached, tool_identity
+import pytest
+
+from engine.lint.checker_cache import CACHE_DIR, cached, tool_identity
 
 
 def test_same_question_is_answered_from_the_cache(tmp_path: Path) -> None:
@@ -16,9 +20,9 @@ def test_same_question_is_answered_from_the_cache(tmp_path: Path) -> None:
 
     tool = tmp_path / "tool"
     tool.write_text("v1")
-    assert cached(tmp_path, "t", tool_identity(tool), "q", ask) == "answer 1"
-    assert cached(tmp_path, "t", tool_identity(tool), "q", ask) == "answer 1"
-    assert cached(tmp_path, "t", tool_identity(tool), "other q", ask) == "answer 2"
+    assert cached(tmp_path, "t", tool_identity(tool), "q", ask, parse=str) == "answer 1"
+    assert cached(tmp_path, "t", tool_identity(tool), "q", ask, parse=str) == "answer 1"
+    assert cached(tmp_path, "t", tool_identity(tool), "other q", ask, parse=str) == "answer 2"
     assert len(asked) == 2
 
 
@@ -26,13 +30,60 @@ def test_a_changed_tool_is_asked_again(tmp_path: Path) -> None:
     tool = tmp_path / "tool"
     tool.write_text("v1")
     before = tool_identity(tool)
-    assert cached(tmp_path, "t", before, "q", lambda: "old") == "old"
+    assert cached(tmp_path, "t", before, "q", lambda: "old", parse=str) == "old"
     tool.write_text("version 2")
     assert tool_identity(tool) != before
-    assert cached(tmp_path, "t", tool_identity(tool), "q", lambda: "new") == "new"
+    assert cached(tmp_path, "t", tool_identity(tool), "q", lambda: "new", parse=str) == "new"
 
 
 def test_an_unwritable_cache_still_answers(tmp_path: Path) -> None:
     (tmp_path / ".cache").write_text("a file where the cache folder would go")
-    assert cached(tmp_path, "t", "id", "q", lambda: "fresh") == "fresh"
-    assert cached(tmp_path, "t", "id", "q", lambda: "fresh again") == "fresh again"
+    assert cached(tmp_path, "t", "id", "q", lambda: "fresh", parse=str) == "fresh"
+    assert cached(tmp_path, "t", "id", "q", lambda: "fresh again", parse=str) == "fresh again"
+
+
+def _shaped(answer: str) -> list[int]:
+    """A caller's parse: a JSON list of numbers, or an exception."""
+    found = json.loads(answer)
+    if not isinstance(found, list) or not all(isinstance(n, int) for n in found):
+        raise TypeError("not a list of numbers")
+    return found
+
+
+def _entry(root: Path) -> Path:
+    (entry,) = (root / CACHE_DIR / "t").iterdir()
+    return entry
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda e: e.write_text("utf-8, but not JSON"),
+        lambda e: e.write_text('{"a": "dict, not a list"}'),
+        lambda e: e.write_text('["strings", "not numbers"]'),
+        lambda e: e.write_bytes(b"\xff\xfe\x00binary"),
+        lambda e: (e.unlink(), e.mkdir(), (e / "x").write_text("x")),
+        lambda e: (e.unlink(), e.symlink_to(e.parent)),
+    ],
+    ids=["not-json", "wrong-shape", "wrong-items", "binary", "directory", "symlink-to-a-folder"],
+)
+def test_a_damaged_entry_is_asked_again_and_rewritten(
+    tmp_path: Path, damage: Callable[[Path], object]
+) -> None:
+    assert cached(tmp_path, "t", "id", "q", lambda: "[1, 2]", parse=_shaped) == [1, 2]
+    damage(_entry(tmp_path))
+    assert cached(tmp_path, "t", "id", "q", lambda: "[3]", parse=_shaped) == [3]
+    entry = _entry(tmp_path)
+    assert entry.is_file() and not entry.is_symlink()
+    assert entry.read_text() == "[3]"
+
+
+def test_an_unreadable_entry_is_a_miss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Root reads everything, so the permission error is simulated."""
+    cached(tmp_path, "t", "id", "q", lambda: "[1]", parse=_shaped)
+
+    def denied(self: Path, encoding: str | None = None) -> str:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_text", denied)
+    assert cached(tmp_path, "t", "id", "q", lambda: "[2]", parse=_shaped) == [2]

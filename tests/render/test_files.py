@@ -5,15 +5,28 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from engine.definitions.loader import load_project
 from engine.render.documents import build_documents
-from engine.render.files import Output, WriteError, atomic_write, render_outputs, write_outputs
+from engine.render.files import (
+    TEMP_SUFFIX,
+    BusyError,
+    NotRegularFileError,
+    Output,
+    WriteError,
+    atomic_write,
+    build_lock,
+    regular_output,
+    render_outputs,
+    write_outputs,
+)
 from engine.render.staleness import compare_outputs
 from tests.conftest import REPO
 
@@ -97,3 +110,105 @@ def test_a_write_that_fails_changes_nothing(tmp_path: Path, outputs: list[Output
     assert {
         p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()
     } == before  # no temporary left either
+
+
+def test_a_rename_that_fails_midway_puts_back_what_was_replaced(
+    tmp_path: Path, outputs: list[Output], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """All or nothing even when the file system fails between two renames: the earlier ones are undone."""
+    write_outputs(tmp_path, outputs, "provisioning")
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and ".cache" not in p.parts}
+    changed = [Output(o.path, o.content + b"\n") for o in outputs]
+    real_replace, calls = Path.replace, []
+
+    def failing_second(self: Path, target: Path) -> Path:
+        calls.append(self)
+        if len(calls) == 2:
+            raise OSError(5, "Input/output error")
+        return real_replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", failing_second)
+    with pytest.raises(WriteError, match="Input/output error; the files already replaced were restored"):
+        write_outputs(tmp_path, changed, "provisioning")
+    monkeypatch.undo()
+    after = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and ".cache" not in p.parts}
+    assert after == before  # the first file is back, and no temporary is left
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo", "symlink"])
+def test_a_target_that_is_no_regular_file_stops_the_build_before_any_rename(
+    tmp_path: Path, outputs: list[Output], kind: str
+) -> None:
+    write_outputs(tmp_path, outputs, "provisioning")
+    doc = next(o for o in outputs if o.path.startswith("docs/"))
+    board = tmp_path / next(o.path for o in outputs if o.path.endswith("tiktickets-overview.json"))
+    board.unlink()
+    if kind == "directory":
+        board.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(board)
+    else:
+        board.symlink_to(tmp_path / doc.path)
+    changed = [Output(o.path, o.content + b"\n") for o in outputs]
+    with pytest.raises(WriteError, match=r"it is a (directory|FIFO|symlink); only regular files"):
+        write_outputs(tmp_path, changed, "provisioning")
+    assert (tmp_path / doc.path).read_bytes() == doc.content  # nothing renamed
+    assert not list(tmp_path.rglob(f"*{TEMP_SUFFIX}"))
+
+
+def test_removal_never_follows_a_symlink_out_of_the_project(tmp_path: Path, outputs: list[Output]) -> None:
+    project, outside = tmp_path / "project", tmp_path / "outside"
+    write_outputs(project, outputs, "provisioning")
+    outside.mkdir()
+    (outside / "stale.json").write_text("{}\n")
+    (project / "provisioning/dashboards/gone").symlink_to(outside)
+    (project / "provisioning/dashboards/gone.json").symlink_to(outside / "stale.json")
+    (project / "provisioning/dashboards/really-stale.json").write_text("{}\n")
+    report = write_outputs(project, outputs, "provisioning")
+    assert report.removed == ["provisioning/dashboards/really-stale.json"]
+    assert (outside / "stale.json").read_text() == "{}\n"
+    assert (project / "provisioning/dashboards/gone").is_symlink()
+
+
+def test_a_second_build_waits_for_the_lock_then_gives_up(tmp_path: Path, outputs: list[Output]) -> None:
+    waited: list[str] = []
+    with build_lock(tmp_path), pytest.raises(BusyError, match=r"held \.cache/build\.lock for 0 s"):
+        write_outputs(tmp_path, outputs, "provisioning", on_wait=waited.append, lock_timeout=0.2)
+    assert waited and "waiting for another build" in waited[0]
+    assert not (tmp_path / "provisioning").exists()  # nothing written while another build held the lock
+
+
+def test_stale_temporaries_are_swept_and_named(tmp_path: Path, outputs: list[Output]) -> None:
+    write_outputs(tmp_path, outputs, "provisioning")
+    stale = tmp_path / f"docs/.telemetry-contract.md.abc{TEMP_SUFFIX}"
+    stale.write_text("half")
+    report = write_outputs(tmp_path, outputs, "provisioning")
+    assert report.swept == [stale.relative_to(tmp_path).as_posix()]
+    assert not stale.exists()
+
+
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        (os.mkfifo, "is a FIFO"),
+        (lambda p: p.mkdir(), "is a directory"),
+        (lambda p: socket.socket(socket.AF_UNIX).bind(str(p)), "is a socket"),
+        (lambda p: p.symlink_to("/dev/null"), "is a symlink to a character device (/dev/null)"),
+        (lambda p: p.symlink_to(p.parent / "nothing"), "which does not exist"),
+    ],
+)
+def test_pull_output_refuses_what_is_not_a_regular_file(
+    tmp_path: Path, make: Callable[[Path], object], says: str
+) -> None:
+    target = tmp_path / "out.json"
+    make(target)
+    with pytest.raises(NotRegularFileError, match=re.escape(says)):
+        regular_output(target)
+
+
+def test_pull_output_writes_new_files_regular_files_and_through_links_to_them(tmp_path: Path) -> None:
+    (tmp_path / "real.json").write_text("{}")
+    (tmp_path / "link.json").symlink_to("real.json")
+    assert regular_output(tmp_path / "new.json") == tmp_path / "new.json"
+    assert regular_output(tmp_path / "real.json") == tmp_path / "real.json"
+    assert regular_output(tmp_path / "link.json") == (tmp_path / "real.json").resolve()

@@ -47,9 +47,19 @@ def run(context: LintContext) -> Iterator[Finding]:
         return json.dumps({"ok": result.returncode == 0, "detail": detail})
 
     identity = tool_identity(promtool)
-    answer = json.loads(cached(context.project.root, "promtool", identity, rules[0].content.decode(), ask))
-    if not answer["ok"]:
-        yield Finding(location, ID, f"promtool check rules failed: {answer['detail'][-1500:]}")
+    question = rules[0].content.decode()
+    ok, detail = cached(context.project.root, "promtool", identity, question, ask, parse=_verdict)
+    if not ok:
+        yield Finding(location, ID, f"promtool check rules failed: {detail[-1500:]}")
+
+
+def _verdict(answer: str) -> tuple[bool, str]:
+    """promtool's verdict as `ask` stored it; raises on anything else, so a damaged cache entry is a miss."""
+    verdict = json.loads(answer)
+    ok, detail = verdict["ok"], verdict["detail"]
+    if not isinstance(ok, bool) or not isinstance(detail, str):
+        raise TypeError("not a promtool verdict")
+    return ok, detail
 
 
 CHECK = Check(ID, __doc__ or "", run)

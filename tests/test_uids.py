@@ -1,0 +1,46 @@
+"""Grafana's uid rule guards every request path: a hostile uid never reaches a URL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from engine.grafana_api.client import SyncError
+from engine.grafana_api.kinds import HANDLERS
+from engine.uids import UnsafeUidError, path_uid, uid_problem, url_uid_problem
+
+HOSTILE = ["../../admin/settings", "x?orgId=2", "%2e%2e", "", "x" * 41, "a b", "abc\n", "a/b", "ü"]
+
+
+@pytest.mark.parametrize("uid", HOSTILE)
+def test_a_hostile_uid_breaks_the_rule(uid: str) -> None:
+    assert url_uid_problem(uid)
+    assert uid_problem(uid)
+    with pytest.raises(UnsafeUidError, match="not sent to Grafana"):
+        path_uid(uid)
+
+
+def test_good_uids_pass_and_general_is_only_reserved_for_creation() -> None:
+    assert path_uid("tiktickets-overview_2") == "tiktickets-overview_2"
+    assert url_uid_problem("x" * 40) is None
+    assert url_uid_problem("general") is None
+    assert uid_problem("general")
+
+
+class _NoRequests:
+    """A Grafana that fails the test if any request is made."""
+
+    def call(self, action: str, request: Any, *, write: bool = False) -> Any:
+        pytest.fail(f"a request was made: {action}")
+
+
+@pytest.mark.parametrize("kind", ["folder", "datasource", "dashboard"])
+@pytest.mark.parametrize("uid", HOSTILE)
+def test_handlers_refuse_a_hostile_uid_before_any_request(kind: str, uid: str) -> None:
+    grafana: Any = _NoRequests()
+    with pytest.raises(SyncError, match="not sent to Grafana"):
+        HANDLERS[kind].fetch(grafana, uid)  # type: ignore[index]
+    if kind == "dashboard":
+        with pytest.raises(SyncError, match="not sent to Grafana"):
+            HANDLERS["dashboard"].delete(grafana, uid)
