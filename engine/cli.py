@@ -7,6 +7,7 @@ start without them.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -501,11 +502,11 @@ def watch(
     ] = False,
     project: ProjectOption = None,
 ) -> None:
-    """Rebuild on every save of a definition, in a fresh interpreter; Ctrl-C stops (exit 0).
+    """Rebuild on every save of a definition, in a fresh interpreter; Ctrl-C or SIGTERM stops (exit 0).
 
     A broken save (syntax error, exception, failed lint) writes nothing and is reported with its file
-    and line; watching goes on and the next good save recovers. Grafana's file provider picks the
-    result up within its update interval.
+    and line; watching goes on and the next good save recovers. A save while a build runs cancels that
+    build and starts a new one. Grafana's file provider picks the result up within its update interval.
     """
     from engine import watch as watching  # noqa: PLC0415
 
@@ -517,10 +518,10 @@ def watch(
             settings(root).grafana_credential()  # fail now, not at the first save
         except SettingsError as error:
             raise _fail(f"error: {error}") from None
-    try:
+    # KeyboardInterrupt only before watch installs its handlers: after, Ctrl-C and SIGTERM just stop it.
+    with contextlib.suppress(KeyboardInterrupt):
         watching.watch(root, then_push=push, echo=typer.echo)
-    except KeyboardInterrupt:
-        typer.echo("stopped.")
+    typer.echo("stopped.")
 
 
 @app.command()

@@ -17,9 +17,33 @@ const os = require('node:os');
 const http = require('node:http');
 
 // ---------------------------------------------------------------------------------------------------
-// Knobs, validated before anything starts.
+// Knobs, validated before anything starts: a bad one is a one-line message naming it, exit code 2.
+
+// Node's timers take a signed 32-bit delay: a longer one fires after 1 ms (with only a warning), so
+// a 600h run would stop at once. Every duration and interval below is kept within it.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+// Everything the demo prints about where it sends telemetry goes through maskUrl (endpoints) or
+// scrub (free text such as an exporter's error): credentials never reach the terminal or a log.
+function maskUrl(raw) {
+  // Userinfo first, up to the last '@' anywhere (a password may hold '/', '?' or '#'), then the query.
+  const text = String(raw).replace(/^([a-z][a-z0-9+.-]*:\/\/)?.*@/is, (_, scheme) => `${scheme || ''}***@`);
+  return text.replace(/[?#].*$/s, (rest) => `${rest[0]}***`);
+}
+
+const HEADER_VARIABLES = ['', 'TRACES_', 'METRICS_', 'LOGS_'].map((signal) => `OTEL_EXPORTER_OTLP_${signal}HEADERS`);
+const headerSecrets = HEADER_VARIABLES.flatMap((name) =>
+  (process.env[name] || '').split(',').map((pair) => pair.slice(pair.indexOf('=') + 1).trim()),
+).filter((value) => value.length >= 3);
+
+function scrub(text) {
+  let clean = String(text).replace(/[a-z][a-z0-9+.-]*:\/\/[^\s'"<>]+/gi, maskUrl);
+  for (const secret of headerSecrets) clean = clean.split(secret).join('***');
+  return clean;
+}
+
 function fail(message) {
-  process.stderr.write(`demo: ${message}\n`);
+  process.stderr.write(`demo: ${scrub(message)}\n`);
   process.exit(2);
 }
 
@@ -38,15 +62,57 @@ function parseDuration(raw) {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(raw.trim());
   return match ? Number(match[1]) * DURATION_UNITS[match[2]] : undefined;
 }
+const wholeNumber = (raw) => (/^\s*\d+\s*$/.test(raw) ? Number(raw) : undefined);
 
+function durationRule(minMs, minText, example) {
+  return {
+    test: (v) => v >= minMs && v <= MAX_TIMER_MS,
+    text: `a duration from ${minText} to 596h (${MAX_TIMER_MS} ms, the longest Node timer), such as ${example}`,
+  };
+}
+const timerMs = { test: (v) => v >= 1 && v <= MAX_TIMER_MS, text: `a whole number of milliseconds from 1 to ${MAX_TIMER_MS}` };
+
+// DEMO_RPS: at most one request every 1000 s (well within the timer range), at least 2000/s (sent in
+// batches every 10 ms, since a timer cannot fire more often than every millisecond).
+const MIN_RPS = 0.001;
+const MAX_RPS = 2_000;
 const TENANTS = knob('DEMO_TENANTS', 20, Number, { test: (v) => Number.isInteger(v) && v >= 1 && v <= 10_000, text: 'a whole number from 1 to 10000' });
-const RPS = knob('DEMO_RPS', 20, Number, { test: (v) => v > 0 && v <= 2_000, text: 'a number above 0 and at most 2000' });
+const RPS = knob('DEMO_RPS', 20, Number, { test: (v) => v >= MIN_RPS && v <= MAX_RPS, text: `a number of requests per second from ${MIN_RPS} to ${MAX_RPS}` });
 const ERROR_RATIO = knob('DEMO_ERROR_RATIO', 0.03, Number, { test: (v) => v >= 0 && v <= 1, text: 'a number from 0 to 1' });
-const DURATION_MS = knob('DEMO_DURATION', null, parseDuration, { test: (v) => v > 0, text: 'a duration such as 30s, 5m or 1h' });
-const STATUS_EVERY_MS = knob('DEMO_STATUS_INTERVAL', 10_000, parseDuration, { test: (v) => v > 0, text: 'a duration such as 10s' });
+const DURATION_MS = knob('DEMO_DURATION', null, parseDuration, durationRule(1, '1ms', '30s, 5m or 1h'));
+const STATUS_EVERY_MS = knob('DEMO_STATUS_INTERVAL', 10_000, parseDuration, durationRule(100, '100ms', '10s'));
+const PORT = knob('DEMO_PORT', 0, wholeNumber, { test: (v) => v <= 65_535, text: 'a whole number from 0 to 65535 (0: any free port)' });
+// The SDK's own timers, which it would otherwise overflow or silently replace by its defaults.
+for (const name of ['OTEL_METRIC_EXPORT_INTERVAL', 'OTEL_METRIC_EXPORT_TIMEOUT', 'OTEL_BSP_SCHEDULE_DELAY', 'OTEL_BLRP_SCHEDULE_DELAY', 'OTEL_EXPORTER_OTLP_TIMEOUT']) {
+  knob(name, null, wholeNumber, timerMs);
+}
 const PROTOCOL = process.env.OTEL_EXPORTER_OTLP_PROTOCOL || 'http/protobuf';
 if (!['http/protobuf', 'http/json'].includes(PROTOCOL)) {
   fail(`OTEL_EXPORTER_OTLP_PROTOCOL must be http/protobuf or http/json, got ${JSON.stringify(PROTOCOL)}`);
+}
+
+// An endpoint the SDK cannot use is not replaced by localhost in silence: it is refused, masked.
+const ENDPOINT_VARIABLES = ['', 'TRACES_', 'METRICS_', 'LOGS_'].map((signal) => `OTEL_EXPORTER_OTLP_${signal}ENDPOINT`);
+function endpointProblem(raw) {
+  let url;
+  try {
+    url = new URL(raw);
+  } catch {
+    return 'is not a URL';
+  }
+  if (!['http:', 'https:'].includes(url.protocol)) return `has scheme ${JSON.stringify(url.protocol.slice(0, -1))}, not http or https`;
+  if (!url.hostname) return 'has no host';
+  if (url.port === '0') return 'has port 0';
+  return null;
+}
+for (const name of ENDPOINT_VARIABLES) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') continue;
+  const problem = endpointProblem(raw.trim());
+  if (problem) {
+    fail(`${name} must be an http(s) URL with a host and a port from 1 to 65535, such as http://localhost:4318; ` +
+      `${JSON.stringify(maskUrl(raw))} ${problem}`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -271,10 +337,11 @@ function flipSession(tenant) {
   }
 }
 
+const shownEndpoint = () => maskUrl(process.env.OTEL_EXPORTER_OTLP_ENDPOINT);
 function status() {
   process.stdout.write(
     `demo: ${stats.sent} requests sent, ${stats.errors} errors, ${stats.seen.size}/${TENANTS} tenants, ` +
-      `${exportFailures} export failures (OTLP ${PROTOCOL} to ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT})\n`,
+      `${exportFailures} export failures (OTLP ${PROTOCOL} to ${shownEndpoint()})\n`,
   );
 }
 
@@ -293,7 +360,7 @@ async function stop(reason) {
   try {
     await sdk.shutdown(); // flushes traces, metrics and logs
   } catch (error) {
-    process.stderr.write(`demo: flush failed: ${error.message}\n`);
+    process.stderr.write(`demo: flush failed: ${scrub(error.message)}\n`);
     process.exit(1);
   }
   process.exit(0);
@@ -301,16 +368,26 @@ async function stop(reason) {
 process.on('SIGINT', () => stop('interrupted'));
 process.on('SIGTERM', () => stop('terminated'));
 
-server.listen(Number(process.env.DEMO_PORT || 0), '127.0.0.1', () => {
+// A port that is taken or not allowed is a message, not a Node stack trace.
+server.on('error', (error) => fail(`DEMO_PORT ${PORT} cannot be used: ${error.code || error.message}`));
+server.listen(PORT, '127.0.0.1', () => {
   const { port } = server.address();
-  process.stdout.write(`demo: backend on 127.0.0.1:${port}, ${TENANTS} tenants, ${RPS} requests/s\n`);
+  process.stdout.write(
+    `demo: backend on 127.0.0.1:${port}, ${TENANTS} tenants, ${RPS} requests/s, OTLP ${PROTOCOL} to ${shownEndpoint()}\n`,
+  );
   // Every tenant first: each one is seen (and gets a session and a socket) early in any run.
   tenants.forEach((tenant, index) => {
     request(port, tenant);
     if (index < 200) churnSockets(port, tenant);
     churnSessions(tenant);
   });
-  timers.push(setInterval(() => request(port, anyTenant()), 1000 / RPS));
+  // One request per tick, or at high rates a batch every 10 ms (a timer cannot fire more often).
+  const tickMs = Math.max(1000 / RPS, 10);
+  const perTick = Math.max(1, (RPS * tickMs) / 1000);
+  let due = 0;
+  timers.push(setInterval(() => {
+    for (due += perTick; due >= 1; due -= 1) request(port, anyTenant());
+  }, tickMs));
   timers.push(setInterval(() => churnSockets(port), 500));
   timers.push(setInterval(() => churnSessions(), 700));
   timers.push(setInterval(status, STATUS_EVERY_MS));

@@ -1,0 +1,153 @@
+"""The demo backend's knobs against hostile values: each is refused with exit code 2 and one line that
+names it, never a Node stack trace, never a credential; an endpoint's secrets stay off every line.
+
+Node's timers take at most 2^31-1 ms and turn anything longer into 1 ms, so durations, intervals and
+the request rate are bounded; an OTLP endpoint the SDK cannot use would silently become localhost,
+so it is refused too. The table runs the real `node demo.js`; refused values exit before the SDK loads.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+
+from engine.external_tools import DEMO, NODE
+from tests.demo.otlp_receiver import otlp_receiver
+from tests.demo.test_demo_backend import run_demo
+from tests.tooling import require_tool
+
+SECRET = "S3cretPw"
+MAX_TIMER_MS = 2**31 - 1
+STACK_FRAME = re.compile(r"^\s+at ", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A knob set to `value`: refused, with every fragment of `says` in the message."""
+
+    name: str
+    value: str
+    says: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
+
+
+CASES = [
+    Refused("DEMO_DURATION", "600h", ("596h", "2147483647 ms")),
+    Refused("DEMO_DURATION", f"{MAX_TIMER_MS + 1}ms", ("596h",)),
+    Refused("DEMO_DURATION", "0s", ("from 1ms",)),
+    Refused("DEMO_STATUS_INTERVAL", "1ms", ("from 100ms",)),
+    Refused("DEMO_STATUS_INTERVAL", "9999h", ("596h",)),
+    Refused("DEMO_RPS", "1e-7", ("from 0.001 to 2000",)),
+    Refused("DEMO_RPS", "0", ("from 0.001",)),
+    Refused("DEMO_RPS", "-1", ("from 0.001",)),
+    Refused("DEMO_RPS", "abc", ('"abc"',)),
+    Refused("DEMO_RPS", "1e9", ("to 2000",)),
+    Refused("DEMO_RPS", "Infinity", ("to 2000",)),
+    Refused("DEMO_PORT", "abc", ("0 to 65535",)),
+    Refused("DEMO_PORT", "70000", ("0 to 65535",)),
+    Refused("DEMO_PORT", "-1", ("0 to 65535",)),
+    Refused("DEMO_PORT", "80.5", ("0 to 65535",)),
+    Refused("OTEL_METRIC_EXPORT_INTERVAL", "3000000000", (str(MAX_TIMER_MS),)),
+    Refused("OTEL_BSP_SCHEDULE_DELAY", "soon", ("milliseconds",)),
+    Refused("OTEL_EXPORTER_OTLP_ENDPOINT", "not a url", ("is not a URL", "http://localhost:4318")),
+    Refused("OTEL_EXPORTER_OTLP_ENDPOINT", f"ftp://user:{SECRET}@collector/?token={SECRET}", ('"ftp"',)),
+    Refused("OTEL_EXPORTER_OTLP_ENDPOINT", "http://:99999", ("is not a URL",)),
+    Refused("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:0", ("port 0",)),
+    Refused("OTEL_EXPORTER_OTLP_ENDPOINT", f"user:{SECRET}@collector:4318", ("***@collector:4318",)),
+    Refused("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", f"https://u:{SECRET}@:4318/v1/traces", ("not a URL",)),
+    Refused("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "localhost:4318", ('"localhost"',)),
+]
+
+
+def _id(case: Refused) -> str:
+    return f"{case.name}={case.value}"
+
+
+def assert_clean_refusal(completed: subprocess.CompletedProcess[str], name: str) -> None:
+    """Exit 2, the knob named on one line, no stack trace, no warning, nothing started, no secret."""
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 2, output
+    assert name in completed.stderr, completed.stderr
+    assert len(completed.stderr.strip().splitlines()) == 1, completed.stderr
+    assert not STACK_FRAME.search(output) and "Error:" not in output and "Warning" not in output, output
+    assert "backend on" not in completed.stdout  # refused before anything started
+    assert SECRET not in output
+
+
+@pytest.mark.parametrize("case", CASES, ids=_id)
+def test_a_hostile_knob_is_refused_by_name(case: Refused) -> None:
+    completed, _ = run_demo("http://127.0.0.1:9", **{case.name: case.value}, **case.env)
+    assert_clean_refusal(completed, case.name)
+    for fragment in case.says:
+        assert fragment in completed.stderr, completed.stderr
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that something is listening on."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        yield taken.getsockname()[1]
+
+
+def test_a_port_in_use_is_named_not_a_stack_trace(busy_port: int) -> None:
+    completed, _ = run_demo("http://127.0.0.1:9", DEMO_PORT=str(busy_port), DEMO_DURATION="5s")
+    assert completed.returncode == 2, completed.stdout + completed.stderr
+    assert f"DEMO_PORT {busy_port} cannot be used: EADDRINUSE" in completed.stderr
+    assert not STACK_FRAME.search(completed.stderr) and "Error:" not in completed.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("DEMO_DURATION", f"{MAX_TIMER_MS}ms"), ("DEMO_STATUS_INTERVAL", "596h"), ("DEMO_RPS", "0.001")],
+)
+def test_the_longest_timer_is_accepted_and_does_not_fire_at_once(name: str, value: str) -> None:
+    """At 2^31-1 ms a timer still waits: the run goes on until it is stopped, no overflow warning."""
+    node, script = require_tool(NODE), require_tool(DEMO)
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "DEMO_"))}
+    with otlp_receiver() as (endpoint, _):  # a receiver, so the flush at the end is quick
+        env = {**clean, "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "DEMO_TENANTS": "2", name: value}
+        process = subprocess.Popen(
+            [node, script], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            assert process.stdout is not None
+            assert "backend on 127.0.0.1" in process.stdout.readline()
+            time.sleep(1)
+            assert process.poll() is None, "stopped by itself: the timer overflowed"
+            process.send_signal(signal.SIGTERM)
+            out, err = process.communicate(timeout=20)
+        finally:
+            process.kill()
+    assert process.returncode == 0, out + err
+    assert "TimeoutOverflowWarning" not in err and "ran for" not in out, out + err
+
+
+def test_an_endpoints_credentials_never_reach_a_status_line() -> None:
+    headers = f"authorization=Bearer {SECRET}-header"
+    with otlp_receiver() as (endpoint, received):
+        with_userinfo = endpoint.replace("http://", f"http://collector:{SECRET}@", 1)
+        completed, _ = run_demo(
+            with_userinfo,
+            OTEL_EXPORTER_OTLP_HEADERS=headers,
+            DEMO_DURATION="2s",
+            DEMO_STATUS_INTERVAL="200ms",
+            DEMO_TENANTS="2",
+        )
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, output
+    status = [line for line in completed.stdout.splitlines() if "requests sent" in line]
+    assert len(status) >= 3, completed.stdout
+    masked = endpoint.replace("http://", "http://***@", 1)
+    assert all(masked in line for line in [*status, completed.stdout.splitlines()[0]]), completed.stdout
+    assert SECRET not in output
+    assert received.spans()  # the run was real: the masked endpoint is only what is shown

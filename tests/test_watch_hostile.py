@@ -1,0 +1,145 @@
+"""`watch` against hostile saves and signals, through the real entry point on a project copy.
+
+A definition that loops (and starts a helper that ignores SIGTERM) must never outlive the watcher:
+not after SIGTERM, not after Ctrl-C, not after an exception in the loop, not after the time limit.
+A fix saved while a looping build runs replaces it at once; a burst of saves is one build.
+Leftover processes are found by scanning /proc for the project copy's path in their command line:
+every child and grandchild here names it, nothing else on the machine does.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from engine import watch
+from tests.test_watch import EXTRA_MODULE, STAT_TITLE, _edit, watching
+
+STUBBORN = "import signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"
+"""A helper the looping definition starts: it ignores SIGTERM, so only SIGKILL to the group ends it."""
+
+
+def looping_module(project: Path) -> str:
+    """A definition that starts a stubborn helper (named by the project's path), then never returns."""
+    return (
+        "import subprocess\nimport sys\n\n"
+        f"subprocess.Popen([sys.executable, '-c', {STUBBORN!r}, {str(project)!r}])\n"
+        "while True:\n    pass\n"
+    )
+
+
+def processes_of(project: Path) -> list[str]:
+    """The command lines of live processes that name `project` (zombies have none, and are dead)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:  # exited meanwhile
+            continue
+        if str(project).encode() in cmdline:
+            found.append(cmdline.replace(b"\0", b" ").decode(errors="replace"))
+    return found
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
+        time.sleep(0.05)
+
+
+def helper_running(project: Path) -> bool:
+    """The looping build has reached its loop: its stubborn helper runs."""
+    return any("SIG_IGN" in line for line in processes_of(project))
+
+
+def no_process_left(project: Path) -> None:
+    """Nothing naming the project runs; a short wait only for the kernel to finish a SIGKILL."""
+    wait_until(lambda: not processes_of(project), f"processes left behind: {processes_of(project)}", 5)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_while_a_build_hangs_stops_watch_and_its_whole_build(
+    project_copy: Path, signum: signal.Signals
+) -> None:
+    with watching(project_copy) as watcher:
+        (project_copy / "dashboards" / "loops.py").write_text(looping_module(project_copy))
+        wait_until(lambda: helper_running(project_copy), "the looping build started its helper")
+        watcher.process.send_signal(signum)
+        assert watcher.process.wait(timeout=15) == 0  # a requested stop that completed cleanly
+        watcher.wait_for(lambda line: line == "stopped.", timeout=5)
+        assert not any("Traceback" in line for line in watcher.seen)
+    no_process_left(project_copy)
+
+
+def test_a_fix_saved_while_a_looping_build_runs_is_built_at_once(project_copy: Path) -> None:
+    extra = project_copy / "dashboards" / "extra.py"
+    with watching(project_copy) as watcher:
+        extra.write_text(looping_module(project_copy))
+        wait_until(lambda: helper_running(project_copy), "the looping build started its helper")
+        extra.write_text(EXTRA_MODULE)
+        cancelled = watcher.wait_for(lambda line: "cancelled" in line, timeout=15)
+        assert "build cancelled by a newer save" in cancelled and "dashboards/extra.py" in cancelled
+        # Far below the 120 s limit: the loop was cancelled, not waited out.
+        assert "built:" in watcher.wait_for(lambda line: "built:" in line or "failed" in line, timeout=40)
+        assert list((project_copy / "provisioning").rglob("watch-extra.json"))
+        wait_until(lambda: not helper_running(project_copy), "the cancelled build's helper is gone", 5)
+        assert watcher.process.poll() is None
+
+
+def test_a_burst_of_saves_is_one_build(project_copy: Path) -> None:
+    extra = [project_copy / "dashboards" / "__init__.py", project_copy / "config.py"]
+    sources = [*sorted((project_copy / "datasources").glob("*.py")), *extra]
+    assert len(sources) >= 5
+    texts = {path: path.read_text() for path in sources}
+    with watching(project_copy) as watcher:
+        for path, text in texts.items():  # all within a few milliseconds: one debounce window
+            path.write_text(text + "\n")
+        burst = watcher.next_build()
+        # A sentinel save afterwards: every build line before its own belongs to the burst.
+        _edit(project_copy / "dashboards" / "overview.py", STAT_TITLE, '"WhatsApp sessions now",')
+        watcher.wait_for(lambda line: "dashboards/overview.py: built:" in line)
+    builds = [line for line in watcher.seen if "built:" in line or "build failed" in line]
+    assert len(builds) == 3, builds  # the first build, the burst's one, the sentinel's
+    assert "built:" in burst and all(str(p.relative_to(project_copy)) in burst for p in sources), burst
+    assert not any("cancelled" in line for line in watcher.seen)
+
+
+def test_the_time_limit_stops_the_whole_group(project_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(watch, "CHILD_TIMEOUT_SECONDS", 3)
+    (project_copy / "dashboards" / "loops.py").write_text(looping_module(project_copy))
+    outcome = watch.build(project_copy)
+    assert not outcome.ok and "stopped after 3 s" in outcome.headline
+    no_process_left(project_copy)
+
+
+def test_an_exception_in_the_loop_stops_the_running_build_and_restores_the_signals(
+    project_copy: Path,
+) -> None:
+    """The echo fails on the report of the cancelled build: the build running then must still be stopped."""
+    (project_copy / "dashboards" / "loops.py").write_text(looping_module(project_copy))
+    before = {signum: signal.getsignal(signum) for signum in watch.STOP_SIGNALS}
+
+    def echo(line: str) -> None:
+        if "cancelled" in line:
+            raise RuntimeError("the terminal went away")
+
+    def save_while_it_loops() -> None:
+        wait_until(lambda: helper_running(project_copy), "the looping build started its helper")
+        (project_copy / "dashboards" / "loops.py").write_text(looping_module(project_copy) + "\n")
+
+    saver = threading.Thread(target=save_while_it_loops, daemon=True)
+    saver.start()
+    with pytest.raises(RuntimeError, match="terminal went away"):
+        watch.watch(project_copy, then_push=False, echo=echo)
+    saver.join(timeout=5)
+    no_process_left(project_copy)
+    assert {signum: signal.getsignal(signum) for signum in watch.STOP_SIGNALS} == before
