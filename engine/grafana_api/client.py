@@ -316,4 +316,5 @@ def _transient(error: GrafanaException) -> bool:
 def _not_http(error: niquests.exceptions.ConnectionError) -> bool:
     """The port answered, but not in HTTP (another service, or TLS spoken to with http://)."""
     text = str(error).lower()
-    return any(sign in text for sign in ("status line", "badstatusline", "protocol", "wrong version number"))
+    signs = ("illegal", "status line", "request line", "badstatusline", "wrong version number")
+    return any(sign in text for sign in signs)

@@ -9,8 +9,9 @@ Dashboards are planned and applied concurrently; a failure in one never stops th
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -187,6 +188,9 @@ def prune_actions(grafana: Grafana, desired: Sequence[Desired]) -> list[Action]:
 @dataclass
 class SyncReport:
     actions: list[Action] = field(default_factory=list)
+    stopped: SyncError | None = None
+    """The fatal error that ended the run early (unreachable Grafana, a login proxy, rate limiting):
+    `actions` then holds what was done before it, so nothing done goes unreported."""
 
     def count(self) -> Counter[str]:
         counts: Counter[str] = Counter()
@@ -203,7 +207,7 @@ class SyncReport:
 
     @property
     def ok(self) -> bool:
-        return not any(a.failed or a.op is Decision.CONFLICT for a in self.actions)
+        return self.stopped is None and not any(a.failed or a.op is Decision.CONFLICT for a in self.actions)
 
     @property
     def in_sync(self) -> bool:
@@ -221,27 +225,45 @@ def synchronise(
     workers: int = DEFAULT_WORKERS,
     on_done: Callable[[Action], None] = lambda _: None,
 ) -> SyncReport:
-    """Plan (and with `apply`, carry out) folders, then datasources, then dashboards."""
-    report = SyncReport()
+    """Plan (and with `apply`, carry out) folders, then datasources, then dashboards.
 
-    def one(item: Desired) -> Action:
-        action = decide(grafana, item, force=force)
-        if apply:
-            execute(grafana, action, backup_dir=backup_dir)
+    A fatal error (see SyncError.fatal) stops the run: nothing further is started, and the report
+    keeps every action finished before it, with the error in `stopped`. It is never raised from here.
+    """
+    report = SyncReport()
+    lock = threading.Lock()
+
+    def one(item: Desired) -> Action | None:
+        if report.stopped is not None:
+            return None  # a fatal error elsewhere: start nothing new
+        try:
+            action = decide(grafana, item, force=force)
+            if apply:
+                execute(grafana, action, backup_dir=backup_dir)
+        except SyncError as error:  # only fatal ones propagate out of decide and execute
+            with lock:
+                report.stopped = report.stopped or error
+            return None
         on_done(action)
         return action
 
+    def kept(actions: Iterable[Action | None]) -> list[Action]:
+        return [action for action in actions if action is not None]
+
     for kind in ("folder", "datasource"):
-        report.actions += [one(d) for d in desired if d.kind == kind]
+        report.actions += kept(one(d) for d in desired if d.kind == kind)
     dashboards = [d for d in desired if d.kind == "dashboard"]
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        report.actions += list(pool.map(one, dashboards))
-    if prune:
-        for action in prune_actions(grafana, desired):
-            if apply:
-                execute(grafana, action, backup_dir=backup_dir)
-            on_done(action)
-            report.actions.append(action)
+        report.actions += kept(pool.map(one, dashboards))
+    if prune and report.stopped is None:
+        try:
+            for action in prune_actions(grafana, desired):
+                if apply:
+                    execute(grafana, action, backup_dir=backup_dir)
+                on_done(action)
+                report.actions.append(action)
+        except SyncError as error:
+            report.stopped = error
     return report
 
 
