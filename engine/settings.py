@@ -84,9 +84,11 @@ class Settings(BaseSettings):
     grafana_token: SecretStr | None = None
     """A service-account token (Editor for dashboards and folders, Admin for datasources)."""
     grafana_user: str | None = None
+    """With GRAFANA_PASSWORD, basic auth. Credentials are checked on entry (`credential_problem`)."""
     grafana_password: SecretStr | None = None
     grafana_timeout: float = Field(default=defaults.GRAFANA_TIMEOUT_SECONDS, gt=0, le=300)
-    """Seconds for one HTTP request (0 < t <= 300); failed requests are retried with backoff."""
+    """Seconds for one whole HTTP request, body included (0 < t <= 300); failed requests are retried
+    with backoff, and a whole call stays within (retries + 1) x this + the backoffs (see Grafana)."""
 
     prometheus_url: str = defaults.PROMETHEUS_URL
     """Where `doctor` queries Prometheus directly (the compose stack's host port)."""

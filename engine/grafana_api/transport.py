@@ -15,7 +15,9 @@ Each becomes an `AnswerError` naming the endpoint; `Grafana.call` turns it into 
 from __future__ import annotations
 
 import json
+import socket
 import time
+from contextlib import suppress
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -129,30 +131,38 @@ def _read_body(response: niquests.Response, ends: float, path: str, budget: floa
     raw: Any = response.raw
     if raw is None:
         return b""
+    sock = _socket(raw)
+    pooled_timeout = sock.gettimeout() if sock is not None else None
     chunks: list[bytes] = []
-    while True:
-        left = ends - time.monotonic()
-        if left <= 0:
-            raise DeadlineExceededError(path, f"the answer was not complete after {budget:g} s")
-        _limit_next_read(raw, left)
-        try:
-            chunk: bytes = raw.read1(CHUNK, decode_content=True)
-        except (Urllib3Error, niquests.exceptions.RequestException, OSError) as error:
-            if time.monotonic() >= ends:
-                raise DeadlineExceededError(path, f"the answer was not complete after {budget:g} s") from None
-            raise BodyCutShortError(path, f"the answer was cut short ({type(error).__name__})") from None
-        if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
+    try:
+        while True:
+            left = ends - time.monotonic()
+            if left <= 0:
+                raise DeadlineExceededError(path, f"the answer was not complete after {budget:g} s")
+            if sock is not None:
+                sock.settimeout(max(0.01, left))
+            try:
+                chunk: bytes = raw.read1(CHUNK, decode_content=True)
+            except (Urllib3Error, niquests.exceptions.RequestException, OSError) as error:
+                if time.monotonic() >= ends:
+                    raise DeadlineExceededError(
+                        path, f"the answer was not complete after {budget:g} s"
+                    ) from None
+                raise BodyCutShortError(path, f"the answer was cut short ({type(error).__name__})") from None
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+    finally:
+        if sock is not None:
+            with suppress(OSError):  # the connection goes back to the pool as it came
+                sock.settimeout(pooled_timeout)
 
 
-def _limit_next_read(raw: Any, seconds: float) -> None:
-    """Let the next socket read wait no longer than the time left (best effort: the socket may be hidden)."""
+def _socket(raw: Any) -> socket.socket | None:
+    """The response's socket, to cut each read to the time left (None where the backend hides it)."""
     connection = getattr(raw, "_connection", None) or getattr(raw, "connection", None)
     sock = getattr(connection, "sock", None)
-    settimeout = getattr(sock, "settimeout", None)
-    if callable(settimeout):
-        settimeout(max(0.01, seconds))
+    return sock if isinstance(sock, socket.socket) else None
 
 
 def _check(response: niquests.Response, path: str) -> None:
