@@ -278,8 +278,11 @@ def _conflict_hint(action: Action) -> str:
     return "not overwritten; `push --force` saves the live version to a backup, then writes"
 
 
-def _summary(report: SyncReport, requests: str) -> str:
+def _summary(report: SyncReport, requests: str, *, not_attempted: int = 0) -> str:
+    """One line of counts. After a fatal error, objects never reached are counted as not attempted."""
     counts = report.count()
+    if report.stopped is not None and not_attempted > 0:
+        counts["not attempted"] = not_attempted
     parts = [f"{n} {state}" for state, n in sorted(counts.items())]
     return f"{', '.join(parts) or 'nothing to do'} ({requests})."
 
@@ -310,38 +313,37 @@ def push(
     project: ProjectOption = None,
 ) -> None:
     """Push folders, then datasources, then dashboards to Grafana; only what changed is written."""
-    from engine.grafana_api.client import SyncError  # noqa: PLC0415
     from engine.grafana_api.plan import WRITES, desired_objects, synchronise  # noqa: PLC0415
 
     documents, _ = _prepare(project)
     grafana = _grafana(documents.project.root)
     _connect(grafana, EXIT_CHECK_FAILED)
     desired = desired_objects(documents)
-    try:
-        verb = "dry run" if dry_run else "pushing"
-        with _Progress(len(desired), verb, describe=_action_state) as reporter:
-            report = synchronise(
-                grafana,
-                desired,
-                apply=not dry_run,
-                force=force,
-                prune_owner=documents.project.config.name if prune else None,
-                backup_dir=documents.project.root / BACKUP_DIR,
-                workers=workers,
-                on_done=reporter,
-            )
-    except SyncError as error:
-        raise _fail(f"error: {error}", EXIT_CHECK_FAILED) from None
+    verb = "dry run" if dry_run else "pushing"
+    with _Progress(len(desired), verb, describe=_action_state) as reporter:
+        report = synchronise(
+            grafana,
+            desired,
+            apply=not dry_run,
+            force=force,
+            prune_owner=documents.project.config.name if prune else None,
+            backup_dir=documents.project.root / BACKUP_DIR,
+            workers=workers,
+            on_done=reporter,
+        )
     for action in report.actions:
         for line in _describe(action, applied=not dry_run):
             typer.echo(line)
     counts = grafana.counts
     requests = f"{counts.reads} reads, {counts.writes} writes, {counts.retries} retries"
+    summary = _summary(report, requests, not_attempted=len(desired) - len(report.actions))
     if dry_run:
         planned = sum(1 for a in report.actions if a.op in WRITES)
-        typer.echo(f"dry run: {planned} write(s) planned, nothing written. {_summary(report, requests)}")
+        typer.echo(f"dry run: {planned} write(s) planned, nothing written. {summary}")
     else:
-        typer.echo(_summary(report, requests))
+        typer.echo(summary)
+    if report.stopped is not None:
+        raise _fail(f"error: stopped early: {report.stopped}", EXIT_CHECK_FAILED)
     if not report.ok:
         raise typer.Exit(EXIT_CHECK_FAILED)
 
@@ -350,20 +352,18 @@ def push(
 def diff(project: ProjectOption = None) -> None:
     """Compare the definitions with Grafana: a summary and a unified diff per object that differs.
 
-    Exit 0 when Grafana matches, 1 when it differs, 2 on error.
+    Exit 0 when Grafana matches, 1 when it differs, 2 on any error (then "differs" is not claimed).
     """
-    from engine.grafana_api.client import SyncError  # noqa: PLC0415
     from engine.grafana_api.plan import Decision, desired_objects, synchronise  # noqa: PLC0415
 
     documents, _ = _prepare(project)
     grafana = _grafana(documents.project.root)
     _connect(grafana, EXIT_INVALID)
-    try:
-        report = synchronise(
-            grafana, desired_objects(documents), apply=False, backup_dir=documents.project.root / BACKUP_DIR
-        )
-    except SyncError as error:
-        raise _fail(f"error: {error}") from None
+    report = synchronise(
+        grafana, desired_objects(documents), apply=False, backup_dir=documents.project.root / BACKUP_DIR
+    )
+    if report.stopped is not None:
+        raise _fail(f"error: {report.stopped}; nothing was compared in full")
     failed = [a for a in report.actions if a.failed]
     for action in report.actions:
         if action.failed or action.op in (Decision.UNCHANGED, Decision.PROVISIONED):

@@ -17,15 +17,57 @@ from engine import defaults
 DEFAULT_GRAFANA_URL = defaults.GRAFANA_URL
 
 
-def redact_url(url: str) -> str:
-    """`url` with any `user:password@` replaced by `***@`, for the message that refuses such a URL.
+def _split_userinfo(url: str) -> tuple[str, str, bool]:
+    """(scheme, the rest after any `user:password@`, whether there was one).
 
-    A URL that passed validation carries no credentials, so every other message may show it whole.
+    Split at the last `@`: a password may itself hold `/`, `:`, `?`, `#` or `@`, so everything up to
+    the last `@` is treated as secret (a path holding `@` is masked too, which errs on the safe side).
     """
     scheme, rest = url.split("://", 1) if "://" in url else ("", url)
-    if "@" in rest:  # up to the last @: a password may itself hold '/', ':' or '@'
-        rest = "***@" + rest.rsplit("@", 1)[1]
+    if "@" in rest:
+        return scheme, rest.rsplit("@", 1)[1], True
+    return scheme, rest, False
+
+
+def redact_url(url: str) -> str:
+    """`url` fit to print: `user:password@` becomes `***@`, a query string or fragment becomes `?***`/`#***`.
+
+    A token can ride in either (`?token=...`), and GRAFANA_URL refuses both, so the message that
+    refuses one must not repeat it. A URL that passed validation has neither: it may be shown whole.
+    """
+    scheme, rest, userinfo = _split_userinfo(url)
+    cut = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=-1)
+    if cut >= 0:
+        rest = rest[:cut] + rest[cut] + "***"
+    rest = ("***@" if userinfo else "") + rest
     return f"{scheme}://{rest}" if scheme else rest
+
+
+def credential_problem(value: str) -> str | None:
+    """Why `value` cannot be sent as a credential in an HTTP header, or None; never the value itself.
+
+    A control character (a trailing newline from a multi-line quoted `.env` value, a CR from a file
+    saved on Windows) or a character outside Latin-1 cannot go into an HTTP header; stripping it
+    silently would send a credential the user did not write, so it is refused where it enters.
+    """
+    for position, char in enumerate(value, start=1):
+        if char in "\r\n" and position == len(value):
+            name = "a line break" if char == "\n" else "a carriage return (CR)"
+            return (
+                f"ends with {name} (a multi-line quoted value in .env, or a file saved with CRLF?): "
+                "give the value on one line"
+            )
+        if ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0:
+            return (
+                f"holds a control character (U+{ord(char):04X}, character {position} of {len(value)}): "
+                "give the value without it"
+            )
+        if ord(char) > 0xFF:
+            return (
+                f"holds a character outside Latin-1 (U+{ord(char):04X}, character {position} of "
+                f"{len(value)}), which an HTTP header cannot carry: check the value was pasted whole"
+            )
+    return None
 
 
 class SettingsError(ValueError):
@@ -42,9 +84,11 @@ class Settings(BaseSettings):
     grafana_token: SecretStr | None = None
     """A service-account token (Editor for dashboards and folders, Admin for datasources)."""
     grafana_user: str | None = None
+    """With GRAFANA_PASSWORD, basic auth. Credentials are checked on entry (`credential_problem`)."""
     grafana_password: SecretStr | None = None
     grafana_timeout: float = Field(default=defaults.GRAFANA_TIMEOUT_SECONDS, gt=0, le=300)
-    """Seconds for one HTTP request (0 < t <= 300); failed requests are retried with backoff."""
+    """Seconds for one whole HTTP request, body included (0 < t <= 300); failed requests are retried
+    with backoff, and a whole call stays within (retries + 1) x this + the backoffs (see Grafana)."""
 
     prometheus_url: str = defaults.PROMETHEUS_URL
     """Where `doctor` queries Prometheus directly (the compose stack's host port)."""
@@ -58,7 +102,7 @@ class Settings(BaseSettings):
     def _root_url(cls, value: str) -> str:
         url = value.strip().rstrip("/")
         shown = redact_url(url)
-        if shown != url:
+        if _split_userinfo(url)[2]:
             raise ValueError(
                 f"{shown!r} carries credentials: give the URL without them (for Grafana, set GRAFANA_TOKEN, "
                 "or GRAFANA_USER and GRAFANA_PASSWORD)"
@@ -80,6 +124,22 @@ class Settings(BaseSettings):
         if parts.query or parts.fragment:
             raise ValueError(f"{shown!r} has a query or fragment: give the server's root URL")
         return url
+
+    @field_validator("grafana_token", "grafana_password")
+    @classmethod
+    def _secret_credential(cls, value: SecretStr | None) -> SecretStr | None:
+        problem = credential_problem(value.get_secret_value()) if value is not None else None
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("grafana_user")
+    @classmethod
+    def _user_credential(cls, value: str | None) -> str | None:
+        problem = credential_problem(value) if value is not None else None
+        if problem:
+            raise ValueError(problem)
+        return value
 
     def grafana_credential(self) -> str | tuple[str, str]:
         """The credential grafana-client takes: a token, or (user, password)."""

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.settings import SettingsError, credential_problem, redact_url, settings
 from tests.conftest import REPO
 
 SECRET = "s3cr3tpw"
@@ -60,3 +61,54 @@ def test_bad_grafana_timeout(tmp_path: Path, timeout: str) -> None:
     output = result.stdout + result.stderr
     assert result.returncode == 2, output
     assert "Traceback" not in output and "GRAFANA_TIMEOUT" in output, output
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (f"http://u:p@ss{SECRET}@host", "http://***@host"),
+        (f"http://h:3001/?token={SECRET}", "http://h:3001/?***"),
+        (f"http://h/#{SECRET}", "http://h/#***"),
+        (f"https://u:{SECRET}@h/x?a={SECRET}#f", "https://***@h/x?***"),
+        ("http://h:3001", "http://h:3001"),
+    ],
+)
+def test_redact_url_masks_userinfo_query_and_fragment(url: str, shown: str) -> None:
+    assert redact_url(url) == shown
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (SECRET + "\n", "ends with a line break"),
+        (SECRET + "\r", "ends with a carriage return"),
+        (SECRET + "\r\n", "control character (U+000D"),
+        ("a\x00b", "control character (U+0000, character 2 of 3)"),
+        ("a\x85b", "control character (U+0085"),
+        ("tok\u2013en", "outside Latin-1 (U+2013"),
+        ("tok😀", "outside Latin-1 (U+1F600"),
+    ],
+)
+def test_a_credential_that_cannot_go_into_a_header_is_refused_without_repeating_it(
+    value: str, expected: str
+) -> None:
+    problem = credential_problem(value)
+    assert problem is not None and expected in problem
+    assert SECRET not in problem and value not in problem
+
+
+def test_latin1_credentials_pass() -> None:
+    assert credential_problem("glsa_Abc-123_é") is None
+
+
+@pytest.mark.parametrize("variable", ["GRAFANA_TOKEN", "GRAFANA_USER", "GRAFANA_PASSWORD"])
+def test_each_credential_variable_is_checked_where_it_enters(
+    variable: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("GRAFANA_TOKEN", "GRAFANA_USER", "GRAFANA_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(variable, SECRET + "\n")
+    with pytest.raises(SettingsError) as raised:
+        settings(tmp_path)
+    assert str(raised.value).startswith(f"{variable}: ends with a line break")
+    assert SECRET not in str(raised.value)

@@ -8,13 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from grafana_client.api import GrafanaApi
 from grafana_client.client import GrafanaClientError
 
 from engine.defaults import MANAGED_TAG
-from engine.grafana_api.client import Grafana, SyncError
+from engine.grafana_api.answers import (
+    Answer,
+    BadAnswerError,
+    DashboardAnswer,
+    DatasourceAnswer,
+    FolderAnswer,
+    parse,
+    parse_search,
+)
+from engine.grafana_api.client import Grafana, SyncError, server_text
 from engine.grafana_api.comparable import (
     content_sha,
     is_managed_dashboard,
@@ -94,14 +103,23 @@ def _in_path(uid: str) -> str:
         raise SyncError(str(error)) from None
 
 
-def _get(grafana: Grafana, action: str, path: str) -> dict[str, Any] | None:
+A = TypeVar("A", bound=Answer)
+
+
+def _get(grafana: Grafana, action: str, path: str, model: type[A]) -> A | None:
+    """GET `path` (under /api) parsed as `model`; None on 404; a bad answer is a SyncError naming it."""
     try:
-        result: dict[str, Any] = grafana.call(action, lambda api: api.client.GET(path))
+        result: object = grafana.call(action, lambda api: api.client.GET(path))
     except GrafanaClientError as error:
         if _not_found(error):
             return None
-        raise SyncError(f"{action}: {error.status_code} {error.message}", status=error.status_code) from None
-    return result
+        raise SyncError(
+            f"{action}: {error.status_code} {server_text(error)}", status=error.status_code
+        ) from None
+    try:
+        return parse(model, result, grafana.url, f"/api{path}")
+    except BadAnswerError as error:
+        raise SyncError(f"{error} (while trying to {action})") from None
 
 
 Request = tuple[str, Callable[[GrafanaApi], Any]]
@@ -117,17 +135,21 @@ def _create_or_update(
     except GrafanaClientError as error:
         if error.status_code == 409:
             raise SyncError(f"{what}: {on_conflict}", status=409) from None
-        raise SyncError(f"{what}: {error.status_code} {error.message}", status=error.status_code) from None
+        raise SyncError(
+            f"{what}: {error.status_code} {server_text(error)}", status=error.status_code
+        ) from None
 
 
 class FolderHandler:
     kind: Kind = "folder"
 
     def fetch(self, grafana: Grafana, uid: str) -> Live | None:
-        raw = _get(grafana, f"read folder {uid!r}", f"/folders/{_in_path(uid)}")
-        if raw is None:
+        folder = _get(grafana, f"read folder {uid!r}", f"/folders/{_in_path(uid)}", FolderAnswer)
+        if folder is None:
             return None
-        return Live(document={"uid": raw.get("uid"), "title": raw.get("title")}, raw=raw)
+        return Live(
+            document={"uid": folder.uid, "title": folder.title}, raw=folder.model_dump(exclude_unset=True)
+        )
 
     def write(self, grafana: Grafana, desired: Desired, live: Live | None, *, force: bool) -> None:
         title = desired.title
@@ -156,14 +178,17 @@ class DatasourceHandler:
     kind: Kind = "datasource"
 
     def fetch(self, grafana: Grafana, uid: str) -> Live | None:
-        raw = _get(grafana, f"read datasource {uid!r}", f"/datasources/uid/{_in_path(uid)}")
-        if raw is None:
+        datasource = _get(
+            grafana, f"read datasource {uid!r}", f"/datasources/uid/{_in_path(uid)}", DatasourceAnswer
+        )
+        if datasource is None:
             return None
+        raw = datasource.model_dump(exclude_unset=True)
         document, markers = split_datasource(raw)
         return Live(
             document=document,
             raw=raw,
-            provisioned=bool(raw.get("readOnly")),
+            provisioned=datasource.readOnly,
             managed=markers.sha is not None,
             pushed_sha=markers.sha,
             owner=markers.owner,
@@ -196,19 +221,19 @@ class DashboardHandler:
     kind: Kind = "dashboard"
 
     def fetch(self, grafana: Grafana, uid: str) -> Live | None:
-        raw = _get(grafana, f"read dashboard {uid!r}", f"/dashboards/uid/{_in_path(uid)}")
-        if raw is None:
+        answer = _get(grafana, f"read dashboard {uid!r}", f"/dashboards/uid/{_in_path(uid)}", DashboardAnswer)
+        if answer is None:
             return None
-        dashboard, meta = raw.get("dashboard") or {}, raw.get("meta") or {}
+        dashboard, meta = answer.dashboard, answer.meta
         document, markers = split_dashboard(dashboard)
         return Live(
             document=document,
             raw=dashboard,
-            provisioned=bool(meta.get("provisioned")),
+            provisioned=meta.provisioned,
             managed=is_managed_dashboard(document),
             pushed_sha=markers.sha,
             owner=markers.owner,
-            folder_uid=meta.get("folderUid") or None,
+            folder_uid=meta.folderUid or None,
             version=dashboard.get("version"),
         )
 
@@ -238,7 +263,7 @@ class DashboardHandler:
                 ) from None
             if error.status_code == 400 and message and "provisioned" in message.lower():
                 raise ProvisionedError(f"dashboard {desired.uid!r}: {message}", status=400) from None
-            detail = message or error.message
+            detail = message or server_text(error)
             raise SyncError(
                 f"dashboard {desired.uid!r}: {error.status_code} {detail}", status=error.status_code
             ) from None
@@ -248,14 +273,17 @@ class DashboardHandler:
         page = 1
         while True:
 
-            def search(api: GrafanaApi, page: int = page) -> list[dict[str, Any]]:
-                hits: list[dict[str, Any]] = api.search.search_dashboards(
+            def search(api: GrafanaApi, page: int = page) -> object:
+                return api.search.search_dashboards(
                     tag=MANAGED_TAG, type_="dash-db", limit=SEARCH_PAGE, page=page
                 )
-                return hits
 
-            hits = grafana.call("search managed dashboards", search)
-            found += [(str(h["uid"]), str(h.get("title", ""))) for h in hits]
+            answer = grafana.call("search managed dashboards", search)
+            try:
+                hits = parse_search(answer, grafana.url, "/api/search")
+            except BadAnswerError as error:
+                raise SyncError(f"{error} (while trying to search managed dashboards)") from None
+            found += [(hit.uid, hit.title) for hit in hits]
             if len(hits) < SEARCH_PAGE:
                 return found
             page += 1
@@ -270,8 +298,8 @@ class DashboardHandler:
             if error.status_code == 404:
                 return  # already gone: the goal is reached
             if error.status_code == 400:
-                raise ProvisionedError(f"dashboard {uid!r}: {error.message}", status=400) from None
-            raise SyncError(f"delete dashboard {uid!r}: {error.status_code} {error.message}") from None
+                raise ProvisionedError(f"dashboard {uid!r}: {server_text(error)}", status=400) from None
+            raise SyncError(f"delete dashboard {uid!r}: {error.status_code} {server_text(error)}") from None
 
 
 HANDLERS: dict[Kind, Handler] = {

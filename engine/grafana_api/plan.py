@@ -11,8 +11,9 @@ never stops the others.
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -271,6 +272,9 @@ def decide_prune(grafana: Grafana, action: Action, owner: str, *, force: bool) -
 @dataclass
 class SyncReport:
     actions: list[Action] = field(default_factory=list)
+    stopped: SyncError | None = None
+    """The fatal error that ended the run early (unreachable Grafana, a login proxy, rate limiting):
+    `actions` then holds what was done before it, so nothing done goes unreported."""
 
     def count(self) -> Counter[str]:
         counts: Counter[str] = Counter()
@@ -287,7 +291,7 @@ class SyncReport:
 
     @property
     def ok(self) -> bool:
-        return not any(a.failed or a.op is Decision.CONFLICT for a in self.actions)
+        return self.stopped is None and not any(a.failed or a.op is Decision.CONFLICT for a in self.actions)
 
     @property
     def in_sync(self) -> bool:
@@ -306,34 +310,56 @@ def synchronise(
     on_done: Callable[[Action], None] = lambda _: None,
 ) -> SyncReport:
     """Plan (and with `apply`, carry out) folders, then datasources, then dashboards; with `prune_owner`
-    (the project's name), then the objects that project pushed and no longer defines."""
-    report = SyncReport()
+    (the project's name), then the objects that project pushed and no longer defines.
 
-    def one(item: Desired) -> Action:
-        action = decide(grafana, item, force=force)
-        if apply:
-            execute(grafana, action, backup_dir=backup_dir)
+    A fatal error (see SyncError.fatal) stops the run: nothing further is started, and the report
+    keeps every action finished before it, with the error in `stopped`. It is never raised from here.
+    """
+    report = SyncReport()
+    lock = threading.Lock()
+
+    def guarded(step: Callable[[], Action]) -> Action | None:
+        if report.stopped is not None:
+            return None  # a fatal error elsewhere: start nothing new
+        try:
+            action = step()
+        except SyncError as error:  # only fatal ones propagate out of decide and execute
+            with lock:
+                report.stopped = report.stopped or error
+            return None
         on_done(action)
         return action
+
+    def carried_out(action: Action) -> Action:
+        if apply:
+            execute(grafana, action, backup_dir=backup_dir)
+        return action
+
+    def one(item: Desired) -> Action | None:
+        return guarded(lambda: carried_out(decide(grafana, item, force=force)))
+
+    def kept(actions: Iterable[Action | None]) -> list[Action]:
+        return [action for action in actions if action is not None]
 
     for kind in ("folder", "datasource"):
-        report.actions += [one(d) for d in desired if d.kind == kind]
+        report.actions += kept(one(d) for d in desired if d.kind == kind)
     dashboards = [d for d in desired if d.kind == "dashboard"]
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        report.actions += list(pool.map(one, dashboards))
-    if prune_owner is None:
+        report.actions += kept(pool.map(one, dashboards))
+    if prune_owner is None or report.stopped is not None:
         return report
+    owner = prune_owner
 
-    def prune_one(candidate: Action) -> Action:
-        action = decide_prune(grafana, candidate, prune_owner, force=force)
-        if apply:
-            execute(grafana, action, backup_dir=backup_dir)
-        on_done(action)
-        return action
+    def prune_one(candidate: Action) -> Action | None:
+        return guarded(lambda: carried_out(decide_prune(grafana, candidate, owner, force=force)))
 
-    candidates = prune_candidates(grafana, desired)
+    try:
+        candidates = prune_candidates(grafana, desired)
+    except SyncError as error:
+        report.stopped = error
+        return report
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        report.actions += list(pool.map(prune_one, candidates))
+        report.actions += kept(pool.map(prune_one, candidates))
     return report
 
 

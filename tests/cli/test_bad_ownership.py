@@ -1,4 +1,3 @@
-# ruff: noqa: E501  (a table of cases, one per line, is easier to read than one wrapped over five)
 """Hostile ownership: what `push --prune` meets in a shared Grafana, through the real entry point.
 
 Each case seeds a fresh Grafana test server (other projects' dashboards, forged or missing owner
