@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +79,10 @@ class Case:
     """Seconds the command may take; a hang fails the case."""
     changes_project: bool = False
     """The command may change the project (a successful build); else `git status` must not move."""
+    forbids: tuple[str, ...] = ()
+    """Other strings that must never appear in the output (a raw escape sequence from a server)."""
+    within: float | None = None
+    """Seconds the command must finish in, when bounded time is the promise under test."""
 
 
 OVERVIEW = "dashboards/overview.py"
@@ -137,17 +142,23 @@ def run_case(
         if not k.startswith(("GRAFANA_", "PROMETHEUS_", "LOKI_", "DOCTOR_"))
     }
     env |= {k: v.format(**fill) if "{" in v else v for k, v in case.env.items()}
+    started = time.monotonic()
     result = subprocess.run(
         [sys.executable, str(REPO / "build.py"), *args],
         cwd=project, env=env, capture_output=True, text=True, timeout=case.timeout, check=False,
     )  # fmt: skip
+    elapsed = time.monotonic() - started
     output = result.stdout + result.stderr
+    if case.within is not None:
+        assert elapsed < case.within, f"took {elapsed:.1f} s, more than {case.within} s:\n{output}"
     assert result.returncode == case.code, output
     assert "Traceback" not in output, output
     for fragment in case.says:
         assert fragment in output, f"{fragment!r} not in:\n{output}"
     for secret in case.secrets:
         assert secret not in output, f"secret {secret!r} printed:\n{output}"
+    for forbidden in case.forbids:
+        assert forbidden not in output, f"{forbidden!r} printed:\n{output}"
     assert {p for p in _tree(tmp_path) if not p.startswith("project")} == outside  # nothing outside
     if not case.changes_project:
         assert _status(project) == before, "the command changed the project"
