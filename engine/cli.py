@@ -410,7 +410,7 @@ def doctor(
     elif not run.nothing_reachable:  # one datasource down still leaves the other's panels to show
         shown.show(reports, Console())
         typer.echo(shown.summary(reports, run.skipped, where))
-    for line in shown.failures({at: failure.detail for at, failure in run.failures.items()}):
+    for line in shown.failures([failure.detail for failure in run.failures]):
         typer.echo(line, err=True)
     if run.nothing_reachable:
         raise _fail("No datasource could be reached: nothing was checked.")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from rich.console import Console
 from rich.table import Table
@@ -68,9 +68,9 @@ def lines(reports: Sequence[PanelReport]) -> list[str]:
     return out
 
 
-def failures(problems: Mapping[str, str]) -> list[str]:
-    """One `error:` line per datasource that failed, for stderr: `problems` maps where to why."""
-    return [printable(f"error: {detail}") for detail in problems.values()]
+def failures(details: Sequence[str]) -> list[str]:
+    """One `error:` line per datasource that failed, for stderr (each detail names its URL)."""
+    return [printable(f"error: {detail}") for detail in details]
 
 
 def show(reports: Sequence[PanelReport], console: Console) -> None:

@@ -91,9 +91,9 @@ class DoctorRun:
         return bool(self.reached) and not any(r.answered for r in self.reached.values())
 
     @property
-    def failures(self) -> dict[str, SourceError]:
-        """Each datasource that failed (at its probe or later), by where it is, with why."""
-        return {r.endpoint.shown: r.failure for r in self.reached.values() if r.failure is not None}
+    def failures(self) -> list[SourceError]:
+        """Why each datasource that failed (at its probe or later) failed, one per datasource."""
+        return [r.failure for r in self.reached.values() if r.failure is not None]
 
     @property
     def jobs(self) -> list[tuple[DashboardDocument, dict[str, Any]]]:

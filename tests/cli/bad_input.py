@@ -121,6 +121,13 @@ def _tree(folder: Path) -> set[str]:
     return {p.relative_to(folder).as_posix() for p in folder.rglob("*")}
 
 
+def _filled(text: str, fill: Mapping[str, str]) -> str:
+    """`text` with each `{name}` of `fill` replaced (other braces kept): so `says` can name a server."""
+    for name, value in fill.items():
+        text = text.replace(f"{{{name}}}", value)
+    return text
+
+
 def run_case(
     case: Case, template: Path, tmp_path: Path, urls: Mapping[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
@@ -153,7 +160,7 @@ def run_case(
         assert elapsed < case.within, f"took {elapsed:.1f} s, more than {case.within} s:\n{output}"
     assert result.returncode == case.code, output
     assert "Traceback" not in output, output
-    for fragment in case.says:
+    for fragment in (_filled(says, fill) for says in case.says):
         assert fragment in output, f"{fragment!r} not in:\n{output}"
     for secret in case.secrets:
         assert secret not in output, f"secret {secret!r} printed:\n{output}"

@@ -62,10 +62,23 @@ def raw(document: Any) -> bytes:
 
 
 class Reply:
-    """A prepared answer: status code and body bytes; `trickle` sends the body a byte at a time."""
+    """A prepared answer: status code and body bytes; `trickle` sends the body a byte at a time;
+    `unless` (a fragment of the `query` parameter -> another Reply) answers some queries otherwise."""
 
-    def __init__(self, body: bytes = b"", status: int = 200, *, trickle: bool = False) -> None:
-        self.body, self.status, self.trickle = body, status, trickle
+    def __init__(
+        self,
+        body: bytes = b"",
+        status: int = 200,
+        *,
+        trickle: bool = False,
+        unless: tuple[str, Reply] | None = None,
+    ) -> None:
+        self.body, self.status, self.trickle, self.unless = body, status, trickle, unless
+
+    def to(self, query: str) -> Reply:
+        if self.unless and self.unless[0] in query:
+            return self.unless[1]
+        return self
 
 
 def _route(answers: Mapping[str, Reply], path: str) -> Reply:
@@ -82,7 +95,9 @@ def _fake(healthy: Mapping[str, Any], answers: Mapping[str, Reply] | None) -> It
 
     class Handler(QuietHandler):
         def do_GET(self) -> None:  # noqa: N802  (http.server's name)
-            reply = _route(routes, urllib.parse.urlsplit(self.path).path)
+            url = urllib.parse.urlsplit(self.path)
+            query = " ".join(urllib.parse.parse_qs(url.query).get("query", []))
+            reply = _route(routes, url.path).to(query)
             if reply.trickle:
                 _trickle(self, headers_too=False)
             else:

@@ -226,7 +226,7 @@ def test_one_datasource_down_leaves_the_other_diagnosed(documents: Documents, lo
     outcome = doctor(documents, DEAD_URL, loki)
     assert outcome.logs().status is Status.OK and not outcome.run.nothing_reachable
     assert {r.status for r in outcome.prometheus_panels()} == {Status.ERROR}
-    assert list(outcome.run.failures) == [DEAD_URL]
+    assert [f.detail for f in outcome.run.failures] == [f"{DEAD_URL}: cannot connect (Connection refused)"]
     with fake_prometheus() as prometheus:
         outcome = doctor(documents, prometheus, DEAD_URL)
     assert outcome.logs().status is Status.ERROR and not outcome.run.nothing_reachable
@@ -245,6 +245,6 @@ def test_escape_sequences_from_a_server_never_reach_the_terminal() -> None:
         text = output.getvalue()
         assert "\x1b" not in text and "\x07" not in text
         assert "\\x1b[2J" in text and "[bold]loud[/] [/oops]" in text  # shown as sent, not read as markup
-    assert failures({"p": f"http://p: {hostile}"}) == [
+    assert failures([f"http://p: {hostile}"]) == [
         "error: http://p: \\x1b[2J\\x1b]0;pwned\\x07[bold]loud[/] [/oops]"
     ]
