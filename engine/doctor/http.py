@@ -106,8 +106,8 @@ class _DeadlineSocket:
     def __init__(self, sock: socket.socket, deadline: float) -> None:
         self._sock, self._deadline = sock, deadline
 
-    def makefile(self, mode: str, *_: object, **__: object) -> io.BufferedReader:
-        assert mode == "rb", mode  # http.client only ever reads its socket through makefile("rb")
+    def makefile(self, *_: object, **__: object) -> io.BufferedReader:
+        """http.client reads its socket only through `makefile("rb")`: the response, headers first."""
         return io.BufferedReader(_DeadlineReader(self._sock, self._deadline))
 
     def sendall(self, data: bytes) -> None:
