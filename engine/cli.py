@@ -446,7 +446,9 @@ def doctor(
 
     Each panel is ok, suspect (shows data but breaks a rule, e.g. series without tenant_id), empty or
     error, with named causes (series-missing, label-mismatch, rule-not-loaded, stale, ...) and a query
-    to paste into Explore. Read-only. Exit 0 all ok, 1 some panel not ok, 2 nothing reachable.
+    to paste into Explore. Read-only. Each request ends within DOCTOR_TIMEOUT seconds, body included;
+    a datasource that is down or answers nonsense marks only its own panels error. Exit 0 all ok,
+    1 some panel not ok, 2 no datasource could be reached at all.
     """
     from rich.console import Console  # noqa: PLC0415
 
@@ -479,13 +481,13 @@ def doctor(
         reports = run.run()
     if json_output:
         typer.echo(shown.as_json(reports))
-    elif not run.nothing_reachable:
+    elif not run.nothing_reachable:  # one datasource down still leaves the other's panels to show
         shown.show(reports, Console())
         typer.echo(shown.summary(reports, run.skipped, where))
+    for line in shown.failures([failure.detail for failure in run.failures]):
+        typer.echo(line, err=True)
     if run.nothing_reachable:
-        failures = {r.endpoint.shown: r.failure for r in run.reached.values() if r.failure}
-        lines = [f"error: {failure.detail}" for failure in failures.values() if failure]
-        raise _fail("\n".join([*lines, "No datasource could be reached: nothing was checked."]))
+        raise _fail("No datasource could be reached: nothing was checked.")
     if any(report.status.value != "ok" for report in reports):
         raise typer.Exit(EXIT_CHECK_FAILED)
 

@@ -41,6 +41,9 @@ class CauseCode(StrEnum):
     NO_MATCH = "no-match"
     """Every series the query reads exists, but the expression as a whole (a join, a filter) is empty."""
     QUERY_ERROR = "query-error"
+    BAD_ANSWER = "bad-answer"
+    """The datasource answered, but not in the shape its API documents (`data` null, a label that is
+    not a string, a sample value that is not a number): a broken proxy, an incompatible version."""
     UNREACHABLE = "unreachable"
     UNAUTHORIZED = "unauthorized"
     NOT_PROMETHEUS = "not-prometheus"

@@ -1,4 +1,9 @@
-"""How a `doctor` run is shown: a table for people, JSON for scripts, one summary line for both."""
+"""How a `doctor` run is shown: a table for people, JSON for scripts, one summary line for both.
+
+Causes carry text from the datasources (error messages, label values): it is shown with control
+characters escaped (`engine.text.printable`), so a server cannot send escape sequences to the
+terminal. JSON escapes them by itself.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +13,22 @@ from collections.abc import Sequence
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from engine.doctor.causes import Cause, PanelReport, Status
+from engine.text import printable
 
 STYLE = {Status.OK: "green", Status.SUSPECT: "yellow", Status.EMPTY: "red", Status.ERROR: "bold red"}
 
 
 def as_json(reports: Sequence[PanelReport]) -> str:
     return json.dumps([report.as_json() for report in reports], indent=2)
+
+
+def _cell(text: str) -> Text:
+    """Foreign text as a table cell: control characters escaped, and never read as rich markup
+    (a label value like `[red]` or `[/x]` is shown as written, and cannot break the table)."""
+    return Text(printable(text))
 
 
 def table(reports: Sequence[PanelReport]) -> Table:
@@ -27,11 +40,11 @@ def table(reports: Sequence[PanelReport]) -> Table:
         for index, cause in enumerate(causes):
             first = index == 0
             grid.add_row(
-                report.dashboard if first else "",
-                report.panel if first else "",
-                f"[{STYLE[report.status]}]{report.status.value}[/]" if first else "",
-                f"{cause.code.value}: {cause.detail}" if cause else "",
-                cause.query if cause else "",
+                _cell(report.dashboard if first else ""),
+                _cell(report.panel if first else ""),
+                Text(report.status.value, style=STYLE[report.status]) if first else "",
+                _cell(f"{cause.code.value}: {cause.detail}" if cause else ""),
+                _cell(cause.query if cause else ""),
             )
     return grid
 
@@ -40,19 +53,24 @@ def summary(reports: Sequence[PanelReport], skipped: int, where: str) -> str:
     counts = Counter(report.status for report in reports)
     parts = [f"{counts.get(status, 0)} {status.value}" for status in Status]
     note = f"; {skipped} panel(s) on other datasources not checked" if skipped else ""
-    return f"{', '.join(parts)} ({len(reports)} panels, {where}){note}."
+    return printable(f"{', '.join(parts)} ({len(reports)} panels, {where}){note}.")
 
 
 def lines(reports: Sequence[PanelReport]) -> list[str]:
     """Plain text for logs and pipes: a line per panel, then its causes and queries indented."""
     out = []
     for report in reports:
-        out.append(f"{report.status.value:8} {report.dashboard} / {report.panel}")
+        out.append(printable(f"{report.status.value:8} {report.dashboard} / {report.panel}"))
         for cause in report.causes:
-            out.append(f"         {cause.code.value}: {cause.detail}")
+            out.append("         " + printable(f"{cause.code.value}: {cause.detail}"))
             if cause.query:
-                out.append(f"           explore: {cause.query}")
+                out.append("           explore: " + printable(cause.query))
     return out
+
+
+def failures(details: Sequence[str]) -> list[str]:
+    """One `error:` line per datasource that failed, for stderr (each detail names its URL)."""
+    return [printable(f"error: {detail}") for detail in details]
 
 
 def show(reports: Sequence[PanelReport], console: Console) -> None:

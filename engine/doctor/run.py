@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import Any
 
 from engine.contract.model import MetricSignal
-from engine.doctor.causes import Cause, PanelReport, Status
+from engine.doctor.causes import Cause, CauseCode, PanelReport, Status
 from engine.doctor.http import Endpoint, SourceError
 from engine.doctor.loki_api import LokiApi
 from engine.doctor.loki_diagnosis import LokiDoctor
@@ -35,11 +35,24 @@ EndpointFor = Callable[[str, str], Endpoint]
 
 @dataclass
 class Reached:
-    """One datasource, probed: its API client, or the failure every panel on it reports."""
+    """One datasource, probed: its API client, or the failure every panel on it reports.
+
+    A datasource that stops answering during the run (a timeout, a refused connection) is marked
+    down from then on: its remaining panels report that one failure at once instead of each
+    waiting out its own timeout. What it answered before stays in the panels already diagnosed.
+    """
 
     endpoint: Endpoint
     failure: SourceError | None = None
     prometheus: PrometheusApi | None = None
+    answered: bool = False
+    """The probe succeeded: something was checked against this datasource."""
+
+    def learn(self, causes: list[Cause]) -> None:
+        """Mark the datasource down if a query found it unreachable."""
+        for cause in causes:
+            if cause.code is CauseCode.UNREACHABLE and self.failure is None:
+                self.failure = SourceError(cause.code, cause.detail)
 
 
 @dataclass
@@ -66,6 +79,7 @@ class DoctorRun:
                     found.prometheus.probe()
                 else:
                     LokiApi(endpoint, 60).probe()
+                found.answered = True
             except SourceError as error:
                 found.failure = error
             self.reached[key] = found
@@ -73,7 +87,13 @@ class DoctorRun:
 
     @property
     def nothing_reachable(self) -> bool:
-        return bool(self.reached) and all(r.failure is not None for r in self.reached.values())
+        """Every datasource asked failed its probe: nothing was checked, and the table would say only that."""
+        return bool(self.reached) and not any(r.answered for r in self.reached.values())
+
+    @property
+    def failures(self) -> list[SourceError]:
+        """Why each datasource that failed (at its probe or later) failed, one per datasource."""
+        return [r.failure for r in self.reached.values() if r.failure is not None]
 
     @property
     def jobs(self) -> list[tuple[DashboardDocument, dict[str, Any]]]:
@@ -112,7 +132,10 @@ class DoctorRun:
                 report.add(Status.ERROR, [Cause(reached.failure.code, reached.failure.detail)])
                 continue
             for label, variables in self.selections[board.uid]:
-                status, causes = self._target(
+                if reached.failure is not None:  # went down while this panel was being diagnosed
+                    report.add(Status.ERROR, [Cause(reached.failure.code, reached.failure.detail)])
+                    break
+                status, causes = self._guarded(
                     ref["type"],
                     reached=reached,
                     panel=panel,
@@ -120,6 +143,7 @@ class DoctorRun:
                     range_s=range_s,
                     variables=variables,
                 )
+                reached.learn(causes)
                 if label is None:
                     report.add(status, causes)
                 elif status in (Status.EMPTY, Status.ERROR) and report.status is Status.OK:
@@ -129,6 +153,17 @@ class DoctorRun:
                     )
         self.on_panel(report)
         return report
+
+    def _guarded(self, kind: str, **target: Any) -> tuple[Status, list[Cause]]:
+        """One target's diagnosis; a datasource failure anywhere in it is this panel's error, never the run's.
+
+        This is the boundary that keeps what was learned: a failing answer costs its own panel, while
+        every other panel (and the other datasource's) is still diagnosed and shown.
+        """
+        try:
+            return self._target(kind, **target)
+        except SourceError as error:
+            return Status.ERROR, [Cause(error.code, error.detail)]
 
     def _target(
         self,
@@ -144,10 +179,7 @@ class DoctorRun:
         if kind == "prometheus":
             assert reached.prometheus is not None
             api = reached.prometheus
-            try:
-                scrape = api.scrape_interval
-            except SourceError as error:
-                return Status.ERROR, [Cause(error.code, error.detail)]
+            scrape = api.scrape_interval
             expr = substitute(
                 str(target.get("expr", "")), builtin_intervals(range_s, scrape, width), variables
             )
@@ -198,7 +230,8 @@ class DoctorRun:
         selector, label = match.group(1), match.group(2)
         try:
             values = reached.prometheus.label_values(label, selector, start=reached.prometheus.now - range_s)
-        except SourceError:
+        except SourceError as error:
+            reached.learn([Cause(error.code, error.detail)])
             return []
         skip = {str(variable.get("allValue") or "")}
         return [v for v in values if v not in skip][: self.samples]

@@ -13,6 +13,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,6 +83,10 @@ class Case:
     outside_bytes: bool = False
     """Also compare the bytes of every regular file outside the project, not only the names: for
     cases whose symlinks lead out of the project."""
+    forbids: tuple[str, ...] = ()
+    """Other strings that must never appear in the output (a raw escape sequence from a server)."""
+    within: float | None = None
+    """Seconds the command must finish in, when bounded time is the promise under test."""
 
 
 OVERVIEW = "dashboards/overview.py"
@@ -129,6 +134,13 @@ def _outside_contents(tmp_path: Path) -> dict[str, bytes]:
     }
 
 
+def _filled(text: str, fill: Mapping[str, str]) -> str:
+    """`text` with each `{name}` of `fill` replaced (other braces kept): so `says` can name a server."""
+    for name, value in fill.items():
+        text = text.replace(f"{{{name}}}", value)
+    return text
+
+
 def run_case(
     case: Case, template: Path, tmp_path: Path, urls: Mapping[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
@@ -151,17 +163,23 @@ def run_case(
         if not k.startswith(("GRAFANA_", "PROMETHEUS_", "LOKI_", "DOCTOR_"))
     }
     env |= {k: v.format(**fill) if "{" in v else v for k, v in case.env.items()}
+    started = time.monotonic()
     result = subprocess.run(
         [sys.executable, str(REPO / "build.py"), *args],
         cwd=project, env=env, capture_output=True, text=True, timeout=case.timeout, check=False,
     )  # fmt: skip
+    elapsed = time.monotonic() - started
     output = result.stdout + result.stderr
+    if case.within is not None:
+        assert elapsed < case.within, f"took {elapsed:.1f} s, more than {case.within} s:\n{output}"
     assert result.returncode == case.code, output
     assert "Traceback" not in output, output
-    for fragment in case.says:
+    for fragment in (_filled(says, fill) for says in case.says):
         assert fragment in output, f"{fragment!r} not in:\n{output}"
     for secret in case.secrets:
         assert secret not in output, f"secret {secret!r} printed:\n{output}"
+    for forbidden in case.forbids:
+        assert forbidden not in output, f"{forbidden!r} printed:\n{output}"
     assert {p for p in _tree(tmp_path) if not p.startswith("project")} == outside  # nothing outside
     if case.outside_bytes:
         assert _outside_contents(tmp_path) == outside_bytes, "a file outside the project changed"

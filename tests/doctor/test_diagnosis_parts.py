@@ -15,8 +15,9 @@ from rich.console import Console
 
 from engine.doctor.causes import Cause, CauseCode, PanelReport, Status
 from engine.doctor.http import Endpoint, SourceError
+from engine.doctor.loki_api import NAMES
 from engine.doctor.loki_diagnosis import split_pipeline
-from engine.doctor.prometheus_api import RuleState
+from engine.doctor.prometheus_api import BUILD_INFO, RuleState
 from engine.doctor.prometheus_diagnosis import PrometheusDoctor, Selector
 from engine.doctor.report import show, summary
 from engine.grafana_math import (
@@ -106,11 +107,11 @@ def test_a_query_that_does_not_parse_is_an_error_not_a_traceback() -> None:
 
 def test_a_url_that_is_not_prometheus_is_named_so() -> None:
     with loki_server() as (url, _), pytest.raises(SourceError) as error:
-        Endpoint(url, "prometheus", 5).get("/api/v1/status/buildinfo")
+        Endpoint(url, "prometheus", 5).get("/api/v1/status/buildinfo", BUILD_INFO)
     assert error.value.code is CauseCode.NOT_PROMETHEUS and "not a prometheus API root" in error.value.detail
     # Grafana's own API answers JSON, but not in Loki's envelope.
     with FakeGrafana() as grafana, pytest.raises(SourceError) as error:
-        Endpoint(grafana.url, "loki", 5).get("/api/health")
+        Endpoint(grafana.url, "loki", 5).get("/api/health", NAMES)
     assert error.value.code is CauseCode.NOT_LOKI
 
 
@@ -120,7 +121,7 @@ def test_a_datasource_that_never_answers_costs_one_timeout() -> None:
         silent.listen(8)
         url = f"http://127.0.0.1:{silent.getsockname()[1]}"
         with pytest.raises(SourceError) as error:
-            Endpoint(url, "prometheus", 0.5).get("/api/v1/status/buildinfo")
+            Endpoint(url, "prometheus", 0.5).get("/api/v1/status/buildinfo", BUILD_INFO)
     assert error.value.code is CauseCode.UNREACHABLE and "no answer within 0.5 s" in error.value.detail
 
 
