@@ -36,8 +36,40 @@ class Deviation:
     message: str
 
 
+ALLOWED_KEY = "definition"
+"""The one deviation allowed on purpose: Grafana's variable editor writes a query variable's
+`definition` (the query as shown in the picker) though the schema omits it, and a variable without it
+shows an empty query in the editor."""
+
+
+def _allowed_removed(document: dict[str, Any]) -> dict[str, Any]:
+    """`document` without the allowed key (a copy; the caller's is untouched), removed before the
+    type check rather than its finding dropped after: TypeScript reports one unknown key per object
+    literal, so a tolerated key would hide every other unknown key at the root and on the variable.
+    Only a string `definition` on a `query` variable goes; anything else there stays and is checked."""
+    templating = document.get("templating")
+    if not isinstance(templating, dict) or not isinstance(templating.get("list"), list):
+        return document
+    variables: list[Any] = templating["list"]
+    stripped = [_without_definition(variable) for variable in variables]
+    return {**document, "templating": {**templating, "list": stripped}}
+
+
+def _without_definition(variable: Any) -> Any:
+    """The variable without `definition` when it is the allowed case; anything else unchanged."""
+    if (
+        isinstance(variable, dict)
+        and variable.get("type") == "query"
+        and isinstance(variable.get(ALLOWED_KEY), str)
+    ):
+        return {key: value for key, value in variable.items() if key != ALLOWED_KEY}
+    return variable
+
+
 def _items(uid: str, document: dict[str, Any]) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = [{"id": f"{uid}|", "kind": "dashboard", "value": document}]
+    items: list[dict[str, Any]] = [
+        {"id": f"{uid}|", "kind": "dashboard", "value": _allowed_removed(document)}
+    ]
     for index, panel in enumerate(document.get("panels", [])):
         if "options" in panel:
             value = panel["options"]

@@ -153,3 +153,76 @@ def test_the_warm_checker_is_asked_when_one_is_set(
         threading.Thread(target=answer_nothing, daemon=True).start()
         monkeypatch.setenv(WARM_CHECKER, f"127.0.0.1:{server.getsockname()[1]}")
         assert deviations({"o": board}, tmp_path) == []  # its answer, not Node's
+
+
+def _variable(board: dict[str, Any]) -> dict[str, Any]:
+    variable: dict[str, Any] = board["templating"]["list"][0]
+    assert variable["type"] == "query" and isinstance(variable["definition"], str)  # the allowed key is there
+    return variable
+
+
+def test_an_unknown_key_at_the_root_is_not_hidden_by_the_allowed_definition(
+    overview: DashboardDefinition,
+) -> None:
+    def misspelt(board: dict[str, Any]) -> None:
+        _variable(board)
+        board["refrsh"] = "1m"
+
+    (finding,) = planted(overview, misspelt)
+    assert finding.message.startswith("`refrsh`: ") and "may only specify known properties" in finding.message
+
+
+@pytest.mark.parametrize("key", ["lable", "refreshh", "definitionn"])
+def test_an_unknown_key_on_the_variable_is_not_hidden_by_the_allowed_definition(
+    overview: DashboardDefinition, key: str
+) -> None:
+    (finding,) = planted(overview, lambda board: _variable(board).update({key: "x"}))
+    assert finding.message.startswith(f"`templating.list[0].{key}`: ")
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("multi", "yes"), ("includeAll", 1), ("hide", "never"), ("sort", "az")]
+)
+def test_a_wrong_type_on_a_template_variable_is_a_finding(
+    overview: DashboardDefinition, key: str, value: object
+) -> None:
+    (finding,) = planted(overview, lambda board: _variable(board).update({key: value}))
+    assert finding.message.startswith(f"`templating.list[0].{key}`: ")
+    assert "is not assignable" in finding.message
+
+
+@pytest.mark.parametrize("value", [42, None, {"query": "up"}, ["up"]])
+def test_a_definition_that_is_not_a_string_is_a_finding(overview: DashboardDefinition, value: object) -> None:
+    (finding,) = planted(overview, lambda board: _variable(board).update(definition=value))
+    assert finding.message.startswith("`templating.list[0].definition`: ")
+
+
+def test_a_definition_is_allowed_on_a_query_variable_only(overview: DashboardDefinition) -> None:
+    def custom(board: dict[str, Any]) -> None:
+        board["templating"]["list"].append(
+            {"type": "custom", "name": "env", "query": "a,b", "definition": "a,b"}
+        )
+
+    (finding,) = planted(overview, custom)
+    assert finding.message.startswith("`templating.list[1].definition`: ")
+
+
+def test_the_checked_document_keeps_its_definition(overview: DashboardDefinition, tmp_path: Path) -> None:
+    board = document(context(overview), overview)
+    assert deviations({"o": board}, tmp_path) == []
+    assert isinstance(board["templating"]["list"][0]["definition"], str)
+
+
+def test_the_answer_cache_still_answers_with_the_key_removed(
+    overview: DashboardDefinition, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    board = document(context(overview), overview)
+    board["refrsh"] = "1m"
+    fresh = deviations({"o": board}, tmp_path)
+    assert [d.path for d in fresh] == ["refrsh"]
+
+    def no_node(*_: object, **__: object) -> object:
+        raise AssertionError("Node was asked though the answer is cached")
+
+    monkeypatch.setattr(subprocess, "run", no_node)
+    assert deviations({"o": board}, tmp_path) == fresh

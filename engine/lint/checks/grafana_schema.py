@@ -5,6 +5,9 @@ pins the version of the Grafana image in the compose file and type-checks each g
 with TypeScript (string enums read as their JSON values). Grafana fills a missing option from the
 plugin's defaults, so a deviation may not show, but it is not what Grafana declares valid, and the
 next Grafana may read it differently. The pinned schema must move with the Grafana image.
+
+The one deviation that is Grafana's own behaviour (a query variable's `definition`) is removed before
+the type check (`engine.lint.grafana_schema.ALLOWED_KEY`), so no finding is ever dropped here.
 """
 
 from __future__ import annotations
@@ -19,14 +22,6 @@ from engine.lint import Check, Finding, LintContext, missing_tool_severity, wher
 from engine.lint.grafana_schema import SCHEMA_PACKAGE, deviations, pinned_version
 
 ID = "grafana-schema"
-
-ALLOWED = {
-    re.compile(r"templating\.list\[\d+\]\.definition"): (
-        "Grafana's variable editor writes `definition` (the query as shown in the picker) though the "
-        "schema omits it; a variable without it shows an empty query in the editor"
-    ),
-}
-"""Deviations that are Grafana's own behaviour, not ours, with the reason."""
 
 _IMAGE = re.compile(r"^\s*image:\s*['\"]?grafana/grafana(?:-oss|-enterprise)?:([\w.+-]+)", re.M)
 
@@ -71,8 +66,6 @@ def run(context: LintContext) -> Iterator[Finding]:
         )
         return
     for deviation in found:
-        if any(pattern.fullmatch(deviation.path) for pattern in ALLOWED):
-            continue
         board = boards.get(deviation.dashboard)
         if board is None:
             yield Finding(Location(), ID, f"the schema checker failed: {deviation.message}")
