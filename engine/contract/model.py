@@ -5,8 +5,9 @@ that data and the two
 translation rules that decide what a signal is called once it leaves the Collector:
 
 * Prometheus names follow the OTLP translator shared by the Collector's `prometheus` exporter and
-  Prometheus' own OTLP receiver (`UnderscoreEscapingWithSuffixes`): dots become underscores, a unit
-  suffix is appended (curly-brace units are dropped), `_total` only for monotonic counters.
+  Prometheus' own OTLP receiver (`UnderscoreEscapingWithSuffixes`): every character outside
+  `[a-zA-Z0-9:]` separates words joined by one `_`, a unit suffix is appended (curly-brace units are
+  dropped), `_total` only for monotonic counters, `_` before a leading digit.
 * Loki (native OTLP) indexes only a fixed list of resource attributes; everything else is
   structured metadata.
 
@@ -45,7 +46,9 @@ class PromType(StrEnum):
 _UNIT_SUFFIX = {
     "d": "days", "h": "hours", "min": "minutes", "s": "seconds", "ms": "milliseconds",
     "us": "microseconds", "ns": "nanoseconds", "By": "bytes", "KiBy": "kibibytes", "MiBy": "mebibytes",
-    "KBy": "kilobytes", "MBy": "megabytes", "%": "percent", "1": "", "": "",
+    "GiBy": "gibibytes", "KBy": "kilobytes", "MBy": "megabytes", "GBy": "gigabytes", "TBy": "terabytes",
+    "m": "meters", "V": "volts", "A": "amperes", "J": "joules", "W": "watts", "g": "grams",
+    "Cel": "celsius", "Hz": "hertz", "%": "percent", "1": "", "": "",
 }  # fmt: skip
 _PER_UNIT_SUFFIX = {
     "s": "second",
@@ -56,6 +59,17 @@ _PER_UNIT_SUFFIX = {
     "mo": "month",
     "y": "year",
 }
+
+PROMETHEUS_METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+"""What Prometheus accepts as a metric name without UTF-8 quoting (its data model)."""
+PROMETHEUS_LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+"""What Prometheus accepts as a label name without UTF-8 quoting."""
+
+_NOT_IN_A_METRIC_NAME = re.compile(r"[^a-zA-Z0-9:]+")
+"""Separates the name's tokens: every character a metric name cannot hold (ASCII letters, digits and
+`:` only; so `.`, `-`, `/`, spaces and any non-ASCII letter or digit) and `_` itself, so runs of them
+become one `_` and none is left at either end."""
+_NOT_IN_A_LABEL_NAME = re.compile(r"[^a-zA-Z0-9_]")
 
 # Resource attributes Loki's OTLP endpoint turns into index (stream) labels by default
 # (`-distributor.otlp.default_resource_attributes_as_index_labels`, the subset this stack can emit).
@@ -72,39 +86,58 @@ LOKI_DEFAULT_INDEX_LABELS = frozenset(
 
 
 def prometheus_label(otel_attribute: str) -> str:
-    """`http.route` -> `http_route`: what the translator does to every attribute name."""
-    return re.sub(r"[^a-zA-Z0-9_]", "_", otel_attribute)
+    """`http.route` -> `http_route`: what the translator does to every attribute name. Each character a
+    label cannot hold becomes `_`; a name that would start with a digit gets `key_` before it, and one
+    that starts with a single `_` gets `key` (a leading `__` is Prometheus' reserved prefix, kept)."""
+    label = _NOT_IN_A_LABEL_NAME.sub("_", otel_attribute)
+    if label[:1].isdigit():
+        return f"key_{label}"
+    if label.startswith("_") and not label.startswith("__"):
+        return f"key{label}"
+    return label
 
 
-def _unit_suffix(otel_name: str, unit: str) -> str:
-    if unit.startswith("{") and unit.endswith("}"):
-        return ""  # annotations such as {session} never reach the name
-    main, _, per = unit.partition("/")
-    if main not in _UNIT_SUFFIX or (per and per not in _PER_UNIT_SUFFIX):
+def _unit_part(otel_name: str, unit: str, part: str, table: dict[str, str]) -> str:
+    """One side of `main/per` as its suffix word; an annotation (`{session}`) names nothing."""
+    part = part.strip()
+    if not part or "{" in part or "}" in part:
+        return ""
+    if part not in table:
         raise ContractError(f"unit {unit!r} of {otel_name} has no known Prometheus suffix")
-    suffix = _UNIT_SUFFIX[main]
-    if per:
-        suffix = f"{suffix}_per_{_PER_UNIT_SUFFIX[per]}" if suffix else f"per_{_PER_UNIT_SUFFIX[per]}"
-    return suffix
+    return table[part]
+
+
+def _unit_suffixes(otel_name: str, unit: str) -> tuple[str, str]:
+    """The unit as (main suffix, `per_` suffix), each possibly empty: `By/s` -> (`bytes`, `per_second`)."""
+    main, _, per = unit.partition("/")
+    per_word = _unit_part(otel_name, unit, per, _PER_UNIT_SUFFIX)
+    return _unit_part(otel_name, unit, main, _UNIT_SUFFIX), f"per_{per_word}" if per_word else ""
 
 
 def prometheus_base_name(otel_name: str, unit: str, instrument: Instrument) -> str:
     """The metric name the Collector's prometheus exporter gives an OTel instrument.
 
-    `otlptranslator`'s `normalizeName` with suffixes: tokens joined with `_`; the unit suffix unless
-    its words are in the name already; `_ratio` for a gauge of unit `1`; `_total` last for monotonic
-    counters only (an existing `total` token moves to the end). For histograms this is the name
-    before `_bucket`/`_sum`/`_count`.
+    `otlptranslator`'s `normalizeName` with suffixes (`UnderscoreEscapingWithSuffixes`): the name cut
+    into tokens at every character a metric name cannot hold, joined with `_`; the unit suffix unless
+    that word is a token already, then the `per_` suffix; `_total` last for monotonic counters only and
+    `_ratio` last for a gauge of unit `1` (an existing `total` or `ratio` token moves to the end); `_`
+    before a name that would start with a digit. For histograms this is the name before
+    `_bucket`/`_sum`/`_count`. Raises ContractError for an unknown unit or a name with nothing left.
     """
-    tokens = [part for part in re.split(r"[^a-zA-Z0-9:]+", otel_name) if part]
-    suffix = _unit_suffix(otel_name, unit)
-    if suffix and not set(suffix.split("_")) - {"per"} <= set(tokens):
-        tokens += suffix.split("_")
-    if instrument is Instrument.GAUGE and unit == "1" and "ratio" not in tokens:
-        tokens.append("ratio")
+    tokens = [token for token in _NOT_IN_A_METRIC_NAME.split(otel_name) if token]
+    main, per = _unit_suffixes(otel_name, unit)
+    if main and main not in tokens:
+        tokens.append(main)
+    if per:
+        tokens.append(per)
     if instrument is Instrument.COUNTER:
         tokens = [t for t in tokens if t != "total"] + ["total"]
-    return "_".join(tokens)
+    if instrument is Instrument.GAUGE and unit == "1":
+        tokens = [t for t in tokens if t != "ratio"] + ["ratio"]
+    name = "_".join(tokens)
+    if not name:
+        raise ContractError(f"OTel name {otel_name!r} keeps no character a Prometheus name can hold")
+    return f"_{name}" if name[0].isdigit() else name
 
 
 class _Frozen(BaseModel):
