@@ -89,6 +89,17 @@ def attributes(item: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
+def typed_attributes(item: dict[str, Any]) -> dict[str, tuple[str, Any]]:
+    """OTLP's attributes as {key: (value kind, value)}: `("stringValue", "tenant-001")`,
+    `("intValue", "200")` (protobuf-as-JSON writes an int64 as a string, OTLP JSON may write a number),
+    `("", None)` for an attribute sent without a value."""
+    found: dict[str, tuple[str, Any]] = {}
+    for attribute in item.get("attributes", []):
+        value = attribute.get("value") or {}
+        found[attribute["key"]] = next(iter(value.items()), ("", None))
+    return found
+
+
 def decode_export(path: str, body: bytes, headers: Message) -> tuple[dict[str, Any], bytes, str] | int:
     """An OTLP/HTTP export request as (OTLP JSON document, reply body, content type), or an HTTP status."""
     content_type = (headers.get("Content-Type") or "").split(";")[0]

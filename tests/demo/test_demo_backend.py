@@ -18,7 +18,7 @@ import pytest
 from engine.contract.model import Instrument
 from engine.external_tools import DEMO, NODE
 from telemetry.contract import CONTRACT, SERVER_SPANS, Emitter
-from tests.demo.otlp_receiver import Received, attributes, otlp_receiver
+from tests.demo.otlp_receiver import Received, attributes, otlp_receiver, typed_attributes
 from tests.tooling import require_tool
 
 DURATION_SECONDS = 5
@@ -180,3 +180,73 @@ def test_a_signal_stops_it_after_a_flush(signal: signal_module.Signals) -> None:
     assert "flushing telemetry" in out
     # Spans (5 s batches) and metrics (15 s) had not been due yet: they arrive because of the flush.
     assert received.spans() and received.metrics()
+
+
+# Attribute values. demo.js names its tenants `tenant-001` ... (`tenant-${String(i + 1).padStart(3, '0')}`
+# for i below DEMO_TENANTS) and each tenant's WhatsApp connection `<tenant>-wa-1`; a value that is not
+# one of these (`undefined`, `unknown`, empty, another type) is a tenant picker offering a tenant
+# nobody has, or a panel splitting one tenant in two.
+DEMO_TENANT_IDS = frozenset(f"tenant-{number:03d}" for number in range(1, TENANTS + 1))
+NOT_A_VALUE = frozenset({"", "undefined", "unknown", "null", "None", "NaN", "[object Object]"})
+INT_ATTRIBUTES = frozenset({"http.response.status_code"})
+"""OTel semantic conventions: the status code is an int; every other contract attribute is a string."""
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
+
+
+def _value_problem(key: str, kind: str, value: Any) -> str | None:
+    """What is wrong with one attribute value, or None: the OTLP kind the conventions give the key,
+    a real value (not a JS stringified undefined), and the demo's own names for tenants and numbers."""
+    if key in INT_ATTRIBUTES:
+        if kind != "intValue" or not str(value).isdigit():
+            return f"{key} is {kind} {value!r}, not an int"
+        return None if 100 <= int(value) <= 599 else f"{key} {value} is no HTTP status"
+    if kind != "stringValue" or not isinstance(value, str):
+        return f"{key} is {kind} {value!r}, not a string"
+    if value.strip() in NOT_A_VALUE or value.startswith(("undefined", "unknown")):
+        return f"{key} is {value!r}"
+    if key == "tenant_id" and value not in DEMO_TENANT_IDS:
+        return f"tenant_id {value!r} is not one of the demo's tenants"
+    if key == "http.request.method" and value not in HTTP_METHODS:
+        return f"http.request.method {value!r}"
+    if key == "http.route" and not value.startswith("/"):
+        return f"http.route {value!r} is not a route template"
+    return None
+
+
+def _problems(item: dict[str, Any], keys: tuple[str, ...]) -> list[str]:
+    found = typed_attributes(item)
+    problems = [_value_problem(key, *found[key]) if key in found else f"no {key}" for key in keys]
+    tenant, whatsapp = found.get("tenant_id", ("", None))[1], found.get("whatsapp_id", ("", None))[1]
+    if "whatsapp_id" in keys and whatsapp != f"{tenant}-wa-1":
+        problems.append(f"whatsapp_id {whatsapp!r} is not the WhatsApp connection of {tenant!r}")
+    return [problem for problem in problems if problem]
+
+
+def test_every_metric_data_point_has_a_real_value_for_each_contract_attribute(demo: Run) -> None:
+    signals = {signal.otel_name: signal for signal in BACKEND_METRICS}
+    seen: set[str] = set()
+    for _, metric in demo.received.metrics():
+        keys = signals[metric["name"]].attributes
+        for point in metric["sum"]["dataPoints"]:
+            assert _problems(point, keys) == [], (metric["name"], typed_attributes(point))
+            seen.add(typed_attributes(point)["tenant_id"][1])
+    assert seen == DEMO_TENANT_IDS
+
+
+def test_every_server_span_has_a_real_value_for_each_contract_attribute(demo: Run) -> None:
+    server = [span for _, span in demo.received.spans() if _is(span.get("kind"), "SPAN_KIND_SERVER", 2)]
+    assert server
+    for span in server:
+        assert _problems(span, SERVER_SPANS.attributes) == [], (span["name"], typed_attributes(span))
+    assert {typed_attributes(span)["tenant_id"][1] for span in server} == DEMO_TENANT_IDS
+
+
+def test_every_span_and_log_record_names_a_demo_tenant(demo: Run) -> None:
+    items = [span for _, span in demo.received.spans()] + [record for _, record in demo.received.logs()]
+    assert items
+    for item in items:
+        keys = ("tenant_id", "whatsapp_id") if "whatsapp_id" in typed_attributes(item) else ("tenant_id",)
+        assert _problems(item, keys) == [], (
+            item.get("name") or item.get("body"),
+            typed_attributes(item),
+        )
