@@ -121,7 +121,7 @@ class Settings(BaseSettings):
             raise ValueError(f"{shown!r} names no host")
         if port == 0:
             raise ValueError(f"{shown!r} has an invalid port (1-65535)")
-        if parts.query or parts.fragment:
+        if "?" in url or "#" in url:  # an empty one too: `http://h/#` would send every request to `/`
             raise ValueError(f"{shown!r} has a query or fragment: give the server's root URL")
         return url
 

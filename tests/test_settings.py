@@ -112,3 +112,61 @@ def test_each_credential_variable_is_checked_where_it_enters(
         settings(tmp_path)
     assert str(raised.value).startswith(f"{variable}: ends with a line break")
     assert SECRET not in str(raised.value)
+
+
+URL_VARIABLES = ["GRAFANA_URL", "PROMETHEUS_URL", "LOKI_URL"]
+
+
+def _refusal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str, url: str) -> str:
+    """The message `settings()` refuses `url` in `variable` with (it must refuse it)."""
+    monkeypatch.setenv(variable, url)
+    with pytest.raises(SettingsError) as raised:
+        settings(tmp_path)  # an empty folder: no developer's .env
+    return str(raised.value)
+
+
+@pytest.mark.parametrize("variable", URL_VARIABLES)
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://h:3000/#",  # an empty fragment: every request would go to `/`
+        "http://h:3000#",
+        "http://h:3000/#/",  # the trailing slash is stripped, the `#` is not
+        "http://h:3000/#/d/overview",
+        f"http://h:3000/#{SECRET}",
+        "http://h:3000/?",
+        "http://h:3000/d?orgId=1",
+    ],
+)
+def test_a_url_with_a_query_or_fragment_is_refused_for_every_url_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str, url: str
+) -> None:
+    """Each request is the URL plus an API path: after a `#` or `?`, that path is no path at all."""
+    message = _refusal(tmp_path, monkeypatch, variable, url)
+    assert message.startswith(f"{variable}: ") and "query or fragment" in message
+    assert SECRET not in message
+
+
+PIECES = ("pw1", "pw2", "pw3")
+"""Parts of a password that holds `@`: none may appear in the message, not even the last one."""
+
+
+@pytest.mark.parametrize("variable", URL_VARIABLES)
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://admin:pw1@pw2@host:3000",
+        "http://admin:pw1@pw2@pw3@host:3000/",
+        "http://pw1@pw2@host",
+        "https://admin:pw1#pw2@host",  # a `#` inside the password is no fragment
+        "https://admin:pw1?pw2@pw3@host",
+        "http://admin:pw1/pw2@host",
+    ],
+)
+def test_a_password_holding_at_or_url_syntax_is_never_partly_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str, url: str
+) -> None:
+    message = _refusal(tmp_path, monkeypatch, variable, url)
+    assert message.startswith(f"{variable}: ") and "carries credentials" in message
+    assert "***@host" in message
+    assert not [piece for piece in PIECES if piece in message], message

@@ -7,9 +7,9 @@ handlers use is checked once, and a bad one becomes one line naming the endpoint
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, StrictStr, TypeAdapter, ValidationError
 
 from engine.text import printable
 
@@ -22,9 +22,14 @@ class Answer(BaseModel):
 
 
 class Health(Answer):
-    EXPECTED: ClassVar[str] = "Grafana's health JSON (an object with database and version)"
-    database: str
-    version: str
+    """`GET /api/health` as Grafana answers it with 200: `database` is always "ok" (a failing database
+    is a 503), `version` and `commit` are strings, both left out when `[auth.anonymous] hide_version`
+    is set. Any other JSON object (another service's health, a proxy's) is not Grafana."""
+
+    EXPECTED: ClassVar[str] = 'Grafana\'s health JSON (an object with database "ok" and a string version)'
+    database: Literal["ok"]
+    version: StrictStr | None = None
+    commit: StrictStr | None = None
 
 
 class DashboardMeta(Answer):

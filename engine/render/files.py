@@ -23,6 +23,7 @@ import yaml
 from engine.errors import DefinitionError, Location
 from engine.render.documents import DashboardDocument, Documents
 from engine.render.provisioning_escape import escape_tree
+from engine.text import printable
 
 PROVISIONING_README = """# provisioning/ (generated)
 
@@ -106,6 +107,13 @@ def _stays_inside(path: str, root: Path | None = None, *, allow_outside: bool = 
     """Every output path is relative and goes down only, and (given `root`) its real path, symlinks
     followed, is below the project's real path: nothing is written outside the project unless the
     user says so with --allow-outside."""
+    if any(
+        ord(char) < 0x20 or ord(char) == 0x7F for char in path
+    ):  # NUL: the OS refuses it with a ValueError
+        raise DefinitionError(
+            Location(file=printable(path)),
+            "an output path holds a control character, which no file name here may hold; nothing was written",
+        )
     parts = PurePosixPath(path).parts
     if not parts or path.startswith("/") or ".." in parts or any(part.strip() != part for part in parts):
         raise DefinitionError(
@@ -247,17 +255,40 @@ def regular_output(path: Path) -> Path:
     return path.resolve()
 
 
+FILE_MODE = 0o644
+FOLDER_MODE = 0o755
+"""Whatever the umask: Grafana and Prometheus read the generated files in their containers, as
+another user than the one who built them (a umask of 077 would leave files 0600 and folders 0700)."""
+
+
+def _make_folders(folder: Path) -> None:
+    """Create `folder` and its missing parents, each one FOLDER_MODE; folders that exist are left as
+    they are (they are not ours to change)."""
+    missing: list[Path] = []
+    current = folder
+    while not os.path.lexists(current):
+        missing.append(current)
+        current = current.parent
+    for new in reversed(missing):
+        try:
+            new.mkdir()
+        except FileExistsError:
+            continue  # made meanwhile by someone else: theirs
+        new.chmod(FOLDER_MODE)
+
+
 def _staged(path: Path, content: bytes) -> Path:
     """`content` in a temporary file beside `path`, synced to disk: renaming it is the only step left.
-    Beside, so the rename is atomic; named `.<name>.<random>.build-tmp`, so a later build can sweep it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    Beside, so the rename is atomic; named `.<name>.<random>.build-tmp`, so a later build can sweep it.
+    The file is FILE_MODE (mkstemp makes it 0600), its new folders FOLDER_MODE."""
+    _make_folders(path.parent)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(content)
             stream.flush()
             os.fsync(stream.fileno())
-        Path(temporary).chmod(0o644)
+        Path(temporary).chmod(FILE_MODE)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

@@ -90,13 +90,18 @@ def _route(answers: Mapping[str, Reply], path: str) -> Reply:
 
 
 @contextmanager
-def _fake(healthy: Mapping[str, Any], answers: Mapping[str, Reply] | None) -> Iterator[str]:
+def _fake(
+    healthy: Mapping[str, Any], answers: Mapping[str, Reply] | None, seen: list[str] | None = None
+) -> Iterator[str]:
     routes = {path: Reply(success(data)) for path, data in healthy.items()} | dict(answers or {})
+    asked = seen if seen is not None else []
 
     class Handler(QuietHandler):
         def do_GET(self) -> None:  # noqa: N802  (http.server's name)
             url = urllib.parse.urlsplit(self.path)
             query = " ".join(urllib.parse.parse_qs(url.query).get("query", []))
+            if query:
+                asked.append(query)
             reply = _route(routes, url.path).to(query)
             if reply.trickle:
                 _trickle(self, headers_too=False)
@@ -107,9 +112,12 @@ def _fake(healthy: Mapping[str, Any], answers: Mapping[str, Reply] | None) -> It
         yield url
 
 
-def fake_prometheus(answers: Mapping[str, Reply] | None = None) -> AbstractContextManager[str]:
-    """A Prometheus that answers `HEALTHY`, but `answers` (path prefix -> Reply) where given."""
-    return _fake(HEALTHY, answers)
+def fake_prometheus(
+    answers: Mapping[str, Reply] | None = None, seen: list[str] | None = None
+) -> AbstractContextManager[str]:
+    """A Prometheus that answers `HEALTHY`, but `answers` (path prefix -> Reply) where given; every
+    `query` parameter it is sent is appended to `seen` (when given), to assert what Prometheus received."""
+    return _fake(HEALTHY, answers, seen)
 
 
 def fake_loki(answers: Mapping[str, Reply] | None = None) -> AbstractContextManager[str]:

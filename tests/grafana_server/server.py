@@ -86,9 +86,14 @@ def _slug(title: str) -> str:
 class FakeGrafana:
     """The server and its state. Use as a context manager; `url` is where it listens."""
 
-    def __init__(self, *, version: str = "11.6.0") -> None:
+    def __init__(self, *, version: str = "11.6.0", titles_unique_in_folder: bool = False) -> None:
         self.state = FakeGrafanaState()
         self.version = version
+        self.titles_unique_in_folder = titles_unique_in_folder
+        """As older Grafana does (reference §3.3): saving a new dashboard without `overwrite` whose title
+        another dashboard of the same folder has is a 412 `name-exists`. The newest Grafana lets it
+        through, hence off by default. (Old Grafana's `overwrite: true` then took over the other
+        dashboard; that is not modelled.)"""
         self.state.users["admin"] = ("admin-password", "Admin")
         self.state.tokens.update({"glsa_admin": "Admin", "glsa_editor": "Editor", "glsa_viewer": "Viewer"})
         handler = type("Handler", (_Handler,), {"grafana": self})
@@ -235,6 +240,12 @@ class FakeGrafana:
         if folder_uid and folder_uid not in self.state.folders:
             raise HttpError(400, "folder not found")
         existing = self.state.dashboards.get(uid)
+        if (
+            self.titles_unique_in_folder
+            and not body.get("overwrite")
+            and self._same_title(uid, title, folder_uid)
+        ):
+            raise HttpError(412, "A dashboard with the same name in the folder already exists", "name-exists")
         if dashboard.get("id") and (existing is None or existing["dashboard"]["id"] != dashboard["id"]):
             raise HttpError(404, "Dashboard not found", "not-found")
         if existing is not None:
@@ -260,6 +271,13 @@ class FakeGrafana:
             "version": version,
             "slug": slug,
         }
+
+    def _same_title(self, uid: str, title: str, folder_uid: str) -> bool:
+        """Another dashboard (another uid) of the folder has this title."""
+        return any(
+            other != uid and record["folderUid"] == folder_uid and record["dashboard"]["title"] == title
+            for other, record in self.state.dashboards.items()
+        )
 
     def _get_dashboard(self, uid: str) -> dict[str, Any]:
         record = self.state.dashboards.get(uid)

@@ -173,3 +173,41 @@ def test_the_datasource_proxy_passes_reads_through_without_the_callers_credentia
             b'{"message": "Unable to find datasource"}',
         )
     assert get("/api/datasources/proxy/uid/loki/loki/api/v1/labels")[0] == 502  # Loki has stopped
+
+
+def test_health_answers_the_documented_fields() -> None:
+    """200 `{"commit": ..., "database": "ok", "version": ...}`, no authentication (reference §3.2)."""
+    with FakeGrafana(version="11.6.0") as server:
+        answer = api(server, "nope").client.GET("/health")
+    assert answer == {"commit": answer["commit"], "database": "ok", "version": "11.6.0"}
+    assert isinstance(answer["commit"], str)
+
+
+def test_older_grafana_refuses_a_second_title_in_a_folder_with_412_name_exists() -> None:
+    """Reference §3.3: 412 `name-exists` when, without overwrite, another dashboard of the folder has
+    the title; the same title in another folder, or the same dashboard saved again, is fine."""
+    with FakeGrafana(titles_unique_in_folder=True) as server:
+        client = api(server)
+        client.folder.create_folder("Team", uid="team")
+        client.dashboard.update_dashboard({"dashboard": {"uid": "a", "title": "A"}, "folderUid": "team"})
+        with pytest.raises(GrafanaClientError) as same_folder:
+            client.dashboard.update_dashboard({"dashboard": {"uid": "b", "title": "A"}, "folderUid": "team"})
+        assert status(same_folder) == (
+            412,
+            {
+                "message": "A dashboard with the same name in the folder already exists",
+                "status": "name-exists",
+            },
+        )
+        assert "b" not in server.state.dashboards
+        client.dashboard.update_dashboard({"dashboard": {"uid": "b", "title": "A"}, "folderUid": ""})
+        client.dashboard.update_dashboard(
+            {"dashboard": {"uid": "a", "title": "A", "version": 1}, "folderUid": "team"}
+        )
+    with FakeGrafana() as newest:  # the newest Grafana has no such rule
+        client = api(newest)
+        client.dashboard.update_dashboard({"dashboard": {"uid": "a", "title": "A"}})
+        assert (
+            client.dashboard.update_dashboard({"dashboard": {"uid": "b", "title": "A"}})["status"]
+            == "success"
+        )

@@ -1,0 +1,250 @@
+"""`doctor` asks Prometheus what Grafana would ask, and names what is really wrong.
+
+Each test states what a user or Prometheus sees, not what the code happens to print:
+- a matcher on a label no series carries is `label-missing` (add the label at the emitter), while a
+  label that exists with other values is `label-mismatch` (fix the value in the query);
+- `$__interval` never drops below the scrape interval, as in Grafana (its `timeInterval` floor):
+  one hour on a full-width panel is 15 s at a 15 s scrape, not the 2 s the width alone gives;
+- a sampled tenant value reaches Prometheus inside `=~"..."` escaped as Grafana escapes it, so the
+  regex matches that tenant and nothing else.
+One unreachable datasource leaving the other's table shown (exit 1, not "nothing was checked") is
+held by tests/cli/test_bad_doctor.py (cases loki-down, prometheus-down, prometheus-down-json) and
+tests/doctor/test_hostile_sources.py::test_one_datasource_down_leaves_the_other_diagnosed.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import promql_parser
+import pytest
+
+from engine.definitions.loader import load_project
+from engine.doctor.causes import Cause, CauseCode, Status
+from engine.doctor.http import Endpoint
+from engine.doctor.prometheus_api import RuleState, Sample
+from engine.doctor.prometheus_diagnosis import PrometheusDoctor
+from engine.doctor.run import DoctorRun
+from engine.grafana_math import builtin_intervals
+from engine.lint.promql_ast import vector_selectors
+from engine.render.documents import Documents, build_documents
+from tests.conftest import REPO
+from tests.doctor.hostile_sources import Reply, fake_prometheus, success
+
+# -- label-missing vs label-mismatch -------------------------------------------------------------------
+
+_MATCHES = {
+    "MatchOp.Equal": lambda have, want: have == want,
+    "MatchOp.NotEqual": lambda have, want: have != want,
+    "MatchOp.Re": lambda have, want: re.fullmatch(want, have) is not None,
+    "MatchOp.NotRe": lambda have, want: re.fullmatch(want, have) is None,
+}
+
+
+@dataclass
+class SeriesPrometheus:
+    """A Prometheus holding exactly `series` (label sets, `__name__` included), answering the few
+    questions the diagnosis asks: a selector, `count(selector)`, label names and values.
+
+    It matches selectors itself (a missing label is the empty string, as in Prometheus), so the test
+    states the data and the diagnosis is judged against it, not against canned answers.
+    """
+
+    series: list[dict[str, str]]
+    recording_rules: dict[str, list[RuleState]] = field(default_factory=dict)
+    scrape_interval: float = 15.0
+    down_targets: list[str] = field(default_factory=list)
+    now: float = 1_700_000_000.0
+
+    def _select(self, text: str) -> list[dict[str, str]]:
+        """The series of the one selector in `text` (a selector, or `count(selector)`)."""
+        [node] = vector_selectors(promql_parser.parse(text))
+        return self._matching(node)
+
+    def _matching(self, node: Any) -> list[dict[str, str]]:
+        matchers = [(m.name, str(m.op), m.value) for m in node.matchers.matchers]
+        if node.name:
+            matchers.append(("__name__", "MatchOp.Equal", node.name))
+        return [
+            one
+            for one in self.series
+            if all(_MATCHES[op](one.get(label, ""), value) for label, op, value in matchers)
+        ]
+
+    def query(self, expr: str) -> list[Sample]:
+        """`count(selector)` counts; any other expression has data when each selector it reads has."""
+        if expr.startswith("count("):
+            found = self._select(expr)
+            return [Sample({}, float(len(found)))] if found else []
+        nodes = list(vector_selectors(promql_parser.parse(expr)))
+        return [Sample({}, 1.0)] if all(self._matching(node) for node in nodes) else []
+
+    def count(self, selector: str) -> int:
+        return len(self._select(selector))
+
+    def label_names(self, selector: str) -> list[str]:
+        return sorted({label for one in self._select(selector) for label in one})
+
+    def label_values(self, label: str, selector: str | None = None, start: float | None = None) -> list[str]:
+        chosen = self._select(selector) if selector else self.series
+        return sorted({one[label] for one in chosen if one.get(label)})
+
+    def newest_sample_age(self, selector: str, lookback: str, step: str) -> float | None:
+        return 0.0 if self._select(selector) else None
+
+
+def _diagnose(series: list[dict[str, str]], expr: str) -> tuple[Status, list[Cause]]:
+    api = SeriesPrometheus(series)
+    return PrometheusDoctor(api, {}, {}).diagnose(expr, exemplar=False)  # type: ignore[arg-type]
+
+
+CALLS = "http_calls_total"
+
+
+@pytest.mark.parametrize(
+    ("series", "label"),
+    [
+        ([{"__name__": CALLS, "job": "api"}], "route"),
+        ([{"__name__": CALLS, "job": "api"}, {"__name__": CALLS, "job": "web"}], "route"),
+        ([{"__name__": CALLS, "job": "api", "tenant": "acme"}], "tenant_id"),  # carried under another name
+    ],
+    ids=["one-series", "every-series", "similar-label"],
+)
+def test_a_matcher_on_a_label_no_series_carries_is_label_missing(
+    series: list[dict[str, str]], label: str
+) -> None:
+    status, causes = _diagnose(series, f'sum(rate({CALLS}{{job="api", {label}="x"}}[5m]))')
+    assert status is Status.EMPTY
+    assert [c.code for c in causes] == [CauseCode.LABEL_MISSING], causes
+    assert f"`{label}`" in causes[0].detail and CALLS in causes[0].detail
+
+
+@pytest.mark.parametrize(
+    "series",
+    [
+        [{"__name__": CALLS, "job": "api", "route": "/users"}],
+        [{"__name__": CALLS, "job": "api", "route": "/users"}, {"__name__": CALLS, "job": "api"}],
+    ],
+    ids=["every-series", "some-series"],
+)
+def test_a_label_that_exists_with_other_values_is_label_mismatch_naming_them(
+    series: list[dict[str, str]],
+) -> None:
+    status, causes = _diagnose(series, f'sum(rate({CALLS}{{job="api", route="/tickets"}}[5m]))')
+    assert status is Status.EMPTY
+    assert [c.code for c in causes] == [CauseCode.LABEL_MISMATCH], causes
+    assert "/users" in causes[0].detail and 'route="/tickets"' in causes[0].detail
+
+
+def test_a_missing_tenant_id_says_rule_4() -> None:
+    status, [cause] = _diagnose([{"__name__": CALLS, "job": "api"}], f'{CALLS}{{tenant_id=~"acme"}}')
+    assert status is Status.EMPTY and cause.code is CauseCode.LABEL_MISSING
+    assert "rule 4" in cause.detail
+
+
+# -- what Grafana sends: $__interval and the tenant regex -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("range_s", "scrape_s", "width", "interval", "rate"),
+    [
+        (3600, 15, 24, "15s", "60s"),  # 1 h / 1,600 px = 2.25 s -> 2 s, below the 15 s floor
+        (900, 15, 12, "15s", "60s"),  # 15 min / 800 px = 1.1 s -> 1 s
+        (6 * 3600, 60, 24, "60s", "240s"),  # 13.5 s -> 15 s, below a 60 s scrape
+        (3600, 5, 24, "5s", "20s"),
+        (7 * 86400, 15, 12, "900s", "915s"),  # above the floor: the width decides
+    ],
+)
+def test_interval_never_drops_below_the_scrape_interval(
+    range_s: float, scrape_s: float, width: int, interval: str, rate: str
+) -> None:
+    got = builtin_intervals(range_s, scrape_s, width)
+    assert (got["$__interval"], got["$__auto"], got["$__rate_interval"]) == (interval, interval, rate)
+
+
+@pytest.fixture(scope="module")
+def documents() -> Documents:
+    return build_documents(load_project(REPO))
+
+
+def _with_board(documents: Documents, change: Any) -> Documents:
+    """The project's documents with the first dashboard's JSON changed by `change(document)`."""
+    board = documents.dashboards[0]
+    document = copy.deepcopy(board.document)
+    change(document)
+    return replace(documents, dashboards=[replace(board, document=document)])
+
+
+def _queries_sent(
+    documents: Documents, answers: dict[str, Reply] | None = None, samples: int = 3
+) -> list[str]:
+    """Every query a whole `doctor` run sends to Prometheus (Loki's panel goes to the same fake)."""
+    seen: list[str] = []
+    with fake_prometheus(answers, seen) as url:
+        run = DoctorRun(documents, lambda kind, _: Endpoint(url, kind, 5), samples=samples)
+        run.run()
+    return seen
+
+
+def _range_vectors(expr: str) -> list[str]:
+    return re.findall(r"\[(\d+(?:ms|s))\]", expr)
+
+
+def test_the_interval_prometheus_receives_is_floored_at_its_scrape_interval(documents: Documents) -> None:
+    """One hour on a full-width panel at a 15 s scrape (the fake's global.scrape_interval): Grafana sends
+    15 s for `$__interval`; `doctor` must send the same, or it diagnoses a query nobody runs."""
+
+    def one_hour_interval_panel(document: dict[str, Any]) -> None:
+        document["time"] = {"from": "now-1h", "to": "now"}
+        panel = next(p for p in document["panels"] if p.get("targets"))
+        panel["gridPos"]["w"] = 24
+        panel["targets"] = [
+            {**panel["targets"][0], "expr": "sum(rate(up_total[$__interval]))", "hide": False}
+        ]
+        document["panels"] = [panel]
+
+    sent = _queries_sent(_with_board(documents, one_hour_interval_panel))
+    asked = [q for q in sent if "up_total[" in q]
+    assert asked, sent
+    assert {d for q in asked for d in _range_vectors(q)} == {"15s"}, asked
+
+
+TENANTS = ["acme.io (eu)", "a+b|c", "x*[1]", "back\\slash"]
+"""Tenant ids with regex metacharacters: unescaped, each would match other tenants or no tenant."""
+
+
+def _tenant_regexes(expr: str) -> list[str]:
+    """The value of every `tenant_id=~` matcher in `expr`, as Prometheus reads the string."""
+    return [
+        m.value
+        for node in vector_selectors(promql_parser.parse(expr))
+        for m in node.matchers.matchers
+        if m.name == "tenant_id" and str(m.op) == "MatchOp.Re"
+    ]
+
+
+def test_a_sampled_tenant_reaches_prometheus_as_a_regex_matching_only_that_tenant(
+    documents: Documents,
+) -> None:
+    def one_tenant_panel(document: dict[str, Any]) -> None:
+        """Only the first panel whose query filters on `$tenant`: one panel shows it, and runs faster."""
+        document["panels"] = [
+            next(
+                p
+                for p in document["panels"]
+                if any("$tenant" in t.get("expr", "") for t in p.get("targets", []))
+            )
+        ]
+
+    answers = {"/api/v1/label/tenant_id/values": Reply(success(TENANTS))}
+    sent = _queries_sent(_with_board(documents, one_tenant_panel), answers, samples=len(TENANTS))
+    regexes = {value for q in sent if "tenant_id" in q for value in _tenant_regexes(q)}
+    for tenant in TENANTS:
+        matching = {r for r in regexes if re.fullmatch(r, tenant)}
+        assert matching - {".*", "__all__"}, f"no query selects tenant {tenant!r} alone: {sorted(regexes)}"
+        for regex in matching - {".*"}:
+            others = [t for t in [*TENANTS, "acme.io eu", "ab", "abc", "xx[1]", "backslash"] if t != tenant]
+            assert not [t for t in others if re.fullmatch(regex, t)], (tenant, regex)
