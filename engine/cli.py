@@ -508,21 +508,25 @@ def watch(
 
     A broken save (syntax error, exception, failed lint) writes nothing and is reported with its file
     and line; watching goes on and the next good save recovers. A save while a build runs cancels that
-    build and starts a new one. Grafana's file provider picks the result up within its update interval.
+    build and starts a new one. A build or push still running after WATCH_CHILD_TIMEOUT_SECONDS (120 s)
+    is stopped and reported, and watching goes on. Grafana's file provider picks the result up within
+    its update interval.
     """
     from engine import watch as watching  # noqa: PLC0415
+    from engine.settings import SettingsError, settings  # noqa: PLC0415
 
     root = (project or _default_project).resolve()
-    if push:
-        from engine.settings import SettingsError, settings  # noqa: PLC0415
-
-        try:
-            settings(root).grafana_credential()  # fail now, not at the first save
-        except SettingsError as error:
-            raise _fail(f"error: {error}") from None
+    try:
+        config = settings(root)
+        if push:
+            config.grafana_credential()  # fail now, not at the first save
+    except SettingsError as error:
+        raise _fail(f"error: {error}") from None
     # KeyboardInterrupt only before watch installs its handlers: after, Ctrl-C and SIGTERM just stop it.
     with contextlib.suppress(KeyboardInterrupt):
-        watching.watch(root, then_push=push, echo=typer.echo)
+        watching.watch(
+            root, then_push=push, echo=typer.echo, child_timeout=config.watch_child_timeout_seconds
+        )
     typer.echo("stopped.")
 
 

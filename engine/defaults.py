@@ -19,6 +19,9 @@ LOKI_URL = "http://localhost:3100"
 DOCTOR_TIMEOUT_SECONDS = 10.0
 """One `doctor` request; it retries nothing, so a dead datasource costs at most this per query."""
 
+WATCH_CHILD_TIMEOUT_SECONDS = 120.0
+"""One build or push that `watch` runs; a longer one is stopped, reported, and watching goes on."""
+
 SCHEMA_VERSION = 39
 """Classic dashboard JSON model; Grafana 11, 12 and 13 all migrate it forward on load (grafana.md §6.1)."""
 

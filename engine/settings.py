@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     """Where `doctor` queries Loki directly."""
     doctor_timeout: float = Field(default=defaults.DOCTOR_TIMEOUT_SECONDS, gt=0, le=300)
     """Seconds for one `doctor` request to Prometheus, Loki or Grafana's datasource proxy."""
+    watch_child_timeout_seconds: float = Field(default=defaults.WATCH_CHILD_TIMEOUT_SECONDS, gt=0, le=3600)
+    """Seconds one build or push of `watch` may run (0 < t <= 3600) before it is stopped and reported."""
 
     @field_validator("grafana_url", "prometheus_url", "loki_url")
     @classmethod

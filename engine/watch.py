@@ -29,13 +29,15 @@ from threading import Event
 from types import FrameType
 from typing import IO
 
+from engine import defaults
 from engine.definitions.loader import DEFINITION_MODULES
 
 DEBOUNCE_MS = 50
 """Changes closer together than this are one rebuild: an editor's save is often several writes."""
-CHILD_TIMEOUT_SECONDS: float = 120
-"""A build (or push) that takes longer is stopped: a definition that never returns must not stall the
-watcher, which reports it and goes on."""
+CHILD_TIMEOUT_SECONDS: float = defaults.WATCH_CHILD_TIMEOUT_SECONDS
+"""A build (or push) that takes longer is stopped: a definition that never returns, or a Grafana that
+never answers, must not stall the watcher, which reports it and goes on. `watch` passes the
+WATCH_CHILD_TIMEOUT_SECONDS setting instead; this is the limit when none is given."""
 STOP_GRACE_SECONDS = 1.0
 """How long a child's process group has to exit after SIGTERM before it gets SIGKILL."""
 POLL_MS = 100
@@ -82,8 +84,11 @@ class Child:
     (`done` looks with WNOWAIT), so the group id cannot be reused by an unrelated process meanwhile.
     """
 
-    def __init__(self, root: Path, command: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, root: Path, command: str, env: dict[str, str] | None = None, timeout: float | None = None
+    ) -> None:
         self.command = command
+        self.timeout = CHILD_TIMEOUT_SECONDS if timeout is None else timeout
         self.started = time.monotonic()
         # Held for the child's life, closed by stop() or result(): no `with` block spans that.
         self._out: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
@@ -113,7 +118,7 @@ class Child:
         return found is not None
 
     def overdue(self) -> bool:
-        return time.monotonic() - self.started > CHILD_TIMEOUT_SECONDS
+        return time.monotonic() - self.started > self.timeout
 
     def stop(self) -> None:
         """SIGTERM to the whole group, SIGKILL after a short grace, then reap: nothing is left running."""
@@ -140,7 +145,7 @@ class Child:
         while not self.done():
             if self.overdue():
                 self.stop()
-                return timed_out(self.command)
+                return timed_out(self)
             time.sleep(0.05)
         return outcome(self.command, *self.result())
 
@@ -154,11 +159,14 @@ class Child:
         self._err.close()
 
 
-def timed_out(command: str) -> Outcome:
+def timed_out(child: Child) -> Outcome:
+    """A child stopped at its time limit: what it may have been waiting for, and what that leaves."""
+    if child.command == "build":
+        why, effect = "does a definition never return?", "nothing written"
+    else:  # push writes object by object, each write whole: some may be done, the rest is not
+        why, effect = "is Grafana answering?", "the next good save pushes again"
     return Outcome(
-        False,
-        f"{command} stopped after {CHILD_TIMEOUT_SECONDS:g} s (does a definition never return?); "
-        "nothing written, still watching",
+        False, f"{child.command} stopped after {child.timeout:g} s ({why}); {effect}, still watching"
     )
 
 
@@ -229,8 +237,17 @@ Report = Callable[[Outcome, str], None]
 class Runner:
     """The one child running now (a build, then maybe a push) and what to do when it ends."""
 
-    def __init__(self, root: Path, *, then_push: bool, env: dict[str, str], report: Report) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        then_push: bool,
+        env: dict[str, str],
+        report: Report,
+        timeout: float | None = None,
+    ) -> None:
         self.root, self.then_push, self.env, self.report = root, then_push, env, report
+        self.timeout = timeout
         self.child: Child | None = None
         self.cause = ""
 
@@ -240,7 +257,7 @@ class Runner:
             self.report(Outcome(False, f"{self.child.command} cancelled by a newer save"), self.cause)
             self.cancel()
         self.cause = cause
-        self.child = Child(self.root, "build", self.env)
+        self.child = Child(self.root, "build", self.env, self.timeout)
 
     def poll(self) -> None:
         """If the child has ended or overrun, report it; after a good build, start the push."""
@@ -250,12 +267,12 @@ class Runner:
         self.child = None
         if not child.done():
             child.stop()
-            self.report(timed_out(child.command), self.cause)
+            self.report(timed_out(child), self.cause if child.command == "build" else "")
             return
         result = outcome(child.command, *child.result())
         self.report(result, self.cause if child.command == "build" else "")
         if result.ok and child.command == "build" and self.then_push:
-            self.child = Child(self.root, "push", self.env)
+            self.child = Child(self.root, "push", self.env, self.timeout)
 
     def cancel(self) -> None:
         """Stop the running child, if any, with everything it started."""
@@ -264,8 +281,17 @@ class Runner:
             child.stop()
 
 
-def watch(root: Path, *, then_push: bool, echo: Callable[[str], None], stop: Event | None = None) -> None:
-    """Build now and after every change; returns when `stop` is set, or on Ctrl-C or SIGTERM."""
+def watch(
+    root: Path,
+    *,
+    then_push: bool,
+    echo: Callable[[str], None],
+    stop: Event | None = None,
+    child_timeout: float | None = None,
+) -> None:
+    """Build now and after every change; returns when `stop` is set, or on Ctrl-C or SIGTERM.
+
+    `child_timeout` limits each build and push (CHILD_TIMEOUT_SECONDS when not given)."""
 
     def report(outcome: Outcome, cause: str = "") -> None:
         echo(f"{time.strftime('%H:%M:%S')} {cause}{outcome.headline}")
@@ -279,7 +305,7 @@ def watch(root: Path, *, then_push: bool, echo: Callable[[str], None], stop: Eve
     restore = _stop_on_signals(stop)
     warm = start_warm_checker(root)
     env = {WARM_CHECKER: warm[1]} if warm else {}
-    runner = Runner(root, then_push=then_push, env=env, report=report)
+    runner = Runner(root, then_push=then_push, env=env, report=report, timeout=child_timeout)
     try:
         _watch(root, then_push=then_push, echo=echo, stop=stop, runner=runner)
     finally:

@@ -18,6 +18,35 @@ DEFINITIONS = ("telemetry", "dashboards", "datasources", "prometheus_rules")
 OUTPUTS = ("provisioning", "docs", "monitoring/prometheus/rules")
 
 
+DESELECTED = pytest.StashKey[list[str]]()
+LIVE_BY_HAND = (
+    "run only by hand against a real Grafana: GRAFANA_URL=... GRAFANA_TOKEN=... pytest -m live "
+    "(README, Tests)"
+)
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    """Remember what this run left out, to say so at its end."""
+    for item in items:
+        item.config.stash.setdefault(DESELECTED, []).append(item.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """Name what was deselected: the `live` twins (their test-server runs ran), and anything else."""
+    deselected = config.stash.get(DESELECTED, [])
+    live = [nodeid for nodeid in deselected if nodeid.endswith("[live]")]
+    if live:
+        terminalreporter.write_line(
+            f"{len(live)} deselected are the `live` twins of Grafana scenarios that ran against the "
+            f"Grafana test server above; they {LIVE_BY_HAND}"
+        )
+    if len(deselected) > len(live):
+        terminalreporter.write_line(
+            f"{len(deselected) - len(live)} other tests deselected by this run's own options "
+            "(-k, -m, --deselect)"
+        )
+
+
 @pytest.fixture(scope="session")
 def overview() -> DashboardDefinition:
     return dashboard()

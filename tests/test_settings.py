@@ -63,6 +63,35 @@ def test_bad_grafana_timeout(tmp_path: Path, timeout: str) -> None:
     assert "Traceback" not in output and "GRAFANA_TIMEOUT" in output, output
 
 
+def watch_output(tmp_path: Path, **env: str) -> tuple[int, str]:
+    """`watch`'s exit code and output. Output goes to a file, not a pipe: a watch that wrongly starts
+    is stopped with SIGTERM (it stops its children itself) and the test fails instead of hanging."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("GRAFANA_", "WATCH_"))}
+    log = tmp_path / "watch.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, str(REPO / "build.py"), "watch", "--project", str(tmp_path)],
+            env={**clean, **env}, stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            code = process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.terminate()
+            process.wait(timeout=30)
+            raise AssertionError(
+                f"watch started instead of refusing the setting: {log.read_text()}"
+            ) from None
+    return code, log.read_text()
+
+
+@pytest.mark.parametrize("limit", ["-1", "0", "3601", "soon", "nan"])
+def test_bad_watch_child_timeout_stops_watch_before_it_starts(tmp_path: Path, limit: str) -> None:
+    code, output = watch_output(tmp_path, WATCH_CHILD_TIMEOUT_SECONDS=limit)
+    assert code == 2, output
+    assert "Traceback" not in output and "WATCH_CHILD_TIMEOUT_SECONDS" in output, output
+    assert "watching" not in output
+
+
 @pytest.mark.parametrize(
     ("url", "shown"),
     [

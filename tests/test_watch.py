@@ -174,3 +174,65 @@ def test_a_definition_that_never_returns_is_stopped_and_reported(
         not outcome.ok and "stopped after 3 s" in outcome.headline and "nothing written" in outcome.headline
     )
     assert (project_copy / OVERVIEW_JSON).read_bytes() == before
+
+
+PUSH_LIMIT_SECONDS = 10
+"""WATCH_CHILD_TIMEOUT_SECONDS for the hanging-Grafana test: well above a build here (a few seconds),
+far below the hang; GRAFANA_TIMEOUT is set above it so that only watch's limit can end the push."""
+
+
+def _push_lines(watcher: Watcher) -> str:
+    return watcher.wait_for(lambda line: "push" in line, timeout=PUSH_LIMIT_SECONDS + 45)
+
+
+def test_a_push_past_its_time_limit_is_stopped_and_watching_goes_on(project_copy: Path) -> None:
+    overview = project_copy / "dashboards" / "overview.py"
+    with FakeGrafana() as grafana:
+        env = {
+            "GRAFANA_URL": grafana.url,
+            "GRAFANA_TOKEN": "glsa_admin",
+            "GRAFANA_TIMEOUT": "300",
+            "WATCH_CHILD_TIMEOUT_SECONDS": str(PUSH_LIMIT_SECONDS),
+        }
+        with watching(project_copy, "--push", env=env) as watcher:
+            assert "pushed:" in _push_lines(watcher)
+            grafana.state.latency = 600  # every request hangs: Grafana accepts connections, never answers
+            _edit(overview, STAT_TITLE, '"WhatsApp sessions now",')
+            assert "built:" in watcher.next_build()
+            stopped = _push_lines(watcher)
+            assert f"push stopped after {PUSH_LIMIT_SECONDS} s" in stopped and "still watching" in stopped
+            assert watcher.process.poll() is None
+            assert not any("Traceback" in line for line in watcher.seen), watcher.seen
+
+            grafana.state.latency = 0  # Grafana answers again: the next good save is built and pushed
+            _edit(overview, '"WhatsApp sessions now",', '"Sessions right now",')
+            assert "built:" in watcher.next_build()
+            assert "pushed:" in _push_lines(watcher)
+            panels = grafana.state.dashboards["tiktickets-overview"]["dashboard"]["panels"]
+            assert "Sessions right now" in [panel["title"] for panel in panels]
+        assert not any("Traceback" in line for line in watcher.seen), watcher.seen
+
+
+def test_push_never_follows_a_failed_build(project_copy: Path) -> None:
+    """A push started after a failed build would show in the output before the next save's build line
+    (its result, or its cancellation by that save), and as requests on Grafana: neither may appear."""
+    overview = project_copy / "dashboards" / "overview.py"
+    good = overview.read_text()
+    with FakeGrafana() as grafana:
+        env = {"GRAFANA_URL": grafana.url, "GRAFANA_TOKEN": "glsa_admin"}
+        with watching(project_copy, "--push", env=env) as watcher:
+            assert "pushed:" in watcher.wait_for(lambda line: "push" in line)
+            requests_before = len(grafana.state.requests)
+            overview.write_text(good.replace(STAT_TITLE, '"Changed, then broken",') + "\nbroken = (\n")
+            assert "build failed" in watcher.next_build()
+            first_failure = len(watcher.seen)
+            overview.write_text(good + "\nraise RuntimeError('still broken')\n")
+            assert "build failed" in watcher.next_build()
+            assert grafana.state.requests[requests_before:] == []
+            between = watcher.seen[first_failure:]
+            assert not any("push" in line for line in between), between
+
+            overview.write_text(good.replace(STAT_TITLE, '"Fixed",'))  # the next good save pushes again
+            assert "built:" in watcher.next_build()
+            assert "pushed:" in watcher.wait_for(lambda line: "push" in line)
+            assert any(method == "POST" for method, _, _ in grafana.state.requests[requests_before:])

@@ -24,7 +24,7 @@ from engine.external_tools import PROMETHEUS
 from tests.conftest import REPO
 from tests.loki_server.server import LokiStore, loki_server
 from tests.prometheus.collector_exporter import TENANTS, CollectorExporter, serve
-from tests.prometheus.conftest import rules_for_the_test
+from tests.prometheus.rules import rules_for_the_test
 from tests.prometheus.server import Prometheus, running_prometheus
 from tests.tooling import require_tool
 

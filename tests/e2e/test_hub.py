@@ -33,7 +33,7 @@ from tests.demo.otlp_receiver import Received, attributes, otlp_receiver
 from tests.doctor.stack import run_doctor
 from tests.local_http import free_port
 from tests.loki_server.server import loki_server
-from tests.prometheus.conftest import rules_for_the_test
+from tests.prometheus.rules import rules_for_the_test
 from tests.prometheus.server import Prometheus, running_prometheus
 from tests.tooling import require_tool
 
@@ -61,7 +61,8 @@ class Hub:
     loki: Received
     log: str
     prometheus: Prometheus
-    """A real Prometheus that scraped the real Collector with the committed rules (evaluated each second)."""
+    """A real Prometheus that scraped the real Collector, with the rules the definitions render now
+    (evaluated each second)."""
 
 
 def _post(url: str, body: dict[str, Any]) -> None:

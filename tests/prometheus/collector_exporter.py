@@ -14,7 +14,7 @@ import itertools
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from engine.contract.model import MetricSignal, PromType
@@ -32,6 +32,13 @@ TENANTS = ("acme", "globex", "initech", "umbrella", "hooli")
 ROUTES = ("/api/tickets", "/api/messages", "/api/contacts/:id")
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10)
 ERROR_SHARE = {"acme": 0.02, "globex": 0.1, "initech": 0.0, "umbrella": 0.3, "hooli": 0.05}
+"""Share of each tenant's server spans (requests served) with status ERROR. initech has had no error
+yet, so it has no ERROR series at all: spanmetrics creates a series at its first span."""
+CLIENT_ERROR_SHARE = 0.5
+"""Share of client spans (outgoing calls) with status ERROR, far from every server share: an error
+ratio that counted client spans would show a different number than the data's."""
+TENANT_SPANS_PER_SECOND = 4.0
+"""Spans per second per tenant and span kind (equal traffic)."""
 LATENCIES = (0.004, 0.02, 0.04, 0.08, 0.12, 0.3, 0.6, 1.2)
 """Request durations in seconds, equally likely: p50 between 0.08 and 0.12, p99 around 1.2."""
 
@@ -49,6 +56,53 @@ def _trace_id(rng: random.Random) -> str:
     return f"{rng.getrandbits(128):032x}"
 
 
+def span_series(signal: MetricSignal) -> Iterator[tuple[dict[str, str], float]]:
+    """(labels, requests per second) for each series of a spanmetrics signal."""
+    base = {"service_name": CONTRACT.resource.service_name, **RESOURCE}
+    if signal is TENANT_SPAN_CALLS:
+        for tenant, kind in itertools.product(TENANTS, ("SPAN_KIND_SERVER", "SPAN_KIND_CLIENT")):
+            failing = ERROR_SHARE[tenant] if kind == "SPAN_KIND_SERVER" else CLIENT_ERROR_SHARE
+            for status, share in (("STATUS_CODE_ERROR", failing), ("STATUS_CODE_UNSET", 1 - failing)):
+                if not share:
+                    continue
+                yield (
+                    {
+                        **base,
+                        "tenant_id": tenant,
+                        "span_kind": kind,
+                        "status_code": status,
+                        "span_name": "GET /api/tickets",
+                    },
+                    TENANT_SPANS_PER_SECOND * share,
+                )
+        return
+    for route, method in itertools.product(ROUTES, ("GET", "POST")):
+        for code, status, rate in (("200", "STATUS_CODE_UNSET", 3.0), ("500", "STATUS_CODE_ERROR", 0.2)):
+            yield (
+                {
+                    **base,
+                    "http_route": route,
+                    "http_request_method": method,
+                    "http_response_status_code": code,
+                    "status_code": status,
+                    "span_kind": "SPAN_KIND_SERVER",
+                    "span_name": f"{method} {route}",
+                },
+                rate,
+            )
+
+
+def server_error_share(tenants: Iterable[str]) -> float:
+    """The share of these tenants' server spans (requests served) with status ERROR, in this data."""
+    selected = set(tenants)
+    served = [
+        (labels["status_code"], rate)
+        for labels, rate in span_series(TENANT_SPAN_CALLS)
+        if labels["span_kind"] == "SPAN_KIND_SERVER" and labels["tenant_id"] in selected
+    ]
+    return sum(rate for status, rate in served if status == "STATUS_CODE_ERROR") / sum(r for _, r in served)
+
+
 class CollectorExporter:
     """Produces one OpenMetrics exposition per scrape."""
 
@@ -63,39 +117,6 @@ class CollectorExporter:
 
     def _elapsed(self) -> float:
         return time.time() - self.started
-
-    def _span_series(self, signal: MetricSignal) -> Iterator[tuple[dict[str, str], float]]:
-        """(labels, requests per second) for each series of a spanmetrics signal."""
-        base = {"service_name": CONTRACT.resource.service_name, **RESOURCE}
-        if signal is TENANT_SPAN_CALLS:
-            for tenant, kind in itertools.product(TENANTS, ("SPAN_KIND_SERVER", "SPAN_KIND_CLIENT")):
-                for status, share in (("STATUS_CODE_ERROR", ERROR_SHARE[tenant]), ("STATUS_CODE_UNSET", 1)):
-                    rate = 4.0 * (share if status == "STATUS_CODE_ERROR" else 1 - ERROR_SHARE[tenant])
-                    yield (
-                        {
-                            **base,
-                            "tenant_id": tenant,
-                            "span_kind": kind,
-                            "status_code": status,
-                            "span_name": "GET /api/tickets",
-                        },
-                        rate,
-                    )
-            return
-        for route, method in itertools.product(ROUTES, ("GET", "POST")):
-            for code, status, rate in (("200", "STATUS_CODE_UNSET", 3.0), ("500", "STATUS_CODE_ERROR", 0.2)):
-                yield (
-                    {
-                        **base,
-                        "http_route": route,
-                        "http_request_method": method,
-                        "http_response_status_code": code,
-                        "status_code": status,
-                        "span_kind": "SPAN_KIND_SERVER",
-                        "span_name": f"{method} {route}",
-                    },
-                    rate,
-                )
 
     def _exemplar(self, value: float) -> str:
         trace_id = _trace_id(self.rng)
@@ -113,14 +134,14 @@ class CollectorExporter:
         for signal in (SPAN_CALLS, TENANT_SPAN_CALLS):
             family = signal.prometheus_name.removesuffix("_total")
             lines.append(f"# TYPE {family} counter")
-            for labels, rate in self._span_series(signal):
+            for labels, rate in span_series(signal):
                 self._check_labels(signal, labels)
                 full = {**labels, **SCOPES["spanmetrics"]}
                 lines.append(
-                    f"{signal.prometheus_name}{_labels(full)} {rate * elapsed:.1f}{self._exemplar(1)}"
+                    f"{signal.prometheus_name}{_labels(full)} {rate * elapsed:.6f}{self._exemplar(1)}"
                 )
         lines.append(f"# TYPE {self._duration(SPAN_DURATION.prometheus_name)} histogram")
-        for labels, rate in self._span_series(SPAN_DURATION):
+        for labels, rate in span_series(SPAN_DURATION):
             self._check_labels(SPAN_DURATION, labels)
             total = rate * elapsed
             full = {**labels, **SCOPES["spanmetrics"]}

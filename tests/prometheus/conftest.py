@@ -1,32 +1,19 @@
-"""A real Prometheus (Debian's 2.42) scraping contract-shaped series, shared by this folder's tests."""
+"""A real Prometheus scraping contract-shaped series, with the rules the definitions render now."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import yaml
 
-from config import CONFIG
 from engine.external_tools import PROMETHEUS
-from tests.conftest import REPO
 from tests.prometheus.collector_exporter import CollectorExporter, serve
+from tests.prometheus.rules import rules_for_the_test
 from tests.prometheus.server import Prometheus, running_prometheus
 from tests.tooling import require_tool
 
 SAMPLES_NEEDED = 6
 """Scrapes (1 s apart) before the tests query: enough for rate() over the 5 s window used below."""
-
-
-def rules_for_the_test(directory: Path) -> Path:
-    """The generated rule file, with every group evaluated each second (the test scrapes each second)."""
-    document = yaml.safe_load((REPO / CONFIG.rules_file).read_text())
-    for group in document["groups"]:
-        group["interval"] = "1s"
-    path = directory / "rules.yml"
-    path.write_text(yaml.safe_dump(document))
-    return path
 
 
 @pytest.fixture(scope="session")

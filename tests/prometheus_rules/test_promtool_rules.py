@@ -6,7 +6,6 @@ rule file with annotations removed; the annotations are checked in test_rule_ann
 
 from __future__ import annotations
 
-import copy
 import re
 import subprocess
 from pathlib import Path
@@ -15,12 +14,10 @@ from typing import Any
 import pytest
 import yaml
 
-from engine.definitions.loader import load_project
 from engine.definitions.prometheus_rule import recorded_series
 from engine.external_tools import PROMTOOL
-from engine.render.documents import build_documents
 from prometheus_rules import RULE_GROUPS
-from tests.conftest import REPO
+from tests.prometheus.rules import rendered_rules
 from tests.tooling import require_tool
 
 SERVICE = 'service_name="tiktickets-backend"'
@@ -273,9 +270,7 @@ CASES = {
 
 def rules_without_annotations(directory: Path) -> Path:
     """The rules as the definitions render them now (not the committed file, which may be stale)."""
-    rendered = build_documents(load_project(REPO)).rules
-    assert rendered is not None
-    document = copy.deepcopy(rendered)
+    document = rendered_rules()
     for group in document["groups"]:
         for rule in group["rules"]:
             rule.pop("annotations", None)
