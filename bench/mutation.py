@@ -6,7 +6,7 @@ the tests should fail on it ("killed"). A mutant every test passes ("survived") 
 test holds. With no path, the run covers what pyproject's `[tool.mutmut]` names: the pure modules
 and the fast tests that hold them, which fits a shared 2-core machine. Paths (`MUTATE=engine/` in
 make) widen it to those files under engine/, tested by the whole suite unless `--tests` narrows it;
-that run needs the tools `make tools` builds and takes hours.
+that run needs the tools `make tools` builds and is expected to take hours.
 
 mutmut keeps its mutated copy of the project and every result under mutants/ (git-ignored), so a
 second run only retests what changed. Run from the repository root:
@@ -16,6 +16,7 @@ second run only retests what changed. Run from the repository root:
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import shutil
@@ -25,7 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mutmut.configuration import config
+from mutmut.mutation.diff_apply import get_diff_for_mutant
 from mutmut.stats import status_by_exit_code
+from mutmut.utils.format_utils import orig_function_and_class_names_from_key
 
 REPO = Path(__file__).resolve().parent.parent
 MUTANTS = REPO / "mutants"
@@ -33,7 +36,9 @@ MODE_FILE = MUTANTS / "bench-mutation-mode.json"
 """Which selection the results under mutants/ belong to: another selection starts afresh."""
 ENGINE = "engine"
 KEPT_IN_COPY = {ENGINE, "tests", "mutants", "pyproject.toml"}
-"""Top-level entries mutmut copies itself (or that must not be linked into its copy)."""
+"""Top-level entries mutmut copies itself (or that must not be copied into its copy)."""
+LINKED = {"tools"}
+NODE_MODULES = "node_modules"
 STATUSES = ("killed", "survived", "timeout", "no tests", "suspicious", "not checked")
 """The columns of the score table, in mutmut's words; anything else is counted as "other"."""
 
@@ -82,36 +87,41 @@ def choose(paths: list[str], tests: list[str]) -> Selection | None:
 
 def start_afresh_if_the_selection_changed(selection: Selection | None) -> None:
     """Results of another selection would mix two scores in one table, and a default run's partial
-    copies of the project would hide the links a wide run needs: remove mutants/ then."""
+    copies of the project would hide the files a wide run needs: remove mutants/ then."""
     mode = json.dumps(None if selection is None else selection.__dict__, sort_keys=True)
     if MUTANTS.is_dir() and (not MODE_FILE.is_file() or MODE_FILE.read_text() != mode):
-        remove_tree(MUTANTS)
+        shutil.rmtree(MUTANTS)  # links inside are removed, never followed
     MUTANTS.mkdir(exist_ok=True)
     MODE_FILE.write_text(mode)
 
 
-def remove_tree(root: Path) -> None:
-    """Delete mutmut's copy; links into the project are unlinked, never followed."""
-    for path in sorted(root.rglob("*"), key=lambda p: len(p.parts), reverse=True):
-        if path.is_symlink() or path.is_file():
-            path.unlink()
-        elif path.is_dir():
-            path.rmdir()
-    root.rmdir()
-
-
-def link_the_rest_of_the_project() -> None:
-    """A wide run tests with the whole suite, which reads the definitions, generated files and the
-    tools under tools/bin: every other top-level directory is linked into mutmut's copy. Files are
-    copied: Python resolves a linked script, so a linked build.py would run the unmutated engine."""
+def copy_the_rest_of_the_project() -> None:
+    """A wide run tests with the whole suite, which reads the definitions and generated files, runs
+    build.py and the tools under tools/: copy every other top-level entry into mutmut's copy. Copies,
+    not links: `build` refuses to write through a link that leaves the project, and Python resolves a
+    linked script, so a linked build.py would run the unmutated engine. tools/ and node_modules/
+    (hundreds of MB of programs and npm packages, only read) are linked."""
     for entry in REPO.iterdir():
         target = MUTANTS / entry.name
         if entry.name in KEPT_IN_COPY or entry.name.startswith(".") or target.exists():
             continue
-        if entry.is_dir():
+        if entry.name in LINKED:
             target.symlink_to(entry.resolve(), target_is_directory=True)
+        elif entry.is_dir():
+            copy_tree(entry, target)
         else:
             shutil.copy2(entry, target)
+
+
+def copy_tree(source: Path, target: Path) -> None:
+    """Copy a directory as it is (links stay links), linking each node_modules/ instead."""
+    shutil.copytree(source, target, symlinks=True, ignore=shutil.ignore_patterns("__pycache__", NODE_MODULES))
+    for root, directories, _ in os.walk(source):
+        if NODE_MODULES in directories:
+            directories.remove(NODE_MODULES)
+            modules = Path(root) / NODE_MODULES
+            linked = target / modules.relative_to(source)
+            linked.symlink_to(modules.resolve(), target_is_directory=True)
 
 
 def run_mutmut(selection: Selection | None, jobs: int) -> int:
@@ -121,7 +131,7 @@ def run_mutmut(selection: Selection | None, jobs: int) -> int:
         settings.only_mutate = selection.only_mutate
         settings.pytest_add_cli_args_test_selection = selection.tests
         settings.also_copy = [path for path in settings.also_copy if path.parts[0] in KEPT_IN_COPY]
-        link_the_rest_of_the_project()
+        copy_the_rest_of_the_project()
 
     # Importing mutmut's CLI reads pyproject.toml from the working directory: only after main's chdir.
     from mutmut.__main__ import cli  # noqa: PLC0415
@@ -144,13 +154,70 @@ def scores() -> dict[str, Counter[str]]:
     return table
 
 
-def survivors() -> list[str]:
-    """The names of the mutants no test killed (`mutmut show NAME` prints one's diff)."""
+def survivors() -> list[tuple[str, str]]:
+    """The mutants no test killed, each with the module it changes."""
     found = []
     for meta in sorted((MUTANTS / ENGINE).rglob("*.py.meta")):
+        module = meta.relative_to(MUTANTS).as_posix().removesuffix(".meta")
         exit_codes: dict[str, int | None] = json.loads(meta.read_text())["exit_code_by_key"]
-        found += [name for name, code in exit_codes.items() if code == 0]
+        found += [(name, module) for name, code in exit_codes.items() if code == 0]
     return found
+
+
+def describe(name: str, module: str) -> str:
+    """One line per survivor: where in the module, and the line before and after the change.
+
+    mutmut's diff numbers lines from the start of the function; the changed line is looked up in
+    the module near where that puts it, so the line number is the module's own."""
+    diff = get_diff_for_mutant(name, path=module).splitlines()
+    removed = [line[1:] for line in diff if line.startswith("-") and not line.startswith("---")]
+    added = [line[1:] for line in diff if line.startswith("+") and not line.startswith("+++")]
+    source = (REPO / module).read_text().splitlines()
+    line = changed_line(source, function_start(source, name), diff, removed[0] if removed else "")
+    more = max(len(removed), len(added)) - 1
+    before, after = focus(removed[0].strip() if removed else "", added[0].strip() if added else "")
+    change = f"`{before}` -> `{after}`"
+    return f"{module}:{line} {change}" + (f" (+{more} lines)" if more > 0 else "")
+
+
+def function_start(source: list[str], name: str) -> int:
+    """The 1-based line of the mutated function's first decorator or `def`."""
+    function, class_name = orig_function_and_class_names_from_key(name)
+    function = function.rpartition(".")[2]
+    for node in ast.walk(ast.parse("\n".join(source))):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == function:
+            decorated = [decorator.lineno for decorator in node.decorator_list]
+            return min([node.lineno, *decorated])
+    raise LookupError(f"{name}: function {function!r} (class {class_name}) not found")
+
+
+def changed_line(source: list[str], start: int, diff: list[str], removed: str) -> int:
+    """The occurrence of the removed text nearest to where the hunk header puts it."""
+    hunk = next((line for line in diff if line.startswith("@@")), "@@ -1 ")
+    old_start = int(hunk.split()[1].lstrip("-").split(",")[0])
+    body = diff[diff.index(hunk) + 1 :] if hunk in diff else []
+    offset = next((i for i, line in enumerate(body) if line.startswith("-")), 0)
+    expected = start + old_start - 1 + offset
+    matches = [number for number, text in enumerate(source, 1) if removed and text == removed]
+    return min(matches, key=lambda number: abs(number - expected)) if matches else expected
+
+
+def focus(before: str, after: str, context: int = 25) -> tuple[str, str]:
+    """The changed part of a line, with a little context: a long line would hide it."""
+    prefix = 0
+    while prefix < min(len(before), len(after)) and before[prefix] == after[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < min(len(before), len(after)) - prefix and before[-1 - suffix] == after[-1 - suffix]:
+        suffix += 1
+    start = max(0, prefix - context)
+
+    def cut(code: str) -> str:
+        end = min(len(code), len(code) - suffix + context)
+        text = code[start:end].replace("`", "'")
+        return ("…" if start else "") + text + ("…" if end < len(code) else "")
+
+    return cut(before), cut(after)
 
 
 def score_table(table: dict[str, Counter[str]]) -> str:
@@ -194,8 +261,9 @@ def main() -> int:
     print()
     print(score_table(scores()))
     if options.survivors:
-        print("\nsurvivors (`.venv/bin/mutmut show NAME` prints the change):")
-        print("\n".join(f"  {name}" for name in survivors()))
+        print("\nsurvivors (`.venv/bin/mutmut show NAME` prints the whole change):")
+        for name, module in survivors():
+            print(f"- {describe(name, module)} ({name})")
     return code
 
 

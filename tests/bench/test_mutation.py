@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from bench.mutation import UsageError, choose, engine_globs, score_table
+from bench.mutation import UsageError, choose, engine_globs, focus, score_table
 from tests import mutmut_plugin
 
 
@@ -71,3 +71,10 @@ def test_the_stats_mode_leaves_the_environment_and_a_mutant_stays_in_it(
     monkeypatch.setenv("MUTANT_UNDER_TEST", "engine.uids.x_uid__mutmut_1")
     mutmut_plugin.pytest_configure()
     assert os.environ["MUTANT_UNDER_TEST"] == "engine.uids.x_uid__mutmut_1"
+
+
+def test_a_survivor_is_shown_by_the_part_of_a_long_line_that_changed() -> None:
+    line = "return shown if len(shown) <= limit else " + "x" * 80
+    before, after = focus(line, line.replace("<=", "<"))
+    assert "<= limit" in before and "< limit" in after and "<=" not in after
+    assert before.endswith("…") and len(before) < len(line)
