@@ -6,7 +6,14 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: help build tools check lint test clean demo
+# `make mutation`: empty MUTATE means pyproject's [tool.mutmut] subset (the pure modules and their fast
+# tests); MUTATE=engine/ (files or directories under engine/) mutates those against the whole suite,
+# or MUTATION_TESTS. MUTATION_JOBS mutants are tested at once, niced: the machine is shared.
+MUTATE         ?=
+MUTATION_TESTS ?=
+MUTATION_JOBS  ?= 2
+
+.PHONY: help build tools check lint test clean demo mutation
 
 help:  ## List the targets.
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -34,6 +41,9 @@ lint: $(STAMP)  ## ruff, mypy (strict) and the layer contracts (lint-imports).
 
 test: $(STAMP) tools lint check  ## The whole suite: lint, check, pytest (real Prometheus included).
 	$(PY) -m pytest
+
+mutation: $(STAMP)  ## Mutation testing (mutmut) of the engine's pure modules; MUTATE=engine/ widens it (hours). Not in `test`.
+	nice -n 10 $(PY) -m bench.mutation --survivors --jobs $(MUTATION_JOBS) $(MUTATE) $(if $(MUTATION_TESTS),--tests $(MUTATION_TESTS))
 
 demo: tools  ## Run the demo backend against a running stack (DEMO_TENANTS, DEMO_RPS, DEMO_DURATION... pass through).
 	@command -v node >/dev/null || { echo "make demo needs Node.js 20: sudo apt-get install nodejs npm" >&2; exit 2; }
