@@ -32,6 +32,8 @@ DASHBOARD_IGNORED_FIELDS = {
     f"tags[{PUSH_MARKER_PREFIX}*]": "our push marker; compared separately to detect edits made in Grafana",
     f"tags[{OWNER_MARKER_PREFIX}*]": "our owner marker (the project that pushed it); read by prune",
 }
+_DASHBOARD_DROPPED_KEYS = frozenset(name for name in DASHBOARD_IGNORED_FIELDS if "[" not in name)
+"""The top-level keys of the table above: the code drops exactly what the table documents."""
 DATASOURCE_IGNORED_FIELDS = {
     "id": "database id, assigned per Grafana instance",
     "orgId": "the organisation of the API credentials",
@@ -80,7 +82,7 @@ def content_sha(document: dict[str, Any]) -> str:
 
 def comparable_dashboard(document: dict[str, Any]) -> dict[str, Any]:
     """A dashboard without the fields in DASHBOARD_IGNORED_FIELDS: the form both sides are compared in."""
-    comparable = {key: value for key, value in document.items() if key not in ("id", "version", "iteration")}
+    comparable = {key: value for key, value in document.items() if key not in _DASHBOARD_DROPPED_KEYS}
     tags = [str(t) for t in comparable.get("tags", []) or []]
     comparable["tags"] = [t for t in tags if not t.startswith(MARKER_PREFIXES)]
     return comparable
