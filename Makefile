@@ -46,7 +46,7 @@ mutation: $(STAMP)  ## Mutation testing (mutmut) of the engine's pure modules; M
 	nice -n 10 $(PY) -m bench.mutation --survivors --jobs $(MUTATION_JOBS) $(MUTATE) $(if $(MUTATION_TESTS),--tests $(MUTATION_TESTS))
 
 demo: tools  ## Run the demo backend against a running stack (DEMO_TENANTS, DEMO_RPS, DEMO_DURATION... pass through).
-	@command -v node >/dev/null || { echo "make demo needs Node.js 20: sudo apt-get install nodejs npm" >&2; exit 2; }
+	@command -v node >/dev/null || { echo "make demo needs Node.js 20 or later (the compose demo runs 26, the Active LTS): sudo apt-get install nodejs npm" >&2; exit 2; }
 	@test -d monitoring/demo/node_modules || { echo "npm ci in monitoring/demo failed; see the message above" >&2; exit 2; }
 	node monitoring/demo/demo.js
 

@@ -78,7 +78,9 @@ const MIN_RPS = 0.001;
 const MAX_RPS = 2_000;
 const TENANTS = knob('DEMO_TENANTS', 20, Number, { test: (v) => Number.isInteger(v) && v >= 1 && v <= 10_000, text: 'a whole number from 1 to 10000' });
 const RPS = knob('DEMO_RPS', 20, Number, { test: (v) => v >= MIN_RPS && v <= MAX_RPS, text: `a number of requests per second from ${MIN_RPS} to ${MAX_RPS}` });
-const ERROR_RATIO = knob('DEMO_ERROR_RATIO', 0.03, Number, { test: (v) => v >= 0 && v <= 1, text: 'a number from 0 to 1' });
+// DEMO_ERROR_RATIO: 0.1 % by default, a fifth of the 99.5 % availability SLO's budget pace, so a plain
+// run never pages (prometheus_rules/slo.py; the README shows the values that page or open a ticket).
+const ERROR_RATIO = knob('DEMO_ERROR_RATIO', 0.001, Number, { test: (v) => v >= 0 && v <= 1, text: 'a number from 0 to 1' });
 const DURATION_MS = knob('DEMO_DURATION', null, parseDuration, durationRule(1, '1ms', '30s, 5m or 1h'));
 const STATUS_EVERY_MS = knob('DEMO_STATUS_INTERVAL', 10_000, parseDuration, durationRule(100, '100ms', '10s'));
 const PORT = knob('DEMO_PORT', 0, wholeNumber, { test: (v) => v <= 65_535, text: 'a whole number from 0 to 65535 (0: any free port)' });
@@ -373,7 +375,8 @@ server.on('error', (error) => fail(`DEMO_PORT ${PORT} cannot be used: ${error.co
 server.listen(PORT, '127.0.0.1', () => {
   const { port } = server.address();
   process.stdout.write(
-    `demo: backend on 127.0.0.1:${port}, ${TENANTS} tenants, ${RPS} requests/s, OTLP ${PROTOCOL} to ${shownEndpoint()}\n`,
+    `demo: backend on 127.0.0.1:${port}, ${TENANTS} tenants, ${RPS} requests/s, ` +
+      `${Number((ERROR_RATIO * 100).toPrecision(6))} % fail with a 5xx, OTLP ${PROTOCOL} to ${shownEndpoint()}\n`,
   );
   // Every tenant first: each one is seen (and gets a session and a socket) early in any run.
   tenants.forEach((tenant, index) => {
