@@ -22,7 +22,7 @@ from tests.demo.test_demo_backend import run_demo
 
 RPS = 200
 """High enough that a few seconds give hundreds of requests, low enough for a shared 2-core machine."""
-DURATION = "3s"
+DURATION = "4s"
 MIN_REQUESTS = 200
 """Below this the binomial bound is too wide to tell a ratio from its neighbours: the run is no test."""
 SIGMAS = 4
