@@ -1,0 +1,183 @@
+"""The availability SLO and its burn-rate alerts behave as an on-call engineer expects, on raw spanmetrics.
+
+Two behaviours that the recorded values alone do not show:
+
+- Multi-window alerts: an alert fires only while BOTH windows of one of its pairs burn above the
+  pair's factor, so once errors stop it resolves as soon as the short window is clean, although the
+  long window is still hot for a long while (otherwise a page would keep firing for an hour after
+  the fix). The scenario, the check times and the thresholds are derived from prometheus_rules/slo.py
+  (WINDOWS, the target, each alert's `for`, the groups' intervals), so a change of windows or factors
+  there keeps the test meaningful: it checks its own premise (long hot, short clean) through promtool.
+- The availability SLO is about the requests TikTickets serves: its numerator and denominator are
+  server spans. A failing outgoing call (a client span, e.g. to the WhatsApp API) is not a failed
+  request, and counting it would page on a healthy service.
+
+Every case runs the rules rendered fresh from the definitions through `promtool test rules`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.definitions.prometheus_rule import AlertRule, recorded_series
+from engine.grafana_math import parse_duration
+from prometheus_rules import RULE_GROUPS
+from prometheus_rules.slo import AVAILABILITY_TARGET, BURN_RATE_ALERTS, WINDOWS, BurnWindow, error_ratio
+from telemetry.contract import SERVER_SPANS_ONLY, SPAN_CALLS, STATUS_CODE_ERROR
+from tests.prometheus_rules.test_promtool_rules import alert, run_promtool
+
+SCRAPE_SECONDS = 15
+BUDGET = round(1 - AVAILABILITY_TARGET, 6)
+ALL_WINDOWS = sorted({w for pair in WINDOWS for w in (pair.short, pair.long)}, key=parse_duration)
+SEVERITIES = sorted({pair.severity for pair in WINDOWS})
+
+RECORDED = recorded_series(RULE_GROUPS)
+ERROR_RECORD = {
+    window: next(name for name, rule in RECORDED.items() if rule.expr.text == error_ratio(window).text)
+    for window in ALL_WINDOWS
+}
+"""The recorded error ratio of each window, found by its expression (not by spelling its name)."""
+AVAILABILITY_ALERT = {
+    rule.severity: rule
+    for rule in BURN_RATE_ALERTS
+    if any(name in rule.expr for name in ERROR_RECORD.values())
+}
+"""The availability burn-rate alert of each severity: the one that reads the recorded error ratios."""
+
+LAG_SECONDS = 2 * max(parse_duration(group.interval) for group in RULE_GROUPS) + 60
+"""How long a recorded ratio and an alert's state may trail the data: a group interval for the
+recording, one for the alert, and a minute more."""
+
+# Spanmetrics series as the Collector writes them (telemetry/contract.py and
+# shared/reference/telemetry-contract.md): the service's identity label, the span kind, the status.
+CALLS = SPAN_CALLS.prometheus_name
+SERVICE = ", ".join(f'{label}="{value}"' for label, value in SPAN_CALLS.identity)
+SERVER = f'{SERVICE}, {SERVER_SPANS_ONLY.label}="{SERVER_SPANS_ONLY.value}"'
+CLIENT = f'{SERVICE}, {SERVER_SPANS_ONLY.label}="SPAN_KIND_CLIENT"'
+OK, FAILED = 'status_code="STATUS_CODE_UNSET"', f'status_code="{STATUS_CODE_ERROR}"'
+
+
+def seconds(value: float) -> str:
+    return f"{round(value)}s"
+
+
+def counter(per_second: float, samples: int, stop_after: int | None = None) -> str:
+    """A counter growing by `per_second`, sampled every SCRAPE_SECONDS; flat from sample `stop_after` on."""
+    step = per_second * SCRAPE_SECONDS
+    if stop_after is None:
+        return f"0+{step:g}x{samples}"
+    return f"0+{step:g}x{stop_after} {step * stop_after:g}+0x{samples - stop_after - 1}"
+
+
+def above(window: str, pair: BurnWindow, expected: bool, at: float) -> dict[str, Any]:
+    """The recorded error ratio over `window` is (or is not) above the pair's burn threshold at `at`."""
+    return {
+        "expr": f"{ERROR_RECORD[window]} > bool ({pair.burn_rate} * {BUDGET})",
+        "eval_time": seconds(at),
+        "exp_samples": [{"labels": "{}", "value": 1 if expected else 0}],
+    }
+
+
+def firing(rule: AlertRule, at: float, fires: bool) -> dict[str, Any]:
+    return alert(rule.alert, seconds(at), *([{"severity": rule.severity}] if fires else []))
+
+
+def burn_then_stop(severity: str) -> dict[str, Any]:
+    """Half of the server requests fail from the start until `stop`, then none.
+
+    Checked: while both windows burn, the alert fires; once every short window of the alert's pairs
+    is clean (the last error older than the longest short window), it does not, although each long
+    window is still above its threshold."""
+    rule = AVAILABILITY_ALERT[severity]
+    pairs = [pair for pair in WINDOWS if pair.severity == severity]
+    firing_at = parse_duration(rule.duration) + LAG_SECONDS
+    stop = firing_at + LAG_SECONDS
+    quiet_at = stop + max(parse_duration(pair.short) for pair in pairs) + LAG_SECONDS
+    samples = round(quiet_at / SCRAPE_SECONDS) + 4
+    return {
+        "interval": f"{SCRAPE_SECONDS}s",
+        "input_series": [
+            {"series": f"{CALLS}{{{SERVER}, {OK}}}", "values": counter(10, samples)},
+            {
+                "series": f"{CALLS}{{{SERVER}, {FAILED}}}",
+                "values": counter(10, samples, stop_after=round(stop / SCRAPE_SECONDS)),
+            },
+        ],
+        "promql_expr_test": [
+            # The premise: both windows of every pair burn at `firing_at`; at `quiet_at` every short
+            # window is clean and every long one still above its threshold.
+            *(above(window, pair, True, firing_at) for pair in pairs for window in (pair.long, pair.short)),
+            *(above(pair.long, pair, True, quiet_at) for pair in pairs),
+            *(above(pair.short, pair, False, quiet_at) for pair in pairs),
+        ],
+        "alert_rule_test": [firing(rule, firing_at, True), firing(rule, quiet_at, False)],
+    }
+
+
+def settled() -> float:
+    """A time by which every alert's `for` has run out and every window holds several samples."""
+    return max(parse_duration(rule.duration) for rule in AVAILABILITY_ALERT.values()) + LAG_SECONDS
+
+
+def with_failing_client_spans(server_errors_per_second: float) -> dict[str, Any]:
+    """10 server requests a second, `server_errors_per_second` of them failing; beside them, as many
+    outgoing calls (client spans) all failing, and as many succeeding.
+
+    The error ratio of every window is the server share, and each alert fires exactly when that share
+    is above the burn threshold of one of its pairs."""
+    at = settled()
+    samples = round(at / SCRAPE_SECONDS) + 4
+    share = server_errors_per_second / 10
+    series = [
+        {"series": f"{CALLS}{{{SERVER}, {OK}}}", "values": counter(10 - server_errors_per_second, samples)},
+        # Present even when it does not grow (the Collector keeps a series once it has seen an error):
+        # without it the ratio would be no sample at all rather than 0.
+        {"series": f"{CALLS}{{{SERVER}, {FAILED}}}", "values": counter(server_errors_per_second, samples)},
+        {"series": f"{CALLS}{{{CLIENT}, {FAILED}}}", "values": counter(10, samples)},
+        {"series": f"{CALLS}{{{CLIENT}, {OK}}}", "values": counter(10, samples)},
+    ]
+    return {
+        "interval": f"{SCRAPE_SECONDS}s",
+        "input_series": series,
+        # Rates are float estimates: compare in tenths of a percent.
+        "promql_expr_test": [
+            {
+                "expr": f"round({ERROR_RECORD[window]} * 1000)",
+                "eval_time": seconds(at),
+                "exp_samples": [{"labels": "{}", "value": round(share * 1000)}],
+            }
+            for window in ALL_WINDOWS
+        ],
+        "alert_rule_test": [
+            firing(
+                rule,
+                at,
+                any(share > pair.burn_rate * BUDGET for pair in WINDOWS if pair.severity == severity),
+            )
+            for severity, rule in AVAILABILITY_ALERT.items()
+        ],
+    }
+
+
+CASES = {
+    **{
+        f"{severity} alert resolves when the short window is clean": burn_then_stop(severity)
+        for severity in SEVERITIES
+    },
+    "failing client spans are no SLO errors": with_failing_client_spans(0),
+    "server errors beside failing client spans give the server share": with_failing_client_spans(1),
+}
+
+
+def test_every_severity_has_an_availability_alert() -> None:
+    assert set(AVAILABILITY_ALERT) == set(SEVERITIES), AVAILABILITY_ALERT
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_slo_behaviour_with_promtool(tmp_path: Path, name: str) -> None:
+    result = run_promtool(tmp_path, CASES[name])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout
