@@ -130,6 +130,21 @@ def test_latin1_credentials_pass() -> None:
     assert credential_problem("glsa_Abc-123_é") is None
 
 
+@pytest.mark.parametrize("char", ["\x7f", "\x80", "\x9f"])
+def test_del_and_both_ends_of_the_c1_range_are_refused_naming_the_code_point(char: str) -> None:
+    """DEL and the C1 controls (U+0080..U+009F) are Latin-1 code points, yet control characters: DEL
+    is no visible character in an HTTP field value (RFC 9110), and no token or password a person typed
+    holds a C1 control, so a paste that brought one in is refused like U+0000..U+001F."""
+    problem = credential_problem(f"glsa_{char}x")
+    assert problem is not None and f"control character (U+{ord(char):04X}, character 6 of 7)" in problem
+
+
+@pytest.mark.parametrize("char", ["\x7e", "\xa0", "\xe9", "\xff"])
+def test_the_printable_neighbours_of_the_control_ranges_pass(char: str) -> None:
+    """`~` just below DEL, NO-BREAK SPACE just above the C1 range, and Latin-1 letters up to ÿ."""
+    assert credential_problem(f"glsa_{char}x") is None
+
+
 @pytest.mark.parametrize("variable", ["GRAFANA_TOKEN", "GRAFANA_USER", "GRAFANA_PASSWORD"])
 def test_each_credential_variable_is_checked_where_it_enters(
     variable: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -236,3 +236,29 @@ def test_push_never_follows_a_failed_build(project_copy: Path) -> None:
             assert "built:" in watcher.next_build()
             assert "pushed:" in watcher.wait_for(lambda line: "push" in line)
             assert any(method == "POST" for method, _, _ in grafana.state.requests[requests_before:])
+
+
+@pytest.mark.parametrize(
+    ("relative", "triggers"),
+    [
+        ("config.py", True),
+        ("dashboards/overview.py", True),
+        ("dashboards/nested/panels.py", True),
+        # What editors write beside a file while it is edited or saved: never a definition.
+        ("config.py.swp", False),
+        (".config.py.swx", False),
+        ("dashboards/.overview.py.swp", False),
+        ("dashboards/overview.py~", False),
+        ("x.py.orig", False),
+        ("dashboards/overview.py.bak", False),
+        # Python's own cache: written by every import, including the build's.
+        ("dashboards/__pycache__/overview.cpython-312.pyc", False),
+        ("dashboards/__pycache__/overview.py", False),
+        # Generated output.
+        ("provisioning/dashboards/tiktickets/tiktickets-overview.json", False),
+    ],
+)
+def test_only_a_saved_python_source_triggers_a_build(relative: str, triggers: bool) -> None:
+    """A swap or backup file holds ".py" in its name but is no module: a build on every keystroke of
+    the editor (vim rewrites its .swp while you type) would flood the output and cancel real builds."""
+    assert watch.is_definition(str(REPO / relative)) is triggers

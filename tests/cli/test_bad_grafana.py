@@ -106,6 +106,13 @@ CASES = [
         env={**UNREACHABLE, "GRAFANA_TOKEN": SECRET + "\u2013x"},
     ),
     Case(
+        "token-del",
+        PUSH,
+        2,
+        ("GRAFANA_TOKEN", "control character (U+007F"),
+        env={**UNREACHABLE, "GRAFANA_TOKEN": f"{SECRET}\x7f"},
+    ),
+    Case(
         "user-control",
         PUSH,
         2,

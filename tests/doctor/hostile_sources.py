@@ -120,9 +120,12 @@ def fake_prometheus(
     return _fake(HEALTHY, answers, seen)
 
 
-def fake_loki(answers: Mapping[str, Reply] | None = None) -> AbstractContextManager[str]:
-    """A Loki that answers `HEALTHY_LOKI`, but `answers` (path prefix -> Reply) where given."""
-    return _fake(HEALTHY_LOKI, answers)
+def fake_loki(
+    answers: Mapping[str, Reply] | None = None, seen: list[str] | None = None
+) -> AbstractContextManager[str]:
+    """A Loki that answers `HEALTHY_LOKI`, but `answers` (path prefix -> Reply) where given; every
+    `query` parameter it is sent is appended to `seen` (when given), to assert what Loki received."""
+    return _fake(HEALTHY_LOKI, answers, seen)
 
 
 def _trickle(handler: QuietHandler, *, headers_too: bool) -> None:

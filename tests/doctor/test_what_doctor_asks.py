@@ -32,7 +32,7 @@ from engine.grafana_math import builtin_intervals
 from engine.lint.promql_ast import vector_selectors
 from engine.render.documents import Documents, build_documents
 from tests.conftest import REPO
-from tests.doctor.hostile_sources import Reply, fake_prometheus, success
+from tests.doctor.hostile_sources import Reply, fake_loki, fake_prometheus, success
 
 # -- label-missing vs label-mismatch -------------------------------------------------------------------
 
@@ -248,3 +248,44 @@ def test_a_sampled_tenant_reaches_prometheus_as_a_regex_matching_only_that_tenan
         for regex in matching - {".*"}:
             others = [t for t in [*TENANTS, "acme.io eu", "ab", "abc", "xx[1]", "backslash"] if t != tenant]
             assert not [t for t in others if re.fullmatch(regex, t)], (tenant, regex)
+
+
+# -- Grafana's Mixed datasource ----------------------------------------------------------------------
+
+MIXED = {"type": "datasource", "uid": "-- Mixed --"}
+"""What Grafana stores as the panel's datasource when each query picks its own."""
+
+
+def test_a_mixed_panel_sends_each_query_to_its_own_datasource(documents: Documents) -> None:
+    """In a Mixed panel the panel's datasource names no datasource: Grafana runs each query on the one
+    the query names, so doctor must send the PromQL to Prometheus and the LogQL to Loki."""
+    queried = [p for p in documents.dashboards[0].document["panels"] if p.get("targets")]
+    promql = next(t for p in queried for t in p["targets"] if t["datasource"]["type"] == "prometheus")
+    logql = next(t for p in queried for t in p["targets"] if t["datasource"]["type"] == "loki")
+    [metric, *_] = [node.name for node in vector_selectors(promql_parser.parse(promql["expr"]))]
+    stream = logql["expr"].split("}")[0] + "}"  # the LogQL stream selector: every query on it carries it
+
+    def mixed_panel(document: dict[str, Any]) -> None:
+        document["panels"] = [
+            {
+                "type": "timeseries",
+                "title": "Mixed",
+                "gridPos": {"h": 8, "w": 24, "x": 0, "y": 0},
+                "datasource": MIXED,
+                "targets": [{**promql, "refId": "A"}, {**logql, "refId": "B"}],
+            }
+        ]
+
+    to_prometheus: list[str] = []
+    to_loki: list[str] = []
+    with fake_prometheus(seen=to_prometheus) as prometheus, fake_loki(seen=to_loki) as loki:
+        urls = {"prometheus": prometheus, "loki": loki}
+        run = DoctorRun(
+            _with_board(documents, mixed_panel), lambda kind, _: Endpoint(urls[kind], kind, 5), samples=0
+        )
+        reports = run.run()
+    assert [report.panel for report in reports] == ["Mixed"] and run.skipped == 0
+    assert any(metric in query for query in to_prometheus), to_prometheus
+    assert any(stream in query for query in to_loki), to_loki
+    assert not any(stream in query for query in to_prometheus), to_prometheus
+    assert not any(metric in query for query in to_loki), to_loki

@@ -130,6 +130,22 @@ def rate_limited(retry_after: str) -> Reply:
     return reply
 
 
+def always_failing(status: int, retry_after: str | None = None) -> Reply:
+    """`status` to every request, with `Retry-After: retry_after` if given: a Grafana that never recovers."""
+
+    def reply(handler: HostileHandler) -> None:
+        body = b'{"message": "try again later"}'
+        handler.send_response(status)
+        if retry_after is not None:
+            handler.send_header("Retry-After", retry_after)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    return reply
+
+
 @contextmanager
 def hostile(fault: Reply) -> Iterator[tuple[str, list[str]]]:
     """Serve `fault`; yields (root URL, the requests seen so far)."""

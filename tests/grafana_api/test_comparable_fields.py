@@ -13,6 +13,7 @@ from engine.grafana_api.comparable import (
     OWNER_MARKER_PREFIX,
     PUSH_MARKER_PREFIX,
     comparable_dashboard,
+    content_sha,
 )
 
 LIVE: dict[str, Any] = {
@@ -59,3 +60,12 @@ def test_the_table_documents_exactly_what_is_dropped() -> None:
     probe: dict[str, Any] = {**dict.fromkeys(documented, 1), "kept": 1, "tags": []}
     assert set(comparable_dashboard(probe)) == {"kept", "tags"}
     assert documented == {"id", "version", "iteration"}
+
+
+def test_the_pushed_hash_does_not_depend_on_the_order_of_keys() -> None:
+    """Grafana answers a dashboard with its keys in an order of its own; the hash our push recorded
+    must still match, or every pushed dashboard would look edited in Grafana."""
+    ours = {"uid": "board", "title": "Board", "panels": [{"id": 1, "gridPos": {"h": 8, "w": 12}}]}
+    grafanas = {"panels": [{"gridPos": {"w": 12, "h": 8}, "id": 1}], "title": "Board", "uid": "board"}
+    assert content_sha(grafanas) == content_sha(ours)
+    assert content_sha({**ours, "title": "Other"}) != content_sha(ours)  # while the content still counts

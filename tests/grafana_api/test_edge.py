@@ -68,6 +68,32 @@ def test_a_retry_after_longer_than_the_budget_gives_up_at_once() -> None:
     assert len(seen) == 1
 
 
+@pytest.mark.parametrize("retries", [0, 1, 3])
+@pytest.mark.parametrize(
+    ("status", "retry_after", "says"),
+    [
+        (429, "0", "is rate limiting requests (asked to wait 0 s"),
+        (503, None, "failed {tries} times to read dashboard 'x': 503"),
+    ],
+    ids=["429", "503"],
+)
+def test_a_failure_that_never_ends_is_tried_exactly_once_plus_the_retries(
+    retries: int, status: int, retry_after: str | None, says: str
+) -> None:
+    """`retries=N` is N more requests after the first, for a 429 as for a 503: one fewer gives up on a
+    Grafana that was about to answer, one more outlasts the budget the caller was promised."""
+    with hs.hostile(hs.always_failing(status, retry_after)) as (url, seen):
+        grafana = Grafana(
+            Settings(grafana_url=url, grafana_token="glsa_x", grafana_timeout=5),
+            retries=retries,
+            sleep=lambda _: None,  # the backoffs between 503s are the budget's business, not this test's
+        )
+        with pytest.raises(SyncError) as raised:
+            grafana.call("read dashboard 'x'", lambda api: api.client.GET("/dashboards/uid/x"))
+    assert seen == ["GET /api/dashboards/uid/x"] * (retries + 1)
+    assert says.format(tries=retries + 1) in str(raised.value)
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [

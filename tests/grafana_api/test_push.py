@@ -96,6 +96,42 @@ def test_edit_made_in_grafana_is_refused_then_forced_with_a_backup(
     assert cli(target, "push", project=project_copy).returncode == 0  # and the next push is clean
 
 
+def _keys_reversed(value: Any) -> Any:
+    """The same JSON with every object's keys in the opposite order, at every depth."""
+    if isinstance(value, dict):
+        return {key: _keys_reversed(value[key]) for key in reversed(value)}
+    if isinstance(value, list):
+        return [_keys_reversed(item) for item in value]
+    return value
+
+
+def test_grafana_answering_keys_in_another_order_is_no_edit(fake: Target, project_copy: Path) -> None:
+    """Grafana's JSON comes back with its keys in its own order (Go's encoder sorts them), not ours:
+    the same content is the same dashboard, so neither diff nor push may call it edited in Grafana."""
+    assert fake.server is not None
+    assert cli(fake, "push", project=project_copy).returncode == 0
+    stored = fake.server.state.dashboards["tiktickets-overview"]
+    reordered = _keys_reversed(stored["dashboard"])
+    assert json.dumps(reordered) != json.dumps(stored["dashboard"]) and reordered == stored["dashboard"]
+    stored["dashboard"] = reordered
+
+    same = cli(fake, "diff", project=project_copy)
+    assert same.returncode == 0 and "matches the definitions" in same.stdout, same.stdout
+
+    overview = project_copy / "dashboards" / "overview.py"
+    overview.write_text(overview.read_text().replace('"Recent error logs"', '"Latest error logs"'))
+    changed = cli(fake, "diff", project=project_copy)
+    assert changed.returncode == 1
+    assert "dashboard tiktickets-overview: update: " in changed.stdout, changed.stdout
+    assert "edited in Grafana" not in changed.stdout
+
+    pushed = cli(fake, "push", project=project_copy)
+    assert pushed.returncode == 0, pushed.stdout
+    assert "updated    dashboard tiktickets-overview" in pushed.stdout
+    assert not (project_copy / ".grafana-backups").exists()  # nothing was overwritten that needed saving
+    assert "Latest error logs" in panel_titles(fake, "tiktickets-overview")
+
+
 def test_dashboard_made_by_hand_with_our_uid_is_not_taken_over(target: Target, project_copy: Path) -> None:
     target.api.dashboard.update_dashboard(
         {"dashboard": {"uid": "tiktickets-overview", "title": "Hand-made", "panels": []}, "overwrite": True}

@@ -170,6 +170,24 @@ def test_removal_never_follows_a_symlink_out_of_the_project(tmp_path: Path, outp
     assert (project / "provisioning/dashboards/gone").is_symlink()
 
 
+def test_removing_every_generated_file_keeps_the_provisioning_folder(
+    tmp_path: Path, outputs: list[Output]
+) -> None:
+    """compose mounts provisioning/ into Grafana's container: a build that leaves it without files
+    removes the emptied folders below it, never the folder itself, or the mount source is gone."""
+    write_outputs(tmp_path, outputs, "provisioning")
+    generated = sorted(o.path for o in outputs if o.path.startswith("provisioning/"))
+    folders = {Path(path).parent for path in generated} - {Path("provisioning")}
+    assert folders  # the project's dashboards and datasources live in sub-folders
+
+    report = write_outputs(tmp_path, [], "provisioning")
+
+    assert report.removed == generated
+    assert not [folder for folder in folders if (tmp_path / folder).exists()]
+    provisioning = tmp_path / "provisioning"
+    assert provisioning.is_dir() and list(provisioning.iterdir()) == []
+
+
 def test_a_second_build_waits_for_the_lock_then_gives_up(tmp_path: Path, outputs: list[Output]) -> None:
     waited: list[str] = []
     with build_lock(tmp_path), pytest.raises(BusyError, match=r"held \.cache/build\.lock for 0 s"):
