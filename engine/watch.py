@@ -62,8 +62,13 @@ def watched_paths(root: Path) -> list[Path]:
 
 
 def is_definition(path: str) -> bool:
-    """Python sources only: editors' swap files, __pycache__ and generated output never trigger a build."""
-    return path.endswith(".py") and "__pycache__" not in Path(path).parts
+    """Python sources only: editors' swap and lock files, __pycache__ and output never trigger a build.
+
+    Emacs' lock file `.#name.py` ends in `.py` but is a dangling symlink written when a buffer is
+    modified, before any save: building then would build the old text.
+    """
+    parts = Path(path).parts
+    return path.endswith(".py") and "__pycache__" not in parts and not parts[-1].startswith(".#")
 
 
 ENGINE_HOME = str(Path(__file__).resolve().parents[1])

@@ -251,6 +251,9 @@ def test_push_never_follows_a_failed_build(project_copy: Path) -> None:
         ("dashboards/overview.py~", False),
         ("x.py.orig", False),
         ("dashboards/overview.py.bak", False),
+        # Emacs' lock file, written when a buffer is modified (before the save): ends in ".py".
+        ("dashboards/.#overview.py", False),
+        (".#config.py", False),
         # Python's own cache: written by every import, including the build's.
         ("dashboards/__pycache__/overview.cpython-312.pyc", False),
         ("dashboards/__pycache__/overview.py", False),
