@@ -202,22 +202,21 @@ def outcome(command: str, code: int, stdout: str, stderr: str) -> Outcome:
     return (built if command == "build" else pushed)(code, stdout, stderr)
 
 
-def build(root: Path, env: dict[str, str] | None = None) -> Outcome:
-    """One build in a child, waited for: stopped (its whole group) at the time limit."""
-    child = Child(root, "build", env)
+def run_once(root: Path, command: str, env: dict[str, str] | None = None) -> Outcome:
+    """One build or push in a child, waited for: stopped (its whole group) at the time limit."""
+    child = Child(root, command, env)
     try:
         return child.finish()
     finally:
         child.stop()
+
+
+def build(root: Path, env: dict[str, str] | None = None) -> Outcome:
+    return run_once(root, "build", env)
 
 
 def push(root: Path, env: dict[str, str] | None = None) -> Outcome:
-    """One push in a child, waited for: stopped (its whole group) at the time limit."""
-    child = Child(root, "push", env)
-    try:
-        return child.finish()
-    finally:
-        child.stop()
+    return run_once(root, "push", env)
 
 
 def _changes(root: Path, stop: Event) -> Iterator[set[str]]:
