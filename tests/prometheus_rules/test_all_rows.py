@@ -142,12 +142,13 @@ def case(pair: Twinned) -> dict[str, Any]:
 
     series = []
     for tenant, parts in TENANTS.items():
-        for replica, value in enumerate(parts):
+        for replica, part in enumerate(parts):
             labels = {**selected, **kept, TENANT_LABEL: tenant, SPARE_LABEL: str(replica)}
-            series.append({"series": _labels(form.series, labels), "values": values(value)})
-    for label, op, value in form.matchers:
+            series.append({"series": _labels(form.series, labels), "values": values(part)})
+    for label, op, wanted in form.matchers:
         if op == "Equal":  # the same tenant's series, but one the rule must not select
-            labels = {**selected, **kept, label: f"{value}-other", TENANT_LABEL: "acme", SPARE_LABEL: "decoy"}
+            broken = {label: f"{wanted}-other", TENANT_LABEL: "acme", SPARE_LABEL: "decoy"}
+            labels = {**selected, **kept, **broken}
             series.append({"series": _labels(form.series, labels), "values": values(DECOY)})
     record, constant = pair.per_tenant.record, dict(pair.per_tenant.labels)
     expected = [
