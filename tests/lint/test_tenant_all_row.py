@@ -13,6 +13,7 @@ from engine.definitions.prometheus_rule import RecordingRule, RuleGroup
 from engine.definitions.types import DashboardDefinition
 from engine.lint import Finding, LintContext
 from engine.lint.checks.tenant_all_row import CHECK
+from engine.lint.promql_ast import grouping_labels, parse, vector_selectors
 from engine.panels.grafanalib_ext import QueryVariable
 from engine.panels.style import Row, dashboard
 from engine.render.documents import build_documents
@@ -90,6 +91,27 @@ def test_the_proposed_fix_passes_for_matchers_by_and_top_k() -> None:
     fixes = [_suggested(f) for f in refused]
     assert "by=(" in refused[1].message and "q.tenant_topk(7, " in refused[2].message
     assert findings(CHECK, tenant_board(*fixes)) == []
+    # Each fix selects what the refused query selected: its matchers and its grouping.
+    originals = [old_recipe(), by_number, per_tenant, gauge]
+    for original, fix in zip(originals, fixes, strict=True):
+        assert _selection(fix) == _selection(original), (original.text, fix.text)
+    assert _grouping(fixes[1]) == _grouping(by_number) == {"whatsapp_id"}
+
+
+def _selection(expr: q.PromQL) -> set[tuple[str, str, str]]:
+    """The matchers of an expression's selectors, less the signal's identity and the tenant filter."""
+    identity = {("job", "MatchOp.Equal", "tiktickets/tiktickets-backend")}
+    return {
+        (m.name, str(m.op), m.value)
+        for selector in vector_selectors(parse(expr.text))
+        for m in selector.matchers.matchers
+        if m.name != "tenant_id"
+    } - identity
+
+
+def _grouping(expr: q.PromQL) -> set[str]:
+    grouping = grouping_labels(parse(expr.text))
+    return set(grouping[1]) if grouping else set()
 
 
 def test_the_builder_passes_at_all() -> None:
