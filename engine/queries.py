@@ -265,7 +265,7 @@ def _tenant_recording(
     if not DURATION.match(window):
         raise ContractError(f"{builder}: window must be a Prometheus duration such as 5m, got {window!r}")
     known = set(signal.series_labels(series))
-    for label in (*by, *keep, *(m.label for m in matchers)):
+    for label in (*by, *keep, *(m.label for m in (*matchers, *where))):
         if label == TENANT_LABEL:
             raise ContractError(
                 f"{builder}({signal.key}): {TENANT_LABEL} is what ${TENANT_VARIABLE} selects, and at All "

@@ -218,8 +218,9 @@ def test_tenant_sum_keeps_the_labels_its_matchers_and_by_name() -> None:
 def test_tenant_sum_refuses_what_cannot_work() -> None:
     with pytest.raises(ContractError, match="carries no tenant_id"):
         q.tenant_sum(SPAN_CALLS)
-    with pytest.raises(ContractError, match="tenant_topk"):
-        q.tenant_sum(SOCKETIO_CONNECTIONS, by=("tenant_id",))
+    for tenant_label in ({"by": ("tenant_id",)}, {"where": (q.eq("tenant_id", "acme"),)}):
+        with pytest.raises(ContractError, match="tenant_topk"):
+            q.tenant_sum(SOCKETIO_CONNECTIONS, **tenant_label)
     with pytest.raises(ContractError, match="has no label 'http_route'"):
         q.tenant_sum(TENANT_SPAN_CALLS, by=("http_route",))
     with pytest.raises(ContractError, match="has no label 'route'"):
