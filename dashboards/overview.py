@@ -2,7 +2,9 @@
 
 Reads only signals from `telemetry.contract`. Route-level panels come from the spanmetrics
 connector, which has no tenant_id on purpose (routes x statuses x tenants would explode the series
-count), so they show all tenants; every panel that reads a tenant-labelled signal follows `$tenant`.
+count), so they show all tenants and read the rules of prometheus_rules/overview.py; every panel
+that reads a tenant-labelled signal follows `$tenant` through `q.tenant_sum` / `q.tenant_topk`,
+whose queries bring their own recording rules (the per-tenant rows and the `__all__` row All reads).
 """
 
 from config import OVERVIEW_UID, TIKTICKETS_FOLDER
@@ -31,9 +33,11 @@ from prometheus_rules import overview as recorded
 from telemetry.contract import (
     BACKEND_LOGS,
     SERVER_SPANS_ONLY,
+    SOCKETIO_CONNECTIONS,
     SPAN_DURATION,
     STATUS_CODE_ERROR,
     TENANT_SPAN_CALLS,
+    WHATSAPP_SESSIONS_ACTIVE,
 )
 
 TOP_TENANTS = 20
@@ -52,9 +56,12 @@ def request_rate_per_route() -> q.PromQL:
 
 
 def tenant_error_ratio() -> q.PromQL:
-    failed = q.eq("status_code", STATUS_CODE_ERROR)
-    errors, total = _recorded(recorded.TENANT_CALLS, failed), _recorded(recorded.TENANT_CALLS)
-    return q.ratio(q.or_zero(q.sum_by(errors)), q.sum_by(total))
+    """Failed server spans over all server spans. Both read one recorded series (`keep` gives the
+    denominator the numerator's status_code), counted over server spans only (`where`)."""
+    servers = (SERVER_SPANS_ONLY,)
+    errors = q.tenant_sum(TENANT_SPAN_CALLS, q.eq("status_code", STATUS_CODE_ERROR), where=servers)
+    total = q.tenant_sum(TENANT_SPAN_CALLS, keep=("status_code",), where=servers)
+    return q.ratio(q.or_zero(errors), total)
 
 
 def latency(quantile: float, *, exemplars: bool = False) -> q.PromQL:
@@ -65,11 +72,11 @@ def latency(quantile: float, *, exemplars: bool = False) -> q.PromQL:
 
 
 def active_sessions() -> q.PromQL:
-    return q.sum_by(_recorded(recorded.SESSIONS))
+    return q.tenant_sum(WHATSAPP_SESSIONS_ACTIVE)
 
 
 def connections_per_tenant() -> q.PromQL:
-    return q.top_tenants(TOP_TENANTS, recorded.SOCKETS.record, recorded.SOCKETS.series_labels)
+    return q.tenant_topk(TOP_TENANTS, SOCKETIO_CONNECTIONS)
 
 
 def dashboard() -> DashboardDefinition:

@@ -50,6 +50,18 @@ GRAFANA_INTERVAL_VARIABLES = ("$__rate_interval", "$__interval", "$__range", "$_
 RATE_WINDOW = "$__rate_interval"
 """The window of `rate()` in dashboard queries: Grafana sizes it from the step and the scrape interval."""
 
+RECORDING_RATE_WINDOW = "5m"
+"""The window of `rate()` in recording rules, whose window is fixed: four times a 15 s metric flush
+(the Collector's and the SDK's), so one late flush never reads as a drop. The derived rules of
+`queries.tenant_sum` use it, and a project's hand-written rules should too."""
+
+DERIVED_RULES_INTERVAL = "30s"
+"""How often the derived rule group is evaluated: two 15 s scrapes per evaluation, well inside
+Prometheus' 5 m lookback, and a 1 h view still gets 120 points."""
+
+DERIVED_GROUP_SUFFIX = "-derived"
+"""The derived rule group is named `<project name>-derived` in the project's rule file."""
+
 TENANT_VARIABLE = "tenant"
 """Name of the dashboard variable every tenant-scoped query filters on."""
 TENANT_LABEL = "tenant_id"

@@ -8,11 +8,12 @@ The result objects remember which signals they read, which the lint checks and t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
 from engine.contract.model import ContractError, LogSignal, MetricSignal, PromType
-from engine.defaults import ALL_TENANTS, RATE_WINDOW, TENANT_LABEL, TENANT_VARIABLE
+from engine.defaults import ALL_TENANTS, RATE_WINDOW, RECORDING_RATE_WINDOW, TENANT_LABEL, TENANT_VARIABLE
 
 MatchOp = Literal["=", "!=", "=~", "!~"]
 """A label matcher's operator, the same in PromQL and LogQL selectors."""
@@ -48,8 +49,26 @@ def tenant_matcher() -> Matcher:
 
 
 @dataclass(frozen=True)
+class Recording:
+    """A recording rule a query cannot do without: the query reads `record`, so the rule must exist.
+
+    Builders such as `tenant_sum` attach these to the PromQL they return; when the project loads, the
+    engine collects them from every dashboard's targets into the derived rule group
+    (`engine.definitions.derived_rules`), so a panel and the rule it reads cannot drift apart.
+    """
+
+    record: str
+    expr: PromQL
+    grafana_unit: str
+    """The unit of the recorded value (`reqps` marks a per-second rate, as for hand-written rules)."""
+    histogram_unit: str | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+    """Constant labels the rule adds: `(("tenant_id", "__all__"),)` for the All row."""
+
+
+@dataclass(frozen=True)
 class PromQL:
-    """A PromQL expression and the contract signals it reads."""
+    """A PromQL expression, the contract signals it reads and the recording rules it needs."""
 
     text: str
     signals: tuple[MetricSignal, ...]
@@ -57,9 +76,19 @@ class PromQL:
     """Set when the expression is a bare series selector (what `rate` needs)."""
     labels: frozenset[str] = frozenset()
     """Labels the result still carries (for validating `sum by`)."""
+    recordings: tuple[Recording, ...] = ()
+    """Recording rules the expression reads; every combinator below passes them on."""
 
     def __str__(self) -> str:
         return self.text
+
+
+def _needs(*exprs: PromQL) -> tuple[Recording, ...]:
+    """The recording rules of several expressions, each once, in order."""
+    found: list[Recording] = []
+    for expr in exprs:
+        found += [r for r in expr.recordings if r not in found]
+    return tuple(found)
 
 
 def select(
@@ -100,7 +129,12 @@ def rate(selector: PromQL, window: str = RATE_WINDOW) -> PromQL:
         raise ContractError(f"rate() needs a series selector, got: {selector.text}")
     if signal.prom_type is PromType.GAUGE:
         raise ContractError(f"{signal.prometheus_name} is a gauge: rate() over it is meaningless")
-    return PromQL(f"rate({selector.text}[{window}])", selector.signals, labels=selector.labels)
+    return PromQL(
+        f"rate({selector.text}[{window}])",
+        selector.signals,
+        labels=selector.labels,
+        recordings=selector.recordings,
+    )
 
 
 def sum_by(expr: PromQL, *labels: str) -> PromQL:
@@ -108,7 +142,7 @@ def sum_by(expr: PromQL, *labels: str) -> PromQL:
     if missing:
         raise ContractError(f"cannot sum by {missing}: the expression has no such label: {expr.text}")
     head = f"sum by ({', '.join(labels)}) " if labels else "sum"
-    return PromQL(f"{head}({expr.text})", expr.signals, labels=frozenset(labels))
+    return PromQL(f"{head}({expr.text})", expr.signals, labels=frozenset(labels), recordings=expr.recordings)
 
 
 def ratio(numerator: PromQL, denominator: PromQL) -> PromQL:
@@ -116,6 +150,7 @@ def ratio(numerator: PromQL, denominator: PromQL) -> PromQL:
         f"{numerator.text}\n/\n{denominator.text}",
         numerator.signals + denominator.signals,
         labels=numerator.labels & denominator.labels,
+        recordings=_needs(numerator, denominator),
     )
 
 
@@ -137,11 +172,11 @@ def histogram_quantile(
 
 def or_zero(expr: PromQL) -> PromQL:
     """`(expr or vector(0))`: a sum over series that do not exist yet (no errors yet) reads 0, not No data."""
-    return PromQL(f"({expr.text} or vector(0))", expr.signals, labels=frozenset())
+    return PromQL(f"({expr.text} or vector(0))", expr.signals, labels=frozenset(), recordings=expr.recordings)
 
 
 def topk(k: int, expr: PromQL) -> PromQL:
-    return PromQL(f"topk({k}, {expr.text})", expr.signals, labels=expr.labels)
+    return PromQL(f"topk({k}, {expr.text})", expr.signals, labels=expr.labels, recordings=expr.recordings)
 
 
 def select_recorded(
@@ -186,6 +221,137 @@ def top_tenants(k: int, series: str, labels: frozenset[str]) -> PromQL:
     return PromQL(f"topk({k}, {picked} or ({everyone} and on () {all_selected}))", (), labels=labels)
 
 
+DURATION = re.compile(r"^([0-9]+(ms|s|m|h|d|w|y))+$")
+
+
+@dataclass(frozen=True)
+class _TenantRecording:
+    """The per-tenant rule, its All twin, and what a query needs to read them."""
+
+    record: str
+    kept: tuple[str, ...]
+    """Labels the rule keeps besides tenant_id (sorted: the name must not depend on argument order)."""
+    signal: MetricSignal
+    recordings: tuple[Recording, Recording]
+
+    def selector(self, *matchers: Matcher | str) -> PromQL:
+        parts = [m if isinstance(m, str) else m.render() for m in matchers]
+        return PromQL(
+            f"{self.record}{{{', '.join(parts)}}}",
+            (self.signal,),
+            labels=frozenset({TENANT_LABEL, *self.kept}),
+            recordings=self.recordings,
+        )
+
+
+def _tenant_recording(
+    signal: MetricSignal,
+    matchers: tuple[Matcher, ...],
+    *,
+    builder: str,
+    by: tuple[str, ...] = (),
+    keep: tuple[str, ...] = (),
+    where: tuple[Matcher, ...] = (),
+    part: str | None = None,
+    window: str = RECORDING_RATE_WINDOW,
+) -> _TenantRecording:
+    """Validate the arguments against the contract and name the rules (level:metric:operations)."""
+    series = signal.series(part)
+    if not signal.tenant_scoped:
+        raise ContractError(
+            f"{series} carries no {TENANT_LABEL} label: it cannot follow ${TENANT_VARIABLE}; "
+            "sum it with q.sum_by(q.rate(q.select(...))) instead"
+        )
+    if not DURATION.match(window):
+        raise ContractError(f"{builder}: window must be a Prometheus duration such as 5m, got {window!r}")
+    known = set(signal.series_labels(series))
+    for label in (*by, *keep, *(m.label for m in (*matchers, *where))):
+        if label == TENANT_LABEL:
+            raise ContractError(
+                f"{builder}({signal.key}): {TENANT_LABEL} is what ${TENANT_VARIABLE} selects, and at All "
+                f"it is the one {ALL_TENANTS} row; for one line or bar per tenant use q.tenant_topk(k, ...)"
+            )
+        if label not in known:
+            raise ContractError(f"{series} has no label {label!r} (labels: {', '.join(sorted(known))})")
+    kept = tuple(sorted({*by, *keep, *(m.label for m in matchers)}))
+    source = select(signal, *where, part=part, tenant_filter=False)
+    if signal.prom_type is PromType.GAUGE:
+        value, operation, unit = source, "sum", signal.grafana_unit
+    else:  # counters and the parts of a histogram are cumulative: only their rate means anything
+        value, operation, unit = rate(source, window), f"rate{window}", "reqps"
+    metric = series.removesuffix("_total") if signal.prom_type is PromType.COUNTER else series
+    record = f"{'_'.join((TENANT_LABEL, *kept))}:{metric}:{operation}"
+    histogram_unit = signal.grafana_unit if part == "bucket" else None
+    per_tenant = Recording(record, sum_by(value, TENANT_LABEL, *kept), unit, histogram_unit)
+    everyone = Recording(
+        record, sum_by(value, *kept), unit, histogram_unit, labels=((TENANT_LABEL, ALL_TENANTS),)
+    )
+    return _TenantRecording(record, kept, signal, (per_tenant, everyone))
+
+
+def tenant_sum(
+    signal: MetricSignal,
+    *matchers: Matcher,
+    by: tuple[str, ...] = (),
+    keep: tuple[str, ...] = (),
+    where: tuple[Matcher, ...] = (),
+    part: str | None = None,
+    window: str = RECORDING_RATE_WINDOW,
+) -> PromQL:
+    """The total of a tenant-labelled signal over the tenants in `$tenant`: right at All and at any
+    selection, because it reads a recorded series that has a row per tenant and an `__all__` row.
+
+    `sum by (by) (<record>{matchers, tenant_id=~"$tenant"})`. The rules it reads come with it
+    (`PromQL.recordings`): the per-tenant rule, `sum by (tenant_id, ...)` of the signal's rate over
+    `window` for a counter (or a histogram part), of its value for a gauge, and its twin with
+    `tenant_id="__all__"` summed over every tenant. `build` writes them into the derived rule group.
+
+    `matchers` select on the recorded series, so the rule keeps their labels, like the `by` labels
+    and any in `keep` (keep a label so that several panels share one recorded series: an error
+    ratio's numerator and denominator). `where` filters inside the rule instead (fewer recorded
+    series), and the record's name does not show it: two panels that read one record with different
+    `where` are refused when the project loads, both named.
+    """
+    recorded = _tenant_recording(
+        signal, matchers, builder="tenant_sum", by=by, keep=keep, where=where, part=part, window=window
+    )
+    return sum_by(recorded.selector(*matchers, tenant_matcher()), *by)
+
+
+def tenant_topk(
+    k: int,
+    signal: MetricSignal,
+    *matchers: Matcher,
+    where: tuple[Matcher, ...] = (),
+    part: str | None = None,
+    window: str = RECORDING_RATE_WINDOW,
+) -> PromQL:
+    """The k largest tenants (one series per tenant, labelled tenant_id) among those in `$tenant`,
+    or among every tenant at All; reads the same recorded series as `tenant_sum` and carries them.
+
+    Meant for an instant query (a bar gauge): over a range, topk picks k per step, so a time series
+    panel can draw more than k lines.
+    """
+    if k < 1:
+        raise ContractError(f"tenant_topk: k must be at least 1, got {k}")
+    recorded = _tenant_recording(
+        signal, matchers, builder="tenant_topk", where=where, part=part, window=window
+    )
+    picked = recorded.selector(*matchers, tenant_matcher(), ne(TENANT_LABEL, ALL_TENANTS))
+    everyone = recorded.selector(*matchers, ne(TENANT_LABEL, ALL_TENANTS))
+    # Gated on the All row alone, without the matchers: they may select nothing yet (no errors).
+    all_selected = recorded.selector(eq(TENANT_LABEL, ALL_TENANTS), tenant_matcher())
+    rows = f"{picked.text} or ({everyone.text} and on () {all_selected.text})"
+    if recorded.kept:  # the rows also differ by the kept labels: one per tenant again
+        rows = f"sum by ({TENANT_LABEL}) ({rows})"
+    return PromQL(
+        f"topk({k}, {rows})",
+        (signal,),
+        labels=frozenset({TENANT_LABEL}),
+        recordings=recorded.recordings,
+    )
+
+
 def with_exemplars_from(expr: PromQL, histogram: MetricSignal, *matchers: Matcher) -> PromQL:
     """`expr`, plus a never-true clause that names the raw histogram, so Grafana's exemplar query
     (which asks Prometheus for exemplars of every selector in the expression) finds the exemplars
@@ -193,7 +359,12 @@ def with_exemplars_from(expr: PromQL, histogram: MetricSignal, *matchers: Matche
     """
     bucket = select(histogram, *matchers, part="bucket")
     anchor = f"sum(rate({bucket.text}[5m] @ end())) < 0"
-    return PromQL(f"{expr.text} unless on () ({anchor})", (*expr.signals, histogram), labels=expr.labels)
+    return PromQL(
+        f"{expr.text} unless on () ({anchor})",
+        (*expr.signals, histogram),
+        labels=expr.labels,
+        recordings=expr.recordings,
+    )
 
 
 def label_values(signal: MetricSignal, label: str) -> str:

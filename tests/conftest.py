@@ -57,10 +57,15 @@ def overview_doc(overview: DashboardDefinition) -> dict[str, Any]:
     return dashboard_document(overview)
 
 
+def copy_project(root: Path) -> Path:
+    """Copy the editable parts of the project (definitions, config.py, generated outputs) into `root`."""
+    for name in DEFINITIONS + OUTPUTS:
+        shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "config.py", root / "config.py")
+    return root
+
+
 @pytest.fixture
 def project_copy(tmp_path: Path) -> Path:
     """A copy of the editable parts of the project, for tests that change or break them."""
-    for name in DEFINITIONS + OUTPUTS:
-        shutil.copytree(REPO / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(REPO / "config.py", tmp_path / "config.py")
-    return tmp_path
+    return copy_project(tmp_path)

@@ -1,7 +1,8 @@
 """The Overview dashboard: the six panels of the issue, reading the contract's series, with units.
 
-Panels read the series prometheus_rules/overview.py records; `reads()` follows a recorded series back to the
-raw contract series its rule reads, so each panel is checked against the contract either way.
+Panels read recorded series (those of prometheus_rules/overview.py and those the tenant panels' queries
+derive); `reads()` follows a recorded series back to the raw contract series its rule reads, so each panel is
+checked against the contract either way.
 """
 
 from __future__ import annotations
@@ -11,13 +12,15 @@ from typing import Any
 import pytest
 
 from engine.defaults import ALL_TENANTS
+from engine.definitions.loader import load_project
 from engine.definitions.prometheus_rule import recorded_series
 from engine.lint.promql_ast import parse, vector_selectors
-from prometheus_rules import RULE_GROUPS
 from telemetry.contract import CONTRACT
+from tests.conftest import REPO
 
 Doc = dict[str, Any]
-RECORDED = recorded_series(RULE_GROUPS)
+RECORDED = recorded_series(load_project(REPO).rule_groups)
+"""Every recorded series of the project as it loads: hand-written and derived from the queries."""
 
 
 def panel(doc: Doc, title: str) -> Doc:

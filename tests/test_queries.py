@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import re
+
 import promql_parser
 import pytest
 
 from engine import queries as q
 from engine.contract.model import ContractError
-from engine.defaults import ALL_TENANTS
+from engine.defaults import ALL_TENANTS, RECORDING_RATE_WINDOW
 from engine.lint.promql_ast import parse, vector_selectors
 from telemetry.contract import (
     BACKEND_LOGS,
+    SERVER_SPANS_ONLY,
     SOCKETIO_CONNECTIONS,
     SPAN_CALLS,
     SPAN_DURATION,
+    STATUS_CODE_ERROR,
     TENANT_SPAN_CALLS,
+    WHATSAPP_MESSAGES_SENT,
     WHATSAPP_SESSIONS_ACTIVE,
 )
 
@@ -140,3 +145,112 @@ def test_all_sentinel_in_logql() -> None:
 
 def test_or_zero() -> None:
     assert q.or_zero(q.sum_by(q.select(WHATSAPP_SESSIONS_ACTIVE))).text.endswith(" or vector(0))")
+
+
+def _rules(expr: q.PromQL) -> dict[str, q.Recording]:
+    """The recordings a query carries, keyed "per tenant" / "all" by the twin's label."""
+    found = {
+        ("all" if dict(r.labels).get("tenant_id") == ALL_TENANTS else "per tenant"): r
+        for r in expr.recordings
+    }
+    assert len(found) == len(expr.recordings) == 2, expr.recordings
+    return found
+
+
+def _grouping(expr: str) -> list[str]:
+    tree = parse(expr)
+    assert isinstance(tree, promql_parser.AggregateExpr) and str(tree.op) == "sum", expr
+    match = re.match(r"by\s*\((.*)\)", str(tree.modifier).strip()) if tree.modifier else None
+    return [label.strip() for label in match.group(1).split(",")] if match else []
+
+
+def test_tenant_sum_reads_a_recorded_series_and_carries_its_rule_and_all_twin() -> None:
+    expr = q.tenant_sum(WHATSAPP_MESSAGES_SENT)
+    rules = _rules(expr)
+    (record,) = {r.record for r in rules.values()}
+    # The panel reads the record, filtered on $tenant, never the raw counter.
+    assert matchers(expr.text) == {record: [("tenant_id", "MatchOp.Re", "$tenant")]}
+    assert record.count(":") == 2 and record.startswith("tenant_id:")  # level:metric:operations
+    per_tenant, everyone = rules["per tenant"], rules["all"]
+    assert _grouping(per_tenant.expr.text) == ["tenant_id"]
+    assert _grouping(everyone.expr.text) == []  # the All row sums every tenant
+    assert per_tenant.labels == ()
+    for rule in (per_tenant, everyone):
+        # A counter is recorded as its rate over the project's window, from the signal's own series.
+        call = parse(rule.expr.text).expr
+        assert isinstance(call, promql_parser.Call) and call.func.name == "rate"
+        assert str(call.args[0].range) in ("5m", "0:05:00")
+        assert list(matchers(rule.expr.text)) == ["tiktickets_whatsapp_messages_sent_total"]
+        assert ("job", "MatchOp.Equal", "tiktickets/tiktickets-backend") in matchers(rule.expr.text)[
+            "tiktickets_whatsapp_messages_sent_total"
+        ]
+        assert rule.record == record and rule.grafana_unit == "reqps"
+    assert record.endswith(f":rate{RECORDING_RATE_WINDOW}")
+
+
+def test_tenant_sum_of_a_gauge_sums_without_rate() -> None:
+    rules = _rules(q.tenant_sum(WHATSAPP_SESSIONS_ACTIVE))
+    for rule in rules.values():
+        assert "rate(" not in rule.expr.text
+        assert rule.grafana_unit == WHATSAPP_SESSIONS_ACTIVE.grafana_unit
+        assert rule.record.endswith(":sum")
+
+
+def test_tenant_sum_keeps_the_labels_its_matchers_and_by_name() -> None:
+    failed = q.eq("status_code", STATUS_CODE_ERROR)
+    expr = q.tenant_sum(TENANT_SPAN_CALLS, failed, by=("span_name",), where=(SERVER_SPANS_ONLY,))
+    rules = _rules(expr)
+    assert _grouping(expr.text) == ["span_name"]
+    assert sorted(_grouping(rules["per tenant"].expr.text)) == ["span_name", "status_code", "tenant_id"]
+    assert sorted(_grouping(rules["all"].expr.text)) == ["span_name", "status_code"]
+    (record,) = matchers(expr.text)
+    # matchers select on the recorded series; `where` filters inside the rule.
+    assert ("status_code", "MatchOp.Equal", STATUS_CODE_ERROR) in matchers(expr.text)[record]
+    assert ("span_kind", "MatchOp.Equal", "SPAN_KIND_SERVER") not in matchers(expr.text)[record]
+    raw = matchers(rules["per tenant"].expr.text)["tenant_span_metrics_calls_total"]
+    assert ("span_kind", "MatchOp.Equal", "SPAN_KIND_SERVER") in raw
+    assert ("status_code", "MatchOp.Equal", STATUS_CODE_ERROR) not in raw
+    # The name does not depend on the order labels were given in.
+    other = q.tenant_sum(TENANT_SPAN_CALLS, keep=("status_code", "span_name"), where=(SERVER_SPANS_ONLY,))
+    assert other.recordings == expr.recordings
+
+
+def test_tenant_sum_refuses_what_cannot_work() -> None:
+    with pytest.raises(ContractError, match="carries no tenant_id"):
+        q.tenant_sum(SPAN_CALLS)
+    for tenant_label in ({"by": ("tenant_id",)}, {"where": (q.eq("tenant_id", "acme"),)}):
+        with pytest.raises(ContractError, match="tenant_topk"):
+            q.tenant_sum(SOCKETIO_CONNECTIONS, **tenant_label)
+    with pytest.raises(ContractError, match="has no label 'http_route'"):
+        q.tenant_sum(TENANT_SPAN_CALLS, by=("http_route",))
+    with pytest.raises(ContractError, match="has no label 'route'"):
+        q.tenant_sum(TENANT_SPAN_CALLS, where=(q.eq("route", "/"),))
+    with pytest.raises(ContractError, match="Prometheus duration"):
+        q.tenant_sum(TENANT_SPAN_CALLS, window="$__rate_interval")
+
+
+def test_tenant_topk_reads_every_tenant_only_at_all_and_carries_the_rules() -> None:
+    expr = q.tenant_topk(20, SOCKETIO_CONNECTIONS)
+    (record,) = {r.record for r in _rules(expr).values()}
+    assert expr.text == q.top_tenants(20, record, frozenset({"tenant_id"})).text
+    assert expr.recordings == q.tenant_sum(SOCKETIO_CONNECTIONS).recordings
+    with pytest.raises(ContractError, match="at least 1"):
+        q.tenant_topk(0, SOCKETIO_CONNECTIONS)
+
+
+def test_tenant_topk_with_matchers_sums_back_to_one_series_per_tenant() -> None:
+    expr = q.tenant_topk(5, WHATSAPP_SESSIONS_ACTIVE, q.eq("whatsapp_id", "wa-1"))
+    tree = parse(expr.text)
+    assert str(tree.op) == "topk"
+    assert _grouping(q.PromQL(str(tree.expr), ()).text) == ["tenant_id"]
+    (record,) = matchers(expr.text)
+    gate = [m for m in matchers(expr.text)[record] if m == ("tenant_id", "MatchOp.Equal", ALL_TENANTS)]
+    assert gate  # the All gate is there, and it does not depend on the matcher (no rows yet would empty it)
+
+
+def test_recordings_survive_every_combinator() -> None:
+    errors = q.tenant_sum(TENANT_SPAN_CALLS, q.eq("status_code", STATUS_CODE_ERROR))
+    sessions = q.tenant_sum(WHATSAPP_SESSIONS_ACTIVE)
+    combined = q.with_exemplars_from(q.topk(3, q.ratio(q.or_zero(errors), sessions)), SPAN_DURATION)
+    assert combined.recordings == errors.recordings + sessions.recordings
+    assert q.ratio(errors, errors).recordings == errors.recordings  # each rule once

@@ -1,5 +1,6 @@
 """Loading a project's definitions from its root: `config.py`, `telemetry/contract.py`, `dashboards/*.py`,
-`datasources/` and `prometheus_rules/`.
+`datasources/` and `prometheus_rules/`, plus the rule group the dashboards' queries need
+(`derived_rules.py`).
 
 A dashboard module is any `dashboards/<name>.py` (not starting with `_`) with a `dashboard()`
 function, so adding a dashboard is adding a file. Whatever goes wrong while a definition runs
@@ -24,6 +25,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from engine.contract.model import TelemetryContract
+from engine.definitions.derived_rules import with_derived_rules
 from engine.definitions.types import DashboardDefinition, Folder, Project, ProjectConfig
 from engine.errors import DefinitionError, LoadInterruptedError, Location
 from engine.names import DASHBOARD_TITLE_MAX, FOLDER_TITLE_MAX, shown, title_key, title_problem
@@ -239,7 +241,8 @@ def load_project(root: Path) -> Project:
         contract_source=CONTRACT_SOURCE,
         dashboards=definitions,
         datasources=list(found),
-        rule_groups=list(groups),
+        # The rules the dashboards' queries carry (queries.tenant_sum) join the hand-written groups.
+        rule_groups=with_derived_rules(config.name, definitions, list(groups)),
         datasource_sources=_datasource_sources(root, list(found)),
     )
 

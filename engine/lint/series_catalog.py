@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from engine.contract.model import PromType, TelemetryContract
-from engine.defaults import TENANT_LABEL
+from engine.defaults import ALL_TENANTS, TENANT_LABEL
 from engine.definitions.prometheus_rule import RuleGroup, recorded_series
 
 
@@ -23,6 +23,8 @@ class SeriesInfo:
     histogram_unit: str | None = None
     """For (raw or recorded) histogram buckets: the unit of quantiles computed from them."""
     recorded: bool = False
+    all_row: bool = False
+    """A recording rule also writes its `tenant_id="__all__"` row: what `$tenant` at All selects."""
 
     @property
     def tenant_scoped(self) -> bool:
@@ -48,6 +50,12 @@ def build_catalog(contract: TelemetryContract, groups: Sequence[RuleGroup] = ())
                 else "short",
                 histogram_unit=signal.grafana_unit if bucket else None,
             )
+    twinned = {
+        rule.record
+        for group in groups
+        for rule in group.recording
+        if rule.labels.get(TENANT_LABEL) == ALL_TENANTS
+    }
     for name, rule in recorded_series(list(groups)).items():
         catalog[name] = SeriesInfo(
             name=name,
@@ -56,5 +64,6 @@ def build_catalog(contract: TelemetryContract, groups: Sequence[RuleGroup] = ())
             grafana_unit=rule.grafana_unit,
             histogram_unit=rule.histogram_unit,
             recorded=True,
+            all_row=name in twinned,
         )
     return catalog

@@ -12,6 +12,7 @@ from datasources import DATASOURCES, PROMETHEUS
 from engine import queries as q
 from engine.contract.model import TelemetryContract
 from engine.definitions.datasource import Datasource, DatasourceRef
+from engine.definitions.derived_rules import with_derived_rules
 from engine.definitions.loader import CONTRACT_SOURCE
 from engine.definitions.types import DashboardDefinition, Folder, Project
 from engine.lint import Check, Finding, LintContext
@@ -55,7 +56,8 @@ def project(
     datasources: list[Datasource] | None = None,
     contract: TelemetryContract | None = None,
 ) -> Project:
-    """This repository's project, with the given dashboards (datasources, contract) in place of its own."""
+    """This repository's project, with the given dashboards (datasources, contract) in place of its own;
+    its rule groups, plus the rules those dashboards' queries need, derived as the loader derives them."""
     return Project(
         root=REPO,
         config=CONFIG,
@@ -63,7 +65,7 @@ def project(
         contract_source=CONTRACT_SOURCE,
         dashboards=list(dashboards),
         datasources=datasources if datasources is not None else list(DATASOURCES),
-        rule_groups=list(RULE_GROUPS),
+        rule_groups=with_derived_rules(CONFIG.name, list(dashboards), list(RULE_GROUPS)),
     )
 
 

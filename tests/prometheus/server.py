@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Sequence
@@ -47,10 +48,16 @@ class Prometheus:
         return list(self.get("/api/v1/query_exemplars", query=expr, start=f"{start:.3f}", end=f"{end:.3f}"))
 
     def wait_for(self, expr: str, minimum: float, timeout: float = 60) -> None:
-        """Poll until `expr` returns a value >= minimum (never a blind sleep)."""
+        """Poll until `expr` returns a value >= minimum (never a blind sleep). Until its storage is
+        ready Prometheus answers 503 (seen on a loaded machine right after it logs its port): not yet."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            result = self.query(expr)
+            try:
+                result = self.query(expr)
+            except urllib.error.HTTPError as error:
+                if error.code != 503:
+                    raise
+                result = []
             if result and float(result[0]["value"][1]) >= minimum:
                 return
             time.sleep(0.25)
