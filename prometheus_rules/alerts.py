@@ -41,13 +41,32 @@ def _no_data(key: str) -> AlertRule:
     )
 
 
-_EXPORT_FAILED = '{__name__=~"otelcol_exporter_send_failed_(spans|metric_points|log_records)(_total)?"}'
-_REFUSED = '{__name__=~"otelcol_receiver_refused_(spans|metric_points|log_records)(_total)?"}'
+COLLECTOR_SIGNALS = ("spans", "metric_points", "log_records")
+"""The item kinds the Collector counts per receiver and per exporter, one counter each."""
+
+
+def _items_per_second(counter: str, by: str) -> str:
+    """Items per second over the counters `<counter>_<signal>` of every signal: one series per `by` value.
+
+    Each counter is rated and summed on its own, tagged with its signal, and only then added up. A
+    single `rate()` over a `__name__` regex would drop the metric names and leave the spans, metric
+    points and log records series of one receiver with the same labels: Prometheus then refuses the
+    whole expression ("vector cannot contain metrics with the same labelset") and the alert never
+    fires. Each counter is read with and without `_total`: the Collector has exported both spellings
+    (0.161 writes none), and `or` keeps one of them should both be in the window.
+    """
+    terms = [
+        f"label_replace(sum by ({by}) (rate({counter}_{signal}[5m]) or rate({counter}_{signal}_total[5m])), "
+        f'"signal", "{signal}", "", "")'
+        for signal in COLLECTOR_SIGNALS
+    ]
+    return f"sum by ({by}) (\n" + "\nor\n".join(terms) + "\n)"
+
 
 COLLECTOR_ALERTS = [
     AlertRule(
         alert="TikTicketsCollectorExportFailing",
-        expr=f"sum by (exporter) (rate({_EXPORT_FAILED}[5m])) > 0",
+        expr=f"{_items_per_second('otelcol_exporter_send_failed', 'exporter')} > 0",
         duration="5m",
         severity="page",
         summary="The Collector cannot deliver telemetry through exporter {{ $labels.exporter }}",
@@ -56,7 +75,7 @@ COLLECTOR_ALERTS = [
     ),
     AlertRule(
         alert="TikTicketsCollectorRefusingData",
-        expr=f"sum by (receiver) (rate({_REFUSED}[5m])) > 0",
+        expr=f"{_items_per_second('otelcol_receiver_refused', 'receiver')} > 0",
         duration="5m",
         severity="page",
         summary="The Collector refuses telemetry at receiver {{ $labels.receiver }}",

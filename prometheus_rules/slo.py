@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from config import OVERVIEW_UID
 from engine import queries as q
 from engine.definitions.prometheus_rule import AlertRule, RecordingRule, RuleGroup
+from engine.grafana_math import parse_duration
 from telemetry.contract import SERVER_SPANS_ONLY, SPAN_CALLS, SPAN_DURATION, STATUS_CODE_ERROR
 
 AVAILABILITY_TARGET = 0.995
@@ -27,14 +28,27 @@ class BurnWindow:
     short: str
     burn_rate: float
     severity: str
-    evaluate_every: str
 
 
 WINDOWS = (
-    BurnWindow("1h", "5m", 14.4, "page", "30s"),
-    BurnWindow("6h", "30m", 6.0, "page", "30s"),
-    BurnWindow("3d", "6h", 1.0, "ticket", "5m"),
+    BurnWindow("1h", "5m", 14.4, "page"),
+    BurnWindow("6h", "30m", 6.0, "page"),
+    BurnWindow("3d", "6h", 1.0, "ticket"),
 )
+
+SHORT_WINDOW_LIMIT = "1h"
+"""Windows up to this long are recorded every SHORT_EVERY, longer ones every LONG_EVERY."""
+SHORT_EVERY = "30s"
+"""The page alerts read the short windows: recomputed every 30 s, a fast burn pages within minutes."""
+LONG_EVERY = "1m"
+"""Windows of hours change slowly, but the alerts that read them must find a sample at every evaluation.
+Prometheus sees a recorded sample only while it is younger than its 5 m lookback (since Prometheus 3, a
+sample exactly 5 m old is out). At the former 5 m, the ticket alerts found nothing whenever they ran just
+before this group, and their 15 m `for` started over: at 4x the allowed burn they never fired in 40 h
+(promtool 3.14). Once a minute, as often as the alerts run, a sample stays in view through three late or
+missed evaluations in a row; RuleGroup refuses an interval of half the lookback or more. A 3 d rate reads
+17,280 samples per series (15 s scrapes): once a minute, over the few hundred server-span series of one
+service, that is cheap."""
 
 
 def error_ratio(window: str) -> q.PromQL:
@@ -62,17 +76,19 @@ def _recorded(kind: str, window: str) -> RecordingRule:
     )
 
 
-def _windows(every: str) -> list[str]:
+def _windows(short: bool) -> list[str]:
+    """Every window of WINDOWS (short and long) up to SHORT_WINDOW_LIMIT, or every longer one; each once."""
+    limit = parse_duration(SHORT_WINDOW_LIMIT)
     found = []
     for w in WINDOWS:
         for window in (w.short, w.long):
-            if (window in ("5m", "30m", "1h")) == (every == "30s") and window not in found:
+            if (parse_duration(window) <= limit) == short and window not in found:
                 found.append(window)
     return found
 
 
-SHORT_WINDOWS = _windows("30s")
-LONG_WINDOWS = _windows("5m")
+SHORT_WINDOWS = _windows(short=True)
+LONG_WINDOWS = _windows(short=False)
 
 
 def _burn_alert(kind: str, target: float, name: str, what: str, panel: str) -> list[AlertRule]:
@@ -112,15 +128,13 @@ def _burn_alert(kind: str, target: float, name: str, what: str, panel: str) -> l
 
 SLO_SHORT_GROUP = RuleGroup(
     name="tiktickets-slo-short-windows",
-    # The page alerts read these: recompute every 30 s so a fast burn pages within minutes.
-    interval="30s",
+    interval=SHORT_EVERY,
     recording=tuple(_recorded(kind, w) for kind in ("errors", "slow") for w in SHORT_WINDOWS),
 )
 
 SLO_LONG_GROUP = RuleGroup(
     name="tiktickets-slo-long-windows",
-    # Windows of hours change slowly; a rate over a day every 30 s would be wasted work.
-    interval="5m",
+    interval=LONG_EVERY,
     recording=tuple(_recorded(kind, w) for kind in ("errors", "slow") for w in LONG_WINDOWS),
 )
 

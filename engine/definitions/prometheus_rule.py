@@ -13,10 +13,42 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from engine.defaults import TENANT_LABEL
+from engine.grafana_math import parse_duration
 from engine.queries import PromQL
 
 RECORD_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 DURATION = re.compile(r"^([0-9]+(ms|s|m|h|d|w|y))+$")
+LOOKBACK_DELTA = "5m"
+"""Prometheus' `--query.lookback-delta` (its default, which the compose Prometheus keeps): an alert or a
+panel reading a series sees its newest sample only while that sample is younger than this. Since
+Prometheus 3 the window is open on the left: a sample exactly this old is already out of view."""
+
+
+def _seconds_text(seconds: float) -> str:
+    """150.0 -> `2m30s`: a duration as Prometheus writes it."""
+    minutes, rest = divmod(round(seconds), 60)
+    return (f"{minutes}m" if minutes else "") + (f"{rest}s" if rest or not minutes else "")
+
+
+def interval_problem(interval: str) -> str | None:
+    """Why a rule group must not run every `interval`, or None.
+
+    Every group writes series that something reads at its own pace: the recorded series (alerts,
+    panels, other rules) and, for alerts, ALERTS. A reader finds a sample only within the lookback,
+    so a group must run at least twice per lookback: then one late or missed evaluation still leaves
+    a sample in view. At exactly the lookback, an alert evaluated just before the group finds nothing
+    and its `for` starts over at every turn (no ticket alert fired in 40 h at 4x the burn).
+    """
+    lookback = parse_duration(LOOKBACK_DELTA)
+    if 2 * parse_duration(interval) < lookback:
+        return None
+    return (
+        f"an interval of {interval} is too long: Prometheus reads a series' newest sample only while "
+        f"it is younger than its {LOOKBACK_DELTA} lookback (a sample exactly {LOOKBACK_DELTA} old is out), "
+        "so an alert or panel reading what this group writes finds nothing whenever one evaluation is late "
+        "or missed, and an alert's `for` starts over. Run the group at least twice per lookback: "
+        f"an interval below {_seconds_text(lookback / 2)}, e.g. 1m"
+    )
 
 
 class _Model(BaseModel):
@@ -80,7 +112,7 @@ class AlertRule(_Model):
 class RuleGroup(_Model):
     name: str
     interval: str
-    """Chosen per group on purpose: see the group's definition for why."""
+    """Chosen per group on purpose: see the group's definition for why. Below half of LOOKBACK_DELTA."""
     recording: tuple[RecordingRule, ...] = ()
     alerts: tuple[AlertRule, ...] = ()
 
@@ -89,6 +121,9 @@ class RuleGroup(_Model):
     def _interval(cls, value: str) -> str:
         if not DURATION.match(value):
             raise ValueError(f"not a Prometheus duration: {value!r}")
+        problem = interval_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
 

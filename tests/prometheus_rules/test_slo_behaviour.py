@@ -12,7 +12,11 @@ Two behaviours that the recorded values alone do not show:
   server spans. A failing outgoing call (a client span, e.g. to the WhatsApp API) is not a failed
   request, and counting it would page on a healthy service.
 
-Every case runs the rules rendered fresh from the definitions through `promtool test rules`.
+- A steady burn between the ticket's factor and the lowest page factor opens a ticket and pages
+  nobody: the ticket alert reads the slowest recorded windows, and must see them at every evaluation.
+
+Every case runs the rules rendered fresh from the definitions through `promtool test rules`, under
+every schedule of evaluation.py (each committed group interval, both group orders).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from engine.grafana_math import parse_duration
 from prometheus_rules import RULE_GROUPS
 from prometheus_rules.slo import AVAILABILITY_TARGET, BURN_RATE_ALERTS, WINDOWS, BurnWindow, error_ratio
 from telemetry.contract import SERVER_SPANS_ONLY, SPAN_CALLS, STATUS_CODE_ERROR
+from tests.prometheus_rules.evaluation import LAG_SECONDS, SCHEDULES, Schedule, on_grid
 from tests.prometheus_rules.test_promtool_rules import alert, run_promtool
 
 SCRAPE_SECONDS = 15
@@ -46,10 +51,6 @@ AVAILABILITY_ALERT = {
     if any(name in rule.expr for name in ERROR_RECORD.values())
 }
 """The availability burn-rate alert of each severity: the one that reads the recorded error ratios."""
-
-LAG_SECONDS = 2 * max(parse_duration(group.interval) for group in RULE_GROUPS) + 60
-"""How long a recorded ratio and an alert's state may trail the data: a group interval for the
-recording, one for the alert, and a minute more."""
 
 # Spanmetrics series as the Collector writes them (telemetry/contract.py and
 # shared/reference/telemetry-contract.md): the service's identity label, the span kind, the status.
@@ -93,9 +94,9 @@ def burn_then_stop(severity: str) -> dict[str, Any]:
     window is still above its threshold."""
     rule = AVAILABILITY_ALERT[severity]
     pairs = [pair for pair in WINDOWS if pair.severity == severity]
-    firing_at = parse_duration(rule.duration) + LAG_SECONDS
+    firing_at = on_grid(parse_duration(rule.duration) + LAG_SECONDS)
     stop = firing_at + LAG_SECONDS
-    quiet_at = stop + max(parse_duration(pair.short) for pair in pairs) + LAG_SECONDS
+    quiet_at = on_grid(stop + max(parse_duration(pair.short) for pair in pairs) + LAG_SECONDS)
     samples = round(quiet_at / SCRAPE_SECONDS) + 4
     return {
         "interval": f"{SCRAPE_SECONDS}s",
@@ -119,7 +120,7 @@ def burn_then_stop(severity: str) -> dict[str, Any]:
 
 def settled() -> float:
     """A time by which every alert's `for` has run out and every window holds several samples."""
-    return max(parse_duration(rule.duration) for rule in AVAILABILITY_ALERT.values()) + LAG_SECONDS
+    return on_grid(max(parse_duration(rule.duration) for rule in AVAILABILITY_ALERT.values()) + LAG_SECONDS)
 
 
 def with_failing_client_spans(server_errors_per_second: float) -> dict[str, Any]:
@@ -162,6 +163,32 @@ def with_failing_client_spans(server_errors_per_second: float) -> dict[str, Any]
     }
 
 
+def steady_slow_burn() -> dict[str, Any]:
+    """Server errors at a steady share between the ticket pair's factor and the lowest page factor
+    (their midpoint: 3.5x the budget with the workbook's 1x and 6x), from the start on.
+
+    The ticket alert fires once its `for` and the evaluation lag have passed, and stays firing; no
+    page. This is the burn the ticket alert exists for; its pair reads the slowest recorded windows."""
+    ticket = min(pair.burn_rate for pair in WINDOWS if pair.severity == "ticket")
+    page = min(pair.burn_rate for pair in WINDOWS if pair.severity == "page")
+    share = (ticket + page) / 2 * BUDGET
+    at = settled()
+    checks = (at, at + 10 * 60)
+    samples = round(checks[-1] / SCRAPE_SECONDS) + 4
+    return {
+        "interval": f"{SCRAPE_SECONDS}s",
+        "input_series": [
+            {"series": f"{CALLS}{{{SERVER}, {OK}}}", "values": counter(100 * (1 - share), samples)},
+            {"series": f"{CALLS}{{{SERVER}, {FAILED}}}", "values": counter(100 * share, samples)},
+        ],
+        "alert_rule_test": [
+            firing(rule, when, fires=severity == "ticket")
+            for severity, rule in AVAILABILITY_ALERT.items()
+            for when in checks
+        ],
+    }
+
+
 CASES = {
     **{
         f"{severity} alert resolves when the short window is clean": burn_then_stop(severity)
@@ -169,6 +196,7 @@ CASES = {
     },
     "failing client spans are no SLO errors": with_failing_client_spans(0),
     "server errors beside failing client spans give the server share": with_failing_client_spans(1),
+    "a steady burn between the ticket and page factors opens a ticket": steady_slow_burn(),
 }
 
 
@@ -176,8 +204,9 @@ def test_every_severity_has_an_availability_alert() -> None:
     assert set(AVAILABILITY_ALERT) == set(SEVERITIES), AVAILABILITY_ALERT
 
 
+@pytest.mark.parametrize("schedule", SCHEDULES, ids=str)
 @pytest.mark.parametrize("name", CASES)
-def test_slo_behaviour_with_promtool(tmp_path: Path, name: str) -> None:
-    result = run_promtool(tmp_path, CASES[name])
+def test_slo_behaviour_with_promtool(tmp_path: Path, name: str, schedule: Schedule) -> None:
+    result = run_promtool(tmp_path, CASES[name], schedule)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS" in result.stdout
