@@ -114,17 +114,10 @@ def traced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Traced]:
         traffic = subprocess.Popen(
             [node, demo], env=demo_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        time.sleep(5)
-        live: list[Series] = _scrape(f"http://127.0.0.1:{ports['c_exporter']}/metrics")
-        assert traffic.wait(timeout=30) == 0
+        # Poll, not a fixed sleep: on a loaded machine the SDK's first export can come seconds late.
+        ids = _exemplar_ids_while(traffic, f"http://127.0.0.1:{ports['c_exporter']}/metrics")
+        assert traffic.wait(timeout=60) == 0
         time.sleep(3)  # the Collector's batch and Jaeger's own batch deliver the last spans
-        ids = sorted(
-            {
-                s.exemplar["trace_id"]
-                for s in live
-                if s.name.startswith("traces_span_metrics_duration") and s.exemplar
-            }
-        )
 
         def restart() -> None:
             processes[0].terminate()
@@ -137,6 +130,25 @@ def traced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Traced]:
         for process in reversed(processes):
             process.terminate()
             process.wait(timeout=20)
+
+
+def _exemplar_ids_while(traffic: subprocess.Popen[bytes], metrics_url: str, want: int = 5) -> list[str]:
+    """The latency exemplars' trace ids on the Collector's exporter, scraped until `want` appear or the
+    demo ends (then one last scrape): each scrape holds only the latest exemplar of each bucket series."""
+    seen: set[str] = set()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        running = traffic.poll() is None
+        live: list[Series] = _scrape(metrics_url)
+        seen |= {
+            s.exemplar["trace_id"]
+            for s in live
+            if s.name.startswith("traces_span_metrics_duration") and s.exemplar
+        }
+        if len(seen) >= want or not running:
+            break
+        time.sleep(0.5)
+    return sorted(seen)
 
 
 def _trace(query: str, trace_id: str) -> list[dict[str, Any]]:
