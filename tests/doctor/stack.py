@@ -15,12 +15,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from engine.definitions.loader import load_project
 from engine.external_tools import PROMETHEUS
+from engine.render.documents import build_documents
 from tests.conftest import REPO
 from tests.loki_server.server import LokiStore, loki_server
 from tests.prometheus.collector_exporter import TENANTS, CollectorExporter, serve
@@ -56,6 +59,33 @@ class Doctor:
 
     def statuses(self) -> dict[str, str]:
         return {r["panel"]: r["status"] for r in self.reports}
+
+
+@cache
+def panels_by_kind() -> dict[str, list[str]]:
+    """Datasource type -> "dashboard / panel" of each panel of the project with a query on it."""
+    found: dict[str, list[str]] = {}
+    for board in build_documents(load_project(REPO)).dashboards:
+        nested = [p for row in board.document["panels"] for p in row.get("panels", [])]
+        for panel in [*board.document["panels"], *nested]:
+            for target in panel.get("targets", []):
+                kind = (target.get("datasource") or panel.get("datasource") or {}).get("type", "")
+                name = f"{board.uid} / {panel['title']}"
+                if name not in found.setdefault(kind, []):
+                    found[kind].append(name)
+    return found
+
+
+def all_value(variable: str = "tenant") -> str:
+    """What `$tenant` holds at All (its allValue) on the project's dashboards, as Grafana sends it."""
+    values = {
+        str(v["allValue"])
+        for board in build_documents(load_project(REPO)).dashboards
+        for v in (board.document.get("templating") or {}).get("list", [])
+        if v.get("name") == variable and v.get("includeAll")
+    }
+    assert len(values) == 1, f"one All value of ${variable} expected: {values}"
+    return values.pop()
 
 
 def seed_logs(store: LokiStore) -> None:

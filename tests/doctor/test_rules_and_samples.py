@@ -167,7 +167,9 @@ def test_every_rule_not_ok_is_listed_and_an_erring_one_fails_the_run(scenario: S
     text = scenario.stack.doctor_text()
     assert text.code == 1
     # Prometheus' own words (cut at 500 characters, as any text from a server is on a terminal).
-    assert f"err      group doctor-extras / alert {FAILING_ALERT}: {failing['last_error'][:300]}" in text.stdout
+    assert (
+        f"err      group doctor-extras / alert {FAILING_ALERT}: {failing['last_error'][:300]}" in text.stdout
+    )
     assert (
         f"unknown  group doctor-daily / alert {DAILY_ALERT}: not evaluated yet (its group runs every 86400 s)"
         in text.stdout
