@@ -75,9 +75,7 @@ def test_the_selection_that_was_empty_is_named_all_with_its_value(loki: Stack) -
     assert cause["detail"].startswith(f"with $tenant = All (`{at_all}`): ")
     text = run_doctor_text(loki.env)
     assert text.code == 1
-    assert (
-        f"loki-no-stream: with $tenant = All (`{at_all}`): Loki holds no log stream at all" in text.stdout
-    )
+    assert f"loki-no-stream: with $tenant = All (`{at_all}`): Loki holds no log stream at all" in text.stdout
 
 
 def test_logs_under_another_service_name(loki: Stack) -> None:
