@@ -21,6 +21,7 @@ from rich.text import Text
 from engine.doctor.causes import Cause, PanelReport, RuleHealth, RuleReport, Skipped, Status
 from engine.text import printable
 
+NAMES = {"prometheus": "Prometheus", "loki": "Loki"}
 STYLE = {Status.OK: "green", Status.SUSPECT: "yellow", Status.EMPTY: "red", Status.ERROR: "bold red"}
 
 
@@ -104,8 +105,8 @@ def skip_notes(skipped: Sequence[Skipped]) -> list[str]:
     """One `note:` line per datasource left out, for stderr: which, why, and the panels not checked."""
     return [
         printable(
-            f"note: {one.kind} left out ({one.reason}): {len(one.panels)} panel(s) not checked: "
-            + "; ".join(one.panels)
+            f"note: {NAMES.get(one.kind, one.kind)} left out ({one.reason}): {len(one.panels)} panel(s) "
+            "not checked: " + "; ".join(one.panels)
         )
         for one in skipped
     ]

@@ -150,7 +150,7 @@ def test_an_empty_loki_url_leaves_loki_out_and_says_so(stack: Stack) -> None:
     assert set(doctor.statuses().values()) == {"ok"}
     text = run_doctor_text({**stack.env, "LOKI_URL": ""})
     assert text.code == 0, text
-    note = f"note: loki left out (LOKI_URL is empty): {len(loki_panels)} panel(s) not checked: "
+    note = f"note: Loki left out (LOKI_URL is empty): {len(loki_panels)} panel(s) not checked: "
     assert note + "; ".join(loki_panels) in text.stderr
     assert "Loki left out" in text.stdout
     assert not [line for line in text.stderr.splitlines() if line.startswith("error:")], text.stderr
