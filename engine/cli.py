@@ -43,10 +43,10 @@ build and check write and verify provisioning/ (watch rebuilds on every save); p
 talk to a live Grafana (GRAFANA_URL, and GRAFANA_TOKEN or GRAFANA_USER + GRAFANA_PASSWORD, from the
 environment or .env);
 doctor asks the live Prometheus and Loki (PROMETHEUS_URL, LOKI_URL, or through Grafana) why a panel
-is empty.
+is empty, and which alerting or recording rules are not healthy.
 Exit codes: 0 ok; 1 check failed, push had failures or conflicts, diff found differences, doctor
-found a panel not ok; 2 bad usage, invalid definitions or settings, (diff, pull) Grafana could not
-be read, or (doctor) no datasource could be reached.
+found a panel not ok or a rule in err; 2 bad usage, invalid definitions or settings, (diff, pull)
+Grafana could not be read, or (doctor) no datasource could be reached.
 """
 BACKUP_DIR = ".grafana-backups"
 EXIT_CHECK_FAILED = 1
@@ -427,7 +427,12 @@ def pull(
 def doctor(
     json_output: Annotated[
         bool,
-        typer.Option("--json", help="Print a JSON list, one object per panel, on stdout and nothing else."),
+        typer.Option(
+            "--json",
+            help="Print one JSON object on stdout and nothing else: `panels` (one object per panel, each "
+            "cause with the `selection` that was empty), `rules` (every rule whose health is not ok) and "
+            "`skipped` (datasources left out by an empty URL).",
+        ),
     ] = False,
     via_grafana: Annotated[
         bool,
@@ -445,10 +450,16 @@ def doctor(
     """Say why a panel is empty: run every query against the live stack and take the empty ones apart.
 
     Each panel is ok, suspect (shows data but breaks a rule, e.g. series without tenant_id), empty or
-    error, with named causes (series-missing, label-mismatch, rule-not-loaded, stale, ...) and a query
-    to paste into Explore. Read-only. Each request ends within DOCTOR_TIMEOUT seconds, body included;
-    a datasource that is down or answers nonsense marks only its own panels error. Exit 0 all ok,
-    1 some panel not ok, 2 no datasource could be reached at all.
+    error, with named causes (series-missing, label-mismatch, rule-not-loaded, rule-warming-up,
+    sparse-samples, stale, ...), the selection that was empty ($tenant = All (`__all__`) or one
+    tenant) and a query to paste into Explore. Then every alerting and recording rule whose health is
+    not ok: err (with Prometheus' lastError) or unknown (not evaluated yet). Read-only. Each request
+    ends within DOCTOR_TIMEOUT seconds, body included; a datasource that is down or answers nonsense
+    marks only its own panels error. An empty PROMETHEUS_URL or LOKI_URL (`LOKI_URL=`) leaves that
+    datasource out: its panels are listed as skipped, not failed. Exit 0 all ok (rules not evaluated
+    yet included: they are normal for one interval after a start), 1 some panel not ok, a rule in
+    err, or a rule list that could not be read, 2 no datasource could be reached at all (or every one
+    was left out).
     """
     from rich.console import Console  # noqa: PLC0415
 
@@ -470,25 +481,42 @@ def doctor(
         url = config.prometheus_url if kind == "prometheus" else config.loki_url
         return Endpoint(url, kind, config.doctor_timeout)
 
+    urls = {"prometheus": ("Prometheus", config.prometheus_url), "loki": ("Loki", config.loki_url)}
+    skip = (
+        {}
+        if via_grafana
+        else {kind: f"{name.upper()}_URL is empty" for kind, (name, url) in urls.items() if not url}
+    )
     where = (
         f"through Grafana at {config.grafana_url}"
         if via_grafana
-        else (f"Prometheus at {config.prometheus_url}, Loki at {config.loki_url}")
+        else ", ".join(f"{name} at {url}" if url else f"{name} left out" for name, url in urls.values())
     )
-    run = DoctorRun(documents, endpoint_for, samples=samples)
+    run = DoctorRun(documents, endpoint_for, samples=samples, skip=skip)
     with _Progress(len(run.jobs), "asking the datasources", stderr=True) as progress:
         run.on_panel = progress
         reports = run.run()
     if json_output:
-        typer.echo(shown.as_json(reports))
+        typer.echo(shown.as_json(reports, run.rules, run.skipped_sources))
     elif not run.nothing_reachable:  # one datasource down still leaves the other's panels to show
-        shown.show(reports, Console())
-        typer.echo(shown.summary(reports, run.skipped, where))
+        console = Console()
+        shown.show(reports, console)
+        for line in shown.rule_lines(run.rules):
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
+        typer.echo(shown.summary(reports, run.skipped, where, run.rules))
+    for line in shown.skip_notes(run.skipped_sources):
+        typer.echo(line, err=True)
     for line in shown.failures([failure.detail for failure in run.failures]):
         typer.echo(line, err=True)
     if run.nothing_reachable:
         raise _fail("No datasource could be reached: nothing was checked.")
-    if any(report.status.value != "ok" for report in reports):
+    if run.nothing_asked:
+        raise _fail(
+            "Every datasource the panels use was left out (PROMETHEUS_URL and LOKI_URL empty): "
+            "nothing was checked."
+        )
+    rule_failed = any(rule.failing for rule in run.rules) or bool(run.rule_failures)
+    if rule_failed or any(report.status.value != "ok" for report in reports):
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 

@@ -9,12 +9,20 @@ import io
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from engine import defaults
 
 DEFAULT_GRAFANA_URL = defaults.GRAFANA_URL
+EXAMPLE_URLS = {
+    "grafana_url": defaults.GRAFANA_URL,
+    "prometheus_url": defaults.PROMETHEUS_URL,
+    "loki_url": defaults.LOKI_URL,
+}
+"""The example a bad URL's message gives: each service's own default (Loki's port is 3100, not Grafana's)."""
+LEAVE_OUT = ("prometheus_url", "loki_url")
+"""URLs that may be set empty: `doctor` then leaves that datasource out (a stack without Loki)."""
 
 
 def _split_userinfo(url: str) -> tuple[str, str, bool]:
@@ -91,9 +99,9 @@ class Settings(BaseSettings):
     with backoff, and a whole call stays within (retries + 1) x this + the backoffs (see Grafana)."""
 
     prometheus_url: str = defaults.PROMETHEUS_URL
-    """Where `doctor` queries Prometheus directly (the compose stack's host port)."""
+    """Where `doctor` queries Prometheus directly (the compose stack's host port); empty: leave it out."""
     loki_url: str = defaults.LOKI_URL
-    """Where `doctor` queries Loki directly."""
+    """Where `doctor` queries Loki directly; empty (`LOKI_URL=`): leave Loki out, its panels unchecked."""
     doctor_timeout: float = Field(default=defaults.DOCTOR_TIMEOUT_SECONDS, gt=0, le=300)
     """Seconds for one `doctor` request to Prometheus, Loki or Grafana's datasource proxy."""
     watch_child_timeout_seconds: float = Field(default=defaults.WATCH_CHILD_TIMEOUT_SECONDS, gt=0, le=3600)
@@ -101,8 +109,11 @@ class Settings(BaseSettings):
 
     @field_validator("grafana_url", "prometheus_url", "loki_url")
     @classmethod
-    def _root_url(cls, value: str) -> str:
+    def _root_url(cls, value: str, info: ValidationInfo) -> str:
         url = value.strip().rstrip("/")
+        if not url and info.field_name in LEAVE_OUT:
+            return ""
+        example = EXAMPLE_URLS[str(info.field_name)]
         shown = redact_url(url)
         if _split_userinfo(url)[2]:
             raise ValueError(
@@ -114,7 +125,7 @@ class Settings(BaseSettings):
         except ValueError as error:
             raise ValueError(f"{shown!r} is not a URL ({error})") from None
         if parts.scheme not in ("http", "https"):
-            raise ValueError(f"{shown!r} is not an http:// or https:// URL (e.g. {DEFAULT_GRAFANA_URL})")
+            raise ValueError(f"{shown!r} is not an http:// or https:// URL (e.g. {example})")
         try:
             port = parts.port
         except ValueError:

@@ -34,8 +34,15 @@ class CauseCode(StrEnum):
     RULE_NOT_LOADED = "rule-not-loaded"
     RULE_UNHEALTHY = "rule-unhealthy"
     RULE_NOT_EVALUATED = "rule-not-evaluated"
+    RULE_WARMING_UP = "rule-warming-up"
+    """The rule is healthy, but its last run came before the data it reads arrived (right after the
+    stack starts): its series appears at the next run, whose time the detail gives."""
     STALE = "stale"
     """The series existed, but its newest sample is older than several scrape intervals."""
+    SPARSE_SAMPLES = "sparse-samples"
+    """The series exists, but its samples arrive further apart than half the window of the rate()
+    over it, so the window holds fewer than the two samples rate() needs (an OTel SDK at its 60 s
+    default export interval under a 1m `$__rate_interval`)."""
     EXEMPLARS_MISSING = "exemplars-missing"
     UNIT_MISMATCH = "unit-mismatch"
     NO_MATCH = "no-match"
@@ -62,9 +69,18 @@ class Cause:
     """Names the series, label, rule or URL concerned."""
     query: str = ""
     """One query to paste into Explore to see the evidence."""
+    selection: tuple[tuple[str, str], ...] = ()
+    """(variable, value) of each dashboard variable when the panel came back empty: which selection
+    was empty (`tenant` = `__all__` for All, or one tenant). Empty for causes that do not depend on it
+    (a datasource that is down)."""
 
-    def as_json(self) -> dict[str, str]:
-        return {"code": self.code.value, "detail": self.detail, "query": self.query}
+    def as_json(self) -> dict[str, object]:
+        return {
+            "code": self.code.value,
+            "detail": self.detail,
+            "query": self.query,
+            "selection": dict(self.selection),
+        }
 
 
 @dataclass
@@ -89,3 +105,63 @@ class PanelReport:
             "status": self.status.value,
             "causes": [cause.as_json() for cause in self.causes],
         }
+
+
+class RuleHealth(StrEnum):
+    """A rule's `health` in Prometheus' /api/v1/rules."""
+
+    OK = "ok"
+    ERR = "err"
+    """Its last evaluation failed (`lastError` says why): an alert in err never fires."""
+    UNKNOWN = "unknown"
+    """Not evaluated yet: its group's first slot has not come (normal for one interval after a start)."""
+
+
+@dataclass(frozen=True)
+class RuleReport:
+    """One alerting or recording rule whose health is not ok, as Prometheus runs it."""
+
+    datasource: str
+    """The Prometheus datasource's uid."""
+    kind: str
+    """"alerting" or "recording"."""
+    name: str
+    """The alert's name, or the series the rule records."""
+    group: str
+    file: str
+    health: str
+    last_error: str
+    interval_s: float
+    """Its group's evaluation interval, in seconds."""
+
+    @property
+    def failing(self) -> bool:
+        """In err: the only health that fails a `doctor` run (unknown is a rule that has not run yet)."""
+        return self.health == RuleHealth.ERR.value
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "datasource": self.datasource,
+            "type": self.kind,
+            "name": self.name,
+            "group": self.group,
+            "file": self.file,
+            "health": self.health,
+            "last_error": self.last_error,
+            "interval_seconds": self.interval_s,
+        }
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A datasource left out on purpose (its URL setting is empty): its panels are not checked."""
+
+    kind: str
+    """"prometheus" or "loki"."""
+    reason: str
+    """Which setting left it out, e.g. "LOKI_URL is empty"."""
+    panels: tuple[str, ...]
+    """"dashboard / panel" of each panel that has a query on it."""
+
+    def as_json(self) -> dict[str, object]:
+        return {"datasource": self.kind, "reason": self.reason, "panels": list(self.panels)}

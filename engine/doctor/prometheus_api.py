@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 from typing import Annotated, Literal
 
@@ -113,6 +114,8 @@ class Rule(_Model):
 class RuleGroup(_Model):
     name: str
     file: str = ""
+    interval: float = 0.0
+    """Seconds between two evaluations of the group."""
     rules: list[Rule]
 
 
@@ -170,9 +173,18 @@ def samples(data: VectorData | MatrixData | ScalarData | StringData) -> list[Sam
     return [Sample({}, math.nan)]
 
 
-def _evaluated(last_evaluation: str) -> bool:
-    """Prometheus writes Go's zero time for a rule it has not evaluated yet."""
-    return bool(last_evaluation) and not last_evaluation.startswith("0001-01-01")
+def evaluated_at(last_evaluation: str) -> float | None:
+    """`lastEvaluation` (RFC 3339) as Unix seconds, or None for a rule not evaluated yet.
+
+    Prometheus writes Go's zero time (`0001-01-01T00:00:00Z`) for a rule it has not evaluated yet; a
+    time that does not parse is treated the same way (nothing can be said of when the rule ran).
+    """
+    if not last_evaluation or last_evaluation.startswith("0001-01-01"):
+        return None
+    try:
+        return datetime.fromisoformat(last_evaluation.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
 
 
 def _down(target: Target) -> str:
@@ -181,9 +193,10 @@ def _down(target: Target) -> str:
 
 @dataclass(frozen=True)
 class RuleState:
-    """One recording rule as Prometheus runs it (`/api/v1/rules`)."""
+    """One rule as Prometheus runs it (`/api/v1/rules`)."""
 
     record: str
+    """The series a recording rule writes, or an alerting rule's alert name."""
     query: str
     labels: dict[str, str]
     group: str
@@ -191,6 +204,12 @@ class RuleState:
     health: str
     last_error: str
     evaluated: bool
+    last_evaluation: float | None = None
+    """Unix seconds of its last run (None before the first)."""
+    interval: float = 0.0
+    """Its group's evaluation interval, in seconds (0 when Prometheus does not say)."""
+    kind: str = "recording"
+    """"recording" or "alerting"."""
 
 
 class PrometheusApi:
@@ -247,27 +266,49 @@ class PrometheusApi:
         return {"start": f"{start if start is not None else self.now - 3600:.3f}", "end": f"{self.now:.3f}"}
 
     @cached_property
+    def rules(self) -> list[RuleState]:
+        """Every alerting and recording rule Prometheus has loaded, in its groups' order (one request)."""
+        data = self.endpoint.get("/api/v1/rules", RULES)
+        return [
+            RuleState(
+                record=rule.name,
+                query=rule.query,
+                labels=dict(rule.labels or {}),
+                group=group.name,
+                file=group.file,
+                health=rule.health,
+                last_error=rule.lastError,
+                evaluated=(at := evaluated_at(rule.lastEvaluation)) is not None,
+                last_evaluation=at,
+                interval=group.interval,
+                kind=rule.type,
+            )
+            for group in data.groups
+            for rule in group.rules
+        ]
+
+    @property
     def recording_rules(self) -> dict[str, list[RuleState]]:
-        data = self.endpoint.get("/api/v1/rules", RULES, {"type": "record"})
+        """Recorded series -> each rule that writes it (a series and its `__all__` twin: two rules)."""
         rules: dict[str, list[RuleState]] = {}
-        for group in data.groups:
-            for rule in group.rules:
-                if rule.type != "recording":
-                    continue
-                rules.setdefault(rule.name, []).append(
-                    RuleState(
-                        record=rule.name,
-                        query=rule.query,
-                        labels=dict(rule.labels or {}),
-                        group=group.name,
-                        file=group.file,
-                        health=rule.health,
-                        last_error=rule.lastError,
-                        evaluated=bool(rule.lastEvaluation)
-                        and not rule.lastEvaluation.startswith("0001-01-01"),
-                    )
-                )
+        for state in self.rules:
+            if state.kind == "recording":
+                rules.setdefault(state.record, []).append(state)
         return rules
+
+    def query_at(self, expr: str, at: float) -> list[Sample]:
+        """The instant vector at `at` (Unix seconds): what a rule evaluated then saw."""
+        return samples(self.endpoint.get("/api/v1/query", QUERY, {"query": expr, "time": f"{at:.3f}"}))
+
+    def sample_times(self, selector: str, lookback: str) -> list[list[float]]:
+        """The timestamps of each series' raw samples within `lookback` (a range-vector query, so each
+        sample as stored, not one per step), oldest first."""
+        data = self.endpoint.get(
+            "/api/v1/query", QUERY, {"query": f"{selector}[{lookback}]", "time": f"{self.now:.3f}"}
+        )
+        if not isinstance(data, MatrixData):
+            return []
+        return [[point[0] for point in series.values] for series in data.result]
 
     @cached_property
     def scrape_interval(self) -> float:

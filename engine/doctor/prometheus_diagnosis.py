@@ -10,6 +10,9 @@ shows data, because a panel can look fine while some tenants' series are unlabel
 
 from __future__ import annotations
 
+import itertools
+import math
+import statistics
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -21,10 +24,19 @@ from engine.defaults import TENANT_LABEL
 from engine.doctor.causes import Cause, CauseCode, Status
 from engine.doctor.http import SourceError
 from engine.doctor.prometheus_api import PrometheusApi, RuleState
-from engine.lint.promql_ast import vector_selectors
+from engine.grafana_math import duration
+from engine.lint.promql_ast import function_name, vector_selectors, walk
 from engine.lint.series_catalog import SeriesInfo
 from engine.queries import Matcher, MatchOp
 
+TWO_SAMPLES = frozenset({"rate", "irate", "increase", "delta", "idelta", "deriv", "predict_linear"})
+"""Functions that return nothing for a series with fewer than two samples in their window."""
+SPACING_WINDOWS = 5
+"""The sample spacing is measured over this many rate windows ..."""
+MIN_SPACING_LOOKBACK_S = 600.0
+"""... but at least ten minutes (two samples of a 60 s exporter even under a 1m window) ..."""
+MAX_SPACING_LOOKBACK_S = 3600.0
+"""... and at most an hour, so a long window does not pull hours of raw samples."""
 EXEMPLAR_WINDOW_S = 900.0
 """Exemplars are looked for in the last 15 minutes: Prometheus keeps them in a small ring buffer."""
 MAX_DEPTH = 3
@@ -97,6 +109,9 @@ class PrometheusDoctor:
         causes = [cause for selector in selectors(tree) for cause in self._selector(selector, depth)]
         if causes:
             return causes
+        sparse = self._sparse(tree)
+        if sparse:
+            return sparse
         return [
             Cause(
                 CauseCode.NO_MATCH,
@@ -114,7 +129,7 @@ class PrometheusDoctor:
         info = self.catalog.get(selector.name)
         recorded = bool(states) or (info is not None and info.recorded)
         if recorded:
-            rule_causes = self._rule(selector.name, states)
+            rule_causes = self._rule(selector.name, states) or self._warming_up(selector.name, states)
             if rule_causes:
                 return rule_causes
         if self.api.count(selector.name) == 0:
@@ -148,15 +163,96 @@ class PrometheusDoctor:
             ]
         if not any(s.evaluated for s in states):
             group = states[0].group
+            every = f", every {_age(states[0].interval)}" if states[0].interval else ""
             return [
                 Cause(
                     CauseCode.RULE_NOT_EVALUATED,
-                    f"the rule recording `{record}` (group {group!r}) is loaded but has not been evaluated "
-                    "yet: wait one group interval",
+                    f"the rule recording `{record}` (group {group!r}{every}) is loaded but has not been "
+                    "evaluated yet: wait one group interval",
                     record,
                 )
             ]
         return []
+
+    def _warming_up(self, record: str, states: list[RuleState]) -> list[Cause]:
+        """Rules whose last run came before their data: their expression was empty then, has data now.
+
+        Right after the stack starts, a group can run before the first scrape (or before rate() has
+        its second sample): it records nothing, and its series appears only at the next run. Asking
+        Prometheus for the rule's own expression at the moment of that run, and now, tells this apart
+        from a join that is empty for good (`no-match`) without guessing from timings.
+        """
+        causes = []
+        for state in states:
+            ran = state.last_evaluation
+            if state.health != "ok" or ran is None or self.api.query_at(state.query, ran):
+                continue
+            if not self.api.query(state.query):
+                continue  # empty now too: not a matter of waiting; the sources are taken apart next
+            since = max(0.0, self.api.now - ran)
+            every = f", every {_age(state.interval)}" if state.interval else ""
+            detail = (
+                f"the rule recording `{record}`{_labels(state.labels)} (group {state.group!r}{every}) "
+                f"last ran {_age(since)} ago, before the data it reads arrived"
+                f"{self._arrival(state.query, ran)}: its expression returned nothing then and returns "
+                f"data now. {_next_run(state, since)}"
+            )
+            causes.append(Cause(CauseCode.RULE_WARMING_UP, detail, state.query))
+        return causes
+
+    def _arrival(self, query: str, ran: float) -> str:
+        """ " (the first sample of `x` is N s old)" for a series the rule reads that was absent when it
+        ran, or "" (a rate() that lacked its second sample then: every series was there)."""
+        try:
+            tree = promql_parser.parse(query)
+        except ValueError:
+            return ""
+        since = f"{math.ceil(self.api.now - ran) + 1}s"
+        for selector in selectors(tree):
+            if self.api.query_at(f"count({selector.render()})", ran):
+                continue  # it was there when the rule ran
+            times = [t for series in self.api.sample_times(selector.render(), since) for t in series]
+            if times:
+                return f" (the first sample of `{selector.name}` is {_age(self.api.now - min(times))} old)"
+        return ""
+
+    def _sparse(self, tree: Any) -> list[Cause]:
+        """rate() and its kin over a window that cannot hold two samples of the series they read.
+
+        The spacing is measured, not assumed: the raw samples of each series over several windows,
+        and the typical (median) gap between distinct timestamps; the series whose samples come
+        closest together decides, since one such series would already give the query a value.
+        """
+        causes = []
+        for node, parents in walk(tree):
+            call = parents[-1] if parents else None
+            if not isinstance(node, promql_parser.MatrixSelector) or function_name(call) not in TWO_SAMPLES:
+                continue
+            window = node.range.total_seconds()
+            read = selectors(node.vector_selector)
+            if not read or window <= 0:
+                continue
+            selector = read[0]
+            lookback = min(MAX_SPACING_LOOKBACK_S, max(MIN_SPACING_LOOKBACK_S, SPACING_WINDOWS * window))
+            gaps = [
+                g
+                for times in self.api.sample_times(selector.render(), duration(lookback))
+                if (g := _gap(times))
+            ]
+            if not gaps or min(gaps) <= window / 2:
+                continue
+            every, shown = min(gaps), duration(window)
+            causes.append(
+                Cause(
+                    CauseCode.SPARSE_SAMPLES,
+                    f"samples of `{selector.name}` arrive every {round(every)} s; {function_name(call)} "
+                    f"over {shown} needs at least two: set OTEL_METRIC_EXPORT_INTERVAL to <= "
+                    f"{int(window * 1000 // 2)} (milliseconds: half of {shown}) or widen the window to at "
+                    f"least {duration(2 * every)}",
+                    f"count_over_time({selector.render()}[{shown}])",
+                )
+            )
+        return causes
 
     def _rule_sources(self, record: str, states: list[RuleState], depth: int) -> list[Cause]:
         if depth >= MAX_DEPTH:
@@ -276,6 +372,26 @@ class PrometheusDoctor:
                 "needs enable_open_metrics: true"
             )
         return [Cause(CauseCode.EXEMPLARS_MISSING, detail, expr)]
+
+
+def _gap(times: list[float]) -> float | None:
+    """The median gap between distinct timestamps, or None with fewer than two of them."""
+    distinct = sorted(set(times))
+    gaps = [later - earlier for earlier, later in itertools.pairwise(distinct)]
+    return statistics.median(gaps) if gaps else None
+
+
+def _next_run(state: RuleState, since: float) -> str:
+    """When the group runs next: its interval after the last run, as Prometheus schedules it."""
+    if not state.interval:
+        return "It records at its group's next run."
+    left = state.interval - since
+    if left >= 0:
+        return f"Next run in {round(left)} s."
+    return (
+        f"Its next run is overdue by {round(-left)} s: the group takes longer than its interval, or "
+        "Prometheus is overloaded."
+    )
 
 
 def _labels(labels: dict[str, str]) -> str:

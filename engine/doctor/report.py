@@ -1,5 +1,8 @@
 """How a `doctor` run is shown: a table for people, JSON for scripts, one summary line for both.
 
+After the panels come the rules whose health is not ok (every rule of every Prometheus asked,
+whether a panel reads it or not), and on stderr a note per datasource left out by an empty URL.
+
 Causes carry text from the datasources (error messages, label values): it is shown with control
 characters escaped (`engine.text.printable`), so a server cannot send escape sequences to the
 terminal. JSON escapes them by itself.
@@ -15,14 +18,23 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from engine.doctor.causes import Cause, PanelReport, Status
+from engine.doctor.causes import Cause, PanelReport, RuleHealth, RuleReport, Skipped, Status
 from engine.text import printable
 
+NAMES = {"prometheus": "Prometheus", "loki": "Loki"}
 STYLE = {Status.OK: "green", Status.SUSPECT: "yellow", Status.EMPTY: "red", Status.ERROR: "bold red"}
 
 
-def as_json(reports: Sequence[PanelReport]) -> str:
-    return json.dumps([report.as_json() for report in reports], indent=2)
+def as_json(
+    reports: Sequence[PanelReport], rules: Sequence[RuleReport] = (), skipped: Sequence[Skipped] = ()
+) -> str:
+    """One object: `panels` (each with its causes), `rules` (health not ok), `skipped` (left out)."""
+    document = {
+        "panels": [report.as_json() for report in reports],
+        "rules": [rule.as_json() for rule in rules],
+        "skipped": [one.as_json() for one in skipped],
+    }
+    return json.dumps(document, indent=2)
 
 
 def _cell(text: str) -> Text:
@@ -49,11 +61,55 @@ def table(reports: Sequence[PanelReport]) -> Table:
     return grid
 
 
-def summary(reports: Sequence[PanelReport], skipped: int, where: str) -> str:
+def summary(
+    reports: Sequence[PanelReport], skipped: int, where: str, rules: Sequence[RuleReport] = ()
+) -> str:
     counts = Counter(report.status for report in reports)
     parts = [f"{counts.get(status, 0)} {status.value}" for status in Status]
     note = f"; {skipped} panel(s) on other datasources not checked" if skipped else ""
+    health = Counter(rule.health for rule in rules)
+    if rules:
+        note += f"; {len(rules)} rule(s) not ok: " + ", ".join(f"{n} {h}" for h, n in sorted(health.items()))
     return printable(f"{', '.join(parts)} ({len(reports)} panels, {where}){note}.")
+
+
+def _rule_problem(rule: RuleReport) -> str:
+    if rule.health == RuleHealth.UNKNOWN.value:
+        every = f" (its group runs every {rule.interval_s:g} s)" if rule.interval_s else ""
+        return f"not evaluated yet{every}"
+    return rule.last_error or "no lastError given"
+
+
+def rule_lines(rules: Sequence[RuleReport]) -> list[str]:
+    """The rules whose health is not ok, a line each: health, where, which rule, why.
+
+    `err` is an alert that cannot fire (or a series that is not recorded); `unknown` is a rule whose
+    group has not run yet, normal for one interval after Prometheus starts.
+    """
+    if not rules:
+        return []
+    several = len({rule.datasource for rule in rules}) > 1
+    out = ["rules not ok:"]
+    for rule in rules:
+        kind = "alert" if rule.kind == "alerting" else "record"
+        where = f"{rule.datasource}: " if several else ""
+        out.append(
+            printable(
+                f"{rule.health:8} {where}group {rule.group} / {kind} {rule.name}: {_rule_problem(rule)}"
+            )
+        )
+    return out
+
+
+def skip_notes(skipped: Sequence[Skipped]) -> list[str]:
+    """One `note:` line per datasource left out, for stderr: which, why, and the panels not checked."""
+    return [
+        printable(
+            f"note: {NAMES.get(one.kind, one.kind)} left out ({one.reason}): {len(one.panels)} panel(s) "
+            "not checked: " + "; ".join(one.panels)
+        )
+        for one in skipped
+    ]
 
 
 def lines(reports: Sequence[PanelReport]) -> list[str]:

@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import Any
 
 from engine.contract.model import MetricSignal
-from engine.doctor.causes import Cause, CauseCode, PanelReport, Status
+from engine.doctor.causes import Cause, CauseCode, PanelReport, RuleReport, Skipped, Status
 from engine.doctor.http import Endpoint, SourceError
 from engine.doctor.loki_api import LokiApi
 from engine.doctor.loki_diagnosis import LokiDoctor
@@ -55,6 +55,25 @@ class Reached:
                 self.failure = SourceError(cause.code, cause.detail)
 
 
+@dataclass(frozen=True)
+class Selection:
+    """One setting of a dashboard's variables that `doctor` tries: every variable at All, or one
+    variable at one of its real values (the others at All)."""
+
+    at_all: bool
+    label: str
+    """What a person reads: "$tenant = All (`__all__`)" or "$tenant = acme"; "" without variables."""
+    variables: dict[str, str]
+    """Each variable's value as it goes into the query (a sampled value regex-escaped where needed)."""
+    chosen: tuple[tuple[str, str], ...]
+    """Each variable's value as the dashboard holds it (`__all__` for All, the tenant id unescaped)."""
+
+    def name(self, cause: Cause) -> Cause:
+        """`cause` said of this selection: its detail prefixed "with $tenant = ...: ", the values attached."""
+        detail = f"with {self.label}: {cause.detail}" if self.label else cause.detail
+        return replace(cause, detail=detail, selection=self.chosen)
+
+
 @dataclass
 class DoctorRun:
     documents: Documents
@@ -62,11 +81,19 @@ class DoctorRun:
     samples: int = 3
     """Real values of each variable tried besides All."""
     on_panel: Callable[[PanelReport], None] = lambda _: None
+    skip: dict[str, str] = field(default_factory=dict)
+    """Datasource types left out on purpose -> why ("LOKI_URL is empty"): never asked, panels listed."""
     reached: dict[tuple[str, str], Reached] = field(default_factory=dict)
-    selections: dict[str, list[tuple[str | None, dict[str, str]]]] = field(default_factory=dict)
-    """Dashboard uid -> (label, variable values) to try: All, then a sample of real values."""
+    selections: dict[str, list[Selection]] = field(default_factory=dict)
+    """Dashboard uid -> the selections to try: All, then a sample of real values."""
     skipped: int = 0
     """Panels on datasources `doctor` cannot query (Jaeger, say)."""
+    left_out: dict[str, list[str]] = field(default_factory=dict)
+    """Datasource type in `skip` -> "dashboard / panel" of each panel with a query on it."""
+    rules: list[RuleReport] = field(default_factory=list)
+    """Every alerting and recording rule whose health is not ok, in each Prometheus asked."""
+    rule_failures: list[SourceError] = field(default_factory=list)
+    """Why a Prometheus' rule list could not be read (its panels were diagnosed all the same)."""
 
     def _reach(self, kind: str, uid: str) -> Reached:
         key = (kind, uid)
@@ -92,8 +119,20 @@ class DoctorRun:
 
     @property
     def failures(self) -> list[SourceError]:
-        """Why each datasource that failed (at its probe or later) failed, one per datasource."""
-        return [r.failure for r in self.reached.values() if r.failure is not None]
+        """Why each datasource that failed (at its probe or later) failed, one per datasource; then why
+        a rule list could not be read."""
+        return [r.failure for r in self.reached.values() if r.failure is not None] + self.rule_failures
+
+    @property
+    def nothing_asked(self) -> bool:
+        """Every datasource the panels use was left out (both URLs empty): there was nothing to ask."""
+        return not self.reached and bool(self.left_out)
+
+    @property
+    def skipped_sources(self) -> list[Skipped]:
+        return [
+            Skipped(kind, self.skip[kind], tuple(panels)) for kind, panels in self.left_out.items() if panels
+        ]
 
     @property
     def jobs(self) -> list[tuple[DashboardDocument, dict[str, Any]]]:
@@ -104,12 +143,14 @@ class DoctorRun:
         jobs = []
         for board, panel in self.jobs:  # probe every datasource first, once, before the threads start
             kinds = [_datasource(panel, t) for t in panel["targets"] if not t.get("hide")]
-            for ref in kinds:
-                if ref["type"] in SUPPORTED:
-                    self._reach(ref["type"], ref["uid"])
-            if any(ref["type"] in SUPPORTED for ref in kinds):
+            for kind in dict.fromkeys(ref["type"] for ref in kinds if ref["type"] in self.skip):
+                self.left_out.setdefault(kind, []).append(f"{board.uid} / {panel.get('title', '')}")
+            asked = [ref for ref in kinds if ref["type"] in SUPPORTED and ref["type"] not in self.skip]
+            for ref in asked:
+                self._reach(ref["type"], ref["uid"])
+            if asked:
                 jobs.append((board, panel))
-            else:
+            elif not any(ref["type"] in self.skip for ref in kinds):
                 self.skipped += 1
         # Once per dashboard, before the threads: the tenant sample is one query, not one per panel.
         self.selections = {
@@ -117,7 +158,36 @@ class DoctorRun:
         }
         _ = self._definitions  # computed once, before the threads share it
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(lambda job: self._panel(*job), jobs))
+            reports = list(pool.map(lambda job: self._panel(*job), jobs))
+        self._rule_health()
+        return reports
+
+    def _rule_health(self) -> None:
+        """Every rule of every Prometheus that answered, whatever the panels read: an alert whose
+        expression fails (`health: err`) never fires, and no panel shows that."""
+        for (kind, uid), reached in self.reached.items():
+            api = reached.prometheus
+            if kind != "prometheus" or api is None or not reached.answered or reached.failure is not None:
+                continue
+            try:
+                states = api.rules
+            except SourceError as error:
+                self.rule_failures.append(error)
+                continue
+            self.rules += [
+                RuleReport(
+                    datasource=uid,
+                    kind=state.kind,
+                    name=state.record,
+                    group=state.group,
+                    file=state.file,
+                    health=state.health,
+                    last_error=state.last_error,
+                    interval_s=state.interval,
+                )
+                for state in states
+                if state.health != "ok"
+            ]
 
     def _panel(self, board: DashboardDocument, panel: dict[str, Any]) -> PanelReport:
         targets = [t for t in panel["targets"] if not t.get("hide")]
@@ -125,13 +195,13 @@ class DoctorRun:
         range_s = _range_of(board)
         for target in targets:
             ref = _datasource(panel, target)
-            if ref["type"] not in SUPPORTED:
+            if ref["type"] not in SUPPORTED or ref["type"] in self.skip:
                 continue
             reached = self._reach(ref["type"], ref["uid"])
             if reached.failure is not None:
                 report.add(Status.ERROR, [Cause(reached.failure.code, reached.failure.detail)])
                 continue
-            for label, variables in self.selections[board.uid]:
+            for selection in self.selections[board.uid]:
                 if reached.failure is not None:  # went down while this panel was being diagnosed
                     report.add(Status.ERROR, [Cause(reached.failure.code, reached.failure.detail)])
                     break
@@ -141,16 +211,17 @@ class DoctorRun:
                     panel=panel,
                     target=target,
                     range_s=range_s,
-                    variables=variables,
+                    variables=selection.variables,
                 )
                 reached.learn(causes)
-                if label is None:
-                    report.add(status, causes)
+                if selection.at_all:
+                    # Empty at All: say so, so that nobody looks for the cause at one tenant.
+                    report.add(
+                        status, [selection.name(c) for c in causes] if status is Status.EMPTY else causes
+                    )
                 elif status in (Status.EMPTY, Status.ERROR) and report.status is Status.OK:
                     # Data for All, none for this value: the panel lies about that tenant.
-                    report.add(
-                        Status.SUSPECT, [replace(c, detail=f"with {label}: {c.detail}") for c in causes]
-                    )
+                    report.add(Status.SUSPECT, [selection.name(c) for c in causes])
         self.on_panel(report)
         return report
 
@@ -203,23 +274,26 @@ class DoctorRun:
         }
         return build_catalog(project.contract, project.rule_groups), signals, homes
 
-    def _selections(
-        self, board: DashboardDocument, range_s: float
-    ) -> Iterator[tuple[str | None, dict[str, str]]]:
-        """(None, every variable at All), then ("$name = value", ...) for a few real values of each."""
+    def _selections(self, board: DashboardDocument, range_s: float) -> Iterator[Selection]:
+        """Every variable at All, then each variable at a few of its real values (the others at All)."""
         variables = [v for v in (board.document.get("templating") or {}).get("list", []) if v.get("name")]
         at_all = {str(v["name"]): _all_value(v) for v in variables}
-        yield None, at_all
+        label = ", ".join(
+            f"${name} = {_all_text(v, at_all[name])}" for v, name in zip(variables, at_all, strict=True)
+        )
+        yield Selection(True, label, at_all, tuple(at_all.items()))
         for variable in variables:
+            name = str(variable["name"])
             for value in self._sample(board, variable, range_s):
                 text = regex_escape(value) if variable.get("multi") or variable.get("includeAll") else value
-                yield f"${variable['name']} = {value}", {**at_all, str(variable["name"]): text}
+                chosen = tuple({**at_all, name: value}.items())
+                yield Selection(False, f"${name} = {value}", {**at_all, name: text}, chosen)
 
     def _sample(self, board: DashboardDocument, variable: dict[str, Any], range_s: float) -> list[str]:
         if variable.get("type") != "query":
             return [str(o.get("value")) for o in variable.get("options", [])][: self.samples]
         ref = variable.get("datasource") or {}
-        if ref.get("type") != "prometheus":
+        if ref.get("type") != "prometheus" or "prometheus" in self.skip:
             return []
         reached = self._reach("prometheus", str(ref.get("uid")))
         query = variable.get("query")
@@ -263,6 +337,11 @@ def _all_value(variable: dict[str, Any]) -> str:
         return ".*"
     current = (variable.get("current") or {}).get("value")
     return str(current[0] if isinstance(current, list) and current else current or "")
+
+
+def _all_text(variable: dict[str, Any], value: str) -> str:
+    """How the value at All reads: "All (`__all__`)" for a variable with an All option, else the value."""
+    return f"All (`{value}`)" if variable.get("includeAll") else value
 
 
 def _range_label(range_s: float) -> str:

@@ -13,14 +13,17 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from engine.definitions.loader import load_project
 from engine.external_tools import PROMETHEUS
+from engine.render.documents import build_documents
 from tests.conftest import REPO
 from tests.loki_server.server import LokiStore, loki_server
 from tests.prometheus.collector_exporter import TENANTS, CollectorExporter, serve
@@ -37,7 +40,12 @@ SCRAPES_BEFORE_DOCTOR = 4
 class Doctor:
     code: int
     reports: list[dict[str, Any]]
+    """`panels` of the JSON output: one object per panel checked."""
     stderr: str
+    rules: list[dict[str, Any]] = field(default_factory=list)
+    """`rules`: every rule whose health is not ok."""
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    """`skipped`: each datasource left out, with the panels not checked."""
 
     def panel(self, title: str) -> dict[str, Any]:
         found = [r for r in self.reports if r["panel"] == title] or [
@@ -51,6 +59,33 @@ class Doctor:
 
     def statuses(self) -> dict[str, str]:
         return {r["panel"]: r["status"] for r in self.reports}
+
+
+@cache
+def panels_by_kind() -> dict[str, list[str]]:
+    """Datasource type -> "dashboard / panel" of each panel of the project with a query on it."""
+    found: dict[str, list[str]] = {}
+    for board in build_documents(load_project(REPO)).dashboards:
+        nested = [p for row in board.document["panels"] for p in row.get("panels", [])]
+        for panel in [*board.document["panels"], *nested]:
+            for target in panel.get("targets", []):
+                kind = (target.get("datasource") or panel.get("datasource") or {}).get("type", "")
+                name = f"{board.uid} / {panel['title']}"
+                if name not in found.setdefault(kind, []):
+                    found[kind].append(name)
+    return found
+
+
+def all_value(variable: str = "tenant") -> str:
+    """What `$tenant` holds at All (its allValue) on the project's dashboards, as Grafana sends it."""
+    values = {
+        str(v["allValue"])
+        for board in build_documents(load_project(REPO)).dashboards
+        for v in (board.document.get("templating") or {}).get("list", [])
+        if v.get("name") == variable and v.get("includeAll")
+    }
+    assert len(values) == 1, f"one All value of ${variable} expected: {values}"
+    return values.pop()
 
 
 def seed_logs(store: LokiStore) -> None:
@@ -70,26 +105,71 @@ def run_doctor(env: dict[str, str], *args: str) -> Doctor:
         check=False,
     )
     try:
-        reports = json.loads(completed.stdout)
+        document = json.loads(completed.stdout)
     except ValueError as error:
         raise AssertionError(
             f"doctor printed no JSON ({error}): {completed.stdout!r} {completed.stderr}"
         ) from None
-    return Doctor(completed.returncode, reports, completed.stderr)
+    return Doctor(
+        completed.returncode, document["panels"], completed.stderr, document["rules"], document["skipped"]
+    )
 
 
-def _evaluated_since(prometheus: Prometheus, moment: float) -> bool:
+SETTLED_GROUPS_S = 5.0
+"""Groups running this often or more are waited for (the rendered rules run each second here)."""
+NOT_YET = "0001-01-01"
+"""Go's zero time: the `lastEvaluation` Prometheus gives a rule it has not evaluated yet."""
+
+
+@dataclass
+class DoctorText:
+    """`doctor` as a person runs it: plain lines on stdout (not a terminal), notes and errors on stderr."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+
+def run_doctor_text(env: dict[str, str], *args: str) -> DoctorText:
+    completed = subprocess.run(
+        [sys.executable, str(REPO / "build.py"), "doctor", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "Traceback" not in completed.stderr, completed.stderr
+    return DoctorText(completed.returncode, completed.stdout, completed.stderr)
+
+
+def _evaluated_since(prometheus: Prometheus, moment: float, *, within: float) -> bool:
+    """Every rule of a group that runs at least every `within` seconds was evaluated after `moment`."""
     groups = prometheus.get("/api/v1/rules")["groups"]
-    times = [rule.get("lastEvaluation", "") for group in groups for rule in group["rules"]]
-    return all(datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp() > moment for t in times if t)
+    times = [
+        rule.get("lastEvaluation", "")
+        for group in groups
+        if group.get("interval", 0) <= within
+        for rule in group["rules"]
+    ]
+    return all(
+        bool(t)
+        and not t.startswith(NOT_YET)
+        and datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp() > moment
+        for t in times
+    )
 
 
 def wait_until_settled(prometheus: Prometheus, timeout: float = 60) -> None:
-    """Several scrapes done, then every rule evaluated after them (a poll, never a blind sleep)."""
+    """Several scrapes done, then every rule evaluated after them (a poll, never a blind sleep).
+
+    Only groups that run at least every SETTLED_GROUPS_S are waited for: a scenario's deliberately
+    slow (or never-run) group would hold every test up.
+    """
     prometheus.wait_for("max(count_over_time(up[1m]))", SCRAPES_BEFORE_DOCTOR, timeout)
     moment = time.time()
     deadline = time.monotonic() + timeout
-    while not _evaluated_since(prometheus, moment):
+    while not _evaluated_since(prometheus, moment, within=SETTLED_GROUPS_S):
         assert time.monotonic() < deadline, "the rules were never evaluated"
         time.sleep(0.2)
 
@@ -116,6 +196,9 @@ class Stack:
 
     def doctor(self, *args: str) -> Doctor:
         return run_doctor(self.env, *args)
+
+    def doctor_text(self, *args: str) -> DoctorText:
+        return run_doctor_text(self.env, *args)
 
 
 @contextmanager

@@ -1,4 +1,5 @@
-"""`doctor` on the log panel (Loki test server) and through Grafana's datasource proxy (Grafana test server).
+"""`doctor` on the log panel (Loki test server), through Grafana's datasource proxy (Grafana test
+server), and with a datasource left out (`LOKI_URL=`).
 
 One healthy Prometheus serves the module; each Loki scenario replaces what the Loki test server
 holds, so the log panel is the only one that changes.
@@ -10,15 +11,30 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from tests.conftest import REPO
-from tests.doctor.stack import BACKEND_STREAM, Doctor, Stack, live_stack, run_doctor, seed_logs
+from tests.doctor.stack import (
+    BACKEND_STREAM,
+    Doctor,
+    Stack,
+    all_value,
+    live_stack,
+    panels_by_kind,
+    run_doctor,
+    run_doctor_text,
+    seed_logs,
+)
 from tests.grafana_server.server import FakeGrafana
 from tests.prometheus.collector_exporter import TENANTS
 
 LOGS = "Recent error logs"
+
+
+def _checked(doctor: Doctor) -> list[str]:
+    return [f"{report['dashboard']} / {report['panel']}" for report in doctor.reports]
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +54,7 @@ def loki(stack: Stack) -> Iterator[Stack]:
     seed_logs(stack.loki)
 
 
-def _only_cause(doctor: Doctor) -> dict[str, str]:
+def _only_cause(doctor: Doctor) -> dict[str, Any]:
     panel = doctor.panel(LOGS)
     assert len(panel["causes"]) == 1, panel
     return dict(panel["causes"][0])
@@ -49,6 +65,17 @@ def test_no_log_stream_at_all(loki: Stack) -> None:
     assert doctor.code == 1 and doctor.panel(LOGS)["status"] == "empty"
     cause = _only_cause(doctor)
     assert cause["code"] == "loki-no-stream" and "no log stream at all" in cause["detail"]
+
+
+def test_the_selection_that_was_empty_is_named_all_with_its_value(loki: Stack) -> None:
+    """Empty at All: the JSON gives `$tenant`'s value (`__all__`), the text says All and that value."""
+    at_all = all_value()
+    cause = _only_cause(loki.doctor())
+    assert cause["selection"] == {"tenant": at_all}
+    assert cause["detail"].startswith(f"with $tenant = All (`{at_all}`): ")
+    text = run_doctor_text(loki.env)
+    assert text.code == 1
+    assert f"loki-no-stream: with $tenant = All (`{at_all}`): Loki holds no log stream at all" in text.stdout
 
 
 def test_logs_under_another_service_name(loki: Stack) -> None:
@@ -107,6 +134,57 @@ def test_a_tenant_with_no_error_lines_is_named(loki: Stack) -> None:
     cause = _only_cause(doctor)
     assert cause["detail"].startswith(f"with $tenant = {sorted(TENANTS)[0]}: ")
     assert cause["code"] == "loki-no-lines"
+    assert cause["selection"] == {"tenant": sorted(TENANTS)[0]}
+
+
+# -- a datasource left out -----------------------------------------------------------------------------
+
+
+def test_an_empty_loki_url_leaves_loki_out_and_says_so(stack: Stack) -> None:
+    loki_panels, prometheus_panels = panels_by_kind()["loki"], panels_by_kind()["prometheus"]
+    assert loki_panels, "the project has a log panel: this scenario needs one"
+    doctor = run_doctor({**stack.env, "LOKI_URL": ""})
+    assert doctor.code == 0, (doctor.stderr, doctor.reports)  # nothing failed: Loki was not asked
+    assert doctor.skipped == [{"datasource": "loki", "reason": "LOKI_URL is empty", "panels": loki_panels}]
+    assert _checked(doctor) == [p for p in prometheus_panels if p not in loki_panels]
+    assert set(doctor.statuses().values()) == {"ok"}
+    text = run_doctor_text({**stack.env, "LOKI_URL": ""})
+    assert text.code == 0, text
+    note = f"note: Loki left out (LOKI_URL is empty): {len(loki_panels)} panel(s) not checked: "
+    assert note + "; ".join(loki_panels) in text.stderr
+    assert "Loki left out" in text.stdout
+    assert not [line for line in text.stderr.splitlines() if line.startswith("error:")], text.stderr
+
+
+def test_an_empty_prometheus_url_leaves_prometheus_out(stack: Stack) -> None:
+    doctor = run_doctor({**stack.env, "PROMETHEUS_URL": ""})
+    assert doctor.code == 0, (doctor.stderr, doctor.reports)
+    [skipped] = doctor.skipped
+    assert (skipped["datasource"], skipped["reason"]) == ("prometheus", "PROMETHEUS_URL is empty")
+    assert skipped["panels"] == panels_by_kind()["prometheus"]
+    assert _checked(doctor) == panels_by_kind()["loki"] and doctor.panel(LOGS)["status"] == "ok"
+    assert doctor.rules == []  # no Prometheus asked, no rule looked at
+
+
+def test_with_every_datasource_left_out_nothing_was_checked(stack: Stack) -> None:
+    doctor = run_doctor({**stack.env, "PROMETHEUS_URL": "", "LOKI_URL": ""})
+    assert doctor.code == 2 and doctor.reports == []
+    assert {one["datasource"] for one in doctor.skipped} == {"prometheus", "loki"}
+    assert "nothing was checked" in doctor.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "example"),
+    [("LOKI_URL", "http://localhost:3100"), ("PROMETHEUS_URL", "http://localhost:9090")],
+)
+def test_a_url_without_a_scheme_is_refused_with_that_services_example(variable: str, example: str) -> None:
+    env: dict[str, Any] = {"LOKI_URL": "http://127.0.0.1:9", "PROMETHEUS_URL": "http://127.0.0.1:9"}
+    text = run_doctor_text({**env, variable: example.removeprefix("http://")})
+    assert text.code == 2
+    assert (
+        f"{variable}: " in text.stderr
+        and f"is not an http:// or https:// URL (e.g. {example})" in text.stderr
+    )
 
 
 def _grafana_with_the_stack(grafana: FakeGrafana, stack: Stack) -> dict[str, str]:

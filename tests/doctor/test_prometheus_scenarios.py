@@ -13,7 +13,7 @@ from typing import Any
 
 from engine.definitions.loader import load_project
 from tests.conftest import REPO
-from tests.doctor.stack import Doctor, live_stack
+from tests.doctor.stack import Doctor, all_value, live_stack
 from tests.prometheus.collector_exporter import CollectorExporter
 
 RECORDED_PANELS = (
@@ -54,6 +54,8 @@ def test_rules_file_not_loaded(tmp_path: Path) -> None:
     for panel in RECORDED_PANELS:
         assert doctor.panel(panel)["status"] == "empty", panel
         assert "rule-not-loaded" in doctor.codes(panel), (panel, doctor.panel(panel))
+        # Empty at All: each cause says so (the dashboard's only variable, at its All value).
+        assert {str(c["selection"]) for c in doctor.panel(panel)["causes"]} == {str({"tenant": all_value()})}
     [detail, *_] = _details(doctor, "Active WhatsApp sessions", "rule-not-loaded")
     assert f"`{SESSIONS_ALL}`" in detail and "monitoring/prometheus/rules/tiktickets.yml" in detail
     assert doctor.panel("Recent error logs")["status"] == "ok"
