@@ -22,7 +22,7 @@ from engine.doctor.loki_api import LokiApi
 from engine.doctor.loki_diagnosis import LokiDoctor
 from engine.doctor.prometheus_api import PrometheusApi
 from engine.doctor.prometheus_diagnosis import PrometheusDoctor
-from engine.grafana_math import builtin_intervals, range_seconds, regex_escape, substitute
+from engine.grafana_math import builtin_intervals, opening_value, range_seconds, regex_escape, substitute
 from engine.lint.series_catalog import SeriesInfo, build_catalog
 from engine.render.documents import DashboardDocument, Documents
 
@@ -206,18 +206,21 @@ class DoctorRun:
     def _selections(
         self, board: DashboardDocument, range_s: float
     ) -> Iterator[tuple[str | None, dict[str, str]]]:
-        """(None, every variable at All), then ("$name = value", ...) for a few real values of each."""
+        """(None, every variable as the dashboard opens: All, or for a variable without All its first
+        real value), then ("$name = value", ...) for a few other real values of each."""
         variables = [v for v in (board.document.get("templating") or {}).get("list", []) if v.get("name")]
-        at_all = {str(v["name"]): _all_value(v) for v in variables}
+        sampled = {str(v["name"]): self._sample(board, v, range_s) for v in variables}
+        at_all = {str(v["name"]): opening_value(v, sampled[str(v["name"])]) for v in variables}
         yield None, at_all
         for variable in variables:
-            for value in self._sample(board, variable, range_s):
-                text = regex_escape(value) if variable.get("multi") or variable.get("includeAll") else value
-                yield f"${variable['name']} = {value}", {**at_all, str(variable["name"]): text}
+            name, escape = str(variable["name"]), variable.get("multi") or variable.get("includeAll")
+            texts = [(value, regex_escape(value) if escape else value) for value in sampled[name]]
+            for value, text in [t for t in texts if t[1] != at_all[name]][: self.samples]:
+                yield f"${name} = {value}", {**at_all, name: text}
 
     def _sample(self, board: DashboardDocument, variable: dict[str, Any], range_s: float) -> list[str]:
         if variable.get("type") != "query":
-            return [str(o.get("value")) for o in variable.get("options", [])][: self.samples]
+            return [str(o.get("value")) for o in variable.get("options", [])]
         ref = variable.get("datasource") or {}
         if ref.get("type") != "prometheus":
             return []
@@ -234,7 +237,7 @@ class DoctorRun:
             reached.learn([Cause(error.code, error.detail)])
             return []
         skip = {str(variable.get("allValue") or "")}
-        return [v for v in values if v not in skip][: self.samples]
+        return [v for v in values if v not in skip]
 
 
 def _range_of(board: DashboardDocument) -> float:
@@ -253,16 +256,6 @@ def _panels(document: dict[str, Any]) -> Iterator[dict[str, Any]]:
 def _datasource(panel: dict[str, Any], target: dict[str, Any]) -> dict[str, str]:
     ref = target.get("datasource") or panel.get("datasource") or {}
     return {"type": str(ref.get("type", "")), "uid": str(ref.get("uid", ""))}
-
-
-def _all_value(variable: dict[str, Any]) -> str:
-    """What Grafana puts in the query for All: the custom all value, else every option as a regex."""
-    if variable.get("includeAll") and variable.get("allValue"):
-        return str(variable["allValue"])
-    if variable.get("includeAll"):
-        return ".*"
-    current = (variable.get("current") or {}).get("value")
-    return str(current[0] if isinstance(current, list) and current else current or "")
 
 
 def _range_label(range_s: float) -> str:
