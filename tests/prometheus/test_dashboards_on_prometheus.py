@@ -69,7 +69,7 @@ CATALOG = build_catalog(_PROJECT.contract, _PROJECT.rule_groups)
 
 def quantity_of(expr: str) -> Quantity:
     """What the query returns, by the engine's one unit table (engine/units.py, which panel-unit reads)."""
-    found = returns(parse(expr), CATALOG.get)
+    found = returns(parse(expr), lambda name: CATALOG.get(name or ""))
     assert found is not None and found.quantity is not None, f"engine/units.py knows no quantity for {expr}"
     return found.quantity
 
