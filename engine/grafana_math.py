@@ -10,7 +10,8 @@ reports, which is what the datasource's `timeInterval` should say.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from engine.defaults import GRAFANA_INTERVAL_VARIABLES
 
@@ -75,6 +76,24 @@ _REGEX_SPECIAL = re.compile(r"[$^*{}\[\]'+?.()|]")
 def regex_escape(value: str) -> str:
     """Grafana's escaping of a multi-value or All-able variable's value inside a PromQL/LogQL regex string."""
     return _REGEX_SPECIAL.sub(lambda m: "\\\\" + m.group(0), value.replace("\\", "\\\\\\\\"))
+
+
+def opening_value(variable: Mapping[str, Any], values: Sequence[str]) -> str:
+    """What a query gets for `variable` when the dashboard opens, given the values its query returns.
+
+    A variable that offers All opens on All (its saved `current`): the custom All value, or `.*` for
+    "every value" (Grafana would send them as an alternation; `.*` selects the same series). One
+    without All opens on its saved value if that is still a value of its query, else on the first
+    value (Grafana's `MultiValueVariable` validation picks `options[0]`), else on '' (no value at
+    all: Grafana's own empty selection). A multi-value variable's value is regex-escaped, as Grafana
+    escapes it for the `=~` matcher it lands in.
+    """
+    if variable.get("includeAll"):
+        return str(variable.get("allValue") or ".*")
+    saved = (variable.get("current") or {}).get("value")
+    saved = saved[0] if isinstance(saved, list) and saved else saved
+    value = saved if isinstance(saved, str) and saved in values else (values[0] if values else "")
+    return regex_escape(value) if value and variable.get("multi") else value
 
 
 def literal_intervals(duration: str) -> dict[str, str]:

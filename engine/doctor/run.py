@@ -22,7 +22,7 @@ from engine.doctor.loki_api import LokiApi
 from engine.doctor.loki_diagnosis import LokiDoctor
 from engine.doctor.prometheus_api import PrometheusApi
 from engine.doctor.prometheus_diagnosis import PrometheusDoctor
-from engine.grafana_math import builtin_intervals, range_seconds, regex_escape, substitute
+from engine.grafana_math import builtin_intervals, opening_value, range_seconds, regex_escape, substitute
 from engine.lint.series_catalog import SeriesInfo, build_catalog
 from engine.render.documents import DashboardDocument, Documents
 
@@ -57,10 +57,12 @@ class Reached:
 
 @dataclass(frozen=True)
 class Selection:
-    """One setting of a dashboard's variables that `doctor` tries: every variable at All, or one
-    variable at one of its real values (the others at All)."""
+    """One setting of a dashboard's variables that `doctor` tries: every variable as the dashboard
+    opens (All, or a single-select variable's first value), or one variable at one of its other real
+    values (the others as the dashboard opens)."""
 
     at_all: bool
+    """The selection the dashboard opens on (All where the variable has it): empty there is a fault."""
     label: str
     """What a person reads: "$tenant = All (`__all__`)" or "$tenant = acme"; "" without variables."""
     variables: dict[str, str]
@@ -275,23 +277,25 @@ class DoctorRun:
         return build_catalog(project.contract, project.rule_groups), signals, homes
 
     def _selections(self, board: DashboardDocument, range_s: float) -> Iterator[Selection]:
-        """Every variable at All, then each variable at a few of its real values (the others at All)."""
+        """Every variable as the dashboard opens (All, or for a variable without All its first real
+        value), then each variable at a few other real values (the others as the dashboard opens)."""
         variables = [v for v in (board.document.get("templating") or {}).get("list", []) if v.get("name")]
-        at_all = {str(v["name"]): _all_value(v) for v in variables}
+        sampled = {str(v["name"]): self._sample(board, v, range_s) for v in variables}
+        opening = {str(v["name"]): opening_value(v, sampled[str(v["name"])]) for v in variables}
         label = ", ".join(
-            f"${name} = {_all_text(v, at_all[name])}" for v, name in zip(variables, at_all, strict=True)
+            f"${name} = {_opening_text(v, opening[name])}" for v, name in zip(variables, opening, strict=True)
         )
-        yield Selection(True, label, at_all, tuple(at_all.items()))
+        yield Selection(True, label, opening, tuple(opening.items()))
         for variable in variables:
-            name = str(variable["name"])
-            for value in self._sample(board, variable, range_s):
-                text = regex_escape(value) if variable.get("multi") or variable.get("includeAll") else value
-                chosen = tuple({**at_all, name: value}.items())
-                yield Selection(False, f"${name} = {value}", {**at_all, name: text}, chosen)
+            name, escape = str(variable["name"]), variable.get("multi") or variable.get("includeAll")
+            texts = [(value, regex_escape(value) if escape else value) for value in sampled[name]]
+            for value, text in [t for t in texts if t[1] != opening[name]][: self.samples]:
+                chosen = tuple({**opening, name: value}.items())
+                yield Selection(False, f"${name} = {value}", {**opening, name: text}, chosen)
 
     def _sample(self, board: DashboardDocument, variable: dict[str, Any], range_s: float) -> list[str]:
         if variable.get("type") != "query":
-            return [str(o.get("value")) for o in variable.get("options", [])][: self.samples]
+            return [str(o.get("value")) for o in variable.get("options", [])]
         ref = variable.get("datasource") or {}
         if ref.get("type") != "prometheus" or "prometheus" in self.skip:
             return []
@@ -308,7 +312,7 @@ class DoctorRun:
             reached.learn([Cause(error.code, error.detail)])
             return []
         skip = {str(variable.get("allValue") or "")}
-        return [v for v in values if v not in skip][: self.samples]
+        return [v for v in values if v not in skip]
 
 
 def _range_of(board: DashboardDocument) -> float:
@@ -329,18 +333,8 @@ def _datasource(panel: dict[str, Any], target: dict[str, Any]) -> dict[str, str]
     return {"type": str(ref.get("type", "")), "uid": str(ref.get("uid", ""))}
 
 
-def _all_value(variable: dict[str, Any]) -> str:
-    """What Grafana puts in the query for All: the custom all value, else every option as a regex."""
-    if variable.get("includeAll") and variable.get("allValue"):
-        return str(variable["allValue"])
-    if variable.get("includeAll"):
-        return ".*"
-    current = (variable.get("current") or {}).get("value")
-    return str(current[0] if isinstance(current, list) and current else current or "")
-
-
-def _all_text(variable: dict[str, Any], value: str) -> str:
-    """How the value at All reads: "All (`__all__`)" for a variable with an All option, else the value."""
+def _opening_text(variable: dict[str, Any], value: str) -> str:
+    """How the opening value reads: "All (`__all__`)" for a variable with an All option, else the value."""
     return f"All (`{value}`)" if variable.get("includeAll") else value
 
 

@@ -114,19 +114,29 @@ class BarGauge(Panel):  # type: ignore[misc]  # grafanalib is untyped
 
 @attr.s(auto_attribs=True)
 class QueryVariable:
-    """A Prometheus query variable (`label_values(...)`), multi-value with an All option."""
+    """A Prometheus query variable (`label_values(...)`): multi-value with an All option by default,
+    or a single-select one (`multi=False, include_all=False`) for a dashboard about one tenant.
+
+    Without All there is no `current`: Grafana opens such a dashboard on the first value the query
+    returns (in `sort` order), as a saved value that is not among the options also would. Grafana's
+    scene loader reads an absent `current` as the value '', and `MultiValueVariable`'s validation
+    (grafana/scenes, packages/scenes/src/variables/variants/MultiValueVariable.ts) replaces a value
+    that is no option with `options[0]` (`[options[0]]` when multi). A `$__all` there would be
+    wrong twice: it is no value of the variable, and `doctor` would send it to Prometheus.
+    """
 
     name: str
     label: str
     query: str
     datasource: DatasourceRef
     all_value: str | None = ".*"
-    """With thousands of tenants, All as `.*` keeps the regex short instead of listing every value."""
+    """What Grafana sends for All. With thousands of tenants, `.*` keeps the regex short instead of
+    listing every value; None sends every value as a regex alternation. Ignored without All."""
     multi: bool = True
     include_all: bool = True
 
     def to_json_data(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "type": "query",
             "name": self.name,
             "label": self.label,
@@ -141,9 +151,18 @@ class QueryVariable:
             "sort": 1,
             "multi": self.multi,
             "includeAll": self.include_all,
-            "allValue": self.all_value,
-            "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
             "options": [],
             "hide": 0,
             "regex": "",
         }
+        if self.include_all:
+            # Grafana's schema has `allValue?: string`: no custom value is no key, never null.
+            if self.all_value is not None:
+                data["allValue"] = self.all_value
+            text, value = ("All", "$__all")
+            data["current"] = {
+                "selected": True,
+                "text": [text] if self.multi else text,
+                "value": [value] if self.multi else value,
+            }
+        return data

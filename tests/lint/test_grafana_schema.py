@@ -22,6 +22,7 @@ from engine.lint.checks.grafana_schema import CHECK
 from engine.lint.grafana_schema import WARM_CHECKER, deviations, start_warm_checker
 from tests.conftest import REPO
 from tests.lint.builders import check, context, document
+from tests.lint.test_tenant_all_row import old_recipe, tenant_board
 from tests.tooling import require_tool
 
 
@@ -226,3 +227,13 @@ def test_the_answer_cache_still_answers_with_the_key_removed(
 
     monkeypatch.setattr(subprocess, "run", no_node)
     assert deviations({"o": board}, tmp_path) == fresh
+
+
+@pytest.mark.parametrize(("multi", "all_value"), [(False, None), (False, ".*"), (True, None)])
+def test_a_variable_without_all_conforms(multi: bool, all_value: str | None) -> None:
+    """`QueryVariable(include_all=False)` (a one-tenant dashboard) writes what Grafana's types accept,
+    whatever `all_value` says: no `allValue: null`."""
+    definition = tenant_board(old_recipe(), all_value=all_value, single=True)
+    (variable,) = definition.dashboard.templating.list
+    variable.multi = multi
+    assert check(CHECK, context(definition)) == []

@@ -1,33 +1,80 @@
+"""panel-unit: a unit that does not display what the query returns is refused, with the units that do;
+a recording rule that declares a unit its expression does not return is refused, so a wrong unit cannot
+pass through a recorded series."""
+
+from __future__ import annotations
+
+import dataclasses
+
 import pytest
 
+from datasources import PROMETHEUS
+from engine import queries as q
+from engine.definitions.prometheus_rule import RecordingRule, RuleGroup
+from engine.definitions.types import DashboardDefinition
+from engine.lint import Finding, LintContext
 from engine.lint.checks.panel_unit import CHECK
-from tests.lint.builders import board, check, context, document, findings, panel, raw
+from engine.panels.style import prom, timeseries
+from engine.render.documents import build_documents
+from engine.render.files import render_outputs
+from engine.units import COUNT, PER_SECOND, RATIO, SECONDS, Quantity
+from telemetry.contract import SPAN_CALLS, WHATSAPP_MESSAGES_SENT
+from tests.lint.builders import board, check, context, document, findings, panel, project, raw
 
 
 def test_overview_units_fit(overview) -> None:  # type: ignore[no-untyped-def]
+    """Its panels, and every rule it reads (hand-written and derived from its q.tenant_sum calls)."""
     assert findings(CHECK, overview) == []
 
 
-@pytest.mark.parametrize(
-    ("title", "unit", "reason"),
-    [
-        ("Latency P50 / P95 / P99", "ms", "a quantile of a histogram in s"),
-        ("Error rate", "reqps", "a ratio of one series to itself"),
-        ("Request rate per route", "s", "a recorded per-second rate"),
-        (
-            "Active WhatsApp sessions",
-            "percentunit",
-            "the unit of tenant_id:tiktickets_whatsapp_sessions_active:sum",
-        ),
-    ],
-)
-def test_changed_unit_is_caught(overview, title: str, unit: str, reason: str) -> None:  # type: ignore[no-untyped-def]
+def _suggested(finding: Finding) -> list[str]:
+    return finding.message.split("units that fit: ", 1)[1].split(", ")
+
+
+def _with_unit(overview: DashboardDefinition, title: str, unit: str) -> list[Finding]:
     lint = context(overview)
     target = next(p for p in document(lint, overview)["panels"] if p["title"] == title)
     target["fieldConfig"]["defaults"]["unit"] = unit
-    result = check(CHECK, lint)
-    assert result and all(f.location.panel == title for f in result)
+    return [f for f in check(CHECK, lint) if f.location.panel == title]
+
+
+@pytest.mark.parametrize(
+    ("title", "unit", "quantity", "reason"),
+    [
+        ("Latency P50 / P95 / P99", "ms", SECONDS, "a quantile of a histogram in 's'"),
+        ("Error rate", "reqps", RATIO, "a ratio of one series to itself"),
+        ("Error rate", "percent", RATIO, "a ratio of one series to itself"),  # 0-100: 5 % shown as 0.05 %
+        ("Request rate per route", "s", PER_SECOND, "a per-second rate"),
+        ("Active WhatsApp sessions", "percentunit", COUNT, "a count"),
+    ],
+)
+def test_a_changed_unit_is_caught_with_the_units_that_fit(  # type: ignore[no-untyped-def]
+    overview, title: str, unit: str, quantity: Quantity, reason: str
+) -> None:
+    result = _with_unit(overview, title, unit)
+    assert result, f"{unit!r} passed on {title!r}"
     assert f"unit {unit!r} does not fit query A: it returns {reason}" in result[0].message
+    assert _suggested(result[0]) == list(quantity.units)
+    for fitting in _suggested(result[0]):  # each unit the message offers is one the check then accepts
+        assert _with_unit(overview, title, fitting) == [], fitting
+
+
+def _messages_panel(unit: str) -> DashboardDefinition:
+    """The newcomer's panel: WhatsApp messages sent per second, through the tenant recipe."""
+    expr = q.tenant_sum(WHATSAPP_MESSAGES_SENT)
+    return board(
+        timeseries("Sent", description="d", unit=unit, datasource=PROMETHEUS.ref, targets=[prom(expr)])
+    )
+
+
+def test_a_unit_that_is_no_per_second_unit_is_told_which_are() -> None:
+    """`mps` is no Grafana unit (its Throughput units are cps, ops, reqps, rps, wps, iops): the
+    message says the series is a recorded per-second rate and lists them, and `cps` passes."""
+    (finding,) = findings(CHECK, _messages_panel("mps"))
+    assert "it returns a per-second rate" in finding.message
+    assert "tenant_id:tiktickets_whatsapp_messages_sent:rate5m is recorded in 'reqps'" in finding.message
+    assert {"reqps", "cps", "ops"} <= set(_suggested(finding))
+    assert findings(CHECK, _messages_panel("cps")) == []
 
 
 def test_raw_queries_are_checked_too() -> None:
@@ -38,4 +85,48 @@ def test_raw_queries_are_checked_too() -> None:
         "histogram_quantile(0.9, sum by (le) (rate(traces_span_metrics_duration_seconds_bucket[5m])))"
     )
     (finding,) = findings(CHECK, board(panel("Raw latency", expr=quantile)))  # test panels claim `short`
-    assert "unit 'short' does not fit query A: it returns a quantile of a histogram in s" in finding.message
+    assert "unit 'short' does not fit query A: it returns a quantile of a histogram in 's'" in finding.message
+    counted = raw("count(rate(traces_span_metrics_calls_total[5m]))")  # how many series: a count
+    assert findings(CHECK, board(panel("Series", expr=counted))) == []
+
+
+RECORD = "job:traces_span_metrics_calls:rate5m"
+
+
+def _rule(unit: str) -> RecordingRule:
+    """A hand-written rule recording a per-second rate, declaring `unit`."""
+    return RecordingRule(
+        record=RECORD, expr=q.sum_by(q.rate(q.select(SPAN_CALLS), "5m"), "job"), grafana_unit=unit
+    )
+
+
+def _reading(rule: RecordingRule, unit: str) -> LintContext:
+    """A panel in `unit` reading the rule's series, with the rule in the project's rule groups."""
+    expr = q.sum_by(q.select_recorded(rule.record, rule.series_labels))
+    definition = board(
+        timeseries("Calls", description="d", unit=unit, datasource=PROMETHEUS.ref, targets=[prom(expr)])
+    )
+    full = project(definition)
+    full = dataclasses.replace(
+        full, rule_groups=[*full.rule_groups, RuleGroup(name="extra", interval="30s", recording=(rule,))]
+    )
+    documents = dataclasses.replace(build_documents(dataclasses.replace(full, rule_groups=[])), project=full)
+    return LintContext(documents, render_outputs(documents))
+
+
+@pytest.mark.parametrize("declared", ["percentunit", "short", "s"])
+def test_a_rule_that_declares_another_unit_than_it_records_is_caught(declared: str) -> None:
+    """A rate declared `percentunit` would let a percent panel over it pass; declared `short` it would
+    read as a count and refuse the `reqps` panel that is right. Either way the rule is named."""
+    result = check(CHECK, _reading(_rule(declared), "reqps" if declared == "short" else declared))
+    (finding,) = [f for f in result if f.location.panel is None]
+    assert finding.location.file == "prometheus_rules/"
+    assert f"recording rule {RECORD} (group 'extra') declares grafana_unit={declared!r}" in finding.message
+    assert "it records a per-second rate: declare 'reqps'" in finding.message
+
+
+def test_through_a_rule_that_declares_its_unit_the_panel_is_checked() -> None:
+    assert check(CHECK, _reading(_rule("reqps"), "cps")) == []
+    (finding,) = check(CHECK, _reading(_rule("reqps"), "percentunit"))
+    assert finding.location.panel == "Calls"
+    assert f"{RECORD} is recorded in 'reqps'" in finding.message

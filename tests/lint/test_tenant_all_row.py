@@ -24,21 +24,24 @@ from telemetry.contract import (
     WHATSAPP_MESSAGES_SENT,
     WHATSAPP_SESSIONS_ACTIVE,
 )
-from tests.lint.builders import FOLDER, check, context, findings, panel, project, raw
+from tests.lint.builders import FOLDER, check, context, document, findings, panel, project, raw
 
 UID = "tenants"
 
 
 def tenant_board(
-    *exprs: q.PromQL, all_value: str | None = ALL_TENANTS, uid: str = UID
+    *exprs: q.PromQL, all_value: str | None = ALL_TENANTS, uid: str = UID, single: bool = False
 ) -> DashboardDefinition:
-    """A dashboard with a `$tenant` variable (All = `all_value`) and one panel per expression."""
+    """A dashboard with a `$tenant` variable (All = `all_value`; or, `single`, one tenant at a time:
+    no All, no multi) and one panel per expression."""
     variable = QueryVariable(
         name=TENANT_VARIABLE,
         label="Tenant",
         query=q.label_values(TENANT_SPAN_CALLS, "tenant_id"),
         datasource=PROMETHEUS.ref,
         all_value=all_value,
+        multi=not single,
+        include_all=not single,
     )
     panels = [panel(f"Panel {i}", expr=expr) for i, expr in enumerate(exprs)]
     definition = dashboard(
@@ -141,6 +144,21 @@ def test_a_series_with_an_all_row_double_counts_at_a_regex_all_value() -> None:
     # The top-k branches that exclude the All row count nothing twice; its All gate is still wrong at `.*`.
     (topk,) = findings(CHECK, tenant_board(q.tenant_topk(5, SOCKETIO_CONNECTIONS), all_value=".*"))
     assert topk.location.panel == "Panel 0"
+
+
+def test_a_single_select_variable_may_read_raw_and_recorded_series() -> None:
+    """One tenant at a time: the value is a real tenant, never `__all__`, so a raw contract series is
+    right (its tenant's series) and a recorded one is read for that tenant's row alone. Even when the
+    JSON still carries an `allValue` (as the helper once wrote it for every variable): without
+    `includeAll` Grafana never sends it."""
+    exprs = (old_recipe(), q.tenant_sum(WHATSAPP_SESSIONS_ACTIVE), q.tenant_topk(5, SOCKETIO_CONNECTIONS))
+    for all_value in (ALL_TENANTS, ".*"):
+        definition = tenant_board(*exprs, all_value=all_value, single=True)
+        lint = context(definition)
+        (variable,) = document(lint, definition)["templating"]["list"]
+        assert (variable["includeAll"], variable["multi"]) == (False, False)
+        variable["allValue"] = all_value
+        assert check(CHECK, lint) == [], all_value
 
 
 def _with_rules(definition: DashboardDefinition, *rules: RecordingRule) -> LintContext:

@@ -13,10 +13,9 @@ queried here too.
 from __future__ import annotations
 
 import json
-import math
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,12 +26,21 @@ import yaml
 from engine.defaults import TENANT_LABEL, TENANT_VARIABLE
 from engine.definitions.loader import load_project
 from engine.external_tools import PROMETHEUS
-from engine.lint.promql_ast import as_prometheus_receives
+from engine.lint.checks.panel_unit import returns
+from engine.lint.promql_ast import as_prometheus_receives, parse
+from engine.lint.series_catalog import build_catalog
 from engine.render.documents import build_documents
 from engine.render.files import render_outputs
 from engine.render.provisioning_escape import expand
+from engine.units import RATIO, SECONDS, Quantity
 from tests.conftest import REPO, copy_project
-from tests.prometheus.collector_exporter import TENANTS, CollectorExporter, serve, server_error_share
+from tests.prometheus.collector_exporter import (
+    BUCKETS,
+    TENANTS,
+    CollectorExporter,
+    serve,
+    server_error_share,
+)
 from tests.prometheus.conftest import SAMPLES_NEEDED
 from tests.prometheus.server import Prometheus, running_prometheus
 from tests.recipe import BUILDER, TITLE, add_panel, run_cli
@@ -46,16 +54,24 @@ ERROR_SHARE_TOLERANCE = 0.01
 """Relative. The counters grow linearly and carry six decimals, so rate() gives the data's share within
 1e-5; a ratio divided by the successful spans only is 6 % off or more, one with client spans 2x off."""
 
-PLAUSIBLE: dict[str, Callable[[float], bool]] = {
-    "percentunit": lambda v: 0 <= v <= 1,
-    "s": lambda v: 0 < v < 60,
-    "reqps": lambda v: v >= 0,
-    "short": lambda v: v >= 0 and v == int(v),
-}
+LARGEST_BUCKET = max(BUCKETS)
+"""A quantile in seconds of the stand-in's histogram cannot pass its largest finite bucket bound
+(histogram_quantile returns that bound for the +Inf bucket): milliseconds read as seconds would."""
 
 
 def _outputs() -> dict[str, bytes]:
     return {o.path: o.content for o in render_outputs(build_documents(load_project(REPO)))}
+
+
+_PROJECT = load_project(REPO)
+CATALOG = build_catalog(_PROJECT.contract, _PROJECT.rule_groups)
+
+
+def quantity_of(expr: str) -> Quantity:
+    """What the query returns, by the engine's one unit table (engine/units.py, which panel-unit reads)."""
+    found = returns(parse(expr), lambda name: CATALOG.get(name or ""))
+    assert found is not None and found.quantity is not None, f"engine/units.py knows no quantity for {expr}"
+    return found.quantity
 
 
 def _all_value(dashboard: dict[str, Any]) -> str:
@@ -142,13 +158,14 @@ def test_query_returns_plausible_data(prometheus: Prometheus, item: Target, sele
     for label in re.findall(r"\{\{\s*(\w+)\s*\}\}", item.target["legendFormat"]):
         for metric, _ in series:
             assert label in metric, f"legend uses {{{{{label}}}}} but a series has only {sorted(metric)}"
-    unit = item.unit
-    assert unit in PLAUSIBLE, f"no plausibility rule for unit {unit!r}: is it a unit the contract's data has?"
+    quantity = quantity_of(item.target["expr"])
+    assert item.unit in quantity.units, f"unit {item.unit!r} does not display {quantity.name}"
     values = [v for _, vs in series for v in vs]
-    assert not any(math.isnan(v) for v in values), values
-    implausible = [v for v in values if not PLAUSIBLE[unit](v)]
-    assert not implausible, f"values {implausible[:5]} do not fit unit {unit!r}"
-    assert any(v > 0 for v in values) or unit == "percentunit"
+    implausible = [v for v in values if not quantity.plausible(v)]
+    assert not implausible, f"values {implausible[:5]} are not {quantity.name} (unit {item.unit!r})"
+    if quantity is SECONDS:
+        assert max(values) <= LARGEST_BUCKET, values
+    assert any(v > 0 for v in values) or quantity is RATIO
 
 
 def test_tenant_selection_narrows_tenant_panels(prometheus: Prometheus) -> None:

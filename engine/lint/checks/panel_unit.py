@@ -1,57 +1,157 @@
-"""panel-unit: the unit a panel claims is the unit its queries return, given the telemetry contract.
+"""panel-unit: a panel's unit displays what its queries return; a recording rule declares what it records.
 
 Quantiles of a seconds histogram are seconds, an error ratio is a ratio (percentunit), a rate is
 per second, a gauge has the unit of its signal. A panel in `ms` over a seconds histogram is off
-by a factor of a thousand and nobody notices until an incident.
+by a factor of a thousand and nobody notices until an incident. The finding lists the units that
+fit (one table, `engine/units.py`, which the tests read too). A panel that reads a recorded series
+gets the unit its rule declares, so every recording rule's declared unit (`grafana_unit`) must fit
+its own expression as well, hand-written or derived from a `q.tenant_sum` query: otherwise a wrong
+unit would pass through the rule unseen.
 """
 
-from collections.abc import Iterator
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import promql_parser
 
-from engine.lint import LintContext, Query, promql_check
-from engine.lint.promql_ast import function_name, vector_selectors
+from engine.errors import Location
+from engine.lint import Check, Finding, LintContext, Query, where
+from engine.lint.promql_ast import function_name, parse, vector_selectors
+from engine.lint.series_catalog import SeriesInfo
+from engine.units import COUNT, PER_SECOND, RATIO, Quantity, declared_by
 
 ID = "panel-unit"
-PER_SECOND_UNITS = {"reqps", "rps", "ops", "cps", "wps", "short"}
+RULES_HOME = "prometheus_rules/"
+"""Where a recording rule is defined (the derived ones come from the dashboards' `q.tenant_sum` calls)."""
+
+Series = Callable[[str | None], SeriesInfo | None]
 
 
-def expected_units(tree: Any, context: LintContext) -> tuple[set[str], str]:
-    """Units that fit the query's result, and why."""
+@dataclass(frozen=True)
+class Returns:
+    """What an expression returns: its quantity (when the table knows it), the units that fit, and why."""
+
+    quantity: Quantity | None
+    units: tuple[str, ...]
+    reason: str
+
+
+def _unwrapped(tree: Any) -> Any:
+    """The part of the expression whose values come out: aggregations, parentheses and set
+    operations keep the unit of what they hold, and so does adding or subtracting a number (`1 - x`)."""
     while True:
+        if isinstance(tree, promql_parser.AggregateExpr) and str(tree.op) in ("count", "count_values"):
+            return tree
         if isinstance(tree, promql_parser.AggregateExpr | promql_parser.ParenExpr):
-            tree = tree.expr  # topk/sum/(...) keep the unit of what they aggregate
+            tree = tree.expr
         elif isinstance(tree, promql_parser.BinaryExpr) and str(tree.op) in ("and", "or", "unless"):
-            tree = tree.lhs  # set operations keep the left side's samples
+            tree = tree.lhs
+        elif isinstance(tree, promql_parser.BinaryExpr) and str(tree.op) in ("+", "-"):
+            if isinstance(tree.lhs, promql_parser.NumberLiteral):
+                tree = tree.rhs
+            elif isinstance(tree.rhs, promql_parser.NumberLiteral):
+                tree = tree.lhs
+            else:
+                return tree
         else:
-            break
-    series = {context.series(s.name) for s in vector_selectors(tree)} - {None}
-    infos = [s for s in series if s is not None]
+            return tree
+
+
+def _family(name: str) -> str:
+    """A histogram's bucket and count series are one family: bucket/count is the share below `le`."""
+    return name.removesuffix("_bucket").removesuffix("_count")
+
+
+def _of(quantity: Quantity | None, unit: str, reason: str) -> Returns:
+    return Returns(quantity, quantity.units if quantity else (unit,), reason)
+
+
+def returns(tree: Any, series: Series) -> Returns | None:
+    """What the expression returns, or None when nothing says (no known series in it)."""
+    tree = _unwrapped(tree)
+    if isinstance(tree, promql_parser.AggregateExpr):  # count(...)
+        return _of(COUNT, COUNT.declared, "a count of series")
+    infos = [info for info in (series(s.name) for s in vector_selectors(tree)) if info is not None]
+    names = sorted({info.name for info in infos})
     if function_name(tree) == "histogram_quantile":
-        units = {s.histogram_unit for s in infos if s.histogram_unit}
-        return units, "a quantile of a histogram in " + ", ".join(sorted(units))
+        units = sorted({info.histogram_unit for info in infos if info.histogram_unit})
+        if len(units) != 1:
+            return None
+        return _of(declared_by(units[0]), units[0], f"a quantile of a histogram in {units[0]!r}")
     if (
         isinstance(tree, promql_parser.BinaryExpr)
         and str(tree.op) == "/"
-        and len({s.name for s in infos}) == 1
+        and len({_family(name) for name in names}) == 1
+        and not any(name.endswith("_sum") for name in names)
     ):
-        return {"percentunit"}, "a ratio of one series to itself"
+        return _of(RATIO, RATIO.declared, "a ratio of one series to itself")
     if function_name(tree) in {"rate", "irate"}:
-        return PER_SECOND_UNITS, "a per-second rate"
-    units = {s.grafana_unit for s in infos}
-    if units and units <= {"reqps"}:
-        return PER_SECOND_UNITS, "a recorded per-second rate"
-    return units, "the unit of " + ", ".join(sorted(s.name for s in infos))
+        return _of(PER_SECOND, PER_SECOND.declared, "a per-second rate")
+    units = sorted({info.grafana_unit for info in infos})
+    if len(units) != 1:
+        return Returns(None, tuple(units), f"the units of {', '.join(names)}") if units else None
+    recorded = any(info.recorded for info in infos)
+    quantity = declared_by(units[0])
+    said = f"{', '.join(names)} {'is recorded' if recorded else 'is'} in {units[0]!r}"
+    return _of(quantity, units[0], f"{quantity.name} ({said})" if quantity else f"what {said}")
 
 
-def problems(context: LintContext, query: Query) -> Iterator[str]:
+def _panel(context: LintContext, query: Query) -> Iterator[str]:
     unit = ((query.panel.get("fieldConfig") or {}).get("defaults") or {}).get("unit")
     if not unit:
         return  # panel-docs reports it
-    allowed, reason = expected_units(query.tree, context)
-    if allowed and unit not in allowed:
-        yield f"unit {unit!r} does not fit {query.name}: it returns {reason}"
+    found = returns(query.tree, context.series)
+    if found is not None and unit not in found.units:
+        yield (
+            f"unit {unit!r} does not fit {query.name}: it returns {found.reason}; "
+            f"units that fit: {', '.join(found.units)}"
+        )
 
 
-CHECK = promql_check(ID, __doc__, problems)
+def _rules(context: LintContext) -> Iterator[Finding]:
+    """Each recording rule once (the `__all__` twin records the same quantity as its tenant rows).
+
+    The declared unit must stand for what the rule records (`engine.units.declared_by`), not merely
+    display it: `short` can show a rate, but declared it says "a count", and a panel reading the
+    series in `reqps` would then be refused.
+    """
+    seen: set[str] = set()
+    for group in context.project.rule_groups:
+        for rule in group.recording:
+            if rule.record in seen:
+                continue
+            seen.add(rule.record)
+            try:
+                found = returns(parse(rule.expr.text), context.series)
+            except ValueError:
+                continue  # prometheus-rules reports it (promtool)
+            if found is None:
+                continue
+            quantity = found.quantity
+            if quantity is not None:
+                choices = [unit for unit in quantity.units if declared_by(unit) is quantity]
+                right = declared_by(rule.grafana_unit) is quantity
+            else:
+                choices, right = list(found.units), rule.grafana_unit in found.units
+            if not right:
+                others = f" (or {', '.join(repr(u) for u in choices[1:])})" if choices[1:] else ""
+                yield Finding(
+                    Location(file=RULES_HOME),
+                    ID,
+                    f"recording rule {rule.record} (group {group.name!r}) declares grafana_unit="
+                    f"{rule.grafana_unit!r}, but it records {found.reason}: declare {choices[0]!r}{others}; "
+                    "a panel reading the series is held to the unit declared here",
+                )
+
+
+def run(context: LintContext) -> Iterator[Finding]:
+    for query in context.parsed_prometheus_queries:
+        for message in _panel(context, query):
+            yield Finding(where(query.board, query.panel), ID, message)
+    yield from _rules(context)
+
+
+CHECK = Check(ID, __doc__ or "", run)

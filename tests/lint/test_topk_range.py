@@ -1,0 +1,78 @@
+"""topk-range: a top-k asked as a range query is refused with the instant query that fixes it."""
+
+from __future__ import annotations
+
+import pytest
+
+from datasources import PROMETHEUS
+from engine import queries as q
+from engine.definitions.types import DashboardDefinition
+from engine.lint.checks.topk_range import CHECK
+from engine.panels.style import bar_gauge, prom, timeseries
+from telemetry.contract import SOCKETIO_CONNECTIONS, WHATSAPP_MESSAGES_SENT
+from tests.lint.builders import board, findings, raw
+
+
+def test_the_overview_passes(overview) -> None:  # type: ignore[no-untyped-def]
+    """Its per-tenant top-k is an instant query in a bar gauge."""
+    assert findings(CHECK, overview) == []
+
+
+def _graph(expr: q.PromQL, *, instant: bool = False) -> DashboardDefinition:
+    target = prom(expr, "{{tenant_id}}", instant=instant)
+    return board(
+        timeseries("Top senders", description="d", unit="reqps", datasource=PROMETHEUS.ref, targets=[target])
+    )
+
+
+def _bars(expr: q.PromQL, *, instant: bool = False) -> DashboardDefinition:
+    target = prom(expr, "{{tenant_id}}", instant=instant)
+    return board(
+        bar_gauge("Top senders", description="d", unit="reqps", datasource=PROMETHEUS.ref, targets=[target])
+    )
+
+
+def test_the_newcomers_top_10_graph_is_refused_with_the_fix() -> None:
+    """ "WhatsApp messages sent per second per tenant, top 10" as a time series: more than 10 lines."""
+    (finding,) = findings(CHECK, _graph(q.tenant_topk(10, WHATSAPP_MESSAGES_SENT)))
+    assert finding.location.panel == "Top senders"
+    assert finding.message.startswith("query A is a range query with topk(10, ...)")
+    assert (
+        "the panel draws every series that was in the topk 10 at some step, more than 10" in finding.message
+    )
+    assert "prom(..., instant=True)" in finding.message and "bar gauge" in finding.message
+
+
+def test_the_fix_the_message_names_passes() -> None:
+    assert findings(CHECK, _bars(q.tenant_topk(10, WHATSAPP_MESSAGES_SENT), instant=True)) == []
+
+
+def test_a_range_top_k_reduced_to_bars_is_refused_too() -> None:
+    """A bar gauge over a range query reduces each series: every one ever in the top N gets a bar."""
+    (finding,) = findings(CHECK, _bars(q.topk(5, q.sum_by(q.select(SOCKETIO_CONNECTIONS), "tenant_id"))))
+    assert "the panel shows every series that was in the topk 5" in finding.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bottomk(3, sum by (tenant_id) (tiktickets_socketio_connections))",
+        "sum(topk(3, tiktickets_socketio_connections))",  # nested: the sum still follows the picks
+    ],
+)
+def test_bottomk_and_nested_rankings_are_refused(text: str) -> None:
+    (finding,) = findings(CHECK, _graph(raw(text)))
+    assert "(3, ...)" in finding.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "topk(3, tiktickets_socketio_connections @ end())",
+        "tiktickets_socketio_connections and on (tenant_id) "
+        "topk(3, avg_over_time(tiktickets_socketio_connections[1h] @ end()))",
+    ],
+    ids=["pinned", "ranked-once-over-the-range"],
+)
+def test_a_ranking_pinned_to_one_instant_picks_the_same_series_at_every_step(text: str) -> None:
+    assert findings(CHECK, _graph(raw(text))) == []
