@@ -24,6 +24,14 @@ def _queries(panel: dict[str, Any]) -> list[str]:
     return [str(t.get("expr", "")) for t in panel.get("targets", []) or []]
 
 
+def _settings(panel: dict[str, Any]) -> dict[str, Any]:
+    """The panel without what the summary's other parts name: its title ("renamed") and its queries'
+    expressions ("queries changed"). A panel whose query and a setting changed is named under both;
+    one whose query alone changed is not also said to have changed settings."""
+    targets = [{**target, "expr": None} for target in panel.get("targets", []) or []]
+    return {**panel, "title": None, "targets": targets}
+
+
 def summarise_dashboard(
     live: dict[str, Any],
     desired: dict[str, Any],
@@ -48,7 +56,7 @@ def summarise_dashboard(
     queries = [k for k in common if _queries(old[k]) != _queries(new[k])]
     if queries:
         parts.append(f"queries changed in {', '.join(_title(new[k]) for k in queries)}")
-    other = [k for k in common if k not in queries and {**old[k], "title": None} != {**new[k], "title": None}]
+    other = [k for k in common if _settings(old[k]) != _settings(new[k])]
     if other:
         parts.append(f"settings changed in {', '.join(_title(new[k]) for k in other)}")
     top = sorted(k for k in set(live) | set(desired) if k != "panels" and live.get(k) != desired.get(k))

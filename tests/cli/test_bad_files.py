@@ -17,7 +17,7 @@ import stat
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -172,6 +172,32 @@ def test_bad_file(case: Case, template: Path, tmp_path: Path) -> None:
     if case.id == "stale-temporaries":
         assert not [t for t in TEMPS if (project / t).exists()]
         assert all((project / name).is_file() for name in NOT_OURS)
+
+
+def test_check_passes_over_a_killed_builds_temporaries_and_the_next_build_sweeps_them(
+    template: Path, tmp_path: Path
+) -> None:
+    """A build killed between staging and renaming leaves `.<name>.<random>.build-tmp` files, some of
+    them under provisioning/, where every file counts as generated. They are not a stale output: a
+    `check` in CI after such a build (on a clean, up-to-date tree) passes and names none of them, and
+    leaves them for the next `build`, which removes each and says so."""
+    check = Case("temporaries-check", CHECK, 0, ("ok:",), plant_temporaries)
+    checked = run_case(check, template, tmp_path)
+    output = checked.stdout + checked.stderr
+    assert "stale" not in output and "not generated" not in output, output
+    assert not [t for t in TEMPS if PurePosixPath(t).name in output], output
+    project = tmp_path / "project"
+    assert all((project / t).is_file() for t in TEMPS), "check removed a temporary: only build may"
+    built = subprocess.run(
+        [sys.executable, str(REPO / "build.py"), "build", "--project", str(project)],
+        cwd=project, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stdout + built.stderr
+    swept = sorted(line.split()[1] for line in built.stdout.splitlines() if line.startswith("swept "))
+    assert swept == sorted(TEMPS), built.stdout
+    assert "0 written" in built.stdout and "0 removed" in built.stdout, built.stdout
+    assert not [t for t in TEMPS if (project / t).exists()]
+    assert all((project / name).is_file() for name in NOT_OURS)
 
 
 # -- pull: special files and hostile uids, refused before any request --------------------------------

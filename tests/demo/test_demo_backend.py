@@ -7,6 +7,7 @@ every expectation is read from telemetry/contract.py, not spelled here.
 from __future__ import annotations
 
 import os
+import re
 import signal as signal_module
 import subprocess
 import time
@@ -35,6 +36,15 @@ class Run:
     seconds: float
 
 
+def run_seconds(duration: str | None) -> float:
+    """How long a run of DEMO_DURATION `duration` (`500ms`, `20s`) lasts, at least DURATION_SECONDS:
+    what the time allowed for a run (startup and flush on top) is counted from."""
+    found = re.fullmatch(r"(\d+(?:\.\d+)?)(ms|s)", duration or "")
+    if found is None:
+        return DURATION_SECONDS
+    return max(DURATION_SECONDS, float(found[1]) / (1000 if found[2] == "ms" else 1))
+
+
 def run_demo(endpoint: str, **env: str) -> tuple[subprocess.CompletedProcess[str], float]:
     node, script = require_tool(NODE), require_tool(DEMO)
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "DEMO_"))}
@@ -52,7 +62,7 @@ def run_demo(endpoint: str, **env: str) -> tuple[subprocess.CompletedProcess[str
         },
         capture_output=True,
         text=True,
-        timeout=DURATION_SECONDS + 30,
+        timeout=run_seconds(env.get("DEMO_DURATION")) + 30,
         check=False,
     )
     return completed, time.monotonic() - started

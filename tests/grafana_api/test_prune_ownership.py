@@ -19,6 +19,7 @@ from grafana_client.api import GrafanaApi
 
 from engine.defaults import MANAGED_TAG
 from engine.definitions.loader import load_project
+from engine.grafana_api import kinds
 from engine.grafana_api.client import Grafana
 from engine.grafana_api.comparable import OWNER_MARKER_PREFIX, mark_dashboard, mark_datasource
 from engine.grafana_api.plan import (
@@ -28,6 +29,7 @@ from engine.grafana_api.plan import (
     decide_prune,
     desired_objects,
     execute,
+    fetch_dashboard,
     prune_candidates,
     synchronise,
 )
@@ -313,3 +315,71 @@ def test_two_backups_of_one_dashboard_within_a_second_are_both_kept(
         "Edited in Grafana",
         "TikTickets - Overview (copy)",
     }
+
+
+# -- more managed dashboards than one search page ---------------------------------------------------
+
+PAGE = 2
+"""The search page size for these scenarios: Grafana's /api/search returns at most `limit` hits a page
+(the client asks 1000); set this small, a few dashboards fill several pages, as 1001 would."""
+
+COPY_MODULE = """
+from dashboards.overview import dashboard as overview
+
+
+def dashboard():
+    definition = overview()
+    definition.dashboard.uid = "{uid}"
+    definition.dashboard.title = "TikTickets - Overview (copy {number})"
+    return definition
+"""
+
+
+def add_copies(root: Path, count: int) -> list[str]:
+    """`count` more dashboards in the project, each its own module; their uids."""
+    uids = []
+    for number in range(1, count + 1):
+        uid = f"{COPY}-{number}"
+        (root / "dashboards" / f"copy_{number}.py").write_text(COPY_MODULE.format(uid=uid, number=number))
+        uids.append(uid)
+    return uids
+
+
+@pytest.mark.parametrize("extra", [2 * PAGE, 2 * PAGE + 1])
+def test_prune_deletes_every_stale_dashboard_past_the_first_search_page(
+    server: FakeGrafana, project_a: Path, monkeypatch: pytest.MonkeyPatch, extra: int
+) -> None:
+    """A project with more managed dashboards than one search page holds: `push --prune` pages through
+    every search result and deletes every stale one, not only those on the first page; diff and pull
+    see every dashboard too. Both a count that fills its last page exactly and one that does not."""
+    monkeypatch.setattr(kinds, "SEARCH_PAGE", PAGE)
+    added = add_copies(project_a, extra)
+    desired = desired_objects(build_documents(load_project(project_a)))
+    dashboards = sorted(d.uid for d in desired if d.kind == "dashboard")
+    assert push(server, project_a).ok
+    managed = GrafanaApi.from_url(
+        server.url + "/", credential="glsa_admin", timeout=5
+    ).search.search_dashboards(tag=MANAGED_TAG, type_="dash-db", limit=len(dashboards) + 1)
+    assert sorted(hit["uid"] for hit in managed) == dashboards and len(dashboards) > 2 * PAGE
+
+    # diff: every dashboard compared, each the same as defined; pull: each one fetched as defined
+    compared = push(server, project_a, apply=False)
+    assert {a.uid: a.op for a in compared.actions if a.kind == "dashboard"} == dict.fromkeys(
+        dashboards, Decision.UNCHANGED
+    )
+    sync = grafana(server)
+    for item in (d for d in desired if d.kind == "dashboard"):
+        assert fetch_dashboard(sync, item.uid) == item.document, item.uid
+
+    stale = [COPY, *added]
+    without_copy(project_a)
+    for number in range(1, extra + 1):
+        (project_a / "dashboards" / f"copy_{number}.py").unlink()
+    server.state.requests.clear()
+    report = push(server, project_a, prune=True)
+    assert report.ok, [(a.uid, a.op, a.error) for a in report.actions]
+    searches = [path for method, path, _ in server.state.requests if (method, path) == ("GET", "/api/search")]
+    assert len(searches) == len(dashboards) // PAGE + 1, "not asked page by page, up to a short page"
+    deleted = sorted(a.uid for a in report.actions if a.op is Decision.DELETE and a.done)
+    assert deleted == sorted(stale)
+    assert sorted(server.state.dashboards) == ["tiktickets-overview"]

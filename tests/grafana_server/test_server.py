@@ -109,6 +109,25 @@ def test_search_by_tag_and_pagination(grafana: FakeGrafana) -> None:
     assert [h["uid"] for h in client.search.search_dashboards(tag="x", limit=2, page=2)] == ["d2"]
 
 
+@pytest.mark.parametrize("count", [4, 5])
+def test_search_pages_are_limit_sized_slices_numbered_from_one(grafana: FakeGrafana, count: int) -> None:
+    """Grafana's /api/search: `limit` is the page size, `page` counts from 1 and reaches the hits
+    beyond the first page; a page past the end is empty. What a client that pages until a short page
+    relies on, an exact multiple of the page size included (then the short page is an empty one)."""
+    client = api(grafana)
+    uids = [f"d{index}" for index in range(count)]
+    for uid in uids:
+        client.dashboard.update_dashboard({"dashboard": {"uid": uid, "title": uid.upper(), "tags": ["x"]}})
+    client.dashboard.update_dashboard({"dashboard": {"uid": "other", "title": "A untagged"}})
+    last = -(-count // 2)  # the last page holding a hit
+    pages = [
+        [hit["uid"] for hit in client.search.search_dashboards(tag="x", type_="dash-db", limit=2, page=page)]
+        for page in range(1, last + 2)
+    ]
+    assert pages == [uids[(page - 1) * 2 : page * 2] for page in range(1, last + 1)] + [[]]
+    assert [hit["uid"] for hit in client.search.search_dashboards(tag="x", limit=2)] == uids[:2]  # page 1
+
+
 def test_search_by_tag_matches_whole_tags_among_others_and_repeated_tags_all(grafana: FakeGrafana) -> None:
     """What prune relies on: `tag=` is an exact match on one of the dashboard's tags, and several
     `tag=` parameters must all be present (Grafana's search ANDs them)."""

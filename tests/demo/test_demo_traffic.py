@@ -1,0 +1,153 @@
+"""The demo's traffic is the traffic it promises: DEMO_RPS requests a second, and WhatsApp sessions
+that connect and drop, so the session gauge reads what is connected now.
+
+Dashboards, alerts and the doctor are tried against the demo's numbers. A demo that sent 100
+requests/s whatever DEMO_RPS said would make every rate panel and every capacity estimate lie, and a
+session gauge that only grows (a disconnect counted +1) would show tenants with 7 WhatsApp sessions
+when each has one connection. One bounded run at a low rate, against the recording OTLP receiver,
+is read two ways: the requests counted (by the demo and by the backend's server spans), and the
+`whatsapp.sessions.active` data points beside the demo's own connect/disconnect log records.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from telemetry.contract import CONTRACT, Emitter
+from tests.demo.otlp_receiver import Received, attributes, otlp_receiver
+from tests.demo.test_demo_backend import run_demo
+
+RPS = 5
+"""Low, so the rate is the demo's timer and never the machine's limit: a loaded 2-core machine still
+sends 5 requests a second, and a demo that ignores DEMO_RPS (100/s or more) is 20 times off."""
+SECONDS = 20
+"""Long enough that the demo's session churn (a random tenant every 700 ms; a connected one drops
+with a chance of 0.3) drops a session at least once: no drop in 28 draws has a chance of 0.7**28,
+about 5e-5."""
+TENANTS = 3
+SLOWEST = 0.5
+"""A loaded machine delays the demo's timers, so fewer requests go out, never more: the lower bound
+allows half the asked rate. The upper bound allows nothing for load, only the model's own edges."""
+SESSIONS = next(
+    m for m in CONTRACT.metrics if m.emitter == Emitter.BACKEND and m.otel_name.endswith("sessions.active")
+)
+FINAL_COUNT = re.compile(r"^demo: (?P<sent>\d+) requests sent", re.MULTILINE)
+
+
+@dataclass
+class Run:
+    stdout: str
+    received: Received
+
+
+@pytest.fixture(scope="module")
+def run() -> Run:
+    with otlp_receiver() as (endpoint, received):
+        completed, _ = run_demo(
+            endpoint,
+            DEMO_DURATION=f"{SECONDS}s",
+            DEMO_TENANTS=str(TENANTS),
+            DEMO_RPS=str(RPS),
+            DEMO_STATUS_INTERVAL="5s",
+        )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert f"ran for {SECONDS}s" in completed.stdout, completed.stdout
+    return Run(completed.stdout, received)
+
+
+# -- the request rate -------------------------------------------------------------------------------
+
+
+def expected_requests() -> tuple[int, int]:
+    """(fewest, most) requests of a run: one per tenant at the start (each tenant is seen early),
+    then DEMO_RPS a second for DEMO_DURATION. At most one more tick than the duration holds, for a
+    tick that falls due together with the end."""
+    steady = RPS * SECONDS
+    return TENANTS + math.floor(steady * SLOWEST), TENANTS + math.ceil(steady) + 1
+
+
+def test_the_demo_sends_demo_rps_requests_a_second(run: Run) -> None:
+    fewest, most = expected_requests()
+    counts = FINAL_COUNT.findall(run.stdout)
+    assert counts, run.stdout
+    sent = int(counts[-1])  # the status line printed at the end of the run
+    assert fewest <= sent <= most, (
+        f"DEMO_RPS={RPS} for {SECONDS}s with {TENANTS} tenants: {sent} requests sent, "
+        f"expected {fewest} to {most}"
+    )
+
+
+def test_the_backend_answers_as_many_requests_as_the_demo_sends(run: Run) -> None:
+    """What Prometheus counts (the Collector's spanmetrics read the server spans) is bounded the same
+    way: never more than the rate allows nor than the demo sent; fewer only by the few still in
+    flight when it stopped."""
+    fewest, most = expected_requests()
+    sent = int(FINAL_COUNT.findall(run.stdout)[-1])
+    server = [span for _, span in run.received.spans() if span.get("kind") in ("SPAN_KIND_SERVER", 2)]
+    assert fewest <= len(server) <= min(sent, most), (
+        f"{len(server)} server spans; {sent} requests sent; expected {fewest} to {most}"
+    )
+
+
+# -- the session gauge ------------------------------------------------------------------------------
+
+
+def _value(point: dict[str, Any]) -> float:
+    """An OTLP number data point's value (protobuf-as-JSON writes an int64 as a string)."""
+    return float(point["asDouble"] if "asDouble" in point else point["asInt"])
+
+
+def session_points(received: Received) -> list[tuple[int, str, str, float]]:
+    """(time, tenant_id, whatsapp_id, value) of every exported session data point."""
+    return [
+        (int(point["timeUnixNano"]), found["tenant_id"], found["whatsapp_id"], _value(point))
+        for _, metric in received.metrics()
+        if metric["name"] == SESSIONS.otel_name
+        for point in metric["sum"]["dataPoints"]
+        for found in [attributes(point)]
+    ]
+
+
+def session_events(received: Received) -> Counter[tuple[str, str]]:
+    """(tenant_id, "connected" | "disconnected") -> how many times the demo logged it."""
+    events: Counter[tuple[str, str]] = Counter()
+    for _, record in received.logs():
+        body = str(next(iter(record.get("body", {}).values()), ""))
+        found = re.fullmatch(r"WhatsApp session (connected|disconnected)", body)
+        if found:
+            events[attributes(record)["tenant_id"], found[1]] += 1
+    return events
+
+
+def test_each_whatsapp_connection_reads_zero_or_one_session(run: Run) -> None:
+    """Every data point is one WhatsApp connection of one tenant (tenant_id, whatsapp_id), which is
+    connected or not: a cumulative gauge of sessions can only read 0 or 1 for it, at every export."""
+    points = session_points(run.received)
+    assert {tenant for _, tenant, _, _ in points} == {f"tenant-{n:03d}" for n in range(1, TENANTS + 1)}
+    wrong = sorted({(tenant, whatsapp, n) for _, tenant, whatsapp, n in points if n not in (0, 1)})
+    assert not wrong, f"sessions of one WhatsApp connection other than 0 or 1: {wrong}"
+
+
+def test_a_disconnect_takes_the_session_away(run: Run) -> None:
+    """At the end (the flush after the last change) each tenant's gauge is its connects minus its
+    disconnects, as the demo logged them; the run disconnected at least once, so a disconnect that
+    did not count -1 shows here."""
+    events = session_events(run.received)
+    assert sum(n for (_, event), n in events.items() if event == "disconnected"), (
+        f"no session was dropped in {SECONDS}s: the run cannot tell; events {dict(events)}"
+    )
+    last: dict[str, tuple[int, float]] = {}
+    for time, tenant, _, value in session_points(run.received):
+        if tenant not in last or time > last[tenant][0]:
+            last[tenant] = (time, value)
+    final = {tenant: value for tenant, (_, value) in sorted(last.items())}
+    connected = {
+        tenant: events[tenant, "connected"] - events[tenant, "disconnected"] for tenant in sorted(last)
+    }
+    assert final == connected, f"gauge at the end {final}; connected by the logs {connected}; {dict(events)}"
