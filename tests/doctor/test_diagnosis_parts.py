@@ -15,8 +15,8 @@ from rich.console import Console
 
 from engine.doctor.causes import Cause, CauseCode, PanelReport, Status
 from engine.doctor.http import Endpoint, SourceError
-from engine.doctor.loki_api import NAMES
-from engine.doctor.loki_diagnosis import split_pipeline
+from engine.doctor.loki_api import NAMES, LokiApi
+from engine.doctor.loki_diagnosis import LokiDoctor, split_pipeline
 from engine.doctor.prometheus_api import BUILD_INFO, RuleState
 from engine.doctor.prometheus_diagnosis import PrometheusDoctor, Selector
 from engine.doctor.report import show, summary
@@ -29,6 +29,7 @@ from engine.grafana_math import (
     substitute,
 )
 from tests.conftest import REPO
+from tests.doctor.stack import seed_logs
 from tests.grafana_server.server import FakeGrafana
 from tests.loki_server.server import loki_server
 
@@ -73,6 +74,33 @@ def test_logql_pipelines_split_on_pipes_outside_quotes() -> None:
     assert selector == '{a="x|}"}' and stages == ['b=~"c|d"', "= `e|f`", "drop g"]
     with pytest.raises(ValueError, match="no stream selector"):
         split_pipeline('sum(rate({a="b"}[1m]))')
+
+
+BACKEND = '{service_name="tiktickets-backend"}'
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "failing", "asked"),
+    [
+        # The line filter itself lets nothing through: named as written, asked without it.
+        ('| severity_number >= 17 |= "no such text"', '|= "no such text"', "| severity_number >= 17"),
+        # A later stage fails: the field check is asked on the pipeline up to it, line filter included.
+        ('|~ "pay.*" | severity_number >= 99', "| severity_number >= 99", '|~ "pay.*"'),
+    ],
+)
+def test_an_empty_log_panel_with_a_line_filter_is_diagnosed_stage_by_stage(
+    pipeline: str, failing: str, asked: str
+) -> None:
+    """Every query doctor rebuilds from a pipeline must be LogQL Loki accepts (`|=`, never `| =`,
+    which Loki answers with a 400), and the stage that empties the panel is named as the user wrote it."""
+    with loki_server() as (url, store):
+        seed_logs(store)  # "payment failed" at severity 17 for every tenant
+        doctor = LokiDoctor(LokiApi(Endpoint(url, "loki", 5), 3600), "the last 1 h")
+        status, [cause] = doctor.diagnose(f"{BACKEND} {pipeline}")
+    assert status is Status.EMPTY, cause
+    assert cause.code is CauseCode.LOKI_NO_LINES
+    assert f"none passes `{failing}`" in cause.detail
+    assert cause.query == f"{BACKEND} {asked}"
 
 
 class _RulesOnly:
