@@ -41,6 +41,29 @@ def test_round_interval_follows_grafanas_steps(seconds: float, rounded: float) -
     assert round_interval(seconds) == rounded
 
 
+@pytest.mark.parametrize(
+    ("seconds", "rounded"),
+    [
+        # Grafana's roundInterval compares with a strict `<`: a value exactly on a step boundary
+        # takes the larger step (45 s -> 1 m, not 30 s).
+        (12.5, 15), (17.5, 20), (25, 30), (45, 60), (90, 120), (210, 300), (450, 600),
+        (750, 900), (1050, 1200), (1500, 1800), (2700, 3600), (5400, 7200), (9000, 10800),
+        (16200, 21600), (32400, 43200), (86400, 86400),
+        # Past a day: one day, one week, 30 days, then one year (not a multiple of days).
+        (2 * 86400, 86400), (604800, 604800), (1814400, 2592000), (3628800, 31536000),
+    ],
+)  # fmt: skip
+def test_an_interval_on_a_step_boundary_takes_the_larger_step(seconds: float, rounded: float) -> None:
+    assert round_interval(seconds) == rounded
+
+
+def test_twenty_hours_on_a_full_width_panel_is_one_minute_as_grafana_sends_it() -> None:
+    """72,000 s over 1,600 points is exactly 45 s, a rounding boundary: Grafana sends `$__interval`
+    1m and `$__rate_interval` 1m + 15 s = 75 s; rounding down would make doctor ask 30 s / 60 s."""
+    intervals = builtin_intervals(20 * 3600, 15, 24)
+    assert (intervals["$__interval"], intervals["$__rate_interval"]) == ("60s", "75s")
+
+
 def test_rate_interval_is_at_least_four_scrapes_and_one_scrape_more_than_the_interval() -> None:
     # 6 h on a full-width panel (1,600 points): 13.5 s -> 15 s; scrape 15 s -> max(15 + 15, 60) = 60 s.
     assert builtin_intervals(6 * 3600, 15, 24) == {
