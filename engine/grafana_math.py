@@ -16,12 +16,15 @@ from typing import Any
 from engine.defaults import GRAFANA_INTERVAL_VARIABLES
 
 ROUNDING = (
-    (0.015, 0.01), (0.035, 0.02), (0.075, 0.05), (0.15, 0.1), (0.35, 0.2), (0.75, 0.5),
+    (0.01, 0.001), (0.015, 0.01), (0.035, 0.02), (0.075, 0.05), (0.15, 0.1), (0.35, 0.2), (0.75, 0.5),
     (1.5, 1), (3.5, 2), (7.5, 5), (12.5, 10), (17.5, 15), (25, 20), (45, 30),
     (90, 60), (210, 120), (450, 300), (750, 600), (1050, 900), (1500, 1200), (2700, 1800),
     (5400, 3600), (9000, 7200), (16200, 10800), (32400, 21600), (86400, 43200),
+    (604800, 86400), (1814400, 604800), (3628800, 2592000),
 )  # fmt: skip
-"""(below, use): Grafana's `roundInterval` steps, in seconds."""
+"""(below, use): Grafana's `roundInterval` steps, in seconds (`rangeutil.ts`, a strict `<`: a value on a
+step boundary takes the larger step). From 6 weeks on, one year."""
+BEYOND_ROUNDING_S = 31536000
 
 SCREEN_WIDTH_PX = 1600
 """Grafana sets maxDataPoints to the panel's width in pixels; `doctor` assumes a 1,600 px wide dashboard."""
@@ -43,7 +46,7 @@ def round_interval(seconds: float) -> float:
     for below, use in ROUNDING:
         if seconds < below:
             return use
-    return 86400 * max(1, round(seconds / 86400))
+    return BEYOND_ROUNDING_S
 
 
 def range_seconds(time_from: str) -> float:

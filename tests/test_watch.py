@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -33,6 +34,12 @@ def dashboard():
     definition.dashboard.title = "Watch extra"
     return definition
 """
+
+
+BUILT = re.compile(
+    r"built: (?P<written>\d+) written, \d+ unchanged, (?P<removed>\d+) removed\. \((?P<files>[^)]*)\)$"
+)
+"""A good build's line: `build`'s own summary (written / unchanged / removed), then what changed."""
 
 
 class Watcher:
@@ -93,8 +100,13 @@ def test_every_save_rebuilds_a_broken_one_is_survived_and_sigint_exits_0(project
     overview = project_copy / "dashboards" / "overview.py"
     with watching(project_copy) as watcher:
         _edit(overview, STAT_TITLE, '"WhatsApp sessions now",')
-        assert "built:" in watcher.next_build()
+        retitled = watcher.next_build()
         assert "WhatsApp sessions now" in _titles(project_copy)
+        # The line carries the build's summary (its last line), then the files it wrote.
+        summary = BUILT.search(retitled)
+        assert summary, retitled
+        assert int(summary["written"]) == len(summary["files"].split(", ")) and summary["removed"] == "0"
+        assert OVERVIEW_JSON in summary["files"].split(", ")
 
         before = (project_copy / OVERVIEW_JSON).read_bytes()
         good = overview.read_text()
@@ -116,7 +128,10 @@ def test_every_save_rebuilds_a_broken_one_is_survived_and_sigint_exits_0(project
         [written] = list((project_copy / "provisioning").rglob("watch-extra.json"))
         extra.unlink()
         removed = watcher.next_build()
-        assert "built:" in removed and "-provisioning/" in removed
+        summary = BUILT.search(removed)
+        assert summary, removed
+        assert (summary["written"], summary["removed"]) == ("0", "1")
+        assert summary["files"] == f"-{written.relative_to(project_copy)}"
         assert not written.exists()
 
         watcher.process.send_signal(signal.SIGINT)

@@ -95,6 +95,30 @@ def test_a_fix_saved_while_a_looping_build_runs_is_built_at_once(project_copy: P
         assert watcher.process.poll() is None
 
 
+def test_a_cancelled_build_is_reported_under_its_own_save_not_the_newer_one(project_copy: Path) -> None:
+    """The loop is saved in one file and fixed in another: the "cancelled" line must name the file
+    whose save started the cancelled build, and the next "built:" line the file that fixed it."""
+    dashboards = project_copy / "dashboards"
+    knob, extra = dashboards / "_knob.py", dashboards / "extra.py"  # `_`: not a dashboard module
+    knob.write_text("SPIN = True\n")
+    looping_until_knob = (
+        "import subprocess\nimport sys\n\nfrom dashboards import _knob\n\n"
+        f"if _knob.SPIN:\n    subprocess.Popen([sys.executable, '-c', {STUBBORN!r}, {str(project_copy)!r}])\n"
+        "while _knob.SPIN:\n    pass\n" + EXTRA_MODULE.replace("from dashboards import overview\n", "")
+    )
+    with watching(project_copy) as watcher:
+        extra.write_text("from dashboards import overview\n" + looping_until_knob)
+        wait_until(lambda: helper_running(project_copy), "the looping build started its helper")
+        knob.write_text("SPIN = False\n")
+        cancelled = watcher.wait_for(lambda line: "cancelled" in line, timeout=15)
+        assert "dashboards/extra.py: build cancelled by a newer save" in cancelled, cancelled
+        assert "_knob.py" not in cancelled, cancelled
+        done = watcher.wait_for(lambda line: "built:" in line or "failed" in line, timeout=40)
+        assert "dashboards/_knob.py: built:" in done and "extra.py:" not in done, done
+        assert list((project_copy / "provisioning").rglob("watch-extra.json"))
+        wait_until(lambda: not helper_running(project_copy), "the cancelled build's helper is gone", 5)
+
+
 def test_a_burst_of_saves_is_one_build(project_copy: Path) -> None:
     extra = [project_copy / "dashboards" / "__init__.py", project_copy / "config.py"]
     sources = [*sorted((project_copy / "datasources").glob("*.py")), *extra]

@@ -77,9 +77,14 @@ def _produced(stage: str) -> set[str]:
     return {name for name, _, _ in _MATCHER.findall(stage.removeprefix("label_format"))}
 
 
+def _piped(stage: str) -> str:
+    """One stage as LogQL writes it: a line filter (`|=`, `|~`) keeps its pipe glued to its operator."""
+    return f"|{stage}" if stage[:1] in "=~" else f"| {stage}"
+
+
 def _pipe(selector: str, stages: list[str]) -> str:
-    """The stages joined back; a line filter (`|=`, `|~`) keeps its pipe glued to its operator."""
-    return selector + "".join(f" |{s}" if s[:1] in "=~" else f" | {s}" for s in stages)
+    """The stages joined back, each as LogQL writes it."""
+    return selector + "".join(f" {_piped(s)}" for s in stages)
 
 
 @dataclass
@@ -127,7 +132,7 @@ class LokiDoctor:
             return [
                 Cause(
                     CauseCode.LOKI_NO_LINES,
-                    f"{selector} has lines in {self.range_label}, but none passes `| {stage}`",
+                    f"{selector} has lines in {self.range_label}, but none passes `{_piped(stage)}`",
                     before,
                 )
             ]

@@ -15,8 +15,8 @@ from rich.console import Console
 
 from engine.doctor.causes import Cause, CauseCode, PanelReport, Status
 from engine.doctor.http import Endpoint, SourceError
-from engine.doctor.loki_api import NAMES
-from engine.doctor.loki_diagnosis import split_pipeline
+from engine.doctor.loki_api import NAMES, LokiApi
+from engine.doctor.loki_diagnosis import LokiDoctor, split_pipeline
 from engine.doctor.prometheus_api import BUILD_INFO, RuleState
 from engine.doctor.prometheus_diagnosis import PrometheusDoctor, Selector
 from engine.doctor.report import show, summary
@@ -29,6 +29,7 @@ from engine.grafana_math import (
     substitute,
 )
 from tests.conftest import REPO
+from tests.doctor.stack import seed_logs
 from tests.grafana_server.server import FakeGrafana
 from tests.loki_server.server import loki_server
 
@@ -38,6 +39,29 @@ from tests.loki_server.server import loki_server
 )
 def test_round_interval_follows_grafanas_steps(seconds: float, rounded: float) -> None:
     assert round_interval(seconds) == rounded
+
+
+@pytest.mark.parametrize(
+    ("seconds", "rounded"),
+    [
+        # Grafana's roundInterval compares with a strict `<`: a value exactly on a step boundary
+        # takes the larger step (45 s -> 1 m, not 30 s).
+        (12.5, 15), (17.5, 20), (25, 30), (45, 60), (90, 120), (210, 300), (450, 600),
+        (750, 900), (1050, 1200), (1500, 1800), (2700, 3600), (5400, 7200), (9000, 10800),
+        (16200, 21600), (32400, 43200), (86400, 86400),
+        # Past a day: one day, one week, 30 days, then one year (not a multiple of days).
+        (2 * 86400, 86400), (604800, 604800), (1814400, 2592000), (3628800, 31536000),
+    ],
+)  # fmt: skip
+def test_an_interval_on_a_step_boundary_takes_the_larger_step(seconds: float, rounded: float) -> None:
+    assert round_interval(seconds) == rounded
+
+
+def test_twenty_hours_on_a_full_width_panel_is_one_minute_as_grafana_sends_it() -> None:
+    """72,000 s over 1,600 points is exactly 45 s, a rounding boundary: Grafana sends `$__interval`
+    1m and `$__rate_interval` 1m + 15 s = 75 s; rounding down would make doctor ask 30 s / 60 s."""
+    intervals = builtin_intervals(20 * 3600, 15, 24)
+    assert (intervals["$__interval"], intervals["$__rate_interval"]) == ("60s", "75s")
 
 
 def test_rate_interval_is_at_least_four_scrapes_and_one_scrape_more_than_the_interval() -> None:
@@ -73,6 +97,33 @@ def test_logql_pipelines_split_on_pipes_outside_quotes() -> None:
     assert selector == '{a="x|}"}' and stages == ['b=~"c|d"', "= `e|f`", "drop g"]
     with pytest.raises(ValueError, match="no stream selector"):
         split_pipeline('sum(rate({a="b"}[1m]))')
+
+
+BACKEND = '{service_name="tiktickets-backend"}'
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "failing", "asked"),
+    [
+        # The line filter itself lets nothing through: named as written, asked without it.
+        ('| severity_number >= 17 |= "no such text"', '|= "no such text"', "| severity_number >= 17"),
+        # A later stage fails: the field check is asked on the pipeline up to it, line filter included.
+        ('|~ "pay.*" | severity_number >= 99', "| severity_number >= 99", '|~ "pay.*"'),
+    ],
+)
+def test_an_empty_log_panel_with_a_line_filter_is_diagnosed_stage_by_stage(
+    pipeline: str, failing: str, asked: str
+) -> None:
+    """Every query doctor rebuilds from a pipeline must be LogQL Loki accepts (`|=`, never `| =`,
+    which Loki answers with a 400), and the stage that empties the panel is named as the user wrote it."""
+    with loki_server() as (url, store):
+        seed_logs(store)  # "payment failed" at severity 17 for every tenant
+        doctor = LokiDoctor(LokiApi(Endpoint(url, "loki", 5), 3600), "the last 1 h")
+        status, [cause] = doctor.diagnose(f"{BACKEND} {pipeline}")
+    assert status is Status.EMPTY, cause
+    assert cause.code is CauseCode.LOKI_NO_LINES
+    assert f"none passes `{failing}`" in cause.detail
+    assert cause.query == f"{BACKEND} {asked}"
 
 
 class _RulesOnly:

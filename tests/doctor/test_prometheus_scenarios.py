@@ -127,6 +127,26 @@ def test_exemplar_storage_off(tmp_path: Path) -> None:
     assert {p: s for p, s in doctor.statuses().items() if s != "ok"} == {panel["panel"]: "suspect"}
 
 
+class NoExemplarExporter(CollectorExporter):
+    """An exporter that sends no exemplar: a Collector whose prometheus exporter lacks
+    `enable_open_metrics`, while Prometheus itself stores exemplars."""
+
+    def _exemplar(self, value: float) -> str:
+        return ""
+
+
+def test_exemplar_storage_on_but_no_exemplar_arrives(tmp_path: Path) -> None:
+    """With `--enable-feature=exemplar-storage` set, the flag is not the cause: doctor must point at
+    the emitter (OpenMetrics / `enable_open_metrics`), not tell the user to set a flag they have."""
+    with live_stack(tmp_path, exporter=NoExemplarExporter()) as stack:
+        doctor = stack.doctor()
+    panel = doctor.panel("Latency P50 / P95 / P99")
+    assert panel["status"] == "suspect"
+    [detail] = _details(doctor, "Latency P50 / P95 / P99", "exemplars-missing")
+    assert "enable_open_metrics" in detail and "OpenMetrics" in detail
+    assert "--enable-feature=exemplar-storage" not in detail
+
+
 def test_an_emitter_that_stopped_is_stale(tmp_path: Path) -> None:
     with live_stack(tmp_path) as stack:
         stack.exporter_server.shutdown()

@@ -226,21 +226,20 @@ def _tenant_regexes(expr: str) -> list[str]:
     ]
 
 
+def _one_tenant_panel(document: dict[str, Any]) -> None:
+    """Only the first panel whose query filters on `$tenant`: one panel shows it, and runs faster."""
+    document["panels"] = [
+        next(
+            p for p in document["panels"] if any("$tenant" in t.get("expr", "") for t in p.get("targets", []))
+        )
+    ]
+
+
 def test_a_sampled_tenant_reaches_prometheus_as_a_regex_matching_only_that_tenant(
     documents: Documents,
 ) -> None:
-    def one_tenant_panel(document: dict[str, Any]) -> None:
-        """Only the first panel whose query filters on `$tenant`: one panel shows it, and runs faster."""
-        document["panels"] = [
-            next(
-                p
-                for p in document["panels"]
-                if any("$tenant" in t.get("expr", "") for t in p.get("targets", []))
-            )
-        ]
-
     answers = {"/api/v1/label/tenant_id/values": Reply(success(TENANTS))}
-    sent = _queries_sent(_with_board(documents, one_tenant_panel), answers, samples=len(TENANTS))
+    sent = _queries_sent(_with_board(documents, _one_tenant_panel), answers, samples=len(TENANTS))
     regexes = {value for q in sent if "tenant_id" in q for value in _tenant_regexes(q)}
     for tenant in TENANTS:
         matching = {r for r in regexes if re.fullmatch(r, tenant)}
@@ -248,6 +247,19 @@ def test_a_sampled_tenant_reaches_prometheus_as_a_regex_matching_only_that_tenan
         for regex in matching - {".*"}:
             others = [t for t in [*TENANTS, "acme.io eu", "ab", "abc", "xx[1]", "backslash"] if t != tenant]
             assert not [t for t in others if re.fullmatch(regex, t)], (tenant, regex)
+
+
+def test_the_all_sentinel_is_never_sampled_as_a_tenant(documents: Documents) -> None:
+    """Prometheus lists `__all__` (the aggregate rows' tenant_id, the variable's allValue) among the
+    tenant_id values, sorted first. It is All, already diagnosed: sampling it as a tenant would push out
+    a real one, so the first `samples` real tenants must each be selected alone."""
+    real = ["tenant-a", "tenant-b", "tenant-c", "tenant-d"]
+    samples = 3
+    answers = {"/api/v1/label/tenant_id/values": Reply(success(["__all__", *real]))}
+    sent = _queries_sent(_with_board(documents, _one_tenant_panel), answers, samples=samples)
+    regexes = {value for q in sent if "tenant_id" in q for value in _tenant_regexes(q)}
+    selected = [t for t in real if any(re.fullmatch(r, t) for r in regexes - {".*"})]
+    assert selected == real[:samples], sorted(regexes)
 
 
 # -- Grafana's Mixed datasource ----------------------------------------------------------------------

@@ -69,6 +69,21 @@ def test_a_missing_required_option(overview: DashboardDefinition) -> None:
     )
 
 
+def test_empty_options_are_checked_too(overview: DashboardDefinition) -> None:
+    """`options: {}` is no option set: Grafana's timeseries Options require `legend` and `tooltip`,
+    so an empty object is still checked against the plugin's type and reported."""
+
+    def emptied(board: dict[str, Any]) -> None:
+        _panel(board, "timeseries")["options"] = {}
+
+    board = document(context(overview), overview)
+    index = board["panels"].index(_panel(board, "timeseries"))
+    (finding,) = planted(overview, emptied)
+    assert finding.location.panel == _panel(board, "timeseries")["title"]
+    assert finding.message.startswith(f"`panels[{index}].options`"), finding.message
+    assert "legend" in finding.message and "tooltip" in finding.message, finding.message
+
+
 def test_a_null_where_the_schema_wants_a_number(overview: DashboardDefinition) -> None:
     def null_decimals(board: dict[str, Any]) -> None:
         _panel(board, "stat")["fieldConfig"]["defaults"]["decimals"] = None

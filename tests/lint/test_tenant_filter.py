@@ -1,6 +1,7 @@
 from engine import queries as q
+from engine.defaults import ALL_TENANTS
 from engine.lint.checks.tenant_filter import CHECK
-from telemetry.contract import BACKEND_LOGS, SPAN_CALLS
+from telemetry.contract import BACKEND_LOGS, SOCKETIO_CONNECTIONS, SPAN_CALLS
 from tests.lint.builders import board, check, context, document, findings, panel, raw
 
 
@@ -17,6 +18,21 @@ def test_tenant_signal_without_filter() -> None:
     (finding,) = findings(CHECK, board(panel("Everyone", expr=expr)))
     assert finding.location.panel == "Everyone"
     assert 'reads tiktickets_socketio_connections without tenant_id=~"$tenant"' in finding.message
+
+
+def test_every_tenant_without_the_all_gate_is_not_filtered() -> None:
+    """Leaving out the aggregate row is not following `$tenant`: with one tenant picked, this panel
+    still shows every tenant. Only the top-k form, gated on All being selected, may read every tenant."""
+    expr = raw(f'sum(tiktickets_socketio_connections{{tenant_id!="{ALL_TENANTS}"}})')
+    (finding,) = findings(CHECK, board(panel("Everyone but the row", expr=expr)))
+    assert finding.location.panel == "Everyone but the row"
+    assert 'reads tiktickets_socketio_connections without tenant_id=~"$tenant"' in finding.message
+
+
+def test_the_gated_top_k_reads_every_tenant_only_at_all() -> None:
+    topk = q.tenant_topk(3, SOCKETIO_CONNECTIONS)
+    assert f'tenant_id!="{ALL_TENANTS}"' in topk.text  # the every-tenant arm is really there
+    assert findings(CHECK, board(panel("Top tenants", expr=topk))) == []
 
 
 def test_logs_without_tenant_filter(overview) -> None:  # type: ignore[no-untyped-def]

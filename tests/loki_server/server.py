@@ -8,9 +8,10 @@ query/log_queries, reference/loki-http-api):
   structured metadata. The line is the body as a string.
 - `GET /loki/api/v1/query_range` (start/end in ns, `limit`, `direction`): stream selector, then
   label filters (on index labels and structured metadata, `or`/`and`, string and numeric
-  comparisons), `label_format a="literal"`, `drop`, `|=` / `|~` line filters. Structured metadata
-  come back merged into the stream's labels (no categorize-labels header). A numeric filter on a
-  label a line lacks drops that line; on a value that is not a number it keeps the line and adds
+  comparisons), `label_format a="literal"`, `drop`, `|=` / `|~` line filters (the pipe glued to
+  its operator: `| = "x"` is a parse error, as in Loki). Structured metadata come back merged
+  into the stream's labels (no categorize-labels header). A numeric filter on a label a line lacks
+  drops that line; on a value that is not a number it keeps the line and adds
   `__error__="LabelFilterErr"`. Anything else is a 400 with a plain-text parse error, as Loki answers.
 - `GET /loki/api/v1/labels` and `/loki/api/v1/label/<name>/values`: index labels only.
 Regex matchers are fully anchored, as in Prometheus and Loki.
@@ -164,6 +165,9 @@ def _split(query: str) -> tuple[str, list[str]]:
     stages.append(current)
     if stages[0].strip():
         raise ParseError(f"parse error : unexpected {stages[0].strip()!r} after the stream selector")
+    for stage in stages[1:]:
+        if stage[:1].isspace() and stage.strip()[:1] in "=~":  # `| = "x"`: Loki's lexer knows only `|=`, `|~`
+            raise ParseError(f"parse error : syntax error: unexpected {stage.strip()[:1]!r} after '|'")
     return query[: end + 1], [s.strip() for s in stages[1:]]
 
 

@@ -101,7 +101,15 @@ def test_labels_lists_index_labels_only_and_values_per_label(loki: tuple[str, Lo
 
 
 @pytest.mark.parametrize(
-    "query", ['service_name="x"', '{service_name="x"} | json(', "{}", '{service_name="x"} | what is this']
+    "query",
+    [
+        'service_name="x"',
+        '{service_name="x"} | json(',
+        "{}",
+        '{service_name="x"} | what is this',
+        '{service_name="x"} | = "a"',
+        '{service_name="x"} | ~ "a"',
+    ],
 )
 def test_a_bad_query_is_a_400_with_a_plain_text_parse_error(loki: tuple[str, LokiStore], query: str) -> None:
     url, _ = loki
