@@ -36,13 +36,19 @@ class Run:
     seconds: float
 
 
+LONGEST_RUN_SECONDS = 120.0
+"""No test runs the demo longer than this."""
+
+
 def run_seconds(duration: str | None) -> float:
-    """How long a run of DEMO_DURATION `duration` (`500ms`, `20s`) lasts, at least DURATION_SECONDS:
-    what the time allowed for a run (startup and flush on top) is counted from."""
+    """How long a run of DEMO_DURATION `duration` (`500ms`, `20s`) lasts, at least DURATION_SECONDS and at
+    most LONGEST_RUN_SECONDS: what the time allowed for a run (startup and flush on top) is counted from.
+    A longer one is a hostile knob the demo must refuse at once (tests/demo/test_demo_knobs.py)."""
     found = re.fullmatch(r"(\d+(?:\.\d+)?)(ms|s)", duration or "")
     if found is None:
         return DURATION_SECONDS
-    return max(DURATION_SECONDS, float(found[1]) / (1000 if found[2] == "ms" else 1))
+    seconds = float(found[1]) / (1000 if found[2] == "ms" else 1)
+    return min(LONGEST_RUN_SECONDS, max(DURATION_SECONDS, seconds))
 
 
 def run_demo(endpoint: str, **env: str) -> tuple[subprocess.CompletedProcess[str], float]:
