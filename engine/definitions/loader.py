@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from engine.contract.model import TelemetryContract
+from engine.contract.model import MetricSignal, TelemetryContract
 from engine.definitions.derived_rules import with_derived_rules
 from engine.definitions.types import DashboardDefinition, Folder, Project, ProjectConfig
 from engine.errors import DefinitionError, LoadInterruptedError, Location
@@ -239,12 +239,22 @@ def load_project(root: Path) -> Project:
         config=config,
         contract=contract,
         contract_source=CONTRACT_SOURCE,
+        signal_names=signal_names_of(contract_module),
         dashboards=definitions,
         datasources=list(found),
         # The rules the dashboards' queries carry (queries.tenant_sum) join the hand-written groups.
         rule_groups=with_derived_rules(config.name, definitions, list(groups)),
         datasource_sources=_datasource_sources(root, list(found)),
     )
+
+
+def signal_names_of(module: Any) -> dict[str, str]:
+    """Each metric signal's key -> its upper-case name in the contract module (the first one found)."""
+    names: dict[str, str] = {}
+    for name, value in vars(module).items():
+        if isinstance(value, MetricSignal) and name.isupper():
+            names.setdefault(value.key, name)
+    return names
 
 
 def _datasource_sources(root: Path, datasources: list[Any]) -> dict[int, str]:

@@ -112,6 +112,9 @@ class Project:
     rule_groups: list[RuleGroup] = field(default_factory=list)
     datasource_sources: dict[int, str] = field(default_factory=dict)
     """id(datasource) -> the definition file that made it (set by the loader), for findings."""
+    signal_names: dict[str, str] = field(default_factory=dict)
+    """Signal key -> the name the contract module gives it (`WHATSAPP_MESSAGES_SENT`), read when the
+    module was loaded: a fix to paste names it, whatever a later load does to sys.modules."""
 
     def source_of(self, datasource: Datasource) -> str:
         return self.datasource_sources.get(id(datasource), "datasources/")

@@ -7,13 +7,14 @@ from typing import Any
 
 import grafanalib.core as g
 
+import telemetry.contract
 from config import CONFIG
 from datasources import DATASOURCES, PROMETHEUS
 from engine import queries as q
 from engine.contract.model import TelemetryContract
 from engine.definitions.datasource import Datasource, DatasourceRef
 from engine.definitions.derived_rules import with_derived_rules
-from engine.definitions.loader import CONTRACT_SOURCE
+from engine.definitions.loader import CONTRACT_SOURCE, signal_names_of
 from engine.definitions.types import DashboardDefinition, Folder, Project
 from engine.lint import Check, Finding, LintContext
 from engine.panels.style import PanelSpec, Row, dashboard, prom, timeseries
@@ -66,6 +67,7 @@ def project(
         dashboards=list(dashboards),
         datasources=datasources if datasources is not None else list(DATASOURCES),
         rule_groups=with_derived_rules(CONFIG.name, list(dashboards), list(RULE_GROUPS)),
+        signal_names=signal_names_of(telemetry.contract),
     )
 
 

@@ -4,6 +4,9 @@ with the builder call that fixes it; and a series with that row is refused where
 from __future__ import annotations
 
 import dataclasses
+import sys
+
+import pytest
 
 import telemetry.contract as contract_module
 from datasources import PROMETHEUS
@@ -72,6 +75,16 @@ def test_the_old_recipe_is_refused_with_the_builder_that_fixes_it() -> None:
     assert finding.message.startswith('query A applies tenant_id=~"$tenant" to the raw series ')
     assert "tiktickets_whatsapp_messages_sent_total" in finding.message
     assert f"$tenant = {ALL_TENANTS}" in finding.message
+    assert "q.tenant_sum(WHATSAPP_MESSAGES_SENT)" in finding.message
+
+
+def test_the_fix_names_the_signal_after_a_later_load_replaced_the_contract_module(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Another project's load (a test's copy, `--project`, doctor) replaces or drops the contract module
+    in sys.modules; the name to paste was read when this project loaded, so it survives that."""
+    monkeypatch.delitem(sys.modules, "telemetry.contract")
+    (finding,) = findings(CHECK, tenant_board(old_recipe()))
     assert "q.tenant_sum(WHATSAPP_MESSAGES_SENT)" in finding.message
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -69,14 +68,11 @@ def _matches_all_row(all_value: str) -> bool:
 
 
 def _python_name(context: LintContext, signal: MetricSignal) -> str:
-    """The name the contract module gives the signal (`WHATSAPP_MESSAGES_SENT`), for a fix to paste.
-
-    The loader has imported the contract module; nothing is imported here.
-    """
-    module = sys.modules.get(context.project.contract_source.removesuffix(".py").replace("/", "."))
-    for name, value in vars(module).items() if module is not None else ():
-        if value is signal and name.isupper():
-            return name
+    """The name the contract module gives the signal (`WHATSAPP_MESSAGES_SENT`), for a fix to paste:
+    recorded by the loader when it imported the module (a later load replaces sys.modules' objects)."""
+    name = context.project.signal_names.get(signal.key)
+    if name is not None:
+        return name
     return f"<the {signal.key!r} signal of {context.project.contract_source}>"
 
 
