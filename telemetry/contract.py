@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from engine.contract.model import (
     Instrument,
+    LabelValues,
     LogSignal,
     MetricSignal,
     Resource,
@@ -155,6 +156,75 @@ SERVER_SPANS = TraceSignal(
     attributes=("tenant_id", "http.route", "http.request.method", "http.response.status_code"),
 )
 
+# The values of each Prometheus label, as a query author types them (seen on the real Collector's
+# output in tests/e2e/test_hub.py, which checks the closed lists against what it exports).
+LABEL_VALUES = (
+    LabelValues(
+        label="span_kind",
+        values=(
+            SPAN_KIND_SERVER,
+            "SPAN_KIND_INTERNAL",
+            "SPAN_KIND_CLIENT",
+            "SPAN_KIND_PRODUCER",
+            "SPAN_KIND_CONSUMER",
+            "SPAN_KIND_UNSPECIFIED",
+        ),
+        closed=True,
+        meaning="the OTel span kind by its enum name; requests are the server spans",
+    ),
+    LabelValues(
+        label="status_code",
+        values=("STATUS_CODE_UNSET", "STATUS_CODE_OK", STATUS_CODE_ERROR),
+        closed=True,
+        meaning="the span status by its enum name; a successful request is usually UNSET, not OK",
+    ),
+    LabelValues(
+        label="span_name",
+        values=("GET /api/tickets/:id", "POST /api/messages", "middleware - jsonParser", "request handler"),
+        meaning="the span's name: `<method> <route>` for a request, the step's name for an internal span",
+    ),
+    LabelValues(
+        label="http_route",
+        values=("/api/tickets/:id", "/api/messages"),
+        meaning="the route template Express matched (`:id`, never the id itself); absent when none matched",
+    ),
+    LabelValues(
+        label="http_request_method",
+        values=("GET", "POST", "_OTHER"),
+        meaning="upper case; a method the instrumentation does not know is `_OTHER`",
+    ),
+    LabelValues(
+        label="http_response_status_code",
+        values=("200", "404", "503"),
+        meaning="the status code as a string",
+    ),
+    LabelValues(
+        label="service_name",
+        values=(RESOURCE.service_name,),
+        meaning="the emitting service (`service.name`): selects this backend's span metrics",
+    ),
+    LabelValues(
+        label="tenant_id",
+        values=("tenant-001", "unknown"),
+        meaning="the tenant's id; `unknown` when the emitter sent none (the Collector's `transform/tenant`)",
+    ),
+    LabelValues(
+        label="whatsapp_id",
+        values=("tenant-001-wa-1",),
+        meaning="the WhatsApp connection's id within its tenant",
+    ),
+    LabelValues(
+        label="job",
+        values=(RESOURCE.job,),
+        meaning="`service.namespace/service.name`; selects this backend's own metrics",
+    ),
+    LabelValues(
+        label="instance",
+        values=("demo-vm",),
+        meaning="`service.instance.id`: set it to a stable host name, or each restart starts new series",
+    ),
+)
+
 CONTRACT = TelemetryContract(
     resource=RESOURCE,
     metrics=(
@@ -167,4 +237,5 @@ CONTRACT = TelemetryContract(
     ),
     logs=(BACKEND_LOGS,),
     traces=(SERVER_SPANS,),
+    label_values=LABEL_VALUES,
 )

@@ -52,6 +52,7 @@ def contract_markdown(
         )
     lines += ["", "Meaning:", ""]
     lines += [f"- `{m.prometheus_name}`: {m.description}" for m in contract.metrics]
+    lines += _label_section(contract)
     lines += [
         "",
         "## Logs (Loki native OTLP)",
@@ -80,3 +81,38 @@ def contract_markdown(
     lines += [f"- {t.key}: {t.description}" for t in contract.traces]
     lines.append("")
     return "\n".join(lines)
+
+
+def _label_section(contract: TelemetryContract) -> list[str]:
+    """Every Prometheus label of the metrics, with the OTel attribute it comes from and its values:
+    what a query author types after `{`, which the OTel names above do not say."""
+    sources: dict[str, set[str]] = {}
+    carriers: dict[str, list[str]] = {}
+    for metric in contract.metrics:
+        for label, source in metric.label_sources.items():
+            sources.setdefault(label, set()).add(source)
+        for label in metric.labels:
+            carriers.setdefault(label, []).append(metric.prometheus_name)
+    lines = [
+        "",
+        "## Prometheus labels",
+        "",
+        "What a query author types: the label as Prometheus stores it, and its values (all of them when",
+        "the list is closed, examples otherwise). `le` is on the `_bucket` series of histograms only.",
+        "",
+        "| label | from | on | values |",
+        "|---|---|---|---|",
+    ]
+    for label in sorted(carriers):
+        on = carriers[label]
+        where = "every metric" if len(on) == len(contract.metrics) else _code(on)
+        described = contract.values_of(label)
+        if described is None:
+            values = "-"
+        else:
+            shown = ", ".join(f'`{label}="{value}"`' for value in described.values)
+            values = f"{shown} ({'the complete list' if described.closed else 'examples'})"
+            if described.meaning:
+                values += f": {described.meaning}"
+        lines.append(f"| `{label}` | {', '.join(sorted(sources[label]))} | {where} | {values} |")
+    return lines

@@ -140,6 +140,13 @@ def prometheus_base_name(otel_name: str, unit: str, instrument: Instrument) -> s
     return f"_{name}" if name[0].isdigit() else name
 
 
+RESOURCE_LABEL_SOURCES = {
+    "job": "resource `service.namespace`/`service.name`",
+    "instance": "resource `service.instance.id`",
+}
+"""The labels the Collector's exporter makes from the resource (`extractJob`/`extractInstance`)."""
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -156,7 +163,7 @@ class MetricSignal(_Frozen):
     description: str
     attributes: tuple[str, ...]
     """OTel attributes on each data point (dimensions), in OTel spelling."""
-    resource_labels: tuple[str, ...] = ("job", "instance")
+    resource_labels: tuple[str, ...] = tuple(RESOURCE_LABEL_SOURCES)
     """Labels that come from the resource: `job` = namespace/name, `instance` = service.instance.id."""
     identity: tuple[tuple[str, str], ...]
     """Label matchers that select this service's series (e.g. `job="tiktickets/tiktickets-backend"`)."""
@@ -190,6 +197,14 @@ class MetricSignal(_Frozen):
         """Every label on the stored series (`le` excluded; see `series_labels`)."""
         own = tuple(prometheus_label(a) for a in self.attributes)
         return own + tuple(label for label in self.resource_labels if label not in own)
+
+    @property
+    def label_sources(self) -> dict[str, str]:
+        """Each label with what it is made from: its OTel attribute (`http.route`) or the resource."""
+        sources = {prometheus_label(a): f"`{a}`" for a in self.attributes}
+        for label in self.resource_labels:
+            sources.setdefault(label, RESOURCE_LABEL_SOURCES.get(label, "the resource"))
+        return sources
 
     @property
     def tenant_scoped(self) -> bool:
@@ -264,11 +279,29 @@ class Resource(_Frozen):
         return f"{self.service_namespace}/{self.service_name}"
 
 
+class LabelValues(_Frozen):
+    """The values a Prometheus label takes, as a query author types them after `label=`.
+
+    The OTel attribute names in the metric table do not tell a query author that the span kind is
+    written `span_kind="SPAN_KIND_SERVER"`, not `span.kind="server"`: this is where the contract says so.
+    """
+
+    label: str
+    """The Prometheus label name (after translation: `span_kind`, not `span.kind`)."""
+    values: tuple[str, ...]
+    """Every value when `closed`, otherwise examples of what the values look like."""
+    closed: bool = False
+    """True when no other value can appear (an OTel enum the Collector writes by name)."""
+    meaning: str = ""
+
+
 class TelemetryContract(_Frozen):
     resource: Resource
     metrics: tuple[MetricSignal, ...]
     logs: tuple[LogSignal, ...]
     traces: tuple[TraceSignal, ...]
+    label_values: tuple[LabelValues, ...] = ()
+    """The values of the metrics' Prometheus labels, for the contract page and the end-to-end check."""
 
     @model_validator(mode="after")
     def _keys_are_unique(self) -> TelemetryContract:
@@ -277,6 +310,27 @@ class TelemetryContract(_Frozen):
         if duplicates:
             raise ContractError(f"duplicate signal keys in the telemetry contract: {duplicates}")
         return self
+
+    @model_validator(mode="after")
+    def _label_values_name_real_labels(self) -> TelemetryContract:
+        labels = {label for signal in self.metrics for label in signal.labels}
+        seen: set[str] = set()
+        for entry in self.label_values:
+            if entry.label not in labels:
+                raise ContractError(
+                    f"label_values: {entry.label!r} is not a Prometheus label of any metric "
+                    f"(the metrics' labels: {', '.join(sorted(labels))})"
+                )
+            if entry.label in seen:
+                raise ContractError(f"label_values: {entry.label!r} is described twice")
+            if not entry.values:
+                raise ContractError(f"label_values: {entry.label!r} lists no value")
+            seen.add(entry.label)
+        return self
+
+    def values_of(self, label: str) -> LabelValues | None:
+        """What the contract says about `label`'s values, or None when it says nothing."""
+        return next((entry for entry in self.label_values if entry.label == label), None)
 
     def metric(self, key: str) -> MetricSignal:
         for signal in self.metrics:

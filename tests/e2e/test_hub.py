@@ -218,6 +218,24 @@ def test_no_label_the_contract_lacks_and_none_missing_on_server_series(hub: Hub)
                 assert expected <= set(series.labels), (name, sorted(expected - set(series.labels)))
 
 
+def test_the_label_values_the_contract_page_lists_are_the_ones_the_collector_writes(hub: Hub) -> None:
+    """The contract page tells query authors what to type after `label=`: a closed list must hold every
+    value the real Collector wrote, and every value the page gives for a closed list is spelled as the
+    Collector spells it (the demo emits server and internal spans, unset and error statuses)."""
+    seen: dict[str, set[str]] = {}
+    for series in hub.series:
+        for label, value in series.labels.items():
+            seen.setdefault(label, set()).add(value)
+    closed = [entry for entry in CONTRACT.label_values if entry.closed]
+    assert closed, "the contract describes no closed list of values"
+    for entry in CONTRACT.label_values:
+        assert entry.label in seen, f"no series carries {entry.label!r}"
+        if entry.closed:
+            assert seen[entry.label] <= set(entry.values), (entry.label, sorted(seen[entry.label]))
+    for label in ("span_kind", "status_code"):
+        assert len(seen[label]) >= 2, (label, seen[label])
+
+
 def test_counters_count_and_exemplars_carry_trace_ids(hub: Hub) -> None:
     calls = [
         s
