@@ -8,6 +8,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+DEV    := $(VENV)/.installed-dev
 
 # `make mutation`: empty MUTATE means pyproject's [tool.mutmut] subset (the pure modules and their fast
 # tests); MUTATE=engine/ (files or directories under engine/) mutates those against the whole suite,
@@ -24,9 +25,16 @@ STACK_PORTS ?= compose
 help:  ## List the targets.
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
+# The project's own dependencies (what build, check, push and doctor import), then the dev extra
+# (pytest, ruff, mypy, the checkers of the tests, opentelemetry-proto for the stand-ins) for lint,
+# test and stack: `make build` does not wait for the second.
 $(STAMP): pyproject.toml
 	@test -x $(PY) || ./scripts/make-venv $(PYTHON) $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	@touch $@
+
+$(DEV): $(STAMP)
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $@
 
@@ -44,16 +52,16 @@ tools: checkers  ## Also the demo's npm packages, and the Collector, Prometheus 
 check: $(STAMP) checkers  ## Lint the definitions (PromQL, LogQL, layout...); fail if provisioning/ is stale.
 	$(PY) build.py check
 
-lint: $(STAMP)  ## ruff, mypy (strict) and the layer contracts (lint-imports).
+lint: $(DEV)  ## ruff, mypy (strict) and the layer contracts (lint-imports).
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 	$(VENV)/bin/lint-imports
 
-test: $(STAMP) tools lint check  ## The whole suite: lint, check, pytest (real Prometheus included).
+test: $(DEV) tools lint check  ## The whole suite: lint, check, pytest (real Prometheus included).
 	$(PY) -m pytest
 
-mutation: $(STAMP)  ## Mutation testing (mutmut) of the engine's pure modules; MUTATE=engine/ widens it (hours). Not in `test`.
+mutation: $(DEV)  ## Mutation testing (mutmut) of the engine's pure modules; MUTATE=engine/ widens it (hours). Not in `test`.
 	nice -n 10 $(PY) -m bench.mutation --survivors --jobs $(MUTATION_JOBS) $(MUTATE) $(if $(MUTATION_TESTS),--tests $(MUTATION_TESTS))
 
 demo:  ## Run the demo backend against a running stack (DEMO_TENANTS, DEMO_RPS, DEMO_DURATION... pass through).
@@ -62,7 +70,7 @@ demo:  ## Run the demo backend against a running stack (DEMO_TENANTS, DEMO_RPS, 
 	@test -d monitoring/demo/node_modules || { echo "npm ci in monitoring/demo failed; see the message above" >&2; exit 2; }
 	node monitoring/demo/demo.js
 
-stack: $(STAMP) tools  ## The stack on 127.0.0.1 without Docker: Collector, Prometheus, Jaeger, stand-ins, demo; Ctrl-C stops it (STACK_PORTS=free).
+stack: $(DEV) tools  ## The stack on 127.0.0.1 without Docker: Collector, Prometheus, Jaeger, stand-ins, demo; Ctrl-C stops it (STACK_PORTS=free).
 	$(PY) -m monitoring.local_stack --ports $(STACK_PORTS)
 
 clean:  ## Remove the virtualenv and caches (provisioning/ is committed and kept).
