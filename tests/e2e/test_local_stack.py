@@ -240,3 +240,16 @@ def test_a_busy_compose_port_is_named_with_the_way_out(
     assert code == 2
     assert f"127.0.0.1:{port} " in error and "make stack STACK_PORTS=free" in error, error
     assert not list((tmp_path / "run").glob("*.log")), "a program was started"
+
+
+def test_make_stack_runs_the_command_these_tests_start() -> None:
+    """The target's recipe is `python -m monitoring.local_stack`, which the fixture above starts."""
+    commands = subprocess.run(
+        ["make", "--no-print-directory", "-n", "stack", "STACK_PORTS=free"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.splitlines()
+    assert commands[-1] == ".venv/bin/python -m monitoring.local_stack --ports free", commands
