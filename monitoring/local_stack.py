@@ -114,6 +114,12 @@ def _version(binary: str, *arguments: str) -> str:
     return found.group(0) if found else ""
 
 
+def _image_tag(compose: Compose, service: str) -> str:
+    """The release compose pins, for a program built without a version of its own (Jaeger from its Go
+    module prints none; tests/e2e/test_collector_build.py holds the pin and the image together)."""
+    return str(compose.service(service).get("image", "")).rpartition(":")[2]
+
+
 def _relative(path: Path) -> str:
     try:
         return str(path.relative_to(REPO))
@@ -191,7 +197,8 @@ def programs(compose: Compose, plan: Plan, *, demo: bool = True) -> list[Program
             {**base, **jaeger_env},
             f"{plan.url(JAEGER_SERVICE, JAEGER_HEALTH.port)}/status",
             plan.url(JAEGER_SERVICE, JAEGER_QUERY.port),
-            f"Jaeger {_version(jaeger, 'version')} ({_relative(Path(jaeger))}), "
+            f"Jaeger {_version(jaeger, 'version') or _image_tag(compose, JAEGER_SERVICE)} "
+            f"({_relative(Path(jaeger))}), "
             "monitoring/jaeger/config.yaml; query API /api/traces (the UI is a placeholder page in a "
             "build from Go modules)",
         ),

@@ -122,7 +122,7 @@ def test_prometheus_reads_the_committed_rules_and_writes_to_the_run_folder(tmp_p
     committed = sorted((MONITORING / "prometheus" / "rules").glob("*.yml"))
     assert committed and matched == committed
     command = loopback.prometheus_command(compose, plan, config)
-    flags = dict(argument.split("=", 1) if "=" in argument else (argument, "") for argument in command)
+    flags = {flag: value for flag, _, value in (argument.partition("=") for argument in command)}
     assert flags["--config.file"] == str(config)
     assert Path(flags["--storage.tsdb.path"]).is_relative_to(tmp_path)
     assert flags["--web.listen-address"] == f"127.0.0.1:{plan.ports[loopback.Endpoint('prometheus', 9090)]}"
