@@ -63,6 +63,9 @@ PROMETHEUS_HTTP = Endpoint(PROMETHEUS_SERVICE, loopback.PROMETHEUS_PORT)
 GRAFANA_STAND_IN_USER, GRAFANA_STAND_IN_PASSWORD = "admin", "admin-password"
 """tests/grafana_server's admin login: a stand-in on 127.0.0.1, no real credential."""
 
+LOKI_RETENTION = 3 * 3600
+"""Seconds of logs the Loki stand-in keeps in memory: the dashboards' ranges and `doctor`'s look-back
+(6 h at most for a log panel's lines) mostly fit, and memory stays bounded on a long run."""
 READY_SECONDS = 120.0
 """How long one program may take to answer its health endpoint (a loaded 2-core machine included)."""
 STOP_SECONDS = 15.0
@@ -183,12 +186,19 @@ def programs(compose: Compose, plan: Plan, *, demo: bool = True) -> list[Program
         Program(
             LOKI,
             "Loki",
-            [*stand_in, "loki", "--port", str(plan.port(LOKI, LOKI_HTTP.port))],
+            [
+                *stand_in,
+                "loki",
+                "--port",
+                str(plan.port(LOKI, LOKI_HTTP.port)),
+                "--retention",
+                str(LOKI_RETENTION),
+            ],
             python_env,
             f"{plan.url(LOKI, LOKI_HTTP.port)}/ready",
             plan.url(LOKI, LOKI_HTTP.port),
-            "stand-in (not Loki): tests/loki_server in memory, last 3 h; OTLP logs in, the LogQL the "
-            "dashboards use out",
+            f"stand-in (not Loki): tests/loki_server in memory, last {LOKI_RETENTION // 3600} h; "
+            "OTLP logs in, the LogQL the dashboards use out",
         ),
         Program(
             JAEGER_SERVICE,
@@ -245,7 +255,7 @@ def programs(compose: Compose, plan: Plan, *, demo: bool = True) -> list[Program
                 DEMO_SERVICE,
                 "demo",
                 [node, script],
-                {**base, **{k: v for k, v in os.environ.items() if k.startswith("DEMO_")}, **demo_env},
+                {**base, **demo_env},  # DEMO_DURATION and the other DEMO_* pass through in `base`
                 None,
                 f"-> {demo_env.get('OTEL_EXPORTER_OTLP_ENDPOINT', '')}",
                 f"monitoring/demo/demo.js on the OpenTelemetry Node.js SDK "

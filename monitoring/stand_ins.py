@@ -26,7 +26,7 @@ from tests.grafana_server.server import FakeGrafana
 from tests.loki_server.server import loki_server
 
 LOKI_RETENTION_SECONDS = 3 * 3600
-"""Three hours: the dashboards' default ranges and `doctor`'s look-back, with room; memory stays bounded."""
+"""The default of `--retention` (`make stack` passes its own): memory stays bounded on a long run."""
 
 
 def main(argv: list[str] | None = None) -> int:
