@@ -1,10 +1,14 @@
 # One source, one pipeline: definitions -> build -> lint/check -> test.
 # `make build` and `make test` are the only set-up commands a newcomer needs (see README).
+# `build` and `check` need only the checkers they run (npm packages, promtool): a minute on a fresh
+# machine. The programs built from Go modules (about 12 minutes the first time, cached by pin after)
+# come with `tools`, which `test` and `stack` need.
 
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+DEV    := $(VENV)/.installed-dev
 
 # `make mutation`: empty MUTATE means pyproject's [tool.mutmut] subset (the pure modules and their fast
 # tests); MUTATE=engine/ (files or directories under engine/) mutates those against the whole suite,
@@ -13,42 +17,61 @@ MUTATE         ?=
 MUTATION_TESTS ?=
 MUTATION_JOBS  ?= 2
 
-.PHONY: help build tools check lint test clean demo mutation
+# `make stack`: STACK_PORTS=compose (the compose file's published ports on 127.0.0.1) or free.
+STACK_PORTS ?= compose
+
+.PHONY: help build checkers tools check lint test clean demo stack mutation
 
 help:  ## List the targets.
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
+# The project's own dependencies (what build, check, push and doctor import), then the dev extra
+# (pytest, ruff, mypy, the checkers of the tests, opentelemetry-proto for the stand-ins) for lint,
+# test and stack: `make build` does not wait for the second.
 $(STAMP): pyproject.toml
 	@test -x $(PY) || ./scripts/make-venv $(PYTHON) $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	@touch $@
+
+$(DEV): $(STAMP)
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-build: $(STAMP) tools  ## Create .venv, install the project and the checkers build runs, write provisioning/.
+build: $(STAMP) checkers  ## Create .venv, install the project and the checkers build runs, write provisioning/.
 	$(PY) build.py build
 
-tools:  ## Build the Collector and Prometheus 3 from Go modules; install the npm tools (and Debian's prometheus as root).
-	./scripts/install-tools
+checkers:  ## What build and check run: the LogQL grammar and Grafana's schema (npm ci); promtool (Debian's, as root).
+	./scripts/install-tools checkers
 
-check: $(STAMP) tools  ## Lint the definitions (PromQL, LogQL, layout...); fail if provisioning/ is stale.
+tools: checkers  ## Also the demo's npm packages, and the Collector, Prometheus 3 and Jaeger v2 from Go modules (cached by pin).
+	./scripts/install-tools demo
+	./scripts/build-otelcol
+	./scripts/build-gotools
+
+check: $(STAMP) checkers  ## Lint the definitions (PromQL, LogQL, layout...); fail if provisioning/ is stale.
 	$(PY) build.py check
 
-lint: $(STAMP)  ## ruff, mypy (strict) and the layer contracts (lint-imports).
+lint: $(DEV)  ## ruff, mypy (strict) and the layer contracts (lint-imports).
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 	$(VENV)/bin/lint-imports
 
-test: $(STAMP) tools lint check  ## The whole suite: lint, check, pytest (real Prometheus included).
+test: $(DEV) tools lint check  ## The whole suite: lint, check, pytest (real Prometheus included).
 	$(PY) -m pytest
 
-mutation: $(STAMP)  ## Mutation testing (mutmut) of the engine's pure modules; MUTATE=engine/ widens it (hours). Not in `test`.
+mutation: $(DEV)  ## Mutation testing (mutmut) of the engine's pure modules; MUTATE=engine/ widens it (hours). Not in `test`.
 	nice -n 10 $(PY) -m bench.mutation --survivors --jobs $(MUTATION_JOBS) $(MUTATE) $(if $(MUTATION_TESTS),--tests $(MUTATION_TESTS))
 
-demo: tools  ## Run the demo backend against a running stack (DEMO_TENANTS, DEMO_RPS, DEMO_DURATION... pass through).
+demo:  ## Run the demo backend against a running stack (DEMO_TENANTS, DEMO_RPS, DEMO_DURATION... pass through).
 	@command -v node >/dev/null || { echo "make demo needs Node.js 20 or later (the compose demo runs 26, the Active LTS): sudo apt-get install nodejs npm" >&2; exit 2; }
+	@./scripts/install-tools demo
 	@test -d monitoring/demo/node_modules || { echo "npm ci in monitoring/demo failed; see the message above" >&2; exit 2; }
 	node monitoring/demo/demo.js
+
+stack: $(DEV) tools  ## The stack on 127.0.0.1 without Docker: Collector, Prometheus, Jaeger, stand-ins, demo; Ctrl-C stops it (STACK_PORTS=free).
+	$(PY) -m monitoring.local_stack --ports $(STACK_PORTS)
 
 clean:  ## Remove the virtualenv and caches (provisioning/ is committed and kept).
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -134,22 +134,28 @@ def read_body(handler: BaseHTTPRequestHandler) -> bytes:
 class _Handler(QuietHandler):
     protocol_version = "HTTP/1.1"  # the Node exporters keep connections alive
     received: Received
+    prefix: str
 
     def do_POST(self) -> None:  # noqa: N802 (http.server dispatches on this name)
-        decoded = decode_export(self.path, read_body(self), self.headers)
+        path = self.path.removeprefix(self.prefix) if self.path.startswith(f"{self.prefix}/") else ""
+        decoded = decode_export(path, read_body(self), self.headers)
         if isinstance(decoded, int):
             self.reply(decoded, b"")
             return
         document, reply, content_type = decoded
         with self.received.lock:
-            self.received.requests[self.path].append(document)
+            self.received.requests[path].append(document)
             self.received.content_types.add(content_type)
         self.reply(200, reply, content_type)
 
 
 @contextmanager
-def otlp_receiver() -> Iterator[tuple[str, Received]]:
-    """A receiver on 127.0.0.1 at a port chosen now; yields its endpoint and what it received."""
+def otlp_receiver(prefix: str = "") -> Iterator[tuple[str, Received]]:
+    """A receiver on 127.0.0.1 at a port chosen now; yields its endpoint and what it received.
+
+    With `prefix` it takes `<prefix>/v1/logs` (and the others) instead, as Loki's OTLP endpoint takes
+    `/otlp/v1/logs`: the Collector's exporter then posts where the config sends it; what it received
+    is kept under `/v1/logs` all the same."""
     received = Received()
-    with serving(type("Handler", (_Handler,), {"received": received})) as url:
+    with serving(type("Handler", (_Handler,), {"received": received, "prefix": prefix})) as url:
         yield url, received

@@ -1,9 +1,11 @@
 """The real hub: the Collector built from Go modules, fed by the demo backend on the OTel Node.js SDK.
 
-The committed config runs unchanged; only its `${env:NAME:-default}` addresses are pointed at
-127.0.0.1 ports chosen here. A recording OTLP receiver stands in for Loki's OTLP endpoint (Loki is
-AGPL, not built here); Jaeger's address is a closed port (traces are checked through the span
-metrics the Collector derives from them). What the Collector exports is checked against the contract.
+The committed config runs unchanged; its `${env:NAME:-default}` addresses are rendered for 127.0.0.1
+by monitoring/loopback.py, as `make stack` renders them, on ports chosen here (only the span-metrics
+flush interval is shortened, to keep the test short). A recording OTLP receiver stands in for Loki's
+OTLP endpoint at Loki's own path (Loki is AGPL, not built here); Jaeger's address is a closed port
+(traces are checked through the span metrics the Collector derives from them). What the Collector
+exports is checked against the contract.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from engine.definitions.prometheus_rule import recorded_series
 from engine.external_tools import DEMO, NODE, OTELCOL, PROMETHEUS
 from engine.lint.promql_ast import as_prometheus_receives
 from engine.render.documents import build_documents
+from monitoring import loopback
 from telemetry.contract import CONTRACT, SPAN_KIND_SERVER
 from tests.conftest import REPO
 from tests.demo.otlp_receiver import Received, attributes, otlp_receiver
@@ -37,7 +40,10 @@ from tests.prometheus.rules import rules_for_the_test
 from tests.prometheus.server import Prometheus, running_prometheus
 from tests.tooling import require_tool
 
-CONFIG = REPO / "monitoring" / "otel-collector" / "config.yaml"
+COMPOSE = loopback.Compose()
+COLLECTOR, JAEGER, LOKI = "otel-collector", "jaeger", "loki"
+HEALTH, OTLP_HTTP, EXPORTER = 13133, 4318, 8889
+"""The Collector's container ports (its config's defaults): health check, OTLP/HTTP, Prometheus exporter."""
 SERIES = re.compile(
     r"^(?P<name>[a-zA-Z_:][\w:]*)(?:\{(?P<labels>.*?)\})? (?P<value>\S+)(?: # \{(?P<exemplar>.*?)\})?"
 )
@@ -119,20 +125,30 @@ def _scrape(url: str) -> list[Series]:
     return found
 
 
-def collector_environment(ports: dict[str, int], *, loki: str, jaeger: str) -> dict[str, str]:
-    """The committed Collector config's `${env:...}` addresses, on the given 127.0.0.1 ports."""
+def loopback_plan(workdir: Path, **taken: int) -> loopback.Plan:
+    """Free 127.0.0.1 ports for the Collector, Jaeger and Loki, as `make stack --ports free` picks them;
+    `taken` gives a service's port where a test server already listens (`loki=...`)."""
+    return loopback.plan(
+        COMPOSE,
+        [COLLECTOR, JAEGER, LOKI],
+        workdir,
+        pick=lambda endpoint: taken.get(endpoint.service) or free_port(),
+        published=False,
+    )
+
+
+def collector_environment(plan: loopback.Plan) -> dict[str, str]:
+    """This environment without OTEL_*, and the committed Collector config's `${env:...}` as `make stack`
+    renders them, with the span metrics flushed every second instead of 15 s (a test's patience)."""
     return {
         **{k: v for k, v in os.environ.items() if not k.startswith("OTEL_")},
-        "OTLP_GRPC_ENDPOINT": f"127.0.0.1:{ports['grpc']}",
-        "OTLP_HTTP_ENDPOINT": f"127.0.0.1:{ports['http']}",
-        "HEALTH_CHECK_ENDPOINT": f"127.0.0.1:{ports['health']}",
-        "PROMETHEUS_EXPORTER_ENDPOINT": f"127.0.0.1:{ports['exporter']}",
-        "TELEMETRY_HOST": "127.0.0.1",
-        "TELEMETRY_PORT": str(ports["telemetry"]),
-        "LOKI_OTLP_ENDPOINT": loki,
-        "JAEGER_OTLP_ENDPOINT": jaeger,
+        **loopback.config_environment(COMPOSE, COLLECTOR, plan),
         "SPAN_METRICS_FLUSH_INTERVAL": "1s",
     }
+
+
+def collector_url(plan: loopback.Plan, port: int) -> str:
+    return plan.url(COLLECTOR, port)
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:
@@ -150,43 +166,48 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     collector, node, demo = require_tool(OTELCOL), require_tool(NODE), require_tool(DEMO)
-    ports = {name: free_port() for name in ("grpc", "http", "health", "exporter", "telemetry", "jaeger")}
     workdir = tmp_path_factory.mktemp("hub")
     log = workdir / "collector.log"
-    with (
-        otlp_receiver() as (loki, received),
-        log.open("w") as output,
-        running_prometheus(
-            require_tool(PROMETHEUS), workdir, f"127.0.0.1:{ports['exporter']}", [rules_for_the_test(workdir)]
-        ) as prometheus,
-    ):
-        env = collector_environment(ports, loki=loki, jaeger=f"127.0.0.1:{ports['jaeger']}")  # jaeger: closed
-        process = subprocess.Popen(
-            [collector, f"--config={CONFIG}"], env=env, stdout=output, stderr=subprocess.STDOUT
-        )
-        try:
-            _wait_healthy(f"http://127.0.0.1:{ports['health']}/", process, log)
-            otlp = f"http://127.0.0.1:{ports['http']}"
-            scrape = f"http://127.0.0.1:{ports['exporter']}/metrics"
-            traffic = subprocess.Popen(
-                [node, demo],
-                env={**env, "OTEL_EXPORTER_OTLP_ENDPOINT": otlp, "DEMO_DURATION": "12s", "DEMO_TENANTS": "4",
-                     "DEMO_RPS": "40", "DEMO_ERROR_RATIO": "0.2", "OTEL_METRIC_EXPORT_INTERVAL": "1000",
-                     "OTEL_BSP_SCHEDULE_DELAY": "300", "OTEL_BLRP_SCHEDULE_DELAY": "300"},
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            )  # fmt: skip
+    with otlp_receiver(prefix="/otlp") as (loki, received):
+        plan = loopback_plan(workdir, loki=int(loki.rsplit(":", 1)[1]))  # Jaeger's port: nothing listens
+        with (
+            log.open("w") as output,
+            running_prometheus(
+                require_tool(PROMETHEUS),
+                workdir,
+                plan.address(COLLECTOR, EXPORTER),
+                [rules_for_the_test(workdir)],
+            ) as prometheus,
+        ):
+            env = collector_environment(plan)
+            command = [collector, *loopback.host_command(COMPOSE, COLLECTOR, plan)]
+            process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
             try:
-                time.sleep(6)  # spans flowing, several span-metric flushes: exemplars are on the points now
-                live = _scrape(scrape)
-                assert traffic.wait(timeout=30) == 0
+                _wait_healthy(f"{collector_url(plan, HEALTH)}/", process, log)
+                otlp = collector_url(plan, OTLP_HTTP)
+                scrape = f"{collector_url(plan, EXPORTER)}/metrics"
+                traffic = subprocess.Popen(
+                    [node, demo],
+                    env={**env, "OTEL_EXPORTER_OTLP_ENDPOINT": otlp, "DEMO_DURATION": "12s",
+                         "DEMO_TENANTS": "4", "DEMO_RPS": "40", "DEMO_ERROR_RATIO": "0.2",
+                         "OTEL_METRIC_EXPORT_INTERVAL": "1000", "OTEL_BSP_SCHEDULE_DELAY": "300",
+                         "OTEL_BLRP_SCHEDULE_DELAY": "300"},
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                )  # fmt: skip
+                try:
+                    time.sleep(
+                        6
+                    )  # spans flowing, several span-metric flushes: exemplars are on the points now
+                    live = _scrape(scrape)
+                    assert traffic.wait(timeout=30) == 0
+                finally:
+                    traffic.kill()
+                _without_tenant(otlp)
+                time.sleep(3)  # the orphan's span metrics flush, its log record is batched out
+                yield Hub(live, _scrape(scrape), received, log.read_text(), prometheus)
             finally:
-                traffic.kill()
-            _without_tenant(otlp)
-            time.sleep(3)  # the orphan's span metrics flush, its log record is batched out
-            yield Hub(live, _scrape(scrape), received, log.read_text(), prometheus)
-        finally:
-            process.terminate()
-            process.wait(timeout=20)
+                process.terminate()
+                process.wait(timeout=20)
 
 
 def test_every_contract_series_is_exported(hub: Hub) -> None:

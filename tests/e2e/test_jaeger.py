@@ -1,8 +1,10 @@
 """Jaeger v2, built from its Go module, behind the real Collector: metric -> trace, with real programs.
 
 The committed monitoring/jaeger/config.yaml runs with its `${env:...}` addresses and Badger directory
-pointed at 127.0.0.1 ports and a temporary folder. The demo's traffic goes through the Collector;
-trace ids taken from the latency exemplars Prometheus would store are looked up in Jaeger's query API.
+rendered for 127.0.0.1 and a temporary folder by monitoring/loopback.py, as `make stack` runs it, and
+the Collector's from the same plan (so it sends to this Jaeger; Loki's port is closed). The demo's
+traffic goes through the Collector; trace ids taken from the latency exemplars Prometheus would store
+are looked up in Jaeger's query API.
 """
 
 from __future__ import annotations
@@ -20,14 +22,28 @@ from typing import Any
 import pytest
 
 from engine.external_tools import DEMO, JAEGER, NODE, OTELCOL
+from monitoring import loopback
 from telemetry.contract import CONTRACT
 from tests.conftest import REPO
-from tests.e2e.test_hub import Series, _scrape, _wait_healthy, collector_environment
-from tests.local_http import free_port
+from tests.e2e.test_hub import (
+    COLLECTOR,
+    COMPOSE,
+    EXPORTER,
+    HEALTH,
+    OTLP_HTTP,
+    Series,
+    _scrape,
+    _wait_healthy,
+    collector_environment,
+    collector_url,
+    loopback_plan,
+)
 from tests.tooling import require_tool
 
 JAEGER_CONFIG = REPO / "monitoring" / "jaeger" / "config.yaml"
-COLLECTOR_CONFIG = REPO / "monitoring" / "otel-collector" / "config.yaml"
+JAEGER_SERVICE = "jaeger"
+JAEGER_HEALTH, JAEGER_QUERY = 13133, 16686
+"""Jaeger's container ports (its config's defaults): health check v2, query API."""
 
 
 @dataclass
@@ -42,10 +58,14 @@ def _get(url: str) -> Any:
         return json.loads(response.read())
 
 
-def _start_jaeger(binary: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def _start_jaeger(binary: str, plan: loopback.Plan, log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, **loopback.config_environment(COMPOSE, JAEGER_SERVICE, plan)}
     with log.open("a") as output:
         return subprocess.Popen(
-            [binary, f"--config={JAEGER_CONFIG}"], env=env, stdout=output, stderr=subprocess.STDOUT
+            [binary, *loopback.host_command(COMPOSE, JAEGER_SERVICE, plan)],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
         )
 
 
@@ -54,57 +74,26 @@ def traced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Traced]:
     jaeger, collector = require_tool(JAEGER), require_tool(OTELCOL)
     node, demo = require_tool(NODE), require_tool(DEMO)
     workdir = tmp_path_factory.mktemp("jaeger")
-    ports = {
-        name: free_port()
-        for name in (
-            "otlp",
-            "query",
-            "query_grpc",
-            "health",
-            "telemetry",
-            "c_grpc",
-            "c_http",
-            "c_health",
-            "c_exporter",
-            "c_telemetry",
-            "loki",
-        )
-    }
-    jaeger_env = {
-        **os.environ,
-        "JAEGER_OTLP_GRPC_ENDPOINT": f"127.0.0.1:{ports['otlp']}",
-        "JAEGER_QUERY_HTTP_ENDPOINT": f"127.0.0.1:{ports['query']}",
-        "JAEGER_QUERY_GRPC_ENDPOINT": f"127.0.0.1:{ports['query_grpc']}",
-        "JAEGER_HEALTH_ENDPOINT": f"127.0.0.1:{ports['health']}",
-        "JAEGER_TELEMETRY_HOST": "127.0.0.1",
-        "JAEGER_TELEMETRY_PORT": str(ports["telemetry"]),
-        "JAEGER_BADGER_DIR": str(workdir / "badger"),
-    }
-    collector_ports = {
-        name: ports[f"c_{name}"] for name in ("grpc", "http", "health", "exporter", "telemetry")
-    }
-    collector_env = collector_environment(
-        collector_ports,
-        loki=f"http://127.0.0.1:{ports['loki']}",  # closed: logs are not this test's subject
-        jaeger=f"127.0.0.1:{ports['otlp']}",
-    )
+    plan = loopback_plan(workdir)  # the Badger folder is `workdir/jaeger-data`, the volume's name
+    health = f"{plan.url(JAEGER_SERVICE, JAEGER_HEALTH)}/status"
+    collector_env = collector_environment(plan)
     log = workdir / "jaeger.log"
-    processes = [_start_jaeger(jaeger, jaeger_env, log)]
+    processes = [_start_jaeger(jaeger, plan, log)]
     try:
-        _wait_healthy(f"http://127.0.0.1:{ports['health']}/status", processes[0], log)
+        _wait_healthy(health, processes[0], log)
         with (workdir / "collector.log").open("w") as output:
             processes.append(
                 subprocess.Popen(
-                    [collector, f"--config={COLLECTOR_CONFIG}"],
+                    [collector, *loopback.host_command(COMPOSE, COLLECTOR, plan)],
                     env=collector_env,
                     stdout=output,
                     stderr=subprocess.STDOUT,
                 )
             )
-        _wait_healthy(f"http://127.0.0.1:{ports['c_health']}/", processes[1], workdir / "collector.log")
+        _wait_healthy(f"{collector_url(plan, HEALTH)}/", processes[1], workdir / "collector.log")
         demo_env = {
             **collector_env,
-            "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{ports['c_http']}",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": collector_url(plan, OTLP_HTTP),
             "DEMO_DURATION": "8s",
             "DEMO_TENANTS": "3",
             "DEMO_RPS": "30",
@@ -115,17 +104,17 @@ def traced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Traced]:
             [node, demo], env=demo_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         # Poll, not a fixed sleep: on a loaded machine the SDK's first export can come seconds late.
-        ids = _exemplar_ids_while(traffic, f"http://127.0.0.1:{ports['c_exporter']}/metrics")
+        ids = _exemplar_ids_while(traffic, f"{collector_url(plan, EXPORTER)}/metrics")
         assert traffic.wait(timeout=60) == 0
         time.sleep(3)  # the Collector's batch and Jaeger's own batch deliver the last spans
 
         def restart() -> None:
             processes[0].terminate()
             processes[0].wait(timeout=20)
-            processes[0] = _start_jaeger(jaeger, jaeger_env, log)
-            _wait_healthy(f"http://127.0.0.1:{ports['health']}/status", processes[0], log)
+            processes[0] = _start_jaeger(jaeger, plan, log)
+            _wait_healthy(health, processes[0], log)
 
-        yield Traced(ids, f"http://127.0.0.1:{ports['query']}", restart)
+        yield Traced(ids, plan.url(JAEGER_SERVICE, JAEGER_QUERY), restart)
     finally:
         for process in reversed(processes):
             process.terminate()

@@ -19,19 +19,30 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from engine.external_tools import DEMO, NODE, OTELCOL, PROMETHEUS
-from tests.conftest import REPO
-from tests.e2e.test_hub import collector_environment
-from tests.local_http import QuietHandler, free_port, serving
+from monitoring import loopback
+from tests.e2e.test_hub import (
+    COLLECTOR,
+    COMPOSE,
+    EXPORTER,
+    HEALTH,
+    OTLP_HTTP,
+    collector_environment,
+    collector_url,
+    loopback_plan,
+)
+from tests.local_http import QuietHandler, serving
 from tests.prometheus.rules import rendered_rules, rules_for_the_test
 from tests.prometheus.server import Prometheus, running_prometheus
 from tests.tooling import require_tool
 
-CONFIG = REPO / "monitoring" / "otel-collector" / "config.yaml"
+TELEMETRY = 8888
+"""The Collector's own metrics port in the committed config (`TELEMETRY_PORT`'s default)."""
 TIMEOUT_SECONDS = 120.0
 """For each wait below (the Collector's start, two scrapes, an evaluation of every group): generous on
 a loaded 2-core machine, where each takes a few seconds."""
@@ -82,56 +93,81 @@ def _seconds(rfc3339: str) -> float:
 @pytest.fixture(scope="module")
 def evaluated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Evaluated]:
     collector, node, demo = require_tool(OTELCOL), require_tool(NODE), require_tool(DEMO)
-    ports = {name: free_port() for name in ("grpc", "http", "health", "exporter", "telemetry", "jaeger")}
     workdir = tmp_path_factory.mktemp("rule-health")
     log = workdir / "collector.log"
-    targets = [f"127.0.0.1:{ports['exporter']}", f"127.0.0.1:{ports['telemetry']}"]
-    with (
-        serving(RefusingLoki) as loki,
-        log.open("w") as output,
-        running_prometheus(
-            require_tool(PROMETHEUS),
-            workdir,
-            targets[0],
-            [rules_for_the_test(workdir)],
-            scrape={"static_configs": [{"targets": targets}]},
-        ) as prometheus,
-    ):
-        env = collector_environment(ports, loki=f"{loki}/otlp", jaeger=f"127.0.0.1:{ports['jaeger']}")
-        process = subprocess.Popen(
-            [collector, f"--config={CONFIG}"], env=env, stdout=output, stderr=subprocess.STDOUT
+    with serving(RefusingLoki) as loki:
+        # The committed configs rendered for 127.0.0.1 as `make stack` renders them; Loki is the
+        # refusing stand-in, Jaeger's port has no listener.
+        plan = loopback_plan(workdir, loki=int(loki.rsplit(":", 1)[1]))
+        targets = [plan.address(COLLECTOR, EXPORTER), plan.address(COLLECTOR, TELEMETRY)]
+        with (
+            log.open("w") as output,
+            running_prometheus(
+                require_tool(PROMETHEUS),
+                workdir,
+                targets[0],
+                [rules_for_the_test(workdir)],
+                scrape={"static_configs": [{"targets": targets}]},
+            ) as prometheus,
+        ):
+            env = collector_environment(plan)
+            command = [collector, *loopback.host_command(COMPOSE, COLLECTOR, plan)]
+            process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+            yield from _evaluate(
+                process=process,
+                prometheus=prometheus,
+                plan=plan,
+                env=env,
+                log=log,
+                node=node,
+                demo=demo,
+                targets=targets,
+            )
+
+
+def _evaluate(
+    *,
+    process: subprocess.Popen[bytes],
+    prometheus: Prometheus,
+    plan: loopback.Plan,
+    env: dict[str, str],
+    log: Path,
+    node: str,
+    demo: str,
+    targets: list[str],
+) -> Iterator[Evaluated]:
+    """Traffic from the demo, two scrapes of every target after it, an evaluation of every group."""
+    try:
+        _wait(
+            "the Collector's health check answering",
+            lambda: _answers(f"{collector_url(plan, HEALTH)}/") or process.poll() is not None,
+            lambda: log.read_text()[-2000:],
         )
-        try:
-            _wait(
-                "the Collector's health check answering",
-                lambda: _answers(f"http://127.0.0.1:{ports['health']}/") or process.poll() is not None,
-                lambda: log.read_text()[-2000:],
-            )
-            assert process.poll() is None, log.read_text()[-2000:]
-            subprocess.run(
-                [node, demo],
-                env={**env, "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{ports['http']}",
-                     "DEMO_DURATION": "6s", "DEMO_TENANTS": "3", "DEMO_RPS": "30", "DEMO_ERROR_RATIO": "0.2",
-                     "OTEL_METRIC_EXPORT_INTERVAL": "1000", "OTEL_BSP_SCHEDULE_DELAY": "300",
-                     "OTEL_BLRP_SCHEDULE_DELAY": "300"},
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60, check=True,
-            )  # fmt: skip
-            sent = time.time() + 2  # the demo's last batches and span-metric flushes are out by then
-            _wait(
-                "two scrapes of every target after the demo's last export",
-                lambda: _oldest_scrape(prometheus, len(targets)) > sent + 1,
-                lambda: prometheus.get("/api/v1/targets"),
-            )
-            scraped = time.time()
-            _wait(
-                "an evaluation of every rule group after those scrapes",
-                lambda: all(_seconds(g["lastEvaluation"]) > scraped for g in _groups(prometheus)),
-                lambda: {g["name"]: g["lastEvaluation"] for g in _groups(prometheus)},
-            )
-            yield Evaluated(prometheus, _groups(prometheus), log.read_text())
-        finally:
-            process.terminate()
-            process.wait(timeout=20)
+        assert process.poll() is None, log.read_text()[-2000:]
+        subprocess.run(
+            [node, demo],
+            env={**env, "OTEL_EXPORTER_OTLP_ENDPOINT": collector_url(plan, OTLP_HTTP),
+                 "DEMO_DURATION": "6s", "DEMO_TENANTS": "3", "DEMO_RPS": "30", "DEMO_ERROR_RATIO": "0.2",
+                 "OTEL_METRIC_EXPORT_INTERVAL": "1000", "OTEL_BSP_SCHEDULE_DELAY": "300",
+                 "OTEL_BLRP_SCHEDULE_DELAY": "300"},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60, check=True,
+        )  # fmt: skip
+        sent = time.time() + 2  # the demo's last batches and span-metric flushes are out by then
+        _wait(
+            "two scrapes of every target after the demo's last export",
+            lambda: _oldest_scrape(prometheus, len(targets)) > sent + 1,
+            lambda: prometheus.get("/api/v1/targets"),
+        )
+        scraped = time.time()
+        _wait(
+            "an evaluation of every rule group after those scrapes",
+            lambda: all(_seconds(g["lastEvaluation"]) > scraped for g in _groups(prometheus)),
+            lambda: {g["name"]: g["lastEvaluation"] for g in _groups(prometheus)},
+        )
+        yield Evaluated(prometheus, _groups(prometheus), log.read_text())
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
 
 
 def _oldest_scrape(prometheus: Prometheus, targets: int) -> float:

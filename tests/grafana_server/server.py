@@ -86,7 +86,9 @@ def _slug(title: str) -> str:
 class FakeGrafana:
     """The server and its state. Use as a context manager; `url` is where it listens."""
 
-    def __init__(self, *, version: str = "11.6.0", titles_unique_in_folder: bool = False) -> None:
+    def __init__(
+        self, *, version: str = "11.6.0", titles_unique_in_folder: bool = False, port: int = 0
+    ) -> None:
         self.state = FakeGrafanaState()
         self.version = version
         self.titles_unique_in_folder = titles_unique_in_folder
@@ -97,7 +99,7 @@ class FakeGrafana:
         self.state.users["admin"] = ("admin-password", "Admin")
         self.state.tokens.update({"glsa_admin": "Admin", "glsa_editor": "Editor", "glsa_viewer": "Viewer"})
         handler = type("Handler", (_Handler,), {"grafana": self})
-        self.httpd = _QuietServer(("127.0.0.1", 0), handler)
+        self.httpd = _QuietServer(("127.0.0.1", port), handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)

@@ -92,6 +92,14 @@ class LokiStore:
                     line = str(next(iter(body.values()), "")) if body else ""
                     self.push(stream, line, metadata, int(record.get("timeUnixNano") or 0))
 
+    def forget_before(self, ns: int) -> int:
+        """Drop the entries older than `ns` (the local stack's retention); how many were dropped."""
+        with self.lock:
+            kept = [entry for entry in self.entries if entry.ns >= ns]
+            dropped = len(self.entries) - len(kept)
+            self.entries[:] = kept
+        return dropped
+
     def index_labels(self, start: int, end: int) -> dict[str, set[str]]:
         found: dict[str, set[str]] = {}
         with self.lock:
@@ -299,8 +307,8 @@ class _Handler(QuietHandler):
 
 
 @contextmanager
-def loki_server(store: LokiStore | None = None) -> Iterator[tuple[str, LokiStore]]:
-    """A Loki stand-in on 127.0.0.1 at a port chosen now: (its root URL, its store)."""
+def loki_server(store: LokiStore | None = None, port: int = 0) -> Iterator[tuple[str, LokiStore]]:
+    """A Loki stand-in on 127.0.0.1 at `port` (0: one chosen now): (its root URL, its store)."""
     store = store or LokiStore()
-    with serving(type("Handler", (_Handler,), {"store": store})) as url:
+    with serving(type("Handler", (_Handler,), {"store": store}), port) as url:
         yield url, store

@@ -27,7 +27,7 @@ EXPECTED_PORTS = {
 
 def check_jsonschema() -> str:
     found = shutil.which("check-jsonschema") or str(Path(sys.executable).parent / "check-jsonschema")
-    assert Path(found).exists(), "check-jsonschema is a dev dependency: `make build` installs it"
+    assert Path(found).exists(), "check-jsonschema is a dev dependency: `make test` installs it"
     return found
 
 
