@@ -72,12 +72,10 @@ end-to-end hub (they run the stack, not the definitions)."""
 
 
 def copy_repository(root: Path) -> Path:
-    """Copy the checkout's tracked files (as they are on disk) into `root`; link the installed tools."""
-    tracked = (
-        subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True)
-        .stdout.decode()
-        .split("\0")
-    )
+    """Copy the checkout's files as git sees them (tracked, and new ones not ignored, as they are on
+    disk) into `root`; link the installed tools, which git ignores."""
+    listed = ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
+    tracked = subprocess.run(listed, cwd=REPO, capture_output=True, check=True).stdout.decode().split("\0")
     for name in filter(None, tracked):
         source = REPO / name
         if not source.is_file() or source.is_symlink():
