@@ -1,8 +1,9 @@
 """A newcomer's panel and dashboard, added exactly as the README says, break no test.
 
 The whole repository (tests included) is copied, the README's "Add a panel" and "Add a dashboard"
-are followed in the copy (tests/welcome.py), and `build`, `check` and every test that reads the
-project's own definitions run there: all green, with no test file edited. A test that pins the
+are followed in the copy (tests/welcome.py), and `build`, `check` and the fast tests that read the
+project's own definitions run there: all green, with no test file edited (the wide run, with the
+real-Prometheus, promtool, doctor, CLI and Grafana tests: `python -m bench.welcome`). A test that pins the
 project as it is today (`len(panels) == 8`, a file list, `panels[11]`, "5 written") fails here and
 is named in the failure.
 """
@@ -21,10 +22,10 @@ import pytest
 from config import OVERVIEW_UID
 from tests.conftest import REPO
 from tests.single_tenant import UID
-from tests.welcome import DASHBOARD_TITLE, DEFINITION_TESTS, PANEL_TITLE, welcome_copy
+from tests.welcome import DASHBOARD_TITLE, DEFINITION_TESTS, PANEL_TITLE, run_tests, welcome_copy
 
-SUITE_TIMEOUT = 1800
-"""Seconds for the definition tests in the copy: a few minutes here, generous for a shared 2-core machine."""
+SUITE_TIMEOUT = 1200
+"""Seconds for the fast definition tests in the copy: minutes here, generous for a shared 2-core machine."""
 
 
 def _digests(root: Path) -> dict[str, str]:
@@ -73,12 +74,7 @@ def test_the_definition_tests_pass_on_the_copy_with_no_test_file_edited(
     """The tests that read TikTickets' definitions, run in the copy: a test pinning today's project fails
     here, and pytest's summary line names it."""
     assert _digests(welcomed) == _digests(REPO), "the copy's tests must be this checkout's, unedited"
-    result = _run(
-        welcomed,
-        "-m", "pytest", *DEFINITION_TESTS, "-x", "-q", "-p", "no:cacheprovider",
-        "--basetemp", str(tmp_path / "basetemp"),
-        timeout=SUITE_TIMEOUT,
-    )  # fmt: skip
+    result = run_tests(welcomed, DEFINITION_TESTS, tmp_path / "basetemp", SUITE_TIMEOUT)
     summary = "\n".join(result.stdout.splitlines()[-40:])
     assert result.returncode == 0, f"a test pins today's definitions:\n{summary}\n{result.stderr[-2000:]}"
     assert _digests(welcomed) == _digests(REPO)

@@ -11,6 +11,7 @@ file edited. `python -m tests.welcome DIR` prepares such a copy by hand.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -58,17 +59,52 @@ DEFINITION_TESTS = (
     "tests/test_contract.py",
     "tests/render",
     "tests/lint",
+    "tests/bench/test_overview_plain_queries.py",
+)
+"""The tests that read TikTickets' own definitions in-process and fast (import dashboards/,
+prometheus_rules/, datasources/, load the project, read provisioning/ or docs/): `make test` runs
+them on the welcome copy (tests/test_welcome.py)."""
+
+WIDE_TESTS = (
     "tests/prometheus_rules",
     "tests/prometheus",
     "tests/doctor",
-    "tests/bench/test_overview_plain_queries.py",
     "tests/cli",
+    "tests/grafana_api",
     "tests/stack",
+    "tests/test_packaging.py",
 )
-"""Every test that reads TikTickets' own definitions: imports dashboards/, prometheus_rules/,
-datasources/, loads the project or reads provisioning/ or docs/. Left out: the engine's own unit
-tests on synthetic inputs, the Grafana API tests (their own fixture dashboards), the demo and the
-end-to-end hub (they run the stack, not the definitions)."""
+"""The other tests that read the definitions, through real Prometheus, promtool, `doctor`, the CLI
+against hostile inputs and the Grafana test server: half an hour on a shared 2-core machine, so
+`python -m bench.welcome` runs them with `DEFINITION_TESTS` on the welcome copy and records the result
+in bench/results/welcome.md. Left out of both: the engine's unit tests on synthetic inputs, the demo
+and the end-to-end hub (they run the stack, not the definitions)."""
+
+
+def run_tests(
+    copy: Path, selection: tuple[str, ...], basetemp: Path, timeout: int
+) -> subprocess.CompletedProcess[str]:
+    """pytest on `selection` inside the copy, stopping at the first failure, with CI=true (no skips)."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            *selection,
+            "-x",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--basetemp",
+            str(basetemp),
+        ],  # fmt: skip
+        cwd=copy,
+        env={**os.environ, "CI": "true"},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def copy_repository(root: Path) -> Path:

@@ -58,14 +58,19 @@ def test_output_is_deterministic_across_processes(outputs: list[Output]) -> None
 
 
 def test_expected_files(outputs: list[Output]) -> None:
-    assert [o.path for o in outputs] == [
-        "docs/telemetry-contract.md",
-        "monitoring/prometheus/rules/tiktickets.yml",
-        "provisioning/README.md",
-        "provisioning/dashboards/providers.yaml",
-        "provisioning/dashboards/tiktickets/tiktickets-overview.json",
-        "provisioning/datasources/datasources.yaml",
-    ]
+    """The project-wide files once, and one file per dashboard of the project, under its folder's uid."""
+    boards = [f"provisioning/dashboards/{d.folder.uid}/{d.uid}.json" for d in load_project(REPO).dashboards]
+    assert "provisioning/dashboards/tiktickets/tiktickets-overview.json" in boards
+    assert [o.path for o in outputs] == sorted(
+        [
+            "docs/telemetry-contract.md",
+            "monitoring/prometheus/rules/tiktickets.yml",
+            "provisioning/README.md",
+            "provisioning/dashboards/providers.yaml",
+            "provisioning/datasources/datasources.yaml",
+            *boards,
+        ]
+    )
 
 
 def test_build_into_an_empty_tree_then_check_is_clean(tmp_path: Path, outputs: list[Output]) -> None:
