@@ -97,7 +97,7 @@ def run_tests(
             "no:cacheprovider",
             "--basetemp",
             str(basetemp),
-        ],  # fmt: skip
+        ],
         cwd=copy,
         env={**os.environ, "CI": "true"},
         capture_output=True,
