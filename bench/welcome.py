@@ -22,7 +22,7 @@ TIMEOUT = 3 * 3600
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory(prefix="welcome-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="wel-") as scratch:
         copy = welcome_copy(Path(scratch) / "repo")
         started = time.monotonic()
         steps: list[tuple[str, int, float, str]] = []
@@ -35,7 +35,7 @@ def main() -> None:
                 (f"build.py {command}", done.returncode, time.monotonic() - began, done.stdout[-300:])
             )
         began = time.monotonic()
-        tests = run_tests(copy, DEFINITION_TESTS + WIDE_TESTS, Path(scratch) / "basetemp", TIMEOUT)
+        tests = run_tests(copy, DEFINITION_TESTS + WIDE_TESTS, Path(scratch) / "t", TIMEOUT)
         last = tests.stdout.strip().splitlines()[-1] if tests.stdout.strip() else tests.stderr[-300:]
         steps.append(
             (
