@@ -325,7 +325,7 @@ def test_a_panel_added_the_readme_way_shows_data_at_all(
         str(path.relative_to(project_with_a_new_panel)): path.read_bytes()
         for path in (project_with_a_new_panel / "provisioning").rglob("*.json")
     }
-    (item,) = [t for t in _prometheus_targets(outputs) if t.panel["title"] == TITLE]
+    (item,) = [t for t in _prometheus_targets(outputs) if (t.uid, t.panel["title"]) == (OVERVIEW_UID, TITLE)]
     for record in re.findall(r"[a-z_]+:[a-z_]+:[a-z0-9]+", item.target["expr"]):
         prometheus_of_the_copy.wait_for(f"count_over_time({record}[1m])", SAMPLES_NEEDED)
     assert_all_is_the_sum_over_tenants(prometheus_of_the_copy, item)
