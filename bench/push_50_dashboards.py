@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from config import OVERVIEW_UID
 from datasources import DATASOURCES
 from engine.definitions.loader import load_project
 from engine.grafana_api.client import Grafana
@@ -28,9 +29,10 @@ LATENCY = 0.05
 
 
 def documents() -> Documents:
-    """This repository's project with the Overview copied under DASHBOARDS other uids and titles."""
+    """This repository's project with the Overview copied under DASHBOARDS other uids and titles
+    (picked by uid: the project may hold other dashboards, which the 50 copies replace)."""
     project = load_project(Path(__file__).resolve().parent.parent)
-    (base,) = project.dashboards
+    (base,) = [board for board in project.dashboards if board.uid == OVERVIEW_UID]
     copies = []
     for index in range(DASHBOARDS):
         item = copy.deepcopy(base)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from dashboards.overview import dashboard
-from engine.definitions.types import DashboardDefinition
+from engine.definitions.types import DashboardDefinition, Project
 from engine.render.documents import dashboard_document
 
 REPO = Path(__file__).resolve().parent.parent
@@ -69,3 +69,15 @@ def copy_project(root: Path) -> Path:
 def project_copy(tmp_path: Path) -> Path:
     """A copy of the editable parts of the project, for tests that change or break them."""
     return copy_project(tmp_path)
+
+
+def project_dashboard(project: Project, uid: str) -> DashboardDefinition:
+    """The dashboard `uid` of a loaded project: tests name the dashboard they mean, never its position."""
+    (found,) = [d for d in project.dashboards if d.uid == uid]
+    return found
+
+
+def push_writes(project: Project) -> int:
+    """What a first push to an empty Grafana writes: each folder, datasource and dashboard once."""
+    folders = {d.folder.uid for d in project.dashboards}
+    return len(folders) + len(project.datasources) + len(project.dashboards)

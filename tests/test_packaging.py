@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from engine.definitions.loader import load_project
+from engine.render.documents import build_documents
+from engine.render.files import render_outputs
 from tests.conftest import REPO
 
 
@@ -38,4 +41,5 @@ def test_the_installed_engine_checks_a_project_without_this_checkout(
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stderr.startswith(str(target)), result.stderr
-    assert "6 generated files up to date" in result.stdout
+    outputs = render_outputs(build_documents(load_project(REPO)))
+    assert f"{len(outputs)} generated files up to date" in result.stdout

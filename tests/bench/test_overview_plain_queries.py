@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from bench.overview_plain_queries import ALL_VALUE, plain_query_document
+from config import OVERVIEW_UID
 from engine.definitions.loader import load_project
 from engine.lint import LintContext, run_checks
 from engine.lint.promql_ast import parse, vector_selectors
@@ -16,7 +17,7 @@ from tests.conftest import REPO
 
 def test_baseline_passes_the_lint_checks_and_reads_contract_series_only() -> None:
     documents = build_documents(load_project(REPO))
-    (overview,) = documents.dashboards
+    (overview,) = [board for board in documents.dashboards if board.uid == OVERVIEW_UID]
     document = plain_query_document()
     baseline = dataclasses.replace(documents, dashboards=[DashboardDocument(overview.definition, document)])
     # Errors only: a checker that cannot run on this machine (no Node) is a warning, not a fault here.

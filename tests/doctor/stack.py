@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from config import OVERVIEW_UID
 from engine.definitions.loader import load_project
 from engine.external_tools import PROMETHEUS
 from engine.render.documents import build_documents
@@ -47,15 +48,18 @@ class Doctor:
     skipped: list[dict[str, Any]] = field(default_factory=list)
     """`skipped`: each datasource left out, with the panels not checked."""
 
-    def panel(self, title: str) -> dict[str, Any]:
-        found = [r for r in self.reports if r["panel"] == title] or [
-            r for r in self.reports if r["panel"].startswith(f"{title} (")
+    def panel(self, title: str, dashboard: str = OVERVIEW_UID) -> dict[str, Any]:
+        """The report of panel `title` on `dashboard` (the Overview unless named): a title is looked up in
+        the dashboard it belongs to, so another dashboard with a panel of that title changes nothing."""
+        board = [r for r in self.reports if r["dashboard"] == dashboard]
+        found = [r for r in board if r["panel"] == title] or [
+            r for r in board if r["panel"].startswith(f"{title} (")
         ]
-        assert len(found) == 1, f"no single panel {title!r} in {[r['panel'] for r in self.reports]}"
+        assert len(found) == 1, f"no single panel {title!r} in {dashboard}: {[r['panel'] for r in board]}"
         return found[0]
 
-    def codes(self, title: str) -> list[str]:
-        return [cause["code"] for cause in self.panel(title)["causes"]]
+    def codes(self, title: str, dashboard: str = OVERVIEW_UID) -> list[str]:
+        return [cause["code"] for cause in self.panel(title, dashboard)["causes"]]
 
     def statuses(self) -> dict[str, str]:
         return {r["panel"]: r["status"] for r in self.reports}

@@ -23,6 +23,7 @@ import promql_parser
 import pytest
 import yaml
 
+from config import OVERVIEW_UID
 from engine.defaults import ALL_TENANTS, TENANT_VARIABLE
 from engine.definitions.loader import load_project
 from engine.doctor.http import Endpoint
@@ -74,7 +75,7 @@ def documents() -> Documents:
 
 def _single_select(documents: Documents) -> Documents:
     """The Overview with its `$tenant` made single-select as the helper now writes it (no All, no current)."""
-    board = documents.dashboards[0]
+    (board,) = [b for b in documents.dashboards if b.uid == OVERVIEW_UID]
     document = copy.deepcopy(board.document)
     (variable,) = [v for v in document["templating"]["list"] if v["name"] == TENANT_VARIABLE]
     variable.update(multi=False, includeAll=False)

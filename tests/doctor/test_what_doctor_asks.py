@@ -22,6 +22,7 @@ from typing import Any
 import promql_parser
 import pytest
 
+from config import OVERVIEW_UID
 from engine.definitions.loader import load_project
 from engine.doctor.causes import Cause, CauseCode, Status
 from engine.doctor.http import Endpoint
@@ -171,8 +172,8 @@ def documents() -> Documents:
 
 
 def _with_board(documents: Documents, change: Any) -> Documents:
-    """The project's documents with the first dashboard's JSON changed by `change(document)`."""
-    board = documents.dashboards[0]
+    """The project's documents with only the Overview, its JSON changed by `change(document)`."""
+    (board,) = [b for b in documents.dashboards if b.uid == OVERVIEW_UID]
     document = copy.deepcopy(board.document)
     change(document)
     return replace(documents, dashboards=[replace(board, document=document)])
@@ -271,7 +272,8 @@ MIXED = {"type": "datasource", "uid": "-- Mixed --"}
 def test_a_mixed_panel_sends_each_query_to_its_own_datasource(documents: Documents) -> None:
     """In a Mixed panel the panel's datasource names no datasource: Grafana runs each query on the one
     the query names, so doctor must send the PromQL to Prometheus and the LogQL to Loki."""
-    queried = [p for p in documents.dashboards[0].document["panels"] if p.get("targets")]
+    (board,) = [b for b in documents.dashboards if b.uid == OVERVIEW_UID]
+    queried = [p for p in board.document["panels"] if p.get("targets")]
     promql = next(t for p in queried for t in p["targets"] if t["datasource"]["type"] == "prometheus")
     logql = next(t for p in queried for t in p["targets"] if t["datasource"]["type"] == "loki")
     [metric, *_] = [node.name for node in vector_selectors(promql_parser.parse(promql["expr"]))]

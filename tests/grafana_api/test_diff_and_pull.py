@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
+from config import OVERVIEW_UID
 from engine.definitions.loader import load_project
 from engine.grafana_api.comparable import comparable_dashboard
 from engine.render.documents import dashboard_document
-from tests.conftest import REPO
+from tests.conftest import REPO, project_dashboard
 from tests.grafana_api.conftest import Target, cli
 
 
@@ -56,7 +57,7 @@ def test_pull_gives_the_normalised_json(target: Target, project_copy: Path, tmp_
     assert cli(target, "push", project=project_copy).returncode == 0
     printed = cli(target, "pull", "tiktickets-overview", project=project_copy)
     assert printed.returncode == 0, printed.stderr
-    expected = comparable_dashboard(dashboard_document(load_project(REPO).dashboards[0]))
+    expected = comparable_dashboard(dashboard_document(project_dashboard(load_project(REPO), OVERVIEW_UID)))
     assert json.loads(printed.stdout) == expected
     out = tmp_path / "pulled.json"
     written = cli(target, "pull", "tiktickets-overview", "-o", str(out), project=project_copy)

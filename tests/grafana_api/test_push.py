@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from config import OVERVIEW_UID
 from engine.definitions.loader import load_project
 from engine.grafana_api.comparable import PUSH_MARKER_PREFIX
 from engine.render.documents import dashboard_document
-from tests.conftest import REPO
+from tests.conftest import REPO, project_dashboard, push_writes
 from tests.grafana_api.conftest import Target, cli
 
 SECOND_DASHBOARD = """
@@ -33,11 +34,11 @@ def panel_titles(target: Target, uid: str) -> list[str]:
 def test_first_push_creates_everything(target: Target, project_copy: Path) -> None:
     result = cli(target, "push", project=project_copy)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "5 written" in result.stdout
+    assert f"{push_writes(load_project(REPO))} written" in result.stdout
     live = target.dashboard("tiktickets-overview")
     assert live is not None
     assert live["meta"]["folderUid"] == "tiktickets"
-    expected = dashboard_document(load_project(REPO).dashboards[0])
+    expected = dashboard_document(project_dashboard(load_project(REPO), OVERVIEW_UID))
     assert [p["title"] for p in live["dashboard"]["panels"]] == [p["title"] for p in expected["panels"]]
     assert any(t.startswith(PUSH_MARKER_PREFIX) for t in live["dashboard"]["tags"])
     datasource = target.api.datasource.get_datasource_by_uid("loki")
@@ -51,7 +52,8 @@ def test_second_push_of_an_unchanged_set_writes_nothing(target: Target, project_
     writes_before = len(target.server.state.writes) if target.server else 0
     again = cli(target, "push", project=project_copy)
     assert again.returncode == 0
-    assert "5 unchanged" in again.stdout and ", 0 writes," in again.stdout
+    unchanged = push_writes(load_project(project_copy))
+    assert f"{unchanged} unchanged" in again.stdout and ", 0 writes," in again.stdout
     if target.server:
         assert len(target.server.state.writes) == writes_before
 
@@ -174,5 +176,6 @@ def test_dry_run_writes_nothing(target: Target, project_copy: Path) -> None:
     result = cli(target, "push", "--dry-run", project=project_copy)
     assert result.returncode == 0
     assert "create     dashboard tiktickets-overview: new" in result.stdout
-    assert "dry run: 5 write(s) planned, nothing written" in result.stdout
+    planned = push_writes(load_project(REPO))
+    assert f"dry run: {planned} write(s) planned, nothing written" in result.stdout
     assert target.dashboard("tiktickets-overview") is None

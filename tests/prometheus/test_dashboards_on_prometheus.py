@@ -23,7 +23,8 @@ from typing import Any
 import pytest
 import yaml
 
-from engine.defaults import TENANT_LABEL, TENANT_VARIABLE
+from config import OVERVIEW_UID
+from engine.defaults import ALL_TENANTS, TENANT_LABEL, TENANT_VARIABLE
 from engine.definitions.loader import load_project
 from engine.external_tools import PROMETHEUS
 from engine.lint.checks.panel_unit import returns
@@ -213,16 +214,21 @@ def test_all_is_the_sum_over_tenants(prometheus: Prometheus, item: Target) -> No
 
 
 def test_the_all_value_is_the_dashboards_own() -> None:
-    """Every tenant panel of the project is in the sum test, with its dashboard's All value."""
+    """Every tenant panel of the project is in the sum test, with its dashboard's All value; a
+    single-select `$tenant` (no All, e.g. a one-tenant dashboard) is summed over every test tenant."""
     assert ADDITIVE
     variables = {
         json.loads(content)["uid"]: json.loads(content)["templating"]["list"]
         for path, content in _outputs().items()
         if path.endswith(".json")
     }
+    every_tenant = f"({'|'.join(TENANTS)})"
     for item in ADDITIVE:
         (tenant,) = [v for v in variables[item.uid] if v["name"] == TENANT_VARIABLE]
-        assert item.all_value == tenant["allValue"]
+        expected = tenant.get("allValue") if tenant.get("includeAll") else None
+        assert item.all_value == (expected or every_tenant), item.uid
+    overview = [item for item in ADDITIVE if item.uid == OVERVIEW_UID]
+    assert overview and all(item.all_value == ALL_TENANTS for item in overview)
 
 
 def test_latency_exemplars_carry_the_label_the_datasource_links(prometheus: Prometheus) -> None:
@@ -319,7 +325,7 @@ def test_a_panel_added_the_readme_way_shows_data_at_all(
         str(path.relative_to(project_with_a_new_panel)): path.read_bytes()
         for path in (project_with_a_new_panel / "provisioning").rglob("*.json")
     }
-    (item,) = [t for t in _prometheus_targets(outputs) if t.panel["title"] == TITLE]
+    (item,) = [t for t in _prometheus_targets(outputs) if (t.uid, t.panel["title"]) == (OVERVIEW_UID, TITLE)]
     for record in re.findall(r"[a-z_]+:[a-z_]+:[a-z0-9]+", item.target["expr"]):
         prometheus_of_the_copy.wait_for(f"count_over_time({record}[1m])", SAMPLES_NEEDED)
     assert_all_is_the_sum_over_tenants(prometheus_of_the_copy, item)

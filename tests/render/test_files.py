@@ -58,14 +58,19 @@ def test_output_is_deterministic_across_processes(outputs: list[Output]) -> None
 
 
 def test_expected_files(outputs: list[Output]) -> None:
-    assert [o.path for o in outputs] == [
-        "docs/telemetry-contract.md",
-        "monitoring/prometheus/rules/tiktickets.yml",
-        "provisioning/README.md",
-        "provisioning/dashboards/providers.yaml",
-        "provisioning/dashboards/tiktickets/tiktickets-overview.json",
-        "provisioning/datasources/datasources.yaml",
-    ]
+    """The project-wide files once, and one file per dashboard of the project, under its folder's uid."""
+    boards = [f"provisioning/dashboards/{d.folder.uid}/{d.uid}.json" for d in load_project(REPO).dashboards]
+    assert "provisioning/dashboards/tiktickets/tiktickets-overview.json" in boards
+    assert [o.path for o in outputs] == sorted(
+        [
+            "docs/telemetry-contract.md",
+            "monitoring/prometheus/rules/tiktickets.yml",
+            "provisioning/README.md",
+            "provisioning/dashboards/providers.yaml",
+            "provisioning/datasources/datasources.yaml",
+            *boards,
+        ]
+    )
 
 
 def test_build_into_an_empty_tree_then_check_is_clean(tmp_path: Path, outputs: list[Output]) -> None:
@@ -102,10 +107,8 @@ def test_a_write_that_fails_changes_nothing(tmp_path: Path, outputs: list[Output
     folder.rmdir()
     folder.write_text("a file where the folder should be\n")  # the dashboard cannot be staged
     before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
-    with pytest.raises(
-        WriteError,
-        match=re.escape("cannot write provisioning/dashboards/tiktickets/tiktickets-overview.json"),
-    ):
+    first = next(o.path for o in outputs if o.path.startswith("provisioning/dashboards/tiktickets/"))
+    with pytest.raises(WriteError, match=re.escape(f"cannot write {first}")):
         write_outputs(tmp_path, changed, "provisioning")
     assert {
         p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()
