@@ -228,6 +228,46 @@ def test_a_push_past_its_time_limit_is_stopped_and_watching_goes_on(project_copy
         assert not any("Traceback" in line for line in watcher.seen), watcher.seen
 
 
+QUIET_AFTER_PUSH_MIN_SECONDS = 10
+"""The shortest quiet watched for after a push: a second push (a new `build.py push` process) would
+send its first request within the time the first push took, far less than this on any machine."""
+
+
+def _lines_during(watcher: Watcher, seconds: float) -> list[str]:
+    """Every line watch prints in the next `seconds` (it must keep running all that time)."""
+    deadline, lines = time.monotonic() + seconds, []
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            line = watcher.lines.get(timeout=min(left, 0.2))
+        except queue.Empty:
+            assert watcher.process.poll() is None, f"watch exited: {watcher.seen}"
+            continue
+        watcher.seen.append(line)
+        lines.append(line)
+    return lines
+
+
+def test_one_good_save_pushes_exactly_once(project_copy: Path) -> None:
+    """A push is started by a good build, never by the end of another push: after one save, one push
+    reaches Grafana, then nothing, for longer than that push took (counted in requests to Grafana,
+    since a second push of unchanged dashboards writes nothing there)."""
+    overview = project_copy / "dashboards" / "overview.py"
+    with FakeGrafana() as grafana:
+        env = {"GRAFANA_URL": grafana.url, "GRAFANA_TOKEN": "glsa_admin"}
+        with watching(project_copy, "--push", env=env) as watcher:
+            assert "pushed:" in watcher.wait_for(lambda line: "push" in line)  # the push at start
+            _edit(overview, STAT_TITLE, '"WhatsApp sessions now",')
+            assert "built:" in watcher.next_build()
+            started, before = time.monotonic(), len(grafana.state.requests)
+            assert "pushed:" in watcher.wait_for(lambda line: "push" in line)
+            took = time.monotonic() - started
+            pushed = len(grafana.state.requests)
+            assert any(method == "POST" for method, _, _ in grafana.state.requests[before:pushed])
+            later = _lines_during(watcher, max(QUIET_AFTER_PUSH_MIN_SECONDS, 3 * took))
+            assert grafana.state.requests[pushed:] == [], later
+            assert not any("push" in line for line in later), later
+
+
 def test_push_never_follows_a_failed_build(project_copy: Path) -> None:
     """A push started after a failed build would show in the output before the next save's build line
     (its result, or its cancellation by that save), and as requests on Grafana: neither may appear."""

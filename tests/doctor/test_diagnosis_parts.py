@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
+from engine.defaults import GRAFANA_INTERVAL_VARIABLES
 from engine.doctor.causes import Cause, CauseCode, PanelReport, Status
 from engine.doctor.http import Endpoint, SourceError
 from engine.doctor.loki_api import NAMES, LokiApi
@@ -90,6 +91,19 @@ def test_variables_are_filled_in_as_grafana_does() -> None:
     assert parse_duration("1m30s") == 90
     with pytest.raises(ValueError, match="not a Prometheus duration"):
         parse_duration("15 s")
+
+
+@pytest.mark.parametrize("builtin", GRAFANA_INTERVAL_VARIABLES)
+def test_a_braced_built_in_interval_is_filled_in_like_the_plain_one(builtin: str) -> None:
+    """Grafana accepts `${__rate_interval}` as well as `$__rate_interval` (every variable has both
+    forms); doctor must send Prometheus the same duration for either, never the text `${...}`."""
+    builtins = builtin_intervals(6 * 3600, 15, 12)
+    braced = "${" + builtin[1:] + "}"
+    plain_expr = f"sum(rate(x[{builtin}])) / {builtin}"
+    sent = substitute(plain_expr.replace(builtin, braced), builtins, {})
+    assert sent == substitute(plain_expr, builtins, {})
+    assert sent == f"sum(rate(x[{builtins[builtin]}])) / {builtins[builtin]}"
+    assert "$" not in sent
 
 
 def test_logql_pipelines_split_on_pipes_outside_quotes() -> None:

@@ -26,7 +26,7 @@ from engine.definitions.loader import load_project
 from engine.doctor.causes import Cause, CauseCode, Status
 from engine.doctor.http import Endpoint
 from engine.doctor.prometheus_api import RuleState, Sample
-from engine.doctor.prometheus_diagnosis import PrometheusDoctor
+from engine.doctor.prometheus_diagnosis import SHOWN_VALUES, PrometheusDoctor
 from engine.doctor.run import DoctorRun
 from engine.grafana_math import builtin_intervals
 from engine.lint.promql_ast import vector_selectors
@@ -137,6 +137,19 @@ def test_a_label_that_exists_with_other_values_is_label_mismatch_naming_them(
     assert status is Status.EMPTY
     assert [c.code for c in causes] == [CauseCode.LABEL_MISMATCH], causes
     assert "/users" in causes[0].detail and 'route="/tickets"' in causes[0].detail
+
+
+@pytest.mark.parametrize("extra", [0, 1], ids=["exactly-the-shown-number", "one-more"])
+def test_a_label_mismatch_lists_the_values_and_says_when_some_are_left_out(extra: int) -> None:
+    """The values a label does have are the fix's hint: up to SHOWN_VALUES of them, all named when
+    that is all there are, and `, ...` only when Prometheus has more than the message shows."""
+    routes = [f"/r{i:02d}" for i in range(SHOWN_VALUES + extra)]
+    series = [{"__name__": CALLS, "job": "api", "route": route} for route in routes]
+    status, [cause] = _diagnose(series, f'sum(rate({CALLS}{{job="api", route="/tickets"}}[5m]))')
+    assert status is Status.EMPTY and cause.code is CauseCode.LABEL_MISMATCH, cause
+    listed = cause.detail.split("its route values: ", 1)[1]
+    shown = ", ".join(routes[:SHOWN_VALUES])
+    assert listed == (shown + ", ..." if extra else shown)
 
 
 def test_a_missing_tenant_id_says_rule_4() -> None:

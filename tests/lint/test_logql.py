@@ -47,3 +47,11 @@ def test_grafana_interval_in_a_range_is_substituted(overview) -> None:  # type: 
     stream = '{service_namespace="tiktickets"} | severity_number >= 17'
     expr = f"sum by (tenant_id) (count_over_time({stream} [$__auto]))"
     assert with_expr(overview, expr) == []
+
+
+def test_a_braced_grafana_interval_in_a_range_is_substituted(overview) -> None:  # type: ignore[no-untyped-def]
+    """`${__auto}` is Grafana's other spelling of `$__auto`: the LogQL sent to Loki has a duration there."""
+    stream = '{service_namespace="tiktickets"} | severity_number >= 17'
+    for builtin in ("${__auto}", "${__interval}", "${__rate_interval}", "${__range}"):
+        expr = f"sum by (tenant_id) (count_over_time({stream} [{builtin}]))"
+        assert with_expr(overview, expr) == [], builtin

@@ -1,3 +1,5 @@
+import pytest
+
 from datasources import PROMETHEUS
 from engine.lint.checks.variables import CHECK
 from engine.panels.grafanalib_ext import QueryVariable
@@ -25,3 +27,24 @@ def test_unused_variable() -> None:
     document(lint, definition)["templating"]["list"].append(variable.to_json_data())
     (finding,) = check(CHECK, lint)
     assert finding.message == "variable $env is defined but no query uses it"
+
+
+def _with_env_variable(title: str) -> list[str]:
+    """The findings for a board whose one panel, titled `title`, reads no variable, plus a `$env`."""
+    definition = board(panel(title, expr=raw("sum(tiktickets_socketio_connections)")))
+    lint = context(definition)
+    variable = QueryVariable(
+        name="env", label="Env", query="label_values(up, env)", datasource=PROMETHEUS.ref
+    )
+    document(lint, definition)["templating"]["list"].append(variable.to_json_data())
+    return [finding.message for finding in check(CHECK, lint)]
+
+
+@pytest.mark.parametrize("title", ["Connections in $env", "Connections in ${env}", "Connections in [[env]]"])
+def test_a_variable_used_only_in_a_panel_title_is_used(title: str) -> None:
+    """Grafana fills variables into panel titles: the dropdown changes what the title says."""
+    assert _with_env_variable(title) == []
+
+
+def test_a_title_naming_another_variable_does_not_use_this_one() -> None:
+    assert _with_env_variable("Connections in $region") == ["variable $env is defined but no query uses it"]
