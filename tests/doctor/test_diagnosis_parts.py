@@ -14,13 +14,13 @@ import pytest
 from rich.console import Console
 
 from engine.defaults import GRAFANA_INTERVAL_VARIABLES
-from engine.doctor.causes import Cause, CauseCode, PanelReport, Status
+from engine.doctor.causes import Cause, CauseCode, PanelReport, RuleReport, Status
 from engine.doctor.http import Endpoint, SourceError
 from engine.doctor.loki_api import NAMES, LokiApi
-from engine.doctor.loki_diagnosis import LokiDoctor, split_pipeline
+from engine.doctor.loki_diagnosis import SHOWN_VALUES, LokiDoctor, split_pipeline
 from engine.doctor.prometheus_api import BUILD_INFO, RuleState
 from engine.doctor.prometheus_diagnosis import PrometheusDoctor, Selector
-from engine.doctor.report import show, summary
+from engine.doctor.report import lines, rule_lines, show, summary
 from engine.grafana_math import (
     builtin_intervals,
     parse_duration,
@@ -140,6 +140,24 @@ def test_an_empty_log_panel_with_a_line_filter_is_diagnosed_stage_by_stage(
     assert cause.query == f"{BACKEND} {asked}"
 
 
+@pytest.mark.parametrize("extra", [0, 1], ids=["exactly-the-shown-number", "one-more"])
+def test_a_stream_value_nobody_sends_lists_the_values_loki_has(extra: int) -> None:
+    """A selector on a value no stream has: the values Loki does hold are named, up to SHOWN_VALUES,
+    with `, ...` only when Loki has more than the message shows."""
+    names = [f"svc-{i:02d}" for i in range(SHOWN_VALUES + extra)]
+    with loki_server() as (url, store):
+        for name in names:
+            store.push({"service_name": name}, "hello", {"severity_number": "9"})
+        doctor = LokiDoctor(LokiApi(Endpoint(url, "loki", 5), 3600), "the last 1 h")
+        status, [cause] = doctor.diagnose('{service_name="tiktickets-backend"}')
+    assert status is Status.EMPTY and cause.code is CauseCode.LOKI_NO_STREAM, cause
+    shown = ", ".join(names[:SHOWN_VALUES])
+    assert cause.detail == (
+        'no stream has service_name="tiktickets-backend" in the last 1 h; its values: '
+        + (shown + ", ..." if extra else shown)
+    )
+
+
 class _RulesOnly:
     """A PrometheusApi that knows rules and nothing else: enough for the rule-state causes."""
 
@@ -162,6 +180,18 @@ def test_a_rule_loaded_but_not_evaluated_yet() -> None:
     doctor = PrometheusDoctor(_RulesOnly([_state(health="unknown", evaluated=False)]), {}, {})  # type: ignore[arg-type]
     [cause] = doctor._selector(Selector("tenant_id:x:sum", ()), depth=0)
     assert cause.code is CauseCode.RULE_NOT_EVALUATED and "group 'g'" in cause.detail
+
+
+@pytest.mark.parametrize(
+    ("interval", "said"), [(30.0, "every 30 s"), (60.0, "every 1 min 0 s"), (90.0, "every 1 min 30 s")]
+)
+def test_a_rule_not_evaluated_yet_says_how_often_its_group_runs(interval: float, said: str) -> None:
+    """The wait the message asks for is one group interval, so it must read as that interval: under a
+    minute in seconds alone (not `0 min 30 s`), from a minute on in minutes and seconds."""
+    rules = _RulesOnly([_state(health="unknown", evaluated=False, interval=interval)])
+    doctor = PrometheusDoctor(rules, {}, {})  # type: ignore[arg-type]
+    [cause] = doctor._selector(Selector("tenant_id:x:sum", ()), depth=0)
+    assert f"(group 'g', {said}) is loaded but has not been evaluated yet" in cause.detail
 
 
 def test_a_query_that_does_not_parse_is_an_error_not_a_traceback() -> None:
@@ -228,3 +258,66 @@ def test_a_terminal_gets_a_table_and_a_pipe_gets_plain_lines() -> None:
         "1 ok, 0 suspect, 1 empty, 0 error (2 panels, Prometheus at p); "
         "1 panel(s) on other datasources not checked."
     )
+
+
+def _rule(datasource: str, **changes: Any) -> RuleReport:
+    values: dict[str, Any] = {
+        "datasource": datasource, "kind": "alerting", "name": "TicketsDown", "group": "g", "file": "r.yml",
+        "health": "err", "last_error": "many-to-many matching not allowed", "interval_s": 60.0,
+    }  # fmt: skip
+    return RuleReport(**{**values, **changes})
+
+
+def test_rule_lines_name_the_prometheus_only_when_there_are_several() -> None:
+    """With one Prometheus the datasource is noise; with two, a line without it could be either's."""
+    one = rule_lines([_rule("prom-a"), _rule("prom-a", name="Other", kind="recording")])
+    assert one == [
+        "rules not ok:",
+        "err      group g / alert TicketsDown: many-to-many matching not allowed",
+        "err      group g / record Other: many-to-many matching not allowed",
+    ]
+    two = rule_lines([_rule("prom-a"), _rule("prom-b")])
+    assert two[1:] == [
+        "err      prom-a: group g / alert TicketsDown: many-to-many matching not allowed",
+        "err      prom-b: group g / alert TicketsDown: many-to-many matching not allowed",
+    ]
+    assert rule_lines([]) == []
+
+
+def test_a_rule_in_err_without_an_error_text_says_so() -> None:
+    """Prometheus may report `health: err` with an empty lastError: the line must not end in `: `."""
+    [_, line] = rule_lines([_rule("p", last_error="")])
+    assert line.endswith("alert TicketsDown: no lastError given")
+
+
+def test_a_cause_without_a_query_gets_no_explore_line() -> None:
+    """`explore:` is followed by a query to paste; a cause that has none (a datasource failure) gets no
+    line inviting the user to paste nothing."""
+    report = PanelReport("overview", "Sessions")
+    report.add(Status.ERROR, [Cause(CauseCode.UNREACHABLE, "no answer from p within 5 s")])
+    report.add(Status.EMPTY, [Cause(CauseCode.STALE, "the newest sample is old", "timestamp(x)")])
+    assert lines([report]) == [
+        "error    overview / Sessions",
+        "         unreachable: no answer from p within 5 s",
+        "         stale: the newest sample is old",
+        "           explore: timestamp(x)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "escaped"),
+    [(char, "\\\\" + char) for char in "$^*{}[]'+?.()|"] + [("\\", "\\\\\\\\")],
+)
+def test_every_regex_metacharacter_is_escaped_as_grafana_escapes_it(value: str, escaped: str) -> None:
+    """Grafana escapes each of `$^*{}[]'+?.()|` (and the backslash) in a multi-value or All-able
+    variable's value: one backslash for the regex, doubled for the PromQL string. A tenant id `a|b`
+    left unescaped would select tenants `a` and `b`."""
+    assert regex_escape(f"a{value}b") == f"a{escaped}b"
+
+
+@pytest.mark.parametrize("form", ["${tenant}", "${tenant:raw}", "${tenant:regex}", "$tenant"])
+def test_every_written_form_of_a_variable_is_filled_in(form: str) -> None:
+    """Grafana's `${name:format}` is the same variable with a format: doctor must send its value, not the
+    text `${tenant:raw}`, which Prometheus would read as a label value nobody has."""
+    expr = f'sum(x{{tenant_id=~"{form}"}})'
+    assert substitute(expr, {}, {"tenant": "acme"}) == 'sum(x{tenant_id=~"acme"})'

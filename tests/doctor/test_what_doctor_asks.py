@@ -22,6 +22,7 @@ from typing import Any
 import promql_parser
 import pytest
 
+from engine.contract.model import PromType
 from engine.definitions.loader import load_project
 from engine.doctor.causes import Cause, CauseCode, Status
 from engine.doctor.http import Endpoint
@@ -30,6 +31,7 @@ from engine.doctor.prometheus_diagnosis import SHOWN_VALUES, PrometheusDoctor
 from engine.doctor.run import DoctorRun
 from engine.grafana_math import builtin_intervals
 from engine.lint.promql_ast import vector_selectors
+from engine.lint.series_catalog import SeriesInfo
 from engine.render.documents import Documents, build_documents
 from tests.conftest import REPO
 from tests.doctor.hostile_sources import Reply, fake_loki, fake_prometheus, success
@@ -150,6 +152,22 @@ def test_a_label_mismatch_lists_the_values_and_says_when_some_are_left_out(extra
     listed = cause.detail.split("its route values: ", 1)[1]
     shown = ", ".join(routes[:SHOWN_VALUES])
     assert listed == (shown + ", ..." if extra else shown)
+
+
+def test_rule_4_counts_the_series_without_tenant_id() -> None:
+    """How many series lack tenant_id tells a user whether one emitter or every one is at fault."""
+    series = [
+        {"__name__": CALLS, "job": "api", "tenant_id": "acme"},
+        {"__name__": CALLS, "job": "api", "route": "/a"},
+        {"__name__": CALLS, "job": "api", "route": "/b"},
+    ]
+    api = SeriesPrometheus(series)
+    catalog = {CALLS: SeriesInfo(CALLS, PromType.COUNTER, frozenset({"job", "route", "tenant_id"}), "short")}
+    status, causes = PrometheusDoctor(api, catalog, {}).diagnose(f"sum(rate({CALLS}[5m]))", exemplar=False)  # type: ignore[arg-type]
+    assert status is Status.SUSPECT
+    [cause] = causes
+    assert cause.code is CauseCode.LABEL_MISSING
+    assert cause.detail.startswith(f"2 `{CALLS}` series carry no tenant_id: rule 4"), cause.detail
 
 
 def test_a_missing_tenant_id_says_rule_4() -> None:
@@ -273,6 +291,59 @@ def test_the_all_sentinel_is_never_sampled_as_a_tenant(documents: Documents) -> 
     regexes = {value for q in sent if "tenant_id" in q for value in _tenant_regexes(q)}
     selected = [t for t in real if any(re.fullmatch(r, t) for r in regexes - {".*"})]
     assert selected == real[:samples], sorted(regexes)
+
+
+def _first_query_panel(document: dict[str, Any]) -> dict[str, Any]:
+    return copy.deepcopy(next(p for p in document["panels"] if p.get("targets")))
+
+
+def test_a_hidden_query_is_not_sent(documents: Documents) -> None:
+    """Grafana does not run a query whose eye is closed (`hide: true`): doctor must not diagnose it."""
+
+    def with_hidden(document: dict[str, Any]) -> None:
+        panel = _first_query_panel(document)
+        shown = {**panel["targets"][0], "expr": "sum(shown_marker_total)", "refId": "A"}
+        hidden = {**panel["targets"][0], "expr": "sum(hidden_marker_total)", "refId": "B", "hide": True}
+        document["panels"] = [{**panel, "targets": [shown, hidden]}]
+
+    sent = _queries_sent(_with_board(documents, with_hidden), samples=0)
+    assert any("shown_marker_total" in q for q in sent), sent
+    assert not any("hidden_marker_total" in q for q in sent), sent
+
+
+def test_a_panel_inside_a_collapsed_row_is_diagnosed(documents: Documents) -> None:
+    """A collapsed row keeps its panels in its own `panels`: they are on the dashboard all the same."""
+
+    def collapsed(document: dict[str, Any]) -> None:
+        panel = _first_query_panel(document)
+        panel["targets"] = [{**panel["targets"][0], "expr": "sum(nested_marker_total)"}]
+        row = {
+            "type": "row",
+            "title": "Folded",
+            "collapsed": True,
+            "gridPos": {"h": 1, "w": 24, "x": 0, "y": 0},
+        }
+        document["panels"] = [{**row, "panels": [panel]}]
+
+    sent = _queries_sent(_with_board(documents, collapsed), samples=0)
+    assert any("nested_marker_total" in q for q in sent), sent
+
+
+def test_label_values_without_a_metric_samples_the_label_too(documents: Documents) -> None:
+    """`label_values(tenant_id)` (no metric) is Grafana's other form of the variable query: its values
+    are sampled like those of `label_values(metric, tenant_id)`."""
+    real = ["tenant-a", "tenant-b"]
+
+    def bare_label_values(document: dict[str, Any]) -> None:
+        _one_tenant_panel(document)
+        [variable] = document["templating"]["list"]
+        variable["query"] = {**variable["query"], "query": "label_values(tenant_id)"}
+        variable["definition"] = "label_values(tenant_id)"
+
+    answers = {"/api/v1/label/tenant_id/values": Reply(success(real))}
+    sent = _queries_sent(_with_board(documents, bare_label_values), answers, samples=len(real))
+    regexes = {value for q in sent if "tenant_id" in q for value in _tenant_regexes(q)}
+    assert [t for t in real if any(re.fullmatch(r, t) for r in regexes - {".*"})] == real, sorted(regexes)
 
 
 # -- Grafana's Mixed datasource ----------------------------------------------------------------------
