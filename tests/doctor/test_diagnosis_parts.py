@@ -21,6 +21,7 @@ from engine.doctor.loki_diagnosis import SHOWN_VALUES, LokiDoctor, split_pipelin
 from engine.doctor.prometheus_api import BUILD_INFO, RuleState
 from engine.doctor.prometheus_diagnosis import PrometheusDoctor, Selector
 from engine.doctor.report import lines, rule_lines, show, summary
+from engine.doctor.run import _range_label
 from engine.grafana_math import (
     builtin_intervals,
     parse_duration,
@@ -321,3 +322,13 @@ def test_every_written_form_of_a_variable_is_filled_in(form: str) -> None:
     text `${tenant:raw}`, which Prometheus would read as a label value nobody has."""
     expr = f'sum(x{{tenant_id=~"{form}"}})'
     assert substitute(expr, {}, {"tenant": "acme"}) == 'sum(x{tenant_id=~"acme"})'
+
+
+@pytest.mark.parametrize(
+    ("range_s", "said"),
+    [(3600, "the last 1 h"), (6 * 3600, "the last 6 h"), (5400, "the last 1.5 h"), (1800, "the last 30 min")],
+)
+def test_the_window_a_log_cause_names_reads_as_the_dashboards_time_range(range_s: float, said: str) -> None:
+    """Log causes say which window was searched ("no line ... in the last 1 h"): a dashboard's `now-1h`
+    must read as one hour, as the time picker shows it, not as 60 minutes; below an hour, minutes."""
+    assert _range_label(range_s) == said

@@ -346,6 +346,34 @@ def test_label_values_without_a_metric_samples_the_label_too(documents: Document
     assert [t for t in real if any(re.fullmatch(r, t) for r in regexes - {".*"})] == real, sorted(regexes)
 
 
+@pytest.mark.parametrize(
+    ("multi", "include_all", "said"),
+    [(False, True, "with $tenant = All (`__all__`): "), (True, False, "with $tenant = tenant-a: ")],
+    ids=["single-select-with-all", "multi-without-all"],
+)
+def test_an_empty_panel_names_the_selection_it_was_empty_at(
+    documents: Documents, multi: bool, include_all: bool, said: str
+) -> None:
+    """A variable with All opens on All, named as such whether or not it is multi-value; one without
+    All opens on its first value, named by that value (never "All")."""
+
+    def variable_kind(document: dict[str, Any]) -> None:
+        _one_tenant_panel(document)
+        [variable] = document["templating"]["list"]
+        variable.update(multi=multi, includeAll=include_all)
+        if not include_all:
+            variable.pop("current", None)
+
+    answers = {"/api/v1/label/tenant_id/values": Reply(success(["tenant-a", "tenant-b"]))}
+    with fake_prometheus(answers) as url:
+        run = DoctorRun(
+            _with_board(documents, variable_kind), lambda kind, _: Endpoint(url, kind, 5), samples=0
+        )
+        [report] = run.run()
+    assert report.status is Status.EMPTY and report.causes, report
+    assert all(cause.detail.startswith(said) for cause in report.causes), report.causes
+
+
 # -- Grafana's Mixed datasource ----------------------------------------------------------------------
 
 MIXED = {"type": "datasource", "uid": "-- Mixed --"}
