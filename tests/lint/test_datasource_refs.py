@@ -40,8 +40,8 @@ def test_a_variable_on_a_datasource_that_is_not_provisioned() -> None:
     panel filtered by it with nothing to show."""
     definition = board(panel("a"))
     lint = context(definition)
-    variable = {"type": "query", "name": "env", "query": "label_values(env)"}
-    variable["datasource"] = {"type": "prometheus", "uid": "prom-old"}
+    unknown = {"type": "prometheus", "uid": "prom-old"}
+    variable = {"type": "query", "name": "env", "query": "label_values(env)", "datasource": unknown}
     document(lint, definition).setdefault("templating", {}).setdefault("list", []).append(variable)
     (finding,) = check(CHECK, lint)
     assert finding.message.startswith("variable $env: datasource uid 'prom-old' is not provisioned")
