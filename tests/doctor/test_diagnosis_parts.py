@@ -19,7 +19,7 @@ from engine.doctor.http import Endpoint, SourceError
 from engine.doctor.loki_api import NAMES, LokiApi
 from engine.doctor.loki_diagnosis import SHOWN_VALUES, LokiDoctor, split_pipeline
 from engine.doctor.prometheus_api import BUILD_INFO, RuleState
-from engine.doctor.prometheus_diagnosis import PrometheusDoctor, Selector
+from engine.doctor.prometheus_diagnosis import PrometheusDoctor, Selector, _next_run
 from engine.doctor.report import lines, rule_lines, show, summary
 from engine.doctor.run import _range_label
 from engine.grafana_math import (
@@ -332,3 +332,27 @@ def test_the_window_a_log_cause_names_reads_as_the_dashboards_time_range(range_s
     """Log causes say which window was searched ("no line ... in the last 1 h"): a dashboard's `now-1h`
     must read as one hour, as the time picker shows it, not as 60 minutes; below an hour, minutes."""
     assert _range_label(range_s) == said
+
+
+@pytest.mark.parametrize(
+    ("interval", "since", "said"),
+    [
+        (60.0, 45.0, "Next run in 15 s."),
+        (60.0, 60.0, "Next run in 0 s."),  # due now: not late yet
+        (60.0, 75.0, "Its next run is overdue by 15 s"),
+        (0.0, 45.0, "It records at its group's next run."),  # interval unknown: no number made up
+    ],
+)
+def test_a_warming_up_rule_says_when_it_runs_next(interval: float, since: float, said: str) -> None:
+    assert _next_run(_state(interval=interval), since).startswith(said)
+
+
+@pytest.mark.parametrize(
+    ("time_from", "seconds"),
+    [("now-30s", 30), ("now-15m", 900), ("now-6h", 21600), ("now-7d", 604800), ("now-2w", 1209600),
+     ("now-1y", 31536000)],
+)  # fmt: skip
+def test_every_relative_time_range_of_the_picker_is_read(time_from: str, seconds: float) -> None:
+    """A dashboard saved on "Last 7 days" is asked about 7 days (its `$__range`, its interval), not
+    the one hour doctor falls back to for a range it cannot read."""
+    assert range_seconds(time_from) == seconds

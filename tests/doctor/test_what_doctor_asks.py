@@ -170,6 +170,22 @@ def test_rule_4_counts_the_series_without_tenant_id() -> None:
     assert cause.detail.startswith(f"2 `{CALLS}` series carry no tenant_id: rule 4"), cause.detail
 
 
+@pytest.mark.parametrize(
+    ("asked", "present"),
+    [
+        ("http_duration_seconds_bucket", "http_duration_milliseconds_bucket"),
+        ("http_duration_milliseconds_bucket", "http_duration_seconds_bucket"),
+    ],
+    ids=["asked-seconds", "asked-milliseconds"],
+)
+def test_a_histogram_recorded_in_the_other_unit_is_named(asked: str, present: str) -> None:
+    """Either way round, a panel reading a histogram under one time unit while Prometheus holds it under
+    the other is told which series exists, not that nothing emits it."""
+    status, [cause] = _diagnose([{"__name__": present, "le": "1"}], f"sum by (le) (rate({asked}[5m]))")
+    assert status is Status.EMPTY and cause.code is CauseCode.UNIT_MISMATCH, cause
+    assert cause.detail.startswith(f"no `{asked}`, but `{present}` exists") and cause.query == present
+
+
 def test_a_missing_tenant_id_says_rule_4() -> None:
     status, [cause] = _diagnose([{"__name__": CALLS, "job": "api"}], f'{CALLS}{{tenant_id=~"acme"}}')
     assert status is Status.EMPTY and cause.code is CauseCode.LABEL_MISSING
