@@ -327,6 +327,30 @@ def test_a_hidden_query_is_not_sent(documents: Documents) -> None:
     assert not any("hidden_marker_total" in q for q in sent), sent
 
 
+def test_a_hidden_query_on_a_left_out_datasource_leaves_no_panel_unchecked(documents: Documents) -> None:
+    """With LOKI_URL empty, a panel whose only LogQL query is hidden is still fully checked: the note
+    listing panels not checked must not name it."""
+    queried = [p for p in documents.dashboards[0].document["panels"] if p.get("targets")]
+    logql = next(t for p in queried for t in p["targets"] if t["datasource"]["type"] == "loki")
+
+    def hidden_logs(document: dict[str, Any]) -> None:
+        panel = _first_query_panel(document)
+        panel["datasource"] = {"type": "datasource", "uid": "-- Mixed --"}
+        panel["targets"] = [panel["targets"][0], {**logql, "refId": "Z", "hide": True}]
+        document["panels"] = [panel]
+
+    with fake_prometheus() as url:
+        run = DoctorRun(
+            _with_board(documents, hidden_logs),
+            lambda kind, _: Endpoint(url, kind, 5),
+            samples=0,
+            skip={"loki": "LOKI_URL is empty"},
+        )
+        [report] = run.run()
+    assert run.skipped_sources == [] and run.skipped == 0, run.left_out
+    assert report.panel == _first_query_panel(documents.dashboards[0].document)["title"]
+
+
 def test_a_panel_inside_a_collapsed_row_is_diagnosed(documents: Documents) -> None:
     """A collapsed row keeps its panels in its own `panels`: they are on the dashboard all the same."""
 
