@@ -4,6 +4,7 @@ panel it is in, and TypeScript's long object types cut to `'{...}'`. Pure parsin
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 import pytest
 
@@ -12,7 +13,7 @@ from engine.lint.grafana_schema import Deviation, _deviations
 LONG_TYPE = "'{ displayMode: LegendDisplayMode; placement: LegendPlacement; showLegend: boolean; }'"
 
 
-def _answer(*items: dict[str, object]) -> str:
+def _answer(*items: Mapping[str, object]) -> str:
     return json.dumps(list(items))
 
 
