@@ -29,3 +29,12 @@ def test_a_panel_inside_a_collapsed_row_shares_the_title_space() -> None:
     row.update(collapsed=True, panels=[inner])
     (finding,) = check(CHECK, lint)
     assert finding.location.panel == "Errors" and "also the title of another panel" in finding.message
+
+
+def test_a_row_may_share_its_title_with_a_panel() -> None:
+    """Rows are headers, not panels: no alert links to one, so `Errors` over an `Errors` graph is fine."""
+    definition = board(panel("Errors"))
+    lint = context(definition)
+    row = next(p for p in document(lint, definition)["panels"] if p["type"] == "row")
+    row["title"] = "Errors"
+    assert check(CHECK, lint) == []
