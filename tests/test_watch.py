@@ -228,6 +228,46 @@ def test_a_push_past_its_time_limit_is_stopped_and_watching_goes_on(project_copy
         assert not any("Traceback" in line for line in watcher.seen), watcher.seen
 
 
+QUIET_AFTER_PUSH_MIN_SECONDS = 10
+"""The shortest quiet watched for after a push: a second push (a new `build.py push` process) would
+send its first request within the time the first push took, far less than this on any machine."""
+
+
+def _lines_during(watcher: Watcher, seconds: float) -> list[str]:
+    """Every line watch prints in the next `seconds` (it must keep running all that time)."""
+    deadline, lines = time.monotonic() + seconds, []
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            line = watcher.lines.get(timeout=min(left, 0.2))
+        except queue.Empty:
+            assert watcher.process.poll() is None, f"watch exited: {watcher.seen}"
+            continue
+        watcher.seen.append(line)
+        lines.append(line)
+    return lines
+
+
+def test_one_good_save_pushes_exactly_once(project_copy: Path) -> None:
+    """A push is started by a good build, never by the end of another push: after one save, one push
+    reaches Grafana, then nothing, for longer than that push took (counted in requests to Grafana,
+    since a second push of unchanged dashboards writes nothing there)."""
+    overview = project_copy / "dashboards" / "overview.py"
+    with FakeGrafana() as grafana:
+        env = {"GRAFANA_URL": grafana.url, "GRAFANA_TOKEN": "glsa_admin"}
+        with watching(project_copy, "--push", env=env) as watcher:
+            assert "pushed:" in watcher.wait_for(lambda line: "push" in line)  # the push at start
+            _edit(overview, STAT_TITLE, '"WhatsApp sessions now",')
+            assert "built:" in watcher.next_build()
+            started, before = time.monotonic(), len(grafana.state.requests)
+            assert "pushed:" in watcher.wait_for(lambda line: "push" in line)
+            took = time.monotonic() - started
+            pushed = len(grafana.state.requests)
+            assert any(method == "POST" for method, _, _ in grafana.state.requests[before:pushed])
+            later = _lines_during(watcher, max(QUIET_AFTER_PUSH_MIN_SECONDS, 3 * took))
+            assert grafana.state.requests[pushed:] == [], later
+            assert not any("push" in line for line in later), later
+
+
 def test_push_never_follows_a_failed_build(project_copy: Path) -> None:
     """A push started after a failed build would show in the output before the next save's build line
     (its result, or its cancellation by that save), and as requests on Grafana: neither may appear."""
@@ -280,3 +320,46 @@ def test_only_a_saved_python_source_triggers_a_build(relative: str, triggers: bo
     """A swap or backup file holds ".py" in its name but is no module: a build on every keystroke of
     the editor (vim rewrites its .swp while you type) would flood the output and cancel real builds."""
     assert watch.is_definition(str(REPO / relative)) is triggers
+
+
+# -- what a child's output becomes in watch's lines ------------------------------------------------------
+
+PUSH_PROGRESS = "[1/2] dashboard tiktickets-overview\n[2/2] folder tiktickets\n"
+
+
+def test_a_good_push_is_one_line_its_summary() -> None:
+    """`push` prints a progress line per object; watch shows only the count line after `pushed:`."""
+    summary = "5 unchanged (7 reads, 0 writes, 0 retries)."
+    result = watch.pushed(0, PUSH_PROGRESS + summary + "\n", "")
+    assert result == watch.Outcome(True, f"pushed: {summary}")
+
+
+def test_a_failed_push_shows_every_problem_line_then_its_summary_and_no_progress() -> None:
+    """What did not complete is the point of the message: the conflict and its hint (stdout), the
+    error (stderr), and the count line last, as `push` itself ends; progress lines are noise there."""
+    conflict = "conflict   dashboard tiktickets-overview: edited in Grafana"
+    hint = "           not overwritten; `push --force` saves the live version to a backup, then writes"
+    summary = "1 conflict, 1 unchanged (3 reads, 0 writes, 0 retries)."
+    error = "error: 1 object(s) not pushed"
+    result = watch.pushed(1, f"{PUSH_PROGRESS}{conflict}\n{hint}\n{summary}\n", f"{error}\n\n")
+    assert result == watch.Outcome(
+        False, "push did not complete; still watching", [conflict, hint, error, summary]
+    )
+
+
+def test_a_good_build_names_the_files_it_changed_after_its_summary() -> None:
+    summary = "1 written, 4 unchanged, 1 removed."
+    result = watch.built(0, f"wrote a/one.json\nremoved b/two.json\n{summary}\n", "")
+    assert result == watch.Outcome(True, f"built: {summary} (a/one.json, -b/two.json)")
+    unchanged = watch.built(0, "0 written, 5 unchanged, 0 removed.\n", "")
+    assert unchanged.headline == "built: 0 written, 5 unchanged, 0 removed."  # no empty "()"
+
+
+def test_a_failed_build_shows_each_error_line_and_no_blank_ones() -> None:
+    stderr = "dashboards/overview.py:12: SyntaxError: '(' was never closed\n\n  \nerror: nothing written\n"
+    result = watch.built(1, "", stderr)
+    assert result == watch.Outcome(
+        False,
+        "build failed; nothing written, still watching",
+        ["dashboards/overview.py:12: SyntaxError: '(' was never closed", "error: nothing written"],
+    )

@@ -13,13 +13,15 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from engine.doctor.causes import Cause, CauseCode, PanelReport, Status
+from engine.defaults import GRAFANA_INTERVAL_VARIABLES
+from engine.doctor.causes import Cause, CauseCode, PanelReport, RuleReport, Status
 from engine.doctor.http import Endpoint, SourceError
 from engine.doctor.loki_api import NAMES, LokiApi
-from engine.doctor.loki_diagnosis import LokiDoctor, split_pipeline
+from engine.doctor.loki_diagnosis import SHOWN_VALUES, LokiDoctor, split_pipeline
 from engine.doctor.prometheus_api import BUILD_INFO, RuleState
-from engine.doctor.prometheus_diagnosis import PrometheusDoctor, Selector
-from engine.doctor.report import show, summary
+from engine.doctor.prometheus_diagnosis import PrometheusDoctor, Selector, _next_run
+from engine.doctor.report import lines, rule_lines, show, summary
+from engine.doctor.run import _range_label
 from engine.grafana_math import (
     builtin_intervals,
     parse_duration,
@@ -92,6 +94,19 @@ def test_variables_are_filled_in_as_grafana_does() -> None:
         parse_duration("15 s")
 
 
+@pytest.mark.parametrize("builtin", GRAFANA_INTERVAL_VARIABLES)
+def test_a_braced_built_in_interval_is_filled_in_like_the_plain_one(builtin: str) -> None:
+    """Grafana accepts `${__rate_interval}` as well as `$__rate_interval` (every variable has both
+    forms); doctor must send Prometheus the same duration for either, never the text `${...}`."""
+    builtins = builtin_intervals(6 * 3600, 15, 12)
+    braced = "${" + builtin[1:] + "}"
+    plain_expr = f"sum(rate(x[{builtin}])) / {builtin}"
+    sent = substitute(plain_expr.replace(builtin, braced), builtins, {})
+    assert sent == substitute(plain_expr, builtins, {})
+    assert sent == f"sum(rate(x[{builtins[builtin]}])) / {builtins[builtin]}"
+    assert "$" not in sent
+
+
 def test_logql_pipelines_split_on_pipes_outside_quotes() -> None:
     selector, stages = split_pipeline('{a="x|}"} | b=~"c|d" |= `e|f` | drop g')
     assert selector == '{a="x|}"}' and stages == ['b=~"c|d"', "= `e|f`", "drop g"]
@@ -126,6 +141,24 @@ def test_an_empty_log_panel_with_a_line_filter_is_diagnosed_stage_by_stage(
     assert cause.query == f"{BACKEND} {asked}"
 
 
+@pytest.mark.parametrize("extra", [0, 1], ids=["exactly-the-shown-number", "one-more"])
+def test_a_stream_value_nobody_sends_lists_the_values_loki_has(extra: int) -> None:
+    """A selector on a value no stream has: the values Loki does hold are named, up to SHOWN_VALUES,
+    with `, ...` only when Loki has more than the message shows."""
+    names = [f"svc-{i:02d}" for i in range(SHOWN_VALUES + extra)]
+    with loki_server() as (url, store):
+        for name in names:
+            store.push({"service_name": name}, "hello", {"severity_number": "9"})
+        doctor = LokiDoctor(LokiApi(Endpoint(url, "loki", 5), 3600), "the last 1 h")
+        status, [cause] = doctor.diagnose('{service_name="tiktickets-backend"}')
+    assert status is Status.EMPTY and cause.code is CauseCode.LOKI_NO_STREAM, cause
+    shown = ", ".join(names[:SHOWN_VALUES])
+    assert cause.detail == (
+        'no stream has service_name="tiktickets-backend" in the last 1 h; its values: '
+        + (shown + ", ..." if extra else shown)
+    )
+
+
 class _RulesOnly:
     """A PrometheusApi that knows rules and nothing else: enough for the rule-state causes."""
 
@@ -148,6 +181,18 @@ def test_a_rule_loaded_but_not_evaluated_yet() -> None:
     doctor = PrometheusDoctor(_RulesOnly([_state(health="unknown", evaluated=False)]), {}, {})  # type: ignore[arg-type]
     [cause] = doctor._selector(Selector("tenant_id:x:sum", ()), depth=0)
     assert cause.code is CauseCode.RULE_NOT_EVALUATED and "group 'g'" in cause.detail
+
+
+@pytest.mark.parametrize(
+    ("interval", "said"), [(30.0, "every 30 s"), (60.0, "every 1 min 0 s"), (90.0, "every 1 min 30 s")]
+)
+def test_a_rule_not_evaluated_yet_says_how_often_its_group_runs(interval: float, said: str) -> None:
+    """The wait the message asks for is one group interval, so it must read as that interval: under a
+    minute in seconds alone (not `0 min 30 s`), from a minute on in minutes and seconds."""
+    rules = _RulesOnly([_state(health="unknown", evaluated=False, interval=interval)])
+    doctor = PrometheusDoctor(rules, {}, {})  # type: ignore[arg-type]
+    [cause] = doctor._selector(Selector("tenant_id:x:sum", ()), depth=0)
+    assert f"(group 'g', {said}) is loaded but has not been evaluated yet" in cause.detail
 
 
 def test_a_query_that_does_not_parse_is_an_error_not_a_traceback() -> None:
@@ -214,3 +259,100 @@ def test_a_terminal_gets_a_table_and_a_pipe_gets_plain_lines() -> None:
         "1 ok, 0 suspect, 1 empty, 0 error (2 panels, Prometheus at p); "
         "1 panel(s) on other datasources not checked."
     )
+
+
+def _rule(datasource: str, **changes: Any) -> RuleReport:
+    values: dict[str, Any] = {
+        "datasource": datasource, "kind": "alerting", "name": "TicketsDown", "group": "g", "file": "r.yml",
+        "health": "err", "last_error": "many-to-many matching not allowed", "interval_s": 60.0,
+    }  # fmt: skip
+    return RuleReport(**{**values, **changes})
+
+
+def test_rule_lines_name_the_prometheus_only_when_there_are_several() -> None:
+    """With one Prometheus the datasource is noise; with two, a line without it could be either's."""
+    one = rule_lines([_rule("prom-a"), _rule("prom-a", name="Other", kind="recording")])
+    assert one == [
+        "rules not ok:",
+        "err      group g / alert TicketsDown: many-to-many matching not allowed",
+        "err      group g / record Other: many-to-many matching not allowed",
+    ]
+    two = rule_lines([_rule("prom-a"), _rule("prom-b")])
+    assert two[1:] == [
+        "err      prom-a: group g / alert TicketsDown: many-to-many matching not allowed",
+        "err      prom-b: group g / alert TicketsDown: many-to-many matching not allowed",
+    ]
+    assert rule_lines([]) == []
+
+
+def test_a_rule_in_err_without_an_error_text_says_so() -> None:
+    """Prometheus may report `health: err` with an empty lastError: the line must not end in `: `."""
+    [_, line] = rule_lines([_rule("p", last_error="")])
+    assert line.endswith("alert TicketsDown: no lastError given")
+
+
+def test_a_cause_without_a_query_gets_no_explore_line() -> None:
+    """`explore:` is followed by a query to paste; a cause that has none (a datasource failure) gets no
+    line inviting the user to paste nothing."""
+    report = PanelReport("overview", "Sessions")
+    report.add(Status.ERROR, [Cause(CauseCode.UNREACHABLE, "no answer from p within 5 s")])
+    report.add(Status.EMPTY, [Cause(CauseCode.STALE, "the newest sample is old", "timestamp(x)")])
+    assert lines([report]) == [
+        "error    overview / Sessions",
+        "         unreachable: no answer from p within 5 s",
+        "         stale: the newest sample is old",
+        "           explore: timestamp(x)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "escaped"),
+    [(char, "\\\\" + char) for char in "$^*{}[]'+?.()|"] + [("\\", "\\\\\\\\")],
+)
+def test_every_regex_metacharacter_is_escaped_as_grafana_escapes_it(value: str, escaped: str) -> None:
+    """Grafana escapes each of `$^*{}[]'+?.()|` (and the backslash) in a multi-value or All-able
+    variable's value: one backslash for the regex, doubled for the PromQL string. A tenant id `a|b`
+    left unescaped would select tenants `a` and `b`."""
+    assert regex_escape(f"a{value}b") == f"a{escaped}b"
+
+
+@pytest.mark.parametrize("form", ["${tenant}", "${tenant:raw}", "${tenant:regex}", "$tenant"])
+def test_every_written_form_of_a_variable_is_filled_in(form: str) -> None:
+    """Grafana's `${name:format}` is the same variable with a format: doctor must send its value, not the
+    text `${tenant:raw}`, which Prometheus would read as a label value nobody has."""
+    expr = f'sum(x{{tenant_id=~"{form}"}})'
+    assert substitute(expr, {}, {"tenant": "acme"}) == 'sum(x{tenant_id=~"acme"})'
+
+
+@pytest.mark.parametrize(
+    ("range_s", "said"),
+    [(3600, "the last 1 h"), (6 * 3600, "the last 6 h"), (5400, "the last 1.5 h"), (1800, "the last 30 min")],
+)
+def test_the_window_a_log_cause_names_reads_as_the_dashboards_time_range(range_s: float, said: str) -> None:
+    """Log causes say which window was searched ("no line ... in the last 1 h"): a dashboard's `now-1h`
+    must read as one hour, as the time picker shows it, not as 60 minutes; below an hour, minutes."""
+    assert _range_label(range_s) == said
+
+
+@pytest.mark.parametrize(
+    ("interval", "since", "said"),
+    [
+        (60.0, 45.0, "Next run in 15 s."),
+        (60.0, 60.0, "Next run in 0 s."),  # due now: not late yet
+        (60.0, 75.0, "Its next run is overdue by 15 s"),
+        (0.0, 45.0, "It records at its group's next run."),  # interval unknown: no number made up
+    ],
+)
+def test_a_warming_up_rule_says_when_it_runs_next(interval: float, since: float, said: str) -> None:
+    assert _next_run(_state(interval=interval), since).startswith(said)
+
+
+@pytest.mark.parametrize(
+    ("time_from", "seconds"),
+    [("now-30s", 30), ("now-15m", 900), ("now-6h", 21600), ("now-7d", 604800), ("now-2w", 1209600),
+     ("now-1y", 31536000)],
+)  # fmt: skip
+def test_every_relative_time_range_of_the_picker_is_read(time_from: str, seconds: float) -> None:
+    """A dashboard saved on "Last 7 days" is asked about 7 days (its `$__range`, its interval), not
+    the one hour doctor falls back to for a range it cannot read."""
+    assert range_seconds(time_from) == seconds

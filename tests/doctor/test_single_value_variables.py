@@ -60,6 +60,22 @@ def test_the_value_a_variable_opens_on(variable: dict[str, Any], opens_on: str) 
     assert opening_value(variable, VALUES) == opens_on
 
 
+@pytest.mark.parametrize(
+    "variable",
+    [
+        {"includeAll": True, "allValue": ""},  # what QueryVariable(all_value="") renders
+        {"includeAll": True, "allValue": None},  # what a dashboard exported from Grafana can carry
+        {"includeAll": True, "allValue": "", "multi": True, "current": {"value": ["$__all"]}},
+    ],
+    ids=["empty", "null", "empty-multi-on-all"],
+)
+def test_an_empty_custom_all_value_means_every_value(variable: dict[str, Any]) -> None:
+    """Grafana uses a custom All value only when it is non-empty: an empty or null one is "no custom
+    value", and All then selects every value (sent as their alternation; `.*` selects the same series).
+    Sending the text `""` or `None` would make doctor ask Prometheus for series nobody's panel reads."""
+    assert opening_value(variable, VALUES) == ".*"
+
+
 def test_a_variable_without_all_and_without_values_opens_on_nothing() -> None:
     """Grafana's own empty selection: doctor must not make up a tenant."""
     assert opening_value({"multi": False, "includeAll": False}, []) == ""

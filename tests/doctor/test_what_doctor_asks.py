@@ -23,14 +23,16 @@ import promql_parser
 import pytest
 
 from config import OVERVIEW_UID
+from engine.contract.model import PromType
 from engine.definitions.loader import load_project
 from engine.doctor.causes import Cause, CauseCode, Status
 from engine.doctor.http import Endpoint
 from engine.doctor.prometheus_api import RuleState, Sample
-from engine.doctor.prometheus_diagnosis import PrometheusDoctor
+from engine.doctor.prometheus_diagnosis import SHOWN_VALUES, PrometheusDoctor
 from engine.doctor.run import DoctorRun
 from engine.grafana_math import builtin_intervals
 from engine.lint.promql_ast import vector_selectors
+from engine.lint.series_catalog import SeriesInfo
 from engine.render.documents import Documents, build_documents
 from tests.conftest import REPO
 from tests.doctor.hostile_sources import Reply, fake_loki, fake_prometheus, success
@@ -138,6 +140,51 @@ def test_a_label_that_exists_with_other_values_is_label_mismatch_naming_them(
     assert status is Status.EMPTY
     assert [c.code for c in causes] == [CauseCode.LABEL_MISMATCH], causes
     assert "/users" in causes[0].detail and 'route="/tickets"' in causes[0].detail
+
+
+@pytest.mark.parametrize("extra", [0, 1], ids=["exactly-the-shown-number", "one-more"])
+def test_a_label_mismatch_lists_the_values_and_says_when_some_are_left_out(extra: int) -> None:
+    """The values a label does have are the fix's hint: up to SHOWN_VALUES of them, all named when
+    that is all there are, and `, ...` only when Prometheus has more than the message shows."""
+    routes = [f"/r{i:02d}" for i in range(SHOWN_VALUES + extra)]
+    series = [{"__name__": CALLS, "job": "api", "route": route} for route in routes]
+    status, [cause] = _diagnose(series, f'sum(rate({CALLS}{{job="api", route="/tickets"}}[5m]))')
+    assert status is Status.EMPTY and cause.code is CauseCode.LABEL_MISMATCH, cause
+    listed = cause.detail.split("its route values: ", 1)[1]
+    shown = ", ".join(routes[:SHOWN_VALUES])
+    assert listed == (shown + ", ..." if extra else shown)
+
+
+def test_rule_4_counts_the_series_without_tenant_id() -> None:
+    """How many series lack tenant_id tells a user whether one emitter or every one is at fault."""
+    series = [
+        {"__name__": CALLS, "job": "api", "tenant_id": "acme"},
+        {"__name__": CALLS, "job": "api", "route": "/a"},
+        {"__name__": CALLS, "job": "api", "route": "/b"},
+    ]
+    api = SeriesPrometheus(series)
+    catalog = {CALLS: SeriesInfo(CALLS, PromType.COUNTER, frozenset({"job", "route", "tenant_id"}), "short")}
+    status, causes = PrometheusDoctor(api, catalog, {}).diagnose(f"sum(rate({CALLS}[5m]))", exemplar=False)  # type: ignore[arg-type]
+    assert status is Status.SUSPECT
+    [cause] = causes
+    assert cause.code is CauseCode.LABEL_MISSING
+    assert cause.detail.startswith(f"2 `{CALLS}` series carry no tenant_id: rule 4"), cause.detail
+
+
+@pytest.mark.parametrize(
+    ("asked", "present"),
+    [
+        ("http_duration_seconds_bucket", "http_duration_milliseconds_bucket"),
+        ("http_duration_milliseconds_bucket", "http_duration_seconds_bucket"),
+    ],
+    ids=["asked-seconds", "asked-milliseconds"],
+)
+def test_a_histogram_recorded_in_the_other_unit_is_named(asked: str, present: str) -> None:
+    """Either way round, a panel reading a histogram under one time unit while Prometheus holds it under
+    the other is told which series exists, not that nothing emits it."""
+    status, [cause] = _diagnose([{"__name__": present, "le": "1"}], f"sum by (le) (rate({asked}[5m]))")
+    assert status is Status.EMPTY and cause.code is CauseCode.UNIT_MISMATCH, cause
+    assert cause.detail.startswith(f"no `{asked}`, but `{present}` exists") and cause.query == present
 
 
 def test_a_missing_tenant_id_says_rule_4() -> None:
@@ -261,6 +308,111 @@ def test_the_all_sentinel_is_never_sampled_as_a_tenant(documents: Documents) -> 
     regexes = {value for q in sent if "tenant_id" in q for value in _tenant_regexes(q)}
     selected = [t for t in real if any(re.fullmatch(r, t) for r in regexes - {".*"})]
     assert selected == real[:samples], sorted(regexes)
+
+
+def _first_query_panel(document: dict[str, Any]) -> dict[str, Any]:
+    return copy.deepcopy(next(p for p in document["panels"] if p.get("targets")))
+
+
+def test_a_hidden_query_is_not_sent(documents: Documents) -> None:
+    """Grafana does not run a query whose eye is closed (`hide: true`): doctor must not diagnose it."""
+
+    def with_hidden(document: dict[str, Any]) -> None:
+        panel = _first_query_panel(document)
+        shown = {**panel["targets"][0], "expr": "sum(shown_marker_total)", "refId": "A"}
+        hidden = {**panel["targets"][0], "expr": "sum(hidden_marker_total)", "refId": "B", "hide": True}
+        document["panels"] = [{**panel, "targets": [shown, hidden]}]
+
+    sent = _queries_sent(_with_board(documents, with_hidden), samples=0)
+    assert any("shown_marker_total" in q for q in sent), sent
+    assert not any("hidden_marker_total" in q for q in sent), sent
+
+
+def test_a_hidden_query_on_a_left_out_datasource_leaves_no_panel_unchecked(documents: Documents) -> None:
+    """With LOKI_URL empty, a panel whose only LogQL query is hidden is still fully checked: the note
+    listing panels not checked must not name it."""
+    queried = [p for p in documents.dashboards[0].document["panels"] if p.get("targets")]
+    logql = next(t for p in queried for t in p["targets"] if t["datasource"]["type"] == "loki")
+
+    def hidden_logs(document: dict[str, Any]) -> None:
+        panel = _first_query_panel(document)
+        panel["datasource"] = {"type": "datasource", "uid": "-- Mixed --"}
+        panel["targets"] = [panel["targets"][0], {**logql, "refId": "Z", "hide": True}]
+        document["panels"] = [panel]
+
+    with fake_prometheus() as url:
+        run = DoctorRun(
+            _with_board(documents, hidden_logs),
+            lambda kind, _: Endpoint(url, kind, 5),
+            samples=0,
+            skip={"loki": "LOKI_URL is empty"},
+        )
+        [report] = run.run()
+    assert run.skipped_sources == [] and run.skipped == 0, run.left_out
+    assert report.panel == _first_query_panel(documents.dashboards[0].document)["title"]
+
+
+def test_a_panel_inside_a_collapsed_row_is_diagnosed(documents: Documents) -> None:
+    """A collapsed row keeps its panels in its own `panels`: they are on the dashboard all the same."""
+
+    def collapsed(document: dict[str, Any]) -> None:
+        panel = _first_query_panel(document)
+        panel["targets"] = [{**panel["targets"][0], "expr": "sum(nested_marker_total)"}]
+        row = {
+            "type": "row",
+            "title": "Folded",
+            "collapsed": True,
+            "gridPos": {"h": 1, "w": 24, "x": 0, "y": 0},
+        }
+        document["panels"] = [{**row, "panels": [panel]}]
+
+    sent = _queries_sent(_with_board(documents, collapsed), samples=0)
+    assert any("nested_marker_total" in q for q in sent), sent
+
+
+def test_label_values_without_a_metric_samples_the_label_too(documents: Documents) -> None:
+    """`label_values(tenant_id)` (no metric) is Grafana's other form of the variable query: its values
+    are sampled like those of `label_values(metric, tenant_id)`."""
+    real = ["tenant-a", "tenant-b"]
+
+    def bare_label_values(document: dict[str, Any]) -> None:
+        _one_tenant_panel(document)
+        [variable] = document["templating"]["list"]
+        variable["query"] = {**variable["query"], "query": "label_values(tenant_id)"}
+        variable["definition"] = "label_values(tenant_id)"
+
+    answers = {"/api/v1/label/tenant_id/values": Reply(success(real))}
+    sent = _queries_sent(_with_board(documents, bare_label_values), answers, samples=len(real))
+    regexes = {value for q in sent if "tenant_id" in q for value in _tenant_regexes(q)}
+    assert [t for t in real if any(re.fullmatch(r, t) for r in regexes - {".*"})] == real, sorted(regexes)
+
+
+@pytest.mark.parametrize(
+    ("multi", "include_all", "said"),
+    [(False, True, "with $tenant = All (`__all__`): "), (True, False, "with $tenant = tenant-a: ")],
+    ids=["single-select-with-all", "multi-without-all"],
+)
+def test_an_empty_panel_names_the_selection_it_was_empty_at(
+    documents: Documents, multi: bool, include_all: bool, said: str
+) -> None:
+    """A variable with All opens on All, named as such whether or not it is multi-value; one without
+    All opens on its first value, named by that value (never "All")."""
+
+    def variable_kind(document: dict[str, Any]) -> None:
+        _one_tenant_panel(document)
+        [variable] = document["templating"]["list"]
+        variable.update(multi=multi, includeAll=include_all)
+        if not include_all:
+            variable.pop("current", None)
+
+    answers = {"/api/v1/label/tenant_id/values": Reply(success(["tenant-a", "tenant-b"]))}
+    with fake_prometheus(answers) as url:
+        run = DoctorRun(
+            _with_board(documents, variable_kind), lambda kind, _: Endpoint(url, kind, 5), samples=0
+        )
+        [report] = run.run()
+    assert report.status is Status.EMPTY and report.causes, report
+    assert all(cause.detail.startswith(said) for cause in report.causes), report.causes
 
 
 # -- Grafana's Mixed datasource ----------------------------------------------------------------------

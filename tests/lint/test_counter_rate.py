@@ -31,3 +31,16 @@ def test_increase_is_fine() -> None:
         )
         == []
     )
+
+
+def test_irate_of_a_counter_is_fine() -> None:
+    """irate() is rate() from the last two samples: a counter belongs inside it as much as in rate()."""
+    expr = raw("sum(irate(tiktickets_whatsapp_messages_sent_total[5m]))")
+    assert findings(CHECK, board(panel("Now", expr=expr))) == []
+
+
+def test_irate_of_a_gauge_is_refused() -> None:
+    (finding,) = findings(
+        CHECK, board(panel("Wrong", expr=raw("sum(irate(tiktickets_socketio_connections[5m]))")))
+    )
+    assert "takes rate() of gauge tiktickets_socketio_connections" in finding.message

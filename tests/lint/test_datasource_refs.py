@@ -1,7 +1,7 @@
 from datasources import DATASOURCES, JAEGER, LOKI
 from engine.definitions.datasource import DatasourceRef, TracesToLogs
 from engine.lint.checks.datasource_refs import CHECK
-from tests.lint.builders import board, findings, panel
+from tests.lint.builders import board, check, context, document, findings, panel
 
 
 def test_real_definitions_pass() -> None:
@@ -33,3 +33,15 @@ def test_correlation_to_a_missing_datasource() -> None:
 def test_missing_target_datasource_of_a_removed_datasource() -> None:
     result = findings(CHECK, board(panel("a")), datasources=[LOKI, JAEGER])
     assert any("'prometheus' is not provisioned" in f.message for f in result)
+
+
+def test_a_variable_on_a_datasource_that_is_not_provisioned() -> None:
+    """A query variable runs on its own datasource: an unknown one leaves its dropdown empty, and every
+    panel filtered by it with nothing to show."""
+    definition = board(panel("a"))
+    lint = context(definition)
+    unknown = {"type": "prometheus", "uid": "prom-old"}
+    variable = {"type": "query", "name": "env", "query": "label_values(env)", "datasource": unknown}
+    document(lint, definition).setdefault("templating", {}).setdefault("list", []).append(variable)
+    (finding,) = check(CHECK, lint)
+    assert finding.message.startswith("variable $env: datasource uid 'prom-old' is not provisioned")

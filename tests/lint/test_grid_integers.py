@@ -19,3 +19,13 @@ def test_a_fractional_or_text_grid_value_is_caught() -> None:
         ("Half", "gridPos w=4.5 is not a whole number"),
         ("Text", "gridPos x='12' is not a whole number"),
     }
+
+
+def test_a_boolean_grid_value_is_not_a_whole_number() -> None:
+    """In Python `True` is an int, in JSON it is not: Grafana gets `"w": true`, not a width of 1."""
+    definition = board(panel("Flag"))
+    lint = context(definition)
+    flag = next(p for p in document(lint, definition)["panels"] if p["type"] != "row")
+    flag["gridPos"]["h"] = True
+    messages = [f.message for f in check(CHECK, lint)]
+    assert messages == ["gridPos h=True is not a whole number"]

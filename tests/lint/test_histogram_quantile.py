@@ -32,3 +32,9 @@ def test_wrong_shapes(expr: str, problem: str) -> None:
 def test_without_other_labels_keeps_le() -> None:
     expr = raw(f"histogram_quantile(0.9, sum without (instance) (rate({BUCKET}[5m])))")
     assert findings(CHECK, board(panel("Latency", expr=expr))) == []
+
+
+def test_a_quantile_over_increase_is_fine() -> None:
+    """increase() over the window is rate() times its length: the quantile of the same buckets."""
+    expr = raw(f"histogram_quantile(0.9, sum by (le) (increase({BUCKET}[1h])))")
+    assert findings(CHECK, board(panel("Latency", expr=expr))) == []

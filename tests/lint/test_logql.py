@@ -47,3 +47,22 @@ def test_grafana_interval_in_a_range_is_substituted(overview) -> None:  # type: 
     stream = '{service_namespace="tiktickets"} | severity_number >= 17'
     expr = f"sum by (tenant_id) (count_over_time({stream} [$__auto]))"
     assert with_expr(overview, expr) == []
+
+
+def test_a_braced_grafana_interval_in_a_range_is_substituted(overview) -> None:  # type: ignore[no-untyped-def]
+    """`${__auto}` is Grafana's other spelling of `$__auto`: the LogQL sent to Loki has a duration there."""
+    stream = '{service_namespace="tiktickets"} | severity_number >= 17'
+    for builtin in ("${__auto}", "${__interval}", "${__rate_interval}", "${__range}"):
+        expr = f"sum by (tenant_id) (count_over_time({stream} [{builtin}]))"
+        assert with_expr(overview, expr) == [], builtin
+
+
+def test_the_column_of_a_syntax_error_counts_from_one_as_editors_do(overview) -> None:  # type: ignore[no-untyped-def]
+    """The stray `)` is where the query breaks: the column names it as an editor's status bar would,
+    and the pointer shows the 30 characters before it, then `<here>`, then the rest."""
+    expr = '{service_name="tiktickets-backend"} | severity_number >= )'
+    stray = expr.index(")")
+    (finding,) = with_expr(overview, expr)
+    assert finding.message == (
+        f"query A does not parse at column {stray + 1}: {expr[stray - 30 : stray]}<here>{expr[stray:]}"
+    )

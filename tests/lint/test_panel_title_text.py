@@ -66,3 +66,12 @@ def test_untitled_panels_and_rows_are_allowed() -> None:
     for item in document(lint, definition)["panels"]:
         item["title"] = ""
     assert check(CHECK, lint) == []
+
+
+def test_a_title_of_spaces_is_untitled_too() -> None:
+    """Grafana shows a title of spaces as no title at all: the same hover header as an empty one."""
+    definition = board(panel("a"))
+    lint = context(definition)
+    for item in document(lint, definition)["panels"]:
+        item["title"] = "   "
+    assert check(CHECK, lint) == []

@@ -130,3 +130,14 @@ def test_through_a_rule_that_declares_its_unit_the_panel_is_checked() -> None:
     (finding,) = check(CHECK, _reading(_rule("reqps"), "percentunit"))
     assert finding.location.panel == "Calls"
     assert f"{RECORD} is recorded in 'reqps'" in finding.message
+
+
+def test_irate_is_a_per_second_rate_like_rate() -> None:
+    """irate() divides the last increase by its seconds, as rate() does over the window: per second."""
+    irate = raw("sum(irate(traces_span_metrics_calls_total[5m]))")
+    seconds = timeseries(
+        "Instant calls", description="d", unit="s", datasource=PROMETHEUS.ref, targets=[prom(irate)]
+    )
+    (finding,) = findings(CHECK, board(seconds))
+    assert "unit 's' does not fit query A: it returns a per-second rate" in finding.message
+    assert _suggested(finding) == list(PER_SECOND.units)

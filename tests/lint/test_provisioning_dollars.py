@@ -36,3 +36,13 @@ def test_escaping_covers_every_model_value(overview) -> None:  # type: ignore[no
     assert (
         check(CHECK, context(overview, datasources=[d for d in DATASOURCES if d is not LOKI] + [loki])) == []
     )
+
+
+def test_a_yml_provisioning_file_is_read_and_a_file_outside_provisioning_is_not() -> None:
+    """Grafana reads `*.yaml` and `*.yml` from its provisioning directories and interpolates both; other
+    outputs (the Prometheus rules, a README) are never interpolated by Grafana."""
+    lint = context()
+    text = b"datasources:\n- url: ${GF_URL}\n"
+    lint.outputs = [Output("provisioning/datasources/hand.yml", text), Output("prometheus/rules.yml", text)]
+    (finding,) = check(CHECK, lint)
+    assert finding.location.file == "provisioning/datasources/hand.yml" and "${GF_URL}" in finding.message

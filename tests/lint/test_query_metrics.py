@@ -1,3 +1,6 @@
+import pytest
+
+from engine.defaults import GRAFANA_INTERVAL_VARIABLES
 from engine.lint.checks.query_metrics import CHECK
 from engine.queries import PromQL
 from tests.lint.builders import board, findings, panel
@@ -20,3 +23,12 @@ def test_metric_outside_the_contract() -> None:
 def test_unparsable_query() -> None:
     (finding,) = findings(CHECK, board(panel("Broken", expr=PromQL("sum(rate(x[5m])) by (", ()))))
     assert "does not parse" in finding.message
+
+
+@pytest.mark.parametrize("builtin", GRAFANA_INTERVAL_VARIABLES)
+def test_a_braced_built_in_interval_parses_like_the_plain_one(builtin: str) -> None:
+    """`[${__rate_interval}]` is as valid in Grafana as `[$__rate_interval]`: the check must fill in
+    both forms before parsing, or a working panel is refused as a query that does not parse."""
+    braced = "${" + builtin[1:] + "}"
+    expr = PromQL(f"sum(rate(tiktickets_socketio_connections[{braced}]))", ())
+    assert findings(CHECK, board(panel("Braced", expr=expr))) == []

@@ -226,3 +226,31 @@ def test_context_of_the_overview_keeps_its_rules(overview) -> None:  # type: ign
     lint = context(overview)
     tenant_series = {name for name, info in lint.catalog.items() if info.recorded and info.tenant_scoped}
     assert tenant_series and all(lint.catalog[name].all_row for name in tenant_series)
+
+
+@pytest.mark.parametrize(
+    "matcher",
+    ['tenant_id=~"[[tenant]]"', 'tenant_id=~"${tenant:regex}"', 'tenant_id="$tenant"'],
+    ids=["legacy-brackets", "braces-with-format", "equality"],
+)
+def test_every_spelling_of_the_tenant_filter_is_held_to_the_all_row(matcher: str) -> None:
+    """Grafana fills `[[tenant]]` and `${tenant:regex}` like `$tenant`, and a single-value `=` gets the
+    same `__all__` at All: each reads the raw series' missing row, and the panel is empty at All."""
+    expr = raw(f"sum(tiktickets_socketio_connections{{{matcher}}})")
+    (finding,) = findings(CHECK, tenant_board(expr))
+    assert "the raw series tiktickets_socketio_connections" in finding.message
+    assert "q.tenant_sum(SOCKETIO_CONNECTIONS)" in finding.message
+
+
+def test_a_selector_that_leaves_out_the_all_row_counts_no_tenant_twice() -> None:
+    """At All = `.*`, `tenant_id!="__all__"` next to the tenant filter drops the pre-summed row: each
+    tenant is counted once, so nothing is refused; without it the same selector is."""
+    summed = q.tenant_sum(WHATSAPP_MESSAGES_SENT)
+    assert summed.text.count('tenant_id=~"$tenant"') == 1
+    without_row = dataclasses.replace(
+        summed,
+        text=summed.text.replace('tenant_id=~"$tenant"', f'tenant_id=~"$tenant", tenant_id!="{ALL_TENANTS}"'),
+    )
+    assert findings(CHECK, tenant_board(without_row, all_value=".*")) == []
+    (finding,) = findings(CHECK, tenant_board(summed, all_value=".*"))
+    assert "twice the total" in finding.message

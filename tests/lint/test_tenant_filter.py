@@ -42,3 +42,17 @@ def test_logs_without_tenant_filter(overview) -> None:  # type: ignore[no-untype
     (finding,) = check(CHECK, lint)
     assert finding.location.panel == "Recent error logs"
     assert "reads tenant logs without" in finding.message
+
+
+def test_a_tenant_matcher_in_the_stream_selector_is_not_the_filter(overview) -> None:  # type: ignore[no-untyped-def]
+    """tenant_id is structured metadata, not a stream label: `{..., tenant_id=~"$tenant"}` selects no
+    stream at all; only the pipeline filter `| tenant_id=~"$tenant"` follows the picker."""
+    lint = context(overview)
+    logs_panel = next(p for p in document(lint, overview)["panels"] if p["type"] == "logs")
+    unfiltered = q.log_lines(BACKEND_LOGS, errors_only=True, tenant_filter=False).text
+    selector_end = unfiltered.index("}")
+    logs_panel["targets"][0]["expr"] = (
+        unfiltered[:selector_end] + ', tenant_id=~"$tenant"' + unfiltered[selector_end:]
+    )
+    (finding,) = check(CHECK, lint)
+    assert "reads tenant logs without" in finding.message

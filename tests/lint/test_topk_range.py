@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from datasources import PROMETHEUS
@@ -10,7 +12,7 @@ from engine.definitions.types import DashboardDefinition
 from engine.lint.checks.topk_range import CHECK
 from engine.panels.style import bar_gauge, prom, timeseries
 from telemetry.contract import SOCKETIO_CONNECTIONS, WHATSAPP_MESSAGES_SENT
-from tests.lint.builders import board, findings, raw
+from tests.lint.builders import board, check, context, document, findings, raw
 
 
 def test_the_overview_passes(overview) -> None:  # type: ignore[no-untyped-def]
@@ -76,3 +78,27 @@ def test_bottomk_and_nested_rankings_are_refused(text: str) -> None:
 )
 def test_a_ranking_pinned_to_one_instant_picks_the_same_series_at_every_step(text: str) -> None:
     assert findings(CHECK, _graph(raw(text))) == []
+
+
+@pytest.mark.parametrize(
+    ("keys", "ranged"),
+    [
+        ({"instant": True}, False),  # what grafanalib's own Target(instant=True) writes: no `range` key
+        ({}, True),  # neither key: Grafana runs a range query
+        ({"instant": False}, True),
+        ({"instant": True, "range": True}, True),  # both asked: the range query still ranks per step
+    ],
+    ids=["instant-only", "neither", "not-instant", "both"],
+)
+def test_a_target_without_a_range_key_is_a_range_query_unless_it_is_instant(
+    keys: dict[str, Any], ranged: bool
+) -> None:
+    """Grafana's Prometheus query reads `range` as "not instant" when the key is absent, so a target
+    saved with `instant: true` alone is one instant query (exactly N series), not a range query."""
+    definition = _bars(q.tenant_topk(10, WHATSAPP_MESSAGES_SENT))
+    lint = context(definition)
+    [target] = next(p for p in document(lint, definition)["panels"] if p["title"] == "Top senders")["targets"]
+    for key in ("instant", "range"):
+        target.pop(key, None)
+    target.update(keys)
+    assert len(check(CHECK, lint)) == int(ranged)

@@ -1,3 +1,5 @@
+import pytest
+
 from datasources import PROMETHEUS
 from engine.lint.checks.variables import CHECK
 from engine.panels.grafanalib_ext import QueryVariable
@@ -25,3 +27,56 @@ def test_unused_variable() -> None:
     document(lint, definition)["templating"]["list"].append(variable.to_json_data())
     (finding,) = check(CHECK, lint)
     assert finding.message == "variable $env is defined but no query uses it"
+
+
+def _with_env_variable(title: str) -> list[str]:
+    """The findings for a board whose one panel, titled `title`, reads no variable, plus a `$env`."""
+    definition = board(panel(title, expr=raw("sum(tiktickets_socketio_connections)")))
+    lint = context(definition)
+    variable = QueryVariable(
+        name="env", label="Env", query="label_values(up, env)", datasource=PROMETHEUS.ref
+    )
+    document(lint, definition)["templating"]["list"].append(variable.to_json_data())
+    return [finding.message for finding in check(CHECK, lint)]
+
+
+@pytest.mark.parametrize("title", ["Connections in $env", "Connections in ${env}", "Connections in [[env]]"])
+def test_a_variable_used_only_in_a_panel_title_is_used(title: str) -> None:
+    """Grafana fills variables into panel titles: the dropdown changes what the title says."""
+    assert _with_env_variable(title) == []
+
+
+def test_a_title_naming_another_variable_does_not_use_this_one() -> None:
+    assert _with_env_variable("Connections in $region") == ["variable $env is defined but no query uses it"]
+
+
+def _env_board(expr: str, env_query: str = "label_values(up, env)") -> list[str]:
+    """The findings for a board with one panel reading `expr`, and a variable `$env` with `env_query`."""
+    definition = board(panel("a", expr=raw(expr)))
+    lint = context(definition)
+    variable = QueryVariable(name="env", label="Env", query=env_query, datasource=PROMETHEUS.ref)
+    document(lint, definition)["templating"]["list"].append(variable.to_json_data())
+    return [finding.message for finding in check(CHECK, lint)]
+
+
+@pytest.mark.parametrize("form", ["${env:regex}", "${env:pipe}", "[[env]]", "${env}", "$env"])
+def test_every_form_of_a_reference_uses_the_variable(form: str) -> None:
+    """`${env:regex}` (a format) and `[[env]]` (Grafana's old syntax) are uses of `$env` like `$env`."""
+    assert _env_board(f'sum(tiktickets_socketio_connections{{env=~"{form}"}})') == []
+
+
+def test_a_variable_that_only_its_own_query_names_is_unused() -> None:
+    """A variable's query naming itself changes no panel: the dropdown still does nothing."""
+    messages = _env_board(
+        "sum(tiktickets_socketio_connections)", env_query='label_values(up{env=~"$env"}, env)'
+    )
+    assert messages == ["variable $env is defined but no query uses it"]
+
+
+@pytest.mark.parametrize(
+    "builtin",
+    ["$__interval_ms", "$__rate_interval_ms", "$__range_s", "$__range_ms", "${__from}", "${__to}", "$__auto"],
+)
+def test_grafanas_built_in_variables_need_no_definition(builtin: str) -> None:
+    expr = raw(f"sum(tiktickets_socketio_connections) * {builtin}")
+    assert findings(CHECK, board(panel("Built-in", expr=expr))) == []
