@@ -191,6 +191,24 @@ def test_a_url_with_a_query_or_fragment_is_refused_for_every_url_setting(
     assert SECRET not in message
 
 
+@pytest.mark.parametrize("variable", URL_VARIABLES)
+@pytest.mark.parametrize(
+    ("given", "root"),
+    [
+        ("http://h:3000/", "http://h:3000"),
+        (" http://h:3000// ", "http://h:3000"),
+        ("https://h/grafana/", "https://h/grafana"),  # behind a reverse proxy, under a sub-path
+    ],
+)
+def test_a_trailing_slash_is_dropped_from_every_url_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str, given: str, root: str
+) -> None:
+    """Every request is the URL plus an API path that starts with `/`: a kept slash would send
+    `//api/...`, which Prometheus and Grafana answer with 404 or a redirect."""
+    monkeypatch.setenv(variable, given)
+    assert getattr(settings(tmp_path), variable.lower()) == root
+
+
 PIECES = ("pw1", "pw2", "pw3")
 """Parts of a password that holds `@`: none may appear in the message, not even the last one."""
 
