@@ -45,3 +45,35 @@ def test_check_reports_missing_and_foreign_files(tmp_path: Path, outputs: list[O
     report = write_outputs(tmp_path, outputs, "provisioning")
     assert report.removed == ["provisioning/dashboards/tiktickets/old.json"]
     assert compare_outputs(tmp_path, outputs, "provisioning") == []
+
+
+def _text_output(outputs: list[Output]) -> Output:
+    """A generated text file (not JSON) long enough to edit in its middle: its diff is line based."""
+    return next(o for o in outputs if not o.path.endswith(".json") and len(o.content.splitlines()) >= 10)
+
+
+@pytest.mark.parametrize(("removed", "added"), [(1, 3), (3, 1)])
+def test_check_counts_the_lines_that_differ_on_each_side(
+    tmp_path: Path, outputs: list[Output], removed: int, added: int
+) -> None:
+    """A hand edit of a committed text output: `removed` generated lines replaced by `added` lines of
+    the user's own. `check` must say how many lines on disk differ (the user's) from how many
+    generated lines, and where: unified diff ranges from disk (`-`) to generated (`+`), `start,count`
+    with the count left out when it is 1."""
+    write_outputs(tmp_path, outputs, "provisioning")
+    output = _text_output(outputs)
+    lines = output.content.decode().splitlines(keepends=True)
+    start = len(lines) // 2  # 0-based index of the first replaced line
+    edited = [f"# edited by hand, line {n}\n" for n in range(added)]
+    (tmp_path / output.path).write_text("".join(lines[:start] + edited + lines[start + removed :]))
+
+    (drift,) = compare_outputs(tmp_path, outputs, "provisioning")
+
+    def hunk_range(count: int) -> str:
+        return f"{start + 1}" if count == 1 else f"{start + 1},{count}"
+
+    assert drift.kind == "changed" and drift.path == output.path
+    assert drift.detail == (
+        f"{added} line(s) on disk differ from {removed} generated line(s), "
+        f"first at -{hunk_range(added)} +{hunk_range(removed)}"
+    ), drift.detail
