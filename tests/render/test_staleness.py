@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -77,3 +78,69 @@ def test_check_counts_the_lines_that_differ_on_each_side(
         f"{added} line(s) on disk differ from {removed} generated line(s), "
         f"first at -{hunk_range(added)} +{hunk_range(removed)}"
     ), drift.detail
+
+
+DASHBOARD = "provisioning/dashboards/tiktickets/tiktickets-overview.json"
+
+
+def _changed_detail(tmp_path: Path, outputs: list[Output], path: str, text: str) -> str:
+    """The detail `check` gives for `path` after it is overwritten with `text` by hand."""
+    write_outputs(tmp_path, outputs, "provisioning")
+    (tmp_path / path).write_text(text)
+    (drift,) = compare_outputs(tmp_path, outputs, "provisioning")
+    assert (drift.kind, drift.path) == ("changed", path)
+    return drift.detail
+
+
+def _generated_dashboard(outputs: list[Output]) -> dict[str, Any]:
+    return dict(json.loads(next(o.content for o in outputs if o.path == DASHBOARD)))
+
+
+def test_a_panel_deleted_on_disk_and_one_added_there_are_told_apart(
+    tmp_path: Path, outputs: list[Output]
+) -> None:
+    """Deleted in the file: the definitions still have it ("missing on disk"); added in the file (in
+    Grafana's UI, then exported): no definition has it, and build will drop it."""
+    document = _generated_dashboard(outputs)
+    deleted = document["panels"].pop(len(document["panels"]) // 2)
+    added = {**document["panels"][0], "id": 9999, "title": "Made in the UI"}
+    document["panels"].append(added)
+    detail = _changed_detail(tmp_path, outputs, DASHBOARD, json.dumps(document))
+    assert f"panel {deleted['title']!r} missing on disk" in detail, detail
+    assert "panel 'Made in the UI' not in the definitions" in detail, detail
+    assert "differs" not in detail, detail  # nothing else was changed
+
+
+def test_a_dashboard_field_changed_on_disk_is_named(tmp_path: Path, outputs: list[Output]) -> None:
+    document = _generated_dashboard(outputs)
+    document["title"] = "Renamed in the UI"
+    assert _changed_detail(tmp_path, outputs, DASHBOARD, json.dumps(document)) == "title differs"
+
+
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [
+        ("{not json", "not valid JSON on disk"),
+        ("[]", "not a dashboard object on disk"),
+        (None, "formatting differs"),  # the same document, laid out otherwise
+    ],
+)
+def test_a_dashboard_that_is_no_longer_comparable_says_why(
+    tmp_path: Path, outputs: list[Output], text: str | None, detail: str
+) -> None:
+    written = text if text is not None else json.dumps(_generated_dashboard(outputs))
+    assert _changed_detail(tmp_path, outputs, DASHBOARD, written) == detail
+
+
+def test_the_first_of_several_text_changes_is_the_one_pointed_at(
+    tmp_path: Path, outputs: list[Output]
+) -> None:
+    """With two separate edits, `check` points at the earlier one: where a reader starts to look."""
+    output = _text_output(outputs)
+    lines = output.content.decode().splitlines(keepends=True)
+    first, second = 2, len(lines) - 2  # 0-based; far apart, so they are two hunks
+    lines[first], lines[second] = "# edited by hand, early\n", "# edited by hand, late\n"
+    detail = _changed_detail(tmp_path, outputs, output.path, "".join(lines))
+    assert (
+        detail == f"2 line(s) on disk differ from 2 generated line(s), first at -{first + 1} +{first + 1}"
+    ), detail
