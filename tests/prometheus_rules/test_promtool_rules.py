@@ -320,7 +320,7 @@ def a_short_pause_opens_no_ticket() -> dict[str, Any]:
     series = [s for s in tenants(n) if "socketio" not in s["series"]]
     socketio = next(s for s in tenants(n) if "socketio" in s["series"])
     series.append({"series": socketio["series"], "values": f"5x{before - 1} _x{pause} 5x19"})
-    checks = range(on_grid(before * 15), on_grid((before + pause + 4) * 15) + 1, 60)
+    checks = range(round(on_grid(before * 15)), round(on_grid((before + pause + 4) * 15)) + 1, 60)
     return {
         "interval": "15s",
         "input_series": traffic(error_rate=0, samples=n) + series,
