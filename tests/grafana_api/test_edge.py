@@ -101,6 +101,8 @@ def test_a_failure_that_never_ends_is_tried_exactly_once_plus_the_retries(
             grafana.call("read dashboard 'x'", lambda api: api.client.GET("/dashboards/uid/x"))
     assert seen == ["GET /api/dashboards/uid/x"] * (retries + 1)
     assert says.format(tries=retries + 1) in str(raised.value)
+    # What `push` reports as "N reads, M retries": the first request is a read, the rest retries.
+    assert (grafana.counts.reads, grafana.counts.retries) == (1, retries)
 
 
 @pytest.mark.parametrize(
