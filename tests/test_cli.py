@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from engine.definitions.loader import load_project
+from engine.render.documents import build_documents
+from engine.render.files import render_outputs
 from tests.conftest import REPO
 
 
@@ -66,6 +69,25 @@ def test_stale_provisioning_fails_check_then_build_fixes_it(project_copy: Path) 
         and "wrote    provisioning/dashboards/tiktickets/tiktickets-overview.json" in built.stdout
     )
     assert run("check", "--project", str(project_copy)).returncode == 0
+
+
+def test_build_summary_counts_the_one_file_it_rewrote(project_copy: Path) -> None:
+    """After a hand edit of one generated file, `build` rewrites that file only, and its summary says
+    so: 1 written, every other output unchanged, nothing removed. The summary is what a user (and
+    `watch`) reads to know what a build touched."""
+    outputs = render_outputs(build_documents(load_project(REPO)))  # the copy holds these definitions
+    edited = next(o.path for o in outputs if not o.path.endswith(".json"))
+    assert run("build", "--project", str(project_copy)).returncode == 0  # up to date, whatever was committed
+    path = project_copy / edited
+    path.write_text(path.read_text() + "# edited by hand\n")
+
+    built = run("build", "--project", str(project_copy))
+
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert [line for line in built.stdout.splitlines() if line.startswith("wrote ")] == [f"wrote    {edited}"]
+    assert built.stdout.splitlines()[-1] == f"1 written, {len(outputs) - 1} unchanged, 0 removed.", (
+        built.stdout
+    )
 
 
 def add_dashboard(project: Path, name: str, body: str) -> None:

@@ -191,6 +191,24 @@ def test_a_url_with_a_query_or_fragment_is_refused_for_every_url_setting(
     assert SECRET not in message
 
 
+@pytest.mark.parametrize("variable", URL_VARIABLES)
+@pytest.mark.parametrize(
+    ("given", "root"),
+    [
+        ("http://h:3000/", "http://h:3000"),
+        (" http://h:3000// ", "http://h:3000"),
+        ("https://h/grafana/", "https://h/grafana"),  # behind a reverse proxy, under a sub-path
+    ],
+)
+def test_a_trailing_slash_is_dropped_from_every_url_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str, given: str, root: str
+) -> None:
+    """Every request is the URL plus an API path that starts with `/`: a kept slash would send
+    `//api/...`, which Prometheus and Grafana answer with 404 or a redirect."""
+    monkeypatch.setenv(variable, given)
+    assert getattr(settings(tmp_path), variable.lower()) == root
+
+
 PIECES = ("pw1", "pw2", "pw3")
 """Parts of a password that holds `@`: none may appear in the message, not even the last one."""
 
@@ -214,3 +232,68 @@ def test_a_password_holding_at_or_url_syntax_is_never_partly_shown(
     assert message.startswith(f"{variable}: ") and "carries credentials" in message
     assert "***@host" in message
     assert not [piece for piece in PIECES if piece in message], message
+
+
+NUMBER_BOUNDS = {
+    "GRAFANA_TIMEOUT": 300,
+    "DOCTOR_TIMEOUT": 300,
+    "WATCH_CHILD_TIMEOUT_SECONDS": 3600,
+}
+"""Each number setting's documented upper bound (0 < t <= bound): the bound itself is allowed."""
+
+
+@pytest.mark.parametrize("variable", NUMBER_BOUNDS)
+def test_each_number_setting_takes_its_bound_and_the_smallest_positive_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    """A user who reads "at most 300 s" and writes 300 must not be refused."""
+    bound = NUMBER_BOUNDS[variable]
+    for value in (bound, 0.001):
+        monkeypatch.setenv(variable, str(value))
+        assert getattr(settings(tmp_path), variable.lower()) == value
+
+
+@pytest.mark.parametrize("variable", NUMBER_BOUNDS)
+def test_each_number_setting_refuses_zero_and_just_past_its_bound_naming_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    for value in ("0", "-1", str(NUMBER_BOUNDS[variable] + 0.5), "nan", "inf"):
+        message = _refusal(tmp_path, monkeypatch, variable, value)
+        assert message.startswith(f"{variable}: "), (value, message)
+
+
+def _credential(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **env: str) -> str | tuple[str, str]:
+    for name in ("GRAFANA_TOKEN", "GRAFANA_USER", "GRAFANA_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return settings(tmp_path).grafana_credential()
+
+
+def test_an_empty_token_leaves_basic_auth_in_force(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`GRAFANA_TOKEN=` (a .env template's empty line) is no token: the user and password are used,
+    not an empty bearer token that Grafana would refuse with 401."""
+    found = _credential(
+        tmp_path, monkeypatch, GRAFANA_TOKEN="", GRAFANA_USER="admin", GRAFANA_PASSWORD=SECRET
+    )
+    assert found == ("admin", SECRET)
+
+
+def test_a_token_wins_over_user_and_password(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    found = _credential(
+        tmp_path, monkeypatch, GRAFANA_TOKEN="glsa_x", GRAFANA_USER="admin", GRAFANA_PASSWORD=SECRET
+    )
+    assert found == "glsa_x"
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{}, {"GRAFANA_USER": "admin"}, {"GRAFANA_PASSWORD": SECRET}, {"GRAFANA_TOKEN": "", "GRAFANA_USER": ""}],
+    ids=["none", "user-only", "password-only", "all-empty"],
+)
+def test_half_a_credential_is_no_credential(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]
+) -> None:
+    with pytest.raises(SettingsError, match="no Grafana credentials: set GRAFANA_TOKEN") as raised:
+        _credential(tmp_path, monkeypatch, **env)
+    assert SECRET not in str(raised.value)

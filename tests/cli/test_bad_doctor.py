@@ -110,3 +110,32 @@ def test_there_are_distinct_cases_for_every_class() -> None:
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_bad_doctor_input(case: Case, template: Path, tmp_path: Path, urls: dict[str, str]) -> None:
     run_case(case, template, tmp_path, urls)
+
+
+def test_a_trailing_slash_on_the_datasource_urls_is_not_sent_twice(template: Path, tmp_path: Path) -> None:
+    """`PROMETHEUS_URL=http://host:9090/` is how a URL is often pasted from a browser. doctor joins
+    API paths to it: a kept slash would ask `//api/v1/query`, which a real Prometheus answers with a
+    404 (or a redirect), so every panel would read as broken although the datasource is fine."""
+    prometheus_paths: list[str] = []
+    loki_paths: list[str] = []
+    with (
+        fake_prometheus(paths=prometheus_paths) as prometheus,
+        fake_loki(paths=loki_paths) as loki,
+    ):
+        run_case(
+            Case(
+                "trailing-slash",
+                DOCTOR,
+                1,  # a stand-in with no series: every panel is empty, not error
+                ("Prometheus at {prom}, Loki at {loki}", f"empty    {PANEL_LINE}"),
+                env=_env("{prom}/", "{loki}/"),
+                forbids=("unreachable", "not-prometheus", "bad-answer"),
+            ),
+            template,
+            tmp_path,
+            {"prom": prometheus, "loki": loki},
+        )
+    assert QUERY in prometheus_paths, prometheus_paths
+    assert "/loki/api/v1/query_range" in loki_paths, loki_paths
+    for path in prometheus_paths + loki_paths:
+        assert not path.startswith("//"), f"asked {path!r}: the URL's trailing slash was kept"

@@ -91,13 +91,19 @@ def _route(answers: Mapping[str, Reply], path: str) -> Reply:
 
 @contextmanager
 def _fake(
-    healthy: Mapping[str, Any], answers: Mapping[str, Reply] | None, seen: list[str] | None = None
+    healthy: Mapping[str, Any],
+    answers: Mapping[str, Reply] | None,
+    seen: list[str] | None = None,
+    paths: list[str] | None = None,
 ) -> Iterator[str]:
     routes = {path: Reply(success(data)) for path, data in healthy.items()} | dict(answers or {})
     asked = seen if seen is not None else []
+    requested = paths if paths is not None else []
 
     class Handler(QuietHandler):
         def do_GET(self) -> None:  # noqa: N802  (http.server's name)
+            # The request target as sent: http.server collapses a leading `//` in `self.path`.
+            requested.append(self.requestline.split(" ")[1].partition("?")[0])
             url = urllib.parse.urlsplit(self.path)
             query = " ".join(urllib.parse.parse_qs(url.query).get("query", []))
             if query:
@@ -113,19 +119,25 @@ def _fake(
 
 
 def fake_prometheus(
-    answers: Mapping[str, Reply] | None = None, seen: list[str] | None = None
+    answers: Mapping[str, Reply] | None = None,
+    seen: list[str] | None = None,
+    paths: list[str] | None = None,
 ) -> AbstractContextManager[str]:
     """A Prometheus that answers `HEALTHY`, but `answers` (path prefix -> Reply) where given; every
-    `query` parameter it is sent is appended to `seen` (when given), to assert what Prometheus received."""
-    return _fake(HEALTHY, answers, seen)
+    `query` parameter it is sent is appended to `seen` (when given), to assert what Prometheus received,
+    and every request path as sent to `paths` (when given), to assert where it was asked."""
+    return _fake(HEALTHY, answers, seen, paths)
 
 
 def fake_loki(
-    answers: Mapping[str, Reply] | None = None, seen: list[str] | None = None
+    answers: Mapping[str, Reply] | None = None,
+    seen: list[str] | None = None,
+    paths: list[str] | None = None,
 ) -> AbstractContextManager[str]:
     """A Loki that answers `HEALTHY_LOKI`, but `answers` (path prefix -> Reply) where given; every
-    `query` parameter it is sent is appended to `seen` (when given), to assert what Loki received."""
-    return _fake(HEALTHY_LOKI, answers, seen)
+    `query` parameter it is sent is appended to `seen` (when given), to assert what Loki received,
+    and every request path as sent to `paths` (when given)."""
+    return _fake(HEALTHY_LOKI, answers, seen, paths)
 
 
 def _trickle(handler: QuietHandler, *, headers_too: bool) -> None:

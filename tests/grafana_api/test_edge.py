@@ -58,6 +58,15 @@ def test_retry_after_in_seconds_and_as_a_date() -> None:
     assert retry_after_seconds(None) is None
 
 
+def test_retry_after_as_a_date_without_a_zone_or_with_blanks() -> None:
+    """`-0000` (RFC 5322: time in UTC, zone not known) is how some proxies write the date; a value
+    with blanks around it comes from a hand-written header. Both are a wait, not a crash or None."""
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    assert retry_after_seconds("Thu, 01 Jan 2026 00:00:30 -0000", now) == 30
+    assert retry_after_seconds(" 7 ") == 7
+    assert retry_after_seconds("") is None
+
+
 def test_a_retry_after_longer_than_the_budget_gives_up_at_once() -> None:
     with hs.hostile(hs.rate_limited("600")) as (url, seen):
         started = time.monotonic()
@@ -92,6 +101,8 @@ def test_a_failure_that_never_ends_is_tried_exactly_once_plus_the_retries(
             grafana.call("read dashboard 'x'", lambda api: api.client.GET("/dashboards/uid/x"))
     assert seen == ["GET /api/dashboards/uid/x"] * (retries + 1)
     assert says.format(tries=retries + 1) in str(raised.value)
+    # What `push` reports as "N reads, M retries": the first request is a read, the rest retries.
+    assert (grafana.counts.reads, grafana.counts.retries) == (1, retries)
 
 
 @pytest.mark.parametrize(

@@ -276,6 +276,57 @@ def collector() -> dict[str, Any]:
 
 COLLECTOR = collector()
 
+SMALL_LOSS_PER_SECOND = 0.1
+"""One item lost every ten seconds: any loss is data gone for good, so it pages however small."""
+
+
+def collector_small_loss() -> dict[str, Any]:
+    """One exporter fails and one receiver refuses SMALL_LOSS_PER_SECOND items (a single signal each),
+    steadily: both alerts fire for it, each with the one exporter or receiver that loses data."""
+    last = on_grid(max(hold(rule) for rule in COLLECTOR_ALERTS) + LAG_SECONDS)
+    n = samples_until(last)
+    series = [
+        ('otelcol_exporter_send_failed_spans{exporter="otlp_grpc/jaeger"}', SMALL_LOSS_PER_SECOND),
+        ('otelcol_exporter_send_failed_log_records{exporter="otlp_http/loki"}', 0),
+        ('otelcol_receiver_refused_metric_points{receiver="otlp", transport="grpc"}', SMALL_LOSS_PER_SECOND),
+    ]
+    at = seconds(last)
+    return {
+        "interval": "15s",
+        "input_series": [{"series": name, "values": per_second(rate, n)} for name, rate in series],
+        "alert_rule_test": [
+            alert(EXPORT_FAILING, at, {"severity": "page", "exporter": "otlp_grpc/jaeger"}),
+            alert(REFUSING, at, {"severity": "page", "receiver": "otlp"}),
+        ],
+    }
+
+
+PAUSE_MINUTES = 8
+"""A pause of a signal that opens no ticket: a redeploy of the backend, a Collector restart with its
+queue to drain. Stated here, not read from the alert's window, so a window cut short fails the test."""
+
+
+def a_short_pause_opens_no_ticket() -> dict[str, Any]:
+    """The Socket.io gauge stops for PAUSE_MINUTES after five minutes of data, then comes back: its
+    signal-missing alert is not firing at any point of the pause, nor just after it."""
+    rule = next(
+        rule
+        for group in RULE_GROUPS
+        for rule in group.alerts
+        if rule.alert == "TikTicketsSignalMissing" and rule.labels.get("signal") == "socketio_connections"
+    )
+    before, pause = 20, PAUSE_MINUTES * 4  # 15 s samples
+    n = before + pause + 20
+    series = [s for s in tenants(n) if "socketio" not in s["series"]]
+    socketio = next(s for s in tenants(n) if "socketio" in s["series"])
+    series.append({"series": socketio["series"], "values": f"5x{before - 1} _x{pause} 5x19"})
+    checks = range(round(on_grid(before * 15)), round(on_grid((before + pause + 4) * 15)) + 1, 60)
+    return {
+        "interval": "15s",
+        "input_series": traffic(error_rate=0, samples=n) + series,
+        "alert_rule_test": [alert(rule.alert, seconds(at)) for at in checks],
+    }
+
 
 def one_signal_missing() -> dict[str, Any]:
     """Everything the contract defines except the Socket.io gauge. Missing from the start, its alert is
@@ -350,6 +401,8 @@ CASES = {
     "burn-rate alerts fire": BURNING,
     "burn-rate alerts stay silent": HEALTHY,
     "collector alerts": COLLECTOR,
+    "collector alerts on a small loss": collector_small_loss(),
+    "a short pause of a signal opens no ticket": a_short_pause_opens_no_ticket(),
     "signal missing": ONE_SIGNAL_MISSING,
 }
 

@@ -15,6 +15,10 @@ Two behaviours that the recorded values alone do not show:
 - A steady burn between the ticket's factor and the lowest page factor opens a ticket and pages
   nobody: the ticket alert reads the slowest recorded windows, and must see them at every evaluation.
 
+- How soon each alert fires, against promises stated in this file (PAGE_WITHIN_SECONDS,
+  TICKET_NOT_BEFORE_SECONDS), not read from the alerts' `for`: a test whose expected times come from
+  `rule.duration` moves with a wrong `for` (a page held 15 min, a ticket after 2 min) and passes.
+
 Every case runs the rules rendered fresh from the definitions through `promtool test rules`, under
 every schedule of evaluation.py (each committed group interval, both group orders).
 """
@@ -189,6 +193,59 @@ def steady_slow_burn() -> dict[str, Any]:
     }
 
 
+PAGE_WITHIN_SECONDS = 5 * 60
+"""What on-call is promised, stated here and not read from the rules: once both windows of a page
+pair burn above its factor, the page fires within five minutes. At 14.4x a 30-day budget is gone in
+about two days; a page that waits a quarter of an hour has spent another 0.5 % of it."""
+TICKET_NOT_BEFORE_SECONDS = 10 * 60
+"""Likewise stated here: a ticket is for a burn that lasts. No ticket opens within the first ten
+minutes of a burn (twice the page's promise): a shorter one is either a page's business or noise."""
+
+
+def fast_burn_pages_within_minutes() -> dict[str, Any]:
+    """Server errors at twice the highest page factor from the start on: the page fires within
+    PAGE_WITHIN_SECONDS of the moment both windows of its fastest pair are checked above the factor."""
+    fastest = max((pair for pair in WINDOWS if pair.severity == "page"), key=lambda pair: pair.burn_rate)
+    share = 2 * fastest.burn_rate * BUDGET
+    burning = on_grid(LAG_SECONDS)
+    at = on_grid(burning + PAGE_WITHIN_SECONDS)
+    assert at == burning + PAGE_WITHIN_SECONDS, "the promise must be checked on an evaluation time"
+    samples = round(at / SCRAPE_SECONDS) + 4
+    return {
+        "interval": f"{SCRAPE_SECONDS}s",
+        "input_series": [
+            {"series": f"{CALLS}{{{SERVER}, {OK}}}", "values": counter(100 * (1 - share), samples)},
+            {"series": f"{CALLS}{{{SERVER}, {FAILED}}}", "values": counter(100 * share, samples)},
+        ],
+        "promql_expr_test": [
+            above(window, fastest, True, burning) for window in (fastest.long, fastest.short)
+        ],
+        "alert_rule_test": [firing(AVAILABILITY_ALERT["page"], at, True)],
+    }
+
+
+def slow_burn_opens_no_ticket_at_once() -> dict[str, Any]:
+    """Server errors between the ticket factor and the lowest page factor from the start on: the
+    ticket pair's windows are above its factor within minutes, yet TICKET_NOT_BEFORE_SECONDS into
+    the burn no ticket (and no page) is open."""
+    ticket = min((pair for pair in WINDOWS if pair.severity == "ticket"), key=lambda pair: pair.burn_rate)
+    page = min(pair.burn_rate for pair in WINDOWS if pair.severity == "page")
+    share = (ticket.burn_rate + page) / 2 * BUDGET
+    burning = on_grid(LAG_SECONDS)
+    at = TICKET_NOT_BEFORE_SECONDS
+    assert burning < at == on_grid(at), "the windows must burn before the check, on an evaluation time"
+    samples = round(at / SCRAPE_SECONDS) + 4
+    return {
+        "interval": f"{SCRAPE_SECONDS}s",
+        "input_series": [
+            {"series": f"{CALLS}{{{SERVER}, {OK}}}", "values": counter(100 * (1 - share), samples)},
+            {"series": f"{CALLS}{{{SERVER}, {FAILED}}}", "values": counter(100 * share, samples)},
+        ],
+        "promql_expr_test": [above(window, ticket, True, burning) for window in (ticket.long, ticket.short)],
+        "alert_rule_test": [firing(rule, at, False) for rule in AVAILABILITY_ALERT.values()],
+    }
+
+
 CASES = {
     **{
         f"{severity} alert resolves when the short window is clean": burn_then_stop(severity)
@@ -197,7 +254,22 @@ CASES = {
     "failing client spans are no SLO errors": with_failing_client_spans(0),
     "server errors beside failing client spans give the server share": with_failing_client_spans(1),
     "a steady burn between the ticket and page factors opens a ticket": steady_slow_burn(),
+    "a fast burn pages within minutes": fast_burn_pages_within_minutes(),
+    "a slow burn opens no ticket in its first minutes": slow_burn_opens_no_ticket_at_once(),
 }
+
+
+def test_every_page_alert_holds_for_less_than_every_ticket_alert() -> None:
+    """A page is for a burn that must be stopped now, a ticket for one that lasts: every burn-rate
+    alert that pages (availability and latency) must fire sooner than any that opens a ticket."""
+    holds = {
+        severity: [parse_duration(rule.duration) for rule in BURN_RATE_ALERTS if rule.severity == severity]
+        for severity in ("page", "ticket")
+    }
+    assert holds["page"] and holds["ticket"], holds
+    assert max(holds["page"]) < min(holds["ticket"]), {
+        rule.alert: (rule.severity, rule.duration) for rule in BURN_RATE_ALERTS
+    }
 
 
 def test_every_severity_has_an_availability_alert() -> None:

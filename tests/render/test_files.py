@@ -8,6 +8,7 @@ import re
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -197,6 +198,17 @@ def test_a_second_build_waits_for_the_lock_then_gives_up(tmp_path: Path, outputs
         write_outputs(tmp_path, outputs, "provisioning", on_wait=waited.append, lock_timeout=0.2)
     assert waited and "waiting for another build" in waited[0]
     assert not (tmp_path / "provisioning").exists()  # nothing written while another build held the lock
+
+
+def test_a_waiting_build_gives_up_after_its_timeout_not_later(tmp_path: Path, outputs: list[Output]) -> None:
+    """The wait is bounded by LOCK_TIMEOUT (here 2 s), as its message says: a build that waited twice
+    as long would leave `watch` and CI hanging past what the user was told."""
+    waited = 2.0
+    started = time.monotonic()
+    with build_lock(tmp_path), pytest.raises(BusyError, match=r"held \.cache/build\.lock for 2 s"):
+        write_outputs(tmp_path, outputs, "provisioning", lock_timeout=waited)
+    elapsed = time.monotonic() - started
+    assert waited <= elapsed < waited * 1.75, f"gave up after {elapsed:.2f} s, not {waited} s"
 
 
 def test_stale_temporaries_are_swept_and_named(tmp_path: Path, outputs: list[Output]) -> None:

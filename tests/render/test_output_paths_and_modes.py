@@ -181,8 +181,21 @@ def test_a_symlink_on_the_way_out_is_refused_unless_allowed(tmp_path: Path) -> N
     _stays_inside("provisioning/x.json", root, allow_outside=True)
 
 
-@pytest.mark.parametrize("path", ["prov\x00x/a.json", "a\nb.json", "a/\x1b[2Jb.json"])
+@pytest.mark.parametrize("path", ["prov\x00x/a.json", "a\nb.json", "a/\x1b[2Jb.json", "a/b\x7f.json"])
 def test_a_control_character_in_an_output_path_is_named_not_a_traceback(tmp_path: Path, path: str) -> None:
     with pytest.raises(DefinitionError, match="control character") as raised:
         _stays_inside(path, tmp_path)
     assert "\x00" not in str(raised.value) and "\x1b" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "path", ["provisioning /a.json", " provisioning/a.json", "provisioning/a.json ", "docs/ a.md"]
+)
+def test_a_path_part_with_surrounding_blanks_is_refused(tmp_path: Path, path: str) -> None:
+    """`provisioning /a.json` is a folder no one meant (a stray space in config.py): on disk it looks
+    like `provisioning`, and Grafana would never read what lands there."""
+    with pytest.raises(DefinitionError):
+        _stays_inside(path, tmp_path)
+    with pytest.raises(DefinitionError):
+        write_outputs(tmp_path, [Output(path, b"x\n")], "provisioning")
+    assert list(tmp_path.iterdir()) in ([], [tmp_path / ".cache"])  # nothing written
