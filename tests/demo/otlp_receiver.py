@@ -182,7 +182,7 @@ class _RefusingHandler(QuietHandler):
         headers = {name.lower(): value for name, value in self.headers.items()}
         with self.refused.lock:
             self.refused.headers.append(headers)
-        echoed = "; ".join(f"{name}={value}" for name, value in sorted(headers.items()))
+        echoed = "; ".join(f"{name}: {value}" for name, value in sorted(headers.items()))
         said = f"rejected credentials {echoed}"
         reason = said.encode("latin-1", "replace").decode("latin-1").replace("\r", " ").replace("\n", " ")
         self.send_response(401, reason)
