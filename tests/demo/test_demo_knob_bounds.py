@@ -1,0 +1,164 @@
+"""Every demo knob accepts exactly the range the README promises, both ends included.
+
+The README's knob table (and, for the SDK's own timer variables, its sentence on them) says what each
+knob accepts; demo.js's refusal message says it again. For each knob this holds that the two say the
+same range, that each end of it starts the demo (and the start line shows the value taken), and that
+a value just outside either end is refused by name with exit code 2. A bound that slipped by one
+(`>` for `>=`) refuses a documented value such as `DEMO_STATUS_INTERVAL=100ms` or `DEMO_DURATION=1ms`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+
+from engine.external_tools import DEMO, NODE
+from tests.conftest import REPO
+from tests.demo.otlp_receiver import otlp_receiver
+from tests.demo.test_demo_backend import run_demo
+from tests.tooling import require_tool
+
+RANGE = re.compile(r"from (?P<low>[\d.]+(?:ms|s|m|h)?) to (?P<high>[\d.]+(?:ms|s|m|h)?)\b")
+LONGEST_TIMER = re.compile(r"\((?P<ms>\d+) ms, the longest Node timer\)")
+DURATION_MS = {"ms": Decimal(1), "s": Decimal(1000), "m": Decimal(60_000), "h": Decimal(3_600_000)}
+SDK_TIMERS = re.compile(r"The SDK's own\s+timer variables \((?P<names>[^)]*)\)\s+must be whole milliseconds")
+START_LINE = "demo: backend on 127.0.0.1:"
+
+
+@dataclass(frozen=True)
+class Knob:
+    name: str
+    low: str
+    high: str
+
+    @property
+    def is_duration(self) -> bool:
+        return self.low[-1].isalpha()
+
+    @property
+    def is_whole(self) -> bool:
+        return not self.is_duration and "." not in self.low + self.high and self.name != "DEMO_ERROR_RATIO"
+
+
+def readme_knobs() -> list[Knob]:
+    """The README's knob table, then its SDK timer variables (whole milliseconds, 1 to 2^31-1)."""
+    readme = (REPO / "README.md").read_text()
+    knobs = []
+    for line in readme.splitlines():
+        row = re.match(r"\| `(?P<name>DEMO_\w+)` \|[^|]*\|(?P<accepted>[^|]*)\|", line)
+        if row:
+            found = RANGE.search(row["accepted"])
+            assert found, f"the README gives no range for {row['name']}: {line}"
+            knobs.append(Knob(row["name"], found["low"], found["high"]))
+    sdk = SDK_TIMERS.search(readme)
+    assert sdk, "the README no longer names the SDK's timer variables"
+    for name in re.findall(r"`(OTEL_\w+)`", sdk["names"]):
+        knobs.append(Knob(name, "1", str(2**31 - 1)))
+    return knobs
+
+
+KNOBS = readme_knobs()
+ENDS = [(knob, side) for knob in KNOBS for side in ("low", "high")]
+
+
+def _end_id(value: object) -> str:
+    return value.name if isinstance(value, Knob) else str(value)
+
+
+def refusal(name: str, value: str) -> str:
+    """The one line the demo prints when it refuses `name=value`; it must exit 2 for it."""
+    completed, _ = run_demo("http://127.0.0.1:9", **{name: value})
+    assert completed.returncode == 2, f"{name}={value} was not refused: {completed.stdout}{completed.stderr}"
+    assert name in completed.stderr and "backend on" not in completed.stdout, completed.stderr
+    return completed.stderr
+
+
+def just_outside(knob: Knob, side: str) -> str:
+    """The nearest value beyond one end: a millisecond's thousandth for a duration (the longest Node
+    timer, as the refusal states it, plus 1 ms above), 1 for a whole number, else a thousandth of the
+    bound's last decimal."""
+    bound = knob.low if side == "low" else knob.high
+    sign = -1 if side == "low" else 1
+    if knob.is_duration:
+        if side == "high":
+            stated = LONGEST_TIMER.search(refusal(knob.name, "soon"))
+            assert stated, f"{knob.name}'s refusal no longer states the longest timer"
+            return f"{int(stated['ms']) + 1}ms"
+        unit = re.sub(r"[\d.]", "", bound)
+        return f"{Decimal(bound[: -len(unit)]) * DURATION_MS[unit] - Decimal('0.001')}ms"
+    number = Decimal(bound)
+    step = Decimal(1) if knob.is_whole else Decimal(1).scaleb(int(number.as_tuple().exponent) - 3)
+    return str(number + sign * step)
+
+
+@pytest.mark.parametrize("knob", KNOBS, ids=lambda knob: knob.name)
+def test_the_refusal_states_the_range_the_readme_promises(knob: Knob) -> None:
+    said = RANGE.search(refusal(knob.name, "soon"))
+    assert said, f"{knob.name}'s refusal states no range"
+    assert (said["low"], said["high"]) == (knob.low, knob.high)
+
+
+def _accepted(name: str, value: str) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of a run with `name=value`: stopped by a short DEMO_DURATION or,
+    for DEMO_DURATION itself, by SIGTERM once it has started."""
+    node, script = require_tool(NODE), require_tool(DEMO)
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "DEMO_"))}
+    with otlp_receiver() as (endpoint, _):
+        env = {**clean, "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "DEMO_TENANTS": "2", "DEMO_DURATION": "1ms"}
+        process = subprocess.Popen(
+            [node, script], env={**env, name: value}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            assert process.stdout is not None
+            first = process.stdout.readline()
+            if first.startswith(START_LINE) and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+            out, err = process.communicate(timeout=120)
+        finally:
+            process.kill()
+    return process.returncode, first + out, err
+
+
+def _shown(knob: Knob, value: str) -> str | None:
+    """What the start line says for a knob it reports, or None."""
+    if knob.name == "DEMO_TENANTS":
+        return f", {value} tenants,"
+    if knob.name == "DEMO_RPS":
+        return f", {value} requests/s,"
+    if knob.name == "DEMO_ERROR_RATIO":
+        return f", {Decimal(value) * 100:f} % fail with a 5xx"
+    if knob.name == "DEMO_PORT" and value != "0":
+        return f"127.0.0.1:{value},"
+    return None
+
+
+@pytest.mark.parametrize(("knob", "side"), ENDS, ids=_end_id)
+def test_each_end_of_the_range_is_accepted(knob: Knob, side: str) -> None:
+    value = knob.low if side == "low" else knob.high
+    code, out, err = _accepted(knob.name, value)
+    assert out.startswith(START_LINE), f"{knob.name}={value} did not start the demo: {out}{err}"
+    assert "must be" not in err and code != 2, f"{knob.name}={value} was refused: {err}"
+    # Only a 1 ms export timeout may make the final flush fail; anything else ends with exit 0.
+    assert code == 0 or (knob.name == "OTEL_EXPORTER_OTLP_TIMEOUT" and "flush failed" in err), out + err
+    assert "flushing telemetry" in out, out + err
+    shown = _shown(knob, value)
+    if shown is not None:
+        assert shown in out.splitlines()[0], f"the start line does not say {shown!r}: {out}"
+
+
+@pytest.mark.parametrize(("knob", "side"), ENDS, ids=_end_id)
+def test_just_outside_the_range_is_refused(knob: Knob, side: str) -> None:
+    value = just_outside(knob, side)
+    said = RANGE.search(refusal(knob.name, value))
+    assert said and json_quoted(value) in said.string, said.string if said else value
+
+
+def json_quoted(value: str) -> str:
+    """How the refusal quotes the value it got (JSON.stringify of the raw text)."""
+    return f'"{value}"'
