@@ -12,7 +12,7 @@ import gzip
 import json
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler
@@ -169,10 +169,8 @@ class _RefusingHandler(QuietHandler):
 
     def handle(self) -> None:
         """The demo exits right after its last export, dropping the kept-alive connection: not news."""
-        try:
+        with suppress(ConnectionResetError):
             super().handle()
-        except ConnectionResetError:
-            pass
 
     def do_POST(self) -> None:  # noqa: N802 (http.server dispatches on this name)
         """401, with the request's own header values in the reason phrase and in the body: what a

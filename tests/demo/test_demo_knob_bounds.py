@@ -105,14 +105,18 @@ def test_the_refusal_states_the_range_the_readme_promises(knob: Knob) -> None:
 
 
 def _accepted(name: str, value: str) -> tuple[int, str, str]:
-    """(exit code, stdout, stderr) of a run with `name=value`: stopped by a short DEMO_DURATION or,
-    for DEMO_DURATION itself, by SIGTERM once it has started."""
+    """(exit code, stdout, stderr) of a run with `name=value` alone, stopped by SIGTERM once it has
+    started (a run at DEMO_DURATION=1ms may have stopped by itself)."""
     node, script = require_tool(NODE), require_tool(DEMO)
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "DEMO_"))}
     with otlp_receiver() as (endpoint, _):
-        env = {**clean, "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "DEMO_TENANTS": "2", "DEMO_DURATION": "1ms"}
+        env = {**clean, "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "DEMO_TENANTS": "2"}
         process = subprocess.Popen(
-            [node, script], env={**env, name: value}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            [node, script],
+            env={**env, name: value},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         try:
             assert process.stdout is not None
@@ -132,7 +136,7 @@ def _shown(knob: Knob, value: str) -> str | None:
     if knob.name == "DEMO_RPS":
         return f", {value} requests/s,"
     if knob.name == "DEMO_ERROR_RATIO":
-        return f", {Decimal(value) * 100:f} % fail with a 5xx"
+        return f", {(Decimal(value) * 100).normalize():f} % fail with a 5xx"
     if knob.name == "DEMO_PORT" and value != "0":
         return f"127.0.0.1:{value},"
     return None
@@ -162,3 +166,44 @@ def test_just_outside_the_range_is_refused(knob: Knob, side: str) -> None:
 def json_quoted(value: str) -> str:
     """How the refusal quotes the value it got (JSON.stringify of the raw text)."""
     return f'"{value}"'
+
+
+def readme_defaults() -> dict[str, str]:
+    """The README knob table's default column, by variable."""
+    rows = re.findall(
+        r"^\| `(DEMO_\w+)` \| (?P<default>[^|]*?) \|", (REPO / "README.md").read_text(), re.MULTILINE
+    )
+    return dict(rows)
+
+
+def test_a_knob_set_to_nothing_takes_its_default() -> None:
+    """`DEMO_TENANTS=` (an empty line in `.env`, a variable exported empty) means "not set": the demo
+    starts with the README's defaults, runs until stopped, and no empty endpoint or timer is refused."""
+    empty = [knob.name for knob in KNOBS] + [
+        f"OTEL_EXPORTER_OTLP_{s}_ENDPOINT" for s in ("TRACES", "METRICS", "LOGS")
+    ]
+    node, script = require_tool(NODE), require_tool(DEMO)
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "DEMO_"))}
+    with otlp_receiver() as (endpoint, received):
+        env = {**clean, **dict.fromkeys(empty, ""), "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint}
+        process = subprocess.Popen(
+            [node, script], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            assert process.stdout is not None
+            first = process.stdout.readline()
+            running = process.poll() is None
+            process.send_signal(signal.SIGTERM)
+            out, err = process.communicate(timeout=60)
+        finally:
+            process.kill()
+        assert received.spans(), "nothing reached the endpoint"
+    assert first.startswith(START_LINE) and running, first + out + err
+    assert process.returncode == 0, first + out + err
+    defaults = readme_defaults()
+    for knob in KNOBS:
+        if knob.name in defaults:
+            shown = _shown(knob, defaults[knob.name].split()[0])  # "0 (any free port)": 0
+            if shown is not None:
+                assert shown in first, f"{knob.name}= should mean its default {defaults[knob.name]}: {first}"
+    assert {"DEMO_TENANTS", "DEMO_RPS", "DEMO_ERROR_RATIO"} <= set(defaults), defaults  # the table was read
