@@ -13,6 +13,7 @@ import os
 import re
 import signal
 import subprocess
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -197,8 +198,8 @@ def test_a_knob_set_to_nothing_takes_its_default() -> None:
             out, err = process.communicate(timeout=60)
         finally:
             process.kill()
-        assert received.spans(), "nothing reached the endpoint"
     assert first.startswith(START_LINE) and running, first + out + err
+    assert received.spans(), "nothing reached the endpoint"
     assert process.returncode == 0, first + out + err
     defaults = readme_defaults()
     for knob in KNOBS:
@@ -207,3 +208,54 @@ def test_a_knob_set_to_nothing_takes_its_default() -> None:
             if shown is not None:
                 assert shown in first, f"{knob.name}= should mean its default {defaults[knob.name]}: {first}"
     assert {"DEMO_TENANTS", "DEMO_RPS", "DEMO_ERROR_RATIO"} <= set(defaults), defaults  # the table was read
+
+
+def readme_duration_units() -> list[str]:
+    """The units of the README's DEMO_DURATION examples (`500ms`, `30s`, `5m`, `1h`)."""
+    row = next(
+        line for line in (REPO / "README.md").read_text().splitlines() if line.startswith("| `DEMO_DURATION`")
+    )
+    return re.findall(r"`\d+(ms|s|m|h)`", row)
+
+
+RUN_SECONDS = Decimal(3)
+
+
+@pytest.mark.parametrize("unit", readme_duration_units())
+def test_a_duration_lasts_what_its_unit_says(unit: str) -> None:
+    """`DEMO_DURATION=0.05m` is 3 s and `0.001h` 3.6 s (a minute is 60 s, an hour 3600 s): the run
+    stops by itself that long after it started, never sooner (a timer does not fire early; half of it
+    is allowed for a slow reader of the start line), at most 15 s later on a loaded machine."""
+    amount = (RUN_SECONDS * 1000 / DURATION_MS[unit]).normalize()
+    if unit == "h":
+        amount = Decimal("0.001")  # 3.6 s: a third of a minute's worth of decimals would not be exact
+    expected = float(amount * DURATION_MS[unit] / 1000)
+    node, script = require_tool(NODE), require_tool(DEMO)
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "DEMO_"))}
+    with otlp_receiver() as (endpoint, _):
+        env = {
+            **clean,
+            "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+            "DEMO_TENANTS": "2",
+            "DEMO_DURATION": f"{amount:f}{unit}",
+        }
+        process = subprocess.Popen(
+            [node, script], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            assert process.stdout is not None
+            first = process.stdout.readline()
+            started = time.monotonic()
+            stopped = None
+            for line in process.stdout:
+                if "ran for" in line:
+                    stopped = time.monotonic()
+                    break
+            out, err = process.communicate(timeout=60)
+        finally:
+            process.kill()
+    assert first.startswith(START_LINE) and stopped is not None, first + out + err
+    assert expected / 2 <= stopped - started <= expected + 15, (
+        f"DEMO_DURATION={amount:f}{unit} ran {stopped - started:.1f}s, expected {expected:g}s"
+    )
+    assert f"ran for {amount:f}{unit}; flushing telemetry" in first + out + line, out
