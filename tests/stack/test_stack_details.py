@@ -1,0 +1,82 @@
+"""Details of the stack's configs that are promises to a person or to another component.
+
+How long logs and traces are kept is what the README's service table tells the operator; the
+Collector must speak to Jaeger the way Jaeger listens (plain gRPC inside the compose network); and
+the two span-metrics connectors must hand Prometheus fresh, matching numbers at every scrape, or the
+per-tenant request rate and the per-route one disagree over the same window.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.conftest import REPO
+from tests.stack.conftest import MONITORING, load, with_defaults
+
+UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def seconds(duration: str) -> float:
+    """A Go/Prometheus duration of one unit (`15s`, `168h`, `7d`) in seconds."""
+    found = re.fullmatch(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)", str(duration))
+    assert found, f"not a duration: {duration!r}"
+    return float(found[1]) * UNITS[found[2]]
+
+
+def readme_row(service: str) -> str:
+    """The README's service table row whose first cell names `service`."""
+    rows = [
+        line for line in (REPO / "README.md").read_text().splitlines() if line.startswith(f"| {service} (")
+    ]
+    assert len(rows) == 1, f"the README's service table has {len(rows)} rows for {service}"
+    return rows[0]
+
+
+def readme_days(service: str) -> float:
+    """How many days the README says `service` keeps its data ("7-day retention", "for 7 days")."""
+    found = re.search(r"(\d+)-day retention|for (\d+) days", readme_row(service))
+    assert found, f"the README no longer says how long {service} keeps data: {readme_row(service)}"
+    return float(found[1] or found[2])
+
+
+def test_loki_keeps_logs_as_long_as_the_readme_says() -> None:
+    config: dict[str, Any] = load(MONITORING / "loki" / "config.yaml")
+    kept = seconds(config["limits_config"]["retention_period"])
+    assert kept == readme_days("loki") * 86400, config["limits_config"]
+    assert config["compactor"]["retention_enabled"] is True  # without it nothing is ever deleted
+
+
+def test_jaeger_keeps_traces_as_long_as_the_readme_says() -> None:
+    config: dict[str, Any] = with_defaults(load(MONITORING / "jaeger" / "config.yaml"))
+    (backend,) = config["extensions"]["jaeger_storage"]["backends"].values()
+    assert seconds(backend["badger"]["ttl"]["spans"]) == readme_days("jaeger") * 86400, backend
+
+
+def test_the_collector_speaks_to_jaeger_the_way_jaeger_listens(collector: dict[str, Any]) -> None:
+    """Jaeger's OTLP gRPC receiver has no TLS: a Collector exporter that expects TLS never delivers
+    a span (the handshake fails at every export). It must send plaintext, to the receiver's port."""
+    jaeger: dict[str, Any] = with_defaults(load(MONITORING / "jaeger" / "config.yaml"))
+    receiver = jaeger["receivers"]["otlp"]["protocols"]["grpc"]
+    exporter = collector["exporters"]["otlp_grpc/jaeger"]
+    if "tls" not in receiver:
+        assert exporter.get("tls", {}).get("insecure") is True, exporter
+    assert str(exporter["endpoint"]).rsplit(":", 1)[1] == str(receiver["endpoint"]).rsplit(":", 1)[1]
+
+
+def test_span_metrics_are_flushed_together_and_often_enough_for_the_rules(collector: dict[str, Any]) -> None:
+    """Both connectors flush at one interval (else the per-tenant and the per-route rate of the same
+    window disagree), and the shortest range the Prometheus rules take holds at least four flushes
+    (Prometheus's own rule of thumb for a rate() range and the samples in it): the counts change only
+    at a flush, so a slower one makes a 5m rate jump in steps or read nothing."""
+    rules = (MONITORING / "prometheus" / "rules" / "tiktickets.yml").read_text()
+    ranges = [seconds(found) for found in re.findall(r"\[(\d+[smhd])\]", rules)]
+    assert ranges, "the rules take no range: nothing to hold the flush interval against"
+    connectors = {
+        name: seconds(connector["metrics_flush_interval"])
+        for name, connector in collector["connectors"].items()
+        if name.split("/")[0] == "span_metrics"
+    }
+    assert len(connectors) == 2, connectors
+    assert len(set(connectors.values())) == 1, f"the span-metrics connectors flush apart: {connectors}"
+    assert 4 * max(connectors.values()) <= min(ranges), f"{connectors}: too slow for a {min(ranges):g}s range"
