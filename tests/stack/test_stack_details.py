@@ -80,3 +80,19 @@ def test_span_metrics_are_flushed_together_and_often_enough_for_the_rules(collec
     assert len(connectors) == 2, connectors
     assert len(set(connectors.values())) == 1, f"the span-metrics connectors flush apart: {connectors}"
     assert 4 * max(connectors.values()) <= min(ranges), f"{connectors}: too slow for a {min(ranges):g}s range"
+
+
+def test_vector_leaves_out_the_containers_it_means_to_by_their_compose_names(compose: dict[str, Any]) -> None:
+    """Vector's docker_logs source matches `exclude_containers` as prefixes of container names or ids,
+    and compose names a container `<project>-<service>-<n>` unless it sets container_name. The
+    Collector's and Vector's own logs would loop through the Collector; the demo's go out by OTLP
+    already. A bare service name ("otel-collector") matches none of them."""
+    config: dict[str, Any] = load(MONITORING / "vector" / "vector.yaml")
+    (source,) = (s for s in config["sources"].values() if s["type"] == "docker_logs")
+    excluded = source["exclude_containers"]
+    for service in ("otel-collector", "vector", "demo"):
+        definition = compose["services"][service]
+        container = definition.get("container_name") or f"{compose['name']}-{service}-1"
+        assert any(container.startswith(prefix) for prefix in excluded), (
+            f"Vector ships the logs of {container}: none of {excluded} is a prefix of it"
+        )
