@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from engine.grafana_math import parse_duration
+from prometheus_rules.slo import WINDOWS
 from tests.conftest import REPO
 from tests.stack.conftest import MONITORING, load, with_defaults
 
@@ -96,3 +98,29 @@ def test_vector_leaves_out_the_containers_it_means_to_by_their_compose_names(com
         assert any(container.startswith(prefix) for prefix in excluded), (
             f"Vector ships the logs of {container}: none of {excluded} is a prefix of it"
         )
+
+
+def test_prometheus_keeps_the_longest_window_an_slo_alert_reads(compose: dict[str, Any]) -> None:
+    """The slow burn-rate ticket compares error ratios over its long window (3 days): a retention
+    shorter than that makes the ratio read only what is left, and the alert judges a part as all."""
+    flags = compose["services"]["prometheus"]["command"]
+    (retention,) = [f.split("=", 1)[1] for f in flags if f.startswith("--storage.tsdb.retention.time=")]
+    longest = max(parse_duration(window.long) for window in WINDOWS)
+    assert seconds(retention) >= longest, (
+        f"Prometheus keeps {retention}; an SLO alert reads {longest:g}s back"
+    )
+
+
+def test_only_the_collector_joins_both_networks(compose: dict[str, Any]) -> None:
+    """The rule "applications talk only to the Collector" holds by construction: whatever joins the
+    ingest network (Vector, the demo) joins nothing else, so Prometheus, Loki and Jaeger are out of
+    its reach; only the Collector bridges the two."""
+    bridges = {
+        name
+        for name, service in compose["services"].items()
+        if {"ingest", "observability"} <= set(service.get("networks", []))
+    }
+    assert bridges == {"otel-collector"}, bridges
+    for name, service in compose["services"].items():
+        if "ingest" in service.get("networks", []) and name != "otel-collector":
+            assert service["networks"] == ["ingest"], (name, service["networks"])
