@@ -259,3 +259,21 @@ def test_a_duration_lasts_what_its_unit_says(unit: str) -> None:
         f"DEMO_DURATION={amount:f}{unit} ran {stopped - started:.1f}s, expected {expected:g}s"
     )
     assert f"ran for {amount:f}{unit}; flushing telemetry" in first + out + line, out
+
+
+def test_by_default_a_status_line_comes_as_often_as_the_readme_says() -> None:
+    """The README: "prints a status line every 10 s" (and DEMO_STATUS_INTERVAL's default). A run of
+    0.6 of that interval prints only the final line: the default is not a shorter interval. (That
+    an interval is kept at all is test_demo_knobs.py's run at 200ms, several lines in 2 s.)"""
+    readme = (REPO / "README.md").read_text()
+    every = re.search(r"prints a status line every (\d+) s\b", readme)
+    assert every, "the README no longer says how often the status line comes"
+    assert readme_defaults()["DEMO_STATUS_INTERVAL"] == f"{every[1]}s"
+    interval = int(every[1])
+    with otlp_receiver() as (endpoint, _):
+        completed, _ = run_demo(
+            endpoint, DEMO_STATUS_INTERVAL="", DEMO_DURATION=f"{interval * 0.6:g}s", DEMO_TENANTS="2"
+        )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    lines = [line for line in completed.stdout.splitlines() if "requests sent" in line]
+    assert len(lines) == 1, f"a {interval * 0.6:g}s run printed {len(lines)} status lines: {completed.stdout}"
