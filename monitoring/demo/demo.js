@@ -32,9 +32,21 @@ function maskUrl(raw) {
 }
 
 const HEADER_VARIABLES = ['', 'TRACES_', 'METRICS_', 'LOGS_'].map((signal) => `OTEL_EXPORTER_OTLP_${signal}HEADERS`);
-const headerSecrets = HEADER_VARIABLES.flatMap((name) =>
-  (process.env[name] || '').split(',').map((pair) => pair.slice(pair.indexOf('=') + 1).trim()),
-).filter((value) => value.length >= 3);
+// Each header value as written and as the exporter sends it: the SDK drops what follows a ';' and
+// URL-decodes the rest (as the OTel specification says), so `Basic%20dXNlcjpwdw%3D%3D` goes out, and
+// may come back in a refusal, as `Basic dXNlcjpwdw==`. Longest first, so no part of one is left over.
+function headerValues(pair) {
+  const written = pair.slice(pair.indexOf('=') + 1).trim();
+  const sent = written.split(';')[0].trim();
+  try {
+    return [written, sent, decodeURIComponent(sent)];
+  } catch {
+    return [written, sent]; // not valid URL-encoding: the SDK sends nothing for this pair
+  }
+}
+const headerSecrets = [...new Set(HEADER_VARIABLES.flatMap((name) => (process.env[name] || '').split(',').flatMap(headerValues)))]
+  .filter((value) => value.length >= 3)
+  .sort((a, b) => b.length - a.length);
 
 function scrub(text) {
   let clean = String(text).replace(/[a-z][a-z0-9+.-]*:\/\/[^\s'"<>]+/gi, maskUrl);

@@ -12,7 +12,7 @@ import gzip
 import json
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler
@@ -159,3 +159,48 @@ def otlp_receiver(prefix: str = "") -> Iterator[tuple[str, Received]]:
     received = Received()
     with serving(type("Handler", (_Handler,), {"received": received, "prefix": prefix})) as url:
         yield url, received
+
+
+@dataclass
+class Rejections:
+    """Every header of every export request a refusing receiver answered, in order."""
+
+    headers: list[dict[str, str]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class _RefusingHandler(QuietHandler):
+    protocol_version = "HTTP/1.1"
+    refused: Rejections
+
+    def handle(self) -> None:
+        """The demo exits right after its last export, dropping the kept-alive connection: not news."""
+        with suppress(ConnectionResetError):
+            super().handle()
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server dispatches on this name)
+        """401, with the request's own header values in the reason phrase and in the body: what a
+        careless proxy or collector says ("rejected credentials Bearer ..."), so a client that prints
+        the exporter's error must mask them."""
+        read_body(self)
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        with self.refused.lock:
+            self.refused.headers.append(headers)
+        echoed = "; ".join(f"{name}: {value}" for name, value in sorted(headers.items()))
+        said = f"rejected credentials {echoed}"
+        reason = said.encode("latin-1", "replace").decode("latin-1").replace("\r", " ").replace("\n", " ")
+        self.send_response(401, reason)
+        body = said.encode()
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@contextmanager
+def refusing_receiver() -> Iterator[tuple[str, Rejections]]:
+    """An OTLP endpoint on 127.0.0.1 that refuses every export with a 401 repeating the request's
+    headers (Authorization and every other one); yields its endpoint and the headers it was sent."""
+    refused = Rejections()
+    with serving(type("Handler", (_RefusingHandler,), {"refused": refused})) as url:
+        yield url, refused

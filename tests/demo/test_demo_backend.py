@@ -266,3 +266,44 @@ def test_every_span_and_log_record_names_a_demo_tenant(demo: Run) -> None:
             item.get("name") or item.get("body"),
             typed_attributes(item),
         )
+
+
+SEVERITY_RANGES = {
+    "trace": (1, 4),
+    "debug": (5, 8),
+    "info": (9, 12),
+    "warn": (13, 16),
+    "error": (17, 20),
+    "fatal": (21, 24),
+}
+"""The OpenTelemetry log data model's severity ranges, by the short name a severity text starts with."""
+SEVERITY_NAMES = {f"SEVERITY_NUMBER_{name.upper()}": low for name, (low, _) in SEVERITY_RANGES.items()}
+
+
+def _severity_number(value: Any) -> int:
+    """protobuf-as-JSON writes the enum's name (SEVERITY_NUMBER_WARN), OTLP JSON its number (13)."""
+    return int(value) if str(value).isdigit() else SEVERITY_NAMES[str(value)]
+
+
+def test_each_log_records_severity_text_and_number_name_the_same_level(demo: Run) -> None:
+    """Loki keeps both (the contract's structured metadata severity_text and severity_number): a
+    panel filtering on one and an alert on the other must see the same records. A failed request
+    logs an error, a dropped WhatsApp session a warning, everything else is information."""
+    records = [record for _, record in demo.received.logs()]
+    levels: set[str] = set()
+    for record in records:
+        text = str(record["severityText"]).lower()
+        level = next(name for name in SEVERITY_RANGES if text.startswith(name))
+        low, high = SEVERITY_RANGES[level]
+        number = _severity_number(record["severityNumber"])
+        assert low <= number <= high, (record["severityText"], record["severityNumber"], record.get("body"))
+        body = str(next(iter(record.get("body", {}).values()), ""))
+        if "failed" in body:
+            assert level == "error", (level, body)
+        elif "disconnected" in body:
+            assert level == "warn", (level, body)
+        else:
+            assert level == "info", (level, body)
+        levels.add(level)
+    # A dropped session in 5 s is likely, not certain (tests/demo/test_demo_traffic.py runs 20 s for it).
+    assert {"info", "error"} <= levels <= {"info", "warn", "error"}, levels
