@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -245,3 +245,54 @@ def test_pull_output_writes_new_files_regular_files_and_through_links_to_them(tm
     assert regular_output(tmp_path / "new.json") == tmp_path / "new.json"
     assert regular_output(tmp_path / "real.json") == tmp_path / "real.json"
     assert regular_output(tmp_path / "link.json") == (tmp_path / "real.json").resolve()
+
+
+_KILLED_BUILD = """
+import os, signal, sys
+from dataclasses import replace
+from pathlib import Path, PurePosixPath
+from engine.definitions.loader import load_project
+from engine.render.documents import build_documents
+from engine.render.files import render_outputs, write_outputs
+
+def killed(self, target):
+    os.kill(os.getpid(), signal.SIGKILL)  # staged, not yet renamed: what `kill -9` mid-build leaves
+
+Path.replace = killed
+outputs = render_outputs(build_documents(load_project(Path(sys.argv[1]))))
+changed = [replace(o, content=o.content + b"changed") for o in outputs]
+write_outputs(Path(sys.argv[2]), changed, "provisioning")
+"""
+
+
+def test_a_killed_builds_temporaries_are_hidden_ignored_by_check_and_swept(
+    tmp_path: Path, outputs: list[Output]
+) -> None:
+    """A build killed (SIGKILL, `watch`'s time limit, a closed terminal) after staging and before its
+    renames leaves one temporary beside every changed file. Each must be hidden, or Grafana's file
+    provider (which skips dot files) reads a half-built dashboard next to the real one; `check` must
+    not call them "not generated"; the next build must sweep every one, also those beside the
+    contract page and the rules file, outside the provisioning folder."""
+    write_outputs(tmp_path, outputs, "provisioning")
+    before = {path for path in tmp_path.rglob("*") if path.is_file()}
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_BUILD, str(REPO), str(tmp_path)], cwd=REPO, check=False
+    )
+    assert killed.returncode == -9, killed
+    left = sorted(
+        path.relative_to(tmp_path).as_posix()
+        for path in tmp_path.rglob("*")
+        if path.is_file() and path not in before
+    )
+    assert left, "the killed build staged nothing: the test cannot tell"
+    assert {PurePosixPath(path).parent.as_posix() for path in left} >= {
+        PurePosixPath(o.path).parent.as_posix() for o in outputs
+    }, left  # one beside the contract page, the rules file and every provisioning file
+
+    assert [path for path in left if not PurePosixPath(path).name.startswith(".")] == []
+    assert compare_outputs(tmp_path, outputs, "provisioning") == []
+
+    report = write_outputs(tmp_path, outputs, "provisioning")
+    assert report.swept == left
+    assert report.written == [] and report.removed == []
+    assert {path for path in tmp_path.rglob("*") if path.is_file()} == before
