@@ -126,6 +126,37 @@ def test_a_lost_response_to_a_save_is_recognised_as_our_own_write(fake: Target, 
     assert [status for _, _, status in saves] == [200, 412]  # the write, then the retry meeting it
 
 
+@pytest.mark.parametrize("kind", ["folder", "datasource"])
+def test_a_lost_response_to_a_create_is_recognised_as_our_own_write(
+    fake: Target, project_copy: Path, kind: str
+) -> None:
+    """A folder or datasource create whose answer is lost (a proxy timeout, a reset after Grafana
+    wrote) is retried, and Grafana refuses the retry with a 409: the object exists, because our own
+    first create made it. push must see that Grafana holds what it wanted and report it created, not
+    fail; the next push finds nothing to do."""
+    assert fake.server is not None
+    project = load_project(project_copy)
+    create = f"/api/{kind}s"
+    fake.server.state.faults.append(Fault("drop", "POST", create))
+    result = cli(fake, "push", project=project_copy)
+    assert result.returncode == 0, result.stdout + result.stderr
+    uids = (
+        sorted({d.folder.uid for d in project.dashboards})
+        if kind == "folder"
+        else [d.uid for d in project.datasources]
+    )
+    for uid in uids:
+        assert f"created    {kind} {uid}" in result.stdout, result.stdout
+    creates = [
+        status for method, path, status in fake.server.state.requests if (method, path) == ("POST", create)
+    ]
+    assert creates[:2] == [200, 409], creates  # the create, then the retry meeting it
+    assert creates.count(200) == len(uids) and creates.count(409) == 1, creates
+    again = cli(fake, "push", project=project_copy)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert f"{push_writes(project)} unchanged" in again.stdout and ", 0 writes," in again.stdout
+
+
 def test_one_failing_dashboard_does_not_stop_the_others(fake: Target, project_copy: Path) -> None:
     assert fake.server is not None
     (project_copy / "dashboards" / "second.py").write_text(SECOND_DASHBOARD)
