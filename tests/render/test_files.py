@@ -8,6 +8,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
@@ -209,6 +210,39 @@ def test_a_waiting_build_gives_up_after_its_timeout_not_later(tmp_path: Path, ou
         write_outputs(tmp_path, outputs, "provisioning", lock_timeout=waited)
     elapsed = time.monotonic() - started
     assert waited <= elapsed < waited * 1.75, f"gave up after {elapsed:.2f} s, not {waited} s"
+
+
+BUSY_SECONDS = 6.0
+"""How long another build holds the lock below: a slow build of a big project on a loaded machine
+takes longer than that, so a build must wait at least this long by default before giving up."""
+
+
+def test_by_default_a_second_build_waits_for_a_slow_one_to_finish(
+    tmp_path: Path, outputs: list[Output]
+) -> None:
+    """Two builds at once (`watch` and a `make build`, two terminals) are serialised: the second says it
+    waits, then writes once the first is done. Giving up after a few seconds would fail the second
+    build whenever the first is slow, and leave the user retrying by hand."""
+    held = threading.Event()
+
+    def slow_build() -> None:
+        with build_lock(tmp_path):
+            held.set()
+            time.sleep(BUSY_SECONDS)
+
+    holder = threading.Thread(target=slow_build)
+    holder.start()
+    try:
+        assert held.wait(30)
+        waited: list[str] = []
+        started = time.monotonic()
+        report = write_outputs(tmp_path, outputs, "provisioning", on_wait=waited.append)
+        elapsed = time.monotonic() - started
+    finally:
+        holder.join()
+    assert waited and "waiting for another build" in waited[0]
+    assert len(report.written) == len(outputs)
+    assert elapsed >= BUSY_SECONDS * 0.9, f"wrote after {elapsed:.2f} s, while the other build held the lock"
 
 
 def test_stale_temporaries_are_swept_and_named(tmp_path: Path, outputs: list[Output]) -> None:
