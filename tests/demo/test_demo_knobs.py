@@ -59,6 +59,7 @@ CASES = [
     Refused("OTEL_BSP_SCHEDULE_DELAY", "soon", ("milliseconds",)),
     Refused("OTEL_EXPORTER_OTLP_ENDPOINT", "not a url", ("is not a URL", "http://localhost:4318")),
     Refused("OTEL_EXPORTER_OTLP_ENDPOINT", f"ftp://user:{SECRET}@collector/?token={SECRET}", ('"ftp"',)),
+    Refused("OTEL_EXPORTER_OTLP_ENDPOINT", f"ftp://collector:4318/#token={SECRET}", ('"ftp"', "/#***")),
     Refused("OTEL_EXPORTER_OTLP_ENDPOINT", "http://:99999", ("is not a URL",)),
     Refused("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:0", ("port 0",)),
     Refused("OTEL_EXPORTER_OTLP_ENDPOINT", f"user:{SECRET}@collector:4318", ("***@collector:4318",)),
