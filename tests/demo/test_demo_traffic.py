@@ -189,3 +189,35 @@ def test_a_rate_above_one_request_per_tick_is_sent_in_batches() -> None:
         f"DEMO_RPS={HIGH_RPS} for {HIGH_SECONDS}s: {sent} requests sent, {len(server)} server spans "
         f"received; expected {fewest} to {most}"
     )
+
+
+# -- the Socket.io connection gauge -----------------------------------------------------------------
+
+CONNECTIONS = next(
+    m
+    for m in CONTRACT.metrics
+    if m.emitter == Emitter.BACKEND and m.otel_name.endswith("socketio.connections")
+)
+MOST_SOCKETS = 5
+"""demo.js keeps between 1 and 5 Socket.io clients open per tenant (README: clients that come and go)."""
+
+
+def test_the_connection_gauge_reads_the_clients_connected_now(run: Run) -> None:
+    """The Overview's Socket.io panel reads this gauge as "connections open now": +1 on connect, -1 on
+    disconnect. So it never leaves 0..5 for a tenant, and after the demo closes every client at the
+    end, the last export reads 0 for every tenant; a disconnect counted +1 (or not at all) leaves
+    the gauge growing with every client that ever came and went."""
+    points = [
+        (int(point["timeUnixNano"]), attributes(point)["tenant_id"], _value(point))
+        for _, metric in run.received.metrics()
+        if metric["name"] == CONNECTIONS.otel_name
+        for point in metric["sum"]["dataPoints"]
+    ]
+    assert {tenant for _, tenant, _ in points} == {f"tenant-{n:03d}" for n in range(1, TENANTS + 1)}
+    outside = sorted({(tenant, n) for _, tenant, n in points if not 0 <= n <= MOST_SOCKETS})
+    assert not outside, f"connections outside 0..{MOST_SOCKETS}: {outside}"
+    last: dict[str, tuple[int, float]] = {}
+    for time, tenant, value in points:
+        if tenant not in last or time > last[tenant][0]:
+            last[tenant] = (time, value)
+    assert {tenant: value for tenant, (_, value) in last.items()} == dict.fromkeys(last, 0.0)
