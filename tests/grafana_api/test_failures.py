@@ -45,6 +45,31 @@ def test_provisioned_targets_are_skipped_with_a_clear_message(fake: Target, proj
     assert fake.server.state.writes == []  # no doomed write, no obscure 400
 
 
+def test_diff_against_a_grafana_that_provisions_everything_from_files_matches(
+    fake: Target, project_copy: Path
+) -> None:
+    """The compose stack's Grafana loads the dashboards and datasources from provisioning/: push
+    leaves those alone, so `diff` has nothing to report there and exits 0 (a CI step that runs `diff`
+    against such a Grafana must not fail on objects push may never write)."""
+    assert fake.server is not None
+    project = load_project(REPO)
+    for folder in {d.folder.uid: d.folder for d in project.dashboards}.values():
+        fake.server.state.folders[folder.uid] = {
+            "id": 1,
+            "uid": folder.uid,
+            "title": folder.title,
+            "version": 1,
+        }
+    for dashboard in project.dashboards:
+        fake.server.provision_dashboard(dashboard_document(dashboard), dashboard.folder.uid)
+    for datasource in project.datasources:
+        fake.server.provision_datasource(desired_datasource(datasource.document()))
+
+    result = cli(fake, "diff", project=project_copy)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "matches the definitions" in result.stdout
+
+
 def test_wrong_token_says_which_credential_and_never_prints_it(fake: Target, project_copy: Path) -> None:
     result = cli(fake, "push", project=project_copy, credentials={"GRAFANA_TOKEN": "glsa_wrong-secret-4711"})
     assert result.returncode == 1
@@ -124,6 +149,37 @@ def test_a_lost_response_to_a_save_is_recognised_as_our_own_write(fake: Target, 
     assert "created    dashboard tiktickets-overview" in result.stdout
     saves = [r for r in fake.server.state.requests if r[:2] == ("POST", "/api/dashboards/db")]
     assert [status for _, _, status in saves] == [200, 412]  # the write, then the retry meeting it
+
+
+@pytest.mark.parametrize("kind", ["folder", "datasource"])
+def test_a_lost_response_to_a_create_is_recognised_as_our_own_write(
+    fake: Target, project_copy: Path, kind: str
+) -> None:
+    """A folder or datasource create whose answer is lost (a proxy timeout, a reset after Grafana
+    wrote) is retried, and Grafana refuses the retry with a 409: the object exists, because our own
+    first create made it. push must see that Grafana holds what it wanted and report it created, not
+    fail; the next push finds nothing to do."""
+    assert fake.server is not None
+    project = load_project(project_copy)
+    create = f"/api/{kind}s"
+    fake.server.state.faults.append(Fault("drop", "POST", create))
+    result = cli(fake, "push", project=project_copy)
+    assert result.returncode == 0, result.stdout + result.stderr
+    uids = (
+        sorted({d.folder.uid for d in project.dashboards})
+        if kind == "folder"
+        else [d.uid for d in project.datasources]
+    )
+    for uid in uids:
+        assert f"created    {kind} {uid}" in result.stdout, result.stdout
+    creates = [
+        status for method, path, status in fake.server.state.requests if (method, path) == ("POST", create)
+    ]
+    assert creates[:2] == [200, 409], creates  # the create, then the retry meeting it
+    assert creates.count(200) == len(uids) and creates.count(409) == 1, creates
+    again = cli(fake, "push", project=project_copy)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert f"{push_writes(project)} unchanged" in again.stdout and ", 0 writes," in again.stdout
 
 
 def test_one_failing_dashboard_does_not_stop_the_others(fake: Target, project_copy: Path) -> None:

@@ -291,6 +291,24 @@ def test_a_save_between_the_plan_and_the_delete_is_not_deleted(server: FakeGrafa
     assert (live(server, COPY) or {}).get("title") == "Edited in Grafana" and not backups(project_a)
 
 
+def test_a_dashboard_deleted_between_the_plan_and_the_delete_is_not_a_conflict(
+    server: FakeGrafana, project_a: Path
+) -> None:
+    """Someone (another prune, a person) deletes the dashboard after the plan: the goal of the delete
+    is reached, so prune reports it done, with no conflict, no failure and no backup of nothing."""
+    push(server, project_a)
+    sync = grafana(server)
+    desired = [d for d in desired_objects(build_documents(load_project(project_a))) if d.uid != COPY]
+    (candidate,) = prune_candidates(sync, desired)
+    planned = decide_prune(sync, candidate, A, force=False)
+    assert planned.op is Decision.DELETE
+    with server.state.lock:
+        del server.state.dashboards[COPY]
+    done = execute(sync, planned, backup_dir=project_a / ".grafana-backups")
+    assert done.op is Decision.DELETE and done.done and not done.failed, done
+    assert SyncReport([done]).ok and not backups(project_a)
+
+
 def test_a_backup_that_cannot_be_written_stops_the_delete(server: FakeGrafana, project_a: Path) -> None:
     push(server, project_a)
     without_copy(project_a)

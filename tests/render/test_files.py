@@ -8,9 +8,10 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -211,6 +212,39 @@ def test_a_waiting_build_gives_up_after_its_timeout_not_later(tmp_path: Path, ou
     assert waited <= elapsed < waited * 1.75, f"gave up after {elapsed:.2f} s, not {waited} s"
 
 
+BUSY_SECONDS = 6.0
+"""How long another build holds the lock below: a slow build of a big project on a loaded machine
+takes longer than that, so a build must wait at least this long by default before giving up."""
+
+
+def test_by_default_a_second_build_waits_for_a_slow_one_to_finish(
+    tmp_path: Path, outputs: list[Output]
+) -> None:
+    """Two builds at once (`watch` and a `make build`, two terminals) are serialised: the second says it
+    waits, then writes once the first is done. Giving up after a few seconds would fail the second
+    build whenever the first is slow, and leave the user retrying by hand."""
+    held = threading.Event()
+
+    def slow_build() -> None:
+        with build_lock(tmp_path):
+            held.set()
+            time.sleep(BUSY_SECONDS)
+
+    holder = threading.Thread(target=slow_build)
+    holder.start()
+    try:
+        assert held.wait(30)
+        waited: list[str] = []
+        started = time.monotonic()
+        report = write_outputs(tmp_path, outputs, "provisioning", on_wait=waited.append)
+        elapsed = time.monotonic() - started
+    finally:
+        holder.join()
+    assert waited and "waiting for another build" in waited[0]
+    assert len(report.written) == len(outputs)
+    assert elapsed >= BUSY_SECONDS * 0.9, f"wrote after {elapsed:.2f} s, while the other build held the lock"
+
+
 def test_stale_temporaries_are_swept_and_named(tmp_path: Path, outputs: list[Output]) -> None:
     write_outputs(tmp_path, outputs, "provisioning")
     stale = tmp_path / f"docs/.telemetry-contract.md.abc{TEMP_SUFFIX}"
@@ -245,3 +279,54 @@ def test_pull_output_writes_new_files_regular_files_and_through_links_to_them(tm
     assert regular_output(tmp_path / "new.json") == tmp_path / "new.json"
     assert regular_output(tmp_path / "real.json") == tmp_path / "real.json"
     assert regular_output(tmp_path / "link.json") == (tmp_path / "real.json").resolve()
+
+
+_KILLED_BUILD = """
+import os, signal, sys
+from dataclasses import replace
+from pathlib import Path, PurePosixPath
+from engine.definitions.loader import load_project
+from engine.render.documents import build_documents
+from engine.render.files import render_outputs, write_outputs
+
+def killed(self, target):
+    os.kill(os.getpid(), signal.SIGKILL)  # staged, not yet renamed: what `kill -9` mid-build leaves
+
+Path.replace = killed
+outputs = render_outputs(build_documents(load_project(Path(sys.argv[1]))))
+changed = [replace(o, content=o.content + b"changed") for o in outputs]
+write_outputs(Path(sys.argv[2]), changed, "provisioning")
+"""
+
+
+def test_a_killed_builds_temporaries_are_hidden_ignored_by_check_and_swept(
+    tmp_path: Path, outputs: list[Output]
+) -> None:
+    """A build killed (SIGKILL, `watch`'s time limit, a closed terminal) after staging and before its
+    renames leaves one temporary beside every changed file. Each must be hidden, or Grafana's file
+    provider (which skips dot files) reads a half-built dashboard next to the real one; `check` must
+    not call them "not generated"; the next build must sweep every one, also those beside the
+    contract page and the rules file, outside the provisioning folder."""
+    write_outputs(tmp_path, outputs, "provisioning")
+    before = {path for path in tmp_path.rglob("*") if path.is_file()}
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_BUILD, str(REPO), str(tmp_path)], cwd=REPO, check=False
+    )
+    assert killed.returncode == -9, killed
+    left = sorted(
+        path.relative_to(tmp_path).as_posix()
+        for path in tmp_path.rglob("*")
+        if path.is_file() and path not in before
+    )
+    assert left, "the killed build staged nothing: the test cannot tell"
+    assert {PurePosixPath(path).parent.as_posix() for path in left} >= {
+        PurePosixPath(o.path).parent.as_posix() for o in outputs
+    }, left  # one beside the contract page, the rules file and every provisioning file
+
+    assert [path for path in left if not PurePosixPath(path).name.startswith(".")] == []
+    assert compare_outputs(tmp_path, outputs, "provisioning") == []
+
+    report = write_outputs(tmp_path, outputs, "provisioning")
+    assert report.swept == left
+    assert report.written == [] and report.removed == []
+    assert {path for path in tmp_path.rglob("*") if path.is_file()} == before
