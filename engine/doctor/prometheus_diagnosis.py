@@ -31,6 +31,11 @@ from engine.queries import Matcher, MatchOp
 
 TWO_SAMPLES = frozenset({"rate", "irate", "increase", "delta", "idelta", "deriv", "predict_linear"})
 """Functions that return nothing for a series with fewer than two samples in their window."""
+SPACINGS_PER_WINDOW = 3
+"""A window spanning this many sample spacings always holds two samples that have arrived: two
+spacings hold two timestamps, and the newest of them may still be on its way (an SDK export, then a
+Collector and a scrape in between), so one spacing more. At exactly two spacings the query is empty
+for a moment after every export."""
 SPACING_WINDOWS = 5
 """The sample spacing is measured over this many rate windows ..."""
 MIN_SPACING_LOOKBACK_S = 600.0
@@ -239,7 +244,7 @@ class PrometheusDoctor:
                 for times in self.api.sample_times(selector.render(), duration(lookback))
                 if (g := _gap(times))
             ]
-            if not gaps or min(gaps) <= window / 2:
+            if not gaps or min(gaps) * SPACINGS_PER_WINDOW <= window:
                 continue
             every, shown = min(gaps), duration(window)
             causes.append(
@@ -247,8 +252,9 @@ class PrometheusDoctor:
                     CauseCode.SPARSE_SAMPLES,
                     f"samples of `{selector.name}` arrive every {round(every)} s; {function_name(call)} "
                     f"over {shown} needs at least two: set OTEL_METRIC_EXPORT_INTERVAL to <= "
-                    f"{int(window * 1000 // 2)} (milliseconds: half of {shown}) or widen the window to at "
-                    f"least {duration(2 * every)}",
+                    f"{int(window * 1000 // SPACINGS_PER_WINDOW)} (milliseconds: {shown} / "
+                    f"{SPACINGS_PER_WINDOW}) or widen the window to at least "
+                    f"{duration(SPACINGS_PER_WINDOW * every)}",
                     f"count_over_time({selector.render()}[{shown}])",
                 )
             )
