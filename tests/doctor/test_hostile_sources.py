@@ -26,6 +26,7 @@ from engine.render.documents import Documents, build_documents
 from tests.conftest import REPO
 from tests.doctor.hostile_sources import (
     DEAD_URL,
+    HEALTHY,
     ONE_SAMPLE,
     Reply,
     fake_loki,
@@ -248,3 +249,37 @@ def test_escape_sequences_from_a_server_never_reach_the_terminal() -> None:
     assert failures([f"http://p: {hostile}"]) == [
         "error: http://p: \\x1b[2J\\x1b]0;pwned\\x07[bold]loud[/] [/oops]"
     ]
+
+
+REFUSED = b'{"message": "Access denied to this data source"}'
+"""What Grafana (or an authenticating proxy before Prometheus) answers a user it will not let query."""
+
+
+@pytest.mark.parametrize("status", [401, 403])
+@pytest.mark.parametrize("via_grafana", [False, True], ids=["direct", "through-grafana"])
+def test_refused_credentials_are_unauthorized_whatever_the_refusal_status(
+    documents: Documents, loki: str, status: int, via_grafana: bool
+) -> None:
+    """401 (no valid credentials) and 403 (valid, but no right to query this datasource: a Grafana
+    Viewer without query permission, a proxy's deny rule) both mean "fix the credentials", not "the
+    datasource is down": every Prometheus panel says `unauthorized` and names who refused, while the
+    Loki panels are still diagnosed."""
+    refused = Reply(REFUSED, status)
+    with fake_prometheus({"/": refused, **dict.fromkeys(HEALTHY, refused)}) as prometheus:
+
+        def endpoint(kind: str, uid: str) -> Endpoint:
+            if kind == "loki":
+                return Endpoint(loki, kind, 5)
+            if via_grafana:
+                return Endpoint.through_grafana(prometheus, uid, kind, 5, "glsa_viewer")
+            return Endpoint(prometheus, kind, 5)
+
+        run = DoctorRun(documents, endpoint)
+        reports = run.run()
+    outcome = Outcome(run, reports, 0)
+    who = "Grafana" if via_grafana else "Prometheus"
+    causes = outcome.details(outcome.prometheus_panels())
+    assert causes and {c.code for c in causes} == {CauseCode.UNAUTHORIZED}, causes
+    assert all(f"{who} refused the credentials (HTTP {status})" in c.detail for c in causes), causes
+    assert [f.code for f in run.failures] == [CauseCode.UNAUTHORIZED]
+    assert outcome.logs().status is Status.OK and not run.nothing_reachable
