@@ -99,6 +99,8 @@ def _titles(project: Path) -> list[str]:
 def test_every_save_rebuilds_a_broken_one_is_survived_and_sigint_exits_0(project_copy: Path) -> None:
     overview = project_copy / "dashboards" / "overview.py"
     with watching(project_copy) as watcher:
+        # The first line says what is watched, and that nothing is pushed without --push.
+        assert watcher.seen[0].startswith("watching ") and "(and pushing)" not in watcher.seen[0]
         _edit(overview, STAT_TITLE, '"WhatsApp sessions now",')
         retitled = watcher.next_build()
         assert "WhatsApp sessions now" in _titles(project_copy)
@@ -144,6 +146,7 @@ def test_push_after_each_good_save_and_a_conflict_does_not_stop_it(project_copy:
     with FakeGrafana() as grafana:
         env = {"GRAFANA_URL": grafana.url, "GRAFANA_TOKEN": "glsa_admin"}
         with watching(project_copy, "--push", env=env) as watcher:
+            assert watcher.seen[0].endswith(" (and pushing); Ctrl-C stops"), watcher.seen
             assert "pushed:" in watcher.wait_for(lambda line: "push" in line)
 
             def dashboard_writes() -> int:
@@ -151,8 +154,9 @@ def test_push_after_each_good_save_and_a_conflict_does_not_stop_it(project_copy:
 
             first = dashboard_writes()
             _edit(overview, STAT_TITLE, '"WhatsApp sessions now",')
-            assert "built:" in watcher.next_build()
-            assert "pushed:" in watcher.wait_for(lambda line: "push" in line)
+            assert "dashboards/overview.py: built:" in watcher.next_build()
+            # The save is named once, on its build's line: the push line stands for every file built.
+            assert re.fullmatch(r"\d\d:\d\d:\d\d pushed: .+", watcher.wait_for(lambda line: "push" in line))
             assert dashboard_writes() == first + 1  # once per good save
 
             grafana.edit_in_ui("tiktickets-overview", lambda d: d.update(title="Edited in Grafana"))
@@ -216,6 +220,8 @@ def test_a_push_past_its_time_limit_is_stopped_and_watching_goes_on(project_copy
             assert "built:" in watcher.next_build()
             stopped = _push_lines(watcher)
             assert f"push stopped after {PUSH_LIMIT_SECONDS} s" in stopped and "still watching" in stopped
+            # What a person should look at, and that nothing is lost: not a build's words.
+            assert "is Grafana answering?" in stopped and "the next good save pushes again" in stopped
             assert watcher.process.poll() is None
             assert not any("Traceback" in line for line in watcher.seen), watcher.seen
 

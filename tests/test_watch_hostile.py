@@ -9,6 +9,7 @@ every child and grandchild here names it, nothing else on the machine does.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
@@ -167,3 +168,47 @@ def test_an_exception_in_the_loop_stops_the_running_build_and_restores_the_signa
     saver.join(timeout=5)
     no_process_left(project_copy)
     assert {signum: signal.getsignal(signum) for signum in watch.STOP_SIGNALS} == before
+
+
+def pids_of_helpers(project: Path) -> list[int]:
+    """The ids of live stubborn helpers started for `project` (by the STUBBORN marker in their command)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"SIG_IGN" in cmdline and str(project).encode() in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+RETURNS = {
+    "built": EXTRA_MODULE,
+    "build failed": "raise RuntimeError('a definition that breaks after starting its helper')\n",
+}
+"""After the helper starts, the definition either returns a good dashboard or raises."""
+
+
+@pytest.mark.parametrize("headline", list(RETURNS), ids=["good-build", "failed-build"])
+def test_a_build_that_returns_leaves_no_helper_behind(project_copy: Path, headline: str) -> None:
+    """A definition may start a process (a port-forward, a local server) and return. The build then
+    ends by itself, not through a stop: whatever it left in its process group must still be ended, or
+    every save leaves one more process running for as long as the machine is up."""
+    starts_helper = (
+        "import subprocess\nimport sys\n\n"
+        f"subprocess.Popen([sys.executable, '-c', {STUBBORN!r}, {str(project_copy)!r}])\n\n"
+    )
+    try:
+        with watching(project_copy) as watcher:
+            (project_copy / "dashboards" / "extra.py").write_text(starts_helper + RETURNS[headline])
+            line = watcher.wait_for(lambda line: "dashboards/extra.py: " in line, timeout=60)
+            assert f"dashboards/extra.py: {headline}" in line, watcher.seen
+            wait_until(lambda: not pids_of_helpers(project_copy), "the finished build's helper is gone", 5)
+            assert watcher.process.poll() is None  # still watching
+    finally:
+        for pid in pids_of_helpers(project_copy):  # a failed run must not leave its helper running
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import time
 import urllib.parse
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, ClassVar
 
@@ -61,9 +61,14 @@ def raw(document: Any) -> bytes:
     return document if isinstance(document, bytes) else json.dumps(document).encode()
 
 
+Params = Mapping[str, list[str]]
+"""A request's query string as parsed: each parameter's values."""
+
+
 class Reply:
     """A prepared answer: status code and body bytes; `trickle` sends the body a byte at a time;
-    `unless` (a fragment of the `query` parameter -> another Reply) answers some queries otherwise."""
+    `unless` (a fragment of the `query` parameter -> another Reply) answers some queries otherwise;
+    `by_params` makes the answer from the request's parameters (what a time range selects, say)."""
 
     def __init__(
         self,
@@ -72,10 +77,14 @@ class Reply:
         *,
         trickle: bool = False,
         unless: tuple[str, Reply] | None = None,
+        by_params: Callable[[Params], Reply] | None = None,
     ) -> None:
         self.body, self.status, self.trickle, self.unless = body, status, trickle, unless
+        self.by_params = by_params
 
-    def to(self, query: str) -> Reply:
+    def to(self, query: str, params: Params | None = None) -> Reply:
+        if self.by_params is not None:
+            return self.by_params(params or {})
         if self.unless and self.unless[0] in query:
             return self.unless[1]
         return self
@@ -105,10 +114,11 @@ def _fake(
             # The request target as sent: http.server collapses a leading `//` in `self.path`.
             requested.append(self.requestline.split(" ")[1].partition("?")[0])
             url = urllib.parse.urlsplit(self.path)
-            query = " ".join(urllib.parse.parse_qs(url.query).get("query", []))
+            params = urllib.parse.parse_qs(url.query)
+            query = " ".join(params.get("query", []))
             if query:
                 asked.append(query)
-            reply = _route(routes, url.path).to(query)
+            reply = _route(routes, url.path).to(query, params)
             if reply.trickle:
                 _trickle(self, headers_too=False)
             else:

@@ -11,6 +11,7 @@ import io
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from rich.console import Console
@@ -26,6 +27,7 @@ from engine.render.documents import Documents, build_documents
 from tests.conftest import REPO
 from tests.doctor.hostile_sources import (
     DEAD_URL,
+    HEALTHY,
     ONE_SAMPLE,
     Reply,
     fake_loki,
@@ -37,6 +39,7 @@ from tests.doctor.hostile_sources import (
     trickling,
     truncated,
 )
+from tests.doctor.test_what_doctor_asks import _with_board
 
 LOGS = "Recent error logs"
 """The one Loki panel of the overview: every other panel is Prometheus."""
@@ -248,3 +251,65 @@ def test_escape_sequences_from_a_server_never_reach_the_terminal() -> None:
     assert failures([f"http://p: {hostile}"]) == [
         "error: http://p: \\x1b[2J\\x1b]0;pwned\\x07[bold]loud[/] [/oops]"
     ]
+
+
+REFUSED = b'{"message": "Access denied to this data source"}'
+"""What Grafana (or an authenticating proxy before Prometheus) answers a user it will not let query."""
+
+
+@pytest.mark.parametrize("status", [401, 403])
+@pytest.mark.parametrize("via_grafana", [False, True], ids=["direct", "through-grafana"])
+def test_refused_credentials_are_unauthorized_whatever_the_refusal_status(
+    documents: Documents, loki: str, status: int, via_grafana: bool
+) -> None:
+    """401 (no valid credentials) and 403 (valid, but no right to query this datasource: a Grafana
+    Viewer without query permission, a proxy's deny rule) both mean "fix the credentials", not "the
+    datasource is down": every Prometheus panel says `unauthorized` and names who refused, while the
+    Loki panels are still diagnosed."""
+    refused = Reply(REFUSED, status)
+    with fake_prometheus({"/": refused, **dict.fromkeys(HEALTHY, refused)}) as prometheus:
+
+        def endpoint(kind: str, uid: str) -> Endpoint:
+            if kind == "loki":
+                return Endpoint(loki, kind, 5)
+            if via_grafana:
+                return Endpoint.through_grafana(prometheus, uid, kind, 5, "glsa_viewer")
+            return Endpoint(prometheus, kind, 5)
+
+        run = DoctorRun(documents, endpoint)
+        reports = run.run()
+    outcome = Outcome(run, reports, 0)
+    who = "Grafana" if via_grafana else "Prometheus"
+    causes = outcome.details(outcome.prometheus_panels())
+    assert causes and {c.code for c in causes} == {CauseCode.UNAUTHORIZED}, causes
+    assert all(f"{who} refused the credentials (HTTP {status})" in c.detail for c in causes), causes
+    assert [f.code for f in run.failures] == [CauseCode.UNAUTHORIZED]
+    assert outcome.logs().status is Status.OK and not run.nothing_reachable
+
+
+def test_a_query_prometheus_rejects_is_that_panels_error_alone(documents: Documents) -> None:
+    """A panel whose PromQL Prometheus cannot execute (a 422, "many-to-many matching") is that panel's
+    fault: Prometheus answered, so every panel diagnosed after it is diagnosed as usual, not marked
+    with the first panel's error as if Prometheus were down."""
+
+    def two_panels(document: dict[str, Any]) -> None:
+        first = next(p for p in document["panels"] if p.get("targets"))
+        target = {**first["targets"][0], "hide": False}
+        document["panels"] = [
+            {**first, "title": title, "targets": [{**target, "expr": f"sum({metric})"}]}
+            for title, metric in (("Broken", "broken_marker_total"), ("Fine", "fine_marker_total"))
+        ]
+
+    rejected = raw(
+        {"status": "error", "errorType": "execution", "error": "many-to-many matching not allowed"}
+    )
+    answers = {QUERY: Reply(success(ONE_SAMPLE), unless=("broken_marker", Reply(rejected, 422)))}
+    with fake_prometheus(answers) as prometheus:
+        run = DoctorRun(
+            _with_board(documents, two_panels), lambda kind, _: Endpoint(prometheus, kind, 5), samples=0
+        )
+        broken, fine = run.run(workers=1)  # in order: the rejected query first
+    assert (broken.panel, broken.status) == ("Broken", Status.ERROR), broken
+    assert {c.code for c in broken.causes} == {CauseCode.QUERY_ERROR}, broken.causes
+    assert (fine.panel, fine.status) == ("Fine", Status.OK), fine.causes
+    assert run.failures == []

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import re
+import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -30,12 +31,12 @@ from engine.doctor.http import Endpoint
 from engine.doctor.prometheus_api import RuleState, Sample
 from engine.doctor.prometheus_diagnosis import SHOWN_VALUES, PrometheusDoctor
 from engine.doctor.run import DoctorRun
-from engine.grafana_math import builtin_intervals
+from engine.grafana_math import builtin_intervals, range_seconds
 from engine.lint.promql_ast import vector_selectors
 from engine.lint.series_catalog import SeriesInfo
 from engine.render.documents import Documents, build_documents
 from tests.conftest import REPO
-from tests.doctor.hostile_sources import Reply, fake_loki, fake_prometheus, success
+from tests.doctor.hostile_sources import Params, Reply, fake_loki, fake_prometheus, success
 
 # -- label-missing vs label-mismatch -------------------------------------------------------------------
 
@@ -308,6 +309,46 @@ def test_the_all_sentinel_is_never_sampled_as_a_tenant(documents: Documents) -> 
     regexes = {value for q in sent if "tenant_id" in q for value in _tenant_regexes(q)}
     selected = [t for t in real if any(re.fullmatch(r, t) for r in regexes - {".*"})]
     assert selected == real[:samples], sorted(regexes)
+
+
+def _values_seen_within(last_seen: dict[str, float]) -> Reply:
+    """`/api/v1/label/<name>/values` as Prometheus answers it: only the values of series with a sample
+    between `start` and `end` (no `start`: since the beginning, no `end`: until now and after)."""
+
+    def answer(params: Params) -> Reply:
+        start = float(params.get("start", ["-inf"])[0])
+        end = float(params.get("end", ["inf"])[0])
+        return Reply(success(sorted(v for v, seen in last_seen.items() if start <= seen <= end)))
+
+    return Reply(by_params=answer)
+
+
+@pytest.mark.parametrize("opens_on", [None, "now-6h", "now-24h"], ids=["project", "6h", "24h"])
+def test_tenants_are_sampled_over_the_time_range_the_dashboard_opens_on(
+    documents: Documents, opens_on: str | None
+) -> None:
+    """Grafana fills `$tenant` with the tenants seen over the dashboard's time range: a tenant whose
+    data stopped 4 h ago is in the picker of a `now-6h` dashboard, and its panels are empty now. doctor
+    must try that tenant too (not only those of the last hour), and not one seen only before the range."""
+    (board,) = [b for b in documents.dashboards if b.uid == OVERVIEW_UID]
+    range_s = range_seconds(opens_on or str(board.document["time"]["from"]))
+    now = time.time()
+    last_seen = {
+        "tenant-now": now - 60,
+        "tenant-earlier": now - 0.75 * range_s,  # within the range; for 6 h, 4.5 h ago
+        "tenant-before": now - 1.5 * range_s,  # before the range: not in Grafana's picker
+    }
+
+    def opening(document: dict[str, Any]) -> None:
+        _one_tenant_panel(document)
+        if opens_on:
+            document["time"] = {"from": opens_on, "to": "now"}
+
+    answers = {"/api/v1/label/tenant_id/values": _values_seen_within(last_seen)}
+    sent = _queries_sent(_with_board(documents, opening), answers, samples=len(last_seen))
+    regexes = {value for q in sent if "tenant_id" in q for value in _tenant_regexes(q)} - {".*"}
+    tried = [t for t in last_seen if any(re.fullmatch(r, t) for r in regexes)]
+    assert tried == ["tenant-now", "tenant-earlier"], sorted(regexes)
 
 
 def _first_query_panel(document: dict[str, Any]) -> dict[str, Any]:

@@ -264,3 +264,40 @@ def test_a_variable_without_all_conforms(multi: bool, all_value: str | None) -> 
     (variable,) = definition.dashboard.templating.list
     variable.multi = multi
     assert check(CHECK, context(definition)) == []
+
+
+BROKEN_ANSWERS = {
+    "broken-off": b'[{"id": "o|", "pa',
+    "not-json": b"Error: JavaScript heap out of memory\n",
+    "not-utf8": b'[{"id": "o|", "path": "\xff", "message": "x"}]',
+}
+"""What a warm checker that dies mid-answer, or crashes into an error text, leaves on the socket."""
+
+
+@pytest.mark.parametrize("answer", list(BROKEN_ANSWERS.values()), ids=list(BROKEN_ANSWERS))
+def test_an_unreadable_warm_answer_falls_back_to_a_fresh_node(
+    overview: DashboardDefinition, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, answer: bytes
+) -> None:
+    """A warm checker (started by `watch`) can die while it writes, or print an error instead of JSON:
+    the build's schema check must then ask a fresh Node, and report what Node finds, rather than
+    trust the broken answer (and fail every save on it) or report nothing."""
+    board = document(context(overview), overview)
+    board["refrsh"] = "1m"  # a misspelt key at the root: what Node reports
+    monkeypatch.delenv(WARM_CHECKER, raising=False)
+    cold = deviations({"o": board}, tmp_path / "cold")
+    assert [d.path for d in cold] == ["refrsh"], cold
+    with socket.create_server(("127.0.0.1", 0)) as server:
+
+        def break_off() -> None:
+            connection, _ = server.accept()
+            with connection:
+                while connection.recv(65536):
+                    pass
+                connection.sendall(answer)
+
+        answering = threading.Thread(target=break_off, daemon=True)
+        answering.start()
+        monkeypatch.setenv(WARM_CHECKER, f"127.0.0.1:{server.getsockname()[1]}")
+        assert deviations({"o": board}, tmp_path / "warm") == cold
+        answering.join(timeout=10)
+        assert not answering.is_alive()  # the warm checker was asked: the fallback came after it
