@@ -32,6 +32,10 @@ PROVIDER_UPDATE_INTERVAL_SECONDS = 5
 """How often Grafana's file provider rereads the dashboard JSON files: with `watch`, a save shows in
 Grafana within about this long (plus the build, under a second)."""
 
+DASHBOARD_TIME_FROM = "now-6h"
+"""Grafana's own opening range for a dashboard that sets none, and the one ours open on: `doctor`
+samples a variable's values over the same range a viewer sees."""
+
 MANAGED_TAG = "dashboards-as-code"
 """On every generated dashboard: `push --prune` only ever deletes dashboards carrying it."""
 

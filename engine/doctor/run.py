@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import Any
 
 from engine.contract.model import MetricSignal
+from engine.defaults import DASHBOARD_TIME_FROM
 from engine.doctor.causes import Cause, CauseCode, PanelReport, RuleReport, Skipped, Status
 from engine.doctor.http import Endpoint, SourceError
 from engine.doctor.loki_api import LokiApi
@@ -316,7 +317,7 @@ class DoctorRun:
 
 
 def _range_of(board: DashboardDocument) -> float:
-    return range_seconds(str((board.document.get("time") or {}).get("from", "now-1h")))
+    return range_seconds(str((board.document.get("time") or {}).get("from", DASHBOARD_TIME_FROM)))
 
 
 def _panels(document: dict[str, Any]) -> Iterator[dict[str, Any]]:

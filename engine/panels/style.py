@@ -14,7 +14,7 @@ from typing import Any
 
 import grafanalib.core as g
 
-from engine.defaults import MANAGED_TAG
+from engine.defaults import DASHBOARD_TIME_FROM, MANAGED_TAG
 from engine.definitions.datasource import DatasourceRef
 from engine.definitions.types import DashboardDefinition, Folder
 from engine.panels.grafanalib_ext import BarGauge, LokiTarget, PrometheusTarget, QueryVariable
@@ -239,7 +239,7 @@ def dashboard(
     variables: Sequence[QueryVariable] = (),
     tags: Sequence[str] = (),
     refresh: str = "30s",
-    time_from: str = "now-6h",
+    time_from: str = DASHBOARD_TIME_FROM,
 ) -> DashboardDefinition:
     board = g.Dashboard(
         title=title,

@@ -323,15 +323,23 @@ def _values_seen_within(last_seen: dict[str, float]) -> Reply:
     return Reply(by_params=answer)
 
 
-@pytest.mark.parametrize("opens_on", [None, "now-6h", "now-24h"], ids=["project", "6h", "24h"])
+GRAFANA_OPENING_RANGE = "now-6h"
+"""What Grafana opens a dashboard without `time` on (its DashboardModel's default)."""
+
+
+@pytest.mark.parametrize(
+    "opens_on", [None, "now-6h", "now-24h", ""], ids=["project", "6h", "24h", "no-time-set"]
+)
 def test_tenants_are_sampled_over_the_time_range_the_dashboard_opens_on(
     documents: Documents, opens_on: str | None
 ) -> None:
     """Grafana fills `$tenant` with the tenants seen over the dashboard's time range: a tenant whose
     data stopped 4 h ago is in the picker of a `now-6h` dashboard, and its panels are empty now. doctor
-    must try that tenant too (not only those of the last hour), and not one seen only before the range."""
+    must try that tenant too (not only those of the last hour), and not one seen only before the range.
+    A dashboard that sets no `time` opens on Grafana's default range (`""` here)."""
     (board,) = [b for b in documents.dashboards if b.uid == OVERVIEW_UID]
-    range_s = range_seconds(opens_on or str(board.document["time"]["from"]))
+    shown = GRAFANA_OPENING_RANGE if opens_on == "" else opens_on
+    range_s = range_seconds(shown or str(board.document["time"]["from"]))
     now = time.time()
     last_seen = {
         "tenant-now": now - 60,
@@ -343,6 +351,8 @@ def test_tenants_are_sampled_over_the_time_range_the_dashboard_opens_on(
         _one_tenant_panel(document)
         if opens_on:
             document["time"] = {"from": opens_on, "to": "now"}
+        elif opens_on == "":
+            del document["time"]
 
     answers = {"/api/v1/label/tenant_id/values": _values_seen_within(last_seen)}
     sent = _queries_sent(_with_board(documents, opening), answers, samples=len(last_seen))
