@@ -14,6 +14,8 @@ CONFIG = ProjectConfig(
     runbook_url="README.md",
     contract_example="monitoring/demo/demo.js",
     grafana_compose_file="monitoring/docker-compose.observability.yml",
+    # The demo (the backend team's reference) configures its SDK from it: monitoring/demo/demo.js.
+    cardinality_limits_file="monitoring/demo/cardinality-limits.json",
 )
 
 TIKTICKETS_FOLDER = Folder(uid="tiktickets", title="TikTickets")

@@ -18,6 +18,7 @@ from engine.contract.model import (
     MetricSignal,
     Resource,
     TelemetryContract,
+    TenantBudget,
     TraceSignal,
 )
 from engine.queries import Matcher
@@ -84,40 +85,69 @@ TENANT_SPAN_CALLS = MetricSignal(
     instrument=Instrument.COUNTER,
     emitter=Emitter.TENANT_SPANMETRICS,
     description=(
-        "Spans finished per tenant (no route, no histogram, so series stay tenants x a few). "
-        "Per-tenant request and error rate."
+        "Requests (server spans only) finished per tenant and span status: per-tenant request and "
+        "error rate. No span name, route or histogram, and the backend instance is dropped before "
+        "counting, so a tenant costs its budget and no more."
     ),
-    attributes=(*_SPANMETRICS_DIMENSIONS, "tenant_id"),
+    attributes=("service.name", "span.kind", "status.code", "tenant_id"),
+    resource_labels=("job",),
     identity=_BY_SERVICE,
-    exemplar_labels=_EXEMPLARS,
     prometheus_name="tenant_span_metrics_calls_total",
     grafana_unit="short",
+    tenant_budget=TenantBudget(
+        series=2,
+        per_extra_instance=0,
+        dimensions=(
+            "`status_code`: `STATUS_CODE_UNSET` or `STATUS_CODE_ERROR` (a backend that sets `OK` on "
+            "server spans adds one); `span_kind` is always `SPAN_KIND_SERVER`"
+        ),
+    ),
 )
 
 WHATSAPP_SESSIONS_ACTIVE = MetricSignal(
     key="whatsapp_sessions_active",
     otel_name="tiktickets.whatsapp.sessions.active",
     unit="{session}",
-    instrument=Instrument.UP_DOWN_COUNTER,
+    instrument=Instrument.GAUGE,
     emitter=Emitter.BACKEND,
-    description="WhatsApp sessions currently connected (+1 on connect, -1 on disconnect).",
+    description=(
+        "WhatsApp sessions currently connected (1) or not (0), per WhatsApp connection the backend "
+        "instance holds; observed at each export, so a connection the instance no longer holds is "
+        "no longer a series."
+    ),
     attributes=("tenant_id", "whatsapp_id"),
     identity=_BY_JOB,
     prometheus_name="tiktickets_whatsapp_sessions_active",
     grafana_unit="short",
+    tenant_budget=TenantBudget(
+        series=1,
+        per_extra_instance=0,
+        dimensions=(
+            "`whatsapp_id`: one per WhatsApp connection of the tenant (a tenant with three numbers costs "
+            "three), held by one backend instance at a time"
+        ),
+    ),
 )
 
 SOCKETIO_CONNECTIONS = MetricSignal(
     key="socketio_connections",
     otel_name="tiktickets.socketio.connections",
     unit="{connection}",
-    instrument=Instrument.UP_DOWN_COUNTER,
+    instrument=Instrument.GAUGE,
     emitter=Emitter.BACKEND,
-    description="Socket.io connections currently open (+1 on connect, -1 on disconnect).",
+    description=(
+        "Socket.io connections currently open, per tenant with at least one open; observed at each "
+        "export, so a tenant whose last socket closed is no longer a series."
+    ),
     attributes=("tenant_id",),
     identity=_BY_JOB,
     prometheus_name="tiktickets_socketio_connections",
     grafana_unit="short",
+    tenant_budget=TenantBudget(
+        series=1,
+        per_extra_instance=1,
+        dimensions="none but the backend instance: one per instance the tenant's users are connected to",
+    ),
 )
 
 WHATSAPP_MESSAGES_SENT = MetricSignal(
@@ -131,6 +161,11 @@ WHATSAPP_MESSAGES_SENT = MetricSignal(
     identity=_BY_JOB,
     prometheus_name="tiktickets_whatsapp_messages_sent_total",
     grafana_unit="short",
+    tenant_budget=TenantBudget(
+        series=1,
+        per_extra_instance=1,
+        dimensions="`whatsapp_id`, as the sessions; each further instance that sends for the tenant adds one",
+    ),
 )
 
 BACKEND_LOGS = LogSignal(

@@ -18,6 +18,7 @@ from engine.contract.model import (
     MetricSignal,
     Resource,
     TelemetryContract,
+    TenantBudget,
     prometheus_label,
 )
 from telemetry.contract import CONTRACT
@@ -33,6 +34,7 @@ _ORDERS = MetricSignal(
     identity=(("job", "shop/api"),),
     prometheus_name="shop_orders_total",
     grafana_unit="short",
+    tenant_budget=TenantBudget(series=3, per_extra_instance=3, dimensions="`http_route`: three routes"),
 )
 
 

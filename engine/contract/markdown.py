@@ -53,6 +53,7 @@ def contract_markdown(
     lines += ["", "Meaning:", ""]
     lines += [f"- `{m.prometheus_name}`: {m.description}" for m in contract.metrics]
     lines += _label_section(contract)
+    lines += _budget_section(contract)
     lines += [
         "",
         "## Logs (Loki native OTLP)",
@@ -115,4 +116,42 @@ def _label_section(contract: TelemetryContract) -> list[str]:
             if described.meaning:
                 values += f": {described.meaning}"
         lines.append(f"| `{label}` | {', '.join(sorted(sources[label]))} | {where} | {values} |")
+    return lines
+
+
+def _budget_section(contract: TelemetryContract) -> list[str]:
+    """What one tenant costs each tenant-scoped signal, and the limit its emitter must keep: an OTel
+    SDK left at its default folds every tenant past 2,000 attribute sets into one overflow series."""
+    budgeted = [m for m in contract.metrics if m.tenant_budget is not None]
+    if not budgeted:
+        return []
+    lines = [
+        "",
+        "## Cardinality: what one tenant costs",
+        "",
+        f"Sized for {contract.tenants_per_instance:,} tenants per backend instance. Each emitter keeps "
+        "at most a fixed number of attribute sets per metric and folds every later one into a single series "
+        '`otel_metric_overflow="true"` (an OTel SDK: 2,000 unless configured), which hides the tenants '
+        f"past the limit. Configure each limit below ({contract.limit_headroom} x budget x tenants: the SDK "
+        "remembers every tenant seen since the process started). In the OTel JS SDK: one View per "
+        "instrument, `{ instrumentName, aggregationCardinalityLimit }`; `build` writes the limits as JSON "
+        'for the emitters to read. Record "currently connected" values with an observable gauge '
+        "exported with DELTA temporality, so a tenant that is gone stops being a series (a cumulative "
+        "instrument repeats its last value for the life of the process).",
+        "",
+        "| series | per tenant | each further instance adds | what multiplies | emitter's limit |",
+        "|---|---|---|---|---|",
+    ]
+    for m in budgeted:
+        budget = m.tenant_budget
+        assert budget is not None
+        lines.append(
+            f"| `{m.prometheus_name}` | {budget.series} | {budget.per_extra_instance} | {budget.dimensions} "
+            f"| {contract.cardinality_limit(m):,} attribute sets ({m.emitter}) |"
+        )
+    lines += [
+        "",
+        f"In all: {contract.series_per_tenant()} series per tenant with one backend instance, "
+        f"{contract.series_per_tenant(2)} with two, before the recording rules' per-tenant rows.",
+    ]
     return lines

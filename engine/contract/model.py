@@ -151,6 +151,38 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+OVERFLOW_ATTRIBUTE = "otel.metric.overflow"
+"""The attribute an OTel SDK (and the spanmetrics connector) puts on the one series into which it folds
+every attribute set past its cardinality limit: `otel_metric_overflow="true"` in Prometheus."""
+
+
+class TenantBudget(_Frozen):
+    """What one tenant costs a tenant-scoped signal, in Prometheus series.
+
+    Every emitter of a tenant-scoped signal keeps at most a fixed number of attribute sets per metric
+    (an OTel SDK: 2,000 by default) and folds the rest into one overflow series, which hides every
+    tenant past the limit. The budget is what the emitter's limit is derived from
+    (`TelemetryContract.cardinality_limit`) and what the series count of the stack is predicted from.
+    """
+
+    series: int
+    """Series per tenant with one backend instance, at most (every dimension value the signal takes)."""
+    per_extra_instance: int
+    """Series each further backend instance adds per tenant: 0 when the series does not carry the
+    instance (aggregated by the Collector) or when a tenant's value lives on one instance only."""
+    dimensions: str
+    """What multiplies the tenant's series, in words: the backend team's guide to staying in budget."""
+
+    @model_validator(mode="after")
+    def _positive(self) -> TenantBudget:
+        if self.series < 1 or self.per_extra_instance < 0 or self.per_extra_instance > self.series:
+            raise ContractError(
+                f"a tenant budget needs series >= 1 and 0 <= per_extra_instance <= series, "
+                f"got {self.series} and {self.per_extra_instance}"
+            )
+        return self
+
+
 class MetricSignal(_Frozen):
     """One metric as the backend or the Collector emits it, and as Prometheus stores it."""
 
@@ -172,10 +204,17 @@ class MetricSignal(_Frozen):
     """Declared Prometheus name (base name for histograms); checked against the naming rule."""
     grafana_unit: str
     """Grafana unit id of the raw value (`s`, `short`): what a panel reading it should claim."""
+    tenant_budget: TenantBudget | None = None
+    """Required on every tenant-scoped signal (one with `tenant_id`), refused on the others."""
 
     @model_validator(mode="after")
     def _labels_are_consistent(self) -> MetricSignal:
         labels = set(self.labels)
+        if ("tenant_id" in labels) != (self.tenant_budget is not None):
+            raise ContractError(
+                f"{self.key}: a signal with a tenant_id label needs a tenant_budget (series per tenant), "
+                "and only such a signal may have one"
+            )
         for label, _ in self.identity:
             if label not in labels:
                 raise ContractError(f"{self.key}: identity label {label!r} is not a label of the series")
@@ -302,6 +341,23 @@ class TelemetryContract(_Frozen):
     traces: tuple[TraceSignal, ...]
     label_values: tuple[LabelValues, ...] = ()
     """The values of the metrics' Prometheus labels, for the contract page and the end-to-end check."""
+    tenants_per_instance: int = 10_000
+    """The most tenants one backend instance (and the Collector) must keep apart in every series."""
+    limit_headroom: int = 2
+    """Cardinality limits are this many times the budget: an emitter keeps the attribute sets it has
+    seen since it started (the SDK's memory of a tenant is never freed), not only today's tenants."""
+
+    def cardinality_limit(self, signal: MetricSignal) -> int:
+        """The attribute sets per metric stream the emitter of `signal` must be configured to keep."""
+        if signal.tenant_budget is None:
+            raise ContractError(f"{signal.key} is not tenant-scoped: it has no cardinality budget")
+        return signal.tenant_budget.series * self.tenants_per_instance * self.limit_headroom
+
+    def series_per_tenant(self, instances: int = 1) -> int:
+        """Raw series per tenant that the tenant-scoped signals' budgets add up to, on `instances`
+        backend instances."""
+        budgets = [m.tenant_budget for m in self.metrics if m.tenant_budget is not None]
+        return sum(b.series + (instances - 1) * b.per_extra_instance for b in budgets)
 
     @model_validator(mode="after")
     def _keys_are_unique(self) -> TelemetryContract:

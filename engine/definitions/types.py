@@ -67,8 +67,14 @@ class ProjectConfig(BaseModel):
     """Where Prometheus loads rule files from (`rule_files:` in prometheus.yml)."""
     grafana_compose_file: str | None = None
     """The compose file whose `grafana/grafana:<version>` image the schema check must match."""
+    cardinality_limits_file: str | None = None
+    """A JSON file of the contract's cardinality limits (OTel instrument name -> attribute sets kept),
+    written by `build` for the emitters to read: the SDK then keeps as many tenants apart as the
+    contract budgets, never its default 2,000."""
 
-    @field_validator("provisioning_dir", "contract_doc", "rules_dir", "grafana_compose_file")
+    @field_validator(
+        "provisioning_dir", "contract_doc", "rules_dir", "grafana_compose_file", "cardinality_limits_file"
+    )
     @classmethod
     def _inside_the_project(cls, path: str | None) -> str | None:
         if path is None:

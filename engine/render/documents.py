@@ -16,6 +16,7 @@ from grafanalib._gen import DashboardEncoder
 
 from engine import defaults
 from engine.contract.markdown import contract_markdown
+from engine.contract.model import TelemetryContract
 from engine.definitions.datasource import Datasource
 from engine.definitions.prometheus_rule import AlertRule, RuleGroup
 from engine.definitions.types import DashboardDefinition, Folder, Project
@@ -191,6 +192,16 @@ class Documents:
     providers: dict[str, Any]
     rules: dict[str, Any] | None
     contract_markdown: str
+    cardinality_limits: dict[str, Any]
+
+
+def cardinality_limits_document(contract: TelemetryContract, source: str) -> dict[str, Any]:
+    """What each tenant-scoped signal's emitter must be configured to keep apart, by OTel name."""
+    return {
+        "generated_from": source,
+        "tenants_per_instance": contract.tenants_per_instance,
+        "limits": {m.otel_name: contract.cardinality_limit(m) for m in contract.metrics if m.tenant_budget},
+    }
 
 
 def build_documents(project: Project) -> Documents:
@@ -214,4 +225,5 @@ def build_documents(project: Project) -> Documents:
             source=project.contract_source,
             example=config.contract_example,
         ),
+        cardinality_limits=cardinality_limits_document(project.contract, project.contract_source),
     )

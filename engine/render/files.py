@@ -89,6 +89,8 @@ def render_outputs(documents: Documents, *, allow_outside: bool = False) -> list
     outputs += [Output(dashboard_path(base, d), dump_json(d.document)) for d in documents.dashboards]
     if documents.rules is not None:
         outputs.append(Output(config.rules_file, dump_rules_yaml(documents.rules)))
+    if config.cardinality_limits_file is not None:
+        outputs.append(Output(config.cardinality_limits_file, dump_json(documents.cardinality_limits)))
     for output in outputs:
         _stays_inside(output.path, documents.project.root, allow_outside=allow_outside)
     return sorted(outputs, key=lambda o: o.path)

@@ -10,7 +10,9 @@
 //     backend, the authenticated user);
 //   - logs: log() runs inside the active span, so the SDK attaches trace_id and span_id, and it adds
 //     tenant_id as an attribute (never as a resource attribute: one process serves many tenants);
-//   - metrics: every data point names its tenant_id explicitly.
+//   - metrics: every data point names its tenant_id explicitly; the SDK is told how many tenants to keep
+//     apart (cardinality-limits.json, from the contract), and "currently connected" values are gauges
+//     observed at each export, so a tenant that is gone stops being a series.
 'use strict';
 
 const os = require('node:os');
@@ -159,7 +161,9 @@ process.env.OTEL_RESOURCE_ATTRIBUTES = [
 
 const api = require('@opentelemetry/api');
 const { NodeSDK } = require('@opentelemetry/sdk-node');
-const { AggregationType } = require('@opentelemetry/sdk-metrics');
+const { AggregationTemporality, AggregationType, InstrumentType, PeriodicExportingMetricReader } = require('@opentelemetry/sdk-metrics');
+const { OTLPMetricExporter: OTLPJsonMetricExporter } = require('@opentelemetry/exporter-metrics-otlp-http');
+const { OTLPMetricExporter: OTLPProtoMetricExporter } = require('@opentelemetry/exporter-metrics-otlp-proto');
 const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http');
 const { ExpressInstrumentation } = require('@opentelemetry/instrumentation-express');
 
@@ -178,7 +182,34 @@ api.diag.setLogger(
   api.DiagLogLevel.ERROR,
 );
 
+// Cardinality: the SDK keeps at most N attribute sets per metric (2,000 unless told) and folds every
+// later tenant into one otel.metric.overflow series. The limits come from the contract's tenant budgets
+// (`python build.py build` writes them next to this file): 10,000 tenants per instance, with headroom.
+const CARDINALITY = require('./cardinality-limits.json');
+
+// Gauges forget: "currently connected" values are observed at each export, and with DELTA temporality
+// the SDK exports only what the last callback observed, so a tenant that is gone stops being a series
+// (with CUMULATIVE it would repeat its last value for the life of the process). Gauge points carry no
+// temporality on the wire; every other instrument stays cumulative, as Prometheus needs.
+function metricExporter() {
+  const Base = PROTOCOL === 'http/json' ? OTLPJsonMetricExporter : OTLPProtoMetricExporter;
+  class ForgetfulGauges extends Base {
+    selectAggregationTemporality(instrumentType) {
+      const gauge = [InstrumentType.GAUGE, InstrumentType.OBSERVABLE_GAUGE].includes(instrumentType);
+      return gauge ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;
+    }
+  }
+  return new ForgetfulGauges(); // endpoint, headers and timeout from the standard variables
+}
+const exportIntervalMillis = Number(process.env.OTEL_METRIC_EXPORT_INTERVAL);
+const metricReader = new PeriodicExportingMetricReader({
+  exporter: metricExporter(),
+  exportIntervalMillis,
+  exportTimeoutMillis: Math.min(Number(process.env.OTEL_METRIC_EXPORT_TIMEOUT || 30_000), exportIntervalMillis),
+});
+
 const sdk = new NodeSDK({
+  metricReaders: [metricReader],
   instrumentations: [
     new HttpInstrumentation({
       requestHook: (span, request) => {
@@ -193,7 +224,10 @@ const sdk = new NodeSDK({
   ],
   // The contract's HTTP signals come from the Collector's spanmetrics; the instrumentation's own
   // http.server.* histograms carry no tenant_id and are not in the contract, so they are dropped.
-  views: [{ instrumentName: 'http.*', aggregation: { type: AggregationType.DROP } }],
+  views: [
+    { instrumentName: 'http.*', aggregation: { type: AggregationType.DROP } },
+    ...Object.entries(CARDINALITY.limits).map(([instrumentName, limit]) => ({ instrumentName, aggregationCardinalityLimit: limit })),
+  ],
 });
 sdk.start();
 
@@ -203,13 +237,22 @@ const { Server: SocketServer } = require('socket.io');
 const { io: connectSocket } = require('socket.io-client');
 
 const meter = api.metrics.getMeter('tiktickets-backend', '1.0.0');
-const sessions = meter.createUpDownCounter('tiktickets.whatsapp.sessions.active', {
+// What this instance holds now, read by the gauges' callbacks at each export.
+const whatsapp = new Map(); // tenant -> connected (every WhatsApp connection this instance holds)
+const openSockets = new Map(); // tenant -> open Socket.io connections (only tenants with one or more)
+const sessions = meter.createObservableGauge('tiktickets.whatsapp.sessions.active', {
   unit: '{session}',
-  description: 'WhatsApp sessions currently connected (+1 on connect, -1 on disconnect).',
+  description: 'WhatsApp sessions currently connected (1) or not (0), per WhatsApp connection held.',
 });
-const connections = meter.createUpDownCounter('tiktickets.socketio.connections', {
+sessions.addCallback((result) => {
+  for (const [tenant, connected] of whatsapp) result.observe(connected ? 1 : 0, { tenant_id: tenant, whatsapp_id: whatsappOf(tenant) });
+});
+const connections = meter.createObservableGauge('tiktickets.socketio.connections', {
   unit: '{connection}',
-  description: 'Socket.io connections currently open (+1 on connect, -1 on disconnect).',
+  description: 'Socket.io connections currently open, per tenant with at least one.',
+});
+connections.addCallback((result) => {
+  for (const [tenant, open] of openSockets) result.observe(open, { tenant_id: tenant });
 });
 const messagesSent = meter.createCounter('tiktickets.whatsapp.messages.sent', {
   unit: '{message}',
@@ -274,8 +317,12 @@ const server = http.createServer(app);
 const sockets = new SocketServer(server);
 sockets.on('connection', (socket) => {
   const tenant = String(socket.handshake.auth.tenant || 'unknown');
-  connections.add(1, { tenant_id: tenant });
-  socket.on('disconnect', () => connections.add(-1, { tenant_id: tenant }));
+  openSockets.set(tenant, (openSockets.get(tenant) || 0) + 1);
+  socket.on('disconnect', () => {
+    const left = openSockets.get(tenant) - 1;
+    if (left > 0) openSockets.set(tenant, left);
+    else openSockets.delete(tenant); // the tenant is no longer a series after the next export
+  });
 });
 
 // ---------------------------------------------------------------------------------------------------
@@ -296,8 +343,9 @@ function pickRoute() {
   return ROUTES[0];
 }
 
-function request(port, tenant) {
-  const [method, template] = pickRoute();
+const SEND_MESSAGE = ROUTES.find(([method, template]) => method === 'POST' && template === '/api/messages');
+function request(port, tenant, route = pickRoute()) {
+  const [method, template] = route;
   const path = template.replace(':id', String(1 + Math.floor(Math.random() * 500)));
   const headers = { [TENANT_HEADER]: tenant, 'content-type': 'application/json' };
   if (Math.random() < ERROR_RATIO) headers['x-demo-fail'] = '1';
@@ -325,7 +373,6 @@ function churnSockets(port, tenant = anyTenant()) {
   clients.set(tenant, open);
 }
 
-const whatsapp = new Map();
 const tracer = api.trace.getTracer('tiktickets-backend', '1.0.0');
 function churnSessions(tenant = anyTenant()) {
   // Work outside a request still runs in a span, so its logs carry trace_id like every other log.
@@ -341,11 +388,9 @@ function churnSessions(tenant = anyTenant()) {
 function flipSession(tenant) {
   const connected = whatsapp.get(tenant) || false;
   if (connected && Math.random() < 0.3) {
-    sessions.add(-1, { tenant_id: tenant, whatsapp_id: whatsappOf(tenant) });
     log('warn', tenant, 'WhatsApp session disconnected', { whatsapp_id: whatsappOf(tenant) });
     whatsapp.set(tenant, false);
   } else if (!connected) {
-    sessions.add(1, { tenant_id: tenant, whatsapp_id: whatsappOf(tenant) });
     log('info', tenant, 'WhatsApp session connected', { whatsapp_id: whatsappOf(tenant) });
     whatsapp.set(tenant, true);
   }
@@ -390,9 +435,10 @@ server.listen(PORT, '127.0.0.1', () => {
     `demo: backend on 127.0.0.1:${port}, ${TENANTS} tenants, ${RPS} requests/s, ` +
       `${Number((ERROR_RATIO * 100).toPrecision(6))} % fail with a 5xx, OTLP ${PROTOCOL} to ${shownEndpoint()}\n`,
   );
-  // Every tenant first: each one is seen (and gets a session and a socket) early in any run.
+  // Every tenant first: each one sends a message and gets a session (and the first 200 a socket)
+  // early in any run, so each tenant is in every tenant-scoped series from the first export on.
   tenants.forEach((tenant, index) => {
-    request(port, tenant);
+    request(port, tenant, SEND_MESSAGE);
     if (index < 200) churnSockets(port, tenant);
     churnSessions(tenant);
   });
