@@ -40,9 +40,9 @@ class CauseCode(StrEnum):
     STALE = "stale"
     """The series existed, but its newest sample is older than several scrape intervals."""
     SPARSE_SAMPLES = "sparse-samples"
-    """The series exists, but its samples arrive further apart than half the window of the rate()
-    over it, so the window holds fewer than the two samples rate() needs (an OTel SDK at its 60 s
-    default export interval under a 1m `$__rate_interval`)."""
+    """The series exists, but its samples arrive further apart than a third of the window of the
+    rate() over it, so the window does not always hold the two samples rate() needs (an OTel SDK at
+    its 60 s default export interval under a 1m `$__rate_interval`)."""
     EXEMPLARS_MISSING = "exemplars-missing"
     UNIT_MISMATCH = "unit-mismatch"
     NO_MATCH = "no-match"
