@@ -80,6 +80,17 @@ class Received:
         return [(resource, record) for resource, _, record in self.resources("/v1/logs")]
 
 
+METRIC_KINDS = ("sum", "gauge", "histogram", "exponentialHistogram", "summary")
+"""The data kinds of an OTLP metric: exactly one of them holds its data points."""
+
+
+def data_points(metric: dict[str, Any]) -> list[dict[str, Any]]:
+    """An OTLP metric's data points, whatever its kind (a counter's are under `sum`, a gauge's under
+    `gauge`)."""
+    [kind] = [kind for kind in METRIC_KINDS if kind in metric]
+    return list(metric[kind]["dataPoints"])
+
+
 def attributes(item: dict[str, Any]) -> dict[str, Any]:
     """OTLP's `[{key, value: {stringValue|intValue|...}}]` as a plain dict."""
     found = {}

@@ -19,7 +19,7 @@ import pytest
 from engine.contract.model import Instrument
 from engine.external_tools import DEMO, NODE
 from telemetry.contract import CONTRACT, SERVER_SPANS, Emitter
-from tests.demo.otlp_receiver import Received, attributes, otlp_receiver, typed_attributes
+from tests.demo.otlp_receiver import Received, attributes, data_points, otlp_receiver, typed_attributes
 from tests.tooling import require_tool
 
 DURATION_SECONDS = 5
@@ -101,17 +101,30 @@ def test_exits_by_itself_and_flushes(demo: Run) -> None:
     assert demo.received.content_types == {CONTENT_TYPES[demo.protocol]}
 
 
+OTLP_KIND = {
+    Instrument.COUNTER: "sum",
+    Instrument.UP_DOWN_COUNTER: "sum",
+    Instrument.GAUGE: "gauge",
+    Instrument.HISTOGRAM: "histogram",
+}
+"""The OTLP data kind of each instrument (the OTel metrics data model): a counter or up-down counter
+is a sum (monotonic or not), a gauge a gauge."""
+
+
 def test_every_backend_metric_arrives_with_its_unit_kind_and_attributes(demo: Run) -> None:
     by_name: dict[str, list[dict[str, Any]]] = {}
     for _, metric in demo.received.metrics():
         by_name.setdefault(metric["name"], []).append(metric)
     for signal in BACKEND_METRICS:
         assert signal.otel_name in by_name, f"{signal.otel_name} never arrived (got {sorted(by_name)})"
+        kind = OTLP_KIND[signal.instrument]
         for metric in by_name[signal.otel_name]:
             assert metric["unit"] == signal.unit
-            assert "sum" in metric, f"{signal.otel_name}: a {signal.instrument.value} is an OTLP sum"
-            assert bool(metric["sum"].get("isMonotonic", False)) == (signal.instrument is Instrument.COUNTER)
-            for point in metric["sum"]["dataPoints"]:
+            assert kind in metric, f"{signal.otel_name}: a {signal.instrument.value} is an OTLP {kind}"
+            if kind == "sum":
+                monotonic = bool(metric["sum"].get("isMonotonic", False))
+                assert monotonic == (signal.instrument is Instrument.COUNTER)
+            for point in metric[kind]["dataPoints"]:
                 assert set(attributes(point)) == set(signal.attributes), signal.otel_name
 
 
@@ -243,7 +256,7 @@ def test_every_metric_data_point_has_a_real_value_for_each_contract_attribute(de
     seen: set[str] = set()
     for _, metric in demo.received.metrics():
         keys = signals[metric["name"]].attributes
-        for point in metric["sum"]["dataPoints"]:
+        for point in data_points(metric):
             assert _problems(point, keys) == [], (metric["name"], typed_attributes(point))
             seen.add(typed_attributes(point)["tenant_id"][1])
     assert seen == DEMO_TENANT_IDS

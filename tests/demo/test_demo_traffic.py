@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from telemetry.contract import CONTRACT, Emitter
-from tests.demo.otlp_receiver import Received, attributes, otlp_receiver
+from tests.demo.otlp_receiver import Received, attributes, data_points, otlp_receiver
 from tests.demo.test_demo_backend import run_demo
 
 RPS = 5
@@ -109,7 +109,7 @@ def session_points(received: Received) -> list[tuple[int, str, str, float]]:
         (int(point["timeUnixNano"]), found["tenant_id"], found["whatsapp_id"], _value(point))
         for _, metric in received.metrics()
         if metric["name"] == SESSIONS.otel_name
-        for point in metric["sum"]["dataPoints"]
+        for point in data_points(metric)
         for found in [attributes(point)]
     ]
 
@@ -203,21 +203,21 @@ MOST_SOCKETS = 5
 
 
 def test_the_connection_gauge_reads_the_clients_connected_now(run: Run) -> None:
-    """The Overview's Socket.io panel reads this gauge as "connections open now": +1 on connect, -1 on
-    disconnect. So it never leaves 0..5 for a tenant, and after the demo closes every client at the
-    end, the last export reads 0 for every tenant; a disconnect counted +1 (or not at all) leaves
-    the gauge growing with every client that ever came and went."""
+    """The Overview's Socket.io panel reads this gauge as "connections open now", per tenant with at
+    least one: it never leaves 1..5 for a tenant, and a tenant whose clients all closed is no longer a
+    series. After the demo closes every client at the end, its last export (the flush at shutdown,
+    which still carries the sessions) holds no connection at all; a gauge that kept every tenant it
+    ever saw (a cumulative instrument) would still send each of them there."""
     points = [
         (int(point["timeUnixNano"]), attributes(point)["tenant_id"], _value(point))
         for _, metric in run.received.metrics()
         if metric["name"] == CONNECTIONS.otel_name
-        for point in metric["sum"]["dataPoints"]
+        for point in data_points(metric)
     ]
     assert {tenant for _, tenant, _ in points} == {f"tenant-{n:03d}" for n in range(1, TENANTS + 1)}
-    outside = sorted({(tenant, n) for _, tenant, n in points if not 0 <= n <= MOST_SOCKETS})
-    assert not outside, f"connections outside 0..{MOST_SOCKETS}: {outside}"
-    last: dict[str, tuple[int, float]] = {}
-    for time, tenant, value in points:
-        if tenant not in last or time > last[tenant][0]:
-            last[tenant] = (time, value)
-    assert {tenant: value for tenant, (_, value) in last.items()} == dict.fromkeys(last, 0.0)
+    outside = sorted({(tenant, n) for _, tenant, n in points if not 1 <= n <= MOST_SOCKETS})
+    assert not outside, f"connections outside 1..{MOST_SOCKETS}: {outside}"
+    final_export = max(int(p["timeUnixNano"]) for _, m in run.received.metrics() for p in data_points(m))
+    assert any(t == final_export for t, _, _, _ in session_points(run.received)), "the premise: no final flush"
+    still_sent = sorted({tenant for t, tenant, _ in points if t == final_export})
+    assert not still_sent, f"tenants with no open client still sent at the end: {still_sent}"
