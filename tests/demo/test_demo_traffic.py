@@ -218,6 +218,8 @@ def test_the_connection_gauge_reads_the_clients_connected_now(run: Run) -> None:
     outside = sorted({(tenant, n) for _, tenant, n in points if not 1 <= n <= MOST_SOCKETS})
     assert not outside, f"connections outside 1..{MOST_SOCKETS}: {outside}"
     final_export = max(int(p["timeUnixNano"]) for _, m in run.received.metrics() for p in data_points(m))
-    assert any(t == final_export for t, _, _, _ in session_points(run.received)), "the premise: no final flush"
+    assert any(t == final_export for t, _, _, _ in session_points(run.received)), (
+        "the premise: no final flush"
+    )
     still_sent = sorted({tenant for t, tenant, _ in points if t == final_export})
     assert not still_sent, f"tenants with no open client still sent at the end: {still_sent}"

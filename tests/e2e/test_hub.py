@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from engine.contract.model import OVERFLOW_ATTRIBUTE, Instrument, prometheus_base_name, prometheus_label
 from engine.defaults import ALL_TENANTS, TENANT_VARIABLE
 from engine.definitions.loader import load_project
 from engine.definitions.prometheus_rule import recorded_series
@@ -108,6 +109,26 @@ def _without_tenant(otlp: str) -> None:
     _post(
         f"{otlp}/v1/logs", {"resourceLogs": [{"resource": resource, "scopeLogs": [{"logRecords": [record]}]}]}
     )
+
+
+OVERFLOWED = "hub.test.folded"
+"""A gauge outside the contract, sent by the test as an SDK past its cardinality limit sends one."""
+
+
+def _folded_by_an_sdk(otlp: str) -> None:
+    """A gauge with the series an OTel SDK writes once it reaches its cardinality limit (every later
+    attribute set folded into one point carrying only `otel.metric.overflow` = true), beside a point
+    of a careless emitter that names no tenant."""
+    resource = {"attributes": [{"key": "service.name", "value": {"stringValue": "overflow-test"}}]}
+    now = str(time.time_ns())
+    overflow = [{"key": OVERFLOW_ATTRIBUTE, "value": {"boolValue": True}}]
+    points = [
+        {"timeUnixNano": now, "asDouble": 7, "attributes": overflow},
+        {"timeUnixNano": now, "asDouble": 1},
+    ]
+    metric = {"name": OVERFLOWED, "gauge": {"dataPoints": points}}
+    body = {"resourceMetrics": [{"resource": resource, "scopeMetrics": [{"metrics": [metric]}]}]}
+    _post(f"{otlp}/v1/metrics", body)
 
 
 def _scrape(url: str) -> list[Series]:
@@ -203,6 +224,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
                 finally:
                     traffic.kill()
                 _without_tenant(otlp)
+                _folded_by_an_sdk(otlp)
                 time.sleep(3)  # the orphan's span metrics flush, its log record is batched out
                 yield Hub(live, _scrape(scrape), received, log.read_text(), prometheus)
             finally:
@@ -277,6 +299,18 @@ def test_counters_count_and_exemplars_carry_trace_ids(hub: Hub) -> None:
 def test_rule_4_a_span_without_tenant_id_is_counted_as_unknown(hub: Hub) -> None:
     tenants = {s.labels.get("tenant_id") for s in hub.series if s.name == "tenant_span_metrics_calls_total"}
     assert "unknown" in tenants and len(tenants - {"unknown"}) >= 4
+
+
+def test_an_sdk_overflow_series_is_not_disguised_as_a_tenant(hub: Hub) -> None:
+    """The tenant step names the tenant of a point that has none "unknown", but an SDK's overflow point
+    is not one tenant: it keeps no tenant_id, so the overflow alert and doctor can find it."""
+    name = prometheus_base_name(OVERFLOWED, "", Instrument.GAUGE)
+    found = {tuple(sorted(s.labels.items())) for s in hub.series if s.name == name}
+    label = prometheus_label(OVERFLOW_ATTRIBUTE)
+    folded = [dict(labels) for labels in found if dict(labels).get(label) == "true"]
+    careless = [dict(labels) for labels in found if label not in dict(labels)]
+    assert len(folded) == 1 and "tenant_id" not in folded[0], found
+    assert len(careless) == 1 and careless[0]["tenant_id"] == "unknown", found
 
 
 def test_logs_reach_loki_with_stream_resource_and_structured_metadata(hub: Hub) -> None:
