@@ -141,6 +141,11 @@ const defaults = {
   OTEL_METRICS_EXPORTER: 'otlp',
   OTEL_LOGS_EXPORTER: 'otlp',
   OTEL_METRIC_EXPORT_INTERVAL: '15000',
+  // The batch processors drop what does not fit their queue (2,048 by default): one request is
+  // several spans (server, Express middleware) and a log record, and a burst of thousands of
+  // tenants at once (the start below, a reconnect storm) would lose spans and logs in silence.
+  OTEL_BSP_MAX_QUEUE_SIZE: '16384',
+  OTEL_BLRP_MAX_QUEUE_SIZE: '16384',
   // The serviceinstance detector would invent a new service.instance.id at every start; env comes last.
   OTEL_NODE_RESOURCE_DETECTORS: 'host,os,process,env',
 };
@@ -171,15 +176,22 @@ const TENANT_HEADER = 'x-tenant-id';
 const tenantOf = (request) => String((request && request.headers && request.headers[TENANT_HEADER]) || 'unknown');
 
 let exportFailures = 0;
+// A span the batch processor has no room for is dropped; the SDK says so only in a warning, which
+// the status line turns into a count (the one warning read: the others are not the demo's to show).
+let droppedSpans = 0;
+const DROPPED_SPANS = /^Dropped (\d+) spans because maxQueueSize reached/;
 api.diag.setLogger(
   {
     error: () => { exportFailures += 1; },
-    warn: () => {},
+    warn: (message) => {
+      const dropped = DROPPED_SPANS.exec(String(message));
+      if (dropped) droppedSpans += Number(dropped[1]);
+    },
     info: () => {},
     debug: () => {},
     verbose: () => {},
   },
-  api.DiagLogLevel.ERROR,
+  api.DiagLogLevel.WARN,
 );
 
 // Cardinality: the SDK keeps at most N attribute sets per metric (2,000 unless told) and folds every
@@ -344,12 +356,12 @@ function pickRoute() {
 }
 
 const SEND_MESSAGE = ROUTES.find(([method, template]) => method === 'POST' && template === '/api/messages');
-function request(port, tenant, route = pickRoute()) {
+function request(port, tenant, route = pickRoute(), { faults = true } = {}) {
   const [method, template] = route;
   const path = template.replace(':id', String(1 + Math.floor(Math.random() * 500)));
   const headers = { [TENANT_HEADER]: tenant, 'content-type': 'application/json' };
-  if (Math.random() < ERROR_RATIO) headers['x-demo-fail'] = '1';
-  else if (Math.random() < 0.02) headers['x-demo-missing'] = '1';
+  if (faults && Math.random() < ERROR_RATIO) headers['x-demo-fail'] = '1';
+  else if (faults && Math.random() < 0.02) headers['x-demo-missing'] = '1';
   stats.sent += 1;
   stats.seen.add(tenant);
   const call = http.request({ host: '127.0.0.1', port, method, path, headers }, (response) => {
@@ -360,6 +372,7 @@ function request(port, tenant, route = pickRoute()) {
   call.end(method === 'POST' ? '{}' : undefined);
 }
 
+const SOCKET_TENANTS_AT_START = 200; // tenants that open a Socket.io client at once (more come by churn)
 const clients = new Map();
 const anyTenant = () => tenants[Math.floor(Math.random() * tenants.length)];
 function churnSockets(port, tenant = anyTenant()) {
@@ -400,7 +413,7 @@ const shownEndpoint = () => maskUrl(process.env.OTEL_EXPORTER_OTLP_ENDPOINT);
 function status() {
   process.stdout.write(
     `demo: ${stats.sent} requests sent, ${stats.errors} errors, ${stats.seen.size}/${TENANTS} tenants, ` +
-      `${exportFailures} export failures (OTLP ${PROTOCOL} to ${shownEndpoint()})\n`,
+      `${exportFailures} export failures, ${droppedSpans} spans dropped (queue full) (OTLP ${PROTOCOL} to ${shownEndpoint()})\n`,
   );
 }
 
@@ -435,13 +448,19 @@ server.listen(PORT, '127.0.0.1', () => {
     `demo: backend on 127.0.0.1:${port}, ${TENANTS} tenants, ${RPS} requests/s, ` +
       `${Number((ERROR_RATIO * 100).toPrecision(6))} % fail with a 5xx, OTLP ${PROTOCOL} to ${shownEndpoint()}\n`,
   );
-  // Every tenant first: each one sends a message and gets a session (and the first 200 a socket)
+  // Every tenant first: each one sends a message (that succeeds) and gets a session (the first 200 a socket)
   // early in any run, so each tenant is in every tenant-scoped series from the first export on.
-  tenants.forEach((tenant, index) => {
-    request(port, tenant, SEND_MESSAGE);
-    if (index < 200) churnSockets(port, tenant);
-    churnSessions(tenant);
-  });
+  // In chunks, so that 10,000 tenants are a few seconds of traffic, not one burst.
+  const WARM_UP_CHUNK = 250;
+  for (let first = 0; first < tenants.length; first += WARM_UP_CHUNK) {
+    timers.push(setTimeout(() => {
+      tenants.slice(first, first + WARM_UP_CHUNK).forEach((tenant, offset) => {
+        request(port, tenant, SEND_MESSAGE, { faults: false });
+        if (first + offset < SOCKET_TENANTS_AT_START) churnSockets(port, tenant);
+        churnSessions(tenant);
+      });
+    }, (first / WARM_UP_CHUNK) * 100));
+  }
   // One request per tick, or at high rates a batch every 10 ms (a timer cannot fire more often).
   const tickMs = Math.max(1000 / RPS, 10);
   const perTick = Math.max(1, (RPS * tickMs) / 1000);

@@ -1,7 +1,7 @@
 """What the demo itself prints: its status line's figures and what it says when an export fails.
 
 The other demo tests watch the telemetry that arrives; a person running `make demo` reads the status
-line ("N requests sent, N errors, N/N tenants, N export failures") and, when the Collector refuses the
+line ("N requests sent, N errors, N/N tenants, N export failures, N spans dropped (queue full)") and, when the Collector refuses the
 data, the `flush failed: ...` line. Each figure is compared with what the backend really did, as the
 recording OTLP receiver saw it: the errors are the requests that failed with a 5xx (the planned 404s
 are answers, not failures), the tenants are the tenants that were served. A refused export is counted
@@ -23,7 +23,7 @@ from tests.demo.test_demo_backend import run_demo
 
 STATUS = re.compile(
     r"^demo: (?P<sent>\d+) requests sent, (?P<errors>\d+) errors, (?P<seen>\d+)/(?P<tenants>\d+) tenants, "
-    r"(?P<failures>\d+) export failures \(OTLP ",
+    r"(?P<failures>\d+) export failures, (?P<dropped>\d+) spans dropped \(queue full\) \(OTLP ",
     re.MULTILINE,
 )
 RPS = 200
@@ -189,3 +189,34 @@ def test_a_refusal_that_repeats_the_otlp_headers_is_printed_masked(case: Headers
     assert completed.returncode == 1 and "flush failed: rejected credentials" in completed.stderr, output
     leaked = [secret for secret in case.secrets if secret in output]
     assert not leaked, output
+
+
+TINY_QUEUE = 8
+"""Spans the batch processor may hold here: one request alone makes more (server and Express spans)."""
+BURST_TENANTS = 250
+"""The demo serves each tenant's first request at once, 250 at a time: a burst of a thousand spans."""
+
+
+def test_the_status_line_counts_the_spans_the_sdk_dropped_for_want_of_queue() -> None:
+    """The SDK drops a finished span its batch processor has no room for and says so only in a
+    warning: the status line turns it into a count, and an export every 5 s behind a queue of
+    TINY_QUEUE spans, given the burst of the tenants' first requests, drops some. With the demo's own
+    queue the same traffic drops none."""
+    figures: dict[str | None, tuple[int, int]] = {}
+    for queue in (str(TINY_QUEUE), None):
+        size = {"OTEL_BSP_MAX_QUEUE_SIZE": queue} if queue else {}
+        with otlp_receiver() as (endpoint, received):
+            completed, _ = run_demo(
+                endpoint,
+                DEMO_DURATION=f"{SECONDS}s",
+                DEMO_TENANTS=str(BURST_TENANTS),
+                DEMO_RPS="50",
+                OTEL_BSP_SCHEDULE_DELAY="5000",
+                **size,
+            )
+        assert completed.returncode == 0, completed.stdout + completed.stderr
+        figures[queue] = (final_status(completed.stdout)["dropped"], len(received.spans()))
+    (tiny_dropped, tiny_received), (own_dropped, own_received) = figures[str(TINY_QUEUE)], figures[None]
+    assert tiny_dropped > 0, figures
+    assert own_dropped == 0, figures
+    assert tiny_received < own_received, figures
