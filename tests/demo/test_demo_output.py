@@ -1,12 +1,13 @@
 """What the demo itself prints: its status line's figures and what it says when an export fails.
 
 The other demo tests watch the telemetry that arrives; a person running `make demo` reads the status
-line ("N requests sent, N errors, N/N tenants, N export failures, N spans dropped (queue full)") and, when the Collector refuses the
-data, the `flush failed: ...` line. Each figure is compared with what the backend really did, as the
-recording OTLP receiver saw it: the errors are the requests that failed with a 5xx (the planned 404s
-are answers, not failures), the tenants are the tenants that were served. A refused export is counted
-and said, and whatever the refusing side repeats of the OTLP headers (a bearer token, an API key) is
-masked however the header was written (spaces, URL-encoding, several headers, a per-signal variable).
+line ("N requests sent, N errors, N/N tenants, N export failures, N spans dropped (queue full)") and,
+when the Collector refuses the data, the `flush failed: ...` line. Each figure is compared with what the
+backend really did, as the recording OTLP receiver saw it: the errors are the requests that failed with
+a 5xx (the planned 404s are answers, not failures), the tenants are the tenants that were served. A
+refused export is counted and said, and whatever the refusing side repeats of the OTLP headers (a bearer
+token, an API key) is masked however the header was written (spaces, URL-encoding, several headers, a
+per-signal variable).
 """
 
 from __future__ import annotations
