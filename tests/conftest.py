@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 from pathlib import Path
 from typing import Any
@@ -9,8 +10,10 @@ from typing import Any
 import pytest
 
 from dashboards.overview import dashboard
+from engine.definitions.loader import load_project
 from engine.definitions.types import DashboardDefinition, Project
-from engine.render.documents import dashboard_document
+from engine.render.documents import build_documents, dashboard_document
+from engine.render.files import render_outputs
 
 REPO = Path(__file__).resolve().parent.parent
 DEFINITIONS = ("telemetry", "dashboards", "datasources", "prometheus_rules")
@@ -57,10 +60,25 @@ def overview_doc(overview: DashboardDefinition) -> dict[str, Any]:
     return dashboard_document(overview)
 
 
+@functools.cache
+def generated_elsewhere() -> tuple[str, ...]:
+    """The files `build` writes outside the OUTPUTS folders (the emitters' cardinality limits beside
+    the demo): copied one by one, since their folders hold much else."""
+    paths = [o.path for o in render_outputs(build_documents(load_project(REPO)))]
+    return tuple(p for p in paths if not any(p.startswith(f"{folder}/") for folder in OUTPUTS))
+
+
+def copy_outputs_elsewhere(root: Path) -> None:
+    for path in generated_elsewhere():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / path, root / path)
+
+
 def copy_project(root: Path) -> Path:
     """Copy the editable parts of the project (definitions, config.py, generated outputs) into `root`."""
     for name in DEFINITIONS + OUTPUTS:
         shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+    copy_outputs_elsewhere(root)
     shutil.copy(REPO / "config.py", root / "config.py")
     return root
 

@@ -198,11 +198,11 @@ def test_tenant_sum_of_a_gauge_sums_without_rate() -> None:
 
 def test_tenant_sum_keeps_the_labels_its_matchers_and_by_name() -> None:
     failed = q.eq("status_code", STATUS_CODE_ERROR)
-    expr = q.tenant_sum(TENANT_SPAN_CALLS, failed, by=("span_name",), where=(SERVER_SPANS_ONLY,))
+    expr = q.tenant_sum(TENANT_SPAN_CALLS, failed, by=("service_name",), where=(SERVER_SPANS_ONLY,))
     rules = _rules(expr)
-    assert _grouping(expr.text) == ["span_name"]
-    assert sorted(_grouping(rules["per tenant"].expr.text)) == ["span_name", "status_code", "tenant_id"]
-    assert sorted(_grouping(rules["all"].expr.text)) == ["span_name", "status_code"]
+    assert _grouping(expr.text) == ["service_name"]
+    assert sorted(_grouping(rules["per tenant"].expr.text)) == ["service_name", "status_code", "tenant_id"]
+    assert sorted(_grouping(rules["all"].expr.text)) == ["service_name", "status_code"]
     (record,) = matchers(expr.text)
     # matchers select on the recorded series; `where` filters inside the rule.
     assert ("status_code", "MatchOp.Equal", STATUS_CODE_ERROR) in matchers(expr.text)[record]
@@ -211,7 +211,7 @@ def test_tenant_sum_keeps_the_labels_its_matchers_and_by_name() -> None:
     assert ("span_kind", "MatchOp.Equal", "SPAN_KIND_SERVER") in raw
     assert ("status_code", "MatchOp.Equal", STATUS_CODE_ERROR) not in raw
     # The name does not depend on the order labels were given in.
-    other = q.tenant_sum(TENANT_SPAN_CALLS, keep=("status_code", "span_name"), where=(SERVER_SPANS_ONLY,))
+    other = q.tenant_sum(TENANT_SPAN_CALLS, keep=("status_code", "service_name"), where=(SERVER_SPANS_ONLY,))
     assert other.recordings == expr.recordings
 
 

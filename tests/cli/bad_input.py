@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.conftest import DEFINITIONS, OUTPUTS, REPO
+from tests.conftest import DEFINITIONS, OUTPUTS, REPO, copy_outputs_elsewhere
 
 SECRET = "s3cr3tpw"
 Mutation = Callable[[Path], None]
@@ -105,6 +105,7 @@ def make_template(root: Path) -> Path:
     root.mkdir(parents=True)
     for name in DEFINITIONS + OUTPUTS:
         shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+    copy_outputs_elsewhere(root)
     shutil.copy(REPO / "config.py", root / "config.py")
     (root / ".gitignore").write_text("__pycache__/\n.cache/\n")
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(root)]

@@ -61,11 +61,14 @@ def test_output_is_deterministic_across_processes(outputs: list[Output]) -> None
 
 def test_expected_files(outputs: list[Output]) -> None:
     """The project-wide files once, and one file per dashboard of the project, under its folder's uid."""
-    boards = [f"provisioning/dashboards/{d.folder.uid}/{d.uid}.json" for d in load_project(REPO).dashboards]
+    project = load_project(REPO)
+    boards = [f"provisioning/dashboards/{d.folder.uid}/{d.uid}.json" for d in project.dashboards]
     assert "provisioning/dashboards/tiktickets/tiktickets-overview.json" in boards
+    assert project.config.cardinality_limits_file == "monitoring/demo/cardinality-limits.json"
     assert [o.path for o in outputs] == sorted(
         [
             "docs/telemetry-contract.md",
+            "monitoring/demo/cardinality-limits.json",
             "monitoring/prometheus/rules/tiktickets.yml",
             "provisioning/README.md",
             "provisioning/dashboards/providers.yaml",

@@ -25,7 +25,7 @@ from engine.definitions.loader import load_project
 from engine.errors import DefinitionError
 from engine.render.documents import build_documents
 from engine.render.files import Output, _stays_inside, render_outputs, write_outputs
-from tests.conftest import OUTPUTS, REPO
+from tests.conftest import OUTPUTS, REPO, generated_elsewhere
 
 FILE_MODE, FOLDER_MODE = 0o644, 0o755
 
@@ -93,6 +93,8 @@ def test_build_through_the_entry_point_under_umask_077(project_copy: Path, outpu
                 path.unlink()
             else:
                 path.rmdir()
+    for relative in generated_elsewhere():
+        (project_copy / relative).unlink()
     completed = subprocess.run(
         [sys.executable, str(REPO / "build.py"), "build", "--project", str(project_copy)],
         capture_output=True, text=True, check=False, timeout=300, umask=0o077,
