@@ -29,8 +29,9 @@ from engine.grafana_math import duration
 from engine.queries import Matcher
 
 MAX_STEPS = 11_000
-"""Prometheus refuses a range query of more points per series; the first-sample subquery keeps to it
-(a coarser step over a long range: the first sample is then known to within that step)."""
+"""Prometheus refuses a range query of more points per series; the first-sample subquery keeps to the
+same bound, so a long dashboard range stays cheap (with a coarser step: the first sample is then
+known to within that step)."""
 SHOWN_SERIES = 3
 GENERIC_LIMIT = (
     "Raise the emitter's cardinality limit above the attribute sets it must keep apart: an OTel SDK keeps "
