@@ -16,6 +16,8 @@ CONFIG = ProjectConfig(
     grafana_compose_file="monitoring/docker-compose.observability.yml",
     # The demo (the backend team's reference) configures its SDK from it: monitoring/demo/demo.js.
     cardinality_limits_file="monitoring/demo/cardinality-limits.json",
+    # Its per-tenant spanmetrics connector is held to the contract's budgets by `check`.
+    collector_config_file="monitoring/otel-collector/config.yaml",
 )
 
 TIKTICKETS_FOLDER = Folder(uid="tiktickets", title="TikTickets")

@@ -1,7 +1,8 @@
-"""Alerts that are not SLOs: the Collector dropping data, and a contract signal going silent."""
+"""Alerts that are not SLOs: the Collector dropping data, a contract signal going silent, and an emitter
+folding tenants into its overflow series."""
 
 from config import OVERVIEW_UID
-from engine.contract.model import PromType
+from engine.contract.model import OVERFLOW_LABEL, OVERFLOW_VALUE, PromType
 from engine.definitions.prometheus_rule import AlertRule, RuleGroup
 from prometheus_rules.slo import BURN_RATE_ALERTS
 from telemetry.contract import CONTRACT
@@ -84,9 +85,61 @@ COLLECTOR_ALERTS = [
     ),
 ]
 
+OVERFLOW_FOR = "15m"
+
+
+def _overflow() -> AlertRule:
+    """Some emitter reached its cardinality limit: one alert per metric name and job.
+
+    An OTel SDK, or the Collector's spanmetrics connector, keeps a fixed number of attribute sets per
+    metric and folds every later one into ONE series labelled `otel_metric_overflow="true"`, without
+    tenant_id: the tenants past the limit are hidden from every panel and every per-tenant rule for as
+    long as it lasts. Any metric name may overflow, a contract signal or not, so the selector names
+    none. The metric's name is copied into a `metric` label: an alert drops `__name__` from its
+    labels, so two metrics of one job overflowing together would otherwise give two alerts with one
+    labelset, which Prometheus refuses (the rule fails at every evaluation and never fires).
+
+    A ticket, not a page: nothing is lost from the totals (the overflow series carries the hidden
+    tenants' values, so All, the SLOs and the burn-rate alerts stay right); the per-tenant breakdown
+    is wrong, and the fix is a configuration change and a restart, nothing to wake anyone for. It is
+    never a blip that heals by itself (an SDK keeps every attribute set it has seen until it
+    restarts; the connector until the set expires), so the alert waits only `OVERFLOW_FOR`, three
+    times the 5 min for which the Collector's prometheus exporter keeps exporting a series after its
+    last update (`metric_expiration`): a single overflowing export of a DELTA gauge (a burst of
+    connections that falls back) opens no ticket, a lasting overflow does within a quarter hour.
+    """
+    overflowing = f'{{{OVERFLOW_LABEL}="{OVERFLOW_VALUE}"}}'
+    return AlertRule(
+        alert="TikTicketsTelemetryOverflow",
+        expr=(
+            f'label_replace(count by (__name__, job) ({overflowing}), "metric", "$1", "__name__", "(.+)") > 0'
+        ),
+        duration=OVERFLOW_FOR,
+        severity="ticket",
+        summary="{{ $labels.metric }} from {{ $labels.job }} is past its cardinality limit: tenants hidden",
+        description=(
+            "{{ $value }} series of {{ $labels.metric }} carry "
+            f'{OVERFLOW_LABEL}="{OVERFLOW_VALUE}": the emitter ({{{{ $labels.job }}}}) reached its '
+            "cardinality limit and folds every tenant past it into that series, without tenant_id, so "
+            "those tenants are missing from every per-tenant panel. Raise the emitter's limit to the "
+            "contract's (telemetry/contract.py; docs/telemetry-contract.md, \"Cardinality: what one "
+            "tenant costs\"): an OTel SDK's View aggregationCardinalityLimit, the spanmetrics "
+            "connector's aggregation_cardinality_limit; then restart it."
+        ),
+        runbook="runbook-tiktickets-telemetry-overflow",
+    )
+
+
+OVERFLOW_ALERT = _overflow()
+
 ALERT_GROUP = RuleGroup(
     name="tiktickets-alerts",
     # Alert conditions over recorded series and 5 m rates: once a minute is fine-grained enough.
     interval="1m",
-    alerts=(*BURN_RATE_ALERTS, *COLLECTOR_ALERTS, *(_no_data(s.key) for s in CONTRACT.metrics)),
+    alerts=(
+        *BURN_RATE_ALERTS,
+        *COLLECTOR_ALERTS,
+        *(_no_data(s.key) for s in CONTRACT.metrics),
+        OVERFLOW_ALERT,
+    ),
 )

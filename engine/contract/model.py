@@ -154,6 +154,10 @@ class _Frozen(BaseModel):
 OVERFLOW_ATTRIBUTE = "otel.metric.overflow"
 """The attribute an OTel SDK (and the spanmetrics connector) puts on the one series into which it folds
 every attribute set past its cardinality limit: `otel_metric_overflow="true"` in Prometheus."""
+OVERFLOW_LABEL = prometheus_label(OVERFLOW_ATTRIBUTE)
+"""`otel_metric_overflow`: the overflow series' one label besides the resource's (job, instance)."""
+OVERFLOW_VALUE = "true"
+"""The attribute is the boolean true, which the Collector's prometheus exporter writes as `true`."""
 
 
 class TenantBudget(_Frozen):

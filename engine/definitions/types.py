@@ -71,9 +71,17 @@ class ProjectConfig(BaseModel):
     """A JSON file of the contract's cardinality limits (OTel instrument name -> attribute sets kept),
     written by `build` for the emitters to read: the SDK then keeps as many tenants apart as the
     contract budgets, never its default 2,000."""
+    collector_config_file: str | None = None
+    """The OpenTelemetry Collector's configuration: `check` holds its spanmetrics connectors that count
+    per tenant to the contract's budgets (dimensions, cardinality limit, exemplars). None: not checked."""
 
     @field_validator(
-        "provisioning_dir", "contract_doc", "rules_dir", "grafana_compose_file", "cardinality_limits_file"
+        "provisioning_dir",
+        "contract_doc",
+        "rules_dir",
+        "grafana_compose_file",
+        "cardinality_limits_file",
+        "collector_config_file",
     )
     @classmethod
     def _inside_the_project(cls, path: str | None) -> str | None:

@@ -43,6 +43,9 @@ class CauseCode(StrEnum):
     """The series exists, but its samples arrive further apart than a third of the window of the
     rate() over it, so the window does not always hold the two samples rate() needs (an OTel SDK at
     its 60 s default export interval under a 1m `$__rate_interval`)."""
+    CARDINALITY_OVERFLOW = "cardinality-overflow"
+    """A tenant's selection is empty while the metric has data and an `otel_metric_overflow="true"`
+    series: its emitter reached its cardinality limit and folded that tenant into the overflow."""
     EXEMPLARS_MISSING = "exemplars-missing"
     UNIT_MISMATCH = "unit-mismatch"
     NO_MATCH = "no-match"

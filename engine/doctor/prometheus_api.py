@@ -244,6 +244,11 @@ class PrometheusApi:
         result = self.query(f"max(max_over_time(timestamp({selector})[{lookback}:{step}]))")
         return self.now - result[0].value if result and math.isfinite(result[0].value) else None
 
+    def first_sample_times(self, selector: str, lookback: str, step: str) -> list[Sample]:
+        """Each series of `selector` that has a sample now, valued at the time (Unix seconds) of its first
+        sample within `lookback`, to within one `step`. A subquery, so not every raw sample is fetched."""
+        return self.query(f"min_over_time(timestamp({selector})[{lookback}:{step}]) and {selector}")
+
     def label_names(self, selector: str) -> list[str]:
         return self.endpoint.get("/api/v1/labels", NAMES, {"match[]": selector, **self._last_hour()})
 

@@ -5,7 +5,9 @@ expression return anything; does each series it reads exist now; was it there ea
 a recorded series whose rule is not loaded, unhealthy or not evaluated yet; does it exist under the
 other unit; which single label matcher empties it. Every answer is a `Cause` with the query that
 shows the evidence. Rule 4 (every series carries tenant_id) is checked whether or not the panel
-shows data, because a panel can look fine while some tenants' series are unlabelled.
+shows data, because a panel can look fine while some tenants' series are unlabelled; an emitter's
+overflow series is not such a series (it has no tenant by design) but the reason a tenant's selection
+can be empty, which `overflow.py` names.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ from typing import Any
 
 import promql_parser
 
-from engine.contract.model import MetricSignal
-from engine.defaults import TENANT_LABEL
+from engine.contract.model import OVERFLOW_LABEL, OVERFLOW_VALUE, MetricSignal
+from engine.defaults import DASHBOARD_TIME_FROM, TENANT_LABEL
 from engine.doctor.causes import Cause, CauseCode, Status
 from engine.doctor.http import SourceError
+from engine.doctor.overflow import HiddenTenants, Limit
 from engine.doctor.prometheus_api import PrometheusApi, RuleState
-from engine.grafana_math import duration
+from engine.grafana_math import duration, range_seconds
 from engine.lint.promql_ast import function_name, vector_selectors, walk
 from engine.lint.series_catalog import SeriesInfo
 from engine.queries import Matcher, MatchOp
@@ -93,6 +96,10 @@ class PrometheusDoctor:
     """Contract series name -> its signal (who emits it)."""
     rule_homes: dict[str, str] = field(default_factory=dict)
     """Recorded series -> "group G in file F", from the definitions."""
+    limits: dict[str, Limit] = field(default_factory=dict)
+    """Contract series of a tenant-scoped signal -> the cardinality limit the contract sets its emitter."""
+    range_s: float = field(default_factory=lambda: range_seconds(DASHBOARD_TIME_FROM))
+    """The dashboard's time range (Grafana's opening range unless the dashboard sets one)."""
 
     def diagnose(self, expr: str, *, exemplar: bool) -> tuple[Status, list[Cause]]:
         try:
@@ -103,12 +110,44 @@ class PrometheusDoctor:
             result = self.api.query(expr)
             causes = list(self._rule_4(tree))
             if not result:
-                return Status.EMPTY, [*self._why_empty(tree, expr, depth=0), *causes]
+                return Status.EMPTY, [
+                    *self._hidden_tenants(tree),
+                    *self._why_empty(tree, expr, depth=0),
+                    *causes,
+                ]
             if exemplar:
                 causes += self._exemplars(expr)
         except SourceError as error:
             return Status.ERROR, [Cause(error.code, error.detail, expr)]
         return (Status.SUSPECT if causes else Status.OK), causes
+
+    def _hidden_tenants(self, tree: Any) -> list[Cause]:
+        """Tenants the query selects that an emitter folded into its overflow series (`overflow.py`)."""
+        hidden = HiddenTenants(self.api, self.limits, self.range_s)
+        found: list[Cause] = []
+        for selector in selectors(tree):
+            for cause in hidden.causes(selector.name, selector.matchers, self._raw_series):
+                if cause not in found:
+                    found.append(cause)
+        return found
+
+    def _raw_series(self, name: str, depth: int = 0) -> list[str]:
+        """The series `name` is made of: itself when no rule records it, else what its rules read, down
+        to series no rule records (at most MAX_DEPTH rules down)."""
+        states = self.api.recording_rules.get(name, [])
+        if not states:
+            return [name]
+        found: list[str] = []
+        if depth >= MAX_DEPTH:
+            return found
+        for state in states:
+            try:
+                tree = promql_parser.parse(state.query)
+            except ValueError:
+                continue
+            for selector in selectors(tree):
+                found += [raw for raw in self._raw_series(selector.name, depth + 1) if raw not in found]
+        return found
 
     def _why_empty(self, tree: Any, expr: str, depth: int) -> list[Cause]:
         causes = [cause for selector in selectors(tree) for cause in self._selector(selector, depth)]
@@ -341,7 +380,11 @@ class PrometheusDoctor:
         )
 
     def _rule_4(self, tree: Any, depth: int = 0) -> Iterator[Cause]:
-        """Tenant-scoped series (read directly or by a recording rule) without tenant_id."""
+        """Tenant-scoped series (read directly or by a recording rule) without tenant_id.
+
+        An emitter's overflow series (`otel_metric_overflow="true"`) is left out: it carries no tenant
+        by design, not because an emitter or a relabelling dropped it. It hides tenants, which the
+        diagnosis of their empty selection names (`cardinality-overflow`)."""
         for selector in selectors(tree):
             info = self.catalog.get(selector.name)
             if info is None:
@@ -356,7 +399,9 @@ class PrometheusDoctor:
             if not info.tenant_scoped:
                 continue
             kept = [m for m in selector.matchers if m.label != TENANT_LABEL]
-            unlabelled = selector.render([*kept, Matcher(TENANT_LABEL, "=", "")])
+            unlabelled = selector.render(
+                [*kept, Matcher(TENANT_LABEL, "=", ""), Matcher(OVERFLOW_LABEL, "!=", OVERFLOW_VALUE)]
+            )
             count = self.api.count(unlabelled)
             if count:
                 yield Cause(

@@ -21,6 +21,7 @@ from engine.doctor.causes import Cause, CauseCode, PanelReport, RuleReport, Skip
 from engine.doctor.http import Endpoint, SourceError
 from engine.doctor.loki_api import LokiApi
 from engine.doctor.loki_diagnosis import LokiDoctor
+from engine.doctor.overflow import Limit
 from engine.doctor.prometheus_api import PrometheusApi
 from engine.doctor.prometheus_diagnosis import PrometheusDoctor
 from engine.grafana_math import builtin_intervals, opening_value, range_seconds, regex_escape, substitute
@@ -257,25 +258,38 @@ class DoctorRun:
             expr = substitute(
                 str(target.get("expr", "")), builtin_intervals(range_s, scrape, width), variables
             )
-            return self._prometheus_doctor(api).diagnose(expr, exemplar=bool(target.get("exemplar")))
+            doctor = self._prometheus_doctor(api, range_s)
+            return doctor.diagnose(expr, exemplar=bool(target.get("exemplar")))
         expr = substitute(str(target.get("expr", "")), builtin_intervals(range_s, 1, width), variables)
         return LokiDoctor(LokiApi(reached.endpoint, range_s), _range_label(range_s)).diagnose(expr)
 
-    def _prometheus_doctor(self, api: PrometheusApi) -> PrometheusDoctor:
-        catalog, signals, homes = self._definitions
-        return PrometheusDoctor(api, catalog, signals, homes)
+    def _prometheus_doctor(self, api: PrometheusApi, range_s: float) -> PrometheusDoctor:
+        catalog, signals, homes, limits = self._definitions
+        return PrometheusDoctor(api, catalog, signals, homes, limits, range_s)
 
     @cached_property
-    def _definitions(self) -> tuple[dict[str, SeriesInfo], dict[str, MetricSignal], dict[str, str]]:
-        """What the definitions say about each series: its catalog entry, its emitter, its rule's home."""
+    def _definitions(
+        self,
+    ) -> tuple[dict[str, SeriesInfo], dict[str, MetricSignal], dict[str, str], dict[str, Limit]]:
+        """What the definitions say about each series: its catalog entry, its emitter, its rule's home,
+        and for a tenant-scoped signal the cardinality limit the contract sets its emitter."""
         project = self.documents.project
-        signals = {name: signal for signal in project.contract.metrics for name in signal.series_names}
+        contract = project.contract
+        signals = {name: signal for signal in contract.metrics for name in signal.series_names}
         homes = {
             rule.record: f"group {group.name!r} in {project.config.rules_file}"
             for group in project.rule_groups
             for rule in group.recording
         }
-        return build_catalog(project.contract, project.rule_groups), signals, homes
+        source = (
+            f'{project.contract_source}; {project.config.contract_doc}, "Cardinality: what one tenant costs"'
+        )
+        limits = {
+            name: Limit(contract.cardinality_limit(signal), signal.emitter, source)
+            for name, signal in signals.items()
+            if signal.tenant_budget is not None
+        }
+        return build_catalog(contract, project.rule_groups), signals, homes, limits
 
     def _selections(self, board: DashboardDocument, range_s: float) -> Iterator[Selection]:
         """Every variable as the dashboard opens (All, or for a variable without All its first real

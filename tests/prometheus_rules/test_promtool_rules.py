@@ -22,8 +22,9 @@ from engine.definitions.prometheus_rule import AlertRule, recorded_series
 from engine.external_tools import PROMTOOL
 from engine.grafana_math import parse_duration
 from prometheus_rules import RULE_GROUPS
-from prometheus_rules.alerts import COLLECTOR_ALERTS
+from prometheus_rules.alerts import COLLECTOR_ALERTS, OVERFLOW_ALERT
 from prometheus_rules.slo import BURN_RATE_ALERTS
+from telemetry.contract import CONTRACT, SOCKETIO_CONNECTIONS, TENANT_SPAN_CALLS
 from tests.conftest import REPO
 from tests.prometheus.rules import rendered_rules
 from tests.prometheus_rules.evaluation import LAG_SECONDS, SCHEDULES, Schedule, on_grid
@@ -361,6 +362,51 @@ def one_signal_missing() -> dict[str, Any]:
 ONE_SIGNAL_MISSING = one_signal_missing()
 
 
+OVERFLOW_SERIES = 'otel_metric_overflow="true"'
+"""What an OTel SDK and the spanmetrics connector put on the one series past their cardinality limit
+(the attribute `otel.metric.overflow` = true, as the Collector's prometheus exporter writes it)."""
+
+
+def overflowing() -> dict[str, Any]:
+    """The backend's SDK folds tenants of the Socket.io gauge into its overflow series, and the tenant
+    spanmetrics connector those of the request counter (its overflow series keeps only the resource's
+    job: no service_name, span_kind or status_code), both under the backend's job, beside the normal
+    tenant series. One alert per metric, named in `metric`: pending until its `for` has run out, then
+    firing. Two metrics of one job at once is the case an alert keyed by `__name__` alone gets wrong."""
+    last = on_grid(hold(OVERFLOW_ALERT) + LAG_SECONDS)
+    n = samples_until(last)
+    gauge, calls = SOCKETIO_CONNECTIONS.prometheus_name, TENANT_SPAN_CALLS.prometheus_name
+    folded = [
+        {"series": f'{gauge}{{{JOB}, instance="backend-1", {OVERFLOW_SERIES}}}', "values": f"7x{n}"},
+        {"series": f"{calls}{{{JOB}, {OVERFLOW_SERIES}}}", "values": per_second(3, n)},
+    ]
+    job = CONTRACT.resource.job
+    return {
+        "interval": "15s",
+        "input_series": tenants(n) + folded,
+        "alert_rule_test": [
+            alert(OVERFLOW_ALERT.alert, seconds(hold(OVERFLOW_ALERT) - 60)),
+            alert(
+                OVERFLOW_ALERT.alert,
+                seconds(last),
+                {"severity": "ticket", "metric": calls, "job": job},
+                {"severity": "ticket", "metric": gauge, "job": job},
+            ),
+        ],
+    }
+
+
+def no_overflow() -> dict[str, Any]:
+    """Every tenant series of the contract, and none past a limit: the overflow alert stays silent."""
+    last = on_grid(hold(OVERFLOW_ALERT) + LAG_SECONDS)
+    n = samples_until(last)
+    return {
+        "interval": "15s",
+        "input_series": traffic(error_rate=0, samples=n) + tenants(n),
+        "alert_rule_test": [alert(OVERFLOW_ALERT.alert, seconds(last))],
+    }
+
+
 SRE_WORKBOOK_PAIRS = (("1h", "5m", 14.4, "page"), ("6h", "30m", 6.0, "page"), ("3d", "6h", 1.0, "ticket"))
 """(long window, short window, burn rate, severity): the workbook's, written here independently of
 prometheus_rules/slo.py so that a changed factor there fails these cases."""
@@ -404,6 +450,8 @@ CASES = {
     "collector alerts on a small loss": collector_small_loss(),
     "a short pause of a signal opens no ticket": a_short_pause_opens_no_ticket(),
     "signal missing": ONE_SIGNAL_MISSING,
+    "overflow series of two metrics": overflowing(),
+    "no overflow series": no_overflow(),
 }
 
 
