@@ -38,7 +38,7 @@ def test_provider_reads_the_folder_the_dashboard_is_written_to(outputs: list[Out
 
 
 def test_dropped_fields_are_gone_and_each_has_a_reason(outputs: list[Output]) -> None:
-    boards = [o for o in outputs if o.path.startswith("provisioning/dashboards/") and o.path.endswith(".json")]
+    boards = [o for o in outputs if o.path.startswith("provisioning/dashboards/") and o.path.endswith("json")]
     dashboard = json.loads(boards[0].content)
     assert not set(DROPPED_DASHBOARD_FIELDS) & set(dashboard)
     for panel in dashboard["panels"]:
