@@ -344,7 +344,8 @@ def checkout() -> str:
         )
         return result.stdout.strip()
 
-    changed = " + uncommitted changes" if git("status", "--porcelain") else ""
+    # The results this benchmark writes are no change to what it measures.
+    changed = " + uncommitted changes" if git("status", "--porcelain", "--", ".", ":!bench/results") else ""
     return f"{git('rev-parse', '--abbrev-ref', 'HEAD')} {git('rev-parse', '--short', 'HEAD')}{changed}"
 
 
