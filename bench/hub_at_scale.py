@@ -755,7 +755,11 @@ def _series(kind: str, name: str) -> Any:
         found = f.get(kind, {}).get(name)
         if found is None:
             return "—"
-        return f"{found['tenants']:,} ({found['series']:,} series; {found['all'] - found['series']:,} other)"
+        return (
+            f"{found['tenants']:,} ({found['series']:,} series, "
+            f"{found['series'] / f['tenants']:.2f} per tenant; "
+            f"{found['all'] - found['series']:,} other)"
+        )
 
     return cell
 
@@ -867,7 +871,21 @@ def _version(name: str) -> Any:
     return lambda f: f["versions"].get(name, "—")
 
 
-def report(runs: Mapping[str, Mapping[str, Any]]) -> str:
+def tenant_budgets(contract: TelemetryContract) -> dict[str, int]:
+    """Series name -> the contract's budget per tenant (one instance); empty for a contract that has no
+    budgets (before issue 21)."""
+    return {
+        name: budget.series
+        for signal in tenant_signals(contract)
+        if (budget := getattr(signal, "tenant_budget", None)) is not None
+        for name in signal.series_names
+    }
+
+
+def report(runs: Mapping[str, Mapping[str, Any]], budgets: Mapping[str, int] | None = None) -> str:
+    """The table; `budgets` (series name -> series per tenant) from the contract of the checkout that
+    writes it, shown next to each raw series' name."""
+    budgets = budgets or {}
     columns = list(runs.values())
     raw_names = list(dict.fromkeys(n for f in columns for n in f.get("raw_series", {})))
     recorded_names = list(dict.fromkeys(n for f in columns for n in f.get("recorded_series", {})))
@@ -884,7 +902,11 @@ def report(runs: Mapping[str, Mapping[str, Any]]) -> str:
                     lambda f: f"{f['demo_peak_open_files']:,} ({f['open_files_limit']:,})",
                 ),
                 *(
-                    (f"tenants in `{n}` (their series; other series)", _series("raw_series", n))
+                    (
+                        f"tenants in `{n}` (their series, per configured tenant; other series)"
+                        + (f"; budget {budgets[n]} per tenant" if n in budgets else ""),
+                        _series("raw_series", n),
+                    )
                     for n in raw_names
                 ),
                 *(
@@ -944,7 +966,8 @@ def report(runs: Mapping[str, Mapping[str, Any]]) -> str:
             ],
         ),
         (
-            "Overview load: every panel as Grafana sends it, all at once, `$tenant` = All (median of 3)",
+            "Overview load: every panel as Grafana sends it, all at once, `$tenant` = All "
+            "(median of 3 loads; the slowest query is the last load's)",
             [
                 ("1 h (step 15 s)", _overview("1h")),
                 ("7 d (step 10 min; only the run's minutes of data exist)", _overview("7d")),
@@ -958,8 +981,9 @@ def report(runs: Mapping[str, Mapping[str, Any]]) -> str:
                 (
                     "traffic",
                     lambda f: (
-                        f"{f['traffic_s'] / 60:.1f} min at {f['rps']:g} requests/s, "
-                        f"{f['error_ratio']:.1%} failing"
+                        f"{f['traffic_s'] / 60:.1f} min at {f['rps']:g} requests/s asked, "
+                        f"{f['demo']['sent'] / f['traffic_s']:.0f}/s sent (the demo's status line), "
+                        f"{f['error_ratio']:.1%} asked to fail"
                     ),
                 ),
                 *((n, _version(n)) for n in version_names),
@@ -991,7 +1015,9 @@ def report(runs: Mapping[str, Mapping[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_results(path: Path, runs: Mapping[str, Mapping[str, Any]]) -> None:
+def write_results(
+    path: Path, runs: Mapping[str, Mapping[str, Any]], budgets: Mapping[str, int] | None = None
+) -> None:
     """The table of every stored run, and the hand-written findings below FINDINGS, kept as they are."""
     kept = ""
     if path.exists():
@@ -999,7 +1025,7 @@ def write_results(path: Path, runs: Mapping[str, Mapping[str, Any]]) -> None:
         if FINDINGS in text:
             kept = text[text.index(FINDINGS) :]
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(report(runs) + ("\n" + kept if kept else ""), encoding="utf-8")
+    path.write_text(report(runs, budgets) + ("\n" + kept if kept else ""), encoding="utf-8")
 
 
 def load_runs(path: Path) -> dict[str, dict[str, Any]]:
@@ -1034,8 +1060,9 @@ def main() -> None:
     if args.minutes <= 0 or not 0 < args.rps <= 2000 or not 0 <= args.error_ratio <= 1:
         parser.error("--minutes must be above 0, --rps from above 0 to 2000, --error-ratio from 0 to 1")
     runs = load_runs(args.results)
+    budgets = tenant_budgets(load_project(REPO).contract)
     if args.render_only:
-        write_results(args.results, runs)
+        write_results(args.results, runs, budgets)
         return
     label = args.label or checkout()
     for tenants in args.tenants:
@@ -1049,8 +1076,8 @@ def main() -> None:
         figures["label"] = label
         runs[f"{tenants} | {label}"] = figures
         save_runs(args.results, runs)
-        write_results(args.results, runs)
-        print(report({"this run": figures}), flush=True)
+        write_results(args.results, runs, budgets)
+        print(report({"this run": figures}, budgets), flush=True)
     print(f"written to {args.results}")
 
 

@@ -26,6 +26,7 @@ from bench.hub_at_scale import (
     relative_error,
     ring_coverage,
     share_of,
+    tenant_budgets,
     tenant_recorded,
     tenant_signals,
     write_results,
@@ -186,3 +187,13 @@ def test_the_hand_written_findings_survive_a_new_table(tmp_path: Path) -> None:
     text = results.read_text()
     assert "The ring fills in 20 minutes." in text and text.count(FINDINGS) == 1
     assert "| 1,000 tenants<br>i21 | 3,000 tenants<br>i21 |" in text
+
+
+def test_each_raw_tenant_series_is_shown_with_its_signals_budget() -> None:
+    contract = load_project(REPO).contract
+    budgets = tenant_budgets(contract)
+    signals = tenant_signals(contract)
+    assert signals and set(budgets) == {name for signal in signals for name in signal.series_names}
+    for signal in signals:
+        assert signal.tenant_budget is not None
+        assert all(budgets[name] == signal.tenant_budget.series for name in signal.series_names)
