@@ -820,7 +820,8 @@ def _load(f: Mapping[str, Any]) -> str:
     return (
         f"{load['min']:.1f} / {load['median']:.1f} / {load['max']:.1f} "
         f"(before the start: {f['load_before']:.1f}); "
-        f"busy cores {f['machine_busy_cores']:.2f} of {os.cpu_count()}, of which this run "
+        f"busy cores {f['machine_busy_cores']:.2f} of {os.cpu_count()}, of which Prometheus, the Collector "
+        f"and the demo "
         f"{f['run_busy_cores']:.2f}"
     )
 
@@ -898,7 +899,7 @@ def report(runs: Mapping[str, Mapping[str, Any]], budgets: Mapping[str, int] | N
                 ("demo requests", _demo_traffic),
                 ("demo exited before the end", _demo_exit),
                 (
-                    "demo's peak open files (limit)",
+                    "demo's peak open files, sampled every 5 s (its limit)",
                     lambda f: f"{f['demo_peak_open_files']:,} ({f['open_files_limit']:,})",
                 ),
                 *(
@@ -982,7 +983,8 @@ def report(runs: Mapping[str, Mapping[str, Any]], budgets: Mapping[str, int] | N
                     "traffic",
                     lambda f: (
                         f"{f['traffic_s'] / 60:.1f} min at {f['rps']:g} requests/s asked, "
-                        f"{f['demo']['sent'] / f['traffic_s']:.0f}/s sent (the demo's status line), "
+                        f"{f['demo']['sent'] / f['traffic_s']:.0f}/s sent (the demo's status line; "
+                        "its first request per tenant included), "
                         f"{f['error_ratio']:.1%} asked to fail"
                     ),
                 ),
