@@ -3,13 +3,15 @@
 
 For each size: write 24 h of contract-shaped history (bench/scale_data.py), turn it into TSDB
 blocks with `promtool tsdb create-blocks-from openmetrics --max-block-duration=24h` (one pass over
-the file), start Debian's Prometheus on them, evaluate the generated recording rules over the
+the file), start Prometheus on them (tools/bin/prometheus, the Prometheus 3 `make tools` builds;
+Debian's 2.42 from PATH only where Go is missing), evaluate the generated recording rules over the
 history with `promtool tsdb create-blocks-from rules`, restart on raw + recorded blocks, then send
 every Overview query as Grafana would: range queries with Grafana's step for a 24 h view (60 s)
 and a 1 h view (15 s), instant queries where the panel is instant, `$tenant` = All. Each query
 runs several times (median) and with `stats=all` (samples touched); then the whole dashboard is
 fired in parallel. Both the plain-query dashboard and the recorded one are measured. Prometheus'
-peak memory comes from /proc. The table goes to bench/results/overview-at-scale.md.
+peak memory comes from /proc. The table goes to bench/results/overview-at-scale.md, each size's
+section naming the Prometheus version it ran (read from `prometheus --version`).
 
 Run from the repository root: `.venv/bin/python -m bench.overview_at_scale [--tenants 100 2000]`.
 For 2,000 tenants it takes about 15 minutes on 2 cores and 18 GB of free disk while it runs (the
@@ -45,6 +47,7 @@ from engine.defaults import ALL_TENANTS
 from engine.external_tools import PROMETHEUS, PROMTOOL, require
 from engine.lint.promql_ast import as_prometheus_receives
 from engine.render.documents import dashboard_document
+from monitoring.local_stack import program_version
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results" / "overview-at-scale.md"
@@ -61,6 +64,8 @@ class Query:
     ref: str
     expr: str
     instant: bool
+    exemplar: bool = False
+    """Grafana also asks /api/v1/query_exemplars for this target (the P99 line's dots)."""
 
 
 def dashboard_queries(recorded: bool) -> list[Query]:
@@ -69,7 +74,15 @@ def dashboard_queries(recorded: bool) -> list[Query]:
     for panel in document["panels"]:
         for target in panel.get("targets", []):
             if target["datasource"]["type"] == "prometheus":
-                found.append(Query(panel["title"], target["refId"], target["expr"], target["instant"]))
+                found.append(
+                    Query(
+                        panel["title"],
+                        target["refId"],
+                        target["expr"],
+                        target["instant"],
+                        bool(target.get("exemplar", False)),
+                    )
+                )
     return found
 
 
@@ -79,6 +92,38 @@ def grafana_expr(expr: str, step: int, all_value: str) -> str:
     return as_prometheus_receives(
         expr.replace("$__rate_interval", f"{rate_interval}s"), {"tenant": all_value}
     )
+
+
+def prometheus_get(url: str, path: str, **params: str) -> Any:
+    """One Prometheus API call's JSON body; an answer that is not `success` raises with the body."""
+    with urllib.request.urlopen(f"{url}{path}?{urllib.parse.urlencode(params)}", timeout=300) as response:
+        body = json.loads(response.read())
+    if body.get("status") != "success":
+        raise RuntimeError(f"{path}: {body}")
+    return body
+
+
+def send_query(
+    url: str, query: Query, expr: str, end: float, *, seconds: int, step: int
+) -> tuple[float, int]:
+    """(milliseconds, samples touched) for one query as Grafana sends it over `seconds` up to `end`: an
+    instant query at `end` for an instant panel, else a range query at `step`."""
+    started = time.perf_counter()
+    if query.instant:
+        body = prometheus_get(url, "/api/v1/query", query=expr, time=str(end), stats="all")
+    else:
+        body = prometheus_get(
+            url,
+            "/api/v1/query_range",
+            query=expr,
+            start=str(end - seconds),
+            end=str(end),
+            step=str(step),
+            stats="all",
+        )
+    elapsed = (time.perf_counter() - started) * 1000
+    samples = int(body["data"].get("stats", {}).get("samples", {}).get("totalQueryableSamples", 0))
+    return elapsed, samples
 
 
 class Prometheus:
@@ -117,32 +162,12 @@ class Prometheus:
                 time.sleep(0.2)
 
     def get(self, path: str, **params: str) -> Any:
-        with urllib.request.urlopen(
-            f"{self.url}{path}?{urllib.parse.urlencode(params)}", timeout=300
-        ) as response:
-            body = json.loads(response.read())
-        if body.get("status") != "success":
-            raise RuntimeError(f"{path}: {body}")
-        return body
+        return prometheus_get(self.url, path, **params)
 
     def run(self, query: Query, expr: str, end: float, view: str) -> tuple[float, int]:
         """(milliseconds, samples touched) for one query as Grafana sends it."""
         seconds, step = VIEWS[view]
-        started = time.perf_counter()
-        if query.instant:
-            body = self.get("/api/v1/query", query=expr, time=str(end), stats="all")
-        else:
-            body = self.get(
-                "/api/v1/query_range",
-                query=expr,
-                start=str(end - seconds),
-                end=str(end),
-                step=str(step),
-                stats="all",
-            )
-        elapsed = (time.perf_counter() - started) * 1000
-        samples = int(body["data"].get("stats", {}).get("samples", {}).get("totalQueryableSamples", 0))
-        return elapsed, samples
+        return send_query(self.url, query, expr, end, seconds=seconds, step=step)
 
     def peak_rss_mib(self) -> float:
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
@@ -256,11 +281,19 @@ def measure(prometheus: Prometheus, end: float, runs: int) -> list[dict[str, Any
     return rows
 
 
-def report(results: dict[int, tuple[list[dict[str, Any]], dict[str, float], float]]) -> str:
+def prometheus_label(binary: str) -> str:
+    """`Prometheus 3.14.0 (tools/bin/prometheus)`: the version the binary prints, and where it is."""
+    path = Path(binary)
+    shown = path.relative_to(REPO) if path.is_relative_to(REPO) else path
+    return f"Prometheus {program_version(binary, '--version') or '(version unknown)'} (`{shown}`)"
+
+
+def report(results: dict[int, tuple[list[dict[str, Any]], dict[str, float], float]], prometheus: str) -> str:
     lines = [
         "# Overview at scale",
         "",
-        f"Generated by `bench/overview_at_scale.py` on {datetime.now(UTC):%Y-%m-%d}: Debian Prometheus 2.42, "
+        f"Generated by `bench/overview_at_scale.py`, last run on {datetime.now(UTC):%Y-%m-%d} with "
+        f"{prometheus} (each section names the Prometheus it was measured on): "
         "24 h of contract-shaped history at 15 s, 30 routes x 2 methods x 3 status codes, 15 buckets; "
         "`$tenant` = All; median of the runs; samples = `totalQueryableSamples` from `stats=all`.",
         "",
@@ -268,7 +301,9 @@ def report(results: dict[int, tuple[list[dict[str, Any]], dict[str, float], floa
     for tenants, (rows, timings, rss) in sorted(results.items()):
         lines += [f"## {tenants} tenants", ""]
         lines.append(
-            ", ".join(f"{k}: {v:,.1f}" for k, v in timings.items()) + f", Prometheus peak RSS: {rss:,.0f} MiB"
+            f"{prometheus}; "
+            + ", ".join(f"{k}: {v:,.1f}" for k, v in timings.items())
+            + f", Prometheus peak RSS: {rss:,.0f} MiB"
         )
         lines += [
             "",
@@ -314,6 +349,7 @@ def main() -> None:
     end = (int(time.time()) - 3 * 3600) // 3600 * 3600  # clear of the head block's range
     start = end - 24 * 3600
     results = {}
+    prometheus_name = prometheus_label(require(PROMETHEUS))
     for tenants in args.tenants:
         workdir = Path(tempfile.mkdtemp(prefix=f"overview-{tenants}-", dir=args.workdir))
         try:
@@ -328,8 +364,8 @@ def main() -> None:
                 prometheus.stop()
             results[tenants] = (rows, timings, rss)
             RESULTS.parent.mkdir(parents=True, exist_ok=True)
-            RESULTS.write_text(merge(RESULTS, report(results)))
-            print(report({tenants: results[tenants]}), flush=True)
+            RESULTS.write_text(merge(RESULTS, report(results, prometheus_name)))
+            print(report({tenants: results[tenants]}, prometheus_name), flush=True)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
     print(f"written to {RESULTS.relative_to(REPO)}")

@@ -107,8 +107,9 @@ def _tool(tool: Tool) -> str:
         raise StackError(f"error: {missing}") from None
 
 
-def _version(binary: str, *arguments: str) -> str:
-    """The first x.y.z a program prints about itself, or "" (only shown, never relied on)."""
+def program_version(binary: str, *arguments: str) -> str:
+    """The first x.y.z a program prints about itself, or "": shown in the banner and in the benchmarks'
+    results, never relied on."""
     try:
         result = subprocess.run([binary, *arguments], capture_output=True, text=True, timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired):
@@ -170,8 +171,12 @@ def _base_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
 
 
-def programs(compose: Compose, plan: Plan, *, demo: bool = True) -> list[Program]:
-    """What `make stack` runs, in start order, rendered for `plan`; writes the rendered files."""
+def programs(
+    compose: Compose, plan: Plan, *, demo: bool = True, demo_settings: Mapping[str, str] | None = None
+) -> list[Program]:
+    """What `make stack` runs, in start order, rendered for `plan`; writes the rendered files.
+    `demo_settings` (DEMO_TENANTS=..., DEMO_RPS=...) win over this process's environment for the demo:
+    a script that runs the stack at a given size sets them without changing its own environment."""
     run_dir = plan.run_dir
     base = _base_environment()
     collector, jaeger, prometheus = _tool(OTELCOL), _tool(JAEGER), _tool(PROMETHEUS)
@@ -207,7 +212,7 @@ def programs(compose: Compose, plan: Plan, *, demo: bool = True) -> list[Program
             {**base, **jaeger_env},
             f"{plan.url(JAEGER_SERVICE, JAEGER_HEALTH.port)}/status",
             plan.url(JAEGER_SERVICE, JAEGER_QUERY.port),
-            f"Jaeger {_version(jaeger, 'version') or _image_tag(compose, JAEGER_SERVICE)} "
+            f"Jaeger {program_version(jaeger, 'version') or _image_tag(compose, JAEGER_SERVICE)} "
             f"({_relative(Path(jaeger))}), "
             "monitoring/jaeger/config.yaml; query API /api/traces (the UI is a placeholder page in a "
             "build from Go modules)",
@@ -219,7 +224,7 @@ def programs(compose: Compose, plan: Plan, *, demo: bool = True) -> list[Program
             base,
             f"{plan.url(PROMETHEUS_SERVICE, PROMETHEUS_HTTP.port)}/-/ready",
             plan.url(PROMETHEUS_SERVICE, PROMETHEUS_HTTP.port),
-            f"Prometheus {_version(prometheus, '--version')} ({_relative(Path(prometheus))}), "
+            f"Prometheus {program_version(prometheus, '--version')} ({_relative(Path(prometheus))}), "
             f"{_relative(prometheus_yml)} (rendered) and monitoring/prometheus/rules/",
         ),
         Program(
@@ -240,14 +245,15 @@ def programs(compose: Compose, plan: Plan, *, demo: bool = True) -> list[Program
             f"{plan.url(COLLECTOR, COLLECTOR_HEALTH.port)}/",
             f"OTLP {plan.url(COLLECTOR, COLLECTOR_OTLP_HTTP.port)} (HTTP), "
             f"{plan.address(COLLECTOR, COLLECTOR_OTLP_GRPC.port)} (gRPC)",
-            f"Collector {_version(collector, '--version')} ({_relative(Path(collector))}), "
+            f"Collector {program_version(collector, '--version')} ({_relative(Path(collector))}), "
             f"monitoring/otel-collector/config.yaml; Prometheus scrapes "
             f"{plan.address(COLLECTOR, COLLECTOR_EXPORTER.port)}",
         ),
     ]
     if demo:
         node, script = _tool(NODE), _tool(DEMO)
-        demo_env = loopback.service_environment(compose, DEMO_SERVICE, plan, os.environ)
+        settings = dict(demo_settings or {})
+        demo_env = loopback.service_environment(compose, DEMO_SERVICE, plan, {**os.environ, **settings})
         _write_env(run_dir / "demo.env", demo_env)
         shown = ", ".join(f"{k}={v}" for k, v in demo_env.items() if k.startswith("DEMO_"))
         found.append(
@@ -255,11 +261,11 @@ def programs(compose: Compose, plan: Plan, *, demo: bool = True) -> list[Program
                 DEMO_SERVICE,
                 "demo",
                 [node, script],
-                {**base, **demo_env},  # DEMO_DURATION and the other DEMO_* pass through in `base`
+                {**base, **settings, **demo_env},  # DEMO_DURATION and the other DEMO_* pass through
                 None,
                 f"-> {demo_env.get('OTEL_EXPORTER_OTLP_ENDPOINT', '')}",
                 f"monitoring/demo/demo.js on the OpenTelemetry Node.js SDK "
-                f"(node {_version(node, '--version')}); {shown}",
+                f"(node {program_version(node, '--version')}); {shown}",
             )
         )
     return found
@@ -357,6 +363,24 @@ def _stop(running: list[Program], out: IO[str]) -> None:
                 print(f"{program.title} did not stop within {STOP_SECONDS:g} s: killed", file=out, flush=True)
         _signal_group(process.pid, signal.SIGKILL)  # anything left in its group (it led the group)
         process.wait()
+
+
+@contextmanager
+def started(found: list[Program], run_dir: Path, out: IO[str]) -> Iterator[list[Program]]:
+    """`found` running, started in order as `make stack` starts them (each one answering its health
+    endpoint before the next starts, a failure raising StackError with its log), and all stopped on
+    leaving, last started first. For a script that drives the stack itself (bench/hub_at_scale.py);
+    `run` keeps its own loop because it also turns Ctrl-C into an orderly stop."""
+    running: list[Program] = []
+    try:
+        for program in found:
+            _start(program, run_dir)
+            running.append(program)
+            if program.ready is not None:
+                _wait_ready(program, run_dir)
+        yield running
+    finally:
+        _stop(running, out)
 
 
 def _signal_group(group: int, sig: signal.Signals) -> None:

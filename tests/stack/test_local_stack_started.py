@@ -1,0 +1,57 @@
+"""`local_stack.started` and `programs(demo_settings=...)`: what a script that drives the stack itself
+(bench/hub_at_scale.py) relies on. The programs here are Python sleepers, not the stack's."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.external_tools import DEMO, JAEGER, NODE, OTELCOL, PROMETHEUS
+from monitoring import local_stack
+from monitoring.loopback import Compose
+from tests.local_http import free_port
+from tests.tooling import require_tool
+
+
+def sleeper(
+    service: str, ready: str | None = None, code: str = "import time; time.sleep(120)"
+) -> local_stack.Program:
+    return local_stack.Program(
+        service, service, [sys.executable, "-c", code], dict(os.environ), ready, "", ""
+    )
+
+
+def test_every_program_runs_inside_and_is_stopped_on_leaving(tmp_path: Path) -> None:
+    found = [sleeper("first"), sleeper("second")]
+    with local_stack.started(found, tmp_path, io.StringIO()) as running:
+        assert [p.service for p in running] == ["first", "second"]
+        assert all(p.process is not None and p.process.poll() is None for p in running)
+    assert all(p.process is not None and p.process.returncode is not None for p in found)
+
+
+def test_a_program_that_fails_to_start_stops_those_already_running(tmp_path: Path) -> None:
+    first = sleeper("first")
+    failing = sleeper("failing", ready=f"http://127.0.0.1:{free_port()}/", code="raise SystemExit(3)")
+    with (
+        pytest.raises(local_stack.StackError, match="failing exited with 3"),
+        local_stack.started([first, failing], tmp_path, io.StringIO()),
+    ):
+        pytest.fail("the block must not run when a program fails to start")
+    assert first.process is not None and first.process.returncode is not None
+
+
+def test_demo_settings_reach_the_demo_and_leave_this_environment_alone(tmp_path: Path) -> None:
+    for tool in (OTELCOL, JAEGER, PROMETHEUS, NODE, DEMO):
+        require_tool(tool)
+    compose = Compose()
+    plan = local_stack.make_plan(compose, tmp_path, free=True)
+    before = dict(os.environ)
+    found = local_stack.programs(compose, plan, demo_settings={"DEMO_TENANTS": "4321", "DEMO_DURATION": "7s"})
+    (demo,) = [p for p in found if p.service == local_stack.DEMO_SERVICE]
+    assert demo.env["DEMO_TENANTS"] == "4321" and demo.env["DEMO_DURATION"] == "7s"
+    assert "DEMO_TENANTS=4321" in demo.what  # the banner shows what the demo runs with
+    assert dict(os.environ) == before
