@@ -348,8 +348,10 @@ class TelemetryContract(_Frozen):
     tenants_per_instance: int = 10_000
     """The most tenants one backend instance (and the Collector) must keep apart in every series."""
     limit_headroom: int = 2
-    """Cardinality limits are this many times the budget: an emitter keeps the attribute sets it has
-    seen since it started (the SDK's memory of a tenant is never freed), not only today's tenants."""
+    """Cardinality limits are this many times the budget: the OTel JS SDK (sdk-metrics 3.1.0) counts
+    against an observable gauge's limit every attribute set it has observed since the process started
+    (its memory of a tenant is never freed), so tenants that came and went count too; a synchronous
+    instrument counts those recorded since the last export."""
 
     def cardinality_limit(self, signal: MetricSignal) -> int:
         """The attribute sets per metric stream the emitter of `signal` must be configured to keep."""

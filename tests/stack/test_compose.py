@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -161,4 +162,13 @@ def test_the_demo_backend_is_opt_in_and_sends_only_to_the_collector(compose: dic
     assert demo["networks"] == ["ingest"]
     assert demo["environment"]["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector:4318"
     mounted = {volume.split(":")[0] for volume in demo["volumes"]}
-    assert mounted == {"./demo/package.json", "./demo/package-lock.json", "./demo/demo.js"}
+    assert mounted == {"./demo/package.json", "./demo/package-lock.json", "./demo/demo.js", *_demo_reads()}
+
+
+def _demo_reads() -> set[str]:
+    """The files demo.js requires by a relative path: each must be mounted, or the container's demo
+    stops at its first line (the cardinality limits `build` writes beside it)."""
+    source = (MONITORING / "demo" / "demo.js").read_text()
+    local = {f"./demo/{name}" for name in re.findall(r"require\('\./([^']+)'\)", source)}
+    assert local, "the premise: demo.js reads no file of its own (the cardinality limits)"
+    return local

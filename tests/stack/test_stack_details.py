@@ -8,10 +8,13 @@ per-tenant request rate and the per-route one disagree over the same window.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
-from engine.grafana_math import parse_duration
+from engine.definitions.loader import load_project
+from engine.grafana_math import parse_duration, range_seconds
+from engine.render.documents import build_documents
 from prometheus_rules.slo import WINDOWS
 from tests.conftest import REPO
 from tests.stack.conftest import MONITORING, load, with_defaults
@@ -124,3 +127,17 @@ def test_only_the_collector_joins_both_networks(compose: dict[str, Any]) -> None
     for name, service in compose["services"].items():
         if "ingest" in service.get("networks", []) and name != "otel-collector":
             assert service["networks"] == ["ingest"], (name, service["networks"])
+
+
+def test_the_exemplar_ring_holds_the_default_range_of_every_dashboard_at_the_measured_rate() -> None:
+    """Prometheus keeps one ring of exemplars for every series: at the rate the hub benchmark measured
+    (the most exemplars per second of its runs after issue 21), the ring the committed config sizes
+    outlasts the time range each dashboard opens on, so the P99 panel's dots reach back to its left
+    edge. A panel that adds exemplars, or traffic that raises the rate, shows in the benchmark first."""
+    results = json.loads((REPO / "bench" / "results" / "hub-at-scale.json").read_text())
+    rates = [run["exemplars"]["appended_per_s"] for key, run in results.items() if "before" not in key]
+    assert rates, "the premise: the benchmark has runs after issue 21"
+    size = load(MONITORING / "prometheus" / "prometheus.yml")["storage"]["exemplars"]["max_exemplars"]
+    for board in build_documents(load_project(REPO)).dashboards:
+        opened = range_seconds(str(board.document["time"]["from"]))
+        assert size / max(rates) >= opened, (board.uid, size, max(rates), opened)
