@@ -133,8 +133,9 @@ def _budget_section(contract: TelemetryContract) -> list[str]:
         "at most a fixed number of attribute sets per metric and folds every later one into a single series "
         '`otel_metric_overflow="true"` (an OTel SDK: 2,000 unless configured), which hides the tenants '
         f"past the limit. Configure each limit below ({contract.limit_headroom} x budget x tenants: for an "
-        "observable gauge the SDK counts every tenant observed since the process started). In the OTel JS SDK: one View per "
-        "instrument, `{ instrumentName, aggregationCardinalityLimit }`; `build` writes the limits as JSON "
+        "observable gauge the SDK counts every tenant observed since the process started). In the "
+        "OTel JS SDK: one View per instrument, `{ instrumentName, aggregationCardinalityLimit }`; "
+        "`build` writes the limits as JSON "
         'for the emitters to read. Record "currently connected" values with an observable gauge '
         "exported with DELTA temporality, so a tenant that is gone stops being a series (a cumulative "
         "instrument repeats its last value for the life of the process).",
