@@ -495,7 +495,13 @@ class Run:
 
 
 def run_once(
-    tenants: int, minutes: float, rps: float, error_ratio: float, keep: Path | None
+    tenants: int,
+    minutes: float,
+    rps: float,
+    error_ratio: float,
+    keep: Path | None,
+    *,
+    socket_tenants: int | None = None,
 ) -> dict[str, Any]:
     run_dir = Path(tempfile.mkdtemp(prefix=f"hub-{tenants}-", dir=keep))
     figures: dict[str, Any] = {
@@ -503,6 +509,7 @@ def run_once(
         "minutes": minutes,
         "rps": rps,
         "error_ratio": error_ratio,
+        "socket_tenants": socket_tenants,
         "date": f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "checkout": checkout(),
         "versions": versions(),
@@ -515,6 +522,7 @@ def run_once(
         "DEMO_RPS": f"{rps:g}",
         "DEMO_ERROR_RATIO": f"{error_ratio:g}",
         "DEMO_STATUS_INTERVAL": "5s",
+        **({} if socket_tenants is None else {"DEMO_SOCKET_TENANTS": str(socket_tenants)}),
     }
     found = [
         p
@@ -986,6 +994,11 @@ def report(runs: Mapping[str, Mapping[str, Any]], budgets: Mapping[str, int] | N
                         f"{f['demo']['sent'] / f['traffic_s']:.0f}/s sent (the demo's status line; "
                         "its first request per tenant included), "
                         f"{f['error_ratio']:.1%} asked to fail"
+                        + (
+                            f", {f['socket_tenants']:,} tenants with a Socket.io client from the start"
+                            if f.get("socket_tenants") is not None
+                            else ""
+                        )
                     ),
                 ),
                 *((n, _version(n)) for n in version_names),
@@ -1052,6 +1065,12 @@ def main() -> None:
     parser.add_argument(
         "--error-ratio", type=float, default=0.001, help="share of requests that fail (the demo's default)"
     )
+    parser.add_argument(
+        "--socket-tenants",
+        type=int,
+        default=None,
+        help="tenants with a Socket.io client from the start (DEMO_SOCKET_TENANTS; default: the demo's)",
+    )
     parser.add_argument("--label", default=None, help="the column's name (default: branch and commit)")
     parser.add_argument("--results", type=Path, default=RESULTS, help="the markdown file (json next to it)")
     parser.add_argument("--keep", type=Path, default=None, help="keep each run folder (logs, TSDB) here")
@@ -1059,6 +1078,8 @@ def main() -> None:
     args = parser.parse_args()
     if any(not 1 <= t <= 10_000 for t in args.tenants):
         parser.error("--tenants: the demo takes 1 to 10000 tenants")
+    if args.socket_tenants is not None and not 0 <= args.socket_tenants <= 10_000:
+        parser.error("--socket-tenants: the demo takes 0 to 10000")
     if args.minutes <= 0 or not 0 < args.rps <= 2000 or not 0 <= args.error_ratio <= 1:
         parser.error("--minutes must be above 0, --rps from above 0 to 2000, --error-ratio from 0 to 1")
     runs = load_runs(args.results)
@@ -1072,7 +1093,14 @@ def main() -> None:
             f"{tenants:,} tenants ({label}): {args.minutes:g} min at {args.rps:g} requests/s ...", flush=True
         )
         try:
-            figures = run_once(tenants, args.minutes, args.rps, args.error_ratio, args.keep)
+            figures = run_once(
+                tenants,
+                args.minutes,
+                args.rps,
+                args.error_ratio,
+                args.keep,
+                socket_tenants=args.socket_tenants,
+            )
         except (local_stack.StackError, ToolMissingError, loopback.RenderError) as error:
             raise SystemExit(f"hub_at_scale: {error}") from None
         figures["label"] = label

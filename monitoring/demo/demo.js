@@ -91,6 +91,9 @@ const timerMs = { test: (v) => v >= 1 && v <= MAX_TIMER_MS, text: `a whole numbe
 const MIN_RPS = 0.001;
 const MAX_RPS = 2_000;
 const TENANTS = knob('DEMO_TENANTS', 20, Number, { test: (v) => Number.isInteger(v) && v >= 1 && v <= 10_000, text: 'a whole number from 1 to 10000' });
+// DEMO_SOCKET_TENANTS: the first N tenants open a Socket.io client at once (others only by churn);
+// each client is two open files in this process, so all of 10,000 tenants would need 20,000.
+const SOCKET_TENANTS_AT_START = knob('DEMO_SOCKET_TENANTS', 200, Number, { test: (v) => Number.isInteger(v) && v >= 0 && v <= 10_000, text: 'a whole number from 0 to 10000' });
 const RPS = knob('DEMO_RPS', 20, Number, { test: (v) => v >= MIN_RPS && v <= MAX_RPS, text: `a number of requests per second from ${MIN_RPS} to ${MAX_RPS}` });
 // DEMO_ERROR_RATIO: 0.1 % by default, a fifth of the 99.5 % availability SLO's budget pace, so a plain
 // run never pages (prometheus_rules/slo.py; the README shows the values that page or open a ticket).
@@ -380,7 +383,6 @@ function request(port, tenant, route = pickRoute(), { faults = true } = {}) {
   call.end(method === 'POST' ? '{}' : undefined);
 }
 
-const SOCKET_TENANTS_AT_START = 200; // tenants that open a Socket.io client at once (more come by churn)
 const clients = new Map();
 const anyTenant = () => tenants[Math.floor(Math.random() * tenants.length)];
 function churnSockets(port, tenant = anyTenant()) {

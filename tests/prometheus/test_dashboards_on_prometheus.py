@@ -106,7 +106,7 @@ class Target:
 def _prometheus_targets(outputs: dict[str, bytes]) -> list[Target]:
     found = []
     for path, content in outputs.items():
-        if path.endswith(".json"):
+        if path.startswith("provisioning/dashboards/") and path.endswith(".json"):
             dashboard = json.loads(content)
             for panel in dashboard["panels"]:
                 for target in panel.get("targets", []):
@@ -220,7 +220,7 @@ def test_the_all_value_is_the_dashboards_own() -> None:
     variables = {
         json.loads(content)["uid"]: json.loads(content)["templating"]["list"]
         for path, content in _outputs().items()
-        if path.endswith(".json")
+        if path.startswith("provisioning/dashboards/") and path.endswith(".json")
     }
     every_tenant = f"({'|'.join(TENANTS)})"
     for item in ADDITIVE:
