@@ -76,6 +76,10 @@ function parseDuration(raw) {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(raw.trim());
   return match ? Number(match[1]) * DURATION_UNITS[match[2]] : undefined;
 }
+function parseInstance(raw) {
+  const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(raw);
+  return match ? { index: Number(match[1]), count: Number(match[2]) } : undefined;
+}
 const wholeNumber = (raw) => (/^\s*\d+\s*$/.test(raw) ? Number(raw) : undefined);
 
 function durationRule(minMs, minText, example) {
@@ -94,6 +98,13 @@ const TENANTS = knob('DEMO_TENANTS', 20, Number, { test: (v) => Number.isInteger
 // DEMO_SOCKET_TENANTS: the first N tenants open a Socket.io client at once (others only by churn);
 // each client is two open files in this process, so all of 10,000 tenants would need 20,000.
 const SOCKET_TENANTS_AT_START = knob('DEMO_SOCKET_TENANTS', 200, Number, { test: (v) => Number.isInteger(v) && v >= 0 && v <= 10_000, text: 'a whole number from 0 to 10000' });
+// DEMO_INSTANCE: k/n, this process is backend instance k of n (each its own process and port). Requests
+// and Socket.io clients reach every instance, as a load balancer spreads them; a WhatsApp connection lives
+// in one instance, so instance k holds the sessions of tenants k, k+n, k+2n, ... (tenant-001 is the first).
+const INSTANCE = knob('DEMO_INSTANCE', { index: 1, count: 1 }, parseInstance, {
+  test: (v) => v.index >= 1 && v.index <= v.count && v.count <= 100,
+  text: 'k/n, instance k of n instances (1 <= k <= n <= 100), such as 2/2',
+});
 const RPS = knob('DEMO_RPS', 20, Number, { test: (v) => v >= MIN_RPS && v <= MAX_RPS, text: `a number of requests per second from ${MIN_RPS} to ${MAX_RPS}` });
 // DEMO_ERROR_RATIO: 0.1 % by default, a fifth of the 99.5 % availability SLO's budget pace, so a plain
 // run never pages (prometheus_rules/slo.py; the README shows the values that page or open a ticket).
@@ -157,7 +168,8 @@ for (const [name, value] of Object.entries(defaults)) {
 }
 const resourceDefaults = {
   'service.namespace': 'tiktickets',
-  'service.instance.id': `demo-${os.hostname()}`,
+  // Two instances on one host must not report as one: the instance number is part of the id.
+  'service.instance.id': INSTANCE.count > 1 ? `demo-${os.hostname()}-${INSTANCE.index}` : `demo-${os.hostname()}`,
   'deployment.environment.name': 'demo',
 };
 const given = (process.env.OTEL_RESOURCE_ATTRIBUTES || '').split(',').filter(Boolean);
@@ -396,8 +408,14 @@ function churnSockets(port, tenant = anyTenant()) {
   clients.set(tenant, open);
 }
 
+// The tenants whose WhatsApp connection this instance holds (all of them when it is the only one).
+const holdsSessionOf = (tenantIndex) => tenantIndex % INSTANCE.count === INSTANCE.index - 1;
+const sessionTenants = tenants.filter((_, i) => holdsSessionOf(i));
+const anySessionTenant = () => sessionTenants[Math.floor(Math.random() * sessionTenants.length)];
+
 const tracer = api.trace.getTracer('tiktickets-backend', '1.0.0');
-function churnSessions(tenant = anyTenant()) {
+function churnSessions(tenant = anySessionTenant()) {
+  if (tenant === undefined) return; // more instances than tenants: this one holds no session
   // Work outside a request still runs in a span, so its logs carry trace_id like every other log.
   tracer.startActiveSpan('whatsapp session check', { attributes: { tenant_id: tenant } }, (span) => {
     try {
@@ -455,11 +473,12 @@ server.on('error', (error) => fail(`DEMO_PORT ${PORT} cannot be used: ${error.co
 server.listen(PORT, '127.0.0.1', () => {
   const { port } = server.address();
   process.stdout.write(
-    `demo: backend on 127.0.0.1:${port}, ${TENANTS} tenants, ${RPS} requests/s, ` +
+    `demo: backend${INSTANCE.count > 1 ? ` instance ${INSTANCE.index} of ${INSTANCE.count}` : ''} on 127.0.0.1:${port}, ` +
+      `${TENANTS} tenants, ${RPS} requests/s, ` +
       `${Number((ERROR_RATIO * 100).toPrecision(6))} % fail with a 5xx, OTLP ${PROTOCOL} to ${shownEndpoint()}\n`,
   );
-  // Every tenant first: each one sends a message (that succeeds) and gets a session (the first 200 a socket)
-  // early in any run, so each tenant is in every tenant-scoped series from the first export on.
+  // Every tenant first: each one sends a message (that succeeds), gets a session from the instance that
+  // holds its WhatsApp connection, and the first DEMO_SOCKET_TENANTS a socket, early in any run, so each tenant is in every tenant-scoped series from the first export on.
   // In chunks, so that 10,000 tenants are a few seconds of traffic, not one burst.
   const WARM_UP_CHUNK = 250;
   for (let first = 0; first < tenants.length; first += WARM_UP_CHUNK) {
@@ -467,7 +486,7 @@ server.listen(PORT, '127.0.0.1', () => {
       tenants.slice(first, first + WARM_UP_CHUNK).forEach((tenant, offset) => {
         request(port, tenant, SEND_MESSAGE, { faults: false });
         if (first + offset < SOCKET_TENANTS_AT_START) churnSockets(port, tenant);
-        churnSessions(tenant);
+        if (holdsSessionOf(first + offset)) churnSessions(tenant);
       });
     }, (first / WARM_UP_CHUNK) * 100));
   }
