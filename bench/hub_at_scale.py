@@ -51,7 +51,7 @@ import urllib.request
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -119,6 +119,22 @@ def last_demo_status(log: str) -> DemoStatus | None:
     last = found[-1]
     return DemoStatus(
         int(last["sent"]), int(last["errors"]), int(last["seen"]), int(last["tenants"]), int(last["failures"])
+    )
+
+
+def combined_status(statuses: Iterable[DemoStatus | None]) -> DemoStatus | None:
+    """The demo instances' status lines as one: requests, errors and export failures added up; the
+    tenants seen are those of the instance that saw the fewest (each instance serves every tenant)."""
+    found = list(statuses)
+    if not found or any(s is None for s in found):
+        return None
+    every = [s for s in found if s is not None]
+    return DemoStatus(
+        sum(s.sent for s in every),
+        sum(s.errors for s in every),
+        min(s.tenants_seen for s in every),
+        every[0].tenants,
+        sum(s.export_failures for s in every),
     )
 
 
@@ -482,6 +498,8 @@ class Run:
     """Prometheus."""
     running: list[Program]
     sampler: Sampler
+    instances: int = 1
+    """Backend instances: the demo started this many times (DEMO_INSTANCE k/n)."""
     traffic_start: float = 0.0
     end: float = 0.0
 
@@ -502,6 +520,7 @@ def run_once(
     keep: Path | None,
     *,
     socket_tenants: int | None = None,
+    instances: int = 1,
 ) -> dict[str, Any]:
     run_dir = Path(tempfile.mkdtemp(prefix=f"hub-{tenants}-", dir=keep))
     figures: dict[str, Any] = {
@@ -510,6 +529,7 @@ def run_once(
         "rps": rps,
         "error_ratio": error_ratio,
         "socket_tenants": socket_tenants,
+        "instances": instances,
         "date": f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "checkout": checkout(),
         "versions": versions(),
@@ -524,18 +544,21 @@ def run_once(
         "DEMO_STATUS_INTERVAL": "5s",
         **({} if socket_tenants is None else {"DEMO_SOCKET_TENANTS": str(socket_tenants)}),
     }
-    found = [
-        p
-        for p in local_stack.programs(compose, plan, demo_settings=settings)
-        if p.service != local_stack.GRAFANA  # nothing here reads the Grafana stand-in
-    ]
+    found = demo_instances(
+        [
+            p
+            for p in local_stack.programs(compose, plan, demo_settings=settings)
+            if p.service != local_stack.GRAFANA  # nothing here reads the Grafana stand-in
+        ],
+        instances,
+    )
     url = plan.url(local_stack.PROMETHEUS_SERVICE, local_stack.PROMETHEUS_HTTP.port)
     try:
         with local_stack.started(found, run_dir, sys.stderr) as running:
             pids = {
                 p.service: p.process.pid for p in running if p.process is not None and p.service in SAMPLED
             }
-            run = Run(tenants, load_project(REPO), run_dir, url, running, Sampler(pids, url))
+            run = Run(tenants, load_project(REPO), run_dir, url, running, Sampler(pids, url), instances)
             figures.update(traffic(run, minutes))
             figures.update(tenant_figures(run))
             figures.update(series_figures(run, figures))
@@ -549,6 +572,34 @@ def run_once(
         else:
             print(f"run folder kept: {run_dir}", flush=True)
     return figures
+
+
+def demo_instances(found: list[Program], instances: int) -> list[Program]:
+    """`found` with its demo as `instances` backend instances (DEMO_INSTANCE k/n), each its own process:
+    the first keeps the demo's service name (its log is demo.log, and the table's demo figures are its),
+    the others are demo-2, demo-3, ..."""
+    if instances == 1:
+        return found
+    demo = next(p for p in found if p.service == local_stack.DEMO_SERVICE)
+    copies = [
+        replace(
+            demo,
+            service=local_stack.DEMO_SERVICE if k == 1 else f"{local_stack.DEMO_SERVICE}-{k}",
+            title=f"demo {k} of {instances}",
+            env={**demo.env, "DEMO_INSTANCE": f"{k}/{instances}"},
+        )
+        for k in range(1, instances + 1)
+    ]
+    return [p for p in found if p is not demo] + copies
+
+
+def demo_logs(run: Run) -> list[str]:
+    """Every demo instance's output."""
+    return [
+        read(str(run.run_dir / f"{p.service}.log"))
+        for p in run.running
+        if p.service.startswith(local_stack.DEMO_SERVICE)
+    ]
 
 
 SAMPLED = (local_stack.PROMETHEUS_SERVICE, local_stack.COLLECTOR, local_stack.DEMO_SERVICE)
@@ -584,7 +635,7 @@ def traffic(run: Run, minutes: float) -> dict[str, Any]:
             demo_exit = {"code": demo.process.returncode, "after_s": last.at - first.at, "tail": tail}
             print(f"  the demo exited with {demo.process.returncode}: {tail}", flush=True)
     run.end = run.sampler.samples[-1].at
-    status = last_demo_status(read(str(run.run_dir / "demo.log")))
+    status = combined_status(last_demo_status(log) for log in demo_logs(run))
     return {
         "demo_exit": demo_exit,
         "demo": asdict(status) if status else None,
@@ -641,7 +692,7 @@ def series_figures(run: Run, figures: Mapping[str, Any]) -> dict[str, Any]:
     prediction = None
     if hasattr(run.project.contract, "series_per_tenant"):  # a contract from before the budgets has none
         predicted = Prediction(
-            run.project.contract.series_per_tenant(),
+            run.project.contract.series_per_tenant(run.instances),
             recorded_rows_per_tenant(r for rules in run.recorded.values() for r in rules),
             run.tenants,
             independent,
@@ -816,6 +867,32 @@ def _rss_growth(columns: list[Mapping[str, Any]]) -> Any:
     return cell
 
 
+def _measured_per_tenant(f: Mapping[str, Any]) -> float:
+    return float((f["head_series"] - f["tenant_independent"]) / f["tenants"])
+
+
+def _instance_cost(columns: list[Mapping[str, Any]]) -> Any:
+    """What each backend instance past the first adds per tenant: the measured series per tenant against
+    a one-instance column of the same tenants and traffic (the same checkout if there is one)."""
+
+    def same_traffic(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+        keys = ("tenants", "rps", "error_ratio", "socket_tenants", "minutes")
+        return all(a.get(k) == b.get(k) for k in keys)
+
+    def cell(f: Mapping[str, Any]) -> str:
+        instances = f.get("instances", 1)
+        if instances == 1:
+            return "— (one instance)"
+        bases = [c for c in columns if c.get("instances", 1) == 1 and same_traffic(c, f)]
+        if not bases:
+            return "— (no one-instance column with the same tenants and traffic)"
+        base = next((c for c in bases if c["label"] == f["label"]), bases[0])
+        added = (_measured_per_tenant(f) - _measured_per_tenant(base)) / (instances - 1)
+        return f"{added:.2f} (against {base['label']})"
+
+    return cell
+
+
 def _cpu(service: str) -> Any:
     return lambda f: (
         f"{f['cpu_s'][service]:,.0f} s ({f['cpu_s'][service] / f['traffic_s']:.0%} of a core); "
@@ -938,8 +1015,9 @@ def report(runs: Mapping[str, Mapping[str, Any]], budgets: Mapping[str, int] | N
                 ),
                 (
                     "series per tenant, measured: (head - tenant-independent) / tenants",
-                    lambda f: f"{(f['head_series'] - f['tenant_independent']) / f['tenants']:.2f}",
+                    lambda f: f"{_measured_per_tenant(f):.2f}",
                 ),
+                ("series per tenant each backend instance past the first adds", _instance_cost(columns)),
                 (
                     "predicted head series: (budget + recorded rows) x tenants + tenant-independent",
                     _prediction,
@@ -958,7 +1036,7 @@ def report(runs: Mapping[str, Mapping[str, Any]], budgets: Mapping[str, int] | N
                     lambda f: _names({k: int(v) for k, v in f["collector_losses"].items()}),
                 ),
                 ("Prometheus CPU; peak RSS", _cpu(local_stack.PROMETHEUS_SERVICE)),
-                ("demo CPU; peak RSS", _cpu(local_stack.DEMO_SERVICE)),
+                ("demo CPU; peak RSS (the first instance's if several)", _cpu(local_stack.DEMO_SERVICE)),
                 ("machine: load average 1 min (min / median / max); busy cores", _load),
             ],
         ),
@@ -999,6 +1077,7 @@ def report(runs: Mapping[str, Mapping[str, Any]], budgets: Mapping[str, int] | N
                             if f.get("socket_tenants") is not None
                             else ""
                         )
+                        + f", {f.get('instances', 1)} backend instance(s)"
                     ),
                 ),
                 *((n, _version(n)) for n in version_names),
@@ -1071,6 +1150,12 @@ def main() -> None:
         default=None,
         help="tenants with a Socket.io client from the start (DEMO_SOCKET_TENANTS; default: the demo's)",
     )
+    parser.add_argument(
+        "--instances",
+        type=int,
+        default=1,
+        help="backend instances: the demo started this many times, DEMO_INSTANCE k/n (default 1)",
+    )
     parser.add_argument("--label", default=None, help="the column's name (default: branch and commit)")
     parser.add_argument("--results", type=Path, default=RESULTS, help="the markdown file (json next to it)")
     parser.add_argument("--keep", type=Path, default=None, help="keep each run folder (logs, TSDB) here")
@@ -1080,6 +1165,8 @@ def main() -> None:
         parser.error("--tenants: the demo takes 1 to 10000 tenants")
     if args.socket_tenants is not None and not 0 <= args.socket_tenants <= 10_000:
         parser.error("--socket-tenants: the demo takes 0 to 10000")
+    if not 1 <= args.instances <= 10:
+        parser.error("--instances: 1 to 10 (each is a Node process serving every tenant)")
     if args.minutes <= 0 or not 0 < args.rps <= 2000 or not 0 <= args.error_ratio <= 1:
         parser.error("--minutes must be above 0, --rps from above 0 to 2000, --error-ratio from 0 to 1")
     runs = load_runs(args.results)
@@ -1100,6 +1187,7 @@ def main() -> None:
                 args.error_ratio,
                 args.keep,
                 socket_tenants=args.socket_tenants,
+                instances=args.instances,
             )
         except (local_stack.StackError, ToolMissingError, loopback.RenderError) as error:
             raise SystemExit(f"hub_at_scale: {error}") from None

@@ -12,9 +12,13 @@ import pytest
 
 from bench.hub_at_scale import (
     FINDINGS,
+    DemoStatus,
     Prediction,
     RingCoverage,
+    _instance_cost,
     _rss_growth,
+    combined_status,
+    demo_instances,
     last_demo_status,
     machine_cpu_ticks,
     parse_exposition,
@@ -35,6 +39,7 @@ from engine.defaults import ALL_TENANTS, TENANT_LABEL
 from engine.definitions.loader import load_project
 from engine.definitions.prometheus_rule import RecordingRule
 from engine.queries import PromQL
+from monitoring.local_stack import DEMO_SERVICE, Program
 from tests.conftest import REPO
 
 STATUS = (
@@ -197,3 +202,36 @@ def test_each_raw_tenant_series_is_shown_with_its_signals_budget() -> None:
     for signal in signals:
         assert signal.tenant_budget is not None
         assert all(budgets[name] == signal.tenant_budget.series for name in signal.series_names)
+
+
+def test_instances_status_lines_add_up_and_the_fewest_tenants_seen_count() -> None:
+    first, second = DemoStatus(100, 1, 3000, 3000, 0), DemoStatus(90, 2, 2998, 3000, 1)
+    assert combined_status([first, second]) == DemoStatus(190, 3, 2998, 3000, 1)
+    assert combined_status([first, None]) is None  # an instance without a status line: nothing to add up
+
+
+def _program(service: str, env: dict[str, str] | None = None) -> Program:
+    return Program(service, service, ["x"], env or {}, None, "", "")
+
+
+def test_the_demo_becomes_n_instances_each_told_which_it_is() -> None:
+    collector, demo = _program("collector"), _program(DEMO_SERVICE, {"DEMO_TENANTS": "5"})
+    assert demo_instances([collector, demo], 1) == [collector, demo]
+    found = demo_instances([collector, demo], 3)
+    assert [p.service for p in found] == ["collector", DEMO_SERVICE, f"{DEMO_SERVICE}-2", f"{DEMO_SERVICE}-3"]
+    assert [p.env.get("DEMO_INSTANCE") for p in found[1:]] == ["1/3", "2/3", "3/3"]
+    assert all(p.env["DEMO_TENANTS"] == "5" for p in found[1:])
+    assert "DEMO_INSTANCE" not in demo.env  # the found program is left as it was
+
+
+def test_a_further_instance_is_measured_against_one_instance_with_the_same_traffic() -> None:
+    traffic = {"tenants": 1000, "rps": 150.0, "error_ratio": 0.3, "socket_tenants": 1000, "minutes": 5.0}
+    one = {**traffic, "label": "a", "instances": 1, "head_series": 9_600, "tenant_independent": 600}
+    two = {**traffic, "label": "a", "instances": 2, "head_series": 11_700, "tenant_independent": 700}
+    other = {**one, "error_ratio": 0.001, "head_series": 50_000}  # other traffic: not a base
+    cell = _instance_cost([other, one, two])
+    assert cell(two).startswith("2.00")  # (11,000 - 9,000) series over 1,000 tenants
+    three = {**two, "instances": 3, "head_series": 13_700, "tenant_independent": 700}
+    assert cell(three).startswith("2.00")  # 4,000 more over two further instances
+    assert cell(one).startswith("—")
+    assert _instance_cost([other, two])(two).startswith("— (no one-instance column")
