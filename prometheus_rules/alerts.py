@@ -1,9 +1,11 @@
-"""Alerts that are not SLOs: the Collector dropping data, a contract signal going silent, and an emitter
-folding tenants into its overflow series."""
+"""Alerts that are not SLOs: the Collector dropping data, a contract signal going silent, an emitter
+folding tenants into its overflow series, and Prometheus' exemplar ring reaching back too little."""
 
 from config import OVERVIEW_UID
 from engine.contract.model import OVERFLOW_LABEL, OVERFLOW_VALUE, PromType
+from engine.defaults import DASHBOARD_TIME_FROM
 from engine.definitions.prometheus_rule import AlertRule, RuleGroup
+from engine.grafana_math import range_seconds
 from prometheus_rules.slo import BURN_RATE_ALERTS
 from telemetry.contract import CONTRACT
 
@@ -132,6 +134,45 @@ def _overflow() -> AlertRule:
 
 OVERFLOW_ALERT = _overflow()
 
+PROMETHEUS_JOB = "prometheus"
+"""The scrape job of Prometheus' own metrics (monitoring/prometheus/prometheus.yml)."""
+EXEMPLAR_REACH_S = range_seconds(DASHBOARD_TIME_FROM)
+"""The exemplars must reach back over a dashboard's default range (6 h): the P99 panel's dots, each a
+link to a slow trace, are the metric -> trace correlation, and a dot missing from the start of the range
+is a trace nobody finds from the panel."""
+
+
+def _exemplars_short() -> AlertRule:
+    """Prometheus keeps ONE ring of `storage.exemplars.max_exemplars` for every series: once it is full,
+    each new exemplar pushes out the oldest, silently. How far back it reaches is its size divided by
+    the pace exemplars arrive at, which grows with traffic and with every series that carries them (a
+    per-tenant series with exemplars on multiplies it by the tenants: issue 21 measured 98 % of the
+    ring taken by per-tenant counts no panel reads). The alert computes that reach from the pace over
+    the last hour, so it warns before the ring is full and stays right after; with no exemplar
+    appended there is no pace and no alert. A ticket: the traces are still in Jaeger, only the
+    panel's links to them are gone."""
+    appended = f'rate(prometheus_tsdb_exemplar_exemplars_appended_total{{job="{PROMETHEUS_JOB}"}}[1h])'
+    size = f'prometheus_tsdb_exemplar_max_exemplars{{job="{PROMETHEUS_JOB}"}}'
+    return AlertRule(
+        alert="TikTicketsExemplarsShort",
+        expr=f"{size} / on (job, instance) ({appended} > 0) < {EXEMPLAR_REACH_S:g}",
+        duration="30m",
+        severity="ticket",
+        summary="Exemplars reach back only {{ $value | humanizeDuration }}: P99 trace links are lost",
+        description=(
+            "At the pace exemplars arrived over the last hour, Prometheus' exemplar ring reaches back "
+            "{{ $value | humanizeDuration }}, less than a dashboard's default range "
+            f"({EXEMPLAR_REACH_S / 3600:g} h): the latency panel's links to traces are gone from the start "
+            "of the range. Raise storage.exemplars.max_exemplars in monitoring/prometheus/prometheus.yml, "
+            "or find the series that started to carry exemplars (query_exemplars over the last minutes, "
+            "per metric name)."
+        ),
+        runbook="runbook-tiktickets-exemplars-short",
+    )
+
+
+EXEMPLARS_SHORT_ALERT = _exemplars_short()
+
 ALERT_GROUP = RuleGroup(
     name="tiktickets-alerts",
     # Alert conditions over recorded series and 5 m rates: once a minute is fine-grained enough.
@@ -141,5 +182,6 @@ ALERT_GROUP = RuleGroup(
         *COLLECTOR_ALERTS,
         *(_no_data(s.key) for s in CONTRACT.metrics),
         OVERFLOW_ALERT,
+        EXEMPLARS_SHORT_ALERT,
     ),
 )

@@ -22,7 +22,7 @@ from engine.definitions.prometheus_rule import AlertRule, recorded_series
 from engine.external_tools import PROMTOOL
 from engine.grafana_math import parse_duration
 from prometheus_rules import RULE_GROUPS
-from prometheus_rules.alerts import COLLECTOR_ALERTS, OVERFLOW_ALERT
+from prometheus_rules.alerts import COLLECTOR_ALERTS, EXEMPLARS_SHORT_ALERT, OVERFLOW_ALERT
 from prometheus_rules.slo import BURN_RATE_ALERTS
 from telemetry.contract import CONTRACT, SOCKETIO_CONNECTIONS, TENANT_SPAN_CALLS
 from tests.conftest import REPO
@@ -407,6 +407,48 @@ def no_overflow() -> dict[str, Any]:
     }
 
 
+EXEMPLAR_RING = 250_000
+WANTED_REACH_S = 6 * 3600
+"""The exemplars must reach back over a dashboard's default range, now-6h (engine/defaults.py), written
+here on its own so that a threshold changed in the alert fails these cases."""
+PROMETHEUS_ITSELF = 'job="prometheus", instance="prometheus:9090"'
+
+
+def exemplar_ring(reach_s: float | None) -> dict[str, Any]:
+    """Prometheus' ring of EXEMPLAR_RING exemplars fed at the pace that makes it reach back `reach_s`
+    (None: no exemplar appended at all): the alert fires, once its `for` has run, exactly when that
+    is less than WANTED_REACH_S. The rate is over an hour, so the check waits an hour for it, then the
+    alert's `for`."""
+    last = on_grid(3600 + hold(EXEMPLARS_SHORT_ALERT) + LAG_SECONDS)
+    n = samples_until(last)
+    pace = 0.0 if reach_s is None else EXEMPLAR_RING / reach_s
+    fires = reach_s is not None and reach_s < WANTED_REACH_S
+    return {
+        "interval": "15s",
+        "input_series": [
+            {
+                "series": f"prometheus_tsdb_exemplar_max_exemplars{{{PROMETHEUS_ITSELF}}}",
+                "values": f"{EXEMPLAR_RING}x{n}",
+            },
+            {
+                "series": f"prometheus_tsdb_exemplar_exemplars_appended_total{{{PROMETHEUS_ITSELF}}}",
+                "values": per_second(pace, n),
+            },
+        ],
+        "alert_rule_test": [
+            alert(
+                EXEMPLARS_SHORT_ALERT.alert,
+                seconds(last),
+                *(
+                    [{"severity": "ticket", "job": "prometheus", "instance": "prometheus:9090"}]
+                    if fires
+                    else []
+                ),
+            )
+        ],
+    }
+
+
 SRE_WORKBOOK_PAIRS = (("1h", "5m", 14.4, "page"), ("6h", "30m", 6.0, "page"), ("3d", "6h", 1.0, "ticket"))
 """(long window, short window, burn rate, severity): the workbook's, written here independently of
 prometheus_rules/slo.py so that a changed factor there fails these cases."""
@@ -452,6 +494,9 @@ CASES = {
     "signal missing": ONE_SIGNAL_MISSING,
     "overflow series of two metrics": overflowing(),
     "no overflow series": no_overflow(),
+    "exemplars reach back 90 % of a dashboard's range": exemplar_ring(0.9 * WANTED_REACH_S),
+    "exemplars reach back 110 % of a dashboard's range": exemplar_ring(1.1 * WANTED_REACH_S),
+    "no exemplar appended": exemplar_ring(None),
 }
 
 

@@ -6,9 +6,10 @@ own telemetry. Prometheus must scrape the first with `honor_labels: true`, or ev
 series gets `job="<scrape job>"` and `exported_job="tiktickets/tiktickets-backend"`, and every business
 panel (all selecting `job="tiktickets/tiktickets-backend"`) is empty. Comparing only the set of targets
 cannot see two jobs' targets swapped. The Collector's own series carry no job of their own and are
-labelled by their scrape job, so that job leaves `honor_labels` at Prometheus' default (false).
+labelled by their scrape job, so that job leaves `honor_labels` at Prometheus' default (false), as
+does the job of Prometheus' own metrics (its exemplar ring, which an alert watches).
 Here each target's job is held with its `honor_labels`, and the ports come from the Collector
-config and the host from the compose file, not from prometheus.yml.
+config and the hosts from the compose file, not from prometheus.yml.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ import pytest
 from tests.stack.conftest import MONITORING, load
 
 COLLECTOR_CONFIG = "./otel-collector/config.yaml"
+PROMETHEUS_CONFIG = "./prometheus/prometheus.yml"
+PROMETHEUS_LISTEN_DEFAULT = 9090
+"""Prometheus' `--web.listen-address` default (0.0.0.0:9090), for a compose command that sets none."""
 
 
 def _component_type(component_id: str) -> str:
@@ -31,14 +35,21 @@ def _port(endpoint: str) -> int:
     return int(endpoint.rpartition(":")[2])
 
 
-def _collector_host(compose: dict[str, Any]) -> str:
-    """The compose service that runs the Collector config: its name is its host name on the network."""
+def _host_of(compose: dict[str, Any], config: str) -> str:
+    """The compose service that mounts `config`: its name is its host name on the network."""
     (name,) = [
         name
         for name, service in compose["services"].items()
-        if any(str(volume).startswith(f"{COLLECTOR_CONFIG}:") for volume in service.get("volumes", []))
+        if any(str(volume).startswith(f"{config}:") for volume in service.get("volumes", []))
     ]
     return str(name)
+
+
+def _prometheus_itself(compose: dict[str, Any]) -> str:
+    """host:port where the Prometheus that reads prometheus.yml serves its own /metrics."""
+    host = _host_of(compose, PROMETHEUS_CONFIG)
+    flags = [a for a in compose["services"][host].get("command", []) if a.startswith("--web.listen-address=")]
+    return f"{host}:{_port(flags[-1]) if flags else PROMETHEUS_LISTEN_DEFAULT}"
 
 
 def _application_exporter_ports(collector: dict[str, Any]) -> set[int]:
@@ -88,10 +99,11 @@ def test_the_collector_config_serves_application_series_and_its_own_on_different
 def test_each_scrape_job_reads_one_collector_port_with_the_honor_labels_its_series_need(
     compose: dict[str, Any], collector: dict[str, Any], prometheus: dict[str, Any]
 ) -> None:
-    host = _collector_host(compose)
+    host = _host_of(compose, COLLECTOR_CONFIG)
     expected = {f"{host}:{port}": True for port in _application_exporter_ports(collector)}
     expected |= {f"{host}:{port}": False for port in _own_telemetry_ports(collector)}
+    expected |= {_prometheus_itself(compose): False}
     scraped = _scraped(prometheus)
     assert {target: honor for target, (_, honor) in scraped.items()} == expected
     jobs = [job for job, _ in scraped.values()]
-    assert len(jobs) == len(set(jobs)), "one job per Collector port: honor_labels is set per job"
+    assert len(jobs) == len(set(jobs)), "one job per port: honor_labels is set per job"
