@@ -24,12 +24,18 @@ traffic still flowing, it asks Prometheus:
   target's exemplar query included), all in parallel, at 1 h and 7 d; with minutes of data, the 7 d
   view is over what exists.
 
+With --history-days N, the series Prometheus holds at the end (every label set the run made) are
+also written as N days of history (bench/history.py, at each series' pace) once the stack has
+stopped, and the Overview is loaded from a Prometheus that serves that history alone: the 7 d view
+over 7 days, not over minutes. With --instances N, the demo runs as N backend instances
+(DEMO_INSTANCE k/n), to measure what each further instance costs per tenant.
+
 The table goes to bench/results/hub-at-scale.md, one column per run, with the raw figures in
 hub-at-scale.json next to it, so a run of one size (or of another checkout, `--label`) keeps the
 others. Every column names the programs' versions, read from the programs themselves.
 
 Run from the repository root: `.venv/bin/python -m bench.hub_at_scale [--tenants 1000 3000 10000]
-[--minutes 5] [--rps 150]`. Each size takes --minutes plus about a minute to start, query and stop;
+[--minutes 5] [--rps 150] [--instances 1] [--history-days 0]`. Each size takes --minutes plus about a minute to start, query and stop;
 on 2 cores the stack uses most of one, and Prometheus a few hundred MiB.
 """
 
@@ -58,6 +64,7 @@ from typing import Any
 
 import yaml
 
+from bench.history import SeriesSpec, sample_steps, served_overview, snapshot
 from bench.overview_at_scale import Query, dashboard_queries, grafana_expr, prometheus_get, send_query
 from engine.contract.model import MetricSignal, TelemetryContract
 from engine.defaults import ALL_TENANTS, TENANT_LABEL
@@ -521,6 +528,7 @@ def run_once(
     *,
     socket_tenants: int | None = None,
     instances: int = 1,
+    history_days: int = 0,
 ) -> dict[str, Any]:
     run_dir = Path(tempfile.mkdtemp(prefix=f"hub-{tenants}-", dir=keep))
     figures: dict[str, Any] = {
@@ -566,12 +574,23 @@ def run_once(
             figures["exemplars"] = exemplar_figures(run)
             figures["collector_losses"] = collector_losses(url)
             figures["overview"] = overview_load(url, time.time())
+            history = history_snapshot(run) if history_days else None
+        if history is not None:  # the stack has stopped: the history's Prometheus runs alone
+            figures["history"] = served_overview(history, run.end, history_days, run_dir, overview_load)
     finally:
         if keep is None:
             shutil.rmtree(run_dir, ignore_errors=True)
         else:
             print(f"run folder kept: {run_dir}", flush=True)
     return figures
+
+
+def history_snapshot(run: Run) -> list[SeriesSpec]:
+    """Every series the live Prometheus holds now, with its pace or level (bench/history.py)."""
+    scrape_s, recorded_steps = sample_steps(
+        REPO / "monitoring" / "prometheus" / "prometheus.yml", run.project.rule_groups
+    )
+    return snapshot(run.url, time.time(), scrape_s, recorded_steps)
 
 
 def demo_instances(found: list[Program], instances: int) -> list[Program]:
@@ -953,6 +972,24 @@ def _overview(view: str) -> Any:
     return cell
 
 
+def _history(view: str) -> Any:
+    def cell(f: Mapping[str, Any]) -> str:
+        h = f.get("history")
+        return "— (not run: --history-days)" if not h else _overview(view)(h)
+
+    return cell
+
+
+def _history_size(f: Mapping[str, Any]) -> str:
+    h = f.get("history")
+    if not h:
+        return "— (not run: --history-days)"
+    return (
+        f"{h['days']} d, {h['series']:,} series, {h['samples']:,} samples, {h['tsdb_mib']:,.0f} MiB, "
+        f"written in {h['fill_s']:,.0f} s; peak RSS {h['prometheus_hwm_mib']:,.0f} MiB"
+    )
+
+
 def _version(name: str) -> Any:
     return lambda f: f["versions"].get(name, "—")
 
@@ -1058,6 +1095,16 @@ def report(runs: Mapping[str, Mapping[str, Any]], budgets: Mapping[str, int] | N
             [
                 ("1 h (step 15 s)", _overview("1h")),
                 ("7 d (step 10 min; only the run's minutes of data exist)", _overview("7d")),
+                (
+                    "7 d over days of history: the run's series backfilled at their pace (bench/history.py), "
+                    "served by a Prometheus of their own",
+                    _history("7d"),
+                ),
+                ("1 h at the end of that history", _history("1h")),
+                (
+                    "the history: days, series, samples, TSDB size, time to write; its Prometheus' peak RSS",
+                    _history_size,
+                ),
             ],
         ),
         (
@@ -1156,6 +1203,12 @@ def main() -> None:
         default=1,
         help="backend instances: the demo started this many times, DEMO_INSTANCE k/n (default 1)",
     )
+    parser.add_argument(
+        "--history-days",
+        type=int,
+        default=0,
+        help="also time the Overview over this many days of the run's series, backfilled (default 0: off)",
+    )
     parser.add_argument("--label", default=None, help="the column's name (default: branch and commit)")
     parser.add_argument("--results", type=Path, default=RESULTS, help="the markdown file (json next to it)")
     parser.add_argument("--keep", type=Path, default=None, help="keep each run folder (logs, TSDB) here")
@@ -1165,6 +1218,8 @@ def main() -> None:
         parser.error("--tenants: the demo takes 1 to 10000 tenants")
     if args.socket_tenants is not None and not 0 <= args.socket_tenants <= 10_000:
         parser.error("--socket-tenants: the demo takes 0 to 10000")
+    if not 0 <= args.history_days <= 31:
+        parser.error("--history-days: 0 (off) to 31")
     if not 1 <= args.instances <= 10:
         parser.error("--instances: 1 to 10 (each is a Node process serving every tenant)")
     if args.minutes <= 0 or not 0 < args.rps <= 2000 or not 0 <= args.error_ratio <= 1:
@@ -1188,6 +1243,7 @@ def main() -> None:
                 args.keep,
                 socket_tenants=args.socket_tenants,
                 instances=args.instances,
+                history_days=args.history_days,
             )
         except (local_stack.StackError, ToolMissingError, loopback.RenderError) as error:
             raise SystemExit(f"hub_at_scale: {error}") from None
