@@ -172,7 +172,7 @@ def collector_url(plan: loopback.Plan, port: int) -> str:
     return plan.url(COLLECTOR, port)
 
 
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:
+def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:
     """Poll a health endpoint until it answers (never a blind sleep); fail with the log if it never does."""
     deadline = time.monotonic() + timeout
     while True:
@@ -204,7 +204,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
             command = [collector, *loopback.host_command(COMPOSE, COLLECTOR, plan)]
             process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
             try:
-                _wait_healthy(f"{collector_url(plan, HEALTH)}/", process, log)
+                wait_healthy(f"{collector_url(plan, HEALTH)}/", process, log)
                 otlp = collector_url(plan, OTLP_HTTP)
                 scrape = f"{collector_url(plan, EXPORTER)}/metrics"
                 traffic = subprocess.Popen(

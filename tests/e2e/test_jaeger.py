@@ -33,10 +33,10 @@ from tests.e2e.test_hub import (
     OTLP_HTTP,
     Series,
     _scrape,
-    _wait_healthy,
     collector_environment,
     collector_url,
     loopback_plan,
+    wait_healthy,
 )
 from tests.tooling import require_tool
 
@@ -80,7 +80,7 @@ def traced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Traced]:
     log = workdir / "jaeger.log"
     processes = [_start_jaeger(jaeger, plan, log)]
     try:
-        _wait_healthy(health, processes[0], log)
+        wait_healthy(health, processes[0], log)
         with (workdir / "collector.log").open("w") as output:
             processes.append(
                 subprocess.Popen(
@@ -90,7 +90,7 @@ def traced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Traced]:
                     stderr=subprocess.STDOUT,
                 )
             )
-        _wait_healthy(f"{collector_url(plan, HEALTH)}/", processes[1], workdir / "collector.log")
+        wait_healthy(f"{collector_url(plan, HEALTH)}/", processes[1], workdir / "collector.log")
         demo_env = {
             **collector_env,
             "OTEL_EXPORTER_OTLP_ENDPOINT": collector_url(plan, OTLP_HTTP),
@@ -112,7 +112,7 @@ def traced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Traced]:
             processes[0].terminate()
             processes[0].wait(timeout=20)
             processes[0] = _start_jaeger(jaeger, plan, log)
-            _wait_healthy(health, processes[0], log)
+            wait_healthy(health, processes[0], log)
 
         yield Traced(ids, plan.url(JAEGER_SERVICE, JAEGER_QUERY), restart)
     finally:

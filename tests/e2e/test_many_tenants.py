@@ -38,9 +38,9 @@ from tests.e2e.test_hub import (
     collector_environment,
     collector_url,
     loopback_plan,
+    wait_healthy,
 )
-from tests.e2e.test_hub import _wait_healthy as wait_healthy
-from tests.e2e.test_rule_health import _seconds as evaluated_at
+from tests.e2e.test_rule_health import rfc3339_seconds
 from tests.prometheus.rules import rules_for_the_test
 from tests.prometheus.server import Prometheus, running_prometheus
 from tests.prometheus_rules.test_all_rows import shape, twinned_rules
@@ -134,7 +134,7 @@ def _settled(prometheus: Prometheus, *, after: float, log: Path) -> None:
         if (
             scraped
             and float(scraped[0]["value"][1]) > after + 3
-            and all(evaluated_at(g["lastEvaluation"]) > after + 3 for g in groups)
+            and all(rfc3339_seconds(g["lastEvaluation"]) > after + 3 for g in groups)
         ):
             return
         assert time.monotonic() < deadline, f"Prometheus did not settle: {scraped}\n{log.read_text()[-2000:]}"

@@ -81,7 +81,7 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _seconds(rfc3339: str) -> float:
+def rfc3339_seconds(rfc3339: str) -> float:
     """Prometheus' `lastEvaluation` (RFC 3339, nanoseconds) as a Unix time; never evaluated: 0."""
     if not rfc3339 or rfc3339.startswith("0001-"):
         return 0.0
@@ -161,7 +161,7 @@ def _evaluate(
         scraped = time.time()
         _wait(
             "an evaluation of every rule group after those scrapes",
-            lambda: all(_seconds(g["lastEvaluation"]) > scraped for g in _groups(prometheus)),
+            lambda: all(rfc3339_seconds(g["lastEvaluation"]) > scraped for g in _groups(prometheus)),
             lambda: {g["name"]: g["lastEvaluation"] for g in _groups(prometheus)},
         )
         yield Evaluated(prometheus, _groups(prometheus), log.read_text())
