@@ -35,8 +35,9 @@ hub-at-scale.json next to it, so a run of one size (or of another checkout, `--l
 others. Every column names the programs' versions, read from the programs themselves.
 
 Run from the repository root: `.venv/bin/python -m bench.hub_at_scale [--tenants 1000 3000 10000]
-[--minutes 5] [--rps 150] [--instances 1] [--history-days 0]`. Each size takes --minutes plus about a minute to start, query and stop;
-on 2 cores the stack uses most of one, and Prometheus a few hundred MiB.
+[--minutes 5] [--rps 150] [--instances 1] [--history-days 0]`. Each size takes --minutes plus about a
+minute to start, query and stop (with --history-days 7 at 10,000 tenants, about 15 minutes more and
+10 GB of disk while it runs); on 2 cores the stack uses most of one, and Prometheus a few hundred MiB.
 """
 
 from __future__ import annotations
