@@ -83,6 +83,8 @@ SDK_PACKAGES = ("@opentelemetry/sdk-node", "@opentelemetry/sdk-metrics")
 """The OTel JS packages whose versions a column names: the SDK the demo starts, and its metrics part
 (which holds the cardinality limit and the overflow series)."""
 
+DEMO_ERROR_RATIO = 0.001
+"""The demo's own default DEMO_ERROR_RATIO (monitoring/demo/demo.js), the benchmark's default too."""
 SAMPLE_SECONDS = 5.0
 WINDOW_SECONDS = 3600
 """The P99 panel's exemplars are judged over a 1 h view, the Overview's default range."""
@@ -1141,7 +1143,7 @@ def report(runs: Mapping[str, Mapping[str, Any]], budgets: Mapping[str, int] | N
         "OTel Node.js SDK; every figure is measured while the traffic flows. One column per run; the "
         "programs' versions, read from them, are at the bottom.",
         "",
-        "| | " + " | ".join(f"{f['tenants']:,} tenants<br>{f['label']}" for f in columns) + " |",
+        "| | " + " | ".join(f"{f['tenants']:,} tenants{_setup(f)}<br>{f['label']}" for f in columns) + " |",
         "|---|" + "---|" * len(columns),
     ]
     for title, rows in sections:
@@ -1155,6 +1157,26 @@ def report(runs: Mapping[str, Mapping[str, Any]], budgets: Mapping[str, int] | N
                     values.append("—")
             lines.append(f"| {name} | " + " | ".join(v.replace("|", "\\|") for v in values) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _setup(f: Mapping[str, Any]) -> str:
+    """What sets a column apart besides its tenants, for its heading: more instances, other traffic."""
+    parts = [
+        *([f"{f['instances']} instances"] if f.get("instances", 1) != 1 else []),
+        *(
+            [f"{f['error_ratio']:.0%} errors"]
+            if f.get("error_ratio", DEMO_ERROR_RATIO) != DEMO_ERROR_RATIO
+            else []
+        ),
+        *([f"{f['socket_tenants']:,} with sockets"] if f.get("socket_tenants") is not None else []),
+    ]
+    return f", {', '.join(parts)}" if parts else ""
+
+
+def run_key(f: Mapping[str, Any]) -> str:
+    """A column's key in the JSON: a new run replaces the stored one of the same tenants, checkout
+    and setup, and only that one."""
+    return f"{f['tenants']} | {f['label']}" + (f" |{_setup(f)[1:]}" if _setup(f) else "")
 
 
 def write_results(
@@ -1190,7 +1212,10 @@ def main() -> None:
         "--rps", type=float, default=150.0, help="the demo's requests per second (default 150)"
     )
     parser.add_argument(
-        "--error-ratio", type=float, default=0.001, help="share of requests that fail (the demo's default)"
+        "--error-ratio",
+        type=float,
+        default=DEMO_ERROR_RATIO,
+        help="share of requests that fail (the demo's default)",
     )
     parser.add_argument(
         "--socket-tenants",
@@ -1249,7 +1274,7 @@ def main() -> None:
         except (local_stack.StackError, ToolMissingError, loopback.RenderError) as error:
             raise SystemExit(f"hub_at_scale: {error}") from None
         figures["label"] = label
-        runs[f"{tenants} | {label}"] = figures
+        runs[run_key(figures)] = figures
         save_runs(args.results, runs)
         write_results(args.results, runs, budgets)
         print(report({"this run": figures}, budgets), flush=True)

@@ -7,6 +7,7 @@ their output is checked here, with inputs written as the programs and the kernel
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,6 +30,7 @@ from bench.hub_at_scale import (
     recorded_rows_per_tenant,
     relative_error,
     ring_coverage,
+    run_key,
     share_of,
     tenant_budgets,
     tenant_recorded,
@@ -235,3 +237,12 @@ def test_a_further_instance_is_measured_against_one_instance_with_the_same_traff
     assert cell(three).startswith("2.00")  # 4,000 more over two further instances
     assert cell(one).startswith("—")
     assert _instance_cost([other, two])(two).startswith("— (no one-instance column")
+
+
+def test_a_run_replaces_only_the_stored_column_of_the_same_tenants_checkout_and_setup() -> None:
+    base: dict[str, Any] = {"tenants": 1000, "label": "main abc", "instances": 1, "error_ratio": 0.001}
+    assert run_key(base) == "1000 | main abc"  # as stored before the setup was part of the key
+    assert run_key({"tenants": 1000, "label": "main abc"}) == run_key(base)  # a column from before
+    two = {**base, "instances": 2}
+    full = {**base, "error_ratio": 0.3, "socket_tenants": 1000}
+    assert len({run_key(base), run_key(two), run_key(full), run_key({**full, "instances": 2})}) == 4
