@@ -103,15 +103,20 @@ class Target:
         return f"${TENANT_VARIABLE}" in self.target["expr"]
 
 
+def _dashboards(outputs: dict[str, bytes]) -> list[dict[str, Any]]:
+    """The dashboards among the generated files, wherever the project's config puts them: the JSON
+    documents with panels (other generated JSON, such as the cardinality limits, has none)."""
+    documents = [json.loads(content) for path, content in outputs.items() if path.endswith(".json")]
+    return [d for d in documents if isinstance(d, dict) and "panels" in d and "uid" in d]
+
+
 def _prometheus_targets(outputs: dict[str, bytes]) -> list[Target]:
     found = []
-    for path, content in outputs.items():
-        if path.startswith("provisioning/dashboards/") and path.endswith(".json"):
-            dashboard = json.loads(content)
-            for panel in dashboard["panels"]:
-                for target in panel.get("targets", []):
-                    if target["datasource"]["type"] == "prometheus":
-                        found.append(Target(dashboard["uid"], _all_value(dashboard), panel, target))
+    for dashboard in _dashboards(outputs):
+        for panel in dashboard["panels"]:
+            for target in panel.get("targets", []):
+                if target["datasource"]["type"] == "prometheus":
+                    found.append(Target(dashboard["uid"], _all_value(dashboard), panel, target))
     return found
 
 
@@ -217,11 +222,7 @@ def test_the_all_value_is_the_dashboards_own() -> None:
     """Every tenant panel of the project is in the sum test, with its dashboard's All value; a
     single-select `$tenant` (no All, e.g. a one-tenant dashboard) is summed over every test tenant."""
     assert ADDITIVE
-    variables = {
-        json.loads(content)["uid"]: json.loads(content)["templating"]["list"]
-        for path, content in _outputs().items()
-        if path.startswith("provisioning/dashboards/") and path.endswith(".json")
-    }
+    variables = {dashboard["uid"]: dashboard["templating"]["list"] for dashboard in _dashboards(_outputs())}
     every_tenant = f"({'|'.join(TENANTS)})"
     for item in ADDITIVE:
         (tenant,) = [v for v in variables[item.uid] if v["name"] == TENANT_VARIABLE]
@@ -232,7 +233,8 @@ def test_the_all_value_is_the_dashboards_own() -> None:
 
 
 def test_latency_exemplars_carry_the_label_the_datasource_links(prometheus: Prometheus) -> None:
-    datasources = yaml.safe_load(_outputs()["provisioning/datasources/datasources.yaml"])
+    provisioning = _PROJECT.config.provisioning_dir
+    datasources = yaml.safe_load(_outputs()[f"{provisioning}/datasources/datasources.yaml"])
     prometheus_ds = next(d for d in datasources["datasources"] if d["type"] == "prometheus")
     link_label = expand(prometheus_ds["jsonData"]["exemplarTraceIdDestinations"][0]["name"])
     with_exemplars = [item for item in TARGETS if item.target["exemplar"]]
