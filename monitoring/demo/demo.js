@@ -478,7 +478,8 @@ server.listen(PORT, '127.0.0.1', () => {
       `${Number((ERROR_RATIO * 100).toPrecision(6))} % fail with a 5xx, OTLP ${PROTOCOL} to ${shownEndpoint()}\n`,
   );
   // Every tenant first: each one sends a message (that succeeds), gets a session from the instance that
-  // holds its WhatsApp connection, and the first DEMO_SOCKET_TENANTS a socket, early in any run, so each tenant is in every tenant-scoped series from the first export on.
+  // holds its WhatsApp connection, and the first DEMO_SOCKET_TENANTS a socket, early in any run, so each
+  // tenant is in every tenant-scoped series from the first export on.
   // In chunks, so that 10,000 tenants are a few seconds of traffic, not one burst.
   const WARM_UP_CHUNK = 250;
   for (let first = 0; first < tenants.length; first += WARM_UP_CHUNK) {
