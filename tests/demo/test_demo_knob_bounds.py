@@ -30,6 +30,10 @@ LONGEST_TIMER = re.compile(r"\((?P<ms>\d+) ms, the longest Node timer\)")
 DURATION_MS = {"ms": Decimal(1), "s": Decimal(1000), "m": Decimal(60_000), "h": Decimal(3_600_000)}
 SDK_TIMERS = re.compile(r"The SDK's own\s+timer variables \((?P<names>[^)]*)\)\s+must be whole milliseconds")
 START_LINE = "demo: backend on 127.0.0.1:"
+STARTED = re.compile(r"demo: backend(?: instance (?P<k>\d+) of (?P<n>\d+))? on 127\.0\.0\.1:")
+"""The start line, also of one of several instances (DEMO_INSTANCE=k/n with n > 1 says which)."""
+INSTANCE_RANGE = re.compile(r"`k/n` \(1 <= k <= n <= (?P<most>\d+)\)")
+"""A knob that takes `k/n` (instance k of n) states its bound so in the README and in its refusal."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,7 @@ def readme_knobs() -> list[Knob]:
     knobs = []
     for line in readme.splitlines():
         row = re.match(r"\| `(?P<name>DEMO_\w+)` \|[^|]*\|(?P<accepted>[^|]*)\|", line)
-        if row:
+        if row and not INSTANCE_RANGE.search(row["accepted"]):
             found = RANGE.search(row["accepted"])
             assert found, f"the README gives no range for {row['name']}: {line}"
             knobs.append(Knob(row["name"], found["low"], found["high"]))
@@ -64,7 +68,16 @@ def readme_knobs() -> list[Knob]:
     return knobs
 
 
+def readme_instance_knobs() -> list[tuple[str, int]]:
+    """(name, most instances) of each `k/n` knob in the README's table."""
+    rows = re.findall(r"^\| `(DEMO_\w+)` \|[^|]*\|([^|]*)\|", (REPO / "README.md").read_text(), re.MULTILINE)
+    return [
+        (name, int(found["most"])) for name, accepted in rows if (found := INSTANCE_RANGE.search(accepted))
+    ]
+
+
 KNOBS = readme_knobs()
+INSTANCE_KNOBS = readme_instance_knobs()
 ENDS = [(knob, side) for knob in KNOBS for side in ("low", "high")]
 
 
@@ -122,7 +135,7 @@ def _accepted(name: str, value: str) -> tuple[int, str, str]:
         try:
             assert process.stdout is not None
             first = process.stdout.readline()
-            if first.startswith(START_LINE) and process.poll() is None:
+            if STARTED.match(first) and process.poll() is None:
                 process.send_signal(signal.SIGTERM)
             out, err = process.communicate(timeout=120)
         finally:
@@ -180,9 +193,11 @@ def readme_defaults() -> dict[str, str]:
 def test_a_knob_set_to_nothing_takes_its_default() -> None:
     """`DEMO_TENANTS=` (an empty line in `.env`, a variable exported empty) means "not set": the demo
     starts with the README's defaults, runs until stopped, and no empty endpoint or timer is refused."""
-    empty = [knob.name for knob in KNOBS] + [
-        f"OTEL_EXPORTER_OTLP_{s}_ENDPOINT" for s in ("TRACES", "METRICS", "LOGS")
-    ]
+    empty = (
+        [knob.name for knob in KNOBS]
+        + [name for name, _ in INSTANCE_KNOBS]
+        + [f"OTEL_EXPORTER_OTLP_{s}_ENDPOINT" for s in ("TRACES", "METRICS", "LOGS")]
+    )
     node, script = require_tool(NODE), require_tool(DEMO)
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "DEMO_"))}
     with otlp_receiver() as (endpoint, received):
@@ -277,3 +292,22 @@ def test_by_default_a_status_line_comes_as_often_as_the_readme_says() -> None:
     assert completed.returncode == 0, completed.stdout + completed.stderr
     lines = [line for line in completed.stdout.splitlines() if "requests sent" in line]
     assert len(lines) == 1, f"a {interval * 0.6:g}s run printed {len(lines)} status lines: {completed.stdout}"
+
+
+def test_the_readme_documents_the_instance_knob() -> None:
+    """The premise of the test below: DEMO_INSTANCE's row states its `k/n` bound."""
+    assert [name for name, _ in INSTANCE_KNOBS] == ["DEMO_INSTANCE"]
+
+
+@pytest.mark.parametrize(("name", "most"), INSTANCE_KNOBS, ids=[n for n, _ in INSTANCE_KNOBS])
+def test_an_instance_knob_takes_exactly_k_of_n_up_to_the_readmes_bound(name: str, most: int) -> None:
+    """Its refusal states the README's bound; the corners of 1 <= k <= n <= most start the demo (and the
+    start line names instance k of n when there are several); one past each corner is refused."""
+    assert f"1 <= k <= n <= {most}" in refusal(name, "soon")
+    for k, n in ((1, 1), (1, most), (most, most)):
+        code, out, err = _accepted(name, f"{k}/{n}")
+        started = STARTED.match(out)
+        assert started and code == 0, f"{name}={k}/{n} did not start and stop cleanly: {out}{err}"
+        assert (started["k"], started["n"]) == ((str(k), str(n)) if n > 1 else (None, None)), out
+    for k, n in ((0, 1), (2, 1), (1, most + 1), (most + 1, most + 1)):
+        assert json_quoted(f"{k}/{n}") in refusal(name, f"{k}/{n}")
