@@ -87,9 +87,17 @@ class FakeGrafana:
     """The server and its state. Use as a context manager; `url` is where it listens."""
 
     def __init__(
-        self, *, version: str = "11.6.0", titles_unique_in_folder: bool = False, port: int = 0
+        self,
+        *,
+        version: str = "11.6.0",
+        titles_unique_in_folder: bool = False,
+        port: int = 0,
+        sub_path: str = "",
     ) -> None:
         self.state = FakeGrafanaState()
+        self.sub_path = sub_path.rstrip("/")
+        """As Grafana with `root_url` ending in a path and `serve_from_sub_path = true` (behind a reverse
+        proxy at http://host/grafana/): everything is served under it, and nothing outside it."""
         self.version = version
         self.titles_unique_in_folder = titles_unique_in_folder
         """As older Grafana does (reference §3.3): saving a new dashboard without `overwrite` whose title
@@ -101,7 +109,7 @@ class FakeGrafana:
         handler = type("Handler", (_Handler,), {"grafana": self})
         self.httpd = _QuietServer(("127.0.0.1", port), handler)
         self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}{self.sub_path}"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def __enter__(self) -> FakeGrafana:
@@ -439,6 +447,13 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def _serve(self) -> None:
+        prefix = self.grafana.sub_path
+        if prefix:
+            if not self.path.startswith(prefix + "/"):
+                self.close_connection = True  # its body, if any, is left unread
+                self._reply(404, {"message": "Not found"}, self.path)
+                return
+            self.path = self.path[len(prefix) :]
         parsed = urlparse(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""

@@ -31,6 +31,10 @@ def test_a_group_at_half_the_lookback_or_more_is_refused(seconds: int) -> None:
         RuleGroup(name="slow", interval=_text(seconds))
     message = str(refused.value)
     assert f"{LOOKBACK_DELTA} lookback" in message and f"interval of {_text(seconds)}" in message, message
+    # The advice names the real bound, half the lookback (5m: below 2m30s), not the lookback itself.
+    half = LOOKBACK / 2
+    bound = f"{int(half // 60)}m" + (f"{half % 60:g}s" if half % 60 else "")
+    assert f"an interval below {bound}" in message, message
 
 
 def test_a_group_just_under_half_the_lookback_is_accepted() -> None:

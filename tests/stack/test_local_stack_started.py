@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,34 @@ def test_demo_settings_reach_the_demo_and_leave_this_environment_alone(tmp_path:
     assert demo.env["DEMO_TENANTS"] == "4321" and demo.env["DEMO_DURATION"] == "7s"
     assert "DEMO_TENANTS=4321" in demo.what  # the banner shows what the demo runs with
     assert dict(os.environ) == before
+
+
+STOP_LOG = """
+import signal, sys, time
+def stopped(*_):
+    with open(sys.argv[1], "a") as log:
+        log.write(sys.argv[2] + "\\n")
+    sys.exit(0)
+signal.signal(signal.SIGTERM, stopped)
+open(sys.argv[1] + "." + sys.argv[2], "w").close()  # ready: the handler is set
+time.sleep(120)
+"""
+
+
+def test_the_last_started_is_stopped_first(tmp_path: Path) -> None:
+    """What started later sends to what started earlier (the demo to the Collector, the Collector to
+    Prometheus, Jaeger and Loki): stopped first, its final flush still finds them listening. Each
+    sleeper writes its name when SIGTERM reaches it; `_stop` waits for each before the next."""
+    log = tmp_path / "stopped.txt"
+    names = ["backends", "collector", "demo"]
+    found = [
+        local_stack.Program(
+            name, name, [sys.executable, "-c", STOP_LOG, str(log), name], dict(os.environ), None, "", ""
+        )
+        for name in names
+    ]
+    with local_stack.started(found, tmp_path, io.StringIO()):
+        deadline = time.monotonic() + 60
+        while not all(Path(f"{log}.{name}").exists() for name in names) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert log.read_text().split() == list(reversed(names))
