@@ -104,6 +104,8 @@ def test_every_save_rebuilds_a_broken_one_is_survived_and_sigint_exits_0(project
         _edit(overview, STAT_TITLE, '"WhatsApp sessions now",')
         retitled = watcher.next_build()
         assert "WhatsApp sessions now" in _titles(project_copy)
+        # The save is named as the user knows it: relative to the project, not by its absolute path.
+        assert re.fullmatch(r"\d\d:\d\d:\d\d dashboards/overview\.py: built: .+", retitled), retitled
         # The line carries the build's summary (its last line), then the files it wrote.
         summary = BUILT.search(retitled)
         assert summary, retitled
@@ -220,6 +222,8 @@ def test_a_push_past_its_time_limit_is_stopped_and_watching_goes_on(project_copy
             assert "built:" in watcher.next_build()
             stopped = _push_lines(watcher)
             assert f"push stopped after {PUSH_LIMIT_SECONDS} s" in stopped and "still watching" in stopped
+            # The push is nobody's save: not reported under the file whose save started the build.
+            assert "overview.py" not in stopped, stopped
             # What a person should look at, and that nothing is lost: not a build's words.
             assert "is Grafana answering?" in stopped and "the next good save pushes again" in stopped
             assert watcher.process.poll() is None

@@ -212,3 +212,21 @@ def test_a_build_that_returns_leaves_no_helper_behind(project_copy: Path, headli
         for pid in pids_of_helpers(project_copy):  # a failed run must not leave its helper running
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+
+
+BUILD_LIMIT_SECONDS = 4
+"""WATCH_CHILD_TIMEOUT_SECONDS for the next test: far below the 120 s default, so a build that is held to
+the default instead is seen still running long after this limit."""
+
+
+def test_a_build_that_never_returns_is_stopped_at_the_set_time_limit(project_copy: Path) -> None:
+    """WATCH_CHILD_TIMEOUT_SECONDS bounds builds too, not only pushes: a definition that never returns
+    is stopped after that many seconds, reported as such, and watching goes on."""
+    env = {"WATCH_CHILD_TIMEOUT_SECONDS": str(BUILD_LIMIT_SECONDS)}
+    with watching(project_copy, env=env) as watcher:
+        (project_copy / "dashboards" / "loops.py").write_text(looping_module(project_copy))
+        stopped = watcher.wait_for(lambda line: "stopped after" in line, timeout=BUILD_LIMIT_SECONDS + 40)
+        assert f"build stopped after {BUILD_LIMIT_SECONDS} s" in stopped, stopped
+        assert "dashboards/loops.py" in stopped and "still watching" in stopped, stopped
+        assert watcher.process.poll() is None
+    no_process_left(project_copy)

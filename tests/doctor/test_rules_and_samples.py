@@ -235,6 +235,12 @@ def test_a_recorded_series_whose_rule_ran_before_its_data_is_warming_up(scenario
     detail = causes[0].detail
     assert f"`{LATE_RULE}`" in detail and f"group 'doctor-slow', every {SLOW_S} s" in detail
     assert "before the data it reads arrived" in detail and f"first sample of `{LATE}`" in detail
+    # Its age is the FIRST sample's (when the data arrived), not the newest one's: as Prometheus has them.
+    [late] = scenario.prometheus.query(f"{LATE}[1m]", at=asked)
+    times = [float(t) for t, _ in late["values"]]
+    assert max(times) - min(times) >= 2, f"the premise: samples far enough apart to tell apart: {times}"
+    age = re.search(rf"first sample of `{LATE}` is (\d+) s old", detail)
+    assert age and abs(int(age.group(1)) - (asked - min(times))) <= 1, (detail, asked - min(times))
     match = re.search(r"Next run in (\d+) s\.", detail)
     assert match, detail
     announced = int(match.group(1))
