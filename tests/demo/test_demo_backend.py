@@ -74,6 +74,15 @@ def run_demo(endpoint: str, **env: str) -> tuple[subprocess.CompletedProcess[str
     return completed, time.monotonic() - started
 
 
+def received_from_demo(**env: str) -> tuple[str, Received]:
+    """A bounded demo run (DEMO_DURATION in `env`) into a fresh recording receiver: its stdout and
+    what it sent, once it has exited cleanly."""
+    with otlp_receiver() as (endpoint, received):
+        completed, _ = run_demo(endpoint, **env)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return completed.stdout, received
+
+
 @pytest.fixture(scope="module", params=list(CONTENT_TYPES))
 def demo(request: pytest.FixtureRequest) -> Run:
     with otlp_receiver() as (endpoint, received):

@@ -12,8 +12,8 @@ recording OTLP receiver, checks both.
 from __future__ import annotations
 
 from telemetry.contract import CONTRACT, Emitter
-from tests.demo.otlp_receiver import attributes, data_points, otlp_receiver
-from tests.demo.test_demo_backend import run_demo
+from tests.demo.otlp_receiver import attributes, data_points
+from tests.demo.test_demo_backend import received_from_demo
 
 TENANTS = 7
 INDEX, COUNT = 2, 3
@@ -28,16 +28,10 @@ def _tenant(number: int) -> str:
 
 
 def test_instance_k_of_n_holds_every_nth_tenants_session_and_names_itself() -> None:
-    with otlp_receiver() as (endpoint, received):
-        completed, _ = run_demo(
-            endpoint,
-            DEMO_DURATION="3s",
-            DEMO_TENANTS=str(TENANTS),
-            DEMO_RPS="2",
-            DEMO_INSTANCE=f"{INDEX}/{COUNT}",
-        )
-    assert completed.returncode == 0, completed.stdout + completed.stderr
-    assert f"instance {INDEX} of {COUNT}" in completed.stdout, completed.stdout
+    stdout, received = received_from_demo(
+        DEMO_DURATION="3s", DEMO_TENANTS=str(TENANTS), DEMO_RPS="2", DEMO_INSTANCE=f"{INDEX}/{COUNT}"
+    )
+    assert f"instance {INDEX} of {COUNT}" in stdout, stdout
 
     tenants_of: dict[str, set[str]] = {SESSIONS.otel_name: set(), MESSAGES.otel_name: set()}
     instance_ids: set[str] = set()
