@@ -320,3 +320,38 @@ def test_each_named_selector_once_nameless_ones_skipped_name_matcher_read() -> N
         Selector("y", (Matcher("b", "!=", "2"),)),
     ]
     assert Selector("x", ()).render() == "x"
+
+
+# -- rule 4 --------------------------------------------------------------------------------------------
+
+TENANT_SCOPED = SimpleNamespace(recorded=False, tenant_scoped=True)
+UNLABELLED = 'x{job="api", tenant_id="", otel_metric_overflow!="true"}'
+
+
+def test_series_without_a_tenant_make_a_panel_that_shows_data_suspect() -> None:
+    """Asked with the panel's own matchers, the tenant's replaced by `tenant_id=""`, overflow left out."""
+    expr = 'sum(x{job="api", tenant_id="acme"})'
+    api = FakePrometheus({UNLABELLED: 3}, results={expr: [Sample({}, 1.0)]})
+    status, causes = _doctor(api, catalog={"x": TENANT_SCOPED}).diagnose(expr, exemplar=False)
+    assert (status, causes) == (
+        Status.SUSPECT,
+        [
+            Cause(
+                CauseCode.LABEL_MISSING,
+                "3 `x` series carry no tenant_id: rule 4 (every signal carries tenant_id) is broken by the "
+                "emitter or by relabelling",
+                UNLABELLED,
+            )
+        ],
+    )
+    untenanted = SimpleNamespace(recorded=False, tenant_scoped=False)
+    assert _doctor(api, catalog={"x": untenanted}).diagnose(expr, exemplar=False) == (Status.OK, [])
+
+
+def test_rule_4_is_checked_on_what_a_recording_rule_reads() -> None:
+    expr = "r"
+    rules = {"r": [_state(query='sum by (tenant_id) (rate(x{job="api"}[5m]))')]}
+    api = FakePrometheus({UNLABELLED: 2}, results={expr: [Sample({}, 1.0)]}, recording_rules=rules)
+    catalog = {"r": RECORDED, "x": TENANT_SCOPED}
+    status, [cause] = _doctor(api, catalog=catalog).diagnose(expr, exemplar=False)
+    assert status is Status.SUSPECT and cause.query == UNLABELLED
