@@ -30,6 +30,7 @@ import yaml
 
 from bench.overview_at_scale import Prometheus, prometheus_get
 from engine.definitions.prometheus_rule import RuleGroup
+from engine.external_tools import GO, require
 from engine.grafana_math import parse_duration
 
 REPO = Path(__file__).resolve().parent.parent
@@ -106,9 +107,7 @@ def tsdbfill_binary() -> str:
     source = GOTOOLS / "cmd" / "tsdbfill" / "main.go"
     if TSDBFILL.exists() and TSDBFILL.stat().st_mtime >= source.stat().st_mtime:
         return str(TSDBFILL)
-    go = shutil.which("go")
-    if go is None:
-        raise RuntimeError("the 7 d history needs Go to build tools/gotools/cmd/tsdbfill (see the README)")
+    go = require(GO)  # ToolMissingError, with how to install it
     # The tags Prometheus is built with (scripts/build-gotools), so the TSDB packages come from Go's cache.
     build = [go, "build", "-tags", "remove_all_sd", "-o", str(TSDBFILL), "./cmd/tsdbfill"]
     subprocess.run(build, cwd=GOTOOLS, check=True)

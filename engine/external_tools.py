@@ -91,6 +91,10 @@ JAEGER = Tool(
 )
 
 
+GO = Tool("go", "install Go 1.26 (`make tools` builds Prometheus, Jaeger and the Collector with it)")
+"""Go itself, for what is built on first use (the benchmark's history writer, tools/gotools/cmd/tsdbfill)."""
+
+
 class ToolMissingError(RuntimeError):
     def __init__(self, tool: Tool) -> None:
         super().__init__(f"{tool.name} is not installed: {tool.install_hint}")

@@ -15,11 +15,9 @@ import pytest
 from bench.history import SeriesSpec, fill, is_counter, sample_steps
 from bench.overview_at_scale import Prometheus
 from engine.definitions.prometheus_rule import RecordingRule, RuleGroup
-from engine.external_tools import PROMETHEUS, Tool
+from engine.external_tools import GO, PROMETHEUS
 from engine.queries import PromQL
 from tests.tooling import require_tool
-
-GO = Tool("go", "install Go 1.26 (the 7 d history's writer is built from tools/gotools)")
 
 
 def test_raw_sums_and_histograms_are_counters_and_recorded_series_are_not() -> None:
