@@ -192,10 +192,11 @@ def pushed(code: int, stdout: str, stderr: str) -> Outcome:
     """A push's outcome: its summary, or what did not complete (conflicts, failures)."""
     lines = [line for line in stdout.splitlines() if not line.startswith("[")]  # no per-object progress
     errors = [line for line in stderr.splitlines() if line.strip()]
-    summary = lines[-1] if lines else ""
     if code == 0:
-        return Outcome(True, f"pushed: {summary}")
-    return Outcome(False, "push did not complete; still watching", [*lines[:-1], *errors, summary])
+        return Outcome(True, f"pushed: {lines[-1] if lines else 'done.'}")
+    # The summary (stdout's last line) goes last, after the errors that explain it; a push that died
+    # before printing one has only its errors, never a blank line in their place.
+    return Outcome(False, "push did not complete; still watching", [*lines[:-1], *errors, *lines[-1:]])
 
 
 def outcome(command: str, code: int, stdout: str, stderr: str) -> Outcome:
@@ -258,7 +259,8 @@ class Runner:
     def rebuild(self, cause: str = "") -> None:
         """Start a build; one still running is cancelled first (its whole group stopped)."""
         if self.child is not None:
-            self.report(Outcome(False, f"{self.child.command} cancelled by a newer save"), self.cause)
+            cancelled = Outcome(False, f"{self.child.command} cancelled by a newer save")
+            self.report(cancelled, self._cause_of(self.child))
             self.cancel()
         self.cause = cause
         self.child = Child(self.root, "build", self.env, self.timeout)
@@ -271,12 +273,17 @@ class Runner:
         self.child = None
         if not child.done():
             child.stop()
-            self.report(timed_out(child), self.cause if child.command == "build" else "")
+            self.report(timed_out(child), self._cause_of(child))
             return
         result = outcome(child.command, *child.result())
-        self.report(result, self.cause if child.command == "build" else "")
+        self.report(result, self._cause_of(child))
         if result.ok and child.command == "build" and self.then_push:
             self.child = Child(self.root, "push", self.env, self.timeout)
+
+    def _cause_of(self, child: Child) -> str:
+        """The save a child's report is put under: a build is its save's; a push is nobody's (it stands
+        for every file built since the last push, and the save that started it may be long gone)."""
+        return self.cause if child.command == "build" else ""
 
     def cancel(self) -> None:
         """Stop the running child, if any, with everything it started."""

@@ -342,6 +342,7 @@ def test_a_good_push_is_one_line_its_summary() -> None:
     summary = "5 unchanged (7 reads, 0 writes, 0 retries)."
     result = watch.pushed(0, PUSH_PROGRESS + summary + "\n", "")
     assert result == watch.Outcome(True, f"pushed: {summary}")
+    assert watch.pushed(0, "", "").headline == "pushed: done."  # no summary: never a bare "pushed: "
 
 
 def test_a_failed_push_shows_every_problem_line_then_its_summary_and_no_progress() -> None:
@@ -355,6 +356,15 @@ def test_a_failed_push_shows_every_problem_line_then_its_summary_and_no_progress
     assert result == watch.Outcome(
         False, "push did not complete; still watching", [conflict, hint, error, summary]
     )
+
+
+def test_a_push_that_died_before_its_summary_shows_only_its_errors() -> None:
+    """A push killed before it printed anything (a crash at import, say) has no summary: the detail
+    lines are its errors alone, with no blank line standing where the summary would be."""
+    error = "Traceback is not shown; error: cannot read dashboards/overview.py"
+    result = watch.pushed(1, "", f"{error}\n")
+    assert result == watch.Outcome(False, "push did not complete; still watching", [error])
+    assert watch.pushed(1, PUSH_PROGRESS, "").details == []  # progress only: nothing to show, no blank
 
 
 def test_a_good_build_names_the_files_it_changed_after_its_summary() -> None:

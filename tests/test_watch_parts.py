@@ -352,6 +352,19 @@ def test_a_newer_save_cancels_the_running_build_under_the_old_save(children: lis
     assert reported[1][1] == "b.py: "
 
 
+def test_a_push_cancelled_by_a_newer_save_is_put_under_no_save(children: list[FakeChild]) -> None:
+    """The running push stands for every file built since the last push, not for the save that
+    started its build: its cancellation is nobody's, like its other reports; the new build is b.py's."""
+    runner, reported = _runner(then_push=True)
+    runner.rebuild("a.py: ")
+    children[0].finished = True
+    runner.poll()
+    assert children[-1].command == "push"
+    runner.rebuild("b.py: ")
+    assert reported[-1] == (watch.Outcome(False, "push cancelled by a newer save"), "")
+    assert children[1].stopped and runner.cause == "b.py: "
+
+
 def test_a_save_after_the_last_child_ended_cancels_nothing(children: list[FakeChild]) -> None:
     runner, reported = _runner(then_push=False)
     runner.rebuild("a.py: ")
