@@ -16,6 +16,7 @@ _PANEL = {
     "span_calls": "Request rate per route",
     "span_duration": "Latency P50 / P95 / P99",
     "tenant_span_calls": "Error rate over time",
+    "tenant_slow_span_calls": None,
     "whatsapp_sessions_active": "Active WhatsApp sessions over time",
     "socketio_connections": "Socket.io connections per tenant (top 20)",
     "whatsapp_messages_sent": None,
@@ -180,7 +181,7 @@ ALERT_GROUP = RuleGroup(
     alerts=(
         *BURN_RATE_ALERTS,
         *COLLECTOR_ALERTS,
-        *(_no_data(s.key) for s in CONTRACT.metrics),
+        *(_no_data(s.key) for s in CONTRACT.metrics if s.present_only_when is None),
         OVERFLOW_ALERT,
         EXEMPLARS_SHORT_ALERT,
     ),

@@ -30,6 +30,9 @@ class Emitter(StrEnum):
     BACKEND = "backend (OTel Metrics/Logs SDK)"
     SPANMETRICS = "Collector spanmetrics connector (from server spans)"
     TENANT_SPANMETRICS = "Collector spanmetrics/tenant connector (from server spans)"
+    TENANT_SLOW_SPANMETRICS = (
+        "Collector spanmetrics/tenant_slow connector (server spans over the latency target)"
+    )
 
 
 RESOURCE = Resource(service_name="tiktickets-backend", service_namespace="tiktickets")
@@ -39,6 +42,12 @@ SPAN_KIND_SERVER = "SPAN_KIND_SERVER"
 STATUS_CODE_ERROR = "STATUS_CODE_ERROR"
 SERVER_SPANS_ONLY = Matcher("span_kind", "=", SPAN_KIND_SERVER)
 """Selects the spanmetrics series of server spans (requests), not client or internal spans."""
+
+LATENCY_THRESHOLD_SECONDS = "0.5"
+"""A request that takes longer is slow: the latency SLO's threshold (prometheus_rules/slo.py). It is a
+bucket boundary of the route-level histogram (`le="0.5"` counts the requests within it) and the cut of
+the Collector's `filter/within_latency_target`, which drops every server span of at most 500,000,000
+ns before `span_metrics/tenant_slow` counts the rest; tests/stack check both against this value."""
 
 _SPANMETRICS_DIMENSIONS = ("service.name", "span.name", "span.kind", "status.code")
 _BY_SERVICE = (("service_name", RESOURCE.service_name),)
@@ -101,6 +110,34 @@ TENANT_SPAN_CALLS = MetricSignal(
             "`status_code`: `STATUS_CODE_UNSET` or `STATUS_CODE_ERROR` (a backend that sets `OK` on "
             "server spans adds one); `span_kind` is always `SPAN_KIND_SERVER`"
         ),
+    ),
+)
+
+TENANT_SLOW_SPAN_CALLS = MetricSignal(
+    key="tenant_slow_span_calls",
+    otel_name="tenant.slow.span.metrics.calls",
+    unit="",
+    instrument=Instrument.COUNTER,
+    emitter=Emitter.TENANT_SLOW_SPANMETRICS,
+    description=(
+        f"Requests (server spans only) per tenant that took longer than {LATENCY_THRESHOLD_SECONDS} s, the "
+        "latency SLO's threshold, whatever their status: with tenant_span_metrics_calls_total, the share of "
+        "a tenant's requests within the latency target. One series per tenant instead of a histogram's "
+        "buckets per status."
+    ),
+    attributes=("service.name", "tenant_id"),
+    resource_labels=("job",),
+    identity=_BY_SERVICE,
+    prometheus_name="tenant_slow_span_metrics_calls_total",
+    grafana_unit="short",
+    tenant_budget=TenantBudget(
+        series=1,
+        per_extra_instance=0,
+        dimensions="none: span kind and status are excluded, and the instance is dropped before counting",
+    ),
+    present_only_when=(
+        f"a tenant had a request over {LATENCY_THRESHOLD_SECONDS} s in the last hour (the connector "
+        "forgets a tenant an hour after its last slow request)"
     ),
 )
 
@@ -266,6 +303,7 @@ CONTRACT = TelemetryContract(
         SPAN_CALLS,
         SPAN_DURATION,
         TENANT_SPAN_CALLS,
+        TENANT_SLOW_SPAN_CALLS,
         WHATSAPP_SESSIONS_ACTIVE,
         SOCKETIO_CONNECTIONS,
         WHATSAPP_MESSAGES_SENT,

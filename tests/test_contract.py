@@ -29,6 +29,8 @@ EXPECTED_SERIES = {
         "traces_span_metrics_duration_seconds_count",
     ),
     "tenant.span.metrics.calls": ("tenant_span_metrics_calls_total",),
+    # Issue 22's per-tenant latency SLI; the name the real Collector 0.161.0 wrote for this namespace.
+    "tenant.slow.span.metrics.calls": ("tenant_slow_span_metrics_calls_total",),
     "tiktickets.whatsapp.sessions.active": ("tiktickets_whatsapp_sessions_active",),
     "tiktickets.socketio.connections": ("tiktickets_socketio_connections",),
     "tiktickets.whatsapp.messages.sent": ("tiktickets_whatsapp_messages_sent_total",),
@@ -87,6 +89,7 @@ def test_types_follow_the_instruments() -> None:
     assert [m.prom_type.value for m in CONTRACT.metrics] == [
         "counter",
         "histogram",
+        "counter",
         "counter",
         "gauge",
         "gauge",

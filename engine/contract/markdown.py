@@ -51,7 +51,15 @@ def contract_markdown(
             f"| {_code(m.exemplar_labels)} |"
         )
     lines += ["", "Meaning:", ""]
-    lines += [f"- `{m.prometheus_name}`: {m.description}" for m in contract.metrics]
+    lines += [
+        f"- `{m.prometheus_name}`: {m.description}"
+        + (
+            f" Exists only while {m.present_only_when}: its absence is no fault."
+            if m.present_only_when
+            else ""
+        )
+        for m in contract.metrics
+    ]
     lines += _label_section(contract)
     lines += _budget_section(contract)
     lines += [

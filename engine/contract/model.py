@@ -210,6 +210,10 @@ class MetricSignal(_Frozen):
     """Grafana unit id of the raw value (`s`, `short`): what a panel reading it should claim."""
     tenant_budget: TenantBudget | None = None
     """Required on every tenant-scoped signal (one with `tenant_id`), refused on the others."""
+    present_only_when: str | None = None
+    """For a signal that has no series while nothing it counts happens (no request over the latency
+    target in the last hour), when it does exist, in words. Its absence is then no fault: the
+    missing-signal alert leaves it out, and a query reading it must not need it (`or` a zero)."""
 
     @model_validator(mode="after")
     def _labels_are_consistent(self) -> MetricSignal:

@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from engine.contract.model import Instrument, prometheus_base_name
-from telemetry.contract import SPAN_CALLS, SPAN_DURATION, TENANT_SPAN_CALLS
+from telemetry.contract import (
+    LATENCY_THRESHOLD_SECONDS,
+    SPAN_CALLS,
+    SPAN_DURATION,
+    TENANT_SLOW_SPAN_CALLS,
+    TENANT_SPAN_CALLS,
+)
 from tests.stack.conftest import MONITORING
 
 SPANMETRICS_DEFAULT_NAMESPACE = "traces.span.metrics"
@@ -59,8 +65,14 @@ def test_pipelines_route_signals_to_their_backends(collector: dict[str, Any]) ->
     # The per-tenant counts read the same spans, narrowed to requests, in a pipeline of their own.
     assert pipelines["traces/tenant"]["receivers"] == pipelines["traces"]["receivers"]
     assert pipelines["traces/tenant"]["exporters"] == ["span_metrics/tenant"]
+    assert pipelines["traces/tenant_slow"]["receivers"] == pipelines["traces"]["receivers"]
+    assert pipelines["traces/tenant_slow"]["exporters"] == ["span_metrics/tenant_slow"]
     assert pipelines["metrics"]["exporters"] == ["prometheus"]
-    assert set(pipelines["metrics/spanmetrics"]["receivers"]) == {"span_metrics", "span_metrics/tenant"}
+    assert set(pipelines["metrics/spanmetrics"]["receivers"]) == {
+        "span_metrics",
+        "span_metrics/tenant",
+        "span_metrics/tenant_slow",
+    }
     assert pipelines["logs"]["exporters"] == ["otlp_http/loki"]
     assert collector["exporters"]["otlp_grpc/jaeger"]["endpoint"] == "jaeger:4317"
     assert collector["exporters"]["otlp_http/loki"]["endpoint"] == "http://loki:3100/otlp"
@@ -69,7 +81,11 @@ def test_pipelines_route_signals_to_their_backends(collector: dict[str, Any]) ->
 def test_exemplars_survive_to_prometheus(collector: dict[str, Any]) -> None:
     assert collector["exporters"]["prometheus"]["enable_open_metrics"] is True
     assert collector["exporters"]["prometheus"]["endpoint"] == "0.0.0.0:8889"
-    for name, signal in (("span_metrics", SPAN_CALLS), ("span_metrics/tenant", TENANT_SPAN_CALLS)):
+    for name, signal in (
+        ("span_metrics", SPAN_CALLS),
+        ("span_metrics/tenant", TENANT_SPAN_CALLS),
+        ("span_metrics/tenant_slow", TENANT_SLOW_SPAN_CALLS),
+    ):
         # Exemplars where the contract declares them (a panel reads them), nowhere else: Prometheus
         # keeps one ring of exemplars for every series.
         assert collector["connectors"][name]["exemplars"]["enabled"] is bool(signal.exemplar_labels), name
@@ -102,6 +118,29 @@ def test_spanmetrics_produce_the_contract_series(collector: dict[str, Any]) -> N
     assert tenant["histogram"]["disable"] is True
     assert _all_dimensions(tenant) == list(TENANT_SPAN_CALLS.attributes)
 
+    slow = collector["connectors"]["span_metrics/tenant_slow"]
+    assert f"{slow['namespace']}.calls" == TENANT_SLOW_SPAN_CALLS.otel_name
+    assert slow["histogram"]["disable"] is True
+    assert _all_dimensions(slow) == list(TENANT_SLOW_SPAN_CALLS.attributes)
+
+
+def test_the_per_tenant_slow_count_cuts_where_the_latency_slo_does(collector: dict[str, Any]) -> None:
+    """The per-tenant latency SLI (1 - slow / all) and the fleet's (the histogram's `le` bucket at the
+    threshold over all) must call the same requests slow: the Collector drops, from the slow count's
+    pipeline, server spans of at most the threshold (a span of exactly it is within, like `le`), and
+    the route-level histogram has a bucket boundary at it."""
+    nanoseconds = round(float(LATENCY_THRESHOLD_SECONDS) * 1e9)
+    within = collector["processors"]["filter/within_latency_target"]["traces"]["span"]
+    assert within == [f"span.end_time_unix_nano - span.start_time_unix_nano <= {nanoseconds}"]
+    slow = collector["service"]["pipelines"]["traces/tenant_slow"]["processors"]
+    tenant = collector["service"]["pipelines"]["traces/tenant"]["processors"]
+    # The same requests as the per-tenant calls (server spans, one resource), then only the slow ones.
+    assert [p for p in slow if p != "filter/within_latency_target"] == tenant
+    assert slow.index("filter/within_latency_target") > slow.index("filter/server_spans")
+    buckets = collector["connectors"]["span_metrics"]["histogram"]["explicit"]["buckets"]
+    seconds = [float(b[:-2]) / 1000 if b.endswith("ms") else float(b[:-1]) for b in buckets]
+    assert float(LATENCY_THRESHOLD_SECONDS) in seconds
+
 
 def _all_dimensions(connector: dict[str, Any]) -> list[str]:
     """The connector's default dimensions it does not exclude, then its own."""
@@ -130,7 +169,7 @@ def test_tenant_step_covers_spans_logs_and_application_metrics(collector: dict[s
         )
         assert statement == f'set({attribute}, "unknown") where {attribute} == nil{unless_overflow}'
     pipelines = collector["service"]["pipelines"]
-    for name in ("traces", "traces/tenant", "metrics", "logs"):
+    for name in ("traces", "traces/tenant", "traces/tenant_slow", "metrics", "logs"):
         assert "transform/tenant" in pipelines[name]["processors"], name
     # Route-level spanmetrics stay tenant-free (the contract says so); they are derived from spans
     # that all carry tenant_id, and the per-tenant rates come from spanmetrics/tenant.
