@@ -23,3 +23,5 @@ CONFIG = ProjectConfig(
 TIKTICKETS_FOLDER = Folder(uid="tiktickets", title="TikTickets")
 OVERVIEW_UID = "tiktickets-overview"
 """Alerts link to the Overview's panels by this uid."""
+TENANT_UID = "tiktickets-tenant"
+"""One tenant's dashboard: `/d/tiktickets-tenant?var-tenant=<id>` is the link support sends around."""

@@ -7,7 +7,7 @@ that reads a tenant-labelled signal follows `$tenant` through `q.tenant_sum` / `
 whose queries bring their own recording rules (the per-tenant rows and the `__all__` row All reads).
 """
 
-from config import OVERVIEW_UID, TIKTICKETS_FOLDER
+from config import OVERVIEW_UID, TENANT_UID, TIKTICKETS_FOLDER
 from datasources import LOKI, PROMETHEUS
 from engine import queries as q
 from engine.defaults import ALL_TENANTS, TENANT_VARIABLE
@@ -25,6 +25,7 @@ from engine.panels.style import (
     loki,
     prom,
     stat,
+    tenant_link,
     thresholds,
     timeseries,
 )
@@ -198,6 +199,7 @@ def dashboard() -> DashboardDefinition:
                         datasource=prometheus,
                         targets=[prom(connections_per_tenant(), "{{tenant_id}}", instant=True)],
                         width=12,
+                        data_links=[tenant_link(TENANT_UID)],
                     ),
                 ],
             ),

@@ -73,3 +73,6 @@ TENANT_LABEL = "tenant_id"
 ALL_TENANTS = "__all__"
 """`$tenant` when All is selected, and the `tenant_id` of the aggregate rows recording rules write:
 All then reads one pre-summed series instead of one series per tenant."""
+
+RULES_HOME = "prometheus_rules/"
+"""Where a project's hand-written rule groups live: what a finding about a rule names."""

@@ -99,6 +99,9 @@ class AlertRule(_Model):
     dashboard: str | None = None
     """uid of the dashboard the alert links to, with `dashboard_panel` (a panel title) opened."""
     dashboard_panel: str | None = None
+    dashboard_variables: dict[str, str] = {}
+    """Dashboard variables the link sets, e.g. `{"tenant": "{{ $labels.tenant_id }}"}`: a per-tenant
+    alert opens its tenant's dashboard on that tenant (`var-tenant=...`), not on the first one."""
     labels: dict[str, str] = {}
 
     @field_validator("duration")

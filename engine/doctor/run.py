@@ -150,6 +150,10 @@ class DoctorRun:
             for kind in dict.fromkeys(ref["type"] for ref in kinds if ref["type"] in self.skip):
                 self.left_out.setdefault(kind, []).append(f"{board.uid} / {panel.get('title', '')}")
             asked = [ref for ref in kinds if ref["type"] in SUPPORTED and ref["type"] not in self.skip]
+            blocked = _left_out_variable(board, panel, self.skip) if asked else None
+            if blocked is not None:  # its tenant comes from a datasource left out: nothing real to send
+                self.left_out.setdefault(blocked, []).append(f"{board.uid} / {panel.get('title', '')}")
+                continue
             for ref in asked:
                 self._reach(ref["type"], ref["uid"])
             if asked:
@@ -328,6 +332,28 @@ class DoctorRun:
             return []
         skip = {str(variable.get("allValue") or "")}
         return [v for v in values if v not in skip]
+
+
+_REFERENCE = "(?:\\$\\{{{name}(?::[^}}]*)?\\}}|\\${name}\\b|\\[\\[{name}\\]\\])"
+
+
+def _left_out_variable(board: DashboardDocument, panel: dict[str, Any], skip: dict[str, str]) -> str | None:
+    """The type of a left-out datasource that a variable the panel uses is sampled from, when the
+    variable has no All to fall back on (a one-tenant dashboard's `$tenant`): Grafana would show that
+    panel for no tenant at all, so it is listed with the datasource's other panels as not checked,
+    rather than reported empty for a value nobody would pick."""
+    text = str(panel.get("targets"))
+    for variable in (board.document.get("templating") or {}).get("list", []):
+        kind = str((variable.get("datasource") or {}).get("type", ""))
+        name = re.escape(str(variable.get("name", "")))
+        if (
+            variable.get("type") == "query"
+            and kind in skip
+            and not variable.get("includeAll")
+            and re.search(_REFERENCE.format(name=name), text)
+        ):
+            return kind
+    return None
 
 
 def _range_of(board: DashboardDocument) -> float:

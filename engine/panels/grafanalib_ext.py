@@ -75,6 +75,8 @@ class BarGauge(Panel):  # type: ignore[misc]  # grafanalib is untyped
     display_mode: str = attr.ib(default="gradient")
     calcs: list[str] = attr.ib(factory=lambda: ["lastNotNull"])
     min: float | None = attr.ib(default=0)
+    data_links: list[dict[str, Any]] = attr.ib(factory=list)
+    """Field data links (`fieldConfig.defaults.links`): one per bar, e.g. to the bar's tenant."""
 
     def to_json_data(self) -> dict[str, Any]:
         return self.panel_json(  # type: ignore[no-any-return]
@@ -86,6 +88,7 @@ class BarGauge(Panel):  # type: ignore[misc]  # grafanalib is untyped
                         "min": self.min,
                         "thresholds": {"mode": "absolute", "steps": self.thresholds},
                         "color": {"mode": "thresholds"},
+                        "links": self.data_links,
                     },
                     "overrides": [],
                 },

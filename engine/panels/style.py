@@ -8,13 +8,15 @@ panels left to right in rows of 24 columns.
 
 from __future__ import annotations
 
+import json
+import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import grafanalib.core as g
 
-from engine.defaults import DASHBOARD_TIME_FROM, MANAGED_TAG
+from engine.defaults import DASHBOARD_TIME_FROM, MANAGED_TAG, TENANT_LABEL, TENANT_VARIABLE
 from engine.definitions.datasource import DatasourceRef
 from engine.definitions.types import DashboardDefinition, Folder
 from engine.panels.grafanalib_ext import BarGauge, LokiTarget, PrometheusTarget, QueryVariable
@@ -27,6 +29,44 @@ REQUESTS_PER_SECOND = "reqps"
 RATIO_AS_PERCENT = "percentunit"
 SECONDS = "s"
 COUNT = "short"
+
+
+def explore_link(title: str, datasource: DatasourceRef, query: dict[str, Any]) -> dict[str, Any]:
+    """A dashboard link that opens Explore on `datasource` with `query`, over the dashboard's time range.
+
+    Explore reads its state from the `panes` parameter (JSON, URL-encoded); `$`, `{` and `}` stay as
+    they are, so Grafana still replaces the dashboard's variables and `${__from}`/`${__to}` in it
+    when the link is clicked."""
+    pane = {
+        "datasource": datasource.uid,
+        "queries": [{"refId": "A", "datasource": datasource.to_json_data(), **query}],
+        "range": {"from": "${__from}", "to": "${__to}"},
+    }
+    panes = urllib.parse.quote(json.dumps({"link": pane}, separators=(",", ":")), safe="${}")
+    return {
+        "title": title,
+        "type": "link",
+        "url": f"/explore?schemaVersion=1&orgId=1&panes={panes}",
+        "includeVars": False,
+        "keepTime": False,
+        "targetBlank": True,
+        "icon": "external link",
+        "tooltip": title,
+        "asDropdown": False,
+        "tags": [],
+    }
+
+
+def tenant_link(dashboard_uid: str, title: str = "Open this tenant's dashboard") -> dict[str, Any]:
+    """A field data link from a series labelled tenant_id to the dashboard `dashboard_uid`, on that
+    tenant (`var-tenant`) over the same time range (`${__url_time_range}`, which Grafana fills)."""
+    return {
+        "title": title,
+        "url": (
+            f"/d/{dashboard_uid}?var-{TENANT_VARIABLE}=${{__field.labels.{TENANT_LABEL}}}&${{__url_time_range}}"
+        ),
+        "targetBlank": False,
+    }
 
 
 def thresholds(base: str = "green", *levels: tuple[float, str]) -> list[dict[str, Any]]:
@@ -160,6 +200,7 @@ def bar_gauge(
     width: int = 12,
     height: int = 8,
     grid: g.GridPos | None = None,
+    data_links: Sequence[dict[str, Any]] = (),
 ) -> PanelSpec:
     # mypy cannot see the attrs fields BarGauge inherits from the untyped grafanalib Panel.
     panel = BarGauge(  # type: ignore[call-arg]
@@ -170,6 +211,7 @@ def bar_gauge(
         unit=unit,
         thresholds=steps or thresholds(),
         maxDataPoints=None,
+        data_links=list(data_links),
     )
     return PanelSpec(panel, width, height, grid)
 
@@ -240,6 +282,7 @@ def dashboard(
     tags: Sequence[str] = (),
     refresh: str = "30s",
     time_from: str = DASHBOARD_TIME_FROM,
+    links: Sequence[dict[str, Any]] = (),
 ) -> DashboardDefinition:
     board = g.Dashboard(
         title=title,
@@ -253,5 +296,6 @@ def dashboard(
         timezone="browser",
         graphTooltip=1,  # shared crosshair: lining up latency spikes with error spikes is the point
         editable=False,
+        links=list(links),
     ).auto_panel_ids()
     return DashboardDefinition(folder=folder, dashboard=board)

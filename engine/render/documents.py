@@ -123,15 +123,16 @@ def _panel_link(alert: AlertRule, documents: dict[str, dict[str, Any]], grafana_
             f"alert {alert.alert} links to unknown dashboard {alert.dashboard!r}",
         )
     url = f"{grafana_url.rstrip('/')}/d/{alert.dashboard}"
+    query = [f"var-{name}={value}" for name, value in alert.dashboard_variables.items()]
     if alert.dashboard_panel is None:
-        return url
+        return f"{url}?{'&'.join(query)}" if query else url
     ids = [p["id"] for p in document["panels"] if p.get("title") == alert.dashboard_panel]
     if not ids:
         raise DefinitionError(
             Location(file="prometheus_rules/", dashboard=alert.dashboard),
             f"alert {alert.alert} links to panel {alert.dashboard_panel!r}, which the dashboard lacks",
         )
-    return f"{url}?viewPanel={ids[0]}"
+    return f"{url}?{'&'.join([*query, f'viewPanel={ids[0]}'])}"
 
 
 def rules_document(

@@ -80,6 +80,17 @@ def panels_by_kind() -> dict[str, list[str]]:
     return found
 
 
+def one_tenant_dashboards() -> set[str]:
+    """uids of the project's dashboards whose `$tenant` is single-select without All (one tenant at a
+    time): their panels need a tenant sampled from Prometheus, whatever datasource they query."""
+    found = set()
+    for board in build_documents(load_project(REPO)).dashboards:
+        for variable in board.document.get("templating", {}).get("list", []):
+            if variable.get("name") == "tenant" and not variable.get("includeAll"):
+                found.add(board.uid)
+    return found
+
+
 def all_value(variable: str = "tenant") -> str:
     """What `$tenant` holds at All (its allValue) on the project's dashboards, as Grafana sends it."""
     values = {

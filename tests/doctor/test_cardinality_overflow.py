@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from engine.contract.model import OVERFLOW_LABEL
+from engine.contract.model import OVERFLOW_LABEL, MetricSignal
 from engine.definitions.loader import load_project
 from engine.definitions.prometheus_rule import recorded_series
 from engine.doctor.causes import Cause, CauseCode, Status
@@ -27,10 +27,11 @@ from engine.doctor.overflow import Limit, selects_tenants
 from engine.doctor.prometheus_api import PrometheusApi
 from engine.doctor.prometheus_diagnosis import PrometheusDoctor
 from engine.queries import Matcher, MatchOp
+from engine.render.documents import build_documents
 from prometheus_rules.alerts import OVERFLOW_ALERT
 from telemetry.contract import CONTRACT, SOCKETIO_CONNECTIONS
 from tests.conftest import REPO
-from tests.doctor.stack import Stack, live_stack
+from tests.doctor.stack import Stack, live_stack, one_tenant_dashboards
 from tests.prometheus.collector_exporter import RESOURCE, TENANTS, CollectorExporter
 
 FOLDED = sorted(TENANTS)[0]
@@ -123,25 +124,43 @@ def _since(detail: str) -> float:
 
 
 def test_a_folded_tenant_gets_the_overflow_in_the_full_run(scenario: Scenario) -> None:
-    """`doctor` as a person runs it: the Socket.io panel is suspect at FOLDED alone, for the overflow
-    (named with the contract's limit and since when); no panel blames rule 4 for the overflow series,
+    """`doctor` as a person runs it: every panel that reads the Socket.io gauge is flagged at FOLDED
+    alone, for the overflow (named with the contract's limit and since when): suspect on the
+    Overview, whose other selections show data, empty on a one-tenant dashboard, which opens on
+    FOLDED (the first tenant) and has no other; no panel blames rule 4 for the overflow series,
     which carries no tenant by design, so every other panel is ok."""
     doctor = scenario.stack.doctor()
-    [panel] = [r for r in doctor.reports if any(c["code"] == "cardinality-overflow" for c in r["causes"])]
-    assert panel["status"] == "suspect"
-    assert {str(c["selection"]) for c in panel["causes"]} == {str({"tenant": FOLDED})}
-    assert "label-missing" not in {c["code"] for c in panel["causes"]}
-    [cause] = [c for c in panel["causes"] if c["code"] == "cardinality-overflow"]
-    detail = cause["detail"]
-    assert detail.startswith(f"with $tenant = {FOLDED}: `{GAUGE}` has an overflow series {{"), detail
-    assert f'job="{RESOURCE["job"]}"' in detail and OVERFLOW in detail
-    assert f"to the contract's {CONTRACT.cardinality_limit(SOCKETIO_CONNECTIONS):,} attribute sets" in detail
-    assert SOCKETIO_CONNECTIONS.emitter in detail
-    assert cause["query"] == f'{{__name__="{GAUGE}", {OVERFLOW}}}'
-    # The dashboard opens on six hours, with 1 s scrapes: the first sample is found to within 2 s.
-    assert abs(_since(detail) - scenario.first_overflow_sample(GAUGE)) <= 3
-    others = {r["panel"]: r["status"] for r in doctor.reports if r is not panel}
+    flagged = [r for r in doctor.reports if any(c["code"] == "cardinality-overflow" for c in r["causes"])]
+    one_tenant = one_tenant_dashboards()
+    assert {(r["dashboard"], r["panel"]) for r in flagged} == _panels_reading(SOCKETIO_CONNECTIONS)
+    for panel in flagged:
+        assert panel["status"] == ("empty" if panel["dashboard"] in one_tenant else "suspect"), panel
+        assert {str(c["selection"]) for c in panel["causes"]} == {str({"tenant": FOLDED})}
+        assert "label-missing" not in {c["code"] for c in panel["causes"]}
+        [cause] = [c for c in panel["causes"] if c["code"] == "cardinality-overflow"]
+        detail = cause["detail"]
+        assert detail.startswith(f"with $tenant = {FOLDED}: `{GAUGE}` has an overflow series {{"), detail
+        assert f'job="{RESOURCE["job"]}"' in detail and OVERFLOW in detail
+        assert (
+            f"to the contract's {CONTRACT.cardinality_limit(SOCKETIO_CONNECTIONS):,} attribute sets" in detail
+        )
+        assert SOCKETIO_CONNECTIONS.emitter in detail
+        assert cause["query"] == f'{{__name__="{GAUGE}", {OVERFLOW}}}'
+        # The dashboard opens on six hours, with 1 s scrapes: the first sample is found to within 2 s.
+        assert abs(_since(detail) - scenario.first_overflow_sample(GAUGE)) <= 3
+    others = {(r["dashboard"], r["panel"]): r["status"] for r in doctor.reports if r not in flagged}
     assert set(others.values()) == {"ok"}, doctor.reports
+
+
+def _panels_reading(signal: MetricSignal) -> set[tuple[str, str]]:
+    """(dashboard, panel) of every panel of the project whose queries read `signal` (raw or recorded)."""
+    found = set()
+    for board in build_documents(load_project(REPO)).dashboards:
+        for panel in board.document["panels"]:
+            exprs = " ".join(str(t.get("expr", "")) for t in panel.get("targets") or [])
+            if signal.prometheus_name in exprs:
+                found.add((board.uid, str(panel["title"])))
+    return found
 
 
 @pytest.mark.parametrize("read", ["raw", "recorded"])

@@ -570,8 +570,9 @@ def test_every_rule_is_covered() -> None:
     """Every rule the project loads (hand-written and derived) is tested: by a case here, or, for a
     per-tenant rule with its `__all__` twin, by the case test_all_rows.py derives from it."""
     from tests.prometheus_rules.test_all_rows import TWINNED  # noqa: PLC0415 (one test needs it)
+    from tests.prometheus_rules.test_tenant_slo import TENANT_CASES  # noqa: PLC0415 (imports this module)
 
-    text = yaml.safe_dump(CASES)
+    text = yaml.safe_dump(CASES) + yaml.safe_dump(TENANT_CASES)
     groups = load_project(REPO).rule_groups
     for record in recorded_series(groups):
         assert record in text or record in TWINNED, f"no promtool test reads {record}"

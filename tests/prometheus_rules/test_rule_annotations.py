@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from config import CONFIG
+from engine.definitions.loader import load_project
 from engine.render.documents import dashboard_document
 from tests.conftest import REPO
 from tests.prometheus.rules import rendered_rules
@@ -24,6 +25,7 @@ ANCHORS = {github_anchor(line.lstrip("#")) for line in README.splitlines() if li
 RULE_FILE: dict[str, Any] = rendered_rules()
 """As the definitions render them now: a rule bug fails here before `build` writes it."""
 ALERTS = [rule for group in RULE_FILE["groups"] for rule in group["rules"] if "alert" in rule]
+DASHBOARDS = {definition.uid: definition for definition in load_project(REPO).dashboards}
 
 
 def test_every_group_has_an_explicit_interval() -> None:
@@ -31,7 +33,7 @@ def test_every_group_has_an_explicit_interval() -> None:
 
 
 @pytest.mark.parametrize("rule", ALERTS, ids=lambda r: f"{r['alert']}-{r['labels'].get('signal', '')}")
-def test_alert_annotations(rule: dict[str, Any], overview: Any) -> None:
+def test_alert_annotations(rule: dict[str, Any]) -> None:
     annotations, labels = rule["annotations"], rule["labels"]
     assert labels["severity"] in {"page", "ticket"}
     assert annotations["summary"]
@@ -40,11 +42,25 @@ def test_alert_annotations(rule: dict[str, Any], overview: Any) -> None:
     assert base == CONFIG.runbook_url
     assert anchor in ANCHORS, f"README has no section #{anchor}"
     if "dashboard_url" in annotations:
+        # /d/<uid>, then the variables the link sets (a tenant's alert: its tenant), then the panel.
         match = re.fullmatch(
-            rf"{re.escape(CONFIG.grafana_public_url)}/d/([\w-]+)\?viewPanel=(\d+)",
+            rf"{re.escape(CONFIG.grafana_public_url)}/d/([\w-]+)(?:\?((?:var-\w+=[^&]+&)*)viewPanel=(\d+))?",
             annotations["dashboard_url"],
         )
         assert match, annotations["dashboard_url"]
-        assert match.group(1) == overview.uid
-        ids = {p["id"] for p in dashboard_document(overview)["panels"] if p["type"] != "row"}
-        assert int(match.group(2)) in ids
+        assert match.group(1) in DASHBOARDS, f"no dashboard {match.group(1)!r} in the project"
+        board = dashboard_document(DASHBOARDS[match.group(1)])
+        if match.group(3):
+            ids = {p["id"] for p in board["panels"] if p["type"] != "row"}
+            assert int(match.group(3)) in ids
+        variables = {variable["name"]: variable for variable in board["templating"]["list"]}
+        settings = dict(
+            setting.removeprefix("var-").split("=", 1)
+            for setting in filter(None, (match.group(2) or "").split("&"))
+        )
+        assert settings.keys() <= variables.keys(), f"{annotations['dashboard_url']}: no such variable"
+        # A dashboard about one tenant (its tenant variable single-select, no All) opened without the
+        # tenant shows whichever tenant comes first: the alert's own tenant must be set.
+        tenant = variables.get("tenant")
+        if tenant is not None and not tenant["multi"] and not tenant["includeAll"]:
+            assert settings.get("tenant") == "{{ $labels.tenant_id }}", "a tenant's alert opens its tenant"

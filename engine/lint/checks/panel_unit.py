@@ -17,6 +17,7 @@ from typing import Any
 
 import promql_parser
 
+from engine.defaults import RULES_HOME
 from engine.errors import Location
 from engine.lint import Check, Finding, LintContext, Query, where
 from engine.lint.promql_ast import function_name, parse, vector_selectors
@@ -24,8 +25,6 @@ from engine.lint.series_catalog import SeriesInfo
 from engine.units import COUNT, PER_SECOND, RATIO, Quantity, declared_by
 
 ID = "panel-unit"
-RULES_HOME = "prometheus_rules/"
-"""Where a recording rule is defined (the derived ones come from the dashboards' `q.tenant_sum` calls)."""
 
 Series = Callable[[str | None], SeriesInfo | None]
 
@@ -88,6 +87,12 @@ def returns(tree: Any, series: Series) -> Returns | None:
         and not any(name.endswith("_sum") for name in names)
     ):
         return _of(RATIO, RATIO.declared, "a ratio of one series to itself")
+    if isinstance(tree, promql_parser.BinaryExpr) and str(tree.op) in ("*", "/"):
+        if any(isinstance(side, promql_parser.NumberLiteral) for side in (tree.lhs, tree.rhs)):
+            return None  # scaled by a number: a burn rate (a ratio over its budget), a per-minute count
+        top, bottom = returns(tree.lhs, series), returns(tree.rhs, series)
+        if str(tree.op) == "/" and top and bottom and top.quantity is PER_SECOND is bottom.quantity:
+            return _of(RATIO, RATIO.declared, "a ratio of two per-second rates")
     if function_name(tree) in {"rate", "irate"}:
         return _of(PER_SECOND, PER_SECOND.declared, "a per-second rate")
     units = sorted({info.grafana_unit for info in infos})

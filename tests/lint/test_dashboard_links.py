@@ -1,0 +1,96 @@
+"""dashboard-links: a link to a dashboard the project lacks, or to a variable it lacks, is reported."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from datasources import PROMETHEUS
+from engine import queries as q
+from engine.defaults import TENANT_VARIABLE
+from engine.definitions.types import DashboardDefinition
+from engine.lint.checks.dashboard_links import CHECK
+from engine.panels.grafanalib_ext import QueryVariable
+from engine.panels.style import Row, bar_gauge, dashboard, prom, tenant_link
+from telemetry.contract import SOCKETIO_CONNECTIONS, TENANT_SPAN_CALLS
+from tests.lint.builders import FOLDER, findings, panel
+
+
+def _board(
+    uid: str,
+    *,
+    links: Sequence[dict[str, Any]] = (),
+    data_links: Sequence[dict[str, Any]] = (),
+    tenant: bool = False,
+) -> DashboardDefinition:
+    variables = (
+        [
+            QueryVariable(
+                name=TENANT_VARIABLE,
+                label="Tenant",
+                query=q.label_values(TENANT_SPAN_CALLS, "tenant_id"),
+                datasource=PROMETHEUS.ref,
+                multi=False,
+                include_all=False,
+            )
+        ]
+        if tenant
+        else []
+    )
+    bars = bar_gauge(
+        "Bars",
+        description="d",
+        unit="short",
+        datasource=PROMETHEUS.ref,
+        targets=[prom(q.topk(5, q.sum_by(q.select(SOCKETIO_CONNECTIONS), "tenant_id")), instant=True)],
+        data_links=data_links,
+    )
+    definition = dashboard(
+        uid=uid,
+        title=f"T {uid}",
+        folder=FOLDER,
+        description="d",
+        rows=[Row("R", [bars, panel("p")])],
+        links=links,
+        variables=variables,
+    )
+    definition.source = f"dashboards/{uid}.py"
+    return definition
+
+
+def _link(url: str) -> dict[str, Any]:
+    return {"title": "go", "type": "link", "url": url}
+
+
+def test_links_to_a_defined_dashboard_and_its_variable_pass() -> None:
+    target = _board("target", tenant=True)
+    source = _board("source", links=[_link("/d/target")], data_links=[tenant_link("target")])
+    assert findings(CHECK, source, target) == []
+
+
+def test_a_dashboard_link_to_an_unknown_uid_is_reported() -> None:
+    (finding,) = findings(CHECK, _board("source", links=[_link("/d/gone?orgId=1")]))
+    assert finding.location.dashboard == "source" and finding.location.panel is None
+    assert finding.message.startswith(
+        "dashboard link links to dashboard 'gone', which the project does not define"
+    )
+
+
+def test_a_data_link_to_an_unknown_uid_names_its_panel() -> None:
+    (finding,) = findings(CHECK, _board("source", data_links=[tenant_link("tenant-dashboard-renamed")]))
+    assert finding.location.panel == "Bars"
+    assert "data link links to dashboard 'tenant-dashboard-renamed'" in finding.message
+
+
+def test_a_variable_the_target_lacks_is_reported() -> None:
+    """The tenant link opens a dashboard without `$tenant`: Grafana drops the parameter in silence."""
+    (finding,) = findings(CHECK, _board("source", data_links=[tenant_link("target")]), _board("target"))
+    assert (
+        f"sets var-{TENANT_VARIABLE} on dashboard 'target', which has no variable '{TENANT_VARIABLE}'"
+        in finding.message
+    )
+
+
+def test_links_elsewhere_are_not_read() -> None:
+    links = [_link("/explore?panes=%7B%7D"), _link("https://example.com/d/nowhere")]
+    assert findings(CHECK, _board("source", links=links)) == []

@@ -1,0 +1,191 @@
+"""Each tenant's SLO rules behave as support and on-call expect, on contract-shaped series, with promtool.
+
+The promises checked here are stated in prometheus_rules/tenant_slo.py's docstring and are written
+down here independently (the numbers below are the SLO's 0.5 % and 5 % budgets and the workbook's
+14.4x, not read from the rules' text), then every threshold is derived from the module's constants:
+- the recorded hourly rates per tenant are the tenant's requests, failures and slow requests;
+- a tenant failing fast opens a ticket for THAT tenant only, never a page, once its `for` is past;
+- a tenant under the traffic floor opens nothing, whatever its ratio;
+- a tenant whose requests are mostly slow opens the latency ticket; the same tenant with half its
+  requests slow (10x the budget, under 14.4x) opens none;
+- many tenants burning at once is one page; as many burning among a large fleet is not;
+- the per-tenant SLO costs at most four series per tenant (issue 22's budget).
+Every case runs under every schedule of evaluation.py, like the fleet's rules.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from prometheus_rules import tenant_slo
+from prometheus_rules.slo import AVAILABILITY_TARGET, LATENCY_TARGET
+from telemetry.contract import TENANT_SLOW_SPAN_CALLS
+from tests.prometheus_rules.evaluation import LAG_SECONDS, SCHEDULES, Schedule, on_grid
+from tests.prometheus_rules.test_promtool_rules import (
+    ERROR,
+    SERVER,
+    SERVICE,
+    UNSET,
+    alert,
+    expect,
+    hold,
+    per_second,
+    run_promtool,
+    samples_until,
+    seconds,
+)
+
+ALERTS = {rule.alert: rule for rule in tenant_slo.TENANT_SLO_GROUP.alerts}
+ERRORS_ALERT, LATENCY_ALERT = "TikTicketsTenantErrorBudgetBurn", "TikTicketsTenantLatencyBudgetBurn"
+MANY = "TikTicketsManyTenantsBurning"
+CALLS = "tenant_span_metrics_calls_total"
+SLOW = TENANT_SLOW_SPAN_CALLS.prometheus_name
+FAST_FACTOR = 14.4
+"""The workbook's fastest pair: 2 % of a 30-day budget in 1 h. The tenant alerts use that pair."""
+
+
+def tenant(
+    name: str, requests: float, failing: float, slow: float | None, samples: int
+) -> list[dict[str, str]]:
+    """One tenant's series as the Collector writes them: `requests`/s of which `failing`/s fail, and
+    `slow`/s over the latency threshold (None: no slow request, so no series at all)."""
+    series = [
+        {
+            "series": f'{CALLS}{{{SERVER}, {UNSET}, tenant_id="{name}"}}',
+            "values": per_second(requests - failing, samples),
+        },
+        {
+            "series": f'{CALLS}{{{SERVER}, {ERROR}, tenant_id="{name}"}}',
+            "values": per_second(failing, samples),
+        },
+    ]
+    if slow is not None:
+        series.append(
+            {"series": f'{SLOW}{{{SERVICE}, tenant_id="{name}"}}', "values": per_second(slow, samples)}
+        )
+    return series
+
+
+def test_the_tenant_alerts_use_the_fastest_page_pair_and_are_tickets() -> None:
+    assert tenant_slo.TENANT_WINDOW.burn_rate == FAST_FACTOR
+    assert (tenant_slo.TENANT_WINDOW.long, tenant_slo.TENANT_WINDOW.short) == ("1h", "5m")
+    assert {ALERTS[ERRORS_ALERT].severity, ALERTS[LATENCY_ALERT].severity} == {"ticket"}
+    assert ALERTS[MANY].severity == "page"
+
+
+def test_the_per_tenant_slo_costs_at_most_four_series_per_tenant() -> None:
+    """Issue 22's budget: the recorded per-tenant series of this file plus the Collector's slow count."""
+    per_tenant = [rule for rule in tenant_slo.TENANT_RECORDINGS if "tenant_id" in rule.expr.labels]
+    assert len(per_tenant) == len(tenant_slo.TENANT_RECORDINGS)  # every one is per tenant, none fleet-wide
+    assert TENANT_SLOW_SPAN_CALLS.tenant_budget is not None
+    assert len(per_tenant) + TENANT_SLOW_SPAN_CALLS.tenant_budget.series <= 4
+
+
+LAST = max(hold(rule) for rule in ALERTS.values()) + LAG_SECONDS
+N = samples_until(LAST)
+AT = on_grid(70 * 60)
+"""Past the first hour: before it, a 1 h rate is the increase so far over the whole hour (Prometheus
+does not extrapolate to a window's start the series had not reached), a third at 20 min. The ratios
+the alerts read are right from the start, numerator and denominator alike."""
+
+
+def recording() -> dict[str, Any]:
+    """acme: 10/s, 1/s failing, 2/s slow; globex: 10/s, none failing, none slow."""
+    rates = {
+        "requests": {"acme": 10, "globex": 10},
+        "errors": {"acme": 1, "globex": 0},
+        "slow": {"acme": 2},
+    }
+    records = {
+        kind: next(rule.record for rule in tenant_slo.TENANT_RECORDINGS if f"_{kind}:" in rule.record)
+        for kind in rates
+    }
+    return {
+        "interval": "15s",
+        "input_series": tenant("acme", 10, 1, 2, samples_until(AT))
+        + tenant("globex", 10, 0, None, samples_until(AT)),
+        "promql_expr_test": [
+            expect(
+                f"round({records[kind]} * 10) / 10",
+                *((f'{{tenant_id="{name}"}}', value) for name, value in sorted(rates[kind].items())),
+                at=seconds(AT),
+            )
+            for kind in rates
+        ],
+    }
+
+
+def one_tenant_failing() -> dict[str, Any]:
+    """acme fails 25 % (50x the 0.5 % budget); globex and initech are healthy; tiny has 100 % errors at a
+    fifth of the floor's traffic. Only acme's ticket fires, and only once its `for` is past."""
+    rule = ALERTS[ERRORS_ALERT]
+    tiny = tenant_slo.TENANT_MIN_REQUESTS_PER_HOUR / 3600 / 5
+    series = (
+        tenant("acme", 8, 2, None, N)
+        + tenant("globex", 10, 0.001, None, N)
+        + tenant("initech", 3, 0, None, N)
+        + tenant("tiny", tiny, tiny, None, N)
+    )
+    return {
+        "interval": "15s",
+        "input_series": series,
+        "alert_rule_test": [
+            alert(rule.alert, seconds(hold(rule) - 60)),
+            alert(rule.alert, seconds(hold(rule) + LAG_SECONDS), {"severity": "ticket", "tenant_id": "acme"}),
+            alert(MANY, seconds(hold(rule) + LAG_SECONDS)),
+            alert(LATENCY_ALERT, seconds(hold(rule) + LAG_SECONDS)),
+        ],
+    }
+
+
+def slow_tenant(share: float, fires: bool) -> dict[str, Any]:
+    """acme at 10/s with `share` of its requests slow: the latency ticket fires above 14.4 x 5 %."""
+    assert fires is (share > FAST_FACTOR * round(1 - LATENCY_TARGET, 6)), "the case contradicts the policy"
+    rule = ALERTS[LATENCY_ALERT]
+    expected = [{"severity": "ticket", "tenant_id": "acme"}] if fires else []
+    return {
+        "interval": "15s",
+        "input_series": tenant("acme", 10, 0, 10 * share, N) + tenant("globex", 10, 0, None, N),
+        "alert_rule_test": [alert(rule.alert, seconds(hold(rule) + LAG_SECONDS), *expected)],
+    }
+
+
+def many_tenants(burning: int, healthy: int, fires: bool) -> dict[str, Any]:
+    """`burning` tenants at 25 % errors among `healthy` ones: one page when they are at least three and
+    more than 1 % of the tenants above the floor (the README's policy, stated here, not read)."""
+    rule = ALERTS[MANY]
+    series = [s for i in range(burning) for s in tenant(f"burning-{i}", 4, 1, None, N)]
+    series += [s for i in range(healthy) for s in tenant(f"healthy-{i}", 4, 0, None, N)]
+    at = seconds(hold(rule) + LAG_SECONDS)
+    return {
+        "interval": "15s",
+        "input_series": series,
+        "alert_rule_test": [alert(rule.alert, at, *([{"severity": "page"}] if fires else []))],
+    }
+
+
+AVAILABILITY_BUDGET = round(1 - AVAILABILITY_TARGET, 6)
+assert math.isclose(AVAILABILITY_BUDGET, 0.005), "the scenarios' 25 % is 50x this budget"
+
+TENANT_CASES = {
+    "per-tenant hourly rates": recording(),
+    "one tenant failing opens its ticket only": one_tenant_failing(),
+    "a tenant with 80 % slow requests opens the latency ticket": slow_tenant(0.8, fires=True),
+    "a tenant with 50 % slow requests opens none": slow_tenant(0.5, fires=False),
+    "three of four tenants burning pages once": many_tenants(3, 1, fires=True),
+    "two burning tenants do not page": many_tenants(2, 0, fires=False),
+    "four burning among 400 do not page": many_tenants(4, 396, fires=False),
+    "five burning among 400 page": many_tenants(5, 395, fires=True),
+}
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES, ids=str)
+@pytest.mark.parametrize("name", TENANT_CASES)
+def test_tenant_slo_rules_with_promtool(tmp_path: Path, name: str, schedule: Schedule) -> None:
+    result = run_promtool(tmp_path, TENANT_CASES[name], schedule)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout
