@@ -31,7 +31,7 @@ from engine.panels.style import (
 )
 from engine.panels.style import dashboard as make_dashboard
 from prometheus_rules import tenant_slo
-from prometheus_rules.slo import AVAILABILITY_TARGET, LATENCY_TARGET, WINDOWS
+from prometheus_rules.slo import AVAILABILITY_TARGET, LATENCY_TARGET, SLO_PERIOD, WINDOWS
 from telemetry.contract import (
     BACKEND_LOGS,
     LATENCY_THRESHOLD_SECONDS,
@@ -45,8 +45,6 @@ from telemetry.contract import (
     WHATSAPP_SESSIONS_ACTIVE,
 )
 
-SLO_WINDOW = "30d"
-"""The SLOs' period (prometheus_rules/slo.py: budgets are "over 30 days")."""
 AVAILABILITY_BUDGET = round(1 - AVAILABILITY_TARGET, 6)
 LATENCY_BUDGET = round(1 - LATENCY_TARGET, 6)
 SERVERS = (SERVER_SPANS_ONLY,)
@@ -84,7 +82,7 @@ def _over(rule: RecordingRule, window: str) -> str:
 def budget_left(bad: RecordingRule, budget: float) -> q.PromQL:
     """Share of the SLO period's error budget not spent: 1 - (bad share over the period) / budget.
     No bad request in the period is no series of `bad`: it reads 0, the whole budget left."""
-    spent = f"(({_over(bad, SLO_WINDOW)} or vector(0)) / {_over(tenant_slo.TENANT_REQUESTS, SLO_WINDOW)})"
+    spent = f"(({_over(bad, SLO_PERIOD)} or vector(0)) / {_over(tenant_slo.TENANT_REQUESTS, SLO_PERIOD)})"
     return q.PromQL(f"1 - {spent} / {budget}", (), labels=frozenset())
 
 

@@ -20,6 +20,9 @@ from telemetry.contract import (
     STATUS_CODE_ERROR,
 )
 
+SLO_PERIOD = "30d"
+"""The period every SLO's budget is counted over: Prometheus must keep at least this much data
+(monitoring/docker-compose.observability.yml, `--storage.tsdb.retention.time`)."""
 AVAILABILITY_TARGET = 0.995
 """Share of server requests that must not fail (status ERROR), over 30 days."""
 LATENCY_TARGET = 0.95

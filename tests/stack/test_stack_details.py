@@ -15,7 +15,7 @@ from typing import Any
 from engine.definitions.loader import load_project
 from engine.grafana_math import parse_duration, range_seconds
 from engine.render.documents import build_documents
-from prometheus_rules.slo import WINDOWS
+from prometheus_rules.slo import SLO_PERIOD, WINDOWS
 from tests.conftest import REPO
 from tests.stack.conftest import MONITORING, load, with_defaults
 
@@ -50,6 +50,16 @@ def test_loki_keeps_logs_as_long_as_the_readme_says() -> None:
     kept = seconds(config["limits_config"]["retention_period"])
     assert kept == readme_days("loki") * 86400, config["limits_config"]
     assert config["compactor"]["retention_enabled"] is True  # without it nothing is ever deleted
+
+
+def test_prometheus_keeps_an_slo_period_and_what_the_readme_says(compose: dict[str, Any]) -> None:
+    """The 30-day budgets (the Tenant dashboard's, the fleet's) sum 30 days of recorded rates: with a
+    shorter retention they silently cover what is left, and read a budget that is too large."""
+    command = compose["services"]["prometheus"]["command"]
+    [flag] = [f for f in command if f.startswith("--storage.tsdb.retention.time=")]
+    kept = parse_duration(flag.split("=", 1)[1])
+    assert kept >= parse_duration(SLO_PERIOD), flag
+    assert kept == readme_days("prometheus") * 86400, flag
 
 
 def test_jaeger_keeps_traces_as_long_as_the_readme_says() -> None:
