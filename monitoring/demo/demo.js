@@ -109,6 +109,21 @@ const RPS = knob('DEMO_RPS', 20, Number, { test: (v) => v >= MIN_RPS && v <= MAX
 // DEMO_ERROR_RATIO: 0.1 % by default, a fifth of the 99.5 % availability SLO's budget pace, so a plain
 // run never pages (prometheus_rules/slo.py; the README shows the values that page or open a ticket).
 const ERROR_RATIO = knob('DEMO_ERROR_RATIO', 0.001, Number, { test: (v) => v >= 0 && v <= 1, text: 'a number from 0 to 1' });
+// DEMO_FAILING_TENANTS, DEMO_SLOW_TENANTS: tenants (as the demo names them: tenant-001, tenant-002, ...)
+// whose every request fails with a 5xx, or takes SLOW_TENANT_EXTRA_MS longer (over the latency SLO's 0.5 s):
+// one tenant's trouble, for the Tenant and Tenants dashboards and the per-tenant alerts to find.
+const tenantName = (n) => `tenant-${String(n).padStart(3, '0')}`;
+function parseTenants(raw) {
+  const names = raw.split(',').map((name) => name.trim()).filter(Boolean);
+  return names.length ? new Set(names) : undefined;
+}
+const tenantsRule = {
+  test: (set) => [...set].every((name) => { const n = Number(name.slice(7)); return Number.isInteger(n) && n >= 1 && n <= TENANTS && tenantName(n) === name; }),
+  text: `a comma-separated list of the demo's tenants, tenant-001 to ${tenantName(TENANTS)} (DEMO_TENANTS=${TENANTS})`,
+};
+const FAILING_TENANTS = knob('DEMO_FAILING_TENANTS', new Set(), parseTenants, tenantsRule);
+const SLOW_TENANTS = knob('DEMO_SLOW_TENANTS', new Set(), parseTenants, tenantsRule);
+const SLOW_TENANT_EXTRA_MS = 1_000;
 const DURATION_MS = knob('DEMO_DURATION', null, parseDuration, durationRule(1, '1ms', '30s, 5m or 1h'));
 const STATUS_EVERY_MS = knob('DEMO_STATUS_INTERVAL', 10_000, parseDuration, durationRule(100, '100ms', '10s'));
 const PORT = knob('DEMO_PORT', 0, wholeNumber, { test: (v) => v <= 65_535, text: 'a whole number from 0 to 65535 (0: any free port)' });
@@ -296,7 +311,7 @@ function log(severity, tenant, body, attributes = {}) {
 
 // ---------------------------------------------------------------------------------------------------
 // The backend: TikTickets' routes, with a long-tailed latency and one slow route.
-const tenants = Array.from({ length: TENANTS }, (_, i) => `tenant-${String(i + 1).padStart(3, '0')}`);
+const tenants = Array.from({ length: TENANTS }, (_, i) => tenantName(i + 1));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 function latency(medianMs) {
   // Log-normal: most requests near the median, a long tail up to ~10x.
@@ -313,7 +328,7 @@ app.use((request, response, next) => {
 
 function handler(medianMs, work) {
   return async (request, response) => {
-    await sleep(latency(medianMs));
+    await sleep(latency(medianMs) + (request.headers['x-demo-slow'] === '1' ? SLOW_TENANT_EXTRA_MS : 0));
     if (request.headers['x-demo-fail'] === '1') {
       log('error', request.tenant, `${request.method} ${request.route.path} failed: upstream WhatsApp API timed out`, { 'http.route': request.route.path });
       response.status(503).json({ error: 'upstream timeout' });
@@ -383,7 +398,8 @@ function request(port, tenant, route = pickRoute(), { faults = true } = {}) {
   const [method, template] = route;
   const path = template.replace(':id', String(1 + Math.floor(Math.random() * 500)));
   const headers = { [TENANT_HEADER]: tenant, 'content-type': 'application/json' };
-  if (faults && Math.random() < ERROR_RATIO) headers['x-demo-fail'] = '1';
+  if (SLOW_TENANTS.has(tenant)) headers['x-demo-slow'] = '1';
+  if (faults && (FAILING_TENANTS.has(tenant) || Math.random() < ERROR_RATIO)) headers['x-demo-fail'] = '1';
   else if (faults && Math.random() < 0.02) headers['x-demo-missing'] = '1';
   stats.sent += 1;
   stats.seen.add(tenant);
@@ -475,7 +491,10 @@ server.listen(PORT, '127.0.0.1', () => {
   process.stdout.write(
     `demo: backend${INSTANCE.count > 1 ? ` instance ${INSTANCE.index} of ${INSTANCE.count}` : ''} on 127.0.0.1:${port}, ` +
       `${TENANTS} tenants, ${RPS} requests/s, ` +
-      `${Number((ERROR_RATIO * 100).toPrecision(6))} % fail with a 5xx, OTLP ${PROTOCOL} to ${shownEndpoint()}\n`,
+      `${Number((ERROR_RATIO * 100).toPrecision(6))} % fail with a 5xx` +
+      (FAILING_TENANTS.size ? `, every request of ${[...FAILING_TENANTS].join(', ')} fails` : '') +
+      (SLOW_TENANTS.size ? `, every request of ${[...SLOW_TENANTS].join(', ')} is ${SLOW_TENANT_EXTRA_MS} ms slower` : '') +
+      `, OTLP ${PROTOCOL} to ${shownEndpoint()}\n`,
   );
   // Every tenant first: each one sends a message (that succeeds), gets a session from the instance that
   // holds its WhatsApp connection, and the first DEMO_SOCKET_TENANTS a socket, early in any run, so each

@@ -69,6 +69,17 @@ CASES = [
     Refused("OTEL_EXPORTER_OTLP_ENDPOINT", f"user:{SECRET}@collector:4318", ("***@collector:4318",)),
     Refused("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", f"https://u:{SECRET}@:4318/v1/traces", ("not a URL",)),
     Refused("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "localhost:4318", ('"localhost"',)),
+    # A tenant the demo does not have would fail or slow nobody, in silence.
+    Refused(
+        "DEMO_FAILING_TENANTS",
+        "tenant-009",
+        ("tenant-001 to tenant-005", '"tenant-009"'),
+        {"DEMO_TENANTS": "5"},
+    ),
+    Refused("DEMO_FAILING_TENANTS", "tenant-2", ("tenant-001 to tenant-005",), {"DEMO_TENANTS": "5"}),
+    Refused("DEMO_FAILING_TENANTS", "tenant-000", ("tenant-001",), {"DEMO_TENANTS": "5"}),
+    Refused("DEMO_SLOW_TENANTS", " , ", ("comma-separated",)),
+    Refused("DEMO_SLOW_TENANTS", "tenant-001,acme", ('"tenant-001,acme"',)),
 ]
 
 
