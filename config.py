@@ -23,5 +23,7 @@ CONFIG = ProjectConfig(
 TIKTICKETS_FOLDER = Folder(uid="tiktickets", title="TikTickets")
 OVERVIEW_UID = "tiktickets-overview"
 """Alerts link to the Overview's panels by this uid."""
+TENANTS_UID = "tiktickets-tenants"
+"""The fleet tenant by tenant: who burns their budget fastest, who grew most."""
 TENANT_UID = "tiktickets-tenant"
 """One tenant's dashboard: `/d/tiktickets-tenant?var-tenant=<id>` is the link support sends around."""

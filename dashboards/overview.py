@@ -7,7 +7,7 @@ that reads a tenant-labelled signal follows `$tenant` through `q.tenant_sum` / `
 whose queries bring their own recording rules (the per-tenant rows and the `__all__` row All reads).
 """
 
-from config import OVERVIEW_UID, TENANT_UID, TIKTICKETS_FOLDER
+from config import OVERVIEW_UID, TENANT_UID, TENANTS_UID, TIKTICKETS_FOLDER
 from datasources import LOKI, PROMETHEUS
 from engine import queries as q
 from engine.defaults import ALL_TENANTS, TENANT_VARIABLE
@@ -21,6 +21,7 @@ from engine.panels.style import (
     SECONDS,
     Row,
     bar_gauge,
+    dashboard_link,
     logs,
     loki,
     prom,
@@ -96,6 +97,13 @@ def dashboard() -> DashboardDefinition:
         description="Request rate, errors, latency, WhatsApp sessions, Socket.io connections and error logs.",
         variables=[tenant],
         tags=["tiktickets"],
+        links=[
+            dashboard_link(
+                "Tenants",
+                TENANTS_UID,
+                tooltip="Every tenant: who burns its error budget fastest, who grew most",
+            )
+        ],
         rows=[
             Row(
                 "Requests",

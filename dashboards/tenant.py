@@ -8,7 +8,7 @@ Collector's per-tenant slow count, the SLOs from prometheus_rules/tenant_slo.py'
 (the 30-day budget is a `sum_over_time` of those, 43,200 samples per series for one tenant).
 """
 
-from config import OVERVIEW_UID, TENANT_UID, TIKTICKETS_FOLDER
+from config import OVERVIEW_UID, TENANT_UID, TENANTS_UID, TIKTICKETS_FOLDER
 from datasources import JAEGER, LOKI, PROMETHEUS
 from engine import queries as q
 from engine.defaults import TENANT_LABEL, TENANT_VARIABLE
@@ -21,6 +21,7 @@ from engine.panels.style import (
     REQUESTS_PER_SECOND,
     PanelSpec,
     Row,
+    dashboard_link,
     explore_link,
     logs,
     loki,
@@ -135,18 +136,13 @@ def dashboard() -> DashboardDefinition:
             "tags": f"{TENANT_LABEL}=${TENANT_VARIABLE}",
         },
     )
-    back = {
-        "title": "Overview (this tenant)",
-        "type": "link",
-        "url": f"/d/{OVERVIEW_UID}",
-        "includeVars": True,
-        "keepTime": True,
-        "targetBlank": False,
-        "icon": "dashboard",
-        "tooltip": "The Overview filtered to this tenant, same time range",
-        "asDropdown": False,
-        "tags": [],
-    }
+    back = dashboard_link(
+        "Overview (this tenant)",
+        OVERVIEW_UID,
+        tooltip="The Overview filtered to this tenant, same time range",
+        include_vars=True,
+    )
+    fleet = dashboard_link("Tenants", TENANTS_UID, tooltip="Every tenant: who burns fastest, who grew most")
     return make_dashboard(
         uid=TENANT_UID,
         title="TikTickets - Tenant",
@@ -154,7 +150,7 @@ def dashboard() -> DashboardDefinition:
         description="One tenant: requests, errors, latency and its SLOs, WhatsApp, Socket.io, error logs.",
         variables=[tenant],
         tags=["tiktickets", "tenant"],
-        links=[back, traces],
+        links=[back, fleet, traces],
         rows=[
             Row(
                 "Requests",

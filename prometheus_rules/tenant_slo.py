@@ -19,7 +19,7 @@ One page covers the case that is "us", not "them": when many tenants burn at onc
 burn while the big ones keep the fleet's ratio low).
 """
 
-from config import OVERVIEW_UID, TENANT_UID
+from config import TENANT_UID, TENANTS_UID
 from engine import queries as q
 from engine.defaults import TENANT_LABEL, TENANT_VARIABLE
 from engine.definitions.prometheus_rule import AlertRule, RecordingRule, RuleGroup
@@ -128,7 +128,8 @@ def _many_tenants() -> AlertRule:
             "share."
         ),
         runbook="runbook-tiktickets-tenant-budget-burn",
-        dashboard=OVERVIEW_UID,
+        dashboard=TENANTS_UID,
+        dashboard_panel="Availability burn rate (top 20)",
     )
 
 

@@ -57,6 +57,23 @@ def explore_link(title: str, datasource: DatasourceRef, query: dict[str, Any]) -
     }
 
 
+def dashboard_link(title: str, uid: str, *, tooltip: str, include_vars: bool = False) -> dict[str, Any]:
+    """A dashboard link to another dashboard of the project, over the same time range; with
+    `include_vars`, the variables go along (`$tenant` too: the target opens on the same tenants)."""
+    return {
+        "title": title,
+        "type": "link",
+        "url": f"/d/{uid}",
+        "includeVars": include_vars,
+        "keepTime": True,
+        "targetBlank": False,
+        "icon": "dashboard",
+        "tooltip": tooltip,
+        "asDropdown": False,
+        "tags": [],
+    }
+
+
 def tenant_link(dashboard_uid: str, title: str = "Open this tenant's dashboard") -> dict[str, Any]:
     """A field data link from a series labelled tenant_id to the dashboard `dashboard_uid`, on that
     tenant (`var-tenant`) over the same time range (`${__url_time_range}`, which Grafana fills)."""

@@ -30,11 +30,16 @@ def rendered_rules() -> dict[str, Any]:
     return copy.deepcopy(_rendered())
 
 
-def rules_for_the_test(directory: Path) -> Path:
-    """The rendered rules with every group evaluated each second (the tests scrape each second)."""
+def rules_for_the_test(directory: Path, hold: str | None = None) -> Path:
+    """The rendered rules with every group evaluated each second (the tests scrape each second); with
+    `hold`, every alert's `for` too (a test that asks which alert fires, not when: promtool's tests
+    hold the timing)."""
     document = rendered_rules()
     for group in document["groups"]:
         group["interval"] = "1s"
+        for rule in group["rules"]:
+            if hold is not None and "alert" in rule:
+                rule["for"] = hold
     path = directory / "rules.yml"
     path.write_text(yaml.safe_dump(document))
     return path
