@@ -15,6 +15,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from time import time_ns
 from typing import Any
 
 import pytest
@@ -223,3 +224,74 @@ def test_the_connection_gauge_reads_the_clients_connected_now(run: Run) -> None:
     )
     still_sent = sorted({tenant for t, tenant, _ in points if t == final_export})
     assert not still_sent, f"tenants with no open client still sent at the end: {still_sent}"
+
+
+CHURN_TENANTS = 100
+"""Each with a client from the start (DEMO_SOCKET_TENANTS): the churn picks one tenant every 500 ms,
+so nearly every pick finds a tenant with its single client, and one that closed it (a chance of 0.4
+per pick) would stay out of the gauge for the rest of the run."""
+CHURN_SECONDS = 10
+"""About 20 picks: a churn allowed to close a last client fails to do so in all of them with a
+chance of about 0.6**20, 4e-5."""
+
+
+def connection_tenants_by_export(received: Received) -> list[tuple[int, frozenset[str]]]:
+    """(collection time, tenants in the connection gauge) of each metrics export, in time order."""
+    exports = []
+    with received.lock:
+        requests = list(received.requests["/v1/metrics"])
+    for request in requests:
+        metrics = [
+            metric
+            for resource in request.get("resourceMetrics", [])
+            for scope in resource.get("scopeMetrics", [])
+            for metric in scope.get("metrics", [])
+        ]
+        times = [int(point["timeUnixNano"]) for metric in metrics for point in data_points(metric)]
+        if not times:
+            continue
+        tenants = frozenset(
+            attributes(point)["tenant_id"]
+            for metric in metrics
+            if metric["name"] == CONNECTIONS.otel_name
+            for point in data_points(metric)
+        )
+        exports.append((max(times), tenants))
+    return sorted(exports, key=lambda export: export[0])
+
+
+def test_churn_never_closes_a_tenants_last_client_so_it_stays_in_the_connection_gauge() -> None:
+    """The demo keeps between 1 and 5 Socket.io clients per tenant that has one (its clients come and
+    go, README), and the README's scale runs count on every tenant with a socket being in the
+    Socket.io gauge: a tenant's last client is never closed before the run ends, so the tenant stays
+    in the gauge at every export instead of leaving the Socket.io panel whenever the churn picks it.
+    Read at every export until the stop can begin (the demo closes every client then)."""
+    started = time_ns()
+    with otlp_receiver() as (endpoint, received):
+        completed, _ = run_demo(
+            endpoint,
+            DEMO_DURATION=f"{CHURN_SECONDS}s",
+            DEMO_TENANTS=str(CHURN_TENANTS),
+            DEMO_SOCKET_TENANTS=str(CHURN_TENANTS),
+            DEMO_RPS="5",
+            OTEL_METRIC_EXPORT_INTERVAL="500",
+        )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    before_the_stop = started + CHURN_SECONDS * 1_000_000_000  # the stop timer starts after this process
+    exports = [
+        (at, tenants) for at, tenants in connection_tenants_by_export(received) if at < before_the_stop
+    ]
+    assert len(exports) >= CHURN_SECONDS, f"the premise: an export every 500 ms; {len(exports)} exports"
+    # Every tenant opened a client at the start: from its first export on, it is in every one.
+    everyone = {f"tenant-{n:03d}" for n in range(1, CHURN_TENANTS + 1)}
+    left: dict[str, int] = {}
+    seen: set[str] = set()
+    for _, tenants in exports:
+        for tenant in seen - tenants:
+            left[tenant] = left.get(tenant, 0) + 1
+        seen |= tenants
+    never = sorted(everyone - seen)
+    assert not left and not never, (
+        f"tenants missing from the connection gauge after their first export (exports missed): {left}; "
+        f"tenants never in it, though each opened a client at the start: {never}"
+    )
