@@ -13,16 +13,20 @@ from __future__ import annotations
 
 import math
 import re
+import signal
+import subprocess
 from collections import Counter
 from dataclasses import dataclass
-from time import time_ns
+from time import monotonic, sleep, time_ns
 from typing import Any
 
 import pytest
 
+from engine.external_tools import DEMO, NODE
 from telemetry.contract import CONTRACT, Emitter
 from tests.demo.otlp_receiver import Received, attributes, data_points, otlp_receiver
-from tests.demo.test_demo_backend import run_demo
+from tests.demo.test_demo_backend import demo_environment, run_demo
+from tests.tooling import require_tool
 
 RPS = 5
 """Low, so the rate is the demo's timer and never the machine's limit: a loaded 2-core machine still
@@ -189,6 +193,63 @@ def test_a_rate_above_one_request_per_tick_is_sent_in_batches() -> None:
     assert fewest <= len(server) and fewest <= sent <= most, (
         f"DEMO_RPS={HIGH_RPS} for {HIGH_SECONDS}s: {sent} requests sent, {len(server)} server spans "
         f"received; expected {fewest} to {most}"
+    )
+
+
+# -- a stalled process -------------------------------------------------------------------------------
+
+STALL_RPS = 10
+STALL_RUN_SECONDS = 6
+STALL_SECONDS = 3.0
+"""The demo is stopped (SIGSTOP) 1 s into a 6 s run, for 3 s: at 10/s, 30 requests fall due while
+it cannot send. Forgiven, the run sends at most one second's worth of them (the late tick's cap);
+queued, it sends all 30 in the seconds after SIGCONT, 60 over the run instead of at most 44."""
+
+
+def test_requests_missed_while_the_process_was_stopped_are_skipped_not_sent_in_a_burst() -> None:
+    """A demo suspended (Ctrl-Z, a laptop asleep, a machine swapping) must not come back with a burst
+    of everything that fell due meanwhile: the rate panels would show a spike the "backend" never
+    had, and the latency and error panels a load nobody asked for. So after SIGCONT it goes on at
+    DEMO_RPS: the run's count is the rate times the time it was running, plus at most a second's
+    worth, whatever the length of the stop."""
+    node, script = require_tool(NODE), require_tool(DEMO)
+    with otlp_receiver() as (endpoint, _):
+        process = subprocess.Popen(
+            [node, script],
+            env=demo_environment(
+                endpoint,
+                DEMO_DURATION=f"{STALL_RUN_SECONDS}s",
+                DEMO_TENANTS=str(TENANTS),
+                DEMO_RPS=str(STALL_RPS),
+                DEMO_STATUS_INTERVAL="10s",
+            ),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert process.stdout is not None
+            assert "backend on 127.0.0.1" in process.stdout.readline()  # its clock starts here
+            sleep(1)
+            process.send_signal(signal.SIGSTOP)
+            stopped_at = monotonic()
+            sleep(STALL_SECONDS)
+            stalled = monotonic() - stopped_at
+            process.send_signal(signal.SIGCONT)
+            out, err = process.communicate(timeout=STALL_RUN_SECONDS + 30)
+        finally:
+            process.send_signal(signal.SIGCONT)
+            process.kill()
+    assert process.returncode == 0, err
+    counts = FINAL_COUNT.findall(out)
+    assert counts, out
+    sent = int(counts[-1])
+    running = STALL_RUN_SECONDS - stalled
+    fewest = TENANTS + math.floor(STALL_RPS * running * SLOWEST)
+    most = TENANTS + math.ceil(STALL_RPS * running) + math.ceil(STALL_RPS) + 1  # + the late tick's cap
+    assert fewest <= sent <= most, (
+        f"DEMO_RPS={STALL_RPS} for {STALL_RUN_SECONDS}s, stopped for {stalled:.1f}s: {sent} requests sent, "
+        f"expected {fewest} to {most} (what fell due during the stop is not sent afterwards)"
     )
 
 
