@@ -94,6 +94,13 @@ def test_variables_are_filled_in_as_grafana_does() -> None:
         parse_duration("15 s")
 
 
+@pytest.mark.parametrize(("text", "seconds"), [("500ms", 0.5), ("1s500ms", 1.5), ("2m100ms", 120.1)])
+def test_a_duration_in_milliseconds_is_read_as_prometheus_reads_it(text: str, seconds: float) -> None:
+    """`ms` is one of Prometheus' duration units (`<duration>` in its configuration docs: y, w, d, h,
+    m, s, ms, concatenated largest first); a sub-second scrape interval is written this way."""
+    assert parse_duration(text) == pytest.approx(seconds)
+
+
 @pytest.mark.parametrize("builtin", GRAFANA_INTERVAL_VARIABLES)
 def test_a_braced_built_in_interval_is_filled_in_like_the_plain_one(builtin: str) -> None:
     """Grafana accepts `${__rate_interval}` as well as `$__rate_interval` (every variable has both

@@ -399,6 +399,13 @@ def test_the_scrape_interval_falls_back_to_prometheus_default(yaml: str, seconds
     assert api.scrape_interval == seconds
 
 
+def test_a_scrape_interval_in_milliseconds_is_read_not_replaced_by_the_default() -> None:
+    """A Prometheus scraping every 500 ms: Grafana's `$__interval` is floored at 0.5 s, so doctor must
+    build on 0.5 s, not on the one-minute default (which would make it ask for 120 times wider windows)."""
+    api, _ = _prometheus({"/api/v1/status/config": {"yaml": "global:\n  scrape_interval: 500ms\n"}})
+    assert api.scrape_interval == 0.5
+
+
 def test_a_down_target_is_named_by_job_else_scrape_pool_with_its_url_and_error() -> None:
     targets = {
         "activeTargets": [
