@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -266,6 +267,24 @@ def test_a_terminal_gets_a_table_and_a_pipe_gets_plain_lines() -> None:
         "1 ok, 0 suspect, 1 empty, 0 error (2 panels, Prometheus at p); "
         "1 panel(s) on other datasources not checked."
     )
+
+
+def test_the_terminal_table_has_a_row_for_every_ok_panel() -> None:
+    """The summary under the table counts the ok panels: each must be in the table too, as one row
+    with its title and `ok` and an empty cause, or a reader cannot tell which panels were checked
+    (and fine) from which were never looked at."""
+    empty = PanelReport("overview", "Sessions")
+    empty.add(
+        Status.EMPTY, [Cause(CauseCode.STALE, "the newest sample of `x` is 7 min 0 s old", "timestamp(x)")]
+    )
+    healthy = [PanelReport("overview", "Latency"), PanelReport("tenant", "Error ratio")]
+    output = io.StringIO()
+    show([empty, *healthy], Console(file=output, force_terminal=True, width=160, color_system=None))
+    rows = [line for line in output.getvalue().splitlines() if line.startswith("│")]
+    for report in healthy:
+        row = rf"│ {report.dashboard} +│ {report.panel} +│ ok +│ +│ +│"
+        assert len([line for line in rows if re.fullmatch(row, line)]) == 1, output.getvalue()
+    assert len(rows) == 3, output.getvalue()  # one row per panel: the empty one has one cause
 
 
 def _rule(datasource: str, **changes: Any) -> RuleReport:
