@@ -423,6 +423,22 @@ def test_a_down_target_is_named_by_job_else_scrape_pool_with_its_url_and_error()
     assert endpoint.asked == [("/api/v1/targets", {"state": "active"})]
 
 
+def test_a_target_not_scraped_yet_is_not_called_down() -> None:
+    """/api/v1/targets reports a target's health as `up`, `down` or `unknown`; `unknown` is a target
+    Prometheus has not scraped yet (just after a start, a reload or a new target). Nothing failed
+    there: naming it "scrape target down" would send the reader after an outage that is not one."""
+    targets = {
+        "activeTargets": [
+            {"labels": {"job": "api"}, "scrapeUrl": "http://a:9464/metrics", "health": "up"},
+            {"labels": {"job": "backend"}, "scrapeUrl": "http://b:9464/metrics", "health": "down",
+             "lastError": "connection refused"},
+            {"labels": {"job": "new-job"}, "scrapeUrl": "http://n:9100/metrics", "health": "unknown"},
+        ]
+    }  # fmt: skip
+    api, _ = _prometheus({"/api/v1/targets": targets})
+    assert api.down_targets == ["backend (http://b:9464/metrics): connection refused"]
+
+
 def test_label_values_are_sorted_and_asked_over_the_last_hour() -> None:
     api, endpoint = _prometheus({"/api/v1/label/tenant_id/values": ["globex", "acme"]})
     assert api.label_values("tenant_id", "x_total") == ["acme", "globex"]
