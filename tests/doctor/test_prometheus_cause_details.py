@@ -285,6 +285,19 @@ def test_a_window_of_exactly_three_spacings_is_dense_enough() -> None:
     assert cause.code is CauseCode.SPARSE_SAMPLES
 
 
+@pytest.mark.parametrize(("spacing", "advised"), [(15.3, 46)])
+def test_the_window_advised_for_sparse_samples_holds_three_spacings(spacing: float, advised: int) -> None:
+    """ "Widen the window to at least" must name a window that is long enough: three spacings (3 x
+    15.3 s = 45.9 s) in whole seconds is 46s, and doctor itself finds that window dense enough;
+    45s, a little short of it, would still miss a sample now and then and be flagged again."""
+    times = [[i * spacing for i in range(6)]]
+    [cause] = _empty(FakePrometheus({"x": 1}, times=times), "rate(x[30s])")
+    assert cause.code is CauseCode.SPARSE_SAMPLES
+    assert cause.detail.endswith(f"or widen the window to at least {advised}s"), cause.detail
+    [followed] = _empty(FakePrometheus({"x": 1}, times=times), f"rate(x[{advised}s])")
+    assert followed.code is CauseCode.NO_MATCH  # the advice followed: no sparse-samples cause
+
+
 # -- the helpers ---------------------------------------------------------------------------------------
 
 
