@@ -22,6 +22,8 @@ from engine import watch
 
 REAL_CHILD = watch.Child
 """The child itself, kept before a test puts the fake in its place."""
+REAL_POPEN = subprocess.Popen
+"""The real Popen, kept before a test puts `_Popen` in its place."""
 
 
 class FakeChild:
@@ -460,6 +462,75 @@ def test_a_child_keeps_the_users_pythonpath_after_the_engine(
     [(_, options)] = _Popen.calls
     assert options["env"]["PYTHONPATH"] == f"{watch.ENGINE_HOME}{os.pathsep}/opt/lib"
     assert options["env"]["WATCH_PARTS_MARK"] == "kept"  # the rest of the environment is passed on
+
+
+# -- stopping a child ------------------------------------------------------------------------------------
+
+
+def _child_running(monkeypatch: pytest.MonkeyPatch, root: Path, script: str) -> watch.Child:
+    """A real child, started as a build is (its own process group, its output captured), whose process
+    runs `script` instead of the engine: a build that behaves exactly as the test needs, in milliseconds."""
+
+    def popen(_args: list[str], **options: Any) -> subprocess.Popen[bytes]:
+        return REAL_POPEN([sys.executable, "-c", script], **options)
+
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    return REAL_CHILD(root, "build")
+
+
+def test_a_child_that_exits_on_sigterm_is_stopped_without_waiting_out_the_grace(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The grace period is a limit, not a delay: a build that ends on SIGTERM (every normal one) is
+    stopped at once, so a newer save is built without waiting out the whole grace."""
+    monkeypatch.setattr(watch, "STOP_GRACE_SECONDS", 5.0)
+    child = _child_running(monkeypatch, tmp_path, "import time; time.sleep(600)")
+    started = time.monotonic()
+    child.stop()
+    took = time.monotonic() - started
+    assert child.process.returncode == -signal.SIGTERM  # it ended on SIGTERM, not on the later SIGKILL
+    assert took < watch.STOP_GRACE_SECONDS / 2, f"stop() took {took:.2f} s"
+
+
+def test_a_child_that_ignores_sigterm_itself_is_killed_after_the_grace(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A build whose own process ignores SIGTERM (a definition that installs SIG_IGN and loops) gets
+    its grace, then SIGKILL: stop() returns, or `watch` would hang on the next save, at its time limit
+    and on Ctrl-C alike."""
+    monkeypatch.setattr(watch, "STOP_GRACE_SECONDS", 0.5)
+    ready = tmp_path / "ignoring-sigterm"
+    script = (
+        "import pathlib, signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        f"pathlib.Path({str(ready)!r}).touch(); time.sleep(600)"
+    )
+    child = _child_running(monkeypatch, tmp_path, script)
+    stopping = None
+    try:
+        deadline = time.monotonic() + 30
+        while not ready.exists():
+            assert time.monotonic() < deadline and child.process.poll() is None, "the child never got ready"
+            time.sleep(0.02)
+        took: list[float] = []
+
+        def stop() -> None:
+            started = time.monotonic()
+            child.stop()
+            took.append(time.monotonic() - started)
+
+        stopping = threading.Thread(target=stop, daemon=True)
+        stopping.start()
+        stopping.join(timeout=watch.STOP_GRACE_SECONDS + 10)
+        assert not stopping.is_alive(), "stop() never returned: the child was never sent SIGKILL"
+        assert child.process.returncode == -signal.SIGKILL
+        assert took[0] >= watch.STOP_GRACE_SECONDS  # it had its grace to end on SIGTERM first
+    finally:
+        if child.process.returncode is None:  # stop() hung or never ran: end the child here
+            os.killpg(child.process.pid, signal.SIGKILL)
+            if stopping is None:
+                child.stop()
+            else:
+                stopping.join(timeout=10)  # the stop() that hung now sees the child gone
 
 
 # -- signals ---------------------------------------------------------------------------------------------

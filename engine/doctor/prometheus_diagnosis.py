@@ -293,7 +293,7 @@ class PrometheusDoctor:
                     f"over {shown} needs at least two: set OTEL_METRIC_EXPORT_INTERVAL to <= "
                     f"{int(window * 1000 // SPACINGS_PER_WINDOW)} (milliseconds: {shown} / "
                     f"{SPACINGS_PER_WINDOW}) or widen the window to at least "
-                    f"{duration(SPACINGS_PER_WINDOW * every)}",
+                    f"{duration(math.ceil(SPACINGS_PER_WINDOW * every))}",  # up: "at least"
                     f"count_over_time({selector.render()}[{shown}])",
                 )
             )

@@ -51,21 +51,27 @@ def run_seconds(duration: str | None) -> float:
     return min(LONGEST_RUN_SECONDS, max(DURATION_SECONDS, seconds))
 
 
+def demo_environment(endpoint: str, **env: str) -> dict[str, str]:
+    """The demo's environment in a test: this one without any OTEL_ or DEMO_ setting of the shell,
+    exporting to `endpoint` every second (spans and logs every 500 ms), then `env`."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "DEMO_"))}
+    return {
+        **clean,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+        "OTEL_METRIC_EXPORT_INTERVAL": "1000",
+        "OTEL_BSP_SCHEDULE_DELAY": "500",
+        "OTEL_BLRP_SCHEDULE_DELAY": "500",
+        "DEMO_STATUS_INTERVAL": "2s",
+        **env,
+    }
+
+
 def run_demo(endpoint: str, **env: str) -> tuple[subprocess.CompletedProcess[str], float]:
     node, script = require_tool(NODE), require_tool(DEMO)
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "DEMO_"))}
     started = time.monotonic()
     completed = subprocess.run(
         [node, script],
-        env={
-            **clean,
-            "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
-            "OTEL_METRIC_EXPORT_INTERVAL": "1000",
-            "OTEL_BSP_SCHEDULE_DELAY": "500",
-            "OTEL_BLRP_SCHEDULE_DELAY": "500",
-            "DEMO_STATUS_INTERVAL": "2s",
-            **env,
-        },
+        env=demo_environment(endpoint, **env),
         capture_output=True,
         text=True,
         timeout=run_seconds(env.get("DEMO_DURATION")) + 30,

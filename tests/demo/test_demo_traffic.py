@@ -13,15 +13,20 @@ from __future__ import annotations
 
 import math
 import re
+import signal
+import subprocess
 from collections import Counter
 from dataclasses import dataclass
+from time import monotonic, sleep, time_ns
 from typing import Any
 
 import pytest
 
+from engine.external_tools import DEMO, NODE
 from telemetry.contract import CONTRACT, Emitter
 from tests.demo.otlp_receiver import Received, attributes, data_points, otlp_receiver
-from tests.demo.test_demo_backend import run_demo
+from tests.demo.test_demo_backend import demo_environment, run_demo
+from tests.tooling import require_tool
 
 RPS = 5
 """Low, so the rate is the demo's timer and never the machine's limit: a loaded 2-core machine still
@@ -191,6 +196,63 @@ def test_a_rate_above_one_request_per_tick_is_sent_in_batches() -> None:
     )
 
 
+# -- a stalled process -------------------------------------------------------------------------------
+
+STALL_RPS = 10
+STALL_RUN_SECONDS = 6
+STALL_SECONDS = 3.0
+"""The demo is stopped (SIGSTOP) 1 s into a 6 s run, for 3 s: at 10/s, 30 requests fall due while
+it cannot send. Forgiven, the run sends at most one second's worth of them (the late tick's cap);
+queued, it sends all 30 in the seconds after SIGCONT, 60 over the run instead of at most 44."""
+
+
+def test_requests_missed_while_the_process_was_stopped_are_skipped_not_sent_in_a_burst() -> None:
+    """A demo suspended (Ctrl-Z, a laptop asleep, a machine swapping) must not come back with a burst
+    of everything that fell due meanwhile: the rate panels would show a spike the "backend" never
+    had, and the latency and error panels a load nobody asked for. So after SIGCONT it goes on at
+    DEMO_RPS: the run's count is the rate times the time it was running, plus at most a second's
+    worth, whatever the length of the stop."""
+    node, script = require_tool(NODE), require_tool(DEMO)
+    with otlp_receiver() as (endpoint, _):
+        process = subprocess.Popen(
+            [node, script],
+            env=demo_environment(
+                endpoint,
+                DEMO_DURATION=f"{STALL_RUN_SECONDS}s",
+                DEMO_TENANTS=str(TENANTS),
+                DEMO_RPS=str(STALL_RPS),
+                DEMO_STATUS_INTERVAL="10s",
+            ),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert process.stdout is not None
+            assert "backend on 127.0.0.1" in process.stdout.readline()  # its clock starts here
+            sleep(1)
+            process.send_signal(signal.SIGSTOP)
+            stopped_at = monotonic()
+            sleep(STALL_SECONDS)
+            stalled = monotonic() - stopped_at
+            process.send_signal(signal.SIGCONT)
+            out, err = process.communicate(timeout=STALL_RUN_SECONDS + 30)
+        finally:
+            process.send_signal(signal.SIGCONT)
+            process.kill()
+    assert process.returncode == 0, err
+    counts = FINAL_COUNT.findall(out)
+    assert counts, out
+    sent = int(counts[-1])
+    running = STALL_RUN_SECONDS - stalled
+    fewest = TENANTS + math.floor(STALL_RPS * running * SLOWEST)
+    most = TENANTS + math.ceil(STALL_RPS * running) + math.ceil(STALL_RPS) + 1  # + the late tick's cap
+    assert fewest <= sent <= most, (
+        f"DEMO_RPS={STALL_RPS} for {STALL_RUN_SECONDS}s, stopped for {stalled:.1f}s: {sent} requests sent, "
+        f"expected {fewest} to {most} (what fell due during the stop is not sent afterwards)"
+    )
+
+
 # -- the Socket.io connection gauge -----------------------------------------------------------------
 
 CONNECTIONS = next(
@@ -223,3 +285,74 @@ def test_the_connection_gauge_reads_the_clients_connected_now(run: Run) -> None:
     )
     still_sent = sorted({tenant for t, tenant, _ in points if t == final_export})
     assert not still_sent, f"tenants with no open client still sent at the end: {still_sent}"
+
+
+CHURN_TENANTS = 100
+"""Each with a client from the start (DEMO_SOCKET_TENANTS): the churn picks one tenant every 500 ms,
+so nearly every pick finds a tenant with its single client, and one that closed it (a chance of 0.4
+per pick) would stay out of the gauge for the rest of the run."""
+CHURN_SECONDS = 10
+"""About 20 picks: a churn allowed to close a last client fails to do so in all of them with a
+chance of about 0.6**20, 4e-5."""
+
+
+def connection_tenants_by_export(received: Received) -> list[tuple[int, frozenset[str]]]:
+    """(collection time, tenants in the connection gauge) of each metrics export, in time order."""
+    exports = []
+    with received.lock:
+        requests = list(received.requests["/v1/metrics"])
+    for request in requests:
+        metrics = [
+            metric
+            for resource in request.get("resourceMetrics", [])
+            for scope in resource.get("scopeMetrics", [])
+            for metric in scope.get("metrics", [])
+        ]
+        times = [int(point["timeUnixNano"]) for metric in metrics for point in data_points(metric)]
+        if not times:
+            continue
+        tenants = frozenset(
+            attributes(point)["tenant_id"]
+            for metric in metrics
+            if metric["name"] == CONNECTIONS.otel_name
+            for point in data_points(metric)
+        )
+        exports.append((max(times), tenants))
+    return sorted(exports, key=lambda export: export[0])
+
+
+def test_churn_never_closes_a_tenants_last_client_so_it_stays_in_the_connection_gauge() -> None:
+    """The demo keeps between 1 and 5 Socket.io clients per tenant that has one (its clients come and
+    go, README), and the README's scale runs count on every tenant with a socket being in the
+    Socket.io gauge: a tenant's last client is never closed before the run ends, so the tenant stays
+    in the gauge at every export instead of leaving the Socket.io panel whenever the churn picks it.
+    Read at every export until the stop can begin (the demo closes every client then)."""
+    started = time_ns()
+    with otlp_receiver() as (endpoint, received):
+        completed, _ = run_demo(
+            endpoint,
+            DEMO_DURATION=f"{CHURN_SECONDS}s",
+            DEMO_TENANTS=str(CHURN_TENANTS),
+            DEMO_SOCKET_TENANTS=str(CHURN_TENANTS),
+            DEMO_RPS="5",
+            OTEL_METRIC_EXPORT_INTERVAL="500",
+        )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    before_the_stop = started + CHURN_SECONDS * 1_000_000_000  # the stop timer starts after this process
+    exports = [
+        (at, tenants) for at, tenants in connection_tenants_by_export(received) if at < before_the_stop
+    ]
+    assert len(exports) >= CHURN_SECONDS, f"the premise: an export every 500 ms; {len(exports)} exports"
+    # Every tenant opened a client at the start: from its first export on, it is in every one.
+    everyone = {f"tenant-{n:03d}" for n in range(1, CHURN_TENANTS + 1)}
+    left: dict[str, int] = {}
+    seen: set[str] = set()
+    for _, tenants in exports:
+        for tenant in seen - tenants:
+            left[tenant] = left.get(tenant, 0) + 1
+        seen |= tenants
+    never = sorted(everyone - seen)
+    assert not left and not never, (
+        f"tenants missing from the connection gauge after their first export (exports missed): {left}; "
+        f"tenants never in it, though each opened a client at the start: {never}"
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -92,6 +93,13 @@ def test_variables_are_filled_in_as_grafana_does() -> None:
     assert parse_duration("1m30s") == 90
     with pytest.raises(ValueError, match="not a Prometheus duration"):
         parse_duration("15 s")
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("500ms", 0.5), ("1s500ms", 1.5), ("2m100ms", 120.1)])
+def test_a_duration_in_milliseconds_is_read_as_prometheus_reads_it(text: str, seconds: float) -> None:
+    """`ms` is one of Prometheus' duration units (`<duration>` in its configuration docs: y, w, d, h,
+    m, s, ms, concatenated largest first); a sub-second scrape interval is written this way."""
+    assert parse_duration(text) == pytest.approx(seconds)
 
 
 @pytest.mark.parametrize("builtin", GRAFANA_INTERVAL_VARIABLES)
@@ -259,6 +267,24 @@ def test_a_terminal_gets_a_table_and_a_pipe_gets_plain_lines() -> None:
         "1 ok, 0 suspect, 1 empty, 0 error (2 panels, Prometheus at p); "
         "1 panel(s) on other datasources not checked."
     )
+
+
+def test_the_terminal_table_has_a_row_for_every_ok_panel() -> None:
+    """The summary under the table counts the ok panels: each must be in the table too, as one row
+    with its title and `ok` and an empty cause, or a reader cannot tell which panels were checked
+    (and fine) from which were never looked at."""
+    empty = PanelReport("overview", "Sessions")
+    empty.add(
+        Status.EMPTY, [Cause(CauseCode.STALE, "the newest sample of `x` is 7 min 0 s old", "timestamp(x)")]
+    )
+    healthy = [PanelReport("overview", "Latency"), PanelReport("tenant", "Error ratio")]
+    output = io.StringIO()
+    show([empty, *healthy], Console(file=output, force_terminal=True, width=160, color_system=None))
+    rows = [line for line in output.getvalue().splitlines() if line.startswith("│")]
+    for report in healthy:
+        row = rf"│ {report.dashboard} +│ {report.panel} +│ ok +│ +│ +│"
+        assert len([line for line in rows if re.fullmatch(row, line)]) == 1, output.getvalue()
+    assert len(rows) == 3, output.getvalue()  # one row per panel: the empty one has one cause
 
 
 def _rule(datasource: str, **changes: Any) -> RuleReport:

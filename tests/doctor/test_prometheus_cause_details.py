@@ -285,6 +285,20 @@ def test_a_window_of_exactly_three_spacings_is_dense_enough() -> None:
     assert cause.code is CauseCode.SPARSE_SAMPLES
 
 
+@pytest.mark.parametrize(("spacing", "advised"), [(15.3, 46), (15.1, 46), (20.0, 60)])
+def test_the_window_advised_for_sparse_samples_holds_three_spacings(spacing: float, advised: int) -> None:
+    """The window after "widen the window to at least" must be long enough: three spacings in whole
+    seconds, rounded up (3 x 15.3 s = 45.9 s and 3 x 15.1 s = 45.3 s: both 46s; 3 x 20 s: 60s), and
+    doctor itself then finds the window dense enough. 45s, a little short of three spacings, would
+    still miss a sample now and then, and doctor would flag it again."""
+    times = [[i * spacing for i in range(6)]]
+    [cause] = _empty(FakePrometheus({"x": 1}, times=times), "rate(x[30s])")
+    assert cause.code is CauseCode.SPARSE_SAMPLES
+    assert cause.detail.endswith(f"or widen the window to at least {advised}s"), cause.detail
+    [followed] = _empty(FakePrometheus({"x": 1}, times=times), f"rate(x[{advised}s])")
+    assert followed.code is CauseCode.NO_MATCH  # the advice followed: no sparse-samples cause
+
+
 # -- the helpers ---------------------------------------------------------------------------------------
 
 

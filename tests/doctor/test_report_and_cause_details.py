@@ -399,6 +399,13 @@ def test_the_scrape_interval_falls_back_to_prometheus_default(yaml: str, seconds
     assert api.scrape_interval == seconds
 
 
+def test_a_scrape_interval_in_milliseconds_is_read_not_replaced_by_the_default() -> None:
+    """A Prometheus scraping every 500 ms: Grafana's `$__interval` is floored at 0.5 s, so doctor must
+    build on 0.5 s, not on the one-minute default (which would make it ask for 120 times wider windows)."""
+    api, _ = _prometheus({"/api/v1/status/config": {"yaml": "global:\n  scrape_interval: 500ms\n"}})
+    assert api.scrape_interval == 0.5
+
+
 def test_a_down_target_is_named_by_job_else_scrape_pool_with_its_url_and_error() -> None:
     targets = {
         "activeTargets": [
@@ -414,6 +421,22 @@ def test_a_down_target_is_named_by_job_else_scrape_pool_with_its_url_and_error()
         "backend (http://b:9464/metrics):",
     ]
     assert endpoint.asked == [("/api/v1/targets", {"state": "active"})]
+
+
+def test_a_target_not_scraped_yet_is_not_called_down() -> None:
+    """/api/v1/targets reports a target's health as `up`, `down` or `unknown`; `unknown` is a target
+    Prometheus has not scraped yet (just after a start, a reload or a new target). Nothing failed
+    there: naming it "scrape target down" would send the reader after an outage that is not one."""
+    targets = {
+        "activeTargets": [
+            {"labels": {"job": "api"}, "scrapeUrl": "http://a:9464/metrics", "health": "up"},
+            {"labels": {"job": "backend"}, "scrapeUrl": "http://b:9464/metrics", "health": "down",
+             "lastError": "connection refused"},
+            {"labels": {"job": "new-job"}, "scrapeUrl": "http://n:9100/metrics", "health": "unknown"},
+        ]
+    }  # fmt: skip
+    api, _ = _prometheus({"/api/v1/targets": targets})
+    assert api.down_targets == ["backend (http://b:9464/metrics): connection refused"]
 
 
 def test_label_values_are_sorted_and_asked_over_the_last_hour() -> None:

@@ -76,6 +76,16 @@ def test_an_empty_custom_all_value_means_every_value(variable: dict[str, Any]) -
     assert opening_value(variable, VALUES) == ".*"
 
 
+def test_a_multi_value_variable_saved_with_nothing_selected_opens_on_the_first_value() -> None:
+    """`current.value: []` is what Grafana saves for a multi-value variable whose query returned no
+    values at the time (grafana/scenes, MultiValueVariable: no options -> `[]`), and what a hand-written
+    dashboard may carry. On opening, no saved value is an option, so Grafana picks the first option
+    (no valid value -> `getDefaultMultiState`, i.e. `[options[0].value]`), regex-escaped like any
+    value of a multi-value variable."""
+    variable = {"multi": True, "includeAll": False, "current": {"text": [], "value": []}}
+    assert opening_value(variable, ["a+b", "globex"]) == "a\\\\+b"
+
+
 def test_a_variable_without_all_and_without_values_opens_on_nothing() -> None:
     """Grafana's own empty selection: doctor must not make up a tenant."""
     assert opening_value({"multi": False, "includeAll": False}, []) == ""

@@ -78,6 +78,22 @@ def test_a_multi_value_variable_without_all_escapes_each_sampled_value(documents
         assert _alone(sent, tenant, others), (tenant, sorted(sent))
 
 
+def test_a_multi_value_variable_saved_with_nothing_selected_is_diagnosed_at_its_first_value(
+    documents: Documents,
+) -> None:
+    """A dashboard saved with `$tenant`'s selection cleared (`current.value: []`) opens, in Grafana, on
+    the first tenant: doctor must diagnose it there too (and not stop with a traceback on the empty list)."""
+
+    def nothing_selected(document: dict[str, Any]) -> None:
+        _one_tenant_panel(document)
+        [variable] = document["templating"]["list"]
+        variable.update(multi=True, includeAll=False, current={"text": [], "value": []})
+
+    answers = {VALUES: Reply(success(TENANTS))}
+    sent = _queries_sent(_with_board(documents, nothing_selected), answers, samples=0)
+    assert _tried(sent, sorted(TENANTS)) == [sorted(TENANTS)[0]], sent
+
+
 def test_a_custom_variable_sends_each_options_value_not_its_label(documents: Documents) -> None:
     """A custom variable's options have a label shown in the picker (`text`) and a `value` sent in the
     query: Grafana sends the value, so the tenant tried is `acme`, never "Acme Corp"."""

@@ -261,6 +261,29 @@ def test_the_interval_prometheus_receives_is_floored_at_its_scrape_interval(docu
     assert {d for q in asked for d in _range_vectors(q)} == {"15s"}, asked
 
 
+def test_a_sub_second_scrape_interval_is_the_floor_of_the_interval_prometheus_receives(
+    documents: Documents,
+) -> None:
+    """Five minutes on a full-width panel: 300 s / 1,600 points rounds to 0.2 s, below a 500 ms
+    scrape interval, so Grafana sends `$__interval` as its floor, 500ms (Grafana writes intervals
+    under a second in milliseconds). A doctor that misread `500ms` would ask for its 1m default."""
+
+    def five_minute_interval_panel(document: dict[str, Any]) -> None:
+        document["time"] = {"from": "now-5m", "to": "now"}
+        panel = next(p for p in document["panels"] if p.get("targets"))
+        panel["gridPos"]["w"] = 24
+        panel["targets"] = [
+            {**panel["targets"][0], "expr": "sum(rate(up_total[$__interval]))", "hide": False}
+        ]
+        document["panels"] = [panel]
+
+    config = {"/api/v1/status/config": Reply(success({"yaml": "global:\n  scrape_interval: 500ms\n"}))}
+    sent = _queries_sent(_with_board(documents, five_minute_interval_panel), config)
+    asked = [q for q in sent if "up_total[" in q]
+    assert asked, sent
+    assert {d for q in asked for d in _range_vectors(q)} == {"500ms"}, asked
+
+
 TENANTS = ["acme.io (eu)", "a+b|c", "x*[1]", "back\\slash"]
 """Tenant ids with regex metacharacters: unescaped, each would match other tenants or no tenant."""
 

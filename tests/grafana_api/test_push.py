@@ -70,6 +70,24 @@ def test_changed_definition_updates_only_that_dashboard(target: Target, project_
     assert "Latest error logs" in panel_titles(target, "tiktickets-overview")
 
 
+def test_a_folder_renamed_in_config_is_updated_not_a_conflict(target: Target, project_copy: Path) -> None:
+    """A folder carries no push marker (Grafana's folders have no tags), so it can never show that
+    the last push wrote it: a title changed in config.py must rename it, not be taken for an edit
+    made in Grafana that push refuses to overwrite."""
+    assert cli(target, "push", project=project_copy).returncode == 0
+    config = project_copy / "config.py"
+    before, after = 'title="TikTickets")', 'title="TikTickets (prod)")'
+    assert config.read_text().count(before) == 1
+    config.write_text(config.read_text().replace(before, after))
+
+    result = cli(target, "push", project=project_copy)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "updated    folder tiktickets" in result.stdout
+    assert "conflict" not in result.stdout
+    assert ", 1 writes," in result.stdout
+    assert target.api.folder.get_folder("tiktickets")["title"] == "TikTickets (prod)"
+
+
 def _edit(dashboard: dict[str, Any]) -> None:
     dashboard["panels"][1]["title"] = "Edited in Grafana"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import shutil
 import socket
 import subprocess
@@ -162,6 +163,45 @@ def test_a_warm_checker_answers_as_a_fresh_node_does(
         process.wait()
     monkeypatch.setenv(WARM_CHECKER, address)  # gone now: Node is asked instead
     assert deviations({"o": {**board, "title": "after it stopped"}}, tmp_path / "gone") == cold
+
+
+def _listening(pid: int) -> set[tuple[str, int]]:
+    """(address, port) of each TCP socket process `pid` listens on: its socket inodes (/proc/PID/fd)
+    looked up in the kernel's TCP tables, as `ss -ltnp` reads them."""
+    fds = [str(fd.readlink()) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+    inodes = {fd.removeprefix("socket:[").removesuffix("]") for fd in fds if fd.startswith("socket:[")}
+    found = set()
+    for table in ("tcp", "tcp6"):
+        for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+            local, state, inode = (line.split()[i] for i in (1, 3, 9))
+            if state == "0A" and inode in inodes:  # 0A: TCP_LISTEN
+                address, port = local.split(":")
+                found.add((_kernel_address(address), int(port, 16)))
+    return found
+
+
+def _kernel_address(text: str) -> str:
+    """An address as /proc/net/tcp{,6} prints it: hex, each 32-bit word in the host's byte order."""
+    raw = bytes.fromhex(text)
+    if sys.byteorder == "little":
+        raw = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+    return str(ipaddress.ip_address(raw))
+
+
+def test_the_warm_checker_listens_on_loopback_only() -> None:
+    """The warm checker runs TypeScript for whoever connects, and answers them: listening on every
+    interface, anyone on the network could use it (and read its answers) while `watch` runs. Its one
+    listening socket is on 127.0.0.1, at the port it printed."""
+    started = start_warm_checker()
+    assert started is not None
+    process, address = started
+    try:
+        host, _, port = address.rpartition(":")
+        assert host == "127.0.0.1"
+        assert _listening(process.pid) == {("127.0.0.1", int(port))}
+    finally:
+        process.kill()
+        process.wait()
 
 
 def test_the_warm_checker_is_asked_when_one_is_set(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 
 from config import CONFIG
 from engine.definitions.loader import load_project
-from engine.render.documents import dashboard_document
+from engine.render.documents import build_documents, dashboard_document
 from tests.conftest import REPO
 from tests.prometheus.rules import rendered_rules
 
@@ -64,3 +65,26 @@ def test_alert_annotations(rule: dict[str, Any]) -> None:
         tenant = variables.get("tenant")
         if tenant is not None and not tenant["multi"] and not tenant["includeAll"]:
             assert settings.get("tenant") == "{{ $labels.tenant_id }}", "a tenant's alert opens its tenant"
+
+
+@pytest.mark.parametrize(
+    "public_url", ["https://grafana.example.com/", "https://example.com/grafana/"], ids=["host", "sub-path"]
+)
+def test_a_public_url_ending_in_a_slash_gives_dashboard_links_with_one_slash(public_url: str) -> None:
+    """`grafana_public_url = "https://grafana.example.com/"` is how many people write a URL: the alert's
+    link must still be `https://grafana.example.com/d/<uid>?viewPanel=<id>`, the address Grafana serves
+    a dashboard at (under a sub-path too), not `...//d/...`, whose empty path segment is left to
+    whatever proxy and router stand in between to forgive."""
+    project = load_project(REPO)
+    config = project.config.model_copy(update={"grafana_public_url": public_url})
+    rules = build_documents(dataclasses.replace(project, config=config)).rules
+    assert rules is not None
+    links = [
+        rule["annotations"]["dashboard_url"]
+        for group in rules["groups"]
+        for rule in group["rules"]
+        if "dashboard_url" in rule.get("annotations", {})
+    ]
+    assert links, "no alert links to a dashboard: nothing to check"
+    pattern = rf"{re.escape(public_url)}d/[\w-]+(\?(var-\w+=[^&]+&)*viewPanel=\d+)?"
+    assert [link for link in links if not re.fullmatch(pattern, link)] == []

@@ -58,6 +58,25 @@ def test_demo_settings_reach_the_demo_and_leave_this_environment_alone(tmp_path:
     assert dict(os.environ) == before
 
 
+def test_a_demo_setting_passed_in_wins_over_the_same_variable_exported_in_the_shell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A script that asks for 10,000 tenants (bench/hub_at_scale.py) must get them even when the shell
+    it runs in still exports DEMO_TENANTS=20 from an earlier `make demo`: what the caller passes is
+    what it measures. A variable it does not pass still comes from the shell."""
+    for tool in (OTELCOL, JAEGER, PROMETHEUS, NODE, DEMO):
+        require_tool(tool)
+    monkeypatch.setenv("DEMO_TENANTS", "20")
+    monkeypatch.setenv("DEMO_RPS", "3")
+    compose = Compose()
+    plan = local_stack.make_plan(compose, tmp_path, free=True)
+    found = local_stack.programs(compose, plan, demo_settings={"DEMO_TENANTS": "10000"})
+    (demo,) = [p for p in found if p.service == local_stack.DEMO_SERVICE]
+    assert demo.env["DEMO_TENANTS"] == "10000"
+    assert "DEMO_TENANTS=10000" in demo.what and "DEMO_TENANTS=20" not in demo.what
+    assert demo.env["DEMO_RPS"] == "3"
+
+
 STOP_LOG = """
 import signal, sys, time
 def stopped(*_):
