@@ -58,10 +58,11 @@ def burn_rate(bad: RecordingRule, budget: float) -> q.PromQL:
 
 
 def grew_most() -> q.PromQL:
-    """Requests per second now minus at the start of the range, per tenant (a tenant new in the range
-    grew from 0): the noisy neighbours. `@ start()`/`@ end()` make it one instant evaluation."""
-    now = f"{_rate(tenant_slo.TENANT_REQUESTS)} @ end()"
-    then = f"({_rate(tenant_slo.TENANT_REQUESTS)} @ start() or {now} * 0)"
+    """Requests per second now minus at the start of the range (`offset $__range`), per tenant, a
+    tenant new in the range growing from 0: the noisy neighbours. Not `@ start()`: in an instant
+    query, Prometheus resolves start() and end() both to the evaluation time, and every bar reads 0."""
+    now = _rate(tenant_slo.TENANT_REQUESTS)
+    then = f"({now.replace('}', '} offset $__range', 1)} or {now} * 0)"
     return q.PromQL(f"topk({TOP}, {now} - {then})", (), labels=frozenset({TENANT_LABEL}))
 
 

@@ -55,7 +55,14 @@ MILLISECONDS = Quantity("milliseconds", ("ms", "dtdurationms"), minimum=0)
 COUNT = Quantity("a count", ("short", "none", "locale"), minimum=0, whole=True)
 """How many there are now (sessions, connections): a gauge of things, summed."""
 
-QUANTITIES = (PER_SECOND, RATIO, SECONDS, MILLISECONDS, COUNT)
+BURN_RATE = Quantity("a burn rate (a bad share over its SLO's budget)", ("short", "none"), minimum=0)
+"""How many times faster than the SLO allows a budget is spent: 1 spends it in exactly the SLO's period."""
+BUDGET_LEFT = Quantity("a share of an error budget left", ("percentunit",), maximum=1)
+"""1 - (bad share over the period) / budget: 1 untouched, 0 spent, below 0 overspent (the SLO broken)."""
+RATE_CHANGE = Quantity("a change of a per-second rate", ("reqps", "cps", "ops", "rps", "short"))
+"""A rate now minus the same rate earlier: negative when it fell."""
+
+QUANTITIES = (PER_SECOND, RATIO, SECONDS, MILLISECONDS, COUNT, BURN_RATE, BUDGET_LEFT, RATE_CHANGE)
 
 
 def declared_by(unit: str) -> Quantity | None:

@@ -22,7 +22,7 @@ from engine.errors import Location
 from engine.lint import Check, Finding, LintContext, Query, where
 from engine.lint.promql_ast import function_name, parse, vector_selectors
 from engine.lint.series_catalog import SeriesInfo
-from engine.units import COUNT, PER_SECOND, RATIO, Quantity, declared_by
+from engine.units import BUDGET_LEFT, BURN_RATE, COUNT, PER_SECOND, RATE_CHANGE, RATIO, Quantity, declared_by
 
 ID = "panel-unit"
 
@@ -59,6 +59,18 @@ def _unwrapped(tree: Any) -> Any:
             return tree
 
 
+def _is_budget_left(tree: Any, series: Series) -> bool:
+    """`1 - <ratio> / <budget>`, seen before `_unwrapped` drops the `1 -` (which keeps a ratio a ratio)."""
+    while isinstance(tree, promql_parser.ParenExpr):
+        tree = tree.expr
+    if not (isinstance(tree, promql_parser.BinaryExpr) and str(tree.op) == "-"):
+        return False
+    if not (isinstance(tree.lhs, promql_parser.NumberLiteral) and tree.lhs.val == 1):
+        return False
+    found = returns(tree.rhs, series)
+    return found is not None and found.quantity is BURN_RATE
+
+
 def _family(name: str) -> str:
     """A histogram's bucket and count series are one family: bucket/count is the share below `le`."""
     return name.removesuffix("_bucket").removesuffix("_count")
@@ -70,6 +82,8 @@ def _of(quantity: Quantity | None, unit: str, reason: str) -> Returns:
 
 def returns(tree: Any, series: Series) -> Returns | None:
     """What the expression returns, or None when nothing says (no known series in it)."""
+    if _is_budget_left(tree, series):
+        return _of(BUDGET_LEFT, BUDGET_LEFT.declared, "one minus a burn rate: the share of a budget left")
     tree = _unwrapped(tree)
     if isinstance(tree, promql_parser.AggregateExpr):  # count(...)
         return _of(COUNT, COUNT.declared, "a count of series")
@@ -87,12 +101,17 @@ def returns(tree: Any, series: Series) -> Returns | None:
         and not any(name.endswith("_sum") for name in names)
     ):
         return _of(RATIO, RATIO.declared, "a ratio of one series to itself")
-    if isinstance(tree, promql_parser.BinaryExpr) and str(tree.op) in ("*", "/"):
-        if any(isinstance(side, promql_parser.NumberLiteral) for side in (tree.lhs, tree.rhs)):
-            return None  # scaled by a number: a burn rate (a ratio over its budget), a per-minute count
+    if isinstance(tree, promql_parser.BinaryExpr) and str(tree.op) in ("*", "/", "-"):
         top, bottom = returns(tree.lhs, series), returns(tree.rhs, series)
+        by_number = isinstance(tree.rhs, promql_parser.NumberLiteral)
+        if str(tree.op) == "/" and by_number and top and top.quantity is RATIO:
+            return _of(BURN_RATE, BURN_RATE.declared, "a ratio over a budget")
         if str(tree.op) == "/" and top and bottom and top.quantity is PER_SECOND is bottom.quantity:
             return _of(RATIO, RATIO.declared, "a ratio of two per-second rates")
+        if str(tree.op) == "-" and top and bottom and top.quantity is PER_SECOND is bottom.quantity:
+            return _of(RATE_CHANGE, RATE_CHANGE.declared, "a difference of two per-second rates")
+        if any(isinstance(side, promql_parser.NumberLiteral) for side in (tree.lhs, tree.rhs)):
+            return None  # scaled by some other number (a per-minute count...): nothing the table knows
     if function_name(tree) in {"rate", "irate"}:
         return _of(PER_SECOND, PER_SECOND.declared, "a per-second rate")
     units = sorted({info.grafana_unit for info in infos})
