@@ -91,15 +91,17 @@ def one_tenant_dashboards() -> set[str]:
     return found
 
 
-def all_value(variable: str = "tenant") -> str:
-    """What `$tenant` holds at All (its allValue) on the project's dashboards, as Grafana sends it."""
+def all_value(variable: str = "tenant", dashboard: str = OVERVIEW_UID) -> str:
+    """What `$tenant` holds at All (its allValue) on `dashboard` (the Overview unless named), as
+    Grafana sends it: each dashboard has its own (the Overview's `__all__`, the Tenants' `.*`)."""
     values = {
         str(v["allValue"])
         for board in build_documents(load_project(REPO)).dashboards
+        if board.uid == dashboard
         for v in (board.document.get("templating") or {}).get("list", [])
         if v.get("name") == variable and v.get("includeAll")
     }
-    assert len(values) == 1, f"one All value of ${variable} expected: {values}"
+    assert len(values) == 1, f"one All value of ${variable} on {dashboard} expected: {values}"
     return values.pop()
 
 

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from config import OVERVIEW_UID
 from engine.definitions.loader import load_project
 from engine.grafana_api.comparable import desired_datasource
 from engine.render.documents import dashboard_document
-from tests.conftest import REPO, project_dashboard, push_writes
+from tests.conftest import REPO, push_writes
 from tests.grafana_api.conftest import Target, cli
 from tests.grafana_api.test_push import SECOND_DASHBOARD
 from tests.grafana_server.server import Fault
@@ -29,9 +28,8 @@ def test_provisioned_targets_are_skipped_with_a_clear_message(fake: Target, proj
         "title": "TikTickets",
         "version": 1,
     }
-    fake.server.provision_dashboard(
-        dashboard_document(project_dashboard(project, OVERVIEW_UID)), "tiktickets"
-    )
+    for definition in project.dashboards:  # Grafana provisions them all from provisioning/
+        fake.server.provision_dashboard(dashboard_document(definition), "tiktickets")
     for datasource in project.datasources:
         fake.server.provision_datasource(desired_datasource(datasource.document()))
 
@@ -146,9 +144,13 @@ def test_a_lost_response_to_a_save_is_recognised_as_our_own_write(fake: Target, 
     fake.server.state.faults.append(Fault("drop", "POST", "/api/dashboards/db"))
     result = cli(fake, "push", project=project_copy)
     assert result.returncode == 0, result.stdout
-    assert "created    dashboard tiktickets-overview" in result.stdout
+    dashboards = load_project(project_copy).dashboards
+    for definition in dashboards:
+        assert f"created    dashboard {definition.uid}" in result.stdout, result.stdout
     saves = [r for r in fake.server.state.requests if r[:2] == ("POST", "/api/dashboards/db")]
-    assert [status for _, _, status in saves] == [200, 412]  # the write, then the retry meeting it
+    # One save per dashboard, each written (200); one more, the retry of the save whose answer was
+    # lost, meeting that very write (412: the version it expected is gone, ours is there).
+    assert sorted(status for _, _, status in saves) == [200] * len(dashboards) + [412]
 
 
 @pytest.mark.parametrize("kind", ["folder", "datasource"])

@@ -9,6 +9,7 @@ through the real CLI.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,6 +57,12 @@ def make_project(root: Path, name: str, *, uid: str, folder: str, extra: bool = 
     ):
         assert old in config, f"config.py has no {old!r}: the copy would not be project {name!r}"
         config = config.replace(old, new)
+    # Every other dashboard uid the project names gets the copy's prefix too: one project's dashboards
+    # must not share a uid with another's (a later definition's dashboard would take the first's).
+    prefix = uid.rsplit("-", 1)[0]
+    config = re.sub(
+        r'^(\w+_UID) = "tiktickets-([\w-]+)"$', rf'\1 = "{prefix}-\2"', config, flags=re.MULTILINE
+    )
     (root / "config.py").write_text(config)
     if extra:
         (root / "dashboards" / "second.py").write_text(SECOND_DASHBOARD)
@@ -150,7 +157,8 @@ def test_cli_prune_of_one_project_leaves_the_other_projects_dashboards(
     assert pruned.returncode == 0, pruned.stdout + pruned.stderr
     assert f"deleted    dashboard {COPY}" in pruned.stdout
     assert "left alone dashboard payments-overview: owned by project 'payments'" in pruned.stdout
-    assert "1 deleted" in pruned.stdout and "1 left alone" in pruned.stdout
+    theirs = len(load_project(project_b).dashboards)
+    assert "1 deleted" in pruned.stdout and f"{theirs} left alone" in pruned.stdout
     (backup,) = backups(project_a)
     assert f"live version saved to {backup}" in pruned.stdout
     assert json.loads(backup.read_text()) == before  # the backup is the live dashboard, markers and all
@@ -264,15 +272,16 @@ def test_prune_reads_each_candidate_once_and_counts_every_request(
     server.state.requests.clear()
     report = synchronise(sync, desired, apply=False, prune_owner=A, backup_dir=project_a / "b", workers=4)
     gets = [path for method, path, _ in server.state.requests if method == "GET"]
-    candidates = ["tiktickets-overview", COPY, "payments-overview"]
+    ours = [d.uid for d in load_project(project_a).dashboards] + [COPY]  # every one pushed, now removed
+    theirs = [d.uid for d in load_project(project_b).dashboards]
+    candidates = [*ours, *theirs]
     assert sorted(p for p in gets if p.startswith("/api/dashboards/uid/")) == sorted(
         f"/api/dashboards/uid/{uid}" for uid in candidates
     )
     assert sync.counts.reads == len(server.state.requests) and sync.counts.writes == 0
     assert {a.uid: a.op for a in report.actions if a.kind == "dashboard"} == {
-        "payments-overview": Decision.LEAVE,
-        "tiktickets-overview": Decision.DELETE,
-        COPY: Decision.DELETE,
+        **dict.fromkeys(theirs, Decision.LEAVE),
+        **dict.fromkeys(ours, Decision.DELETE),
     }
 
 

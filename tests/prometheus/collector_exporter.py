@@ -20,9 +20,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from engine.contract.model import MetricSignal, PromType
 from telemetry.contract import (
     CONTRACT,
+    LATENCY_THRESHOLD_SECONDS,
     SOCKETIO_CONNECTIONS,
     SPAN_CALLS,
     SPAN_DURATION,
+    TENANT_SLOW_SPAN_CALLS,
     TENANT_SPAN_CALLS,
     WHATSAPP_MESSAGES_SENT,
     WHATSAPP_SESSIONS_ACTIVE,
@@ -37,10 +39,19 @@ yet, so it has no ERROR series at all: spanmetrics creates a series at its first
 CLIENT_ERROR_SHARE = 0.5
 """Share of client spans (outgoing calls) with status ERROR, far from every server share: an error
 ratio that counted client spans would show a different number than the data's."""
-TENANT_SPANS_PER_SECOND = 4.0
-"""Spans per second per tenant and span kind (equal traffic)."""
+TENANT_SPANS_PER_SECOND = 40.0
+"""Spans per second per tenant and span kind (equal traffic). Enough that within the few seconds a test
+Prometheus scrapes, each tenant passes the per-tenant alerts' and the Tenants dashboard's traffic
+floor (prometheus_rules/tenant_slo.py: 100 requests seen in the last hour)."""
 LATENCIES = (0.004, 0.02, 0.04, 0.08, 0.12, 0.3, 0.6, 1.2)
 """Request durations in seconds, equally likely: p50 between 0.08 and 0.12, p99 around 1.2."""
+
+SLOW_TENANTS = tuple(tenant for tenant in TENANTS if tenant != "initech")
+"""Tenants with requests over the latency threshold: each its share of LATENCIES over it. initech has
+had none yet, so, as the Collector's per-tenant slow count writes it, it has no series at all."""
+
+NO_SESSION = "hooli"
+"""A tenant whose every WhatsApp session is disconnected (its sessions' gauge reads 0)."""
 
 RESOURCE = {"job": CONTRACT.resource.job, "instance": "backend-1"}
 SCOPES: dict[str, dict[str, str]] = {"spanmetrics": {}, "backend": {}}
@@ -157,8 +168,23 @@ class CollectorExporter:
             mean = sum(LATENCIES) / len(LATENCIES)
             lines.append(f"{self._duration(SPAN_DURATION.series('sum'))}{_labels(full)} {total * mean:.3f}")
             lines.append(f"{self._duration(SPAN_DURATION.series('count'))}{_labels(full)} {total:.1f}")
+        slow = TENANT_SLOW_SPAN_CALLS
+        over = sum(1 for v in LATENCIES if v > float(LATENCY_THRESHOLD_SECONDS)) / len(LATENCIES)
+        lines.append(f"# TYPE {slow.prometheus_name.removesuffix('_total')} counter")
+        for tenant in SLOW_TENANTS:
+            labels = {
+                "service_name": CONTRACT.resource.service_name,
+                "job": RESOURCE["job"],
+                "tenant_id": tenant,
+            }
+            self._check_labels(slow, labels)
+            total = TENANT_SPANS_PER_SECOND * over * elapsed
+            lines.append(f"{slow.prometheus_name}{_labels({**labels, **SCOPES['spanmetrics']})} {total:.6f}")
         gauges: dict[MetricSignal, Callable[[int, int], float]] = {
-            WHATSAPP_SESSIONS_ACTIVE: lambda i, j: float(1 + (i + j) % 3),
+            # hooli's WhatsApp connections are down: users working, no message can leave.
+            WHATSAPP_SESSIONS_ACTIVE: lambda i, j: (
+                0.0 if TENANTS[i] == NO_SESSION else float(1 + (i + j) % 3)
+            ),
             SOCKETIO_CONNECTIONS: lambda i, j: float(10 * (i + 1) + int(elapsed) % 5),
         }
         for signal, value in gauges.items():
