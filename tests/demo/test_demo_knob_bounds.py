@@ -34,6 +34,8 @@ STARTED = re.compile(r"demo: backend(?: instance (?P<k>\d+) of (?P<n>\d+))? on 1
 """The start line, also of one of several instances (DEMO_INSTANCE=k/n with n > 1 says which)."""
 INSTANCE_RANGE = re.compile(r"`k/n` \(1 <= k <= n <= (?P<most>\d+)\)")
 """A knob that takes `k/n` (instance k of n) states its bound so in the README and in its refusal."""
+TENANT_LIST = re.compile(r"tenants as the demo names them")
+"""A knob that takes a list of the demo's tenants: its bound is DEMO_TENANTS, not a number."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ def readme_knobs() -> list[Knob]:
     knobs = []
     for line in readme.splitlines():
         row = re.match(r"\| `(?P<name>DEMO_\w+)` \|[^|]*\|(?P<accepted>[^|]*)\|", line)
-        if row and not INSTANCE_RANGE.search(row["accepted"]):
+        if row and not INSTANCE_RANGE.search(row["accepted"]) and not TENANT_LIST.search(row["accepted"]):
             found = RANGE.search(row["accepted"])
             assert found, f"the README gives no range for {row['name']}: {line}"
             knobs.append(Knob(row["name"], found["low"], found["high"]))
@@ -74,6 +76,12 @@ def readme_instance_knobs() -> list[tuple[str, int]]:
     return [
         (name, int(found["most"])) for name, accepted in rows if (found := INSTANCE_RANGE.search(accepted))
     ]
+
+
+def readme_tenant_list_knobs() -> list[str]:
+    """Each knob of the README's table that takes a list of the demo's tenants."""
+    rows = re.findall(r"^\| `(DEMO_\w+)` \|[^|]*\|([^|]*)\|", (REPO / "README.md").read_text(), re.MULTILINE)
+    return [name for name, accepted in rows if TENANT_LIST.search(accepted)]
 
 
 KNOBS = readme_knobs()
@@ -311,3 +319,12 @@ def test_an_instance_knob_takes_exactly_k_of_n_up_to_the_readmes_bound(name: str
         assert (started["k"], started["n"]) == ((str(k), str(n)) if n > 1 else (None, None)), out
     for k, n in ((0, 1), (2, 1), (1, most + 1), (most + 1, most + 1)):
         assert json_quoted(f"{k}/{n}") in refusal(name, f"{k}/{n}")
+
+
+@pytest.mark.parametrize("name", readme_tenant_list_knobs())
+def test_a_tenant_list_knob_takes_the_demos_tenants_and_refuses_one_past_them(name: str) -> None:
+    """Bounded by DEMO_TENANTS: one past the last is refused, and the refusal names the range (a tenant
+    within it is taken: tests/demo/test_demo_troubled_tenants.py)."""
+    completed, _ = run_demo("http://127.0.0.1:9", **{name: "tenant-004", "DEMO_TENANTS": "3"})
+    assert completed.returncode == 2 and name in completed.stderr, completed.stderr
+    assert "tenant-001 to tenant-003" in completed.stderr, completed.stderr
