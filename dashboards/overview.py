@@ -57,13 +57,17 @@ def request_rate_per_route() -> q.PromQL:
     return q.sum_by(_recorded(recorded.ROUTE_CALLS), "http_route")
 
 
+def tenant_request_rate() -> q.PromQL:
+    """Server spans per second of the tenants in `$tenant`, both statuses (`keep` status_code: the
+    recorded per-tenant rows the error ratio's numerator reads too). The Tenant dashboard shows it."""
+    return q.tenant_sum(TENANT_SPAN_CALLS, keep=("status_code",), where=(SERVER_SPANS_ONLY,))
+
+
 def tenant_error_ratio() -> q.PromQL:
-    """Failed server spans over all server spans. Both read one recorded series (`keep` gives the
-    denominator the numerator's status_code), counted over server spans only (`where`)."""
-    servers = (SERVER_SPANS_ONLY,)
-    errors = q.tenant_sum(TENANT_SPAN_CALLS, q.eq("status_code", STATUS_CODE_ERROR), where=servers)
-    total = q.tenant_sum(TENANT_SPAN_CALLS, keep=("status_code",), where=servers)
-    return q.ratio(q.or_zero(errors), total)
+    """Failed server spans over all server spans, from one recorded series, over server spans only."""
+    failed = q.eq("status_code", STATUS_CODE_ERROR)
+    errors = q.tenant_sum(TENANT_SPAN_CALLS, failed, where=(SERVER_SPANS_ONLY,))
+    return q.ratio(q.or_zero(errors), tenant_request_rate())
 
 
 def latency(quantile: float, *, exemplars: bool = False) -> q.PromQL:

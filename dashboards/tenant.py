@@ -9,6 +9,7 @@ Collector's per-tenant slow count, the SLOs from prometheus_rules/tenant_slo.py'
 """
 
 from config import OVERVIEW_UID, TENANT_UID, TENANTS_UID, TIKTICKETS_FOLDER
+from dashboards.overview import tenant_error_ratio, tenant_request_rate
 from datasources import JAEGER, LOKI, PROMETHEUS
 from engine import queries as q
 from engine.defaults import TENANT_LABEL, TENANT_VARIABLE
@@ -32,33 +33,18 @@ from engine.panels.style import (
 )
 from engine.panels.style import dashboard as make_dashboard
 from prometheus_rules import tenant_slo
-from prometheus_rules.slo import AVAILABILITY_TARGET, LATENCY_TARGET, SLO_PERIOD, WINDOWS
+from prometheus_rules.slo import AVAILABILITY_BUDGET, LATENCY_BUDGET, LATENCY_TARGET, SLO_PERIOD, WINDOWS
 from telemetry.contract import (
     BACKEND_LOGS,
     LATENCY_THRESHOLD_SECONDS,
     RESOURCE,
     SERVER_SPANS_ONLY,
     SOCKETIO_CONNECTIONS,
-    STATUS_CODE_ERROR,
     TENANT_SLOW_SPAN_CALLS,
     TENANT_SPAN_CALLS,
     WHATSAPP_MESSAGES_SENT,
     WHATSAPP_SESSIONS_ACTIVE,
 )
-
-AVAILABILITY_BUDGET = round(1 - AVAILABILITY_TARGET, 6)
-LATENCY_BUDGET = round(1 - LATENCY_TARGET, 6)
-SERVERS = (SERVER_SPANS_ONLY,)
-
-
-def request_rate() -> q.PromQL:
-    """Both statuses of the Overview's per-tenant rows (`keep` status_code: the same recorded series)."""
-    return q.tenant_sum(TENANT_SPAN_CALLS, keep=("status_code",), where=SERVERS)
-
-
-def error_ratio() -> q.PromQL:
-    errors = q.tenant_sum(TENANT_SPAN_CALLS, q.eq("status_code", STATUS_CODE_ERROR), where=SERVERS)
-    return q.ratio(q.or_zero(errors), request_rate())
 
 
 def within_latency_target() -> q.PromQL:
@@ -70,14 +56,10 @@ def within_latency_target() -> q.PromQL:
     )
 
 
-def _recorded(rule: RecordingRule) -> q.PromQL:
-    return q.select_recorded(rule.record, frozenset({TENANT_LABEL}))
-
-
 def _over(rule: RecordingRule, window: str) -> str:
     """The recorded hourly rate summed over `window`: proportional to the events in it (each sample is
     an hour's average, one per evaluation), so a ratio of two such sums is the window's ratio."""
-    return f"sum(sum_over_time({_recorded(rule).text}[{window}]))"
+    return f"sum(sum_over_time({tenant_slo.recorded(rule).text}[{window}]))"
 
 
 def budget_left(bad: RecordingRule, budget: float) -> q.PromQL:
@@ -92,7 +74,8 @@ def burn_rate(bad: RecordingRule, budget: float, window: str) -> q.PromQL:
     the period): the bad share over the window, over the budget."""
     if window == tenant_slo.TENANT_WINDOW.long:
         share = (
-            f"((sum({_recorded(bad).text}) or vector(0)) / sum({_recorded(tenant_slo.TENANT_REQUESTS).text}))"
+            f"((sum({tenant_slo.recorded(bad).text}) or vector(0))"
+            f" / sum({tenant_slo.recorded(tenant_slo.TENANT_REQUESTS).text}))"
         )
     else:
         share = f"(({_over(bad, window)} or vector(0)) / {_over(tenant_slo.TENANT_REQUESTS, window)})"
@@ -162,7 +145,7 @@ def dashboard() -> DashboardDefinition:
                         ),
                         unit=REQUESTS_PER_SECOND,
                         datasource=prometheus,
-                        targets=[prom(request_rate(), "requests")],
+                        targets=[prom(tenant_request_rate(), "requests")],
                         width=4,
                         height=8,
                     ),
@@ -175,7 +158,7 @@ def dashboard() -> DashboardDefinition:
                         ),
                         unit=RATIO_AS_PERCENT,
                         datasource=prometheus,
-                        targets=[prom(error_ratio(), "error ratio")],
+                        targets=[prom(tenant_error_ratio(), "error ratio")],
                         steps=thresholds(
                             "green",
                             (AVAILABILITY_BUDGET, "orange"),

@@ -27,22 +27,19 @@ from engine.panels.style import (
 )
 from engine.panels.style import dashboard as make_dashboard
 from prometheus_rules import tenant_slo
-from prometheus_rules.slo import AVAILABILITY_TARGET, LATENCY_TARGET
+from prometheus_rules.slo import AVAILABILITY_BUDGET, LATENCY_BUDGET
 from telemetry.contract import TENANT_SPAN_CALLS, WHATSAPP_SESSIONS_ACTIVE
 
-AVAILABILITY_BUDGET = round(1 - AVAILABILITY_TARGET, 6)
-LATENCY_BUDGET = round(1 - LATENCY_TARGET, 6)
 TOP = 20
 """Bars per panel: the tenants worth a look, readable with thousands of tenants."""
 
 
 def _rate(rule: RecordingRule) -> str:
-    return q.select_recorded(rule.record, frozenset({TENANT_LABEL})).text
+    return tenant_slo.recorded(rule).text
 
 
 def _above_floor() -> str:
-    """The tenants the per-tenant alerts consider: enough requests in the hour for a ratio to mean it."""
-    return f"{_rate(tenant_slo.TENANT_REQUESTS)} * 3600 >= {tenant_slo.TENANT_MIN_REQUESTS_PER_HOUR}"
+    return tenant_slo.above_floor(_rate(tenant_slo.TENANT_REQUESTS))
 
 
 def burn_rate(bad: RecordingRule, budget: float) -> q.PromQL:
@@ -62,7 +59,7 @@ def grew_most() -> q.PromQL:
     tenant new in the range growing from 0: the noisy neighbours. Not `@ start()`: in an instant
     query, Prometheus resolves start() and end() both to the evaluation time, and every bar reads 0."""
     now = _rate(tenant_slo.TENANT_REQUESTS)
-    then = f"({now.replace('}', '} offset $__range', 1)} or {now} * 0)"
+    then = f"({tenant_slo.recorded(tenant_slo.TENANT_REQUESTS, offset='$__range').text} or {now} * 0)"
     return q.PromQL(f"topk({TOP}, {now} - {then})", (), labels=frozenset({TENANT_LABEL}))
 
 

@@ -180,9 +180,14 @@ def topk(k: int, expr: PromQL) -> PromQL:
 
 
 def select_recorded(
-    series: str, labels: frozenset[str], *matchers: Matcher, tenant_filter: bool | None = None
+    series: str,
+    labels: frozenset[str],
+    *matchers: Matcher,
+    tenant_filter: bool | None = None,
+    offset: str | None = None,
 ) -> PromQL:
-    """A series a recording rule writes (engine.definitions.prometheus_rule), with the tenant filter."""
+    """A series a recording rule writes (engine.definitions.prometheus_rule), with the tenant filter;
+    `offset` ("1h", "$__range") reads it as it was that long before the evaluation time."""
     for m in matchers:
         if m.label not in labels:
             raise ContractError(f"{series} has no label {m.label!r} (labels: {', '.join(sorted(labels))})")
@@ -192,6 +197,8 @@ def select_recorded(
         raise ContractError(f"{series} carries no {TENANT_LABEL} label, so it cannot be filtered by tenant")
     parts = [m.render() for m in matchers] + ([tenant_matcher().render()] if tenant_filter else [])
     selector = f"{series}{{{', '.join(parts)}}}" if parts else series
+    if offset is not None:
+        selector = f"{selector} offset {offset}"
     return PromQL(selector, (), labels=labels)
 
 

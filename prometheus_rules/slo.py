@@ -30,6 +30,16 @@ LATENCY_TARGET = 0.95
 # LATENCY_THRESHOLD_SECONDS (imported): the contract's, where the Collector's per-tenant cut is defined too.
 
 
+def error_budget(target: float) -> float:
+    """The share of requests an SLO of `target` may spend on bad ones (rounded: 1 - 0.995 is not 0.005
+    in floating point, and the budget is printed in rules and dashboards)."""
+    return round(1 - target, 6)
+
+
+AVAILABILITY_BUDGET = error_budget(AVAILABILITY_TARGET)
+LATENCY_BUDGET = error_budget(LATENCY_TARGET)
+
+
 @dataclass(frozen=True)
 class BurnWindow:
     long: str
@@ -99,8 +109,7 @@ SHORT_WINDOWS = _windows(short=True)
 LONG_WINDOWS = _windows(short=False)
 
 
-def _burn_alert(kind: str, target: float, name: str, what: str, panel: str) -> list[AlertRule]:
-    budget = round(1 - target, 6)
+def _burn_alert(kind: str, budget: float, name: str, what: str, panel: str) -> list[AlertRule]:
     alerts = []
     for severity in ("page", "ticket"):
         pace = "fast" if severity == "page" else "steadily"
@@ -148,7 +157,7 @@ SLO_LONG_GROUP = RuleGroup(
 
 BURN_RATE_ALERTS = [
     *_burn_alert(
-        "errors", AVAILABILITY_TARGET, "TikTicketsErrorBudgetBurn", "availability", "Error rate over time"
+        "errors", AVAILABILITY_BUDGET, "TikTicketsErrorBudgetBurn", "availability", "Error rate over time"
     ),
-    *_burn_alert("slow", LATENCY_TARGET, "TikTicketsLatencyBudgetBurn", "latency", "Latency P50 / P95 / P99"),
+    *_burn_alert("slow", LATENCY_BUDGET, "TikTicketsLatencyBudgetBurn", "latency", "Latency P50 / P95 / P99"),
 ]

@@ -23,7 +23,7 @@ from config import TENANT_UID, TENANTS_UID
 from engine import queries as q
 from engine.defaults import TENANT_LABEL, TENANT_VARIABLE
 from engine.definitions.prometheus_rule import AlertRule, RecordingRule, RuleGroup
-from prometheus_rules.slo import AVAILABILITY_TARGET, LATENCY_TARGET, LONG_EVERY, WINDOWS, BurnWindow
+from prometheus_rules.slo import AVAILABILITY_BUDGET, LATENCY_BUDGET, LONG_EVERY, WINDOWS, BurnWindow
 from telemetry.contract import SERVER_SPANS_ONLY, STATUS_CODE_ERROR, TENANT_SLOW_SPAN_CALLS, TENANT_SPAN_CALLS
 
 TENANT_WINDOW: BurnWindow = max((w for w in WINDOWS if w.severity == "page"), key=lambda w: w.burn_rate)
@@ -72,27 +72,34 @@ TENANT_RECORDINGS = (TENANT_REQUESTS, TENANT_ERRORS, TENANT_SLOW)
 """Every series this file adds per tenant; tests/prometheus_rules/test_tenant_slo.py holds the budget."""
 
 
+def recorded(rule: RecordingRule, *, offset: str | None = None) -> q.PromQL:
+    """One of TENANT_RECORDINGS as a dashboard reads it: filtered by `$tenant` (rules read the bare name)."""
+    return q.select_recorded(rule.record, rule.series_labels, offset=offset)
+
+
+def above_floor(requests: str) -> str:
+    """The tenants the per-tenant alerts consider, given their hourly request rate (TENANT_REQUESTS,
+    bare in a rule, filtered in a dashboard): enough requests in the hour for a ratio to mean it."""
+    return f"{requests} * 3600 >= {TENANT_MIN_REQUESTS_PER_HOUR}"
+
+
 def bad_ratio(bad: RecordingRule) -> str:
     """A tenant's share of bad requests over the recorded window: the bad rate over the request rate."""
     return f"{bad.record} / {TENANT_REQUESTS.record}"
 
 
-def _burning(kind: str, target: float) -> str:
+def _burning(kind: str, budget: float) -> str:
     """Tenants above the traffic floor whose bad share is over the pair's factor in both windows."""
     bad, short_bad = (TENANT_ERRORS, errors) if kind == "errors" else (TENANT_SLOW, slow)
-    limit = f"({TENANT_WINDOW.burn_rate} * {round(1 - target, 6)})"
+    limit = f"({TENANT_WINDOW.burn_rate} * {budget})"
     short = f"({short_bad(TENANT_WINDOW.short).text}\n/\n{requests(TENANT_WINDOW.short).text})"
-    return (
-        f"({bad_ratio(bad)} > {limit}\nand\n{short} > {limit})\n"
-        f"and\n{TENANT_REQUESTS.record} * 3600 >= {TENANT_MIN_REQUESTS_PER_HOUR}"
-    )
+    return f"({bad_ratio(bad)} > {limit}\nand\n{short} > {limit})\nand\n{above_floor(TENANT_REQUESTS.record)}"
 
 
-def _tenant_alert(kind: str, target: float, name: str, what: str, panel: str) -> AlertRule:
-    budget = round(1 - target, 6)
+def _tenant_alert(kind: str, budget: float, name: str, what: str, panel: str) -> AlertRule:
     return AlertRule(
         alert=name,
-        expr=_burning(kind, target),
+        expr=_burning(kind, budget),
         duration="2m",
         severity="ticket",
         summary=f"Tenant {{{{ $labels.{TENANT_LABEL} }}}} is burning its {what} error budget fast",
@@ -113,8 +120,8 @@ def _tenant_alert(kind: str, target: float, name: str, what: str, panel: str) ->
 
 def _many_tenants() -> AlertRule:
     """One page when many tenants burn at once, instead of a ticket storm nobody reads at 3 am."""
-    burning = f"count(\n{_burning('errors', AVAILABILITY_TARGET)}\n)"
-    active = f"count({TENANT_REQUESTS.record} * 3600 >= {TENANT_MIN_REQUESTS_PER_HOUR})"
+    burning = f"count(\n{_burning('errors', AVAILABILITY_BUDGET)}\n)"
+    active = f"count({above_floor(TENANT_REQUESTS.record)})"
     return AlertRule(
         alert="TikTicketsManyTenantsBurning",
         expr=f"{burning} >= {MANY_TENANTS_AT_LEAST}\nand on ()\n{burning} > {MANY_TENANTS_SHARE} * {active}",
@@ -140,11 +147,11 @@ TENANT_SLO_GROUP = RuleGroup(
     recording=TENANT_RECORDINGS,
     alerts=(
         _tenant_alert(
-            "errors", AVAILABILITY_TARGET, "TikTicketsTenantErrorBudgetBurn", "availability", "Error ratio"
+            "errors", AVAILABILITY_BUDGET, "TikTicketsTenantErrorBudgetBurn", "availability", "Error ratio"
         ),
         _tenant_alert(
             "slow",
-            LATENCY_TARGET,
+            LATENCY_BUDGET,
             "TikTicketsTenantLatencyBudgetBurn",
             "latency",
             "Within the latency target",

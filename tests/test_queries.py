@@ -122,6 +122,16 @@ def test_recorded_series_builders_check_labels() -> None:
         q.top_tenants(5, "a:b:c", frozenset({"le"}))
 
 
+def test_recorded_series_offset_follows_the_whole_selector() -> None:
+    """PromQL's `offset` modifies a selector after its braces; a bare name takes it too."""
+    labels = frozenset({"tenant_id"})
+    assert (
+        q.select_recorded("a:b:c", labels, offset="$__range").text
+        == 'a:b:c{tenant_id=~"$tenant"} offset $__range'
+    )
+    assert q.select_recorded("a:b:c", frozenset({"le"}), offset="1h").text == "a:b:c offset 1h"
+
+
 def test_top_tenants_reads_every_tenant_only_when_all_is_selected() -> None:
     expr = q.top_tenants(20, "s:x:sum", frozenset({"tenant_id"})).text
     found = matchers(expr)["s:x:sum"]
