@@ -530,6 +530,7 @@ def run_once(
     keep: Path | None,
     *,
     socket_tenants: int | None = None,
+    slow_ratio: float = 0.0,
     instances: int = 1,
     history_days: int = 0,
 ) -> dict[str, Any]:
@@ -539,6 +540,7 @@ def run_once(
         "minutes": minutes,
         "rps": rps,
         "error_ratio": error_ratio,
+        "slow_ratio": slow_ratio,
         "socket_tenants": socket_tenants,
         "instances": instances,
         "date": f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
@@ -552,6 +554,7 @@ def run_once(
         "DEMO_TENANTS": str(tenants),
         "DEMO_RPS": f"{rps:g}",
         "DEMO_ERROR_RATIO": f"{error_ratio:g}",
+        **({"DEMO_SLOW_RATIO": f"{slow_ratio:g}"} if slow_ratio else {}),
         "DEMO_STATUS_INTERVAL": "5s",
         **({} if socket_tenants is None else {"DEMO_SOCKET_TENANTS": str(socket_tenants)}),
     }
@@ -899,7 +902,7 @@ def _instance_cost(columns: list[Mapping[str, Any]]) -> Any:
 
     def same_traffic(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
         keys = ("tenants", "rps", "error_ratio", "socket_tenants", "minutes")
-        return all(a.get(k) == b.get(k) for k in keys)
+        return all(a.get(k) == b.get(k) for k in keys) and a.get("slow_ratio", 0) == b.get("slow_ratio", 0)
 
     def cell(f: Mapping[str, Any]) -> str:
         instances = f.get("instances", 1)
@@ -1122,6 +1125,7 @@ def report(runs: Mapping[str, Mapping[str, Any]], budgets: Mapping[str, int] | N
                         f"{f['demo']['sent'] / f['traffic_s']:.0f}/s sent (the demo's status line; "
                         "its first request per tenant included), "
                         f"{f['error_ratio']:.1%} asked to fail"
+                        + (f", {f['slow_ratio']:.0%} asked to be 1 s slower" if f.get("slow_ratio") else "")
                         + (
                             f", {f['socket_tenants']:,} tenants with a Socket.io client from the start"
                             if f.get("socket_tenants") is not None
@@ -1168,6 +1172,7 @@ def _setup(f: Mapping[str, Any]) -> str:
             if f.get("error_ratio", DEMO_ERROR_RATIO) != DEMO_ERROR_RATIO
             else []
         ),
+        *([f"{f['slow_ratio']:.0%} slow"] if f.get("slow_ratio") else []),
         *([f"{f['socket_tenants']:,} with sockets"] if f.get("socket_tenants") is not None else []),
     ]
     return f", {', '.join(parts)}" if parts else ""
@@ -1218,6 +1223,13 @@ def main() -> None:
         help="share of requests that fail (the demo's default)",
     )
     parser.add_argument(
+        "--slow-ratio",
+        type=float,
+        default=0.0,
+        help="share of requests 1 s slower, over the latency SLO (DEMO_SLOW_RATIO; default 0): at a high "
+        "ratio every tenant has the per-tenant latency SLO's series, their worst case",
+    )
+    parser.add_argument(
         "--socket-tenants",
         type=int,
         default=None,
@@ -1250,6 +1262,8 @@ def main() -> None:
         parser.error("--instances: 1 to 10 (each is a Node process serving every tenant)")
     if args.minutes <= 0 or not 0 < args.rps <= 2000 or not 0 <= args.error_ratio <= 1:
         parser.error("--minutes must be above 0, --rps from above 0 to 2000, --error-ratio from 0 to 1")
+    if not 0 <= args.slow_ratio <= 1:
+        parser.error("--slow-ratio: from 0 to 1")
     runs = load_runs(args.results)
     budgets = tenant_budgets(load_project(REPO).contract)
     if args.render_only:
@@ -1268,6 +1282,7 @@ def main() -> None:
                 args.error_ratio,
                 args.keep,
                 socket_tenants=args.socket_tenants,
+                slow_ratio=args.slow_ratio,
                 instances=args.instances,
                 history_days=args.history_days,
             )

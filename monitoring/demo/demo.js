@@ -124,6 +124,10 @@ const tenantsRule = {
 const FAILING_TENANTS = knob('DEMO_FAILING_TENANTS', new Set(), parseTenants, tenantsRule);
 const SLOW_TENANTS = knob('DEMO_SLOW_TENANTS', new Set(), parseTenants, tenantsRule);
 const SLOW_TENANT_EXTRA_MS = 1_000;
+// DEMO_SLOW_RATIO: a share of every tenant's requests that take SLOW_TENANT_EXTRA_MS longer, as
+// DEMO_ERROR_RATIO is a share that fails; 0 by default. At 10,000 tenants, a high ratio gives (nearly)
+// every tenant slow requests, the worst case of the per-tenant latency SLO's series (bench/hub_at_scale.py).
+const SLOW_RATIO = knob('DEMO_SLOW_RATIO', 0, Number, { test: (v) => v >= 0 && v <= 1, text: 'a number from 0 to 1' });
 const DURATION_MS = knob('DEMO_DURATION', null, parseDuration, durationRule(1, '1ms', '30s, 5m or 1h'));
 const STATUS_EVERY_MS = knob('DEMO_STATUS_INTERVAL', 10_000, parseDuration, durationRule(100, '100ms', '10s'));
 const PORT = knob('DEMO_PORT', 0, wholeNumber, { test: (v) => v <= 65_535, text: 'a whole number from 0 to 65535 (0: any free port)' });
@@ -398,7 +402,7 @@ function request(port, tenant, route = pickRoute(), { faults = true } = {}) {
   const [method, template] = route;
   const path = template.replace(':id', String(1 + Math.floor(Math.random() * 500)));
   const headers = { [TENANT_HEADER]: tenant, 'content-type': 'application/json' };
-  if (SLOW_TENANTS.has(tenant)) headers['x-demo-slow'] = '1';
+  if (SLOW_TENANTS.has(tenant) || Math.random() < SLOW_RATIO) headers['x-demo-slow'] = '1';
   if (faults && (FAILING_TENANTS.has(tenant) || Math.random() < ERROR_RATIO)) headers['x-demo-fail'] = '1';
   else if (faults && Math.random() < 0.02) headers['x-demo-missing'] = '1';
   stats.sent += 1;

@@ -246,3 +246,7 @@ def test_a_run_replaces_only_the_stored_column_of_the_same_tenants_checkout_and_
     two = {**base, "instances": 2}
     full = {**base, "error_ratio": 0.3, "socket_tenants": 1000}
     assert len({run_key(base), run_key(two), run_key(full), run_key({**full, "instances": 2})}) == 4
+    # The worst case of the per-tenant latency SLO (--slow-ratio) is its own column, named so.
+    slow = {**full, "slow_ratio": 0.5}
+    assert run_key(slow) != run_key(full) and "50% slow" in run_key(slow)
+    assert run_key({**base, "slow_ratio": 0.0}) == run_key(base)  # 0, as a run from before the knob

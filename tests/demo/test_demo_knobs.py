@@ -80,6 +80,7 @@ CASES = [
     Refused("DEMO_FAILING_TENANTS", "tenant-000", ("tenant-001",), {"DEMO_TENANTS": "5"}),
     Refused("DEMO_SLOW_TENANTS", " , ", ("comma-separated",)),
     Refused("DEMO_SLOW_TENANTS", "tenant-001,acme", ('"tenant-001,acme"',)),
+    Refused("DEMO_SLOW_RATIO", "30%", ("from 0 to 1",)),
 ]
 
 

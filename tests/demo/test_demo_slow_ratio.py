@@ -1,0 +1,62 @@
+"""DEMO_SLOW_RATIO is the share of every tenant's requests that take a second longer.
+
+The scale benchmark (bench/hub_at_scale.py --slow-ratio) relies on it to give nearly every one of
+10,000 tenants a slow request, the worst case of the per-tenant latency SLO's series; a ratio that
+slowed nobody would measure the best case and call it the worst. Each case runs the real
+`node demo.js` against the recording OTLP receiver and reads the server spans' durations.
+
+A slowed request takes its route's own latency plus SLOW_EXTRA_SECONDS, so it lasts at least that
+long; an unslowed one rarely does (the QR-code route's log-normal tail: about 0.3 % of all requests),
+which the bound allows for (NATURAL_SLOW_SHARE) beside the binomial spread of the random draw.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from tests.demo.otlp_receiver import otlp_receiver
+from tests.demo.test_demo_backend import run_demo
+from tests.demo.test_demo_error_share import MIN_REQUESTS, SIGMAS, _is
+
+SLOW_EXTRA_SECONDS = 1.0
+"""The demo's SLOW_TENANT_EXTRA_MS, as its README row says (1 s longer)."""
+NATURAL_SLOW_SHARE = 0.01
+RPS = 150
+DURATION = "4s"
+
+
+def _seconds(span: dict[str, Any]) -> float:
+    return (int(span["endTimeUnixNano"]) - int(span["startTimeUnixNano"])) / 1e9
+
+
+def _server_spans(ratio: float) -> tuple[list[dict[str, Any]], str]:
+    with otlp_receiver() as (endpoint, received):
+        completed, _ = run_demo(
+            endpoint,
+            DEMO_DURATION=DURATION,
+            DEMO_TENANTS="4",
+            DEMO_RPS=str(RPS),
+            DEMO_ERROR_RATIO="0",
+            DEMO_SLOW_RATIO=f"{ratio:g}",
+        )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    spans = [span for _, span in received.spans() if _is(span.get("kind"), "SPAN_KIND_SERVER", 2)]
+    return spans, completed.stdout
+
+
+@pytest.mark.parametrize("ratio", [0.0, 0.3])
+def test_the_share_of_slowed_requests_is_the_slow_ratio(ratio: float) -> None:
+    spans, stdout = _server_spans(ratio)
+    n = len(spans)
+    assert n >= MIN_REQUESTS, f"only {n} requests in {DURATION} at {RPS}/s: too few to measure a share"
+    share = sum(_seconds(span) >= SLOW_EXTRA_SECONDS for span in spans) / n
+    tolerance = SIGMAS * math.sqrt(ratio * (1 - ratio) / n) + NATURAL_SLOW_SHARE
+    assert abs(share - ratio) <= tolerance, (
+        f"DEMO_SLOW_RATIO={ratio:g}: {share:.3f} of {n} requests took {SLOW_EXTRA_SECONDS} s or more, "
+        f"outside {ratio:g} +- {tolerance:.3f}"
+    )
+    # The start line says what the run does, as it does for the error ratio.
+    assert ("% are 1000 ms slower" in stdout) == (ratio > 0), stdout
