@@ -66,13 +66,23 @@ from typing import Any
 import yaml
 
 from bench.history import SeriesSpec, sample_steps, served_overview, snapshot
-from bench.overview_at_scale import Query, dashboard_queries, grafana_expr, prometheus_get, send_query
+from bench.overview_at_scale import (
+    SCRAPE_INTERVAL,
+    Query,
+    dashboard_queries,
+    grafana_expr,
+    overview_uid,
+    prometheus_get,
+    send_query,
+)
 from engine.contract.model import MetricSignal, TelemetryContract
-from engine.defaults import ALL_TENANTS, TENANT_LABEL
+from engine.defaults import ALL_TENANTS, TENANT_LABEL, TENANT_VARIABLE
 from engine.definitions.loader import load_project
 from engine.definitions.prometheus_rule import RecordingRule, RuleGroup, recorded_series
 from engine.definitions.types import Project
 from engine.external_tools import JAEGER, NODE, OTELCOL, PROMETHEUS, ToolMissingError, require
+from engine.grafana_math import builtin_intervals, opening_value, parse_duration, substitute
+from engine.render.documents import dashboard_document
 from monitoring import local_stack, loopback
 from monitoring.local_stack import Program, program_version
 
@@ -497,6 +507,74 @@ def overview_load(url: str, end: float) -> dict[str, dict[str, Any]]:
     return loads
 
 
+def _panels(panels: list[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+    """Every panel, those inside a collapsed row included (Grafana queries them when the row opens)."""
+    for panel in panels:
+        yield panel
+        yield from _panels(panel.get("panels", []))
+
+
+def dashboard_load(url: str, end: float, document: Mapping[str, Any], tenants: list[str]) -> dict[str, Any]:
+    """One dashboard as it opens, at each view: every Prometheus target of every panel (collapsed rows
+    too) with the panel's own `$__interval`, `$__rate_interval` and `$__range` (engine.grafana_math,
+    as doctor computes them) and each variable at its opening value (`tenants`: the values Grafana's
+    tenant picker would offer, sorted), all at once; the median wall time of LOAD_RUNS loads."""
+    variables = {
+        v["name"]: opening_value(v, tenants if v["name"] == TENANT_VARIABLE else [])
+        for v in document.get("templating", {}).get("list", [])
+        if v.get("type") == "query"
+    }
+    targets = [
+        (panel, target)
+        for panel in _panels(document.get("panels", []))
+        for target in panel.get("targets", [])
+        if (target.get("datasource") or {}).get("type") == "prometheus"
+    ]
+    loads: dict[str, Any] = {"variables": variables}
+    for view, (seconds, _) in VIEWS.items():
+        sent = []
+        for panel, target in targets:
+            builtins = builtin_intervals(seconds, SCRAPE_INTERVAL, int(panel.get("gridPos", {}).get("w", 24)))
+            query = Query(panel["title"], target["refId"], target["expr"], bool(target.get("instant")))
+            expr = substitute(target["expr"], builtins, variables)
+            sent.append((query, expr, int(parse_duration(builtins["$__interval"]))))
+
+        def one(item: tuple[Query, str, int], sec: int = seconds) -> tuple[Query, tuple[float, int]]:
+            query, expr, step = item
+            return query, send_query(url, query, expr, end, seconds=sec, step=step)
+
+        walls, timings = [], []
+        for _ in range(LOAD_RUNS):
+            started = time.perf_counter()
+            with ThreadPoolExecutor(max_workers=max(1, len(sent))) as pool:
+                timings = list(pool.map(one, sent))
+            walls.append((time.perf_counter() - started) * 1000)
+        slowest = max(timings, key=lambda t: t[1][0])
+        loads[view] = {
+            "ms": statistics.median(walls),
+            "queries": len(timings),
+            "slowest": f"{slowest[0].panel} [{slowest[0].ref}]",
+            "slowest_ms": slowest[1][0],
+            "samples": sum(n for _, (_, n) in timings),
+        }
+    return loads
+
+
+def other_dashboards_load(run: Run, end: float) -> dict[str, dict[str, Any]]:
+    """Every dashboard of the project but the Overview (timed with its exemplars by overview_load), by
+    title: what the Tenants dashboard's top-k and the Tenant dashboard's 30-day budgets cost at this
+    many tenants."""
+    body = prometheus_get(run.url, "/api/v1/label/" + TENANT_LABEL + "/values")
+    tenants = sorted(t for t in body["data"] if t not in {ALL_TENANTS, UNKNOWN_TENANT})
+    loads = {}
+    for definition in run.project.dashboards:
+        document = dashboard_document(definition)
+        if document.get("uid") == overview_uid():
+            continue
+        loads[str(document.get("title"))] = dashboard_load(run.url, end, document, tenants)
+    return loads
+
+
 @dataclass
 class Run:
     """One size's stack while it runs: what the benchmark asks Prometheus about, and where."""
@@ -580,6 +658,7 @@ def run_once(
             figures["exemplars"] = exemplar_figures(run)
             figures["collector_losses"] = collector_losses(url)
             figures["overview"] = overview_load(url, time.time())
+            figures["dashboards"] = other_dashboards_load(run, time.time())
             history = history_snapshot(run) if history_days else None
         if history is not None:  # the stack has stopped: the history's Prometheus runs alone
             figures["history"] = served_overview(history, run.end, history_days, run_dir, overview_load)
@@ -978,6 +1057,15 @@ def _overview(view: str) -> Any:
     return cell
 
 
+def _dashboard(title: str, view: str) -> Any:
+    def cell(f: Mapping[str, Any]) -> str:
+        d = f["dashboards"][title]
+        opened = ", ".join(f"${name} = {value!r}" for name, value in d["variables"].items())
+        return str(_overview(view)(d)) + (f"; {opened}" if opened else "")
+
+    return cell
+
+
 def _history(view: str) -> Any:
     def cell(f: Mapping[str, Any]) -> str:
         h = f.get("history")
@@ -1018,6 +1106,7 @@ def report(runs: Mapping[str, Mapping[str, Any]], budgets: Mapping[str, int] | N
     columns = list(runs.values())
     raw_names = list(dict.fromkeys(n for f in columns for n in f.get("raw_series", {})))
     recorded_names = list(dict.fromkeys(n for f in columns for n in f.get("recorded_series", {})))
+    other_dashboards = list(dict.fromkeys(t for f in columns for t in f.get("dashboards", {})))
     version_names = list(dict.fromkeys(n for f in columns for n in f["versions"]))
     sections: list[tuple[str, list[tuple[str, Any]]]] = [
         (
@@ -1112,6 +1201,11 @@ def report(runs: Mapping[str, Mapping[str, Any]], budgets: Mapping[str, int] | N
                     _history_size,
                 ),
             ],
+        ),
+        (
+            "The other dashboards' load: every panel as Grafana sends it (collapsed rows too), at each "
+            "variable's opening value, all at once (median of 3 loads; only the run's minutes of data exist)",
+            [(f"{title}, {view}", _dashboard(title, view)) for title in other_dashboards for view in VIEWS],
         ),
         (
             "Run",

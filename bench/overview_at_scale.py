@@ -68,6 +68,11 @@ class Query:
     """Grafana also asks /api/v1/query_exemplars for this target (the P99 line's dots)."""
 
 
+def overview_uid() -> str:
+    """The uid of the dashboard this benchmark times."""
+    return str(dashboard_document(overview.dashboard())["uid"])
+
+
 def dashboard_queries(recorded: bool) -> list[Query]:
     document = dashboard_document(overview.dashboard()) if recorded else plain_query_document()
     found = []

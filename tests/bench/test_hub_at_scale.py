@@ -6,19 +6,23 @@ their output is checked here, with inputs written as the programs and the kernel
 
 from __future__ import annotations
 
+import urllib.parse
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
 from bench.hub_at_scale import (
     FINDINGS,
+    LOAD_RUNS,
+    VIEWS,
     DemoStatus,
     Prediction,
     RingCoverage,
     _instance_cost,
     _rss_growth,
     combined_status,
+    dashboard_load,
     demo_instances,
     last_demo_status,
     machine_cpu_ticks,
@@ -43,6 +47,7 @@ from engine.definitions.prometheus_rule import RecordingRule
 from engine.queries import PromQL
 from monitoring.local_stack import DEMO_SERVICE, Program
 from tests.conftest import REPO
+from tests.local_http import QuietHandler, serving
 
 STATUS = (
     "demo: {sent} requests sent, {errors} errors, {seen}/{tenants} tenants, {failures} export failures "
@@ -250,3 +255,58 @@ def test_a_run_replaces_only_the_stored_column_of_the_same_tenants_checkout_and_
     slow = {**full, "slow_ratio": 0.5}
     assert run_key(slow) != run_key(full) and "50% slow" in run_key(slow)
     assert run_key({**base, "slow_ratio": 0.0}) == run_key(base)  # 0, as a run from before the knob
+
+
+class _RecordingPrometheus(QuietHandler):
+    """Answers every query with an empty success, and keeps what was asked."""
+
+    asked: ClassVar[list[dict[str, str]]] = []
+
+    def do_GET(self) -> None:  # noqa: N802  (http.server's name)
+        url = urllib.parse.urlsplit(self.path)
+        self.asked.append({"path": url.path, **dict(urllib.parse.parse_qsl(url.query))})
+        self.reply(200, b'{"status": "success", "data": {"resultType": "vector", "result": []}}')
+
+
+def test_a_dashboard_opens_with_each_panels_intervals_and_each_variables_opening_value() -> None:
+    """What Grafana sends when the dashboard opens: collapsed rows' panels too, `$__range` as the view,
+    `$__interval` from the panel's width, a single-select tenant at the first of the picker's values
+    and an All-able one at its All value; other datasources are not Prometheus' business."""
+
+    def target(expr: str, *, instant: bool = False, kind: str = "prometheus") -> dict[str, Any]:
+        return {"refId": "A", "expr": expr, "instant": instant, "datasource": {"type": kind, "uid": "x"}}
+
+    document = {
+        "templating": {
+            "list": [
+                {"name": "tenant", "type": "query", "includeAll": False, "current": {}},
+                {"name": "plan", "type": "query", "includeAll": True, "allValue": ".*"},
+            ]
+        },
+        "panels": [
+            {"title": "wide", "gridPos": {"w": 24}, "targets": [target('rate(x{t="$tenant"}[$__interval])')]},
+            {
+                "title": "a collapsed row",
+                "type": "row",
+                "panels": [
+                    {
+                        "title": "inside",
+                        "gridPos": {"w": 6},
+                        "targets": [target('y{p=~"$plan"} offset $__range')],
+                    }
+                ],
+            },
+            {"title": "logs", "gridPos": {"w": 24}, "targets": [target('{t="$tenant"}', kind="loki")]},
+        ],
+    }
+    _RecordingPrometheus.asked = []
+    with serving(_RecordingPrometheus) as url:
+        load = dashboard_load(url, 1_000_000.0, document, ["tenant-001", "tenant-002"])
+    assert load["variables"] == {"tenant": "tenant-001", "plan": ".*"}
+    hour = [a for a in _RecordingPrometheus.asked if a["start"] == str(1_000_000.0 - 3600)]
+    assert len(_RecordingPrometheus.asked) == LOAD_RUNS * 2 * len(VIEWS)  # two Prometheus targets per load
+    queries = {a["query"]: a for a in hour}
+    # 1 h over a 24-wide panel: 3600 s / ~1,900 points rounds to 2 s, under the 15 s scrape: 15 s.
+    assert queries['rate(x{t="tenant-001"}[15s])']["step"] == "15"
+    assert 'y{p=~".*"} offset 3600s' in queries
+    assert load["1h"]["queries"] == 2 and load["7d"]["queries"] == 2
