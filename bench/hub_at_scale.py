@@ -1061,7 +1061,7 @@ def _dashboard(title: str, view: str) -> Any:
     def cell(f: Mapping[str, Any]) -> str:
         d = f["dashboards"][title]
         opened = ", ".join(f"${name} = {value!r}" for name, value in d["variables"].items())
-        return str(_overview(view)(d)) + (f"; {opened}" if opened else "")
+        return str(_overview(view)({"overview": d})) + (f"; {opened}" if opened else "")
 
     return cell
 

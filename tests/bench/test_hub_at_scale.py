@@ -19,6 +19,7 @@ from bench.hub_at_scale import (
     DemoStatus,
     Prediction,
     RingCoverage,
+    _dashboard,
     _instance_cost,
     _rss_growth,
     combined_status,
@@ -310,3 +311,6 @@ def test_a_dashboard_opens_with_each_panels_intervals_and_each_variables_opening
     assert queries['rate(x{t="tenant-001"}[15s])']["step"] == "15"
     assert 'y{p=~".*"} offset 3600s' in queries
     assert load["1h"]["queries"] == 2 and load["7d"]["queries"] == 2
+    # The table shows each dashboard's load at each view, with the values it opened on.
+    cell = _dashboard("TikTickets - Tenant", "1h")({"dashboards": {"TikTickets - Tenant": load}})
+    assert "(2 queries;" in cell and "$tenant = 'tenant-001'" in cell, cell
