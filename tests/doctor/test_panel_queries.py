@@ -48,3 +48,26 @@ def test_a_panel_without_a_width_is_sized_as_a_full_width_one(monkeypatch: pytes
 def test_a_hidden_query_is_not_sent(monkeypatch: pytest.MonkeyPatch) -> None:
     targets = [{"expr": "a", "hide": True}, {"expr": "b"}, {"expr": "c", "hide": False}]
     assert _sent(monkeypatch, {"targets": targets}) == ["b", "c"]
+
+
+def test_a_loki_query_has_no_scrape_interval_to_floor_its_intervals(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loki is not scraped: its interval floor is 1 s, not Prometheus' scrape interval. At 1 h on a
+    full-width panel `$__interval` is 2 s (3,600 s over 1,600 points, rounded), `$__rate_interval` 4 s."""
+    sent: list[str] = []
+
+    class FakeLokiDoctor:
+        def __init__(self, api: object, range_label: str) -> None:
+            pass
+
+        def diagnose(self, expr: str) -> tuple[Status, list[Cause]]:
+            sent.append(expr)
+            return Status.OK, []
+
+    monkeypatch.setattr("engine.doctor.run.LokiDoctor", FakeLokiDoctor)
+    run = DoctorRun(documents=None, endpoint_for=lambda kind, uid: Endpoint("http://l", kind, 5))  # type: ignore[arg-type]
+    run.reached[("loki", "logs")] = Reached(Endpoint("http://l", "loki", 5), None, None, True)
+    run.selections["d"] = [Selection(True, "", {}, ())]
+    board = SimpleNamespace(uid="d", document={"time": {"from": "now-1h", "to": "now"}})
+    target = {"expr": 'count_over_time({a="b"}[$__interval]) / count_over_time({a="b"}[$__rate_interval])'}
+    run._panel(board, {"title": "p", "datasource": {"type": "loki", "uid": "logs"}, "targets": [target]})  # type: ignore[arg-type]
+    assert sent == ['count_over_time({a="b"}[2s]) / count_over_time({a="b"}[4s])']
