@@ -1,0 +1,81 @@
+"""Grafana's interval and variable math at its edges: what each docstring of `engine.grafana_math`
+promises at 0, at 1, below the first step, at the scrape-interval floor, for a saved value that is not
+there, and for a value that carries backslashes into the query Grafana sends."""
+
+from __future__ import annotations
+
+from engine.defaults import GRAFANA_INTERVAL_VARIABLES
+from engine.grafana_math import (
+    builtin_intervals,
+    duration,
+    literal_intervals,
+    opening_value,
+    regex_escape,
+    round_interval,
+    substitute,
+)
+
+
+def test_one_second_is_written_in_whole_seconds() -> None:
+    """'whole seconds, or milliseconds below one second': one second itself is `1s`."""
+    assert duration(1) == "1s"
+    assert duration(0.999) == "999ms"
+
+
+def test_an_interval_below_ten_milliseconds_rounds_to_one_millisecond() -> None:
+    """Grafana's first rounding step: anything under 10 ms is 1 ms."""
+    assert round_interval(0.005) == 0.001
+    assert round_interval(0.012) == 0.01
+
+
+def test_the_interval_never_drops_below_the_scrape_interval() -> None:
+    """A 5-minute view over 1,600 points would be 0.2 s; Grafana's floor is the scrape interval."""
+    intervals = builtin_intervals(300, 60, 24)
+    assert intervals["$__interval"] == "60s"
+    assert intervals["$__auto"] == "60s"
+    assert intervals["$__rate_interval"] == "240s"
+
+
+def test_a_panel_of_no_width_still_asks_for_one_data_point() -> None:
+    """maxDataPoints is at least one: a zero-width panel gets the whole range as its interval."""
+    intervals = builtin_intervals(3600, 15, 0)
+    assert intervals["$__interval"] == "3600s"
+    assert intervals["$__range"] == "3600s"
+
+
+def test_the_longer_built_in_name_is_replaced_before_its_prefix() -> None:
+    """Built-ins go longest first, so `$__interval` never eats the start of `$__interval_ms`."""
+    builtins = {"$__interval": "1m", "$__interval_ms": "60000"}
+    assert substitute("x[$__interval] / $__interval_ms", builtins, {}) == "x[1m] / 60000"
+
+
+def test_a_regex_escaped_value_keeps_every_backslash_in_the_query() -> None:
+    """The value Grafana sends for `a.b` in a `=~` matcher is `a\\\\.b`: substitution adds nothing, drops
+    nothing."""
+    value = regex_escape("a.b")
+    assert value == "a\\\\.b"
+    sent = substitute('x{tenant_id=~"$tenant"}', {}, {"tenant": value})
+    assert sent == 'x{tenant_id=~"a\\\\.b"}'
+
+
+def test_a_literal_backslash_in_a_value_reaches_the_query_as_is() -> None:
+    assert substitute("x{path=~'$p'}", {}, {"p": "C:\\\\temp"}) == "x{path=~'C:\\\\temp'}"
+
+
+def test_every_built_in_gets_the_literal_duration() -> None:
+    """`literal_intervals` fills in every built-in interval variable, `$__auto` included."""
+    builtins = literal_intervals("5m")
+    assert set(builtins) == set(GRAFANA_INTERVAL_VARIABLES)
+    for name in GRAFANA_INTERVAL_VARIABLES:
+        assert substitute(f"rate(x[{name}])", builtins, {}) == "rate(x[5m])", name
+
+
+def test_a_variable_saved_without_a_current_value_opens_on_its_first_value() -> None:
+    """A dashboard JSON may carry `"current": null`: the variable opens on the first value."""
+    variable = {"name": "tenant", "current": None, "multi": False, "includeAll": False}
+    assert opening_value(variable, ["acme", "globex"]) == "acme"
+
+
+def test_a_multi_value_variable_with_nothing_selected_opens_on_the_first_value() -> None:
+    variable = {"name": "tenant", "current": {"value": []}, "multi": True, "includeAll": False}
+    assert opening_value(variable, ["a.b", "globex"]) == "a\\\\.b"
