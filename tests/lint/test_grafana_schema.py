@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -473,3 +476,33 @@ def test_without_the_tool_watch_gets_no_warm_checker(monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(grafana_schema_module, "require", missing)
     assert start_warm_checker() is None
+
+
+def _ask(host: str, port: int, payload: bytes) -> bytes:
+    with socket.create_connection((host, port), timeout=30) as connection:
+        connection.sendall(payload)
+        connection.shutdown(socket.SHUT_WR)
+        return b"".join(iter(lambda: connection.recv(65536), b""))
+
+
+def test_a_request_cut_off_or_unreadable_does_not_end_the_warm_checker() -> None:
+    """A build cancelled by a newer save is killed wherever it is, mid-request included: that
+    connection fails, but the checker keeps answering the next builds, warm, while `watch` runs."""
+    started = start_warm_checker()
+    assert started is not None
+    process, address = started
+    host, _, port = address.rpartition(":")
+    try:
+        reset = socket.create_connection((host, int(port)), timeout=30)
+        reset.sendall(b'[{"id": "o|", "ki')
+        time.sleep(0.2)  # the checker has read the start of the request
+        reset.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        reset.close()  # killed mid-send: the checker sees the connection reset
+        time.sleep(0.3)  # the reset reaches the checker before the next build asks
+        with contextlib.suppress(ConnectionResetError):
+            assert _ask(host, int(port), b'[{"id": "o|", "ki') == b""  # cut off: no answer to it
+        assert _ask(host, int(port), b"[]") == b"[]"
+        assert process.poll() is None
+    finally:
+        process.kill()
+        process.wait()
