@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -574,3 +575,129 @@ def test_a_written_path_with_spaces_is_named_whole_and_only_wrote_lines_count() 
     assert watch.built(0, stdout, "").headline == (
         "built: 1 written, 0 unchanged, 0 removed. (a dir/my board.json)"
     )
+
+
+def test_a_good_build_that_printed_nothing_still_says_it_built() -> None:
+    """A build with no output at all (nothing to summarise) is never a bare "built: " line."""
+    result = watch.built(0, "", "")
+    assert result.ok and result.headline == "built: built." and result.details == []
+
+
+# -- what a finished child leaves behind -----------------------------------------------------------------
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie no longer runs: it only waits to be reaped by whoever adopted it)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+def test_a_build_that_exits_leaving_a_helper_in_its_group_has_the_helper_killed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Whatever a finished build left running in its group (a server a definition started, say) is
+    killed when its outcome is read: nothing a build started outlives it."""
+    helper = tmp_path / "helper.pid"
+    script = (
+        "import pathlib, subprocess, sys; "
+        "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)']); "
+        f"pathlib.Path({str(helper)!r}).write_text(str(p.pid))"
+    )
+    child = _child_running(monkeypatch, tmp_path, script)
+    deadline = time.monotonic() + 30
+    while not child.done():
+        assert time.monotonic() < deadline, "the build never exited"
+        time.sleep(0.02)
+    pid = int(helper.read_text())
+    try:
+        assert child.result()[0] == 0
+        deadline = time.monotonic() + 5
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not _alive(pid), "the helper the build left in its group is still running"
+    finally:
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_a_single_build_interrupted_while_waited_for_is_stopped_with_its_group(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`run_once` stops its child on every way out, an exception while waiting (Ctrl-C) included."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def popen(_args: list[str], **options: Any) -> subprocess.Popen[bytes]:
+        started.append(REAL_POPEN([sys.executable, "-c", "import time; time.sleep(600)"], **options))
+        return started[-1]
+
+    def interrupted(_self: watch.Child) -> watch.Outcome:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    monkeypatch.setattr(watch.Child, "finish", interrupted)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            watch.run_once(tmp_path, "build")
+        [process] = started
+        assert process.returncode is not None, "the interrupted build is still running"
+    finally:
+        for process in started:
+            if process.returncode is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def test_a_single_build_past_its_limit_is_stopped_and_reported_as_stopped(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`finish` (a single build or push, as `run_once` waits for it) stops a child at its limit and says
+    so in the words of a stop, naming the limit."""
+    monkeypatch.setattr(watch, "CHILD_TIMEOUT_SECONDS", 0.2)
+    child = _child_running(monkeypatch, tmp_path, "import time; time.sleep(600)")
+    result = child.finish()
+    assert child.process.returncode is not None
+    assert result == watch.timed_out(child)
+    assert result.headline.startswith("build stopped after 0.2 s")
+
+
+def test_a_build_whose_output_is_not_utf8_is_reported_not_fatal(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A definition may print anything (a Latin-1 title, raw bytes): the build's outcome is still read
+    and shown, the bad bytes replaced, and the watcher is not taken down by it."""
+    script = "import sys; sys.stderr.buffer.write(b'overview.py:3: caf\\xe9\\n'); sys.exit(1)"
+    child = _child_running(monkeypatch, tmp_path, script)
+    result = child.finish()
+    assert result == watch.Outcome(
+        False, "build failed; nothing written, still watching", ["overview.py:3: caf\ufffd"]
+    )
+
+
+def test_a_child_that_cannot_start_leaves_no_open_files(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A build that cannot even be started (no such interpreter, no process left) raises, and the files
+    meant for its output are closed: a watcher that goes on must not leak two files per failed start."""
+    opened: list[Any] = []
+    real_temporary_file = tempfile.TemporaryFile
+
+    def temporary_file() -> Any:
+        opened.append(real_temporary_file())
+        return opened[-1]
+
+    def popen(_args: list[str], **_options: Any) -> subprocess.Popen[bytes]:
+        raise FileNotFoundError("python")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", temporary_file)
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    with pytest.raises(FileNotFoundError):
+        REAL_CHILD(tmp_path, "build")
+    assert len(opened) == 2 and all(file.closed for file in opened)
+
+
+def test_the_grace_before_sigkill_is_one_second() -> None:
+    """The README's promise: every way out stops the group with SIGTERM, then SIGKILL after 1 s."""
+    assert watch.STOP_GRACE_SECONDS == 1.0

@@ -61,3 +61,10 @@ def test_another_grafana_version_is_named_with_both_versions(tmp_path: Path) -> 
 
 def test_a_compose_file_without_grafana_is_named(tmp_path: Path) -> None:
     assert _messages(tmp_path, "    image: nginx:1.27") == [f"{COMPOSE} runs no grafana/grafana image"]
+
+
+def test_a_commented_out_image_is_not_the_one_that_runs(tmp_path: Path) -> None:
+    """Compose ignores a comment: an old image line kept commented out above the real one is not the
+    Grafana that runs, and is neither compared nor named."""
+    lines = f"    # image: grafana/grafana:12.0.0  (before the upgrade)\n    image: grafana/grafana:{PINNED}"
+    assert _messages(tmp_path, lines) == []

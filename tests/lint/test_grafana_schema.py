@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,9 +21,10 @@ from config import CONFIG
 from engine.definitions.types import DashboardDefinition
 from engine.external_tools import GRAFANA_SCHEMA, ToolMissingError
 from engine.lint import Finding
+from engine.lint import grafana_schema as grafana_schema_module
 from engine.lint.checks import grafana_schema
 from engine.lint.checks.grafana_schema import CHECK
-from engine.lint.grafana_schema import WARM_CHECKER, deviations, start_warm_checker
+from engine.lint.grafana_schema import WARM_CHECKER, Deviation, deviations, start_warm_checker
 from tests.conftest import REPO
 from tests.lint.builders import check, context, document
 from tests.lint.test_tenant_all_row import old_recipe, tenant_board
@@ -359,3 +363,146 @@ def test_a_panel_whose_plugin_publishes_no_types_is_left_unchecked(overview: Das
     assert [f.message.split("`")[1] for f in findings] == [
         f"panels[{_first(overview, 'timeseries')[0]}].options.legendd"
     ]
+
+
+def test_a_variable_list_that_is_not_a_list_is_a_finding(overview: DashboardDefinition) -> None:
+    """Only a list of variables has its allowed `definition` removed: a `templating.list` written as an
+    object (even an empty one) is not Grafana's array of variables and is reported as it stands."""
+
+    def as_object(board: dict[str, Any]) -> None:
+        board["templating"]["list"] = {}
+
+    (finding,) = planted(overview, as_object)
+    assert finding.message.startswith("`templating.list`: "), finding.message
+
+
+@pytest.mark.parametrize("address", ["", ":8080", "127.0.0.1", "127.0.0.1:", "127.0.0.1:80a"])
+def test_a_warm_checker_address_without_host_and_port_is_never_dialled(
+    monkeypatch: pytest.MonkeyPatch, address: str
+) -> None:
+    """The warm checker is `127.0.0.1:<port>`: an address missing either part means no warm checker (a
+    fresh Node is asked), not a connection to wherever the incomplete address resolves."""
+    dialled: list[object] = []
+
+    def dial(*args: object, **_kwargs: object) -> object:
+        dialled.append(args)
+        raise OSError("not to be dialled")
+
+    monkeypatch.setattr(socket, "create_connection", dial)
+    monkeypatch.setenv(WARM_CHECKER, address)
+    assert grafana_schema_module._ask_warm_checker("[]") is None
+    assert dialled == []
+
+
+def test_the_warm_checker_exits_when_its_watcher_closes_its_input() -> None:
+    """It never outlives the `watch` that started it: its standard input closing (the watcher gone,
+    however it went) ends it, with no signal needed."""
+    started = start_warm_checker()
+    assert started is not None
+    process, _ = started
+    try:
+        assert process.stdin is not None
+        process.stdin.close()
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_a_checker_failure_outside_any_dashboard_is_reported_as_the_checker_failing(
+    overview: DashboardDefinition, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A diagnostic the checker cannot place in a dashboard (a declaration file it could not read, say)
+    is no dashboard's deviation: it says the checker failed, with TypeScript's words."""
+    failure = Deviation("", None, "", "Cannot find module '@grafana/schema'.")
+    monkeypatch.setattr(grafana_schema, "deviations", lambda *_: [failure])
+    (finding,) = check(CHECK, context(overview))
+    assert finding.message == "the schema checker failed: Cannot find module '@grafana/schema'."
+    assert finding.severity == "error"
+
+
+def test_a_nested_deviation_says_what_is_wrong_not_only_that_the_types_differ(
+    overview: DashboardDefinition,
+) -> None:
+    """TypeScript explains a deviation in a chain, from "type A is not assignable to type B" down to the
+    cause; a finding gives the cause (here the keys a range mapping lacks), which names what to fix."""
+
+    def half_a_range(board: dict[str, Any]) -> None:
+        mapping = {"type": "range", "options": {"from": "a"}}
+        _panel(board, "timeseries")["fieldConfig"]["defaults"]["mappings"] = [mapping]
+
+    index, _ = _first(overview, "timeseries")
+    (finding,) = planted(overview, half_a_range)
+    assert finding.message.startswith(f"`panels[{index}].fieldConfig.defaults.mappings[0]`: "), (
+        finding.message
+    )
+    assert "missing the following properties" in finding.message and "to, result" in finding.message
+
+
+def test_a_warm_checker_that_prints_no_port_is_ended_and_not_used(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A checker that starts but prints something else than its port (a Node error) is no warm checker:
+    `watch` goes on without one, and the process is not left running behind it."""
+    script = tmp_path / "check.py"
+    script.write_text("import sys, time; print('Error: cannot find typescript', flush=True); time.sleep(600)")
+    tools = {"node": sys.executable, GRAFANA_SCHEMA.name: str(script)}
+    monkeypatch.setattr(grafana_schema_module, "require", lambda tool, *_: tools[tool.name])
+    started: list[subprocess.Popen[str]] = []
+    real_popen = subprocess.Popen
+
+    def popen(args: list[str], **options: Any) -> subprocess.Popen[str]:
+        started.append(real_popen(args[:2], **options))
+        return started[-1]
+
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    try:
+        assert start_warm_checker() is None
+        [process] = started
+        assert process.wait(timeout=10) != 0
+    finally:
+        for process in started:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+def test_without_the_tool_watch_gets_no_warm_checker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No Node (or no `npm ci` in tools/grafana-schema): `watch` still runs, its builds ask nothing warm."""
+
+    def missing(tool: object, *_: object) -> str:
+        raise ToolMissingError(GRAFANA_SCHEMA)
+
+    monkeypatch.setattr(grafana_schema_module, "require", missing)
+    assert start_warm_checker() is None
+
+
+def _ask(host: str, port: int, payload: bytes) -> bytes:
+    with socket.create_connection((host, port), timeout=30) as connection:
+        connection.sendall(payload)
+        connection.shutdown(socket.SHUT_WR)
+        return b"".join(iter(lambda: connection.recv(65536), b""))
+
+
+def test_a_request_cut_off_or_unreadable_does_not_end_the_warm_checker() -> None:
+    """A build cancelled by a newer save is killed wherever it is, mid-request included: that
+    connection fails, but the checker keeps answering the next builds, warm, while `watch` runs."""
+    started = start_warm_checker()
+    assert started is not None
+    process, address = started
+    host, _, port = address.rpartition(":")
+    try:
+        reset = socket.create_connection((host, int(port)), timeout=30)
+        reset.sendall(b'[{"id": "o|", "ki')
+        time.sleep(0.2)  # the checker has read the start of the request
+        reset.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        reset.close()  # killed mid-send: the checker sees the connection reset
+        time.sleep(0.3)  # the reset reaches the checker before the next build asks
+        with contextlib.suppress(ConnectionResetError):
+            assert _ask(host, int(port), b'[{"id": "o|", "ki') == b""  # cut off: no answer to it
+        assert _ask(host, int(port), b"[]") == b"[]"
+        assert process.poll() is None
+    finally:
+        process.kill()
+        process.wait()

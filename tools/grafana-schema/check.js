@@ -117,10 +117,14 @@ function check(items) {
 if (process.argv[2] === '--serve') {
   const net = require('net');
   const server = net.createServer((socket) => {
+    // A client gone mid-request (a build cancelled by a newer save, killed while it sent) or a request
+    // that is not JSON ends that connection only: an unhandled socket error would end the checker,
+    // and every later build would start a fresh Node again.
+    socket.on('error', () => {});
     const chunks = [];
     socket.on('data', (chunk) => chunks.push(chunk));
     socket.on('end', () => {
-      try { socket.end(check(JSON.parse(Buffer.concat(chunks).toString('utf8')))); } catch (error) { socket.destroy(error); }
+      try { socket.end(check(JSON.parse(Buffer.concat(chunks).toString('utf8')))); } catch { socket.destroy(); }
     });
   });
   server.listen(0, '127.0.0.1', () => process.stdout.write(`${server.address().port}\n`));
