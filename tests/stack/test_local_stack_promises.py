@@ -124,3 +124,55 @@ def test_a_stop_on_request_exits_0_and_says_where_the_logs_are(
     lines = out.getvalue().splitlines()
     assert "SIGINT: stopping 1 program(s)..." in lines
     assert lines[-1] == f"stopped; logs and data are in {tmp_path}/"
+
+
+def _run_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, found: list[local_stack.Program], signals_at: list[float]
+) -> tuple[int, str]:
+    """`run` on `found` (no real program, no compose port), SIGINT sent to this process at each time."""
+    ports = {("prometheus", 9090): 1, ("loki", 3100): 2, ("grafana", 3000): 3, ("otel-collector", 4318): 4}
+    plan = Plan({Endpoint(*e): p for e, p in ports.items()}, tmp_path)
+    monkeypatch.setattr(local_stack, "make_plan", lambda *_, **__: plan)
+    monkeypatch.setattr(local_stack, "programs", lambda *_, **__: found)
+    timers = [threading.Timer(at, os.kill, (os.getpid(), signal.SIGINT)) for at in signals_at]
+    for timer in timers:
+        timer.start()
+    out = io.StringIO()
+    try:
+        code = local_stack.run(tmp_path, free=True, demo=False, out=out)
+    finally:
+        for timer in timers:
+            timer.cancel()
+    return code, out.getvalue()
+
+
+def _python(service: str, code: str) -> local_stack.Program:
+    return local_stack.Program(service, service.title(), [sys.executable, "-c", code], {}, None, "a", "b")
+
+
+def test_a_program_that_exits_by_itself_even_with_0_stops_the_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """ "a program that exits on its own stops the rest": whatever its code, 0 included (a Collector
+    that found nothing to do is not running either), with exit code 1 and its name."""
+    sleeper = _python("loki", "import time; time.sleep(60)")
+    quitter = _python("grafana", "pass")
+    code, _ = _run_with(tmp_path, monkeypatch, [sleeper, quitter], [])
+    assert code == 1
+    assert capsys.readouterr().err.startswith("error: Grafana exited with 0; the end of its log:")
+    assert sleeper.process is not None and sleeper.process.returncode is not None
+
+
+def test_a_second_ctrl_c_during_the_stop_does_not_leave_a_program_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "a second Ctrl-C must not cut the stop short and leave programs behind": a program slow to stop
+    (it ignores SIGTERM) is still killed after STOP_SECONDS though Ctrl-C came again meanwhile."""
+    monkeypatch.setattr(local_stack, "STOP_SECONDS", 1.5)
+    stubborn = _python(
+        "loki", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)"
+    )
+    code, out = _run_with(tmp_path, monkeypatch, [stubborn], [1.0, 1.8])
+    assert code == 0, out
+    assert stubborn.process is not None and stubborn.process.returncode is not None
+    assert "Loki did not stop within 1.5 s: killed" in out
