@@ -17,6 +17,7 @@ from engine.external_tools import DEMO, JAEGER, NODE, OTELCOL, PROMETHEUS
 from monitoring import local_stack
 from monitoring.loopback import Compose, Endpoint, Plan, RenderError
 from tests.conftest import REPO
+from tests.local_http import free_port
 from tests.tooling import require_tool
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -157,7 +158,7 @@ def test_a_program_that_exits_by_itself_even_with_0_stops_the_others(
     that found nothing to do is not running either), with exit code 1 and its name."""
     sleeper = _python("loki", "import time; time.sleep(60)")
     quitter = _python("grafana", "pass")
-    code, _ = _run_with(tmp_path, monkeypatch, [sleeper, quitter], [])
+    code, _ = _run_with(tmp_path, monkeypatch, [sleeper, quitter], [10.0])  # Ctrl-C if it goes unseen
     assert code == 1
     assert capsys.readouterr().err.startswith("error: Grafana exited with 0; the end of its log:")
     assert sleeper.process is not None and sleeper.process.returncode is not None
@@ -176,3 +177,18 @@ def test_a_second_ctrl_c_during_the_stop_does_not_leave_a_program_behind(
     assert code == 0, out
     assert stubborn.process is not None and stubborn.process.returncode is not None
     assert "Loki did not stop within 1.5 s: killed" in out
+
+
+def test_each_program_answers_its_health_endpoint_before_the_next_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`make stack` waits for each program's health endpoint before starting the next (what a program
+    sends to is up before it): one that dies while starting is named as such, and what comes after it
+    is never started."""
+    dying = _python("loki", "import time; time.sleep(0.5); raise SystemExit(3)")
+    dying.ready = f"http://127.0.0.1:{free_port()}/ready"
+    after = _python("grafana", "import time; time.sleep(60)")
+    code, _ = _run_with(tmp_path, monkeypatch, [dying, after], [])
+    assert code == 1
+    assert capsys.readouterr().err.startswith("error: Loki exited with 3 while starting;")
+    assert after.process is None

@@ -58,3 +58,16 @@ def test_the_announcement_says_the_scrape_and_rule_intervals_the_stack_runs_at(t
         seconds(group.get("interval", prometheus["global"]["evaluation_interval"])) for group in groups
     ]
     assert int(said[2]) == min(intervals)
+
+
+def test_the_compose_demo_runs_at_the_demos_own_defaults_as_the_readme_says(compose: dict[str, Any]) -> None:
+    """The compose demo (and `make stack`'s, which takes its environment from compose) runs as
+    `node demo.js` does with nothing set: the README's "20 requests/s in all" over its tenants."""
+    source = (MONITORING / "demo" / "demo.js").read_text(encoding="utf-8")
+    environment = compose["services"]["demo"]["environment"]
+    for knob in ("DEMO_TENANTS", "DEMO_RPS"):
+        default = re.search(rf"knob\('{knob}', (\d+),", source)
+        assert default is not None, knob
+        assert interpolate(str(environment[knob])) == default[1], knob
+    readme = (MONITORING.parent / "README.md").read_text(encoding="utf-8")
+    assert f"({interpolate(str(environment['DEMO_RPS']))}\n  requests/s in all)" in readme
