@@ -1,0 +1,70 @@
+"""The end of a bounded demo run: what falls due after DEMO_DURATION is not the run's.
+
+demo.js: "The clock stops at DEMO_DURATION: the stop timer may fire late on a busy machine, and what
+falls due after the end is not the run's (5 s at 400/s is 2,000 requests, not 2,012 because the stop
+came 30 ms late)." A busy machine is made certain here: the demo is stopped (SIGSTOP) half a second
+before its end and continued a second and a half later, so its pacing tick and its stop timer are
+both overdue when it runs again, the tick first (it fell due first).
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+from time import sleep
+
+from engine.external_tools import DEMO, NODE
+from tests.demo.otlp_receiver import otlp_receiver
+from tests.demo.test_demo_backend import demo_environment
+from tests.tooling import require_tool
+
+RPS = 100
+RUN_SECONDS = 3
+TENANTS = 3
+"""Each tenant's warm-up message is one request more than the paced ones."""
+STOPPED_AT, STOPPED_FOR = 2.5, 1.5
+FINAL_COUNT = re.compile(r"^demo: (?P<sent>\d+) requests sent", re.MULTILINE)
+
+
+def test_a_stop_that_fires_late_sends_nothing_that_fell_due_after_the_end() -> None:
+    """At 100/s for 3 s the run is at most 300 paced requests (and the warm-up's 3), however late the
+    tick and the stop run: a clock that went on past the end would send up to a second's worth more
+    (350 and over here), a rate past the end that the rate panels would show."""
+    node, script = require_tool(NODE), require_tool(DEMO)
+    with otlp_receiver() as (endpoint, _):
+        process = subprocess.Popen(
+            [node, script],
+            env=demo_environment(
+                endpoint,
+                DEMO_DURATION=f"{RUN_SECONDS}s",
+                DEMO_TENANTS=str(TENANTS),
+                DEMO_SOCKET_TENANTS="0",
+                DEMO_RPS=str(RPS),
+                DEMO_STATUS_INTERVAL="10s",
+            ),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert process.stdout is not None
+            assert "backend on 127.0.0.1" in process.stdout.readline()  # its clock starts here
+            sleep(STOPPED_AT)
+            process.send_signal(signal.SIGSTOP)
+            sleep(STOPPED_FOR)
+            process.send_signal(signal.SIGCONT)
+            out, err = process.communicate(timeout=RUN_SECONDS + 30)
+        finally:
+            process.send_signal(signal.SIGCONT)
+            process.kill()
+    assert process.returncode == 0, err
+    assert f"ran for {RUN_SECONDS}s; flushing telemetry" in out
+    counts = FINAL_COUNT.findall(out)
+    assert counts, out
+    sent = int(counts[-1])
+    most = TENANTS + RPS * RUN_SECONDS
+    assert TENANTS + RPS * RUN_SECONDS // 2 <= sent <= most, (
+        f"DEMO_RPS={RPS} for {RUN_SECONDS}s, stopped from {STOPPED_AT}s for {STOPPED_FOR}s: {sent} "
+        f"requests sent, at most {most} expected (nothing that fell due after the end)"
+    )
