@@ -48,6 +48,7 @@ class FakeApi:
             "folder": ("create_folder", "update_folder"),
             "datasource": ("create_datasource", "update_datasource_by_uid"),
             "search": ("search_dashboards",),
+            "client": ("GET",),
         }.items():
             setattr(self, group, SimpleNamespace(**{name: self._recorder(name) for name in names}))
 
@@ -285,3 +286,47 @@ def test_the_call_budget_caps_each_backoff_at_max_backoff() -> None:
         max_backoff=4,
     )
     assert grafana.call_budget == pytest.approx(7 * 5 + 0.25 + 0.5 + 1 + 2 + 4 + 4)
+
+
+def test_a_dashboard_read_back_gives_its_version_folder_and_provisioning() -> None:
+    answer = {
+        "dashboard": {"uid": "board", "version": 7, "tags": [MANAGED_TAG, "dac-project:shop"]},
+        "meta": {"provisioned": True, "folderUid": "tiktickets"},
+    }
+    grafana = FakeGrafana(answer)
+    live = DashboardHandler().fetch(grafana, "board")
+    assert live is not None
+    assert (live.version, live.folder_uid, live.provisioned, live.owner, live.managed) == (
+        7,
+        "tiktickets",
+        True,
+        "shop",
+        True,
+    )
+    assert grafana.api.calls == [("GET", ("/dashboards/uid/board",), {})]
+
+
+def test_a_dashboard_in_the_general_folder_reads_back_with_no_folder() -> None:
+    """Grafana answers folderUid "" for the General folder: the same as a desired folder of None."""
+    live = DashboardHandler().fetch(
+        FakeGrafana({"dashboard": {"uid": "board"}, "meta": {"folderUid": ""}}), "board"
+    )
+    assert live is not None and live.folder_uid is None
+
+
+def test_a_read_of_what_grafana_lacks_is_none_and_another_refusal_names_the_read() -> None:
+    assert DashboardHandler().fetch(FakeGrafana(refused(404, "Dashboard not found")), "board") is None
+    assert FolderHandler().fetch(FakeGrafana(refused(404, "Folder not found")), "tiktickets") is None
+    with pytest.raises(SyncError) as other:
+        DashboardHandler().fetch(FakeGrafana(refused(400, "bad uid")), "board")
+    assert str(other.value) == "read dashboard 'board': 400 Client Error 400: bad uid"
+    assert other.value.status == 400
+
+
+def test_an_answer_of_the_wrong_shape_names_the_endpoint_and_the_read() -> None:
+    with pytest.raises(SyncError) as bad:
+        DashboardHandler().fetch(FakeGrafana([{"uid": "board"}]), "board")
+    assert str(bad.value) == (
+        f"Grafana at {URL} answered /api/dashboards/uid/board with a JSON list, not an object with dashboard "
+        "and meta (while trying to read dashboard 'board')"
+    )
