@@ -62,3 +62,21 @@ def test_a_window_up_to_the_limit_is_recorded_every_short_interval(window: str) 
     group = slo.SLO_SHORT_GROUP if short else slo.SLO_LONG_GROUP
     assert group.interval == (slo.SHORT_EVERY if short else slo.LONG_EVERY)
     assert f"tiktickets:slo_errors:ratio_rate{window}" in {rule.record for rule in group.recording}
+
+
+@pytest.mark.parametrize(
+    ("name", "what", "budget"),
+    [
+        ("TikTicketsTenantErrorBudgetBurn", "availability", "0.50%"),
+        ("TikTicketsTenantLatencyBudgetBurn", "latency", "5.00%"),
+    ],
+)
+def test_a_tenant_ticket_names_its_tenant_its_two_windows_and_its_budget(
+    name: str, what: str, budget: str
+) -> None:
+    """README: a ticket "when that tenant burns its budget at the fast pace (14.4x over 1 h and over 5 m)":
+    the long window is the share the value shows, the short one confirms it; the budget is the SLO's."""
+    (rule,) = [alert for alert in tenant_slo.TENANT_SLO_GROUP.alerts if alert.alert == name]
+    assert "{{ $labels.tenant_id }}" in rule.summary
+    assert f"requests over the last 1h are {what} failures (the last 5m too)" in rule.description
+    assert f"the SLO allows {budget} over 30 days" in rule.description
