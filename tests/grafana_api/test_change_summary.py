@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.grafana_api.changes import summarise_dashboard, summarise_fields
+from engine.grafana_api.changes import summarise_dashboard, summarise_fields, unified_diff
 
 
 def panel(id_: int | None, title: str, expr: str = "up", **settings: Any) -> dict[str, Any]:
@@ -93,3 +93,18 @@ def test_a_datasource_summary_names_the_changed_fields_sorted() -> None:
     desired = {"uid": "p", "name": "Prometheus", "url": "http://b", "jsonData": {"x": 2}, "isDefault": True}
     assert summarise_fields(live, desired) == "fields changed: access, isDefault, jsonData, url"
     assert summarise_fields(live, dict(live)) == "no change"
+
+
+def test_the_unified_diff_goes_from_grafana_to_the_code_with_sorted_keys() -> None:
+    """What a reviewer reads under the summary: Grafana's version as `---`, the code's as `+++`, each
+    JSON object's keys sorted so that a key Grafana returns in another order is no change."""
+    live = {"title": "Old", "uid": "d"}
+    desired = {"uid": "d", "title": "New"}
+    lines = unified_diff(live, desired, "dashboards/d.json").splitlines()
+    assert lines[:2] == ["--- grafana/dashboards/d.json", "+++ code/dashboards/d.json"]
+    assert [line for line in lines[2:] if line[:1] in "+-"] == ['-  "title": "Old",', '+  "title": "New",']
+
+
+def test_the_diff_of_a_new_object_adds_every_line() -> None:
+    lines = unified_diff(None, {"uid": "d"}, "dashboards/d.json").splitlines()
+    assert [line for line in lines[2:] if line[:1] in "+-"] == ["+{", '+  "uid": "d"', "+}"]
