@@ -18,6 +18,8 @@ CONFIG = ProjectConfig(
     cardinality_limits_file="monitoring/demo/cardinality-limits.json",
     # Its per-tenant spanmetrics connector is held to the contract's budgets by `check`.
     collector_config_file="monitoring/otel-collector/config.yaml",
+    # Written by `build` from prometheus_rules/routing.py; the compose Alertmanager loads it.
+    alertmanager_file="monitoring/alertmanager/alertmanager.yml",
 )
 
 TIKTICKETS_FOLDER = Folder(uid="tiktickets", title="TikTickets")

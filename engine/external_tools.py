@@ -53,6 +53,12 @@ PROMETHEUS = Tool(
 )
 """Prometheus 3 built by `make tools` (tools/gotools) when Go is there; Debian's package otherwise."""
 PROMTOOL = Tool("promtool", PROMETHEUS.install_hint, binary="tools/bin/promtool")
+ALERTMANAGER = Tool(
+    "alertmanager",
+    "run `make tools` (builds Alertmanager and amtool from Go modules)",
+    binary="tools/bin/alertmanager",
+)
+AMTOOL = Tool("amtool", ALERTMANAGER.install_hint, binary="tools/bin/amtool")
 NODE = Tool("node", "`sudo apt-get install nodejs npm`, then `make tools`")
 LOGQL = Tool(
     "LogQL grammar (tools/logql)",

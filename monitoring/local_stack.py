@@ -38,7 +38,17 @@ from pathlib import Path
 from types import FrameType
 from typing import IO
 
-from engine.external_tools import DEMO, JAEGER, NODE, OTELCOL, PROMETHEUS, Tool, ToolMissingError, require
+from engine.external_tools import (
+    ALERTMANAGER,
+    DEMO,
+    JAEGER,
+    NODE,
+    OTELCOL,
+    PROMETHEUS,
+    Tool,
+    ToolMissingError,
+    require,
+)
 from monitoring import loopback
 from monitoring.loopback import Compose, Endpoint, Plan, RenderError
 from tests.local_http import free_port
@@ -50,7 +60,8 @@ MARKER = "TIKTICKETS_LOCAL_STACK"
 
 COLLECTOR, JAEGER_SERVICE, PROMETHEUS_SERVICE = "otel-collector", "jaeger", loopback.PROMETHEUS
 LOKI, GRAFANA, DEMO_SERVICE = "loki", "grafana", "demo"
-SERVICES = (LOKI, JAEGER_SERVICE, PROMETHEUS_SERVICE, GRAFANA, COLLECTOR)
+ALERTMANAGER_SERVICE = loopback.ALERTMANAGER
+SERVICES = (LOKI, JAEGER_SERVICE, ALERTMANAGER_SERVICE, PROMETHEUS_SERVICE, GRAFANA, COLLECTOR)
 """The compose services that listen, in start order: what a program sends to is up before it."""
 
 COLLECTOR_HEALTH = Endpoint(COLLECTOR, 13133)
@@ -59,6 +70,7 @@ COLLECTOR_EXPORTER = Endpoint(COLLECTOR, 8889)
 JAEGER_HEALTH, JAEGER_QUERY = Endpoint(JAEGER_SERVICE, 13133), Endpoint(JAEGER_SERVICE, 16686)
 LOKI_HTTP, GRAFANA_HTTP = Endpoint(LOKI, 3100), Endpoint(GRAFANA, 3000)
 PROMETHEUS_HTTP = Endpoint(PROMETHEUS_SERVICE, loopback.PROMETHEUS_PORT)
+ALERTMANAGER_HTTP = Endpoint(ALERTMANAGER_SERVICE, loopback.ALERTMANAGER_PORT)
 
 GRAFANA_STAND_IN_USER, GRAFANA_STAND_IN_PASSWORD = "admin", "admin-password"
 """tests/grafana_server's admin login: a stand-in on 127.0.0.1, no real credential."""
@@ -180,7 +192,9 @@ def programs(
     run_dir = plan.run_dir
     base = _base_environment()
     collector, jaeger, prometheus = _tool(OTELCOL), _tool(JAEGER), _tool(PROMETHEUS)
+    alertmanager = _tool(ALERTMANAGER)
     prometheus_yml = loopback.render_prometheus(compose, plan)
+    alertmanager_yml = loopback.render_alertmanager(compose, plan)
     collector_env = loopback.config_environment(compose, COLLECTOR, plan)
     jaeger_env = loopback.config_environment(compose, JAEGER_SERVICE, plan)
     _write_env(run_dir / "otel-collector.env", collector_env)
@@ -216,6 +230,17 @@ def programs(
             f"({_relative(Path(jaeger))}), "
             "monitoring/jaeger/config.yaml; query API /api/traces (the UI is a placeholder page in a "
             "build from Go modules)",
+        ),
+        Program(
+            ALERTMANAGER_SERVICE,
+            "Alertmanager",
+            [alertmanager, *loopback.alertmanager_command(compose, plan, alertmanager_yml)],
+            base,
+            f"{plan.url(ALERTMANAGER_SERVICE, ALERTMANAGER_HTTP.port)}/-/ready",
+            plan.url(ALERTMANAGER_SERVICE, ALERTMANAGER_HTTP.port),
+            f"Alertmanager {program_version(alertmanager, '--version')} ({_relative(Path(alertmanager))}), "
+            f"{_relative(alertmanager_yml)} (rendered); the receivers' URLs are read from "
+            "monitoring/alertmanager/secrets/ (without them a notification fails, and is counted)",
         ),
         Program(
             PROMETHEUS_SERVICE,

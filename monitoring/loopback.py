@@ -311,21 +311,25 @@ def prometheus_config(compose: Compose, plan: Plan) -> dict[str, Any]:
         where = f"{committed_path.name}: job {job.get('job_name')}"
         for static in job.get("static_configs", []):
             static["targets"] = [_peer(compose, plan, str(t), where) or str(t) for t in static["targets"]]
-    _refuse_container_values(compose, document, committed_path.name)
+    for number, alertmanagers in enumerate((document.get("alerting") or {}).get("alertmanagers", []), 1):
+        where = f"{committed_path.name}: alerting, alertmanagers entry {number}"
+        for static in alertmanagers.get("static_configs", []):
+            static["targets"] = [_peer(compose, plan, str(t), where) or str(t) for t in static["targets"]]
+    _refuse_container_values(compose, document, committed_path.name, PROMETHEUS)
     return document
 
 
-def _refuse_container_values(compose: Compose, node: Any, where: str) -> None:
-    """No string left that names a compose service's address or a path under a container mount."""
+def _refuse_container_values(compose: Compose, node: Any, where: str, service: str) -> None:
+    """No string left that names a compose service's address or a path under one of `service`'s mounts."""
     if isinstance(node, dict):
         for value in node.values():
-            _refuse_container_values(compose, value, where)
+            _refuse_container_values(compose, value, where, service)
     elif isinstance(node, list):
         for value in node:
-            _refuse_container_values(compose, value, where)
+            _refuse_container_values(compose, value, where, service)
     elif isinstance(node, str):
         match = ADDRESS.match(node)
-        targets = {m.target for m in compose.mounts(PROMETHEUS)}
+        targets = {m.target for m in compose.mounts(service)}
         if (match and match["host"] in compose.services) or any(
             PurePosixPath(node) == t or t in PurePosixPath(node).parents for t in targets
         ):
@@ -360,5 +364,59 @@ def render_prometheus(compose: Compose, plan: Plan) -> Path:
     )
     path.write_text(
         header + yaml.safe_dump(prometheus_config(compose, plan), sort_keys=False), encoding="utf-8"
+    )
+    return path
+
+
+ALERTMANAGER = "alertmanager"
+ALERTMANAGER_PORT = 9093
+"""The port Alertmanager listens on in its container (its default), as compose publishes it."""
+
+
+def alertmanager_config(compose: Compose, plan: Plan) -> dict[str, Any]:
+    """The generated alertmanager.yml with every file it names (a receiver's `url_file`, `*_file`
+    credentials) at the path compose mounts there: Alertmanager cannot read the environment either."""
+    committed_path = compose.host_path(
+        ALERTMANAGER, _flag(compose.command(ALERTMANAGER), "--config.file"), plan.run_dir
+    )
+    document: dict[str, Any] = yaml.safe_load(committed_path.read_text(encoding="utf-8"))
+
+    def files_on_this_machine(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {
+                key: (
+                    str(compose.host_path(ALERTMANAGER, value, plan.run_dir))
+                    if str(key).endswith("_file") and isinstance(value, str) and value.startswith("/")
+                    else files_on_this_machine(value)
+                )
+                for key, value in node.items()
+            }
+        if isinstance(node, list):
+            return [files_on_this_machine(value) for value in node]
+        return node
+
+    rendered: dict[str, Any] = files_on_this_machine(document)
+    _refuse_container_values(compose, rendered, committed_path.name, ALERTMANAGER)
+    return rendered
+
+
+def alertmanager_command(compose: Compose, plan: Plan, rendered_config: Path) -> list[str]:
+    """Compose's Alertmanager flags with host paths, the rendered config, and a listen address on
+    127.0.0.1 (in a container it is 0.0.0.0:9093)."""
+    config_flag = _flag(compose.command(ALERTMANAGER), "--config.file")
+    arguments = host_command(compose, ALERTMANAGER, plan, {config_flag: rendered_config})
+    return [*arguments, f"--web.listen-address={plan.address(ALERTMANAGER, ALERTMANAGER_PORT)}"]
+
+
+def render_alertmanager(compose: Compose, plan: Plan) -> Path:
+    """Write the rendered alertmanager.yml into the run directory; its path."""
+    plan.run_dir.mkdir(parents=True, exist_ok=True)
+    path = plan.run_dir / "alertmanager.yml"
+    header = (
+        "# Rendered by monitoring/loopback.py from the generated alertmanager.yml for a run on "
+        f"{LOOPBACK};\n# do not edit: it is written again at every start.\n"
+    )
+    path.write_text(
+        header + yaml.safe_dump(alertmanager_config(compose, plan), sort_keys=False), encoding="utf-8"
     )
     return path

@@ -23,12 +23,16 @@ _PANEL = {
 }
 
 
+SIGNAL_MISSING = "TikTicketsSignalMissing"
+"""The name every contract signal's no-data alert shares (its `signal` label tells them apart)."""
+
+
 def _no_data(key: str) -> AlertRule:
     signal = CONTRACT.metric(key)
     series = signal.series("count") if signal.prom_type is PromType.HISTOGRAM else signal.series()
     identity = ", ".join(f'{k}="{v}"' for k, v in signal.identity)
     return AlertRule(
-        alert="TikTicketsSignalMissing",
+        alert=SIGNAL_MISSING,
         expr=f"absent_over_time({series}{{{identity}}}[{SILENCE}])",
         duration="5m",
         severity="ticket",
@@ -67,7 +71,25 @@ def _items_per_second(counter: str, by: str) -> str:
     return f"sum by ({by}) (\n" + "\nor\n".join(terms) + "\n)"
 
 
+COLLECTOR_JOB = "otel-collector"
+"""The scrape job of the Collector's own metrics (monitoring/prometheus/prometheus.yml)."""
+
+COLLECTOR_DOWN = AlertRule(
+    alert="TikTicketsCollectorDown",
+    expr=f'up{{job="{COLLECTOR_JOB}"}} == 0',
+    duration="2m",
+    severity="page",
+    summary="Prometheus cannot reach the Collector: no telemetry arrives from anywhere",
+    description=(
+        "The Collector's own metrics endpoint has not answered Prometheus' scrapes for 2 minutes: every "
+        "signal the application sends goes through it, so every panel is going blank. Its signal-missing "
+        "tickets are silenced while this fires (prometheus_rules/routing.py)."
+    ),
+    runbook="runbook-tiktickets-collector",
+)
+
 COLLECTOR_ALERTS = [
+    COLLECTOR_DOWN,
     AlertRule(
         alert="TikTicketsCollectorExportFailing",
         expr=f"{_items_per_second('otelcol_exporter_send_failed', 'exporter')} > 0",

@@ -38,6 +38,10 @@ def error_budget(target: float) -> float:
 
 AVAILABILITY_BUDGET = error_budget(AVAILABILITY_TARGET)
 LATENCY_BUDGET = error_budget(LATENCY_TARGET)
+SLO_LABEL = "slo"
+"""Every SLO alert names its SLO in this label (`availability`, `latency`): Alertmanager groups by it
+and lets a page silence the ticket of the same SLO (prometheus_rules/routing.py)."""
+SLO_NAMES = {"errors": "availability", "slow": "latency"}
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,7 @@ def _burn_alert(kind: str, budget: float, name: str, what: str, panel: str) -> l
                 runbook=f"runbook-{name.lower()}",
                 dashboard=OVERVIEW_UID,
                 dashboard_panel=panel,
+                labels={SLO_LABEL: SLO_NAMES[kind]},
             )
         )
     return alerts

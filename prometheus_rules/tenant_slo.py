@@ -23,7 +23,15 @@ from config import TENANT_UID, TENANTS_UID
 from engine import queries as q
 from engine.defaults import TENANT_LABEL, TENANT_VARIABLE
 from engine.definitions.prometheus_rule import AlertRule, RecordingRule, RuleGroup
-from prometheus_rules.slo import AVAILABILITY_BUDGET, LATENCY_BUDGET, LONG_EVERY, WINDOWS, BurnWindow
+from prometheus_rules.slo import (
+    AVAILABILITY_BUDGET,
+    LATENCY_BUDGET,
+    LONG_EVERY,
+    SLO_LABEL,
+    SLO_NAMES,
+    WINDOWS,
+    BurnWindow,
+)
 from telemetry.contract import SERVER_SPANS_ONLY, STATUS_CODE_ERROR, TENANT_SLOW_SPAN_CALLS, TENANT_SPAN_CALLS
 
 TENANT_WINDOW: BurnWindow = max((w for w in WINDOWS if w.severity == "page"), key=lambda w: w.burn_rate)
@@ -115,6 +123,7 @@ def _tenant_alert(kind: str, budget: float, name: str, what: str, panel: str) ->
         dashboard=TENANT_UID,
         dashboard_panel=panel,
         dashboard_variables={TENANT_VARIABLE: f"{{{{ $labels.{TENANT_LABEL} }}}}"},
+        labels={SLO_LABEL: SLO_NAMES[kind]},
     )
 
 
@@ -137,25 +146,22 @@ def _many_tenants() -> AlertRule:
         runbook="runbook-tiktickets-tenant-budget-burn",
         dashboard=TENANTS_UID,
         dashboard_panel="Availability burn rate (top 20)",
+        labels={SLO_LABEL: SLO_NAMES["errors"]},
     )
 
+
+TENANT_ERROR_BURN = _tenant_alert(
+    "errors", AVAILABILITY_BUDGET, "TikTicketsTenantErrorBudgetBurn", "availability", "Error ratio"
+)
+TENANT_LATENCY_BURN = _tenant_alert(
+    "slow", LATENCY_BUDGET, "TikTicketsTenantLatencyBudgetBurn", "latency", "Within the latency target"
+)
+MANY_TENANTS_BURNING = _many_tenants()
 
 TENANT_SLO_GROUP = RuleGroup(
     name="tiktickets-tenant-slo",
     # The rates span an hour, so they change slowly; the alerts read them in the same group, right after.
     interval=LONG_EVERY,
     recording=TENANT_RECORDINGS,
-    alerts=(
-        _tenant_alert(
-            "errors", AVAILABILITY_BUDGET, "TikTicketsTenantErrorBudgetBurn", "availability", "Error ratio"
-        ),
-        _tenant_alert(
-            "slow",
-            LATENCY_BUDGET,
-            "TikTicketsTenantLatencyBudgetBurn",
-            "latency",
-            "Within the latency target",
-        ),
-        _many_tenants(),
-    ),
+    alerts=(TENANT_ERROR_BURN, TENANT_LATENCY_BURN, MANY_TENANTS_BURNING),
 )

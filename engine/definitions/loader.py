@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from engine.contract.model import MetricSignal, TelemetryContract
+from engine.definitions.alert_routing import AlertRouting
 from engine.definitions.derived_rules import with_derived_rules
 from engine.definitions.types import DashboardDefinition, Folder, Project, ProjectConfig
 from engine.errors import DefinitionError, LoadInterruptedError, Location
@@ -105,6 +106,19 @@ def _required(module: ModuleType, name: str, kind: type | tuple[type, ...], file
     if not isinstance(found, kind):
         raise DefinitionError(Location(file=file), f"must define {what}")
     return found
+
+
+def _alert_routing(rules_module: ModuleType) -> AlertRouting | None:
+    """The project's ALERT_ROUTING (prometheus_rules/__init__.py), optional: without it no
+    Alertmanager configuration is generated, and alerts are routed however the deployment does."""
+    routing = getattr(rules_module, "ALERT_ROUTING", None)
+    if routing is None or isinstance(routing, AlertRouting):
+        return routing
+    raise DefinitionError(
+        Location(file="prometheus_rules/__init__.py"),
+        f"ALERT_ROUTING is a {type(routing).__name__}; build it with "
+        "engine.definitions.alert_routing.AlertRouting",
+    )
 
 
 def _check_uids(definition: DashboardDefinition) -> None:
@@ -234,6 +248,7 @@ def load_project(root: Path) -> Project:
     groups = _required(
         rules_module, "RULE_GROUPS", (list, tuple), "prometheus_rules/__init__.py", "a RULE_GROUPS list"
     )
+    routing = _alert_routing(rules_module)
     return Project(
         root=root,
         config=config,
@@ -244,6 +259,7 @@ def load_project(root: Path) -> Project:
         datasources=list(found),
         # The rules the dashboards' queries carry (queries.tenant_sum) join the hand-written groups.
         rule_groups=with_derived_rules(config.name, definitions, list(groups)),
+        alert_routing=routing,
         datasource_sources=_datasource_sources(root, list(found)),
     )
 

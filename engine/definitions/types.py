@@ -18,6 +18,7 @@ from engine import defaults
 
 if TYPE_CHECKING:
     from engine.contract.model import TelemetryContract
+    from engine.definitions.alert_routing import AlertRouting
     from engine.definitions.datasource import Datasource
     from engine.definitions.prometheus_rule import RuleGroup
 
@@ -74,6 +75,9 @@ class ProjectConfig(BaseModel):
     collector_config_file: str | None = None
     """The OpenTelemetry Collector's configuration: `check` holds its spanmetrics connectors that count
     per tenant to the contract's budgets (dimensions, cardinality limit, exemplars). None: not checked."""
+    alertmanager_file: str | None = None
+    """Where `build` writes the Alertmanager configuration from `prometheus_rules/routing.py`'s
+    ALERT_ROUTING (the file Alertmanager loads). None: no routing is generated."""
 
     @field_validator(
         "provisioning_dir",
@@ -82,6 +86,7 @@ class ProjectConfig(BaseModel):
         "grafana_compose_file",
         "cardinality_limits_file",
         "collector_config_file",
+        "alertmanager_file",
     )
     @classmethod
     def _inside_the_project(cls, path: str | None) -> str | None:
@@ -124,6 +129,8 @@ class Project:
     dashboards: list[DashboardDefinition]
     datasources: list[Datasource]
     rule_groups: list[RuleGroup] = field(default_factory=list)
+    alert_routing: AlertRouting | None = None
+    """Where the alerts of `rule_groups` go (prometheus_rules/routing.py), if the project routes them."""
     datasource_sources: dict[int, str] = field(default_factory=dict)
     """id(datasource) -> the definition file that made it (set by the loader), for findings."""
     signal_names: dict[str, str] = field(default_factory=dict)

@@ -38,6 +38,10 @@ folder read-only at `/etc/grafana/provisioning`, and Grafana loads it on startup
 """
 
 
+ROUTING_SOURCE = "prometheus_rules/routing.py"
+"""Named in the generated Alertmanager configuration's header: where its routing is defined."""
+
+
 @dataclass(frozen=True)
 class Output:
     path: str
@@ -59,8 +63,7 @@ def dump_provisioning_yaml(document: Any, source: str) -> bytes:
     return (header + body).encode()
 
 
-def dump_rules_yaml(document: Any) -> bytes:
-    source = "prometheus_rules/"
+def dump_rules_yaml(document: Any, source: str = "prometheus_rules/") -> bytes:
     header = f"# Generated from {source} by `python build.py build`. Do not edit: edit {source}.\n"
     return (header + yaml.safe_dump(document, sort_keys=False, width=1000, allow_unicode=True)).encode()
 
@@ -89,6 +92,9 @@ def render_outputs(documents: Documents, *, allow_outside: bool = False) -> list
     outputs += [Output(dashboard_path(base, d), dump_json(d.document)) for d in documents.dashboards]
     if documents.rules is not None:
         outputs.append(Output(config.rules_file, dump_rules_yaml(documents.rules)))
+    routing = documents.project.alert_routing
+    if config.alertmanager_file is not None and routing is not None:
+        outputs.append(Output(config.alertmanager_file, dump_rules_yaml(routing.document(), ROUTING_SOURCE)))
     if config.cardinality_limits_file is not None:
         outputs.append(Output(config.cardinality_limits_file, dump_json(documents.cardinality_limits)))
     for output in outputs:

@@ -497,6 +497,7 @@ server.listen(PORT, '127.0.0.1', () => {
       `${TENANTS} tenants, ${RPS} requests/s, ` +
       `${Number((ERROR_RATIO * 100).toPrecision(6))} % fail with a 5xx` +
       (FAILING_TENANTS.size ? `, every request of ${[...FAILING_TENANTS].join(', ')} fails` : '') +
+      (SLOW_RATIO > 0 ? `, ${Number((SLOW_RATIO * 100).toPrecision(6))} % are ${SLOW_TENANT_EXTRA_MS} ms slower` : '') +
       (SLOW_TENANTS.size ? `, every request of ${[...SLOW_TENANTS].join(', ')} is ${SLOW_TENANT_EXTRA_MS} ms slower` : '') +
       `, OTLP ${PROTOCOL} to ${shownEndpoint()}\n`,
   );

@@ -6,8 +6,10 @@ slowed nobody would measure the best case and call it the worst. Each case runs 
 `node demo.js` against the recording OTLP receiver and reads the server spans' durations.
 
 A slowed request takes its route's own latency plus SLOW_EXTRA_SECONDS, so it lasts at least that
-long; an unslowed one rarely does (the QR-code route's log-normal tail: about 0.3 % of all requests),
-which the bound allows for (NATURAL_SLOW_SHARE) beside the binomial spread of the random draw.
+long: the share can fall short of the ratio only by the binomial spread of the random draw. An
+unslowed one rarely lasts that long (the QR-code route's log-normal tail: about 0.3 % of all
+requests), and on a loaded machine the demo's event loop can delay a few more past it: above the
+ratio the bound also allows NATURAL_SLOW_SHARE.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from tests.demo.test_demo_error_share import MIN_REQUESTS, SIGMAS, _is
 
 SLOW_EXTRA_SECONDS = 1.0
 """The demo's SLOW_TENANT_EXTRA_MS, as its README row says (1 s longer)."""
-NATURAL_SLOW_SHARE = 0.01
+NATURAL_SLOW_SHARE = 0.05
 RPS = 150
 DURATION = "4s"
 
@@ -53,10 +55,11 @@ def test_the_share_of_slowed_requests_is_the_slow_ratio(ratio: float) -> None:
     n = len(spans)
     assert n >= MIN_REQUESTS, f"only {n} requests in {DURATION} at {RPS}/s: too few to measure a share"
     share = sum(_seconds(span) >= SLOW_EXTRA_SECONDS for span in spans) / n
-    tolerance = SIGMAS * math.sqrt(ratio * (1 - ratio) / n) + NATURAL_SLOW_SHARE
-    assert abs(share - ratio) <= tolerance, (
+    spread = SIGMAS * math.sqrt(ratio * (1 - ratio) / n)
+    low, high = ratio - spread, ratio + spread + NATURAL_SLOW_SHARE
+    assert low <= share <= high, (
         f"DEMO_SLOW_RATIO={ratio:g}: {share:.3f} of {n} requests took {SLOW_EXTRA_SECONDS} s or more, "
-        f"outside {ratio:g} +- {tolerance:.3f}"
+        f"outside {low:.3f} to {high:.3f}"
     )
     # The start line says what the run does, as it does for the error ratio.
     assert ("% are 1000 ms slower" in stdout) == (ratio > 0), stdout

@@ -30,7 +30,7 @@ import pytest
 
 from config import OVERVIEW_UID
 from engine.definitions.loader import load_project
-from engine.external_tools import DEMO, JAEGER, NODE, OTELCOL, PROMETHEUS
+from engine.external_tools import ALERTMANAGER, DEMO, JAEGER, NODE, OTELCOL, PROMETHEUS
 from engine.render.documents import build_documents
 from monitoring import local_stack
 from monitoring.loopback import Compose
@@ -98,7 +98,7 @@ def _stop(stack: RunningStack) -> int:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    for tool in (OTELCOL, JAEGER, PROMETHEUS, NODE, DEMO):
+    for tool in (OTELCOL, JAEGER, PROMETHEUS, ALERTMANAGER, NODE, DEMO):
         require_tool(tool)
     run_dir = tmp_path_factory.mktemp("local-stack") / "run"
     process = subprocess.Popen(
@@ -166,6 +166,27 @@ def test_the_printed_table_names_each_stand_in_and_each_real_program(stack: Runn
     assert f"http://127.0.0.1:{ports['otel-collector:4318']}" in rows["OpenTelemetry Collector"]
 
 
+def test_prometheus_sends_its_alerts_to_the_alertmanager_of_the_stack(stack: RunningStack) -> None:
+    """The committed `alerting:` section, rendered for loopback, names the Alertmanager this stack runs,
+    and Prometheus has discovered it (its /api/v1/alertmanagers lists it as active), so a firing alert
+    reaches it; that Alertmanager is up with the generated routing."""
+    ports = json.loads((stack.run_dir / "stack.json").read_text())["ports"]
+    alertmanager = f"http://127.0.0.1:{ports['alertmanager:9093']}"
+    prometheus = f"http://127.0.0.1:{ports['prometheus:9090']}"
+    deadline = time.monotonic() + 60
+    active: list[str] = []
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"{prometheus}/api/v1/alertmanagers", timeout=10) as response:
+            active = [a["url"] for a in json.loads(response.read())["data"]["activeAlertmanagers"]]
+        if active:
+            break
+        time.sleep(1)
+    assert active == [f"{alertmanager}/api/v2/alerts"]
+    with urllib.request.urlopen(f"{alertmanager}/api/v2/status", timeout=10) as response:
+        status = json.loads(response.read())
+    assert "receiver: page" in status["config"]["original"], "not the generated routing"
+
+
 def test_doctor_finds_every_prometheus_panel_of_the_overview_ok(stack: RunningStack) -> None:
     exports = stack.exports()
     environment = {"PROMETHEUS_URL": exports["PROMETHEUS_URL"], "LOKI_URL": exports["LOKI_URL"]}
@@ -208,7 +229,15 @@ def test_diff_and_push_against_the_grafana_stand_in(stack: RunningStack) -> None
 
 def test_ctrl_c_stops_every_process_it_started(stack: RunningStack) -> None:
     programs = json.loads((stack.run_dir / "stack.json").read_text())["programs"]
-    assert set(programs) == {"loki", "jaeger", "prometheus", "grafana", "otel-collector", "demo"}
+    assert set(programs) == {
+        "loki",
+        "jaeger",
+        "alertmanager",
+        "prometheus",
+        "grafana",
+        "otel-collector",
+        "demo",
+    }
     assert len(_marked_processes(stack.run_dir)) >= len(programs)  # the marker finds them while they run
     assert _stop(stack) == 0, stack.output
     assert _marked_processes(stack.run_dir) == []

@@ -20,7 +20,7 @@ from engine.lint import Check, Finding, LintContext
 from engine.panels.style import PanelSpec, Row, dashboard, prom, timeseries
 from engine.render.documents import build_documents
 from engine.render.files import render_outputs
-from prometheus_rules import RULE_GROUPS
+from prometheus_rules import ALERT_ROUTING, RULE_GROUPS
 from telemetry.contract import CONTRACT, SOCKETIO_CONNECTIONS
 from tests.conftest import REPO
 
@@ -67,6 +67,7 @@ def project(
         dashboards=list(dashboards),
         datasources=datasources if datasources is not None else list(DATASOURCES),
         rule_groups=with_derived_rules(CONFIG.name, list(dashboards), list(RULE_GROUPS)),
+        alert_routing=ALERT_ROUTING,
         signal_names=signal_names_of(telemetry.contract),
     )
 

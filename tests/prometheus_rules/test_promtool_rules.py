@@ -189,7 +189,9 @@ def burning() -> dict[str, Any]:
             for rule in BURN_RATE_ALERTS
             for check in (
                 alert(rule.alert, seconds(hold(rule))),
-                alert(rule.alert, seconds(hold(rule) + LAG_SECONDS), {"severity": rule.severity}),
+                alert(
+                    rule.alert, seconds(hold(rule) + LAG_SECONDS), {"severity": rule.severity, **rule.labels}
+                ),
             )
         ],
     }
@@ -298,6 +300,30 @@ def collector_small_loss() -> dict[str, Any]:
         "alert_rule_test": [
             alert(EXPORT_FAILING, at, {"severity": "page", "exporter": "otlp_grpc/jaeger"}),
             alert(REFUSING, at, {"severity": "page", "receiver": "otlp"}),
+        ],
+    }
+
+
+DOWN = "TikTicketsCollectorDown"
+
+
+def collector_down() -> dict[str, Any]:
+    """Prometheus' `up` for the Collector's own endpoint goes to 0 and stays: the page fires once its
+    `for` has passed, not before, labelled with the job and instance the scrape gives it; another
+    job's target being down is not the Collector."""
+    rule = COLLECTOR_ALERT[DOWN]
+    n = samples_until(hold(rule) + 3 * LAG_SECONDS)
+    target = {"job": "otel-collector", "instance": "otel-collector:8888"}
+    labels = ", ".join(f'{k}="{v}"' for k, v in target.items())
+    return {
+        "interval": "15s",
+        "input_series": [
+            {"series": f"up{{{labels}}}", "values": f"1 0x{n}"},
+            {"series": 'up{job="prometheus", instance="prometheus:9090"}', "values": f"0x{n}"},
+        ],
+        "alert_rule_test": [
+            alert(DOWN, seconds(hold(rule) - 15)),
+            alert(DOWN, seconds(15 + hold(rule) + LAG_SECONDS), {"severity": "page", **target}),
         ],
     }
 
@@ -471,7 +497,10 @@ def burn_rate_edge(long: str, short: str, burn_rate: float, severity: str, facto
     return {
         "interval": "15s",
         "input_series": series,
-        "alert_rule_test": [alert(name, "20m", *([{"severity": severity}] if factor > 1 else []))],
+        # Every availability alert says which SLO it is about (the routing groups and inhibits by it).
+        "alert_rule_test": [
+            alert(name, "20m", *([{"severity": severity, "slo": "availability"}] if factor > 1 else []))
+        ],
     }
 
 
@@ -490,6 +519,7 @@ CASES = {
     "burn-rate alerts stay silent": HEALTHY,
     "collector alerts": COLLECTOR,
     "collector alerts on a small loss": collector_small_loss(),
+    "the Collector is down": collector_down(),
     "a short pause of a signal opens no ticket": a_short_pause_opens_no_ticket(),
     "signal missing": ONE_SIGNAL_MISSING,
     "overflow series of two metrics": overflowing(),

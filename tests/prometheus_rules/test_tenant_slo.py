@@ -135,7 +135,11 @@ def one_tenant_failing() -> dict[str, Any]:
         "input_series": series,
         "alert_rule_test": [
             alert(rule.alert, seconds(hold(rule) - 60)),
-            alert(rule.alert, seconds(hold(rule) + LAG_SECONDS), {"severity": "ticket", "tenant_id": "acme"}),
+            alert(
+                rule.alert,
+                seconds(hold(rule) + LAG_SECONDS),
+                {"severity": "ticket", "tenant_id": "acme", "slo": "availability"},
+            ),
             alert(MANY, seconds(hold(rule) + LAG_SECONDS)),
             alert(LATENCY_ALERT, seconds(hold(rule) + LAG_SECONDS)),
         ],
@@ -146,7 +150,7 @@ def slow_tenant(share: float, fires: bool) -> dict[str, Any]:
     """acme at 10/s with `share` of its requests slow: the latency ticket fires above 14.4 x 5 %."""
     assert fires is (share > FAST_FACTOR * round(1 - LATENCY_TARGET, 6)), "the case contradicts the policy"
     rule = ALERTS[LATENCY_ALERT]
-    expected = [{"severity": "ticket", "tenant_id": "acme"}] if fires else []
+    expected = [{"severity": "ticket", "tenant_id": "acme", "slo": "latency"}] if fires else []
     return {
         "interval": "15s",
         "input_series": tenant("acme", 10, 0, 10 * share, N) + tenant("globex", 10, 0, None, N),
@@ -164,7 +168,9 @@ def many_tenants(burning: int, healthy: int, fires: bool) -> dict[str, Any]:
     return {
         "interval": "15s",
         "input_series": series,
-        "alert_rule_test": [alert(rule.alert, at, *([{"severity": "page"}] if fires else []))],
+        "alert_rule_test": [
+            alert(rule.alert, at, *([{"severity": "page", "slo": "availability"}] if fires else []))
+        ],
     }
 
 

@@ -68,6 +68,7 @@ def test_expected_files(outputs: list[Output]) -> None:
     assert [o.path for o in outputs] == sorted(
         [
             "docs/telemetry-contract.md",
+            "monitoring/alertmanager/alertmanager.yml",
             "monitoring/demo/cardinality-limits.json",
             "monitoring/prometheus/rules/tiktickets.yml",
             "provisioning/README.md",

@@ -51,6 +51,17 @@ IMAGES: dict[str, Image] = {
             "(PR #20313), and production/docker/docker-compose.yaml at v3.7.4 uses it as its healthcheck"
         ),
     ),
+    "prom/alertmanager:v0.35.0": Image(
+        programs=frozenset({"/bin/alertmanager", "/bin/amtool", "/bin/sh", "/bin/wget"}),
+        shell="/bin/sh",
+        source=(
+            "prometheus/alertmanager v0.35.0, Dockerfile (read in the module "
+            "github.com/prometheus/alertmanager@v0.35.0, which `make tools` downloads): "
+            "`FROM quay.io/prometheus/busybox-${OS}-${ARCH}:latest`, "
+            "`COPY .build/${OS}-${ARCH}/amtool /bin/amtool` and `.../alertmanager /bin/alertmanager`; "
+            "busybox provides /bin/sh and /bin/wget, as for prom/prometheus"
+        ),
+    ),
     "prom/prometheus:v3.14.0": Image(
         programs=frozenset({"/bin/prometheus", "/bin/promtool", "/bin/sh", "/bin/wget"}),
         shell="/bin/sh",

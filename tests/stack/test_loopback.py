@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import re
 import subprocess
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
@@ -112,6 +112,41 @@ def test_prometheus_scrapes_the_collector_and_itself_where_they_listen(tmp_path:
                 continue
             assert service == "otel-collector"
             assert new == _listener_value(service, int(port), collector), target
+
+
+def test_prometheus_sends_alerts_to_the_alertmanager_the_stack_runs(tmp_path: Path) -> None:
+    """Each committed Alertmanager target (`alertmanager:9093`) becomes that service's port on 127.0.0.1."""
+    plan = _plan(tmp_path)
+    committed = load(MONITORING / "prometheus" / "prometheus.yml")["alerting"]["alertmanagers"]
+    rendered = loopback.prometheus_config(Compose(), plan)["alerting"]["alertmanagers"]
+    assert committed and len(rendered) == len(committed)
+    for before, after in zip(committed, rendered, strict=True):
+        targets = before["static_configs"][0]["targets"]
+        assert targets, "an alertmanagers entry without a target"
+        expected = [plan.address(t.split(":")[0], int(t.split(":")[1])) for t in targets]
+        assert after["static_configs"][0]["targets"] == expected
+
+
+def test_alertmanager_reads_its_receivers_files_where_compose_mounts_them(tmp_path: Path) -> None:
+    """A receiver's `url_file` names a container path (/etc/alertmanager/secrets/...): on this machine
+    it is the same file under the folder compose mounts there, monitoring/alertmanager/secrets/."""
+    compose, plan = Compose(), _plan(tmp_path)
+    path = loopback.render_alertmanager(compose, plan)
+    assert path.parent == tmp_path
+    rendered = load(path)
+    generated = load(MONITORING / "alertmanager" / "alertmanager.yml")
+    files = [w["url_file"] for r in rendered["receivers"] for w in r.get("webhook_configs", [])]
+    committed = [w["url_file"] for r in generated["receivers"] for w in r.get("webhook_configs", [])]
+    assert files and len(files) == len(committed)
+    secrets = (MONITORING / "alertmanager" / "secrets").resolve()
+    for before, after in zip(committed, files, strict=True):
+        assert Path(after) == secrets / PurePosixPath(before).name, (before, after)
+    # Everything else is the generated file's, untouched.
+    assert rendered["route"] == generated["route"] and rendered["inhibit_rules"] == generated["inhibit_rules"]
+    command = loopback.alertmanager_command(compose, plan, path)
+    assert f"--config.file={path}" in command and "--cluster.listen-address=" in command
+    assert f"--web.listen-address={plan.address('alertmanager', 9093)}" == command[-1]
+    assert f"--storage.path={tmp_path / 'alertmanager-data'}" in command
 
 
 def test_prometheus_reads_the_committed_rules_and_writes_to_the_run_folder(tmp_path: Path) -> None:

@@ -1,0 +1,204 @@
+"""TikTickets' alerts reach the receiver their severity names, and the inhibitions silence only what
+they say: checked on the Alertmanager configuration rendered now from the definitions (not the
+committed file), with the real amtool and the real Alertmanager (`make tools` builds both).
+
+The alerts are the project's own, read from the loaded rule groups with the labels each carries, so a
+new alert rule is covered the day it is written.
+"""
+
+from __future__ import annotations
+
+import functools
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from engine.defaults import TENANT_LABEL
+from engine.definitions.alert_routing import UNROUTED, AlertRouting
+from engine.definitions.loader import load_project
+from engine.definitions.prometheus_rule import AlertRule
+from engine.definitions.types import Project
+from engine.external_tools import ALERTMANAGER, AMTOOL
+from engine.render.documents import build_documents
+from engine.render.files import render_outputs
+from prometheus_rules.slo import SLO_LABEL
+from tests.alertmanager.server import Alertmanager, running_alertmanager
+from tests.conftest import REPO
+from tests.tooling import require_tool
+
+
+@functools.cache
+def _project() -> Project:
+    return load_project(REPO)
+
+
+def _routing() -> AlertRouting:
+    routing = _project().alert_routing
+    assert routing is not None, "prometheus_rules/__init__.py defines no ALERT_ROUTING"
+    return routing
+
+
+def _alerts() -> list[AlertRule]:
+    return [alert for group in _project().rule_groups for alert in group.alerts]
+
+
+def _labels(alert: AlertRule, **extra: str) -> dict[str, str]:
+    """The labels the alert fires with: its name, severity, its own labels, and any the query keeps."""
+    return {"alertname": alert.alert, "severity": alert.severity, **alert.labels, **extra}
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = _project().config.alertmanager_file
+    assert path is not None, "config.py names no alertmanager_file"
+    (output,) = [o for o in render_outputs(build_documents(_project())) if o.path == path]
+    written = tmp_path_factory.mktemp("alertmanager") / "alertmanager.yml"
+    written.write_bytes(output.content)
+    return written
+
+
+def _route(config: Path, labels: dict[str, str]) -> str:
+    amtool = require_tool(AMTOOL)
+    args = [f"{name}={value}" for name, value in sorted(labels.items())]
+    result = subprocess.run(
+        [amtool, "config", "routes", "test", f"--config.file={config}", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+@pytest.mark.parametrize("alert", _alerts(), ids=lambda a: f"{a.alert}-{a.labels.get('signal', a.severity)}")
+def test_every_alert_reaches_the_receiver_its_severity_names(config: Path, alert: AlertRule) -> None:
+    expected = _routing().receiver_for(alert.severity)
+    assert expected != UNROUTED, f"{alert.alert}: severity {alert.severity!r} has no route"
+    assert _route(config, _labels(alert)) == expected
+    # A per-tenant alert keeps tenant_id from its query: the route does not depend on it.
+    assert _route(config, _labels(alert, **{TENANT_LABEL: "tenant-001"})) == expected
+
+
+def test_a_severity_without_a_route_reaches_no_receiver(config: Path) -> None:
+    """What the lint check alert-routes guards against: such an alert is dropped, not delivered."""
+    assert _route(config, {"alertname": "Mine", "severity": "critical"}) == UNROUTED
+
+
+@pytest.fixture
+def alertmanager(config: Path, tmp_path: Path) -> Iterator[Alertmanager]:
+    """One Alertmanager per test: an inhibition compares only its `equal` labels, so alerts of another
+    test would silence (or not) this test's. It is ready in about a second."""
+    binary = require_tool(ALERTMANAGER)
+    with running_alertmanager(binary, config, tmp_path) as running:
+        yield running
+
+
+def _one(alertname: str, severity: str | None = None, **labels: str) -> AlertRule:
+    """The project's alert of that name (and severity), so the test follows its labels."""
+    found = [a for a in _alerts() if a.alert == alertname and severity in (None, a.severity)]
+    assert found, f"the project has no alert {alertname} ({severity})"
+    return found[0]
+
+
+def _state(alertmanager: Alertmanager, *fired: dict[str, str]) -> dict[tuple[str, str], str]:
+    """Fire `fired` (tagged with a label `case`, to find them) and read back each alert's state:
+    `active`, or `suppressed` when an inhibition (or silence) holds it."""
+    alertmanager.post_alerts(*fired)
+    cases = {f["case"] for f in fired}
+    return {
+        (a["labels"]["case"], a["labels"]["alertname"]): a["status"]["state"]
+        for a in alertmanager.alerts()
+        if a["labels"].get("case") in cases
+    }
+
+
+SLOS = sorted({a.labels[SLO_LABEL] for a in _alerts() if SLO_LABEL in a.labels})
+
+
+@pytest.mark.parametrize("slo", SLOS)
+def test_a_page_silences_the_ticket_of_the_same_slo_not_the_others(
+    alertmanager: Alertmanager, slo: str
+) -> None:
+    fleet = [a for a in _alerts() if a.labels.get(SLO_LABEL) == slo and "tenant" not in a.alert.lower()]
+    page = next(a for a in fleet if a.severity == "page")
+    ticket = next(a for a in fleet if a.severity == "ticket")
+    other = next(
+        a for a in _alerts() if a.severity == "ticket" and a.labels.get(SLO_LABEL) not in (None, slo)
+    )
+    case = f"page-{slo}"
+    state = _state(
+        alertmanager,
+        _labels(page, case=case),
+        _labels(ticket, case=case),
+        _labels(other, case=case),
+    )
+    assert state[(case, page.alert)] == "active"
+    assert state[(case, ticket.alert)] == "suppressed"
+    assert state[(case, other.alert)] == "active", "a page silenced the ticket of another SLO"
+
+
+def test_a_fleet_page_does_not_silence_one_tenants_ticket(alertmanager: Alertmanager) -> None:
+    """Equal labels: the fleet's page has no tenant, the tenant's ticket has one: both are told."""
+    page = next(
+        a for a in _alerts() if a.severity == "page" and a.labels.get(SLO_LABEL) and "Tenant" not in a.alert
+    )
+    tenant_ticket = next(
+        a
+        for a in _alerts()
+        if a.severity == "ticket"
+        and a.labels.get(SLO_LABEL) == page.labels[SLO_LABEL]
+        and a.dashboard_variables
+    )
+    state = _state(
+        alertmanager,
+        _labels(page, case="fleet-vs-tenant"),
+        _labels(tenant_ticket, case="fleet-vs-tenant", **{TENANT_LABEL: "tenant-007"}),
+    )
+    assert state[("fleet-vs-tenant", tenant_ticket.alert)] == "active"
+
+
+def test_many_tenants_burning_is_one_page_instead_of_a_ticket_per_tenant(alertmanager: Alertmanager) -> None:
+    many = _one("TikTicketsManyTenantsBurning")
+    tickets = [
+        _labels(_one("TikTicketsTenantErrorBudgetBurn"), case="many", **{TENANT_LABEL: f"tenant-00{n}"})
+        for n in range(1, 4)
+    ]
+    alone = _state(alertmanager, {**tickets[0], "case": "no-page"})
+    assert alone[("no-page", "TikTicketsTenantErrorBudgetBurn")] == "active"  # until the page fires
+    state = _state(alertmanager, _labels(many, case="many"), *tickets)
+    assert state[("many", many.alert)] == "active"
+    suppressed = [
+        a
+        for a in alertmanager.alerts()
+        if a["labels"].get("case") == "many" and a["status"]["state"] == "suppressed"
+    ]
+    assert len(suppressed) == len(tickets)
+
+
+def test_a_down_collector_silences_the_signal_missing_tickets_and_nothing_else(
+    alertmanager: Alertmanager,
+) -> None:
+    down = _one("TikTicketsCollectorDown")
+    missing = [a for a in _alerts() if a.alert == "TikTicketsSignalMissing"]
+    unrelated = next(
+        a
+        for a in _alerts()
+        if a.severity == "ticket" and a.alert not in {"TikTicketsSignalMissing"} and SLO_LABEL not in a.labels
+    )
+    state = _state(
+        alertmanager,
+        _labels(down, case="down"),
+        *(_labels(a, case="down") for a in missing),
+        _labels(unrelated, case="down"),
+    )
+    assert state[("down", down.alert)] == "active"
+    signals = [
+        a
+        for a in alertmanager.alerts()
+        if a["labels"].get("case") == "down" and a["labels"]["alertname"] == "TikTicketsSignalMissing"
+    ]
+    assert len(signals) == len(missing) and all(a["status"]["state"] == "suppressed" for a in signals)
+    assert state[("down", unrelated.alert)] == "active"
