@@ -81,9 +81,10 @@ COLLECTOR_DOWN = AlertRule(
     severity="page",
     summary="Prometheus cannot reach the Collector: no telemetry arrives from anywhere",
     description=(
-        "The Collector's own metrics endpoint has not answered Prometheus' scrapes for 2 minutes: every "
-        "signal the application sends goes through it, so every panel is going blank. Its signal-missing "
-        "tickets are silenced while this fires (prometheus_rules/routing.py)."
+        "The Collector's own metrics endpoint ({{ $labels.instance }}) has not answered Prometheus' "
+        "scrapes for 2 minutes (up = {{ $value }}): every signal the application sends goes through it, "
+        "so every panel is going blank. Its signal-missing tickets are silenced while this fires "
+        "(prometheus_rules/routing.py)."
     ),
     runbook="runbook-tiktickets-collector",
 )

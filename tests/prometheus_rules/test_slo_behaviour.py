@@ -87,7 +87,8 @@ def above(window: str, pair: BurnWindow, expected: bool, at: float) -> dict[str,
 
 
 def firing(rule: AlertRule, at: float, fires: bool) -> dict[str, Any]:
-    return alert(rule.alert, seconds(at), *([{"severity": rule.severity}] if fires else []))
+    """The alert fires with its severity and the labels the rule gives it (its SLO's name)."""
+    return alert(rule.alert, seconds(at), *([{"severity": rule.severity, **rule.labels}] if fires else []))
 
 
 def burn_then_stop(severity: str) -> dict[str, Any]:

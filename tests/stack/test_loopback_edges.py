@@ -42,15 +42,14 @@ def test_a_port_variable_that_holds_no_port_is_refused_by_name(tmp_path: Path, p
 
 
 def test_a_service_address_outside_the_scrape_targets_is_refused(tmp_path: Path) -> None:
-    """ "No string left that names a compose service's address": only scrape targets are rewritten, so
-    a peer anywhere else in prometheus.yml (an Alertmanager, a remote write) would still point into
+    """ "No string left that names a compose service's address": only scrape and Alertmanager targets
+    are rewritten, so a peer anywhere else in prometheus.yml (a remote write) would still point into
     the container network on 127.0.0.1. It is refused, with the value."""
-    config = {
-        "alerting": {"alertmanagers": [{"static_configs": [{"targets": ["collector:8889"]}]}]},
-        "scrape_configs": [],
-    }
+    config = {"remote_write": [{"url": "http://collector:8889/api/v1/write"}], "scrape_configs": []}
     compose = prometheus_compose(tmp_path, config)
     plan = loopback.plan(compose, ["prometheus", "collector"], tmp_path / "run", pick=lambda _: 1)
     with pytest.raises(RenderError) as raised:
         loopback.prometheus_config(compose, plan)
-    assert str(raised.value) == "prometheus.yml: 'collector:8889' still points into the container network"
+    assert str(raised.value) == (
+        "prometheus.yml: 'http://collector:8889/api/v1/write' still points into the container network"
+    )
