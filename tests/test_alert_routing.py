@@ -101,6 +101,27 @@ def test_the_document_routes_each_severity_and_drops_the_rest() -> None:
     assert routing.receiver_for("page") == "pager" and routing.receiver_for("critical") == UNROUTED
 
 
+def test_each_route_keeps_its_own_pacing() -> None:
+    """group_wait, group_interval and repeat_interval are three different promises (first notice,
+    re-notice of a changed group, reminder of an unchanged one): each reaches the file as given."""
+    route = SeverityRoute(
+        severity="page", receiver="pager", group_wait="10s", group_interval="3m", repeat_interval="2h"
+    )
+    document = route.document()
+    assert (document["group_wait"], document["group_interval"], document["repeat_interval"]) == (
+        "10s",
+        "3m",
+        "2h",
+    )
+    defaults = SeverityRoute(severity="page", receiver="pager").document()
+    # Alertmanager's own defaults (its configuration documentation): 30s, 5m, 4h.
+    assert (defaults["group_wait"], defaults["group_interval"], defaults["repeat_interval"]) == (
+        "30s",
+        "5m",
+        "4h",
+    )
+
+
 def test_a_quote_in_a_matcher_value_is_escaped() -> None:
     rule = Inhibition(why="x", source={"a": 'say "hi"'}, target={"b": "c\\d"}).document()
     assert rule["source_matchers"] == ['a="say \\"hi\\""'] and rule["target_matchers"] == ['b="c\\\\d"']

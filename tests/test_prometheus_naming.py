@@ -31,6 +31,10 @@ C, UDC, G, H = Instrument.COUNTER, Instrument.UP_DOWN_COUNTER, Instrument.GAUGE,
         ("my-app.requests", "", C, "my_app_requests_total"),
         ("my-app.requests", "{request}", UDC, "my_app_requests"),
         ("checkout-service.cart-size", "By", G, "checkout_service_cart_size_bytes"),
+        # Binary prefixes keep their own word (otlptranslator's unitMap): KiBy is kibibytes, not kilobytes.
+        ("cache.size", "KiBy", G, "cache_size_kibibytes"),
+        ("upload.size", "KBy", G, "upload_size_kilobytes"),
+        ("heap.size", "MiBy", G, "heap_size_mebibytes"),
         # `/` in a name (not in a unit) is one more invalid character.
         ("http/server/latency", "ms", H, "http_server_latency_milliseconds"),
         ("api/v2.calls", "", C, "api_v2_calls_total"),

@@ -11,6 +11,14 @@ def test_raw_counter() -> None:
     assert "reads counter tenant_span_metrics_calls_total outside rate()/increase()" in finding.message
 
 
+def test_a_rate_not_summed_is_a_rate() -> None:
+    """`rate(c[5m])` alone: the selector's parents are the matrix selector and the call, nothing else."""
+    assert (
+        findings(CHECK, board(panel("Per series", expr=raw("rate(tenant_span_metrics_calls_total[5m])"))))
+        == []
+    )
+
+
 def test_histogram_bucket_outside_rate() -> None:
     expr = raw("histogram_quantile(0.9, sum by (le) (traces_span_metrics_duration_seconds_bucket))")
     (finding,) = findings(CHECK, board(panel("Since boot", expr=expr)))

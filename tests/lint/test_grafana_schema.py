@@ -118,6 +118,23 @@ def test_a_field_config_against_the_plugins_own_type(overview: DashboardDefiniti
     assert f"`panels[{index}].fieldConfig.defaults.custom.drawStyle`" in finding.message
 
 
+def test_an_empty_field_config_is_checked_too(overview: DashboardDefinition) -> None:
+    """`custom: {}` is a value like any other: a table's FieldConfig requires align, cellOptions and
+    inspect (@grafana/schema's TableFieldOptions), so an empty one is reported, not skipped."""
+
+    def empty_table(board: dict[str, Any]) -> None:
+        panel = _panel(board, "stat")
+        panel["type"] = "table"
+        panel.pop("options", None)
+        panel["fieldConfig"]["defaults"]["custom"] = {}
+
+    index, title = _first(overview, "stat")
+    (finding,) = planted(overview, empty_table)
+    assert finding.location.panel == title
+    assert finding.message.startswith(f"`panels[{index}].fieldConfig.defaults.custom`"), finding.message
+    assert all(key in finding.message for key in ("align", "cellOptions", "inspect")), finding.message
+
+
 @pytest.mark.parametrize(("ci", "severity"), [("true", "error"), ("false", "warning")])
 def test_without_node(
     overview: DashboardDefinition, monkeypatch: pytest.MonkeyPatch, ci: str, severity: str

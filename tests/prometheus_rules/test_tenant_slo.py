@@ -174,12 +174,33 @@ def many_tenants(burning: int, healthy: int, fires: bool) -> dict[str, Any]:
     }
 
 
+def traffic_rose() -> dict[str, Any]:
+    """Both windows are each their own share: `acme` sends 10 requests a minute with 3 failing (30 %)
+    for 50 minutes, then 100 a minute with 5 failing (5 %). At 62 minutes the hour holds 204 failures
+    in 1,680 requests (12 %, over 14.4 x 0.5 % = 7.2 %) but the last 5 minutes only 5 % (under it):
+    no ticket, because the short window confirms nothing. Dividing the 5 m failures by the 1 h
+    request rate (28 a minute) would read 18 % and open one."""
+    before, after = 200, 48  # 15 s samples: 50 min, then 12 min
+    unset = f"0+{7 / 4:g}x{before - 1} {7 / 4 * before:g}+{95 / 4:g}x{after}"
+    failed = f"0+{3 / 4:g}x{before - 1} {3 / 4 * before:g}+{5 / 4:g}x{after}"
+    series = [
+        {"series": f'{CALLS}{{{SERVER}, {UNSET}, tenant_id="acme"}}', "values": unset},
+        {"series": f'{CALLS}{{{SERVER}, {ERROR}, tenant_id="acme"}}', "values": failed},
+    ]
+    return {
+        "interval": "15s",
+        "input_series": series,
+        "alert_rule_test": [alert(ERRORS_ALERT, "62m")],
+    }
+
+
 AVAILABILITY_BUDGET = round(1 - AVAILABILITY_TARGET, 6)
 assert math.isclose(AVAILABILITY_BUDGET, 0.005), "the scenarios' 25 % is 50x this budget"
 
 TENANT_CASES = {
     "per-tenant hourly rates": recording(),
     "one tenant failing opens its ticket only": one_tenant_failing(),
+    "a tenant whose last 5 minutes are under the burn rate opens none": traffic_rose(),
     "a tenant with 80 % slow requests opens the latency ticket": slow_tenant(0.8, fires=True),
     "a tenant with 50 % slow requests opens none": slow_tenant(0.5, fires=False),
     "three of four tenants burning pages once": many_tenants(3, 1, fires=True),

@@ -165,6 +165,22 @@ def test_a_target_that_is_no_regular_file_stops_the_build_before_any_rename(
     assert not list(tmp_path.rglob(f"*{TEMP_SUFFIX}"))
 
 
+def test_a_symlink_to_the_very_bytes_is_still_no_generated_file(
+    tmp_path: Path, outputs: list[Output]
+) -> None:
+    """A symlink where a generated file belongs is refused even when it points at exactly the bytes
+    `build` would write: Grafana and git see a link, and the file it points at is not ours to keep."""
+    write_outputs(tmp_path, outputs, "provisioning")
+    board = tmp_path / next(o.path for o in outputs if o.path.endswith("tiktickets-overview.json"))
+    twin = tmp_path / "twin.json"
+    twin.write_bytes(board.read_bytes())
+    board.unlink()
+    board.symlink_to(twin)
+    assert compare_outputs(tmp_path, outputs, "provisioning") != []
+    with pytest.raises(WriteError, match="it is a symlink; only regular files"):
+        write_outputs(tmp_path, outputs, "provisioning")
+
+
 def test_removal_never_follows_a_symlink_out_of_the_project(tmp_path: Path, outputs: list[Output]) -> None:
     project, outside = tmp_path / "project", tmp_path / "outside"
     write_outputs(project, outputs, "provisioning")
