@@ -28,7 +28,7 @@ def run(context: LintContext) -> Iterator[Finding]:
         return
     location = Location(file=path)
     try:
-        amtool = require(AMTOOL)
+        amtool = require(AMTOOL, context.project.root)
     except ToolMissingError as missing:
         yield Finding(
             location, ID, f"not checked: {missing}", missing_tool_severity(context), tool_missing=True

@@ -25,7 +25,7 @@ def run(context: LintContext) -> Iterator[Finding]:
         return
     location = Location(file=rules_file)
     try:
-        promtool = require(PROMTOOL)
+        promtool = require(PROMTOOL, context.project.root)
     except ToolMissingError as missing:
         yield Finding(
             location, ID, f"rules not checked: {missing}", missing_tool_severity(context), tool_missing=True
