@@ -7,13 +7,19 @@ from collections.abc import Iterator
 import pytest
 
 from engine.external_tools import PROMETHEUS
-from tests.prometheus.collector_exporter import CollectorExporter, serve
+from prometheus_rules.tenant_slo import TENANT_REQUESTS, above_floor
+from tests.prometheus.collector_exporter import TENANTS, CollectorExporter, serve
 from tests.prometheus.rules import rules_for_the_test
 from tests.prometheus.server import Prometheus, running_prometheus
 from tests.tooling import require_tool
 
 SAMPLES_NEEDED = 6
 """Scrapes (1 s apart) before the tests query: enough for rate() over the 5 s window used below."""
+FLOOR_HELD = 5
+"""Seconds for which every tenant must have been above the per-tenant traffic floor before the tests
+query. The floor is read from a rate over 1h of a few seconds of data, so it is passed only after
+about three scrapes, and the tests read 3 s in the past (every rule row of that instant written):
+waiting only for the scrapes left a panel gated by the floor empty on a loaded machine (CI, stop 35)."""
 
 
 @pytest.fixture(scope="session")
@@ -29,6 +35,8 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prometheus]
             prom.wait_for(
                 "count_over_time(tenant_id:tiktickets_socketio_connections:sum[1m])", SAMPLES_NEEDED
             )
+            floor_held = f"count_over_time(({above_floor(TENANT_REQUESTS.record)})[{FLOOR_HELD}s:1s])"
+            prom.wait_for(f"count(({floor_held}) >= {FLOOR_HELD})", len(TENANTS))
             yield prom
     finally:
         server.shutdown()
