@@ -1,13 +1,15 @@
 """The datasources Grafana gets, with the correlations between them.
 
-Prometheus exemplars -> Jaeger, Loki `trace_id` -> Jaeger, Jaeger trace -> Loki logs (and metrics).
+Prometheus exemplars -> Jaeger, Loki `trace_id` -> Jaeger, Jaeger trace -> Loki logs (and metrics);
+and Alertmanager, so Grafana's Alerting UI shows the alerts the rules fire.
 Add a datasource by adding a module here and listing it in DATASOURCES.
 """
 
+from datasources.alertmanager import ALERTMANAGER
 from datasources.jaeger import JAEGER
 from datasources.loki import LOKI
 from datasources.prometheus import PROMETHEUS
 
-DATASOURCES = [PROMETHEUS, LOKI, JAEGER]
+DATASOURCES = [PROMETHEUS, LOKI, JAEGER, ALERTMANAGER]
 
-__all__ = ["DATASOURCES", "JAEGER", "LOKI", "PROMETHEUS"]
+__all__ = ["ALERTMANAGER", "DATASOURCES", "JAEGER", "LOKI", "PROMETHEUS"]

@@ -48,8 +48,18 @@ def test_uids_urls_and_types(stored: dict[str, Any]) -> None:
         "prometheus": ("prometheus", "http://prometheus:9090"),
         "loki": ("loki", "http://loki:3100"),
         "jaeger": ("jaeger", "http://jaeger:16686"),
+        "alertmanager": ("alertmanager", "http://alertmanager:9093"),
     }
     assert all(d["editable"] is False and d["access"] == "proxy" for d in stored.values())
+
+
+def test_alertmanager_is_read_as_prometheus_alertmanager(stored: dict[str, Any]) -> None:
+    """Grafana's default implementation is Mimir's, whose API Prometheus' Alertmanager does not serve:
+    the alerts list would be empty. Grafana-managed alerts stay in Grafana (none are sent to it)."""
+    assert stored["alertmanager"]["jsonData"] == {
+        "implementation": "prometheus",
+        "handleGrafanaManagedAlerts": False,
+    }
 
 
 def test_prometheus_exemplars_link_to_jaeger(stored: dict[str, Any]) -> None:
@@ -111,4 +121,4 @@ def test_committed_file_is_what_grafana_should_store(stored: dict[str, Any]) -> 
 def test_the_provisioning_file_has_no_prune() -> None:
     """Grafana 13 is reported to fail at startup on `prune: true` (collector-facts.md, Grafana)."""
     document = yaml.safe_load((REPO / "provisioning/datasources/datasources.yaml").read_text())
-    assert "prune" not in document and len(document["datasources"]) == 3
+    assert "prune" not in document and len(document["datasources"]) == len(DATASOURCES)

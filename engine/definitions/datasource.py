@@ -120,6 +120,20 @@ class JaegerOptions(_Model):
             yield "jsonData.tracesToMetrics", self.traces_to_metrics.datasource_uid
 
 
+class AlertmanagerOptions(_Model):
+    """An Alertmanager Grafana reads (alerts, silences), never one it sends to.
+
+    Grafana's default implementation is Mimir's; Prometheus' Alertmanager has another API, so it
+    must be named. Its routes and receivers are read-only in Grafana: the files are the truth."""
+
+    implementation: Literal["prometheus", "mimir", "cortex"] = "prometheus"
+    handle_grafana_managed_alerts: bool = False
+    """Grafana-managed alerts stay in Grafana: the stack's alerts are Prometheus rules."""
+
+    def links(self) -> Iterator[tuple[str, str]]:
+        return iter(())
+
+
 class Datasource(_Model):
     name: str
     uid: str
@@ -131,7 +145,7 @@ class Datasource(_Model):
     editable: bool = False
     """Provisioned datasources are read-only in the UI: the files are the source of truth."""
     version: int = 1
-    json_data: PrometheusOptions | LokiOptions | JaegerOptions
+    json_data: PrometheusOptions | LokiOptions | JaegerOptions | AlertmanagerOptions
 
     @field_validator("uid")
     @classmethod
@@ -176,3 +190,8 @@ class LokiDatasource(Datasource):
 class JaegerDatasource(Datasource):
     type: Literal["jaeger"] = "jaeger"
     json_data: JaegerOptions
+
+
+class AlertmanagerDatasource(Datasource):
+    type: Literal["alertmanager"] = "alertmanager"
+    json_data: AlertmanagerOptions

@@ -20,11 +20,12 @@ import pytest
 from grafana_client.api import GrafanaApi
 from grafana_client.client import GrafanaClientError
 
+from datasources import DATASOURCES
 from engine.defaults import MANAGED_TAG
 from tests.conftest import REPO
 from tests.grafana_server.server import FakeGrafana
 
-PROJECT_UIDS = {"dashboards": ["tiktickets-overview"], "datasources": ["prometheus", "loki", "jaeger"]}
+PROJECT_UIDS = {"dashboards": ["tiktickets-overview"], "datasources": [d.uid for d in DATASOURCES]}
 
 
 @dataclass

@@ -1,0 +1,10 @@
+"""Alertmanager: the alerts Prometheus' rules fire, and their silences, seen from Grafana's Alerting UI."""
+
+from engine.definitions.datasource import AlertmanagerDatasource, AlertmanagerOptions
+
+ALERTMANAGER = AlertmanagerDatasource(
+    name="Alertmanager",
+    uid="alertmanager",
+    url="http://alertmanager:9093",
+    json_data=AlertmanagerOptions(implementation="prometheus"),
+)
