@@ -97,7 +97,10 @@ COLLECTOR_ALERTS = [
         duration="5m",
         severity="page",
         summary="The Collector cannot deliver telemetry through exporter {{ $labels.exporter }}",
-        description="{{ $value | humanize }} items per second fail to export: a backend is losing data.",
+        description=(
+            "{{ $value | humanize }} items per second fail to export for good: the backend refused them "
+            "(a permanent error is not retried) or a retry gave up. That data is lost."
+        ),
         runbook="runbook-tiktickets-collector",
     ),
     AlertRule(
@@ -110,6 +113,94 @@ COLLECTOR_ALERTS = [
         runbook="runbook-tiktickets-collector",
     ),
 ]
+
+QUEUE_FILLING_SHARE = 0.5
+"""How full an exporter's sending queue may get before someone is woken: at half, the other half is
+as long again as the outage has lasted so far (the queue fills at the pace data arrives)."""
+
+
+def _queue(gauge: str) -> str:
+    return f'{gauge}{{job="{COLLECTOR_JOB}"}}'
+
+
+COLLECTOR_QUEUE_ALERTS = [
+    AlertRule(
+        alert="TikTicketsCollectorExportStalled",
+        expr=(
+            f"max by (exporter) ({_queue('otelcol_exporter_queue_size')}) > 0\n"
+            f"unless on (exporter)\n{_items_per_second('otelcol_exporter_sent', 'exporter')} > 0"
+        ),
+        duration="5m",
+        severity="page",
+        summary="The Collector has sent nothing through exporter {{ $labels.exporter }} for 5 minutes",
+        description=(
+            "Exporter {{ $labels.exporter }} holds {{ $value | humanize1024 }}B in its sending queue and "
+            "has delivered nothing for 5 minutes: its backend is down or refuses it. Nothing is lost yet "
+            "(the queue is on disk and retried until the backend is back), but the panels and searches "
+            "that read that backend show nothing newer than the outage's start."
+        ),
+        runbook="runbook-tiktickets-collector",
+    ),
+    AlertRule(
+        alert="TikTicketsCollectorQueueFilling",
+        expr=(
+            f"max by (exporter) ({_queue('otelcol_exporter_queue_size')}\n"
+            f"/ {_queue('otelcol_exporter_queue_capacity')}) > {QUEUE_FILLING_SHARE:g}"
+        ),
+        duration="5m",
+        severity="page",
+        summary=(
+            "The Collector's sending queue for {{ $labels.exporter }} is "
+            "{{ $value | humanizePercentage }} full"
+        ),
+        description=(
+            "Exporter {{ $labels.exporter }}'s queue on disk is {{ $value | humanizePercentage }} full: "
+            "its backend has been away long enough to fill half of it. Once full, every new span or "
+            "log record for it is refused and lost (TikTicketsCollectorQueueFull)."
+        ),
+        runbook="runbook-tiktickets-collector",
+    ),
+    AlertRule(
+        alert="TikTicketsCollectorQueueFull",
+        expr=f"{_items_per_second('otelcol_exporter_enqueue_failed', 'exporter')} > 0",
+        duration="1m",
+        severity="page",
+        summary="The Collector drops telemetry for {{ $labels.exporter }}: its sending queue is full",
+        description=(
+            "{{ $value | humanize }} items per second find exporter {{ $labels.exporter }}'s queue full "
+            "and are dropped: data is being lost now."
+        ),
+        runbook="runbook-tiktickets-collector",
+    ),
+]
+"""The exporters' sending queues (monitoring/otel-collector/config.yaml): a backend outage is seen
+while it costs nothing (nothing sent, the queue holding it), before it costs data (the queue half
+full), and when it does (the queue refusing)."""
+
+ALERTMANAGER_JOB = "alertmanager"
+"""The scrape job of Alertmanager's own metrics (monitoring/prometheus/prometheus.yml)."""
+
+ALERTMANAGER_ALERTS = [
+    AlertRule(
+        alert="TikTicketsAlertmanagerNotificationsFailing",
+        expr=(
+            "sum by (integration) (rate(alertmanager_notifications_failed_total"
+            f'{{job="{ALERTMANAGER_JOB}"}}[5m])) > 0'
+        ),
+        duration="5m",
+        severity="page",
+        summary="Alertmanager cannot deliver notifications through {{ $labels.integration }}",
+        description=(
+            "{{ $value | humanize }} notifications per second fail through {{ $labels.integration }}: "
+            "alerts fire and nobody is told. A receiver's URL file is missing or wrong, or the endpoint "
+            "is down. This alert may not reach you through the failing receiver either: Grafana's "
+            "Alerting page (Alertmanager datasource) and Prometheus' /alerts show it."
+        ),
+        runbook="runbook-tiktickets-alertmanager",
+    ),
+]
+"""Alertmanager watched by the Prometheus that feeds it: a receiver that fails is an outage of every
+alert."""
 
 OVERFLOW_FOR = "15m"
 
@@ -204,6 +295,8 @@ ALERT_GROUP = RuleGroup(
     alerts=(
         *BURN_RATE_ALERTS,
         *COLLECTOR_ALERTS,
+        *COLLECTOR_QUEUE_ALERTS,
+        *ALERTMANAGER_ALERTS,
         *(_no_data(s.key) for s in CONTRACT.metrics if s.present_only_when is None),
         OVERFLOW_ALERT,
         EXEMPLARS_SHORT_ALERT,

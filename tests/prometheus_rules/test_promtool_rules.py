@@ -22,7 +22,14 @@ from engine.definitions.prometheus_rule import AlertRule, recorded_series
 from engine.external_tools import PROMTOOL
 from engine.grafana_math import parse_duration
 from prometheus_rules import RULE_GROUPS
-from prometheus_rules.alerts import COLLECTOR_ALERTS, EXEMPLARS_SHORT_ALERT, OVERFLOW_ALERT
+from prometheus_rules.alerts import (
+    ALERTMANAGER_ALERTS,
+    COLLECTOR_ALERTS,
+    COLLECTOR_QUEUE_ALERTS,
+    EXEMPLARS_SHORT_ALERT,
+    OVERFLOW_ALERT,
+    QUEUE_FILLING_SHARE,
+)
 from prometheus_rules.slo import BURN_RATE_ALERTS
 from telemetry.contract import CONTRACT, SOCKETIO_CONNECTIONS, TENANT_SPAN_CALLS
 from tests.conftest import REPO
@@ -328,6 +335,130 @@ def collector_down() -> dict[str, Any]:
     }
 
 
+QUEUE_ALERT = {rule.alert: rule for rule in COLLECTOR_QUEUE_ALERTS}
+STALLED, FILLING, FULL = (
+    "TikTicketsCollectorExportStalled",
+    "TikTicketsCollectorQueueFilling",
+    "TikTicketsCollectorQueueFull",
+)
+COLLECTOR_SELF = {"job": "otel-collector", "instance": "otel-collector:8888"}
+QUEUE_BYTES = 2**31
+
+
+def _collector_series(name: str, **labels: str) -> str:
+    every = {**COLLECTOR_SELF, **labels}
+    return f"{name}{{{', '.join(f'{k}={v!r}'.replace(chr(39), chr(34)) for k, v in every.items())}}}"
+
+
+def queue(exporter: str, data_type: str, size: str, capacity: int = QUEUE_BYTES) -> list[dict[str, str]]:
+    """One exporter's sending-queue gauges as the Collector exports them (bytes, with the bytes sizer)."""
+    labels = {"exporter": exporter, "data_type": data_type}
+    return [
+        {"series": _collector_series("otelcol_exporter_queue_size", **labels), "values": size},
+        {
+            "series": _collector_series("otelcol_exporter_queue_capacity", **labels),
+            "values": f"{capacity}x80",
+        },
+    ]
+
+
+def a_backend_is_down() -> dict[str, Any]:
+    """Jaeger is down: its exporter holds 5 MB in its queue and sends nothing. Loki is up and busy:
+    its exporter always has something in flight (the queue is never empty at a scrape) and sends.
+    A third exporter is down since the Collector started: it has never sent, so it has no `sent`
+    counter at all. The stalled page fires for the two that send nothing, once its `for` has passed;
+    the busy one is not stalled; no queue is near half full."""
+    rule = QUEUE_ALERT[STALLED]
+    n = samples_until(hold(rule) + 6 * 60 + LAG_SECONDS)
+    series = [
+        *queue("otlp_grpc/jaeger", "traces", f"5000000x{n}"),
+        *queue("otlp_http/loki", "logs", f"30000x{n}"),
+        *queue("otlp_http/other", "logs", f"1000x{n}"),
+        {
+            "series": _collector_series("otelcol_exporter_sent_spans", exporter="otlp_grpc/jaeger"),
+            "values": f"100x{n}",
+        },
+        {
+            "series": _collector_series("otelcol_exporter_sent_log_records", exporter="otlp_http/loki"),
+            "values": per_second(40, n),
+        },
+    ]
+    at = hold(rule) + 6 * 60 + LAG_SECONDS  # the rate over 5 m has seen the flat counter whole
+    page = {"severity": "page"}
+    return {
+        "interval": "15s",
+        "input_series": series,
+        "alert_rule_test": [
+            alert(STALLED, seconds(hold(rule) - 15)),
+            alert(
+                STALLED,
+                seconds(on_grid(at)),
+                {**page, "exporter": "otlp_grpc/jaeger"},
+                {**page, "exporter": "otlp_http/other"},
+            ),
+            alert(FILLING, seconds(on_grid(at))),
+            alert(FULL, seconds(on_grid(at))),
+        ],
+    }
+
+
+def a_queue_fills() -> dict[str, Any]:
+    """Jaeger's queue is just over the filling share, Loki's just under; Loki's queue also refuses
+    log records (full for a moment: dropped). Each page fires for its exporter only."""
+    last = on_grid(max(hold(rule) for rule in (QUEUE_ALERT[FILLING], QUEUE_ALERT[FULL])) + LAG_SECONDS)
+    n = samples_until(last)
+    over, under = (round(QUEUE_BYTES * QUEUE_FILLING_SHARE * f) for f in (1.01, 0.99))
+    series = [
+        *queue("otlp_grpc/jaeger", "traces", f"{over}x{n}"),
+        *queue("otlp_http/loki", "logs", f"{under}x{n}"),
+        {
+            "series": _collector_series(
+                "otelcol_exporter_enqueue_failed_log_records", exporter="otlp_http/loki"
+            ),
+            "values": per_second(2, n),
+        },
+        {
+            "series": _collector_series("otelcol_exporter_enqueue_failed_spans", exporter="otlp_grpc/jaeger"),
+            "values": f"0x{n}",
+        },
+    ]
+    page = {"severity": "page"}
+    return {
+        "interval": "15s",
+        "input_series": series,
+        "alert_rule_test": [
+            alert(FILLING, seconds(hold(QUEUE_ALERT[FILLING]) - 15)),
+            alert(FILLING, seconds(last), {**page, "exporter": "otlp_grpc/jaeger"}),
+            alert(FULL, seconds(last), {**page, "exporter": "otlp_http/loki"}),
+        ],
+    }
+
+
+NOTIFICATIONS_FAILING = ALERTMANAGER_ALERTS[0]
+
+
+def notifications_fail() -> dict[str, Any]:
+    """Alertmanager's webhook notifications fail one in ten seconds (a receiver's URL file missing:
+    reason="other", as seen on the real Alertmanager 0.35); its email integration failed before,
+    not now, and its webhook's client errors are flat. The page fires for the webhook integration only."""
+    rule = NOTIFICATIONS_FAILING
+    last = on_grid(hold(rule) + LAG_SECONDS)
+    n = samples_until(last)
+    failed = 'alertmanager_notifications_failed_total{job="alertmanager", instance="alertmanager:9093", '
+    return {
+        "interval": "15s",
+        "input_series": [
+            {"series": f'{failed}integration="webhook", reason="other"}}', "values": per_second(0.1, n)},
+            {"series": f'{failed}integration="webhook", reason="clientError"}}', "values": f"0x{n}"},
+            {"series": f'{failed}integration="email", reason="other"}}', "values": f"3x{n}"},
+        ],
+        "alert_rule_test": [
+            alert(rule.alert, seconds(hold(rule) - 15)),
+            alert(rule.alert, seconds(last), {"severity": "page", "integration": "webhook"}),
+        ],
+    }
+
+
 PAUSE_MINUTES = 8
 """A pause of a signal that opens no ticket: a redeploy of the backend, a Collector restart with its
 queue to drain. Stated here, not read from the alert's window, so a window cut short fails the test."""
@@ -520,6 +651,9 @@ CASES = {
     "collector alerts": COLLECTOR,
     "collector alerts on a small loss": collector_small_loss(),
     "the Collector is down": collector_down(),
+    "a backend is down: its exporter sends nothing": a_backend_is_down(),
+    "a sending queue fills and refuses": a_queue_fills(),
+    "Alertmanager's notifications fail": notifications_fail(),
     "a short pause of a signal opens no ticket": a_short_pause_opens_no_ticket(),
     "signal missing": ONE_SIGNAL_MISSING,
     "overflow series of two metrics": overflowing(),

@@ -35,11 +35,11 @@ def test_promtool_rejects_a_broken_config(tmp_path: Path) -> None:
     assert result.returncode != 0 and "fifteen" in result.stdout + result.stderr
 
 
-def test_prometheus_scrapes_the_collector_with_honor_labels_and_itself() -> None:
+def test_prometheus_scrapes_the_collector_with_honor_labels_itself_and_alertmanager() -> None:
     config: dict[str, Any] = load(MONITORING / "prometheus" / "prometheus.yml")
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     targets = {t for job in jobs.values() for group in job["static_configs"] for t in group["targets"]}
-    assert targets == {"otel-collector:8889", "otel-collector:8888", "prometheus:9090"}
+    assert targets == {"otel-collector:8889", "otel-collector:8888", "prometheus:9090", "alertmanager:9093"}
     assert jobs["otel-collector-exporter"]["honor_labels"] is True
     assert config["rule_files"] == ["/etc/prometheus/rules/*.yml"]
 

@@ -41,8 +41,9 @@ def test_rule_3_the_collector_is_the_hub(compose: dict[str, Any], collector: dic
     assert destinations == {"0.0.0.0:8889", "http://loki:3100/otlp", "jaeger:4317"}
     prometheus = load(MONITORING / "prometheus" / "prometheus.yml")
     targets = {t for job in prometheus["scrape_configs"] for g in job["static_configs"] for t in g["targets"]}
-    # The Collector and Prometheus itself (its exemplar ring's metrics); nothing of the application.
-    assert {t.split(":")[0] for t in targets} == {"otel-collector", "prometheus"}
+    # The Collector, Prometheus itself (its exemplar ring's metrics) and Alertmanager (its failed
+    # notifications); nothing of the application.
+    assert {t.split(":")[0] for t in targets} == {"otel-collector", "prometheus", "alertmanager"}
     # Loki and Jaeger sit on the observability network only, where the application is not.
     for backend in ("prometheus", "loki", "jaeger"):
         assert compose["services"][backend]["networks"] == ["observability"]

@@ -94,7 +94,7 @@ def test_a_peer_gets_the_address_its_service_listens_on(tmp_path: Path) -> None:
     assert peers >= 2  # the Collector sends to Jaeger and to Loki
 
 
-def test_prometheus_scrapes_the_collector_and_itself_where_they_listen(tmp_path: Path) -> None:
+def test_prometheus_scrapes_the_collector_itself_and_alertmanager_where_they_listen(tmp_path: Path) -> None:
     plan = _plan(tmp_path)
     collector = loopback.config_environment(Compose(), "otel-collector", plan)
     committed = load(MONITORING / "prometheus" / "prometheus.yml")
@@ -107,7 +107,7 @@ def test_prometheus_scrapes_the_collector_and_itself_where_they_listen(tmp_path:
             before["static_configs"][0]["targets"], after["static_configs"][0]["targets"], strict=True
         ):
             service, port = target.split(":")
-            if service == "prometheus":  # its own metrics, where the plan puts its web port
+            if service in ("prometheus", "alertmanager"):  # their own metrics, on their web port
                 assert new == plan.address(service, int(port)), target
                 continue
             assert service == "otel-collector"

@@ -52,6 +52,16 @@ def _prometheus_itself(compose: dict[str, Any]) -> str:
     return f"{host}:{_port(flags[-1]) if flags else PROMETHEUS_LISTEN_DEFAULT}"
 
 
+def _alertmanagers(prometheus: dict[str, Any]) -> list[str]:
+    """The Alertmanagers Prometheus sends alerts to: each is scraped for its notifications' failures."""
+    return [
+        target
+        for manager in prometheus["alerting"]["alertmanagers"]
+        for group in manager["static_configs"]
+        for target in group["targets"]
+    ]
+
+
 def _application_exporter_ports(collector: dict[str, Any]) -> set[int]:
     """Ports of the `prometheus` exporters a metrics pipeline fed by a receiver (not a connector:
     the application's OTLP) writes to."""
@@ -103,6 +113,7 @@ def test_each_scrape_job_reads_one_collector_port_with_the_honor_labels_its_seri
     expected = {f"{host}:{port}": True for port in _application_exporter_ports(collector)}
     expected |= {f"{host}:{port}": False for port in _own_telemetry_ports(collector)}
     expected |= {_prometheus_itself(compose): False}
+    expected |= dict.fromkeys(_alertmanagers(prometheus), False)
     scraped = _scraped(prometheus)
     assert {target: honor for target, (_, honor) in scraped.items()} == expected
     jobs = [job for job, _ in scraped.values()]
