@@ -182,3 +182,31 @@ def test_tenant_step_covers_spans_logs_and_application_metrics(collector: dict[s
 def test_sampling_warning_is_written_next_to_the_pipelines() -> None:
     text = (MONITORING / "otel-collector" / "config.yaml").read_text()
     assert "Sampling, if it is ever added, must come after the spanmetrics connectors" in text
+
+
+BACKEND_EXPORTERS = ("otlp_http/loki", "otlp_grpc/jaeger")
+"""The exporters that push to a backend which can be down (the Prometheus exporter is scraped)."""
+
+
+def test_what_waits_for_a_backend_is_on_disk_and_waits_until_it_is_back(
+    collector: dict[str, Any], compose: dict[str, Any]
+) -> None:
+    """The comment: "queue on disk and retry until the backend is back": each backend exporter's
+    sending queue names a file_storage extension the service starts, whose folder is a named volume
+    of the Collector's service (not the container's own layer, gone at the next `up`); its retries
+    never stop (max_elapsed_time 0: after the default 5 min the batch would be dropped, disk or not);
+    and the queue is bounded in bytes, the unit the volume fills in."""
+    service = compose["services"]["otel-collector"]
+    volumes = {
+        target: source
+        for source, target, *_ in (str(mount).split(":") for mount in service["volumes"])
+        if source in compose["volumes"]
+    }
+    for name in BACKEND_EXPORTERS:
+        exporter = collector["exporters"][name]
+        queue = exporter["sending_queue"]
+        storage = queue["storage"]
+        assert storage.split("/")[0] == "file_storage" and storage in collector["service"]["extensions"], name
+        assert collector["extensions"][storage]["directory"] in volumes, (name, volumes)
+        assert queue["sizer"] == "bytes" and queue["queue_size"] > 0, name
+        assert exporter["retry_on_failure"]["max_elapsed_time"] == 0, name

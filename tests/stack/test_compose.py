@@ -126,6 +126,7 @@ def test_named_volumes_keep_data_across_down(compose: dict[str, Any]) -> None:
         "loki-data",
         "grafana-data",
         "jaeger-data",
+        "otel-collector-queue",
     }
 
 

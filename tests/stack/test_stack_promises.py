@@ -37,6 +37,41 @@ def test_jaeger_runs_as_root_because_its_data_is_a_fresh_named_volume(compose: d
     assert sources["/badger"] in compose["volumes"]
 
 
+def test_the_collector_runs_as_root_because_its_queue_is_a_fresh_named_volume(
+    compose: dict[str, Any], collector: dict[str, Any]
+) -> None:
+    """The same sentence for the Collector: it runs as 0:0, and the folder its file_storage writes
+    the sending queues to is a named volume."""
+    service = compose["services"]["otel-collector"]
+    assert service["user"] == "0:0"
+    sources = {volume.split(":")[1]: volume.split(":")[0] for volume in service["volumes"]}
+    folders = [
+        e["directory"] for name, e in collector["extensions"].items() if name.startswith("file_storage")
+    ]
+    assert folders and all(sources.get(folder) in compose["volumes"] for folder in folders), (
+        folders,
+        sources,
+    )
+
+
+def test_every_host_path_mounted_outside_the_project_states_its_risk_beside_it() -> None:
+    """The Docker socket (Vector) is the one mount from the host outside monitoring/: it grants the
+    whole Docker API, read-only flag or not. The compose file says so in the comment right above it,
+    and the README's stack section names it."""
+    lines = (MONITORING / "docker-compose.observability.yml").read_text().splitlines()
+    outside = [n for n, line in enumerate(lines) if re.match(r"\s*- /", line)]
+    assert outside, "no host path mounted: the test would prove nothing"
+    for n in outside:
+        comment = []
+        for above in reversed(lines[:n]):
+            if not above.strip().startswith("#"):
+                break
+            comment.append(above)
+        assert any("RISK" in line for line in comment), f"no RISK comment above {lines[n].strip()}"
+    readme = (MONITORING.parent / "README.md").read_text()
+    assert "Vector and the Docker socket" in readme
+
+
 def test_the_announcement_says_the_scrape_and_rule_intervals_the_stack_runs_at(tmp_path: Path) -> None:
     """`make stack` says "the Overview fills within about a minute: 15 s scrapes, rules every 30 s":
     the scrape interval of the committed prometheus.yml and the fastest rule group's interval."""

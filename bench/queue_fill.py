@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Benchmark: how fast the Collector's sending queues fill while Loki and Jaeger are down.
+
+The Collector and the demo backend start as `make stack` starts them (monitoring/local_stack.py,
+free 127.0.0.1 ports, the committed config), but Loki and Jaeger do not: every span and log record
+the demo sends waits in the exporters' queues on disk (`file_storage/queue`). After --seconds of
+traffic it reads, from the Collector's own metrics, each queue's size (bytes: the config's sizer) and
+the spans and log records the Collector accepted, and prints bytes per second, bytes per item, and
+how long the configured `queue_size` lasts at that pace: how long a backend may be down before
+data is refused (TikTicketsCollectorQueueFull).
+
+Run from the repository root: `.venv/bin/python -m bench.queue_fill [--rps 150] [--tenants 1000]
+[--seconds 60]`. The table goes to bench/results/queue-fill.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+import yaml
+
+from bench.hub_at_scale import parse_exposition
+from monitoring import local_stack, loopback
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "bench" / "results" / "queue-fill.md"
+COLLECTOR_CONFIG = REPO / "monitoring" / "otel-collector" / "config.yaml"
+QUEUES = {"otlp_grpc/jaeger": "spans", "otlp_http/loki": "log_records"}
+"""Each exporter with a queue on disk, and the items it carries."""
+QUEUE_VOLUME = "otel-collector-queue"
+"""The compose volume of the queues: `make stack` puts it in a folder of the run directory by that name."""
+TELEMETRY_PORT = 8888
+"""The Collector's own metrics port in its container (its config's default)."""
+
+
+def queue_capacity(exporter: str) -> int:
+    config = yaml.safe_load(COLLECTOR_CONFIG.read_text(encoding="utf-8"))
+    return int(config["exporters"][exporter]["sending_queue"]["queue_size"])
+
+
+def own_metrics(url: str) -> dict[str, float]:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return parse_exposition(response.read().decode())
+
+
+def value(metrics: dict[str, float], name: str, **labels: str) -> float:
+    """The sum of `name`'s series whose labels include `labels` (with or without `_total`)."""
+    total = 0.0
+    for key, number in metrics.items():
+        base, _, rest = key.partition("{")
+        if base.removesuffix("_total") == name and all(f'{k}="{v}"' in rest for k, v in labels.items()):
+            total += number
+    return total
+
+
+def measure(rps: float, tenants: int, seconds: float) -> list[str]:
+    run_dir = Path(tempfile.mkdtemp(prefix="queue-fill-"))
+    compose = loopback.Compose()
+    plan = local_stack.make_plan(compose, run_dir, free=True)
+    settings = {"DEMO_TENANTS": str(tenants), "DEMO_RPS": f"{rps:g}"}
+    wanted = {local_stack.COLLECTOR, "demo"}
+    found = [p for p in local_stack.programs(compose, plan, demo_settings=settings) if p.service in wanted]
+    port = loopback.config_environment(compose, local_stack.COLLECTOR, plan).get("TELEMETRY_PORT")
+    url = f"http://127.0.0.1:{port or plan.port(local_stack.COLLECTOR, TELEMETRY_PORT)}/metrics"
+    with local_stack.started(found, run_dir, sys.stderr):
+        start = own_metrics(url)
+        began = time.monotonic()
+        time.sleep(seconds)
+        end = own_metrics(url)
+        elapsed = time.monotonic() - began
+        on_disk = sum(f.stat().st_size for f in (run_dir / QUEUE_VOLUME).rglob("*") if f.is_file())
+    rows = []
+    for exporter, items in QUEUES.items():
+        queued = value(end, "otelcol_exporter_queue_size", exporter=exporter) - value(
+            start, "otelcol_exporter_queue_size", exporter=exporter
+        )
+        accepted = value(end, f"otelcol_receiver_accepted_{items}") - value(
+            start, f"otelcol_receiver_accepted_{items}"
+        )
+        per_second = queued / elapsed
+        capacity = queue_capacity(exporter)
+        lasts = capacity / per_second / 3600 if per_second > 0 else float("inf")
+        rows.append(
+            f"| {exporter} | {accepted / elapsed:,.0f} {items.replace('_', ' ')}/s "
+            f"| {per_second / 1024:,.1f} KiB/s | {queued / accepted if accepted else 0:,.0f} B "
+            f"| {capacity / 2**30:g} GiB | {lasts:,.1f} h |"
+        )
+    queued_total = sum(value(end, "otelcol_exporter_queue_size", exporter=e) for e in QUEUES)
+    rows.append(
+        f"| files on disk (both queues) | | {on_disk / elapsed / 1024:,.1f} KiB/s | "
+        f"{on_disk / queued_total if queued_total else 0:.2f}x the queues' bytes | | |"
+    )
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1] if __doc__ else None)
+    parser.add_argument("--rps", type=float, default=150.0, help="the demo's requests per second")
+    parser.add_argument("--tenants", type=int, default=1000, help="tenants the demo spreads them over")
+    parser.add_argument("--seconds", type=float, default=60.0, help="seconds of traffic measured")
+    arguments = parser.parse_args(argv)
+    rows = measure(arguments.rps, arguments.tenants, arguments.seconds)
+    table = "\n".join(
+        [
+            f"## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {arguments.rps:g} requests/s over "
+            f"{arguments.tenants:,} tenants, {arguments.seconds:g} s, Loki and Jaeger down",
+            "",
+            "| exporter | accepted | queue grows | per item on disk | queue_size | lasts |",
+            "|---|---|---|---|---|---|",
+            *rows,
+            "",
+        ]
+    )
+    print(table)
+    previous = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Sending queues filling\n\n"
+    RESULTS.write_text(previous + table + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
