@@ -53,7 +53,7 @@ COLLECTOR_SIGNALS = ("spans", "metric_points", "log_records")
 """The item kinds the Collector counts per receiver and per exporter, one counter each."""
 
 
-def _items_per_second(counter: str, by: str) -> str:
+def _items_per_second(counter: str, by: str, window: str = "5m") -> str:
     """Items per second over the counters `<counter>_<signal>` of every signal: one series per `by` value.
 
     Each counter is rated and summed on its own, tagged with its signal, and only then added up. A
@@ -64,7 +64,8 @@ def _items_per_second(counter: str, by: str) -> str:
     (0.161 writes none), and `or` keeps one of them should both be in the window.
     """
     terms = [
-        f"label_replace(sum by ({by}) (rate({counter}_{signal}[5m]) or rate({counter}_{signal}_total[5m])), "
+        f"label_replace(sum by ({by}) (rate({counter}_{signal}[{window}]) or "
+        f"rate({counter}_{signal}_total[{window}])), "
         f'"signal", "{signal}", "", "")'
         for signal in COLLECTOR_SIGNALS
     ]
@@ -99,7 +100,8 @@ COLLECTOR_ALERTS = [
         summary="The Collector cannot deliver telemetry through exporter {{ $labels.exporter }}",
         description=(
             "{{ $value | humanize }} items per second fail to export for good: the backend refused them "
-            "(a permanent error is not retried) or a retry gave up. That data is lost."
+            "(a permanent error, such as a record Loki finds too old, is not retried; the queued "
+            "exporters retry every other error until the backend is back). That data is lost."
         ),
         runbook="runbook-tiktickets-collector",
     ),
@@ -123,14 +125,22 @@ def _queue(gauge: str) -> str:
     return f'{gauge}{{job="{COLLECTOR_JOB}"}}'
 
 
+EXPORTER = "instance, exporter"
+"""Queue alerts are per Collector and exporter: one stalled replica is not hidden by a busy one."""
+SENT_WINDOW, STALLED_FOR = "2m", "3m"
+"""An exporter has sent nothing over SENT_WINDOW, and that has held for STALLED_FOR: the page comes
+5 minutes after its last delivery (a 5 m window with a 5 m `for` paged only after 10)."""
+
+
 COLLECTOR_QUEUE_ALERTS = [
     AlertRule(
         alert="TikTicketsCollectorExportStalled",
         expr=(
-            f"max by (exporter) ({_queue('otelcol_exporter_queue_size')}) > 0\n"
-            f"unless on (exporter)\n{_items_per_second('otelcol_exporter_sent', 'exporter')} > 0"
+            f"max by ({EXPORTER}) ({_queue('otelcol_exporter_queue_size')}) > 0\n"
+            f"unless on ({EXPORTER})\n"
+            f"{_items_per_second('otelcol_exporter_sent', EXPORTER, SENT_WINDOW)} > 0"
         ),
-        duration="5m",
+        duration=STALLED_FOR,
         severity="page",
         summary="The Collector has sent nothing through exporter {{ $labels.exporter }} for 5 minutes",
         description=(
@@ -144,7 +154,7 @@ COLLECTOR_QUEUE_ALERTS = [
     AlertRule(
         alert="TikTicketsCollectorQueueFilling",
         expr=(
-            f"max by (exporter) ({_queue('otelcol_exporter_queue_size')}\n"
+            f"max by ({EXPORTER}) ({_queue('otelcol_exporter_queue_size')}\n"
             f"/ {_queue('otelcol_exporter_queue_capacity')}) > {QUEUE_FILLING_SHARE:g}"
         ),
         duration="5m",
@@ -162,7 +172,7 @@ COLLECTOR_QUEUE_ALERTS = [
     ),
     AlertRule(
         alert="TikTicketsCollectorQueueFull",
-        expr=f"{_items_per_second('otelcol_exporter_enqueue_failed', 'exporter')} > 0",
+        expr=f"{_items_per_second('otelcol_exporter_enqueue_failed', EXPORTER)} > 0",
         duration="1m",
         severity="page",
         summary="The Collector drops telemetry for {{ $labels.exporter }}: its sending queue is full",
@@ -180,20 +190,28 @@ full), and when it does (the queue refusing)."""
 ALERTMANAGER_JOB = "alertmanager"
 """The scrape job of Alertmanager's own metrics (monitoring/prometheus/prometheus.yml)."""
 
+NOTIFIED_BY = "integration, receiver_name"
+"""receiver_name is there with `--enable-feature=receiver-name-in-metrics` (the compose command)."""
+FAILED_WITHIN = "15m"
+"""Any failed notification in this window pages, at once: a failing receiver fails once per flush of
+its group (every group_interval, 5 m), so a rate that must stay above 0 for minutes never fired."""
+
 ALERTMANAGER_ALERTS = [
     AlertRule(
         alert="TikTicketsAlertmanagerNotificationsFailing",
         expr=(
-            "sum by (integration) (rate(alertmanager_notifications_failed_total"
-            f'{{job="{ALERTMANAGER_JOB}"}}[5m])) > 0'
+            f"sum by ({NOTIFIED_BY}) (increase(alertmanager_notifications_failed_total"
+            f'{{job="{ALERTMANAGER_JOB}"}}[{FAILED_WITHIN}])) > 0'
         ),
-        duration="5m",
         severity="page",
-        summary="Alertmanager cannot deliver notifications through {{ $labels.integration }}",
+        summary=(
+            "Alertmanager failed to notify {{ $labels.receiver_name }} through {{ $labels.integration }}"
+        ),
         description=(
-            "{{ $value | humanize }} notifications per second fail through {{ $labels.integration }}: "
-            "alerts fire and nobody is told. A receiver's URL file is missing or wrong, or the endpoint "
-            "is down. This alert may not reach you through the failing receiver either: Grafana's "
+            "{{ $value | humanize }} notifications to receiver {{ $labels.receiver_name }} failed "
+            f"through {{{{ $labels.integration }}}} in the last {FAILED_WITHIN}: alerts fired and nobody "
+            "was told. A receiver's URL file is missing or wrong, or the endpoint is down. If the "
+            "failing receiver is the page one, this page cannot reach you through it either: Grafana's "
             "Alerting page (Alertmanager datasource) and Prometheus' /alerts show it."
         ),
         runbook="runbook-tiktickets-alertmanager",

@@ -383,8 +383,8 @@ def a_backend_is_down() -> dict[str, Any]:
             "values": per_second(40, n),
         },
     ]
-    at = hold(rule) + 6 * 60 + LAG_SECONDS  # the rate over 5 m has seen the flat counter whole
-    page = {"severity": "page"}
+    at = hold(rule) + 6 * 60 + LAG_SECONDS  # the sent rate's window has seen the flat counter whole
+    page = {"severity": "page", "instance": COLLECTOR_SELF["instance"]}
     return {
         "interval": "15s",
         "input_series": series,
@@ -408,6 +408,7 @@ def a_queue_fills() -> dict[str, Any]:
     last = on_grid(max(hold(rule) for rule in (QUEUE_ALERT[FILLING], QUEUE_ALERT[FULL])) + LAG_SECONDS)
     n = samples_until(last)
     over, under = (round(QUEUE_BYTES * QUEUE_FILLING_SHARE * f) for f in (1.01, 0.99))
+    page = {"severity": "page", "instance": COLLECTOR_SELF["instance"]}
     series = [
         *queue("otlp_grpc/jaeger", "traces", f"{over}x{n}"),
         *queue("otlp_http/loki", "logs", f"{under}x{n}"),
@@ -422,7 +423,6 @@ def a_queue_fills() -> dict[str, Any]:
             "values": f"0x{n}",
         },
     ]
-    page = {"severity": "page"}
     return {
         "interval": "15s",
         "input_series": series,
@@ -434,27 +434,72 @@ def a_queue_fills() -> dict[str, Any]:
     }
 
 
+LAST_SENT_MINUTES = 10
+
+
+def a_backend_goes_down() -> dict[str, Any]:
+    """Jaeger's exporter delivers 40 spans/s for LAST_SENT_MINUTES, then its backend goes away: from
+    then on its queue holds data and its sent counter is flat. The page comes 5 minutes after the last
+    delivery (with the evaluation's lag), not before: the sent rate's window and the alert's `for`
+    together, which the summary states as "for 5 minutes"."""
+    last_sent = LAST_SENT_MINUTES * 60
+    at = on_grid(last_sent + 5 * 60 + LAG_SECONDS)
+    n = samples_until(at)
+    sending = LAST_SENT_MINUTES * 4  # 15 s samples
+    queue_values = f"0x{sending} " + f"5000000x{n - sending}"
+    sent_values = f"0+600x{sending} " + f"{600 * sending}x{n - sending}"
+    return {
+        "interval": "15s",
+        "input_series": [
+            *queue("otlp_grpc/jaeger", "traces", queue_values),
+            {
+                "series": _collector_series("otelcol_exporter_sent_spans", exporter="otlp_grpc/jaeger"),
+                "values": sent_values,
+            },
+        ],
+        "alert_rule_test": [
+            alert(STALLED, seconds(last_sent + 5 * 60 - 30)),
+            alert(
+                STALLED,
+                seconds(at),
+                {"severity": "page", "instance": COLLECTOR_SELF["instance"], "exporter": "otlp_grpc/jaeger"},
+            ),
+        ],
+    }
+
+
 NOTIFICATIONS_FAILING = ALERTMANAGER_ALERTS[0]
 
 
 def notifications_fail() -> dict[str, Any]:
-    """Alertmanager's webhook notifications fail one in ten seconds (a receiver's URL file missing:
-    reason="other", as seen on the real Alertmanager 0.35); its email integration failed before,
-    not now, and its webhook's client errors are flat. The page fires for the webhook integration only."""
+    """The page receiver's URL file is missing: its webhook notification fails once per flush of its
+    group, every 5 minutes (reason="other", as the real Alertmanager 0.35 counts it, with
+    receiver_name under --enable-feature=receiver-name-in-metrics). The ticket receiver's failed
+    before Prometheus' first scrape (its counter flat at 3), not since. The page fires after the first
+    failure, for the page receiver only, and stays firing between failures."""
     rule = NOTIFICATIONS_FAILING
-    last = on_grid(hold(rule) + LAG_SECONDS)
-    n = samples_until(last)
+    first_failure = 10 * 60
+    n = samples_until(first_failure + 12 * 60)
     failed = 'alertmanager_notifications_failed_total{job="alertmanager", instance="alertmanager:9093", '
+    before, every = first_failure // 15, 5 * 4  # samples of 15 s
+    page_fails = f"0x{before - 1} " + " ".join(f"{k}x{every - 1}" for k in range(1, n // every + 2))
+    expected = {"severity": "page", "integration": "webhook", "receiver_name": "page"}
     return {
         "interval": "15s",
         "input_series": [
-            {"series": f'{failed}integration="webhook", reason="other"}}', "values": per_second(0.1, n)},
-            {"series": f'{failed}integration="webhook", reason="clientError"}}', "values": f"0x{n}"},
-            {"series": f'{failed}integration="email", reason="other"}}', "values": f"3x{n}"},
+            {
+                "series": f'{failed}integration="webhook", receiver_name="page", reason="other"}}',
+                "values": page_fails,
+            },
+            {
+                "series": f'{failed}integration="webhook", receiver_name="ticket", reason="other"}}',
+                "values": f"3x{n}",
+            },
         ],
         "alert_rule_test": [
-            alert(rule.alert, seconds(hold(rule) - 15)),
-            alert(rule.alert, seconds(last), {"severity": "page", "integration": "webhook"}),
+            alert(rule.alert, seconds(first_failure - 15)),
+            alert(rule.alert, seconds(on_grid(first_failure + LAG_SECONDS)), expected),
+            alert(rule.alert, seconds(on_grid(first_failure + 7 * 60)), expected),  # between two failures
         ],
     }
 
@@ -653,6 +698,7 @@ CASES = {
     "the Collector is down": collector_down(),
     "a backend is down: its exporter sends nothing": a_backend_is_down(),
     "a sending queue fills and refuses": a_queue_fills(),
+    "a backend goes down after delivering": a_backend_goes_down(),
     "Alertmanager's notifications fail": notifications_fail(),
     "a short pause of a signal opens no ticket": a_short_pause_opens_no_ticket(),
     "signal missing": ONE_SIGNAL_MISSING,
