@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             f"## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {arguments.rps:g} requests/s over "
             f"{arguments.tenants:,} tenants, {arguments.seconds:g} s, Loki and Jaeger down",
             "",
-            "| exporter | accepted | queue grows | per item on disk | queue_size | lasts |",
+            "| exporter | accepted | queue grows | queued bytes per item | queue_size | lasts |",
             "|---|---|---|---|---|---|",
             *rows,
             "",
