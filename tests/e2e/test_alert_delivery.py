@@ -1,17 +1,21 @@
-"""An alert from real data reaches the receiver its severity names, once, intact, and resolves.
+"""Alerts from real scrapes reach the receiver their severity names, once, intact, and resolve.
 
 Real programs: Prometheus 3 and Alertmanager 0.35, built by `make tools`, run with the committed
 prometheus.yml and the generated alertmanager.yml rendered for 127.0.0.1 by monitoring/loopback.py,
-as `make stack` runs them; the receivers' URL files hold the address of a recording webhook here.
-Only time is held: the rules (as the definitions render them, which `check` holds the committed file
-to) are evaluated every second with every `for` at HOLD, Prometheus scrapes every second, and each
-route gathers for a second instead of 30 s or 2 min. Routes, grouping, inhibitions and receivers are
-the generated ones.
+as `make stack` runs them (Alertmanager with the compose file's flags); each receiver's URL file
+holds the address of a recording webhook here. Only time is held: the rules (as the definitions
+render them, which `check` holds the committed file to) are evaluated every second with every `for`
+at HOLD, Prometheus scrapes every second, and each route gathers for GATHER instead of minutes.
+Routes, grouping, inhibitions and receivers are the generated ones.
 
-The data is real absence and a real failed scrape: nothing sends the contract's series, so every
-signal-missing ticket fires (a ticket, with a link to its Overview panel); then the Collector's own
-metrics endpoint (a small server on the Collector's port) stops answering, so Prometheus' `up` for
-it falls to 0 and `TikTicketsCollectorDown` pages; the endpoint answers again and the page resolves.
+What Prometheus scrapes is small servers of ours on the Collector's two ports (no Collector runs):
+1. nothing sends the contract's series, so every signal-missing ticket fires and reaches `ticket`;
+2. the Collector's own metrics endpoint stops answering: Prometheus' `up` for it falls to 0 and
+   `TikTicketsCollectorDown` reaches `page`, once; it answers again and the page resolves;
+3. one contract gauge appears on the exporter's port: its signal-missing ticket resolves;
+4. the ticket receiver's URL file is removed and a second gauge appears: that notification fails,
+   Alertmanager counts it, Prometheus scrapes the count, and
+   `TikTicketsAlertmanagerNotificationsFailing` reaches `page` naming the `ticket` receiver.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import json
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,10 +33,12 @@ from typing import Any
 import pytest
 import yaml
 
+from engine.contract.model import MetricSignal, PromType
 from engine.external_tools import ALERTMANAGER, PROMETHEUS
 from monitoring import loopback
-from prometheus_rules.alerts import COLLECTOR_DOWN, SIGNAL_MISSING
+from prometheus_rules.alerts import ALERTMANAGER_ALERTS, COLLECTOR_DOWN, SIGNAL_MISSING
 from prometheus_rules.routing import ALERT_ROUTING
+from telemetry.contract import CONTRACT
 from tests.local_http import QuietHandler, free_port, serving
 from tests.prometheus.rules import rendered_rules, rules_for_the_test
 from tests.prometheus.server import Prometheus
@@ -40,34 +46,40 @@ from tests.tooling import require_tool
 
 COMPOSE = loopback.Compose()
 SERVICES = ("otel-collector", "prometheus", "alertmanager")
-COLLECTOR_TELEMETRY = 8888
-"""The Collector's own metrics port in its container, which the `otel-collector` job scrapes."""
-HOLD = "2s"
+COLLECTOR_TELEMETRY, COLLECTOR_EXPORTER = 8888, 8889
+"""The Collector's container ports that prometheus.yml scrapes: its own metrics, its exporter."""
+HOLD = "5s"
+"""Every alert's `for`: five scrapes, so one slow answer (a 1 s scrape timeout on a loaded machine)
+does not page the Collector as down."""
 GATHER = "1s"
-"""Each route's group_wait and group_interval here (30 s and 2 min, 5 min in the generated file)."""
-PATIENCE = 60.0
+"""Each route's group_wait and group_interval here (30 s or 2 min, and 5 min, in the generated file)."""
+PATIENCE = 90.0
+NOTIFICATIONS_FAILING = ALERTMANAGER_ALERTS[0]
 
 
 @dataclass
 class Webhook:
-    """Every notification Alertmanager posted, by receiver (the path of its URL)."""
+    """Every notification Alertmanager posted, by receiver (the path of its URL), with its arrival."""
 
-    posts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    posts: dict[str, list[tuple[float, dict[str, Any]]]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def notifications(self, receiver: str) -> list[dict[str, Any]]:
+    def of(
+        self, receiver: str, alertname: str, status: str, **labels: str
+    ) -> list[tuple[float, dict[str, Any]]]:
+        """The notifications to `receiver` carrying an alert `alertname` in that status (with `labels`)."""
         with self.lock:
-            return list(self.posts.get(receiver, []))
-
-    def of(self, receiver: str, alertname: str, status: str) -> list[dict[str, Any]]:
-        """The notifications to `receiver` carrying `alertname` with that status."""
+            posts = list(self.posts.get(receiver, []))
         return [
-            post
-            for post in self.notifications(receiver)
-            if any(
-                a["labels"].get("alertname") == alertname and a["status"] == status for a in post["alerts"]
-            )
+            (at, post) for at, post in posts if any(_is(a, alertname, status, labels) for a in post["alerts"])
         ]
+
+
+def _is(alert: dict[str, Any], alertname: str, status: str, labels: dict[str, str]) -> bool:
+    found: dict[str, str] = alert["labels"]
+    return (
+        found.get("alertname") == alertname and alert["status"] == status and labels.items() <= found.items()
+    )
 
 
 def _recorder(webhook: Webhook) -> type[QuietHandler]:
@@ -75,15 +87,36 @@ def _recorder(webhook: Webhook) -> type[QuietHandler]:
         def do_POST(self) -> None:  # noqa: N802 (http.server dispatches on this name)
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
             with webhook.lock:
-                webhook.posts.setdefault(self.path.strip("/"), []).append(body)
+                webhook.posts.setdefault(self.path.strip("/"), []).append((time.monotonic(), body))
             self.reply(200, b"")
 
     return Recording
 
 
-class _CollectorTelemetry(QuietHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server dispatches on this name)
-        self.reply(200, b"otelcol_process_uptime_seconds_total 1\n", "text/plain; version=0.0.4")
+def _exposition(lines: list[str]) -> type[QuietHandler]:
+    """A metrics endpoint serving `lines` as they are at each scrape (the test appends to them)."""
+
+    class Serving(QuietHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server dispatches on this name)
+            self.reply(200, "".join(f"{line}\n" for line in lines).encode(), "text/plain; version=0.0.4")
+
+    return Serving
+
+
+def _gauges_with_dashboards() -> list[MetricSignal]:
+    """Contract gauges whose signal-missing ticket links to a dashboard: one sample brings each back."""
+    linked = {
+        rule["labels"]["signal"]
+        for group in rendered_rules()["groups"]
+        for rule in group["rules"]
+        if rule.get("alert") == SIGNAL_MISSING and rule["annotations"].get("dashboard_url")
+    }
+    return [s for s in CONTRACT.metrics if s.prom_type is PromType.GAUGE and s.key in linked]
+
+
+def _sample(signal: MetricSignal) -> str:
+    labels = ", ".join(f'{k}="{v}"' for k, v in (*signal.identity, ("tenant_id", "acme")))
+    return f"{signal.series()}{{{labels}}} 1"
 
 
 def _alertmanager_config(plan: loopback.Plan, webhook_url: str, secrets: Path) -> Path:
@@ -117,20 +150,13 @@ def _start(command: list[str], log: Path) -> subprocess.Popen[bytes]:
         return subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
 
 
-def _wait(condition: Any, what: str, logs: list[Path]) -> None:
-    deadline = time.monotonic() + PATIENCE
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(
-                what + "".join(f"\n--- {log.name}:\n{log.read_text()[-1500:]}" for log in logs)
-            )
-        time.sleep(0.2)
-
-
 @dataclass
 class Delivery:
     webhook: Webhook
-    prometheus: Prometheus
+    collector_stopped: float
+    """When the Collector's own endpoint stopped answering (time.monotonic())."""
+    resolved_signal: str
+    failing_signal: str
 
 
 @pytest.fixture(scope="module")
@@ -140,9 +166,23 @@ def delivery(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Delivery]:
     plan = loopback.plan(COMPOSE, SERVICES, workdir, pick=lambda _: free_port(), published=False)
     webhook = Webhook()
     logs = [workdir / "prometheus.log", workdir / "alertmanager.log"]
+    gauges = _gauges_with_dashboards()
+    assert len(gauges) >= 2, "two contract gauges with a dashboard link are needed"
+    exported: list[str] = []
+
+    def wait(condition: Callable[[], object], what: str) -> None:
+        deadline = time.monotonic() + PATIENCE
+        while not condition():
+            if time.monotonic() > deadline:
+                tails = "".join(f"\n--- {log.name}:\n{log.read_text()[-1500:]}" for log in logs)
+                raise AssertionError(what + tails)
+            time.sleep(0.2)
+
     with ExitStack() as running:
         webhook_url = running.enter_context(serving(_recorder(webhook)))
-        alertmanager_yml = _alertmanager_config(plan, webhook_url, workdir / "secrets")
+        secrets = workdir / "secrets"
+        alertmanager_yml = _alertmanager_config(plan, webhook_url, secrets)
+        running.enter_context(serving(_exposition(exported), plan.port("otel-collector", COLLECTOR_EXPORTER)))
         processes = [
             _start(
                 [alertmanager_binary, *loopback.alertmanager_command(COMPOSE, plan, alertmanager_yml)],
@@ -157,27 +197,33 @@ def delivery(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Delivery]:
             running.callback(process.wait, 30)
             running.callback(process.terminate)
         prometheus = Prometheus(plan.url("prometheus", loopback.PROMETHEUS_PORT), logs[0])
-        endpoint = plan.port("otel-collector", COLLECTOR_TELEMETRY)
-        with serving(_CollectorTelemetry, endpoint):
-            _wait(lambda: _up(prometheus) == 1.0, "Prometheus never scraped the Collector's endpoint", logs)
-            _wait(
-                lambda: webhook.of("ticket", SIGNAL_MISSING, "firing"),
-                "no signal-missing ticket arrived",
-                logs,
-            )
-        _wait(
+        own_metrics = plan.port("otel-collector", COLLECTOR_TELEMETRY)
+        with serving(_exposition(["otelcol_process_uptime_seconds_total 1"]), own_metrics):
+            wait(lambda: _up(prometheus) == 1.0, "Prometheus never scraped the Collector's endpoint")
+            wait(lambda: webhook.of("ticket", SIGNAL_MISSING, "firing"), "no signal-missing ticket arrived")
+        stopped = time.monotonic()
+        wait(
             lambda: webhook.of("page", COLLECTOR_DOWN.alert, "firing"),
             "the Collector-down page never arrived",
-            logs,
         )
         time.sleep(3)  # three more evaluations and flushes: a second notification would be here by now
-        with serving(_CollectorTelemetry, endpoint):
-            _wait(
+        with serving(_exposition(["otelcol_process_uptime_seconds_total 1"]), own_metrics):
+            wait(
                 lambda: webhook.of("page", COLLECTOR_DOWN.alert, "resolved"),
                 "the Collector-down page never resolved",
-                logs,
             )
-        yield Delivery(webhook, prometheus)
+            exported.append(_sample(gauges[0]))
+            wait(
+                lambda: webhook.of("ticket", SIGNAL_MISSING, "resolved", signal=gauges[0].key),
+                f"the {gauges[0].key} ticket never resolved",
+            )
+            (secrets / "ticket").unlink()  # the ticket receiver's URL file is gone
+            exported.append(_sample(gauges[1]))
+            wait(
+                lambda: webhook.of("page", NOTIFICATIONS_FAILING.alert, "firing"),
+                "the failed ticket notification never paged",
+            )
+        yield Delivery(webhook, stopped, gauges[0].key, gauges[1].key)
 
 
 def _up(prometheus: Prometheus) -> float | None:
@@ -188,56 +234,78 @@ def _up(prometheus: Prometheus) -> float | None:
     return float(result[0]["value"][1]) if result else None
 
 
-def _rendered_annotations(alertname: str) -> list[dict[str, str]]:
+def _rendered(alertname: str) -> list[dict[str, Any]]:
     return [
-        rule["annotations"]
+        rule
         for group in rendered_rules()["groups"]
         for rule in group["rules"]
         if rule.get("alert") == alertname
     ]
 
 
-def _severity_receiver(severity: str) -> str:
+def _receiver(severity: str) -> str:
     (route,) = [route for route in ALERT_ROUTING.routes if route.severity == severity]
     return route.receiver
 
 
-def test_the_page_reaches_the_page_receiver_once_with_its_links(delivery: Delivery) -> None:
-    receiver = _severity_receiver(COLLECTOR_DOWN.severity)
+def test_the_collector_down_page_reaches_its_receiver_once_and_only_after_the_scrapes_failed(
+    delivery: Delivery,
+) -> None:
+    receiver = _receiver(COLLECTOR_DOWN.severity)
     firing = delivery.webhook.of(receiver, COLLECTOR_DOWN.alert, "firing")
     assert len(firing) == 1, f"{len(firing)} firing notifications of {COLLECTOR_DOWN.alert}"
-    (alert,) = [a for a in firing[0]["alerts"] if a["labels"]["alertname"] == COLLECTOR_DOWN.alert]
-    (rendered,) = _rendered_annotations(COLLECTOR_DOWN.alert)
-    assert alert["annotations"]["summary"] == rendered["summary"]
-    assert alert["annotations"]["runbook_url"] == rendered["runbook_url"]
+    at, post = firing[0]
+    assert at > delivery.collector_stopped, "paged while the Collector's endpoint still answered"
+    (alert,) = [a for a in post["alerts"] if a["labels"]["alertname"] == COLLECTOR_DOWN.alert]
+    (rule,) = _rendered(COLLECTOR_DOWN.alert)
+    assert alert["annotations"]["summary"] == rule["annotations"]["summary"]
+    assert alert["annotations"]["runbook_url"] == rule["annotations"]["runbook_url"]
     assert alert["labels"]["job"] == "otel-collector" and alert["labels"]["severity"] == "page"
     for other in ALERT_ROUTING.receivers:
         if other.name != receiver:
             assert not delivery.webhook.of(other.name, COLLECTOR_DOWN.alert, "firing"), other.name
 
 
-def test_the_page_resolves_when_the_collector_answers_again(delivery: Delivery) -> None:
-    resolved = delivery.webhook.of(
-        _severity_receiver(COLLECTOR_DOWN.severity), COLLECTOR_DOWN.alert, "resolved"
-    )
+def test_the_collector_down_page_resolves_when_the_endpoint_answers_again(delivery: Delivery) -> None:
+    resolved = delivery.webhook.of(_receiver(COLLECTOR_DOWN.severity), COLLECTOR_DOWN.alert, "resolved")
     assert len(resolved) == 1
-    assert resolved[0]["status"] == "resolved"
 
 
-def test_signal_missing_tickets_reach_the_ticket_receiver_with_their_dashboard_links(
-    delivery: Delivery,
-) -> None:
-    """One notification for the group (group_by alertname, slo, tenant_id: the signals share it),
-    each alert with the dashboard link and runbook its rule renders."""
-    receiver = _severity_receiver("ticket")
-    (notification,) = delivery.webhook.of(receiver, SIGNAL_MISSING, "firing")[:1]
-    links = {
-        (a["annotations"]["runbook_url"], a["annotations"].get("dashboard_url"))
-        for a in notification["alerts"]
+def test_every_signal_missing_ticket_reaches_the_ticket_receiver_with_its_links(delivery: Delivery) -> None:
+    """The first ticket notification carries every contract signal's alert (group_by alertname, slo,
+    tenant_id: they share one group), each with the summary, runbook and dashboard link its rule
+    renders; none is paged."""
+    _, first = delivery.webhook.of(_receiver("ticket"), SIGNAL_MISSING, "firing")[0]
+    arrived = {
+        a["labels"]["signal"]: a["annotations"]
+        for a in first["alerts"]
         if a["labels"]["alertname"] == SIGNAL_MISSING
     }
-    rendered = {(r["runbook_url"], r.get("dashboard_url")) for r in _rendered_annotations(SIGNAL_MISSING)}
-    assert links and links <= rendered
-    assert any(dashboard for _, dashboard in links), "no signal-missing ticket carries its dashboard link"
-    page = _severity_receiver("page")
-    assert not delivery.webhook.of(page, SIGNAL_MISSING, "firing"), "a ticket was paged"
+    rendered = {rule["labels"]["signal"]: rule["annotations"] for rule in _rendered(SIGNAL_MISSING)}
+    assert set(arrived) == set(rendered)
+    for signal, rendered_annotations in rendered.items():
+        for key in ("summary", "runbook_url", "dashboard_url"):
+            assert arrived[signal].get(key) == rendered_annotations.get(key), (signal, key)
+    assert not delivery.webhook.of(_receiver("page"), SIGNAL_MISSING, "firing"), "a ticket was paged"
+
+
+def test_a_ticket_fires_once_and_resolves_when_its_signal_comes_back(delivery: Delivery) -> None:
+    ticket = _receiver("ticket")
+    firing = delivery.webhook.of(ticket, SIGNAL_MISSING, "firing", signal=delivery.resolved_signal)
+    resolved = delivery.webhook.of(ticket, SIGNAL_MISSING, "resolved", signal=delivery.resolved_signal)
+    assert len(resolved) == 1
+    # Firing in every notification of the group until its resolution: the first is the only one that
+    # told of it; the others were sent for other alerts of the group.
+    assert firing and firing[0][0] < resolved[0][0]
+
+
+def test_a_receiver_that_cannot_be_reached_pages_naming_it(delivery: Delivery) -> None:
+    """The ticket receiver's URL file is missing when the second signal resolves: that notification
+    never arrives, and the failure pages with the receiver's name."""
+    ticket = _receiver("ticket")
+    assert not delivery.webhook.of(ticket, SIGNAL_MISSING, "resolved", signal=delivery.failing_signal)
+    (_, post), *_ = delivery.webhook.of(
+        _receiver(NOTIFICATIONS_FAILING.severity), NOTIFICATIONS_FAILING.alert, "firing"
+    )
+    (alert,) = [a for a in post["alerts"] if a["labels"]["alertname"] == NOTIFICATIONS_FAILING.alert]
+    assert alert["labels"]["receiver_name"] == ticket and alert["labels"]["integration"] == "webhook"

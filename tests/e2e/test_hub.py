@@ -146,6 +146,18 @@ def _scrape(url: str) -> list[Series]:
     return found
 
 
+def _scrape_until_exemplars(url: str, traffic: subprocess.Popen[bytes]) -> list[Series]:
+    """Scrape while the demo runs until the span metrics carry exemplars (they are on the points of
+    recent flushes); polled, not a fixed wait: on a loaded machine the SDK's first export can come
+    seconds late (a 6 s sleep once scraped before any). The last scrape if none ever shows."""
+    while True:
+        running = traffic.poll() is None
+        live = _scrape(url)
+        if not running or any(s.exemplar and s.name.startswith("traces_span_metrics") for s in live):
+            return live
+        time.sleep(0.5)
+
+
 def loopback_plan(workdir: Path, **taken: int) -> loopback.Plan:
     """Free 127.0.0.1 ports for the Collector, Jaeger and Loki, as `make stack --ports free` picks them;
     `taken` gives a service's port where a test server already listens (`loki=...`)."""
@@ -218,10 +230,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 )  # fmt: skip
                 try:
-                    time.sleep(
-                        6
-                    )  # spans flowing, several span-metric flushes: exemplars are on the points now
-                    live = _scrape(scrape)
+                    live = _scrape_until_exemplars(scrape, traffic)
                     assert traffic.wait(timeout=30) == 0
                 finally:
                     traffic.kill()
