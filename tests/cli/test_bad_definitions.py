@@ -64,10 +64,10 @@ def _extra_datasource(module: str, kind: str, name: str, uid: str) -> Mutation:
     )
     return both(
         write(f"datasources/{module}.py", source),
-        replace(
+        replace(  # appended last, whatever the list holds: the project's datasources come first
             "datasources/__init__.py",
-            "DATASOURCES = [PROMETHEUS, LOKI, JAEGER]",
-            f"from datasources.{module} import EXTRA\n\nDATASOURCES = [PROMETHEUS, LOKI, JAEGER, EXTRA]",
+            "__all__ = [",
+            f"from datasources.{module} import EXTRA\n\nDATASOURCES = [*DATASOURCES, EXTRA]\n\n__all__ = [",
         ),
     )
 
