@@ -4,10 +4,11 @@ down, and the facts the exit code is taken from (nothing reachable, nothing aske
 
 from __future__ import annotations
 
+import time
 from types import SimpleNamespace
 from typing import Any
 
-from engine.doctor.causes import Cause, CauseCode, Skipped
+from engine.doctor.causes import Cause, CauseCode, Skipped, Status
 from engine.doctor.http import Endpoint, SourceError
 from engine.doctor.run import (
     DoctorRun,
@@ -19,6 +20,7 @@ from engine.doctor.run import (
     _range_of,
 )
 from engine.grafana_math import range_seconds
+from tests.loki_server.server import LokiStore, loki_server
 
 ENDPOINT = Endpoint("http://p", "prometheus", 5)
 
@@ -113,3 +115,21 @@ def test_failures_are_one_per_datasource_then_the_rule_lists() -> None:
         rule_failures=[rules],
     )
     assert run.failures == [refused, rules]
+
+
+def test_a_log_panel_is_asked_over_the_dashboards_range_not_the_probes_minute() -> None:
+    """doctor probes Loki over the last minute, but a panel is diagnosed over the dashboard's range: a
+    stream whose only line is ten minutes old shows that line on a 6 h dashboard, so the panel is ok
+    (asked over one minute it would be reported empty while Grafana shows the line)."""
+    store = LokiStore()
+    store.push({"service_name": "tiktickets-backend"}, "an old line", ns=time.time_ns() - 10 * 60 * 10**9)
+    with loki_server(store) as (url, _):
+        status, causes = _run()._target(
+            "loki",
+            reached=Reached(Endpoint(url, "loki", 5)),
+            panel={"gridPos": {"w": 24}},
+            target={"expr": '{service_name="tiktickets-backend"}'},
+            range_s=range_seconds("now-6h"),
+            variables={},
+        )
+    assert status is Status.OK, causes
