@@ -76,6 +76,7 @@ from bench.overview_at_scale import (
     send_query,
 )
 from engine.contract.model import MetricSignal, TelemetryContract
+from engine.dashboard_panels import every_panel
 from engine.defaults import ALL_TENANTS, TENANT_LABEL, TENANT_VARIABLE
 from engine.definitions.loader import load_project
 from engine.definitions.prometheus_rule import RecordingRule, RuleGroup, recorded_series
@@ -507,13 +508,6 @@ def overview_load(url: str, end: float) -> dict[str, dict[str, Any]]:
     return loads
 
 
-def _panels(panels: list[dict[str, Any]]) -> Iterable[dict[str, Any]]:
-    """Every panel, those inside a collapsed row included (Grafana queries them when the row opens)."""
-    for panel in panels:
-        yield panel
-        yield from _panels(panel.get("panels", []))
-
-
 def dashboard_load(url: str, end: float, document: Mapping[str, Any], tenants: list[str]) -> dict[str, Any]:
     """One dashboard as it opens, at each view: every Prometheus target of every panel (collapsed rows
     too) with the panel's own `$__interval`, `$__rate_interval` and `$__range` (engine.grafana_math,
@@ -526,7 +520,7 @@ def dashboard_load(url: str, end: float, document: Mapping[str, Any], tenants: l
     }
     targets = [
         (panel, target)
-        for panel in _panels(document.get("panels", []))
+        for panel in every_panel(document)  # collapsed rows' too: Grafana asks them when a row opens
         for target in panel.get("targets", [])
         if (target.get("datasource") or {}).get("type") == "prometheus"
     ]

@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import Any
 
 from engine.contract.model import MetricSignal
+from engine.dashboard_panels import every_panel
 from engine.defaults import DASHBOARD_TIME_FROM
 from engine.doctor.causes import Cause, CauseCode, PanelReport, RuleReport, Skipped, Status
 from engine.doctor.http import Endpoint, SourceError
@@ -361,12 +362,10 @@ def _range_of(board: DashboardDocument) -> float:
 
 
 def _panels(document: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    for panel in document.get("panels", []):
+    """The panels with queries, collapsed rows' included (a row itself has none to ask)."""
+    for panel in every_panel(document):
         if panel.get("type") != "row" and panel.get("targets"):
             yield panel
-        for nested in panel.get("panels", []) or []:
-            if nested.get("targets"):
-                yield nested
 
 
 def _datasource(panel: dict[str, Any], target: dict[str, Any]) -> dict[str, str]:

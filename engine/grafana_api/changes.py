@@ -6,14 +6,12 @@ import difflib
 import json
 from typing import Any
 
+from engine.dashboard_panels import every_panel
+
 
 def _panels(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Panels by id (stable across edits of the title), or by title where a panel has no id."""
-    found: dict[str, dict[str, Any]] = {}
-    for panel in document.get("panels", []) or []:
-        for item in [panel, *(panel.get("panels", []) or [])]:
-            found[str(item.get("id") or item.get("title", ""))] = item
-    return found
+    return {str(panel.get("id") or panel.get("title", "")): panel for panel in every_panel(document)}
 
 
 def _title(panel: dict[str, Any]) -> str:

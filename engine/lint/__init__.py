@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
+from engine.dashboard_panels import every_panel
 from engine.definitions.types import Project
 from engine.errors import Location
 from engine.lint.promql_ast import parse
@@ -88,10 +89,8 @@ class LintContext:
     def panels(self) -> Iterator[tuple[DashboardDocument, dict[str, Any]]]:
         """Every panel of every dashboard, including those nested in collapsed rows."""
         for board in self.dashboards:
-            for panel in board.document.get("panels", []):
+            for panel in every_panel(board.document):
                 yield board, panel
-                for nested in panel.get("panels", []) or []:
-                    yield board, nested
 
     def queries(self, datasource_type: str) -> Iterator[Query]:
         """Every query sent to a datasource of this type."""

@@ -1,7 +1,7 @@
 import grafanalib.core as g
 
 from engine.lint.checks.grid_layout import CHECK
-from tests.lint.builders import board, findings, panel
+from tests.lint.builders import board, check, context, document, findings, panel
 
 
 def test_packed_layout_passes() -> None:
@@ -32,3 +32,38 @@ def test_touching_panels_do_not_overlap() -> None:
         panel("Below", grid=g.GridPos(h=8, w=24, x=0, y=9)),
     )
     assert findings(CHECK, definition) == []
+
+
+def _collapsed(*held: dict[str, object], below: dict[str, object] | None = None) -> list[dict[str, object]]:
+    """A dashboard's panels: a collapsed row at the top holding `held`, and `below` after it."""
+    row = {"type": "row", "title": "Details", "collapsed": True, "gridPos": {"h": 1, "w": 24, "x": 0, "y": 0}}
+    return [{**row, "panels": list(held)}, *([below] if below else [])]
+
+
+def _grid_findings(panels: list[dict[str, object]]) -> list[str]:
+    definition = board(panel("a"))
+    lint = context(definition)
+    document(lint, definition)["panels"] = panels
+    return [f"{f.location.panel}: {f.message}" for f in check(CHECK, lint)]
+
+
+def _box(title: str, x: int, y: int, w: int = 12, h: int = 8) -> dict[str, object]:
+    return {"type": "timeseries", "title": title, "gridPos": {"h": h, "w": w, "x": x, "y": y}}
+
+
+def test_two_panels_of_a_collapsed_row_that_overlap_are_found() -> None:
+    """They overlap once the row opens: a walk of the top level alone never saw them."""
+    found = _grid_findings(_collapsed(_box("Left", 0, 1), _box("Right", 6, 4)))
+    assert found == ["Right: overlaps panel 'Left' (gridPos 6,4 12x8)"]
+
+
+def test_a_collapsed_rows_panel_past_column_24_is_found() -> None:
+    assert _grid_findings(_collapsed(_box("Wide", 16, 1))) == [
+        "Wide: gridPos x=16 w=12 y=1 h=8 leaves the 24-column grid"
+    ]
+
+
+def test_a_collapsed_rows_panels_share_no_grid_with_the_panels_below_the_row() -> None:
+    """Below a collapsed row, the next panel sits at y=1, where the row's panels will be once it opens
+    (Grafana then moves it down): not an overlap."""
+    assert _grid_findings(_collapsed(_box("Held", 0, 1), below=_box("Below", 0, 1))) == []

@@ -80,3 +80,28 @@ def test_a_variable_that_only_its_own_query_names_is_unused() -> None:
 def test_grafanas_built_in_variables_need_no_definition(builtin: str) -> None:
     expr = raw(f"sum(tiktickets_socketio_connections) * {builtin}")
     assert findings(CHECK, board(panel("Built-in", expr=expr))) == []
+
+
+def _nested(expr: str) -> list[str]:
+    """The findings for a board whose only query panel, reading `expr`, sits in a collapsed row, with a
+    variable `$env`."""
+    definition = board(panel("Held", expr=raw(expr)))
+    lint = context(definition)
+    board_json = document(lint, definition)
+    held = [p for p in board_json["panels"] if p.get("type") != "row"]
+    row = {"type": "row", "title": "Details", "collapsed": True, "gridPos": {"h": 1, "w": 24, "x": 0, "y": 0}}
+    board_json["panels"] = [{**row, "panels": held}]
+    variable = QueryVariable(
+        name="env", label="Env", query="label_values(up, env)", datasource=PROMETHEUS.ref
+    )
+    board_json["templating"]["list"].append(variable.to_json_data())
+    return [f"{finding.location.panel}: {finding.message}" for finding in check(CHECK, lint)]
+
+
+def test_a_variable_used_only_inside_a_collapsed_row_is_used() -> None:
+    assert _nested('sum(tiktickets_socketio_connections{env=~"$env"})') == []
+
+
+def test_an_undefined_variable_inside_a_collapsed_row_is_found() -> None:
+    found = _nested('sum(tiktickets_socketio_connections{env=~"$env", region="$region"})')
+    assert found == ["Held: uses $region, which the dashboard does not define"]

@@ -1,11 +1,13 @@
 """grid-layout: every panel sits inside Grafana's 24-column grid and no two panels overlap.
 
-Grafana silently moves overlapping panels, so the layout you defined is not the one you see.
+Grafana silently moves overlapping panels, so the layout you defined is not the one you see. A
+collapsed row's panels are one grid of their own (where they sit once it opens), checked as such.
 """
 
 from collections.abc import Iterator
 from typing import Any
 
+from engine.dashboard_panels import panel_layers
 from engine.lint import LintContext, dashboard_check
 from engine.render.documents import DashboardDocument
 
@@ -22,8 +24,14 @@ def _box(panel: dict[str, Any]) -> tuple[int, int, int, int] | None:
 
 
 def problems(context: LintContext, board: DashboardDocument) -> Iterator[tuple[dict[str, Any], str]]:
+    for layer in panel_layers(board.document):
+        yield from _layer_problems(layer)
+
+
+def _layer_problems(layer: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], str]]:
+    """One grid: the top level, or a collapsed row's panels (where they sit once it opens)."""
     placed: list[tuple[dict[str, Any], tuple[int, int, int, int]]] = []
-    for panel in board.document.get("panels", []):
+    for panel in layer:
         box = _box(panel)
         if box is None:
             yield panel, "has no complete gridPos {x, y, w, h}"

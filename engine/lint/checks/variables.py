@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from engine.dashboard_panels import every_panel
 from engine.lint import LintContext, dashboard_check
 from engine.render.documents import DashboardDocument
 
@@ -50,7 +51,7 @@ def problems(context: LintContext, board: DashboardDocument) -> Iterator[tuple[d
     variables = document.get("templating", {}).get("list", [])
     defined = {str(v.get("name")) for v in variables}
     used: set[str] = set()
-    for panel in document.get("panels", []):
+    for panel in every_panel(document):
         texts = [str(t.get("expr", "")) for t in panel.get("targets", []) or []]
         panel_used = set().union(*(_names(text) for text in texts)) if texts else set()
         used |= panel_used | _names(json.dumps(panel.get("title", "")))
