@@ -10,6 +10,7 @@ import pytest
 from engine import queries as q
 from engine.contract.model import ContractError
 from engine.defaults import ALL_TENANTS, RECORDING_RATE_WINDOW
+from engine.lint.promql_ast import matchers as selector_matchers
 from engine.lint.promql_ast import parse, vector_selectors
 from telemetry.contract import (
     BACKEND_LOGS,
@@ -264,3 +265,11 @@ def test_recordings_survive_every_combinator() -> None:
     combined = q.with_exemplars_from(q.topk(3, q.ratio(q.or_zero(errors), sessions)), SPAN_DURATION)
     assert combined.recordings == errors.recordings + sessions.recordings
     assert q.ratio(errors, errors).recordings == errors.recordings  # each rule once
+
+
+@pytest.mark.parametrize("written", ["=", "!=", "=~", "!~"])
+def test_a_parsed_matcher_reads_back_as_the_operator_it_was_written_with(written: str) -> None:
+    """engine/lint/promql_ast.py is the one place the parser's operator objects are read: lint and
+    doctor compare `=~`, never the parser's own names."""
+    (selector,) = vector_selectors(parse(f'up{{job{written}"x"}}'))
+    assert selector_matchers(selector) == {("job", written, "x")}

@@ -28,9 +28,9 @@ from engine.doctor.http import SourceError
 from engine.doctor.overflow import HiddenTenants, Limit
 from engine.doctor.prometheus_api import PrometheusApi, RuleState
 from engine.grafana_math import duration, range_seconds
-from engine.lint.promql_ast import function_name, vector_selectors, walk
+from engine.lint.promql_ast import function_name, operator, vector_selectors, walk
 from engine.lint.series_catalog import SeriesInfo
-from engine.queries import Matcher, MatchOp
+from engine.queries import Matcher
 
 TWO_SAMPLES = frozenset({"rate", "irate", "increase", "delta", "idelta", "deriv", "predict_linear"})
 """Functions that return nothing for a series with fewer than two samples in their window."""
@@ -51,13 +51,6 @@ MAX_DEPTH = 3
 """Recorded series built on recorded series: follow at most this many rules down."""
 SHOWN_VALUES = 5
 
-_OPS: dict[str, MatchOp] = {
-    "MatchOp.Equal": "=",
-    "MatchOp.NotEqual": "!=",
-    "MatchOp.Re": "=~",
-    "MatchOp.NotRe": "!~",
-}
-
 
 @dataclass(frozen=True)
 class Selector:
@@ -75,7 +68,7 @@ def selectors(tree: Any) -> list[Selector]:
     """Each distinct named selector of the tree, in order; nameless ones (`{job="x"}`) are skipped."""
     found: list[Selector] = []
     for node in vector_selectors(tree):
-        matchers = [Matcher(m.name, _OPS[str(m.op)], m.value) for m in node.matchers.matchers]
+        matchers = [Matcher(m.name, operator(m), m.value) for m in node.matchers.matchers]
         name = node.name or next((m.value for m in matchers if m.label == "__name__" and m.op == "="), "")
         selector = Selector(str(name), tuple(m for m in matchers if m.label != "__name__"))
         if selector.name and selector not in found:

@@ -9,6 +9,7 @@ from typing import Any
 import promql_parser
 
 from engine.grafana_math import literal_intervals, substitute
+from engine.queries import MatchOp
 
 
 def as_prometheus_receives(
@@ -48,6 +49,26 @@ def walk(node: Any, parents: tuple[Any, ...] = ()) -> Iterator[tuple[Any, tuple[
             continue
         for item in child if isinstance(child, list) else [child]:
             yield from walk(item, (*parents, node))
+
+
+_OPERATOR_TEXT: dict[str, MatchOp] = {
+    str(promql_parser.MatchOp.Equal): "=",
+    str(promql_parser.MatchOp.NotEqual): "!=",
+    str(promql_parser.MatchOp.Re): "=~",
+    str(promql_parser.MatchOp.NotRe): "!~",
+}
+"""The parser's matcher operators as PromQL writes them; keyed by the operator's name (the parser's
+MatchOp is neither hashable nor a string)."""
+
+
+def operator(matcher: Any) -> MatchOp:
+    """A label matcher's operator as PromQL writes it: `=`, `!=`, `=~` or `!~`."""
+    return _OPERATOR_TEXT[str(matcher.op)]
+
+
+def matchers(selector: Any) -> set[tuple[str, str, str]]:
+    """A vector selector's label matchers as (label, operator as written, value)."""
+    return {(m.name, operator(m), m.value) for m in selector.matchers.matchers}
 
 
 def function_name(node: Any) -> str | None:

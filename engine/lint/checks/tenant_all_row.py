@@ -23,13 +23,12 @@ from engine.contract.model import MetricSignal
 from engine.defaults import ALL_TENANTS, TENANT_LABEL
 from engine.definitions.prometheus_rule import recorded_series
 from engine.lint import Check, Finding, LintContext, Query, where
-from engine.lint.promql_ast import grouping_labels, walk
+from engine.lint.promql_ast import grouping_labels, operator, walk
 
 ID = "tenant-all-row"
 VARIABLE_REFERENCE = re.compile(r"^\$(\w+)$|^\$\{(\w+)(?::[^}]*)?\}$|^\[\[(\w+)\]\]$")
 """`$name`, `${name}`, `${name:format}` or `[[name]]` as a matcher's whole value."""
-TENANT_OPS = {"MatchOp.Re", "MatchOp.Equal"}
-OPERATORS = {"MatchOp.Equal": "=", "MatchOp.NotEqual": "!=", "MatchOp.Re": "=~", "MatchOp.NotRe": "!~"}
+TENANT_OPS = {"=~", "="}
 
 
 def _all_values(board_document: dict[str, Any]) -> dict[str, str]:
@@ -45,7 +44,7 @@ def _all_values(board_document: dict[str, Any]) -> dict[str, str]:
 def _tenant_variable(selector: Any) -> str | None:
     """The variable a tenant matcher of this selector filters on (`tenant_id=~"$tenant"`), if any."""
     for matcher in selector.matchers.matchers:
-        if matcher.name == TENANT_LABEL and str(matcher.op) in TENANT_OPS:
+        if matcher.name == TENANT_LABEL and operator(matcher) in TENANT_OPS:
             reference = VARIABLE_REFERENCE.match(matcher.value)
             if reference:
                 return next(group for group in reference.groups() if group)
@@ -54,7 +53,7 @@ def _tenant_variable(selector: Any) -> str | None:
 
 def _excludes_all_row(selector: Any) -> bool:
     return any(
-        m.name == TENANT_LABEL and str(m.op) == "MatchOp.NotEqual" and m.value == ALL_TENANTS
+        m.name == TENANT_LABEL and operator(m) == "!=" and m.value == ALL_TENANTS
         for m in selector.matchers.matchers
     )
 
@@ -82,7 +81,7 @@ def _quoted(text: str) -> str:
 
 
 def _argument(matcher: Any) -> str:
-    label, value, op = _quoted(matcher.name), _quoted(matcher.value), OPERATORS.get(str(matcher.op), "=")
+    label, value, op = _quoted(matcher.name), _quoted(matcher.value), operator(matcher)
     if op == "=":
         return f"q.eq({label}, {value})"
     if op == "!=":

@@ -8,30 +8,27 @@ from collections.abc import Iterator
 
 from engine.defaults import ALL_TENANTS, TENANT_LABEL, TENANT_VARIABLE
 from engine.lint import Check, Finding, LintContext, where
-from engine.lint.promql_ast import vector_selectors
+from engine.lint.promql_ast import matchers, vector_selectors
 from engine.queries import tenant_matcher
 
 ID = "tenant-filter"
-PICKED = (TENANT_LABEL, "MatchOp.Re", f"${TENANT_VARIABLE}")
-AGGREGATE_ROW = (TENANT_LABEL, "MatchOp.Equal", ALL_TENANTS)
-EVERY_TENANT = (TENANT_LABEL, "MatchOp.NotEqual", ALL_TENANTS)
+PICKED = (TENANT_LABEL, "=~", f"${TENANT_VARIABLE}")
+AGGREGATE_ROW = (TENANT_LABEL, "=", ALL_TENANTS)
+EVERY_TENANT = (TENANT_LABEL, "!=", ALL_TENANTS)
 
 
 def _prometheus(context: LintContext) -> Iterator[Finding]:
     for query in context.parsed_prometheus_queries:
-        selectors = [
-            (s, {(m.name, str(m.op), m.value) for m in s.matchers.matchers})
-            for s in vector_selectors(query.tree)
-        ]
+        selectors = [(s, matchers(s)) for s in vector_selectors(query.tree)]
         # The top-k construct: "every tenant" is allowed when it is gated on All being selected.
-        gated = any({PICKED, AGGREGATE_ROW} <= matchers for _, matchers in selectors)
-        for selector, matchers in selectors:
+        gated = any({PICKED, AGGREGATE_ROW} <= found for _, found in selectors)
+        for selector, found in selectors:
             info = context.series(selector.name)
             if info is None or not info.tenant_scoped:
                 continue
-            if gated and EVERY_TENANT in matchers:
+            if gated and EVERY_TENANT in found:
                 continue
-            if PICKED not in matchers:
+            if PICKED not in found:
                 yield Finding(
                     where(query.board, query.panel),
                     ID,
