@@ -30,8 +30,9 @@ import yaml
 
 from bench.overview_at_scale import Prometheus, prometheus_get
 from engine.definitions.prometheus_rule import RuleGroup
-from engine.external_tools import GO, require
+from engine.external_tools import require
 from engine.grafana_math import parse_duration
+from monitoring.tools import GO
 
 REPO = Path(__file__).resolve().parent.parent
 GOTOOLS = REPO / "tools" / "gotools"

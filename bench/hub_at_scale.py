@@ -81,11 +81,12 @@ from engine.defaults import ALL_TENANTS, TENANT_LABEL, TENANT_VARIABLE
 from engine.definitions.loader import load_project
 from engine.definitions.prometheus_rule import RecordingRule, RuleGroup, recorded_series
 from engine.definitions.types import Project
-from engine.external_tools import JAEGER, NODE, OTELCOL, PROMETHEUS, ToolMissingError, require
+from engine.external_tools import NODE, PROMETHEUS, ToolMissingError, require
 from engine.grafana_math import builtin_intervals, opening_value, parse_duration, substitute
 from engine.render.documents import dashboard_document
 from monitoring import local_stack, loopback
 from monitoring.local_stack import Program, program_version
+from monitoring.tools import JAEGER, OTELCOL
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results" / "hub-at-scale.md"

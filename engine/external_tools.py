@@ -74,33 +74,6 @@ GRAFANA_SCHEMA = Tool(
 )
 
 
-DEMO = Tool(
-    "demo backend (monitoring/demo)",
-    "install Node.js, then run `make tools` (npm ci in monitoring/demo)",
-    "monitoring/demo/demo.js",
-)
-
-
-OTELCOL = Tool(
-    "the OpenTelemetry Collector (tools/bin/otelcol-tiktickets)",
-    "install Go 1.26, then run `make tools` (scripts/build-otelcol builds tools/otelcol/manifest.yaml)",
-    binary="tools/bin/otelcol-tiktickets",
-    on_path=False,
-)
-
-
-JAEGER = Tool(
-    "Jaeger v2 (tools/bin/jaeger)",
-    "install Go 1.26, then run `make tools` (scripts/build-gotools builds it from tools/jaeger/go.mod)",
-    binary="tools/bin/jaeger",
-    on_path=False,
-)
-
-
-GO = Tool("go", "install Go 1.26 (`make tools` builds Prometheus, Jaeger and the Collector with it)")
-"""Go itself, for what is built on first use (the benchmark's history writer, tools/gotools/cmd/tsdbfill)."""
-
-
 class ToolMissingError(RuntimeError):
     def __init__(self, tool: Tool) -> None:
         super().__init__(f"{tool.name} is not installed: {tool.install_hint}")

@@ -38,19 +38,10 @@ from pathlib import Path
 from types import FrameType
 from typing import IO
 
-from engine.external_tools import (
-    ALERTMANAGER,
-    DEMO,
-    JAEGER,
-    NODE,
-    OTELCOL,
-    PROMETHEUS,
-    Tool,
-    ToolMissingError,
-    require,
-)
+from engine.external_tools import ALERTMANAGER, NODE, PROMETHEUS, Tool, ToolMissingError, require
 from monitoring import loopback
 from monitoring.loopback import Compose, Endpoint, Plan, RenderError
+from monitoring.tools import DEMO, JAEGER, OTELCOL
 from tests.local_http import free_port
 
 REPO = loopback.MONITORING.parent

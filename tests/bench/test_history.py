@@ -15,8 +15,9 @@ import pytest
 from bench.history import SeriesSpec, fill, is_counter, sample_steps
 from bench.overview_at_scale import Prometheus
 from engine.definitions.prometheus_rule import RecordingRule, RuleGroup
-from engine.external_tools import GO, PROMETHEUS
+from engine.external_tools import PROMETHEUS
 from engine.queries import PromQL
+from monitoring.tools import GO
 from tests.tooling import require_tool
 
 

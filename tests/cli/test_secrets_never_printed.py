@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.external_tools import DEMO, NODE
+from engine.external_tools import NODE
+from monitoring.tools import DEMO
 from tests.cli.bad_input import make_template
 from tests.conftest import REPO
 from tests.grafana_server.server import FakeGrafana

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from engine.contract.model import Instrument
-from engine.external_tools import DEMO, NODE
+from engine.external_tools import NODE
+from monitoring.tools import DEMO
 from telemetry.contract import CONTRACT, SERVER_SPANS, Emitter
 from tests.demo.otlp_receiver import Received, attributes, data_points, otlp_receiver, typed_attributes
 from tests.tooling import require_tool

@@ -19,7 +19,8 @@ from decimal import Decimal
 
 import pytest
 
-from engine.external_tools import DEMO, NODE
+from engine.external_tools import NODE
+from monitoring.tools import DEMO
 from tests.conftest import REPO
 from tests.demo.otlp_receiver import otlp_receiver
 from tests.demo.test_demo_backend import run_demo

@@ -10,7 +10,8 @@ import subprocess
 
 import pytest
 
-from engine.external_tools import DEMO, NODE
+from engine.external_tools import NODE
+from monitoring.tools import DEMO
 from tests.tooling import require_tool
 
 SECRET = "S3cretPw"

@@ -22,7 +22,8 @@ from typing import Any
 
 import pytest
 
-from engine.external_tools import DEMO, NODE
+from engine.external_tools import NODE
+from monitoring.tools import DEMO
 from telemetry.contract import CONTRACT, Emitter
 from tests.demo.otlp_receiver import Received, attributes, data_points, otlp_receiver
 from tests.demo.test_demo_backend import demo_environment, run_demo

@@ -27,10 +27,11 @@ from engine.contract.model import OVERFLOW_ATTRIBUTE, Instrument, prometheus_bas
 from engine.defaults import ALL_TENANTS, TENANT_VARIABLE
 from engine.definitions.loader import load_project
 from engine.definitions.prometheus_rule import recorded_series
-from engine.external_tools import DEMO, NODE, OTELCOL, PROMETHEUS
+from engine.external_tools import NODE, PROMETHEUS
 from engine.lint.promql_ast import as_prometheus_receives
 from engine.render.documents import build_documents
 from monitoring import loopback
+from monitoring.tools import DEMO, OTELCOL
 from telemetry.contract import CONTRACT, SPAN_KIND_SERVER
 from tests.conftest import REPO
 from tests.demo.otlp_receiver import Received, attributes, otlp_receiver

@@ -21,8 +21,9 @@ from typing import Any
 
 import pytest
 
-from engine.external_tools import DEMO, JAEGER, NODE, OTELCOL
+from engine.external_tools import NODE
 from monitoring import loopback
+from monitoring.tools import DEMO, JAEGER, OTELCOL
 from telemetry.contract import CONTRACT
 from tests.conftest import REPO
 from tests.e2e.test_hub import (

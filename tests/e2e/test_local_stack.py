@@ -30,10 +30,11 @@ import pytest
 
 from config import OVERVIEW_UID
 from engine.definitions.loader import load_project
-from engine.external_tools import ALERTMANAGER, DEMO, JAEGER, NODE, OTELCOL, PROMETHEUS
+from engine.external_tools import ALERTMANAGER, NODE, PROMETHEUS
 from engine.render.documents import build_documents
 from monitoring import local_stack
 from monitoring.loopback import Compose
+from monitoring.tools import DEMO, JAEGER, OTELCOL
 from tests.conftest import REPO
 from tests.doctor.stack import Doctor, run_doctor
 from tests.tooling import require_tool

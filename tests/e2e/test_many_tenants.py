@@ -25,8 +25,9 @@ import pytest
 from engine.contract.model import MetricSignal
 from engine.defaults import ALL_TENANTS, TENANT_LABEL
 from engine.definitions.loader import load_project
-from engine.external_tools import DEMO, NODE, OTELCOL, PROMETHEUS
+from engine.external_tools import NODE, PROMETHEUS
 from monitoring import loopback
+from monitoring.tools import DEMO, OTELCOL
 from telemetry.contract import SERVER_SPANS_ONLY, SPAN_DURATION
 from tests.conftest import REPO
 from tests.e2e.test_hub import (

@@ -28,8 +28,8 @@ from typing import Any
 import pytest
 import yaml
 
-from engine.external_tools import JAEGER, OTELCOL
 from monitoring import loopback
+from monitoring.tools import JAEGER, OTELCOL
 from tests.conftest import REPO
 from tests.e2e.test_hub import (
     COLLECTOR,

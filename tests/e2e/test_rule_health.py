@@ -24,8 +24,9 @@ from typing import Any
 
 import pytest
 
-from engine.external_tools import DEMO, NODE, OTELCOL, PROMETHEUS
+from engine.external_tools import NODE, PROMETHEUS
 from monitoring import loopback
+from monitoring.tools import DEMO, OTELCOL
 from tests.e2e.test_hub import (
     COLLECTOR,
     COMPOSE,

@@ -24,10 +24,11 @@ import pytest
 from config import TENANT_UID, TENANTS_UID
 from engine.defaults import TENANT_VARIABLE
 from engine.definitions.loader import load_project
-from engine.external_tools import DEMO, NODE, OTELCOL, PROMETHEUS
+from engine.external_tools import NODE, PROMETHEUS
 from engine.lint.promql_ast import as_prometheus_receives
 from engine.render.documents import build_documents
 from monitoring import loopback
+from monitoring.tools import DEMO, OTELCOL
 from tests.conftest import REPO
 from tests.demo.otlp_receiver import otlp_receiver
 from tests.doctor.stack import run_doctor

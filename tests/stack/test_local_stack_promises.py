@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.external_tools import DEMO, JAEGER, NODE, OTELCOL, PROMETHEUS
+from engine.external_tools import NODE, PROMETHEUS
 from monitoring import local_stack
 from monitoring.loopback import Compose, Endpoint, Plan, RenderError
+from monitoring.tools import DEMO, JAEGER, OTELCOL
 from tests.conftest import REPO
 from tests.local_http import free_port
 from tests.tooling import require_tool
