@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from engine import invocation
 from engine.definitions.loader import load_project
 from engine.errors import DefinitionError
 from engine.lint import LintContext, all_checks, run_checks
@@ -168,7 +169,9 @@ def check(project: ProjectOption = None, allow_outside: AllowOutsideOption = Fal
     if drifts:
         lines = ["provisioning is stale: the definitions produce something else."]
         lines += [f"  {drift}" for drift in drifts]
-        lines.append("Run `.venv/bin/python build.py build` (or `make build`) and commit the result.")
+        lines.append(
+            f"Run `{invocation.command('build')}` (or `make build` in a checkout) and commit the result."
+        )
         raise _fail("\n".join(lines), EXIT_CHECK_FAILED)
     typer.echo(
         f"ok: {len(loaded.dashboards)} dashboard(s), {len(loaded.datasources)} datasource(s), "

@@ -21,6 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from engine import invocation
 from engine.grafana_api.changes import summarise_dashboard, summarise_fields, unified_diff
 from engine.grafana_api.client import Grafana, SyncError
 from engine.grafana_api.comparable import comparable_dashboard, desired_datasource
@@ -126,7 +127,7 @@ def decide(grafana: Grafana, desired: Desired, *, force: bool) -> Action:
         action.op = Decision.PROVISIONED
         action.summary = (
             f"Grafana loads this {desired.kind} from provisioning files; it updates from provisioning/ "
-            "(python build.py build), not through push"
+            f"({invocation.command('build')}), not through push"
         )
     elif live.document == desired.document and live.folder_uid == desired.folder_uid:
         action.op = Decision.UNCHANGED
