@@ -196,29 +196,27 @@ FAILED_WITHIN = "15m"
 """Any failed notification in this window pages, at once: a failing receiver fails once per flush of
 its group (every group_interval, 5 m), so a rate that must stay above 0 for minutes never fired."""
 
-ALERTMANAGER_ALERTS = [
-    AlertRule(
-        alert="TikTicketsAlertmanagerNotificationsFailing",
-        expr=(
-            f"sum by ({NOTIFIED_BY}) (increase(alertmanager_notifications_failed_total"
-            f'{{job="{ALERTMANAGER_JOB}"}}[{FAILED_WITHIN}])) > 0'
-        ),
-        severity="page",
-        summary=(
-            "Alertmanager failed to notify {{ $labels.receiver_name }} through {{ $labels.integration }}"
-        ),
-        description=(
-            "{{ $value | humanize }} notifications to receiver {{ $labels.receiver_name }} failed "
-            f"through {{{{ $labels.integration }}}} in the last {FAILED_WITHIN}: alerts fired and nobody "
-            "was told. A receiver's URL file is missing or wrong, or the endpoint is down. If the "
-            "failing receiver is the page one, this page cannot reach you through it either: Grafana's "
-            "Alerting page (Alertmanager datasource) and Prometheus' /alerts show it."
-        ),
-        runbook="runbook-tiktickets-alertmanager",
+NOTIFICATIONS_FAILING = AlertRule(
+    alert="TikTicketsAlertmanagerNotificationsFailing",
+    expr=(
+        f"sum by ({NOTIFIED_BY}) (increase(alertmanager_notifications_failed_total"
+        f'{{job="{ALERTMANAGER_JOB}"}}[{FAILED_WITHIN}])) > 0'
     ),
-]
+    severity="page",
+    summary=("Alertmanager failed to notify {{ $labels.receiver_name }} through {{ $labels.integration }}"),
+    description=(
+        "{{ $value | humanize }} notifications to receiver {{ $labels.receiver_name }} failed "
+        f"through {{{{ $labels.integration }}}} in the last {FAILED_WITHIN}: alerts fired and nobody "
+        "was told. A receiver's URL file is missing or wrong, or the endpoint is down. If the "
+        "failing receiver is the page one, this page cannot reach you through it either: Grafana's "
+        "Alerting page (Alertmanager datasource) and Prometheus' /alerts show it."
+    ),
+    runbook="runbook-tiktickets-alertmanager",
+)
 """Alertmanager watched by the Prometheus that feeds it: a receiver that fails is an outage of every
 alert."""
+
+ALERTMANAGER_ALERTS = [NOTIFICATIONS_FAILING]
 
 OVERFLOW_FOR = "15m"
 

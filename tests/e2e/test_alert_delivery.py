@@ -36,7 +36,7 @@ import yaml
 from engine.contract.model import MetricSignal, PromType
 from engine.external_tools import ALERTMANAGER, PROMETHEUS
 from monitoring import loopback
-from prometheus_rules.alerts import ALERTMANAGER_ALERTS, COLLECTOR_DOWN, SIGNAL_MISSING
+from prometheus_rules.alerts import COLLECTOR_DOWN, NOTIFICATIONS_FAILING, SIGNAL_MISSING
 from prometheus_rules.routing import ALERT_ROUTING
 from telemetry.contract import CONTRACT
 from tests.local_http import QuietHandler, free_port, serving
@@ -54,7 +54,6 @@ does not page the Collector as down."""
 GATHER = "1s"
 """Each route's group_wait and group_interval here (30 s or 2 min, and 5 min, in the generated file)."""
 PATIENCE = 90.0
-NOTIFICATIONS_FAILING = ALERTMANAGER_ALERTS[0]
 
 
 @dataclass

@@ -19,7 +19,7 @@ import subprocess
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,13 +144,6 @@ def _own_metrics(plan: loopback.Plan, env: dict[str, str]) -> dict[tuple[str, st
         key = (series.name, series.labels.get("exporter", ""))
         found[key] = found.get(key, 0.0) + series.value
     return found
-
-
-def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.5)
 
 
 def _spans_in_jaeger(query: str) -> Counter[int]:

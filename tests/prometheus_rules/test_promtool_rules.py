@@ -23,10 +23,10 @@ from engine.external_tools import PROMTOOL
 from engine.grafana_math import parse_duration
 from prometheus_rules import RULE_GROUPS
 from prometheus_rules.alerts import (
-    ALERTMANAGER_ALERTS,
     COLLECTOR_ALERTS,
     COLLECTOR_QUEUE_ALERTS,
     EXEMPLARS_SHORT_ALERT,
+    NOTIFICATIONS_FAILING,
     OVERFLOW_ALERT,
     QUEUE_FILLING_SHARE,
 )
@@ -466,9 +466,6 @@ def a_backend_goes_down() -> dict[str, Any]:
             ),
         ],
     }
-
-
-NOTIFICATIONS_FAILING = ALERTMANAGER_ALERTS[0]
 
 
 def notifications_fail() -> dict[str, Any]:
