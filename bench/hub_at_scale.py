@@ -83,7 +83,7 @@ from engine.definitions.prometheus_rule import RecordingRule, RuleGroup, recorde
 from engine.definitions.types import Project
 from engine.external_tools import NODE, PROMETHEUS, ToolMissingError, require
 from engine.grafana_math import builtin_intervals, opening_value, parse_duration, substitute
-from engine.render.documents import dashboard_document
+from engine.kinds.dashboard import dashboard_document
 from monitoring import local_stack, loopback
 from monitoring.local_stack import Program, program_version
 from monitoring.tools import JAEGER, OTELCOL

@@ -45,8 +45,8 @@ from config import CONFIG
 from dashboards import overview
 from engine.defaults import ALL_TENANTS
 from engine.external_tools import PROMETHEUS, PROMTOOL, require
+from engine.kinds.dashboard import dashboard_document
 from engine.lint.promql_ast import as_prometheus_receives
-from engine.render.documents import dashboard_document
 from monitoring.local_stack import program_version
 
 REPO = Path(__file__).resolve().parent.parent

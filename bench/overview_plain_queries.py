@@ -13,7 +13,7 @@ from typing import Any
 from dashboards import overview
 from engine import queries as q
 from engine.defaults import TENANT_VARIABLE
-from engine.render.documents import dashboard_document
+from engine.kinds.dashboard import dashboard_document
 from telemetry.contract import (
     SERVER_SPANS_ONLY,
     SOCKETIO_CONNECTIONS,

@@ -39,7 +39,7 @@ def documents() -> Documents:
         item.dashboard.uid = f"bench-{index:02d}"
         item.dashboard.title = f"Bench {index:02d}"
         copies.append(item)
-    project.dashboards = copies
+    project.definitions["dashboard"] = copies
     return build_documents(project)
 
 

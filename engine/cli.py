@@ -23,14 +23,13 @@ from engine.render.documents import Documents, build_documents
 from engine.render.files import (
     BusyError,
     NotRegularFileError,
-    Output,
     WriteError,
     atomic_write,
-    dump_json,
     regular_output,
     render_outputs,
     write_outputs,
 )
+from engine.render.formats import Output, dump_json
 from engine.render.staleness import compare_outputs
 from engine.uids import url_uid_problem
 
@@ -190,7 +189,7 @@ def _grafana(project: Path | None = None) -> Grafana:
 
 
 def _connect(grafana: Grafana, code: int) -> None:
-    from engine.grafana_api.client import SyncError  # noqa: PLC0415
+    from engine.kinds.base import SyncError  # noqa: PLC0415
 
     try:
         grafana.health()
@@ -395,8 +394,8 @@ def pull(
     ] = None,
 ) -> None:
     """Print a live dashboard as normalised JSON, to bring a hand-made dashboard into the repo."""
-    from engine.grafana_api.client import SyncError  # noqa: PLC0415
     from engine.grafana_api.plan import fetch_dashboard  # noqa: PLC0415
+    from engine.kinds.base import SyncError  # noqa: PLC0415
 
     problem = url_uid_problem(uid)
     if problem:

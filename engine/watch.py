@@ -30,7 +30,7 @@ from types import FrameType
 from typing import IO
 
 from engine import defaults
-from engine.definitions.loader import DEFINITION_MODULES
+from engine.definitions.loader import definition_modules
 
 DEBOUNCE_MS = 50
 """Changes closer together than this are one rebuild: an editor's save is often several writes."""
@@ -55,8 +55,8 @@ class Outcome:
 
 def watched_paths(root: Path) -> list[Path]:
     """The project's definitions: `config.py` and the definition packages that exist."""
-    paths = [root / f"{name}.py" for name in DEFINITION_MODULES] + [
-        root / name for name in DEFINITION_MODULES
+    paths = [root / f"{name}.py" for name in definition_modules()] + [
+        root / name for name in definition_modules()
     ]
     return [path for path in paths if path.exists()]
 

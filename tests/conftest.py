@@ -12,7 +12,8 @@ import pytest
 from dashboards.overview import dashboard
 from engine.definitions.loader import load_project
 from engine.definitions.types import DashboardDefinition, Project
-from engine.render.documents import build_documents, dashboard_document
+from engine.kinds.dashboard import dashboard_document
+from engine.render.documents import build_documents
 from engine.render.files import render_outputs
 
 REPO = Path(__file__).resolve().parent.parent

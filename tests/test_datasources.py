@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from datasources import DATASOURCES
-from engine.render.documents import datasources_document
-from engine.render.files import dump_provisioning_yaml
+from engine.kinds.datasource import datasources_document
+from engine.render.formats import dump_provisioning_yaml
 from engine.render.provisioning_escape import expand
 from tests.conftest import REPO
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from engine.grafana_api.client import SyncError
-from engine.grafana_api.kinds import HANDLERS
+from engine import kinds
+from engine.kinds.base import Prunable, SyncError
 from engine.uids import UnsafeUidError, path_uid, uid_problem, url_uid_problem
 
 HOSTILE = ["../../admin/settings", "x?orgId=2", "%2e%2e", "", "x" * 41, "a b", "abc\n", "a/b", "ü"]
@@ -31,16 +31,25 @@ def test_good_uids_pass_and_general_is_only_reserved_for_creation() -> None:
 class _NoRequests:
     """A Grafana that fails the test if any request is made."""
 
+    url = "http://grafana.test"
+
     def call(self, action: str, request: Any, *, write: bool = False) -> Any:
         pytest.fail(f"a request was made: {action}")
 
+    def read(self, action: str, path: str, params: Any = None) -> Any:
+        pytest.fail(f"a request was made: {action}")
 
-@pytest.mark.parametrize("kind", ["folder", "datasource", "dashboard"])
+    def send(self, action: str, method: str, path: str, body: Any = None) -> Any:
+        pytest.fail(f"a request was made: {action}")
+
+
+@pytest.mark.parametrize("kind", [kind.name for kind in kinds.registry()])
 @pytest.mark.parametrize("uid", HOSTILE)
-def test_handlers_refuse_a_hostile_uid_before_any_request(kind: str, uid: str) -> None:
+def test_every_kind_refuses_a_hostile_uid_before_any_request(kind: str, uid: str) -> None:
     grafana: Any = _NoRequests()
+    registered = kinds.kind_named(kind)
     with pytest.raises(SyncError, match="not sent to Grafana"):
-        HANDLERS[kind].fetch(grafana, uid)  # type: ignore[index]
-    if kind == "dashboard":
+        registered.fetch(grafana, uid)
+    if isinstance(registered, Prunable):
         with pytest.raises(SyncError, match="not sent to Grafana"):
-            HANDLERS["dashboard"].delete(grafana, uid)
+            registered.delete(grafana, uid)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import grafanalib.core as g
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -126,16 +126,25 @@ class Project:
     contract: TelemetryContract
     contract_source: str
     """The contract's definition file, relative to the root."""
-    dashboards: list[DashboardDefinition]
-    datasources: list[Datasource]
+    definitions: dict[str, list[Any]]
+    """Each kind's definitions (engine/kinds/), by kind name, as its `discover` found them."""
     rule_groups: list[RuleGroup] = field(default_factory=list)
     alert_routing: AlertRouting | None = None
     """Where the alerts of `rule_groups` go (prometheus_rules/routing.py), if the project routes them."""
-    datasource_sources: dict[int, str] = field(default_factory=dict)
-    """id(datasource) -> the definition file that made it (set by the loader), for findings."""
+    definition_sources: dict[int, str] = field(default_factory=dict)
+    """id(definition) -> the definition file that made it (set by the loader), for findings."""
     signal_names: dict[str, str] = field(default_factory=dict)
     """Signal key -> the name the contract module gives it (`WHATSAPP_MESSAGES_SENT`), read when the
     module was loaded: a fix to paste names it, whatever a later load does to sys.modules."""
 
-    def source_of(self, datasource: Datasource) -> str:
-        return self.datasource_sources.get(id(datasource), "datasources/")
+    @property
+    def dashboards(self) -> list[DashboardDefinition]:
+        return cast(list[DashboardDefinition], self.definitions.get("dashboard", []))
+
+    @property
+    def datasources(self) -> list[Datasource]:
+        return cast(list["Datasource"], self.definitions.get("datasource", []))
+
+    def source_of(self, definition: object, fallback: str = "datasources/") -> str:
+        """The file that defines `definition` (a datasource, say), or `fallback` if none is known."""
+        return self.definition_sources.get(id(definition), fallback)

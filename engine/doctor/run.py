@@ -26,8 +26,9 @@ from engine.doctor.overflow import Limit
 from engine.doctor.prometheus_api import PrometheusApi
 from engine.doctor.prometheus_diagnosis import PrometheusDoctor
 from engine.grafana_math import builtin_intervals, opening_value, range_seconds, regex_escape, substitute
+from engine.kinds.dashboard import DashboardDocument
 from engine.lint.series_catalog import SeriesInfo, build_catalog
-from engine.render.documents import DashboardDocument, Documents
+from engine.render.documents import Documents
 
 SUPPORTED = ("prometheus", "loki")
 _LABEL_VALUES = re.compile(r"label_values\(\s*(?:(.*),\s*)?([A-Za-z_][A-Za-z0-9_]*)\s*\)\s*$", re.S)

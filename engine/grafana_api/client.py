@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import niquests
 from grafana_client.api import GrafanaApi
@@ -23,7 +23,6 @@ from grafana_client.client import (
     GrafanaUnauthorizedError,
 )
 
-from engine.grafana_api.answers import BadAnswerError, Health, describe, parse
 from engine.grafana_api.transport import (
     AnswerError,
     BodyCutShortError,
@@ -33,6 +32,8 @@ from engine.grafana_api.transport import (
     RateLimitedError,
     RedirectedError,
 )
+from engine.kinds.answers import BadAnswerError, Health, describe, parse
+from engine.kinds.base import HttpError, SyncError
 from engine.settings import DEFAULT_GRAFANA_URL, Settings
 from engine.text import printable
 
@@ -41,31 +42,6 @@ T = TypeVar("T")
 START_STACK = (
     "start the stack with `cd monitoring && docker compose -f docker-compose.observability.yml up -d`"
 )
-
-
-class SyncError(Exception):
-    """A failed request, with a message a user can act on. `fatal` stops the whole run.
-
-    The message is passed through `printable` here, once: it may quote a server's error text, and
-    whatever reaches the terminal from Grafana's side must not carry escape sequences.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        fatal: bool = False,
-        bad_setting: bool = False,
-        answer: str | None = None,
-    ) -> None:
-        super().__init__(printable(message, limit=2000))
-        self.status = status
-        self.fatal = fatal or bad_setting
-        self.bad_setting = bad_setting
-        """GRAFANA_URL does not lead to a Grafana: a settings problem (exit 2), not a failed write."""
-        self.answer = answer
-        """What came back instead of an API answer (an HTML page, a redirect), when that was the failure."""
 
 
 @dataclass
@@ -91,6 +67,11 @@ def _message(error: GrafanaException) -> str:
     if isinstance(response, dict) and response.get("message"):
         return printable(str(response["message"]))
     return printable(str(response or error.message))
+
+
+def _http_error(error: GrafanaClientError) -> HttpError:
+    """grafana-client's 4xx as the kinds see it: the status, its text as we quote it, Grafana's answer."""
+    return HttpError(error.status_code, server_text(error), error.response)
 
 
 def server_text(error: GrafanaException) -> str:
@@ -166,6 +147,28 @@ class Grafana:
                 delay = self._wait_before_retry(action, error, attempt, deadline)
             self._sleep(delay)
         raise AssertionError("unreachable")
+
+    def read(self, action: str, path: str, params: dict[str, Any] | None = None) -> object:
+        """GET `path` (below /api): the answer, or an HttpError on 4xx (GrafanaHttp)."""
+        try:
+            answer: object = self.call(action, lambda api: api.client.GET(path, params=params))
+        except GrafanaClientError as error:
+            raise _http_error(error) from None
+        return answer
+
+    def send(self, action: str, method: str, path: str, body: object = None) -> object:
+        """A write to `path` (below /api): POST, PUT or DELETE; an HttpError on 4xx (GrafanaHttp)."""
+        if method not in ("POST", "PUT", "DELETE"):
+            raise ValueError(f"send is for writes, not {method}")
+
+        def request(api: GrafanaApi) -> object:
+            run: Callable[..., object] = getattr(api.client, method)
+            return run(path) if body is None else run(path, json=body)
+
+        try:
+            return self.call(action, request, write=True)
+        except GrafanaClientError as error:
+            raise _http_error(error) from None
 
     def _refuse(self, action: str, error: GrafanaClientError) -> None:
         """401 and 403 become messages; any other 4xx is the handler's to interpret (404, 409, 412)."""

@@ -21,11 +21,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from engine import invocation
-from engine.grafana_api.changes import summarise_dashboard, summarise_fields, unified_diff
-from engine.grafana_api.client import Grafana, SyncError
-from engine.grafana_api.comparable import comparable_dashboard, desired_datasource
-from engine.grafana_api.kinds import HANDLERS, ConflictError, Desired, Kind, Live, ProvisionedError
+from engine import invocation, kinds
+from engine.grafana_api.client import Grafana
+from engine.kinds.base import ConflictError, Desired, Live, ProvisionedError, Prunable, SyncError
+from engine.kinds.changes import unified_diff
 from engine.render.documents import Documents
 from engine.render.files import atomic_write
 
@@ -53,7 +52,7 @@ WRITES = {Decision.CREATE, Decision.UPDATE, Decision.OVERWRITE, Decision.DELETE}
 
 @dataclass
 class Action:
-    kind: Kind
+    kind: str
     uid: str
     title: str
     op: Decision
@@ -78,43 +77,17 @@ class Action:
 
 
 def desired_objects(documents: Documents) -> list[Desired]:
-    """Everything push manages, from the same normalised documents `build` writes, owned by the project."""
-    owner = documents.project.config.name
-    folders = {d.folder.uid: d.folder for d in documents.dashboards}
-    return [
-        *(
-            Desired("folder", f.uid, f.title, {"uid": f.uid, "title": f.title}, owner)
-            for f in folders.values()
-        ),
-        *(
-            Desired("datasource", d["uid"], d["name"], desired_datasource(d), owner)
-            for d in documents.datasources["datasources"]
-        ),
-        *(
-            Desired(
-                "dashboard",
-                d.uid,
-                d.definition.title,
-                comparable_dashboard(d.document),
-                owner,
-                folder_uid=d.folder.uid,
-            )
-            for d in documents.dashboards
-        ),
-    ]
-
-
-def _summary(desired: Desired, live: Live) -> str:
-    if desired.kind == "dashboard":
-        return summarise_dashboard(live.document, desired.document, live.folder_uid, desired.folder_uid)
-    return summarise_fields(live.document, desired.document)
+    """Everything push manages, every kind in push order, from the same normalised documents `build`
+    writes, owned by the project."""
+    return [desired for kind in kinds.registry() for desired in kind.desired(documents)]
 
 
 def decide(grafana: Grafana, desired: Desired, *, force: bool) -> Action:
     """Fetch the live object and decide what to do with it. Reads only."""
     action = Action(desired.kind, desired.uid, desired.title, Decision.UNCHANGED, desired=desired)
+    kind = kinds.kind_named(desired.kind)
     try:
-        live = HANDLERS[desired.kind].fetch(grafana, desired.uid)
+        live = kinds.kind_named(desired.kind).fetch(grafana, desired.uid)
     except SyncError as error:
         action.error = str(error)
         if error.fatal:
@@ -131,15 +104,17 @@ def decide(grafana: Grafana, desired: Desired, *, force: bool) -> Action:
         )
     elif live.document == desired.document and live.folder_uid == desired.folder_uid:
         action.op = Decision.UNCHANGED
-    elif desired.kind != "folder" and live.owner not in (None, desired.owner):
-        action.summary = f"owned by project {live.owner!r}, not {desired.owner!r}: {_summary(desired, live)}"
+    elif kind.marks_owner and live.owner not in (None, desired.owner):
+        action.summary = (
+            f"owned by project {live.owner!r}, not {desired.owner!r}: {kind.summarise(live, desired)}"
+        )
         action.op = Decision.OVERWRITE if force else Decision.CONFLICT
-    elif desired.kind != "folder" and live.edited_since_push:
+    elif kind.marks_owner and live.edited_since_push:
         why = "edited in Grafana since the last push" if live.managed else "not created by dashboards-as-code"
-        action.summary = f"{why}: {_summary(desired, live)}"
+        action.summary = f"{why}: {kind.summarise(live, desired)}"
         action.op = Decision.OVERWRITE if force else Decision.CONFLICT
     else:
-        action.op, action.summary = Decision.UPDATE, _summary(desired, live)
+        action.op, action.summary = Decision.UPDATE, kind.summarise(live, desired)
     return action
 
 
@@ -170,7 +145,10 @@ def _delete(grafana: Grafana, action: Action, backup_dir: Path) -> None:
     new owner) is not deleted, and the backup holds exactly what is deleted."""
     planned = action.live
     assert planned is not None and planned.owner is not None  # only our own objects are deleted
-    current = HANDLERS[action.kind].fetch(grafana, action.uid)
+    kind = kinds.kind_named(action.kind)
+    if not isinstance(kind, Prunable):
+        raise SyncError(f"{action.kind}s are never deleted by push")
+    current = kind.fetch(grafana, action.uid)
     if current is None:
         return  # already gone: the goal is reached
     # --force was needed only if the plan already saw the edit; an edit made after it is not forced.
@@ -179,14 +157,14 @@ def _delete(grafana: Grafana, action: Action, backup_dir: Path) -> None:
         raise ConflictError(f"changed in Grafana after the plan, so not deleted: {summary}", status=412)
     action.live = current
     action.backup = _backup(action, backup_dir)
-    HANDLERS[action.kind].delete(grafana, action.uid)
+    kind.delete(grafana, action.uid)
 
 
 def execute(grafana: Grafana, action: Action, *, backup_dir: Path) -> Action:
     """Carry out one decided action. Errors become `action.error`; fatal ones propagate."""
     if action.op not in WRITES or action.failed:
         return action
-    handler = HANDLERS[action.kind]
+    kind = kinds.kind_named(action.kind)
     try:
         if action.op is Decision.DELETE:
             _delete(grafana, action, backup_dir)
@@ -194,7 +172,7 @@ def execute(grafana: Grafana, action: Action, *, backup_dir: Path) -> Action:
             assert action.desired is not None
             if action.op is Decision.OVERWRITE and action.live is not None:
                 action.backup = _backup(action, backup_dir)
-            handler.write(grafana, action.desired, action.live, force=action.op is Decision.OVERWRITE)
+            kind.write(grafana, action.desired, action.live, force=action.op is Decision.OVERWRITE)
         action.done = True
     except ProvisionedError as error:
         action.op, action.summary = Decision.PROVISIONED, str(error)
@@ -216,26 +194,27 @@ def execute(grafana: Grafana, action: Action, *, backup_dir: Path) -> Action:
 def _landed(grafana: Grafana, action: Action) -> bool:
     if action.desired is None:
         return False
-    live = HANDLERS[action.kind].fetch(grafana, action.uid)
+    live = kinds.kind_named(action.kind).fetch(grafana, action.uid)
     return live is not None and live.document == action.desired.document
 
 
 def prune_candidates(grafana: Grafana, desired: Sequence[Desired]) -> list[Action]:
     """Objects Grafana holds under the managed marker that no definition produces any more, undecided.
 
-    Every kind's handler is asked; folders and datasources list none (they may hold or serve what
-    people made by hand), so only dashboards are ever candidates.
+    Every `Prunable` kind is asked; the others (folders and datasources, which may hold or serve what
+    people made by hand) never have candidates.
     """
     wanted = {(d.kind, d.uid) for d in desired}
     return [
-        Action(kind, uid, title, Decision.UNCHANGED)
-        for kind, handler in HANDLERS.items()
-        for uid, title in sorted(handler.list_managed(grafana))
-        if (kind, uid) not in wanted
+        Action(kind.name, uid, title, Decision.UNCHANGED)
+        for kind in kinds.registry()
+        if isinstance(kind, Prunable)
+        for uid, title in sorted(kind.list_managed(grafana))
+        if (kind.name, uid) not in wanted
     ]
 
 
-def prune_decision(live: Live | None, kind: Kind, owner: str, *, force: bool) -> tuple[Decision, str]:
+def prune_decision(live: Live | None, kind: str, owner: str, *, force: bool) -> tuple[Decision, str]:
     """Delete only what this project pushed and nobody has edited since; say why anything else stays."""
     gone = f"no longer defined in {kind}s/"
     if live is None:
@@ -260,7 +239,7 @@ def prune_decision(live: Live | None, kind: Kind, owner: str, *, force: bool) ->
 def decide_prune(grafana: Grafana, action: Action, owner: str, *, force: bool) -> Action:
     """Fetch one candidate (its markers are on the object, not in the search hit) and decide. Reads only."""
     try:
-        action.live = HANDLERS[action.kind].fetch(grafana, action.uid)
+        action.live = kinds.kind_named(action.kind).fetch(grafana, action.uid)
     except SyncError as error:
         if error.fatal:
             raise
@@ -310,7 +289,8 @@ def synchronise(
     workers: int = DEFAULT_WORKERS,
     on_done: Callable[[Action], None] = lambda _: None,
 ) -> SyncReport:
-    """Plan (and with `apply`, carry out) folders, then datasources, then dashboards; with `prune_owner`
+    """Plan (and with `apply`, carry out) every kind in push order (folders, datasources, dashboards...,
+    each kind after the ones it may refer to); with `prune_owner`
     (the project's name), then the objects that project pushed and no longer defines.
 
     A fatal error (see SyncError.fatal) stops the run: nothing further is started, and the report
@@ -342,11 +322,13 @@ def synchronise(
     def kept(actions: Iterable[Action | None]) -> list[Action]:
         return [action for action in actions if action is not None]
 
-    for kind in ("folder", "datasource"):
-        report.actions += kept(one(d) for d in desired if d.kind == kind)
-    dashboards = [d for d in desired if d.kind == "dashboard"]
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        report.actions += kept(pool.map(one, dashboards))
+    for kind in kinds.registry():
+        mine = [d for d in desired if d.kind == kind.name]
+        if kind.concurrent:
+            with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+                report.actions += kept(pool.map(one, mine))
+        else:
+            report.actions += kept(one(d) for d in mine)
     if prune_owner is None or report.stopped is not None:
         return report
     owner = prune_owner
@@ -366,5 +348,5 @@ def synchronise(
 
 def fetch_dashboard(grafana: Grafana, uid: str) -> dict[str, Any] | None:
     """A live dashboard in the compared form (for `pull`), or None if Grafana has none with this uid."""
-    live = HANDLERS["dashboard"].fetch(grafana, uid)
+    live = kinds.kind_named("dashboard").fetch(grafana, uid)
     return live.document if live else None

@@ -20,10 +20,11 @@ from typing import Any, Literal
 from engine.dashboard_panels import every_panel
 from engine.definitions.types import Project
 from engine.errors import Location
+from engine.kinds.dashboard import DashboardDocument
 from engine.lint.promql_ast import parse
 from engine.lint.series_catalog import SeriesInfo, build_catalog
-from engine.render.documents import DashboardDocument, Documents
-from engine.render.files import Output
+from engine.render.documents import Documents
+from engine.render.formats import Output
 
 Severity = Literal["error", "warning"]
 

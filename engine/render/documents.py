@@ -1,116 +1,25 @@
 """Definitions -> normalised documents: the hub every command reads.
 
 What `build` writes, `check` lints and compares, `diff` compares and `push` sends are the dicts made
-here, once per command, by one function per kind (DESIGN.md). Nothing downstream re-derives a
-dashboard. Documents are plain, deterministic data; turning them into bytes is `files.py`'s job.
+here, once per command: each kind of Grafana object renders its own (engine/kinds/), and the files
+that are not Grafana objects (rules, the contract, the cardinality limits) are made here. Nothing
+downstream re-derives a dashboard. Documents are plain, deterministic data; turning them into bytes
+is `files.py`'s job.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any, cast
 
-from grafanalib._gen import DashboardEncoder
-
-from engine import defaults
+from engine import defaults, kinds
 from engine.contract.markdown import contract_markdown
 from engine.contract.model import TelemetryContract
-from engine.definitions.datasource import Datasource
 from engine.definitions.prometheus_rule import AlertRule, RuleGroup
-from engine.definitions.types import DashboardDefinition, Folder, Project
+from engine.definitions.types import Project
 from engine.errors import DefinitionError, Location
-
-# Fields grafanalib writes that we drop, and why. Nothing else is removed.
-DROPPED_DASHBOARD_FIELDS = {
-    "__inputs": "UI-import placeholders; file provisioning and the API never resolve them",
-    "gnetId": "grafana.com id of an imported dashboard; ours are generated, not imported",
-    "hideControls": "Grafana 4 option, no effect since Grafana 5",
-    "rows": "Grafana 4 row layout; panels carry gridPos",
-    "sharedCrosshair": "superseded by graphTooltip",
-    "style": "per-dashboard theme, removed from the dashboard model in Grafana 10",
-}
-DROPPED_PANEL_FIELDS = {
-    "span": "Grafana 4 row layout width; gridPos decides",
-    "height": "Grafana 4 row layout height; gridPos decides",
-    "minSpan": "Grafana 4 repeat option",
-    "error": "runtime state, not configuration",
-    "editable": "not a panel field; the dashboard's editable flag applies",
-    "maxDataPoints": "grafanalib's default of 100 coarsens queries; without it Grafana uses the panel width",
-}
-ROW_PANEL_FIELDS = ("collapsed", "gridPos", "id", "panels", "title", "type")
-"""A row is a header: Grafana ignores queries, datasource and options on it, so only these are kept."""
-
-
-def without_nulls(node: Any, key: str = "") -> Any:
-    """`node` without null-valued keys, at any depth: grafanalib writes null for what is unset, and
-    Grafana's schema allows null almost nowhere (absent means "unset" to Grafana as well). The one
-    null it declares is a threshold step's `value`: the base step, below every other."""
-    if isinstance(node, dict):
-        return {
-            k: without_nulls(v, k)
-            for k, v in node.items()
-            if v is not None or (key == "steps" and k == "value")
-        }
-    if isinstance(node, list):
-        return [without_nulls(item, key) for item in node]
-    return node
-
-
-def _panel(panel: dict[str, Any]) -> dict[str, Any]:
-    if panel.get("type") == "row":
-        row = {key: panel[key] for key in ROW_PANEL_FIELDS if key in panel}
-        if row.get("panels"):  # a collapsed row holds its panels: they are normalised like the others
-            row["panels"] = [_panel(nested) for nested in row["panels"]]
-        return row
-    kept: dict[str, Any] = without_nulls({k: v for k, v in panel.items() if k not in DROPPED_PANEL_FIELDS})
-    return kept
-
-
-def dashboard_document(definition: DashboardDefinition) -> dict[str, Any]:
-    """The dashboard JSON Grafana gets (file provisioning) and that a push sends."""
-    raw = json.loads(json.dumps(definition.dashboard.to_json_data(), cls=DashboardEncoder))
-    document = {key: value for key, value in raw.items() if key not in DROPPED_DASHBOARD_FIELDS}
-    document["schemaVersion"] = defaults.SCHEMA_VERSION
-    document["id"] = None
-    document["panels"] = [_panel(p) for p in raw["panels"]]
-    timepicker = without_nulls(document.get("timepicker") or {})
-    timepicker.pop("time_options", None)  # removed from the time picker in Grafana 8
-    document["timepicker"] = timepicker
-    return document
-
-
-def datasources_document(datasources: Sequence[Datasource]) -> dict[str, Any]:
-    """The datasource provisioning file, with runtime values (escaping happens when it is written)."""
-    # No `prune: true`: Grafana 13 is reported to fail at startup on it ("data source not found"), and
-    # a Grafana that does not start is worse than a stale datasource. To remove one, delete it in the
-    # UI or with the API; push never deletes datasources.
-    return {"apiVersion": 1, "datasources": [d.document() for d in datasources]}
-
-
-def providers_document(folders: Iterable[Folder]) -> dict[str, Any]:
-    """One file provider per folder; each reads the JSON files of its own directory."""
-    return {
-        "apiVersion": 1,
-        "providers": [
-            {
-                "name": f"dashboards-as-code-{folder.uid}",
-                "orgId": 1,
-                "folder": folder.title,
-                "folderUid": folder.uid,
-                "type": "file",
-                "disableDeletion": False,
-                "allowUiUpdates": False,
-                "updateIntervalSeconds": defaults.PROVIDER_UPDATE_INTERVAL_SECONDS,
-                "options": {
-                    "path": f"{defaults.GRAFANA_PROVISIONING_MOUNT}/dashboards/{folder.uid}",
-                    "foldersFromFilesStructure": False,
-                },
-            }
-            for folder in sorted(set(folders), key=lambda f: f.uid)
-        ],
-    }
+from engine.kinds.dashboard import DashboardDocument
 
 
 def _panel_link(alert: AlertRule, documents: dict[str, dict[str, Any]], grafana_url: str) -> str | None:
@@ -168,32 +77,33 @@ def rules_document(
 
 
 @dataclass(frozen=True)
-class DashboardDocument:
-    """A dashboard definition and its normalised JSON, made once per command."""
-
-    definition: DashboardDefinition
-    document: dict[str, Any]
-
-    @property
-    def uid(self) -> str:
-        return self.definition.uid
-
-    @property
-    def folder(self) -> Folder:
-        return self.definition.folder
-
-
-@dataclass(frozen=True)
 class Documents:
     """Everything a project produces, as data: the single input of write, lint, check, diff and push."""
 
     project: Project
-    dashboards: list[DashboardDocument]
-    datasources: dict[str, Any]
-    providers: dict[str, Any]
+    by_kind: dict[str, Any]
+    """Each kind's rendered documents, by kind name (what its `render` returned)."""
     rules: dict[str, Any] | None
     contract_markdown: str
     cardinality_limits: dict[str, Any]
+
+    @property
+    def dashboards(self) -> list[DashboardDocument]:
+        return cast(list[DashboardDocument], self.by_kind["dashboard"])
+
+    def with_dashboards(self, boards: list[DashboardDocument]) -> Documents:
+        """These documents with `boards` in place of the dashboards (tests and benchmarks vary them)."""
+        return replace(self, by_kind={**self.by_kind, "dashboard": boards})
+
+    @property
+    def datasources(self) -> dict[str, Any]:
+        """The datasource provisioning file's content."""
+        return cast(dict[str, Any], self.by_kind["datasource"])
+
+    @property
+    def providers(self) -> dict[str, Any]:
+        """The dashboard providers file's content: one file provider per folder."""
+        return cast(dict[str, Any], self.by_kind["folder"])
 
 
 def cardinality_limits_document(contract: TelemetryContract, source: str) -> dict[str, Any]:
@@ -206,7 +116,8 @@ def cardinality_limits_document(contract: TelemetryContract, source: str) -> dic
 
 
 def build_documents(project: Project) -> Documents:
-    dashboards = [DashboardDocument(d, dashboard_document(d)) for d in project.dashboards]
+    by_kind = {kind.name: kind.render(project) for kind in kinds.registry()}
+    dashboards: list[DashboardDocument] = by_kind["dashboard"]
     by_uid = {d.uid: d.document for d in dashboards}
     config = project.config
     rules = (
@@ -216,9 +127,7 @@ def build_documents(project: Project) -> Documents:
     )
     return Documents(
         project=project,
-        dashboards=dashboards,
-        datasources=datasources_document(project.datasources),
-        providers=providers_document(d.folder for d in project.dashboards),
+        by_kind=by_kind,
         rules=rules,
         contract_markdown=contract_markdown(
             project.contract,

@@ -15,14 +15,11 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
 
-import orjson
-import yaml
-
+from engine import kinds
 from engine.errors import DefinitionError, Location
-from engine.render.documents import DashboardDocument, Documents
-from engine.render.provisioning_escape import escape_tree
+from engine.render.documents import Documents
+from engine.render.formats import Output, dump_json, dump_rules_yaml
 from engine.text import printable
 
 PROVISIONING_README = """# provisioning/ (generated)
@@ -42,54 +39,16 @@ ROUTING_SOURCE = "prometheus_rules/routing.py"
 """Named in the generated Alertmanager configuration's header: where its routing is defined."""
 
 
-@dataclass(frozen=True)
-class Output:
-    path: str
-    """Relative to the project root, with forward slashes."""
-    content: bytes
-
-
-def dump_json(document: Any) -> bytes:
-    """Two-space indent, sorted keys, UTF-8, a final newline. orjson, because the standard library
-    falls back to its pure-Python encoder whenever `indent` is set: at 100 dashboards that was half
-    of `check`'s time."""
-    return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
-
-
-def dump_provisioning_yaml(document: Any, source: str) -> bytes:
-    """YAML for Grafana's provisioning loader: every string `$`-escaped, under a header naming the source."""
-    body = yaml.safe_dump(escape_tree(document), sort_keys=False, width=1000, allow_unicode=True)
-    header = f"# Generated from {source} by `python build.py build`. Do not edit: edit {source}.\n"
-    return (header + body).encode()
-
-
-def dump_rules_yaml(document: Any, source: str = "prometheus_rules/") -> bytes:
-    header = f"# Generated from {source} by `python build.py build`. Do not edit: edit {source}.\n"
-    return (header + yaml.safe_dump(document, sort_keys=False, width=1000, allow_unicode=True)).encode()
-
-
-def dashboard_path(provisioning_dir: str, board: DashboardDocument) -> str:
-    return f"{provisioning_dir}/dashboards/{board.folder.uid}/{board.uid}.json"
-
-
 def render_outputs(documents: Documents, *, allow_outside: bool = False) -> list[Output]:
     """Every generated file, in path order; each one stays inside the project, symlinks followed
     (unless `allow_outside`), so `check` refuses exactly what `build` would."""
     config = documents.project.config
-    base = config.provisioning_dir
     outputs = [
-        Output(
-            f"{base}/datasources/datasources.yaml",
-            dump_provisioning_yaml(documents.datasources, "datasources/"),
-        ),
-        Output(
-            f"{base}/dashboards/providers.yaml",
-            dump_provisioning_yaml(documents.providers, "dashboards/"),
-        ),
-        Output(f"{base}/README.md", PROVISIONING_README.encode()),
+        Output(f"{config.provisioning_dir}/README.md", PROVISIONING_README.encode()),
         Output(config.contract_doc, documents.contract_markdown.encode()),
     ]
-    outputs += [Output(dashboard_path(base, d), dump_json(d.document)) for d in documents.dashboards]
+    for kind in kinds.registry():
+        outputs += kind.outputs(documents)
     if documents.rules is not None:
         outputs.append(Output(config.rules_file, dump_rules_yaml(documents.rules)))
     routing = documents.project.alert_routing
@@ -97,9 +56,10 @@ def render_outputs(documents: Documents, *, allow_outside: bool = False) -> list
         outputs.append(Output(config.alertmanager_file, dump_rules_yaml(routing.document(), ROUTING_SOURCE)))
     if config.cardinality_limits_file is not None:
         outputs.append(Output(config.cardinality_limits_file, dump_json(documents.cardinality_limits)))
+    outputs.sort(key=lambda o: o.path)
     for output in outputs:
         _stays_inside(output.path, documents.project.root, allow_outside=allow_outside)
-    return sorted(outputs, key=lambda o: o.path)
+    return outputs
 
 
 ALLOW_OUTSIDE_FLAG = "--allow-outside"

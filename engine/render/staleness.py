@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.render.files import Output, generated_files_on_disk, obstacle, read_regular
+from engine.render.files import generated_files_on_disk, obstacle, read_regular
+from engine.render.formats import Output
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from bench.overview_plain_queries import ALL_VALUE, plain_query_document
 from config import OVERVIEW_UID
 from engine.definitions.loader import load_project
+from engine.kinds.dashboard import DashboardDocument
 from engine.lint import LintContext, run_checks
 from engine.lint.promql_ast import parse, vector_selectors
-from engine.render.documents import DashboardDocument, build_documents
+from engine.render.documents import build_documents
 from engine.render.files import render_outputs
 from telemetry.contract import CONTRACT
 from tests.conftest import REPO
@@ -21,9 +20,7 @@ def test_baseline_passes_the_lint_checks_and_reads_contract_series_only() -> Non
     document = plain_query_document()
     # The baseline in the Overview's place, beside the project's other dashboards (which it links to).
     others = [board for board in documents.dashboards if board.uid != OVERVIEW_UID]
-    baseline = dataclasses.replace(
-        documents, dashboards=[DashboardDocument(overview.definition, document), *others]
-    )
+    baseline = documents.with_dashboards([DashboardDocument(overview.definition, document), *others])
     # Errors only: a checker that cannot run on this machine (no Node) is a warning, not a fault here.
     errors = [f for f in run_checks(LintContext(baseline, render_outputs(baseline))) if f.severity == "error"]
     assert errors == []

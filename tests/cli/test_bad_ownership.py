@@ -20,7 +20,7 @@ import pytest
 from grafana_client.api import GrafanaApi
 
 from engine.defaults import MANAGED_TAG
-from engine.grafana_api.comparable import (
+from engine.kinds.comparable import (
     OWNER_MARKER_PREFIX,
     PUSH_MARKER_PREFIX,
     mark_dashboard,

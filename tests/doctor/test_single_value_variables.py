@@ -107,7 +107,7 @@ def _single_select(documents: Documents) -> Documents:
     variable.update(multi=False, includeAll=False)
     for key in ("allValue", "current"):
         variable.pop(key, None)
-    return replace(documents, dashboards=[replace(board, document=document)])
+    return documents.with_dashboards([replace(board, document=document)])
 
 
 def _tenant_values(expr: str) -> set[str]:

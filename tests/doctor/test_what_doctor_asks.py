@@ -224,7 +224,7 @@ def _with_board(documents: Documents, change: Any) -> Documents:
     (board,) = [b for b in documents.dashboards if b.uid == OVERVIEW_UID]
     document = copy.deepcopy(board.document)
     change(document)
-    return replace(documents, dashboards=[replace(board, document=document)])
+    return documents.with_dashboards([replace(board, document=document)])
 
 
 def _queries_sent(

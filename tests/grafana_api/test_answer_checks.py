@@ -6,7 +6,6 @@ from __future__ import annotations
 import niquests
 import pytest
 
-from engine.grafana_api.answers import BadAnswerError, Health, describe, parse, parse_search
 from engine.grafana_api.transport import (
     NotJsonError,
     RateLimitedError,
@@ -14,6 +13,7 @@ from engine.grafana_api.transport import (
     _check,
     retry_after_seconds,
 )
+from engine.kinds.answers import BadAnswerError, Health, describe, parse, parse_search
 
 PATH = "/api/dashboards/uid/x"
 

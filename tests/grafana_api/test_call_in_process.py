@@ -18,7 +18,7 @@ from grafana_client.client import (
     GrafanaUnauthorizedError,
 )
 
-from engine.grafana_api.client import Grafana, SyncError
+from engine.grafana_api.client import Grafana
 from engine.grafana_api.transport import (
     BodyCutShortError,
     DeadlineExceededError,
@@ -26,6 +26,7 @@ from engine.grafana_api.transport import (
     RateLimitedError,
     RedirectedError,
 )
+from engine.kinds.base import SyncError
 from engine.settings import Settings
 
 URL = "http://grafana.test:3000"

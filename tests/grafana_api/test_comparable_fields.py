@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.grafana_api.comparable import (
+from engine.kinds.comparable import (
     DASHBOARD_IGNORED_FIELDS,
     OWNER_MARKER_PREFIX,
     PUSH_MARKER_PREFIX,

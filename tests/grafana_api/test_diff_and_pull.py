@@ -11,8 +11,8 @@ import pytest
 
 from config import OVERVIEW_UID
 from engine.definitions.loader import load_project
-from engine.grafana_api.comparable import comparable_dashboard
-from engine.render.documents import dashboard_document
+from engine.kinds.comparable import comparable_dashboard
+from engine.kinds.dashboard import dashboard_document
 from tests.conftest import REPO, project_dashboard
 from tests.grafana_api.conftest import Target, cli
 

@@ -8,9 +8,10 @@ from email.utils import format_datetime
 
 import pytest
 
-from engine.grafana_api.answers import BadAnswerError, DashboardAnswer, FolderAnswer, parse, parse_search
-from engine.grafana_api.client import Grafana, SyncError
+from engine.grafana_api.client import Grafana
 from engine.grafana_api.transport import retry_after_seconds
+from engine.kinds.answers import BadAnswerError, DashboardAnswer, FolderAnswer, parse, parse_search
+from engine.kinds.base import SyncError
 from engine.settings import Settings
 from engine.text import printable
 from tests.grafana_api import hostile_servers as hs

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from engine.definitions.loader import load_project
-from engine.grafana_api.comparable import desired_datasource
-from engine.render.documents import dashboard_document
+from engine.kinds.comparable import desired_datasource
+from engine.kinds.dashboard import dashboard_document
 from tests.conftest import REPO, push_writes
 from tests.grafana_api.conftest import Target, cli
 from tests.grafana_api.test_push import SECOND_DASHBOARD

@@ -1,5 +1,5 @@
-"""What each handler sends Grafana and how it reads Grafana's refusals, with a fake in place of the HTTP
-client (engine/grafana_api/kinds.py and comparable.py's docstrings): the dashboard's optimistic lock and
+"""What each kind sends Grafana and how it reads Grafana's refusals, with a fake in place of the HTTP
+client (engine/kinds/*.py and comparable.py's docstrings): the dashboard's optimistic lock and
 overwrite flag, its folder and push message, a 409 named for the object's kind, a 412 that is a
 version mismatch and one that is not, a delete of what is already gone, the search's pages, the owner
 and content markers read back, and the call budget's capped backoffs."""
@@ -13,8 +13,9 @@ import pytest
 from grafana_client.client import GrafanaClientError
 
 from engine.defaults import MANAGED_TAG
-from engine.grafana_api.client import Grafana, SyncError
-from engine.grafana_api.comparable import (
+from engine.grafana_api.client import Grafana
+from engine.kinds.base import ConflictError, Desired, Live, ProvisionedError, SyncError
+from engine.kinds.comparable import (
     DATASOURCE_MARKER,
     DATASOURCE_OWNER_MARKER,
     content_sha,
@@ -22,35 +23,22 @@ from engine.grafana_api.comparable import (
     split_dashboard,
     split_datasource,
 )
-from engine.grafana_api.kinds import (
-    SEARCH_PAGE,
-    ConflictError,
-    DashboardHandler,
-    DatasourceHandler,
-    Desired,
-    FolderHandler,
-    Live,
-    ProvisionedError,
-)
+from engine.kinds.dashboard import SEARCH_PAGE, DashboardKind
+from engine.kinds.datasource import DatasourceKind
+from engine.kinds.folder import FolderKind
 from engine.settings import Settings
 
 URL = "http://grafana.test:3000"
 
 
 class FakeApi:
-    """Records every call the handlers make through grafana-client; answers with `answers` in turn."""
+    """Records every request the kinds make through grafana-client; answers with `answers` in turn."""
 
     def __init__(self, answers: list[Any]) -> None:
         self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
         self.answers = answers
-        for group, names in {
-            "dashboard": ("update_dashboard", "delete_dashboard"),
-            "folder": ("create_folder", "update_folder"),
-            "datasource": ("create_datasource", "update_datasource_by_uid"),
-            "search": ("search_dashboards",),
-            "client": ("GET",),
-        }.items():
-            setattr(self, group, SimpleNamespace(**{name: self._recorder(name) for name in names}))
+        methods = ("GET", "POST", "PUT", "DELETE")
+        self.client = SimpleNamespace(**{name: self._recorder(name) for name in methods})
 
     def _recorder(self, name: str) -> Any:
         def record(*args: Any, **kwargs: Any) -> Any:
@@ -93,9 +81,10 @@ def live_dashboard(version: int = 12) -> Live:
 def test_an_update_carries_the_live_version_and_does_not_overwrite() -> None:
     """The optimistic lock: Grafana answers 412 if someone saved the dashboard since it was read."""
     grafana = FakeGrafana()
-    DashboardHandler().write(grafana, dashboard(), live_dashboard(12), force=False)
-    ((name, (payload,), _),) = grafana.api.calls
-    assert name == "update_dashboard"
+    DashboardKind().write(grafana, dashboard(), live_dashboard(12), force=False)
+    ((name, (path,), sent),) = grafana.api.calls
+    assert (name, path) == ("POST", "/dashboards/db")
+    payload = sent["json"]
     assert payload["dashboard"]["version"] == 12
     assert payload["overwrite"] is False
     assert payload["dashboard"]["id"] is None
@@ -106,8 +95,9 @@ def test_an_update_carries_the_live_version_and_does_not_overwrite() -> None:
 
 def test_a_forced_write_overwrites_without_a_version() -> None:
     grafana = FakeGrafana()
-    DashboardHandler().write(grafana, dashboard(), live_dashboard(12), force=True)
-    ((_, (payload,), _),) = grafana.api.calls
+    DashboardKind().write(grafana, dashboard(), live_dashboard(12), force=True)
+    ((_, _, sent),) = grafana.api.calls
+    payload = sent["json"]
     assert "version" not in payload["dashboard"]
     assert payload["overwrite"] is True
 
@@ -115,8 +105,9 @@ def test_a_forced_write_overwrites_without_a_version() -> None:
 def test_a_dashboard_in_the_general_folder_is_sent_with_an_empty_folder_uid() -> None:
     grafana = FakeGrafana()
     general = Desired("dashboard", "board", "Board", {"uid": "board", "panels": []}, "tiktickets")
-    DashboardHandler().write(grafana, general, None, force=False)
-    ((_, (payload,), _),) = grafana.api.calls
+    DashboardKind().write(grafana, general, None, force=False)
+    ((_, _, sent),) = grafana.api.calls
+    payload = sent["json"]
     assert payload["folderUid"] == ""
     assert "version" not in payload["dashboard"]
 
@@ -124,8 +115,9 @@ def test_a_dashboard_in_the_general_folder_is_sent_with_an_empty_folder_uid() ->
 def test_the_pushed_dashboard_carries_its_content_hash_and_owner_after_its_own_tags() -> None:
     grafana = FakeGrafana()
     desired = dashboard("shop")
-    DashboardHandler().write(grafana, desired, None, force=False)
-    ((_, (payload,), _),) = grafana.api.calls
+    DashboardKind().write(grafana, desired, None, force=False)
+    ((_, _, sent),) = grafana.api.calls
+    payload = sent["json"]
     assert payload["dashboard"]["tags"] == [
         MANAGED_TAG,
         f"dac-sha256:{content_sha(desired.document)}",
@@ -135,7 +127,7 @@ def test_the_pushed_dashboard_carries_its_content_hash_and_owner_after_its_own_t
 
 def test_a_412_version_mismatch_is_a_conflict_and_another_412_is_not() -> None:
     with pytest.raises(ConflictError) as conflict:
-        DashboardHandler().write(
+        DashboardKind().write(
             FakeGrafana(refused(412, "version changed", "version-mismatch")),
             dashboard(),
             live_dashboard(),
@@ -144,7 +136,7 @@ def test_a_412_version_mismatch_is_a_conflict_and_another_412_is_not() -> None:
     assert conflict.value.status == 412
     assert "dashboard 'board' was saved in Grafana while we pushed" in str(conflict.value)
     with pytest.raises(SyncError) as other:
-        DashboardHandler().write(
+        DashboardKind().write(
             FakeGrafana(refused(412, "a dashboard with the same name exists", "name-exists")),
             dashboard(),
             live_dashboard(),
@@ -157,9 +149,9 @@ def test_a_412_version_mismatch_is_a_conflict_and_another_412_is_not() -> None:
 def test_a_400_about_provisioning_is_a_provisioned_dashboard_and_another_400_is_an_error() -> None:
     message = "Cannot save provisioned dashboard"
     with pytest.raises(ProvisionedError):
-        DashboardHandler().write(FakeGrafana(refused(400, message)), dashboard(), None, force=False)
+        DashboardKind().write(FakeGrafana(refused(400, message)), dashboard(), None, force=False)
     with pytest.raises(SyncError) as other:
-        DashboardHandler().write(FakeGrafana(refused(400, "bad panel")), dashboard(), None, force=False)
+        DashboardKind().write(FakeGrafana(refused(400, "bad panel")), dashboard(), None, force=False)
     assert not isinstance(other.value, ProvisionedError)
     assert str(other.value) == "dashboard 'board': 400 bad panel"
 
@@ -168,31 +160,33 @@ def test_a_folder_conflict_names_the_folder_and_what_to_change() -> None:
     desired = Desired("folder", "tiktickets", "TikTickets", {}, "tiktickets")
     grafana = FakeGrafana(refused(409, "a folder with that name already exists"))
     with pytest.raises(SyncError) as conflict:
-        FolderHandler().write(grafana, desired, None, force=False)
+        FolderKind().write(grafana, desired, None, force=False)
     assert conflict.value.status == 409
     assert str(conflict.value).startswith(
         "folder 'TikTickets': Grafana already has a folder with this title or uid"
     )
     # created with the folder's own uid, the one dashboards are filed under, not one Grafana picks
-    assert grafana.api.calls == [("create_folder", ("TikTickets",), {"uid": "tiktickets"})]
+    assert grafana.api.calls == [
+        ("POST", ("/folders",), {"json": {"title": "TikTickets", "uid": "tiktickets"}})
+    ]
 
 
 def test_an_existing_folder_is_renamed_not_created() -> None:
     desired = Desired("folder", "tiktickets", "TikTickets", {}, "tiktickets")
     grafana = FakeGrafana()
-    FolderHandler().write(grafana, desired, Live(document={}, raw={}), force=False)
+    FolderKind().write(grafana, desired, Live(document={}, raw={}), force=False)
     ((name, args, kwargs),) = grafana.api.calls
     assert (name, args, kwargs) == (
-        "update_folder",
-        ("tiktickets",),
-        {"title": "TikTickets", "overwrite": True},
+        "PUT",
+        ("/folders/tiktickets",),
+        {"json": {"title": "TikTickets", "overwrite": True}},
     )
 
 
 def test_a_datasource_conflict_names_the_datasource_by_name() -> None:
     desired = Desired("datasource", "prom", "Prometheus", {"uid": "prom", "name": "Prometheus"}, "tiktickets")
     with pytest.raises(SyncError) as conflict:
-        DatasourceHandler().write(
+        DatasourceKind().write(
             FakeGrafana(refused(409, "data source with the same name already exists")),
             desired,
             None,
@@ -208,9 +202,10 @@ def test_a_datasource_is_pushed_with_its_hash_and_owner_in_json_data() -> None:
     document = {"uid": "prom", "name": "Prometheus", "jsonData": {"timeInterval": "15s"}}
     desired = Desired("datasource", "prom", "Prometheus", document, "shop")
     grafana = FakeGrafana()
-    DatasourceHandler().write(grafana, desired, None, force=False)
-    ((name, (body,), _),) = grafana.api.calls
-    assert name == "create_datasource"
+    DatasourceKind().write(grafana, desired, None, force=False)
+    ((name, (path,), sent),) = grafana.api.calls
+    assert (name, path) == ("POST", "/datasources")
+    body = sent["json"]
     assert body["jsonData"] == {
         "timeInterval": "15s",
         DATASOURCE_MARKER: content_sha(document),
@@ -219,13 +214,11 @@ def test_a_datasource_is_pushed_with_its_hash_and_owner_in_json_data() -> None:
 
 
 def test_deleting_a_dashboard_already_gone_is_done_and_a_400_is_provisioning() -> None:
-    DashboardHandler().delete(FakeGrafana(refused(404, "Dashboard not found")), "board")
+    DashboardKind().delete(FakeGrafana(refused(404, "Dashboard not found")), "board")
     with pytest.raises(ProvisionedError):
-        DashboardHandler().delete(
-            FakeGrafana(refused(400, "provisioned dashboard cannot be deleted")), "board"
-        )
+        DashboardKind().delete(FakeGrafana(refused(400, "provisioned dashboard cannot be deleted")), "board")
     with pytest.raises(SyncError) as other:
-        DashboardHandler().delete(FakeGrafana(refused(403, "no")), "board")
+        DashboardKind().delete(FakeGrafana(refused(403, "no")), "board")
     assert "delete dashboard 'board': 403" in str(other.value)
 
 
@@ -235,11 +228,12 @@ def test_the_managed_search_reads_full_pages_until_a_short_one(last_page: int) -
     full = [{"uid": f"a{i}", "title": f"A {i}"} for i in range(SEARCH_PAGE)]
     rest = [{"uid": f"b{i}", "title": f"B {i}"} for i in range(last_page)]
     grafana = FakeGrafana(full, rest)
-    found = DashboardHandler().list_managed(grafana)
+    found = DashboardKind().list_managed(grafana)
     assert len(found) == SEARCH_PAGE + last_page
     assert found[0] == ("a0", "A 0")
-    assert [kwargs["page"] for _, _, kwargs in grafana.api.calls] == [1, 2]
-    assert {kwargs["tag"] for _, _, kwargs in grafana.api.calls} == {MANAGED_TAG}
+    assert [kwargs["params"]["page"] for _, _, kwargs in grafana.api.calls] == [1, 2]
+    assert [kwargs["params"]["tag"] for _, _, kwargs in grafana.api.calls] == [[MANAGED_TAG]] * 2
+    assert {(name, path) for name, (path,), _ in grafana.api.calls} == {("GET", "/search")}
 
 
 def test_markers_read_back_what_the_push_wrote() -> None:
@@ -294,7 +288,7 @@ def test_a_dashboard_read_back_gives_its_version_folder_and_provisioning() -> No
         "meta": {"provisioned": True, "folderUid": "tiktickets"},
     }
     grafana = FakeGrafana(answer)
-    live = DashboardHandler().fetch(grafana, "board")
+    live = DashboardKind().fetch(grafana, "board")
     assert live is not None
     assert (live.version, live.folder_uid, live.provisioned, live.owner, live.managed) == (
         7,
@@ -303,29 +297,29 @@ def test_a_dashboard_read_back_gives_its_version_folder_and_provisioning() -> No
         "shop",
         True,
     )
-    assert grafana.api.calls == [("GET", ("/dashboards/uid/board",), {})]
+    assert grafana.api.calls == [("GET", ("/dashboards/uid/board",), {"params": None})]
 
 
 def test_a_dashboard_in_the_general_folder_reads_back_with_no_folder() -> None:
     """Grafana answers folderUid "" for the General folder: the same as a desired folder of None."""
-    live = DashboardHandler().fetch(
+    live = DashboardKind().fetch(
         FakeGrafana({"dashboard": {"uid": "board"}, "meta": {"folderUid": ""}}), "board"
     )
     assert live is not None and live.folder_uid is None
 
 
 def test_a_read_of_what_grafana_lacks_is_none_and_another_refusal_names_the_read() -> None:
-    assert DashboardHandler().fetch(FakeGrafana(refused(404, "Dashboard not found")), "board") is None
-    assert FolderHandler().fetch(FakeGrafana(refused(404, "Folder not found")), "tiktickets") is None
+    assert DashboardKind().fetch(FakeGrafana(refused(404, "Dashboard not found")), "board") is None
+    assert FolderKind().fetch(FakeGrafana(refused(404, "Folder not found")), "tiktickets") is None
     with pytest.raises(SyncError) as other:
-        DashboardHandler().fetch(FakeGrafana(refused(400, "bad uid")), "board")
+        DashboardKind().fetch(FakeGrafana(refused(400, "bad uid")), "board")
     assert str(other.value) == "read dashboard 'board': 400 Client Error 400: bad uid"
     assert other.value.status == 400
 
 
 def test_an_answer_of_the_wrong_shape_names_the_endpoint_and_the_read() -> None:
     with pytest.raises(SyncError) as bad:
-        DashboardHandler().fetch(FakeGrafana([{"uid": "board"}]), "board")
+        DashboardKind().fetch(FakeGrafana([{"uid": "board"}]), "board")
     assert str(bad.value) == (
         f"Grafana at {URL} answered /api/dashboards/uid/board with a JSON list, not an object with dashboard "
         "and meta (while trying to read dashboard 'board')"

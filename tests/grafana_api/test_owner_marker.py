@@ -10,7 +10,9 @@ from pydantic import ValidationError
 from engine import defaults
 from engine.definitions.loader import load_project
 from engine.definitions.types import ProjectConfig
-from engine.grafana_api.comparable import (
+from engine.grafana_api.plan import Decision, prune_decision
+from engine.kinds.base import Live
+from engine.kinds.comparable import (
     DASHBOARD_IGNORED_FIELDS,
     DATASOURCE_IGNORED_FIELDS,
     DATASOURCE_OWNER_MARKER,
@@ -23,8 +25,6 @@ from engine.grafana_api.comparable import (
     split_dashboard,
     split_datasource,
 )
-from engine.grafana_api.kinds import Live
-from engine.grafana_api.plan import Decision, prune_decision
 from engine.render.documents import build_documents
 from engine.render.files import render_outputs
 from tests.conftest import REPO

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from engine.grafana_api import kinds
-from engine.grafana_api.client import Grafana, SyncError
-from engine.grafana_api.comparable import content_sha
-from engine.grafana_api.kinds import Desired, Kind, Live
+from engine import kinds
+from engine.grafana_api.client import Grafana
 from engine.grafana_api.plan import Action, Decision, SyncReport, decide, execute
+from engine.kinds.base import Desired, Live, SyncError
+from engine.kinds.comparable import content_sha
 from engine.settings import Settings
 
 DOCUMENT = {"uid": "board", "title": "Board", "tags": ["dashboards-as-code"], "panels": []}
@@ -23,10 +23,11 @@ GRAFANA = Grafana(Settings(grafana_url="http://grafana.test:3000", grafana_token
 
 
 class FakeHandler:
-    """Answers `fetch` with `live` (or raises it), and fails `write` with `write_error` if set."""
+    """Answers `fetch` with `live` (or raises it), and fails `write` with `write_error` if set; `use`
+    puts its `fetch` and `write` on the registered kind, which keeps everything else it says."""
 
     def __init__(
-        self, kind: Kind, live: Live | SyncError | None, write_error: SyncError | None = None
+        self, kind: str, live: Live | SyncError | None, write_error: SyncError | None = None
     ) -> None:
         self.kind = kind
         self.live = live
@@ -44,21 +45,15 @@ class FakeHandler:
             error, self.write_error = self.write_error, None
             raise error
 
-    def list_managed(self, grafana: Grafana) -> list[tuple[str, str]]:
-        return []
-
-    def delete(self, grafana: Grafana, uid: str) -> None:
-        raise AssertionError("not deleted here")
-
 
 def use(monkeypatch: pytest.MonkeyPatch, handler: FakeHandler) -> FakeHandler:
-    monkeypatch.setitem(kinds.HANDLERS, handler.kind, handler)
+    registered = kinds.kind_named(handler.kind)
+    monkeypatch.setattr(registered, "fetch", handler.fetch)
+    monkeypatch.setattr(registered, "write", handler.write)
     return handler
 
 
-def desired(
-    kind: Kind = "dashboard", owner: str = "tiktickets", folder: str | None = "tiktickets"
-) -> Desired:
+def desired(kind: str = "dashboard", owner: str = "tiktickets", folder: str | None = "tiktickets") -> Desired:
     return Desired(kind, "board", "Board", dict(DOCUMENT), owner, folder_uid=folder)
 
 

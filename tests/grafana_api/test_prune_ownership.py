@@ -18,11 +18,10 @@ from typing import Any
 import pytest
 from grafana_client.api import GrafanaApi
 
+import engine.kinds.dashboard as dashboard_kind
 from engine.defaults import MANAGED_TAG
 from engine.definitions.loader import load_project
-from engine.grafana_api import kinds
 from engine.grafana_api.client import Grafana
-from engine.grafana_api.comparable import OWNER_MARKER_PREFIX, mark_dashboard, mark_datasource
 from engine.grafana_api.plan import (
     Action,
     Decision,
@@ -34,6 +33,7 @@ from engine.grafana_api.plan import (
     prune_candidates,
     synchronise,
 )
+from engine.kinds.comparable import OWNER_MARKER_PREFIX, mark_dashboard, mark_datasource
 from engine.render.documents import build_documents
 from engine.settings import Settings
 from tests.conftest import DEFINITIONS, REPO
@@ -379,7 +379,7 @@ def test_prune_deletes_every_stale_dashboard_past_the_first_search_page(
     """A project with more managed dashboards than one search page holds: `push --prune` pages through
     every search result and deletes every stale one, not only those on the first page; diff and pull
     see every dashboard too. Both a count that fills its last page exactly and one that does not."""
-    monkeypatch.setattr(kinds, "SEARCH_PAGE", PAGE)
+    monkeypatch.setattr(dashboard_kind, "SEARCH_PAGE", PAGE)
     added = add_copies(project_a, extra)
     desired = desired_objects(build_documents(load_project(project_a)))
     dashboards = sorted(d.uid for d in desired if d.kind == "dashboard")

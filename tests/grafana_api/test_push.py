@@ -8,8 +8,8 @@ from typing import Any
 
 from config import OVERVIEW_UID
 from engine.definitions.loader import load_project
-from engine.grafana_api.comparable import PUSH_MARKER_PREFIX
-from engine.render.documents import dashboard_document
+from engine.kinds.comparable import PUSH_MARKER_PREFIX
+from engine.kinds.dashboard import dashboard_document
 from tests.conftest import REPO, project_dashboard, push_writes
 from tests.grafana_api.conftest import Target, cli
 

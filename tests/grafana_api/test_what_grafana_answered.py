@@ -21,9 +21,9 @@ from grafana_client.api import GrafanaApi
 from pydantic import SecretStr
 
 from engine.definitions.loader import load_project
-from engine.grafana_api.client import Grafana, SyncError
-from engine.grafana_api.kinds import ConflictError, DashboardHandler, Desired
-from engine.render.documents import dashboard_document
+from engine.grafana_api.client import Grafana
+from engine.kinds.base import ConflictError, Desired, SyncError
+from engine.kinds.dashboard import DashboardKind, dashboard_document
 from engine.settings import Settings
 from tests.conftest import REPO
 from tests.grafana_api import hostile_servers as hs
@@ -142,7 +142,7 @@ def test_a_412_without_version_mismatch_is_a_failed_write_not_a_conflict(
     body: Any, overview: dict[str, Any]
 ) -> None:
     with hs.hostile(lambda handler: handler.json(412, body)) as (url, _), pytest.raises(SyncError) as raised:
-        DashboardHandler().write(_grafana(url), _desired(overview), None, force=False)
+        DashboardKind().write(_grafana(url), _desired(overview), None, force=False)
     assert not isinstance(raised.value, ConflictError), str(raised.value)
     assert raised.value.status == 412 and f"dashboard {OVERVIEW!r}: 412" in str(raised.value)
     if isinstance(body, dict):
@@ -155,7 +155,7 @@ def test_a_412_version_mismatch_is_a_conflict(overview: dict[str, Any]) -> None:
         hs.hostile(lambda handler: handler.json(412, body)) as (url, _),
         pytest.raises(ConflictError) as raised,
     ):
-        DashboardHandler().write(_grafana(url), _desired(overview), None, force=False)
+        DashboardKind().write(_grafana(url), _desired(overview), None, force=False)
     assert "412 version-mismatch" in str(raised.value)
 
 

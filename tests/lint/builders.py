@@ -64,8 +64,10 @@ def project(
         config=CONFIG,
         contract=contract or CONTRACT,
         contract_source=CONTRACT_SOURCE,
-        dashboards=list(dashboards),
-        datasources=datasources if datasources is not None else list(DATASOURCES),
+        definitions={
+            "dashboard": list(dashboards),
+            "datasource": datasources if datasources is not None else list(DATASOURCES),
+        },
         rule_groups=with_derived_rules(CONFIG.name, list(dashboards), list(RULE_GROUPS)),
         alert_routing=ALERT_ROUTING,
         signal_names=signal_names_of(telemetry.contract),

@@ -7,7 +7,7 @@ import pytest
 from config import CONFIG
 from engine.external_tools import AMTOOL
 from engine.lint.checks.alertmanager_config import CHECK
-from engine.render.files import Output
+from engine.render.formats import Output
 from tests.lint.builders import check, context
 from tests.tooling import require_tool
 

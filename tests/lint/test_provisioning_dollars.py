@@ -1,7 +1,7 @@
 from datasources import DATASOURCES, LOKI
 from engine.definitions.datasource import DerivedField
 from engine.lint.checks.provisioning_dollars import CHECK
-from engine.render.files import Output
+from engine.render.formats import Output
 from tests.lint.builders import check, context
 
 

@@ -10,7 +10,8 @@ import pytest
 
 from config import CONFIG
 from engine.definitions.loader import load_project
-from engine.render.documents import build_documents, dashboard_document
+from engine.kinds.dashboard import dashboard_document
+from engine.render.documents import build_documents
 from tests.conftest import REPO
 from tests.prometheus.rules import rendered_rules
 

@@ -11,13 +11,11 @@ import yaml
 from engine.defaults import GRAFANA_PROVISIONING_MOUNT
 from engine.definitions.loader import load_project
 from engine.definitions.types import DashboardDefinition, Folder
-from engine.render.documents import (
-    DROPPED_DASHBOARD_FIELDS,
-    DROPPED_PANEL_FIELDS,
-    build_documents,
-    dashboard_document,
-)
-from engine.render.files import Output, render_outputs
+from engine.kinds.dashboard import dashboard_document
+from engine.kinds.dashboard.document import DROPPED_DASHBOARD_FIELDS, DROPPED_PANEL_FIELDS
+from engine.render.documents import build_documents
+from engine.render.files import render_outputs
+from engine.render.formats import Output
 from tests.conftest import REPO
 
 

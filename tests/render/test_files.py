@@ -21,7 +21,6 @@ from engine.render.files import (
     TEMP_SUFFIX,
     BusyError,
     NotRegularFileError,
-    Output,
     WriteError,
     atomic_write,
     build_lock,
@@ -29,6 +28,7 @@ from engine.render.files import (
     render_outputs,
     write_outputs,
 )
+from engine.render.formats import Output
 from engine.render.staleness import compare_outputs
 from tests.conftest import REPO
 

@@ -24,7 +24,8 @@ import pytest
 from engine.definitions.loader import load_project
 from engine.errors import DefinitionError
 from engine.render.documents import build_documents
-from engine.render.files import Output, _stays_inside, render_outputs, write_outputs
+from engine.render.files import _stays_inside, render_outputs, write_outputs
+from engine.render.formats import Output
 from tests.conftest import OUTPUTS, REPO, generated_elsewhere
 
 FILE_MODE, FOLDER_MODE = 0o644, 0o755

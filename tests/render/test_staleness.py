@@ -10,7 +10,8 @@ import pytest
 
 from engine.definitions.loader import load_project
 from engine.render.documents import build_documents
-from engine.render.files import Output, render_outputs, write_outputs
+from engine.render.files import render_outputs, write_outputs
+from engine.render.formats import Output
 from engine.render.staleness import compare_outputs
 from tests.conftest import REPO
 

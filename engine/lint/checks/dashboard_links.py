@@ -13,8 +13,8 @@ import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
+from engine.kinds.dashboard import DashboardDocument
 from engine.lint import Check, Finding, LintContext, where
-from engine.render.documents import DashboardDocument
 
 ID = "dashboard-links"
 DASHBOARD_PATH = re.compile(r"^/d/(?P<uid>[^/?#]+)")

@@ -8,8 +8,8 @@ one dashboard there.
 
 from collections.abc import Iterator
 
+from engine.kinds.dashboard import DashboardDocument
 from engine.lint import Check, Finding, LintContext, where
-from engine.render.documents import DashboardDocument
 from engine.uids import uid_key, uid_problem
 
 ID = "dashboard-uid"

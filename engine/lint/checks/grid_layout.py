@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from engine.dashboard_panels import panel_layers
+from engine.kinds.dashboard import DashboardDocument
 from engine.lint import LintContext, dashboard_check
-from engine.render.documents import DashboardDocument
 
 ID = "grid-layout"
 COLUMNS = 24

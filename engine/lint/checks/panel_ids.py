@@ -7,8 +7,8 @@ make Grafana drop one of them.
 from collections.abc import Iterator
 from typing import Any
 
+from engine.kinds.dashboard import DashboardDocument
 from engine.lint import LintContext, dashboard_check
-from engine.render.documents import DashboardDocument
 
 ID = "panel-ids"
 

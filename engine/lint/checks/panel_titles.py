@@ -7,8 +7,8 @@ Error rate panel": two panels with one title make both ambiguous.
 from collections.abc import Iterator
 from typing import Any
 
+from engine.kinds.dashboard import DashboardDocument
 from engine.lint import LintContext, dashboard_check
-from engine.render.documents import DashboardDocument
 
 ID = "panel-titles"
 

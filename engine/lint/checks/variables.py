@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from engine.dashboard_panels import every_panel
+from engine.kinds.dashboard import DashboardDocument
 from engine.lint import LintContext, dashboard_check
-from engine.render.documents import DashboardDocument
 
 ID = "variables"
 # `$name`, `${name}`, `${name:format}`, `[[name]]` (legacy).
