@@ -46,7 +46,7 @@ from dashboards import overview
 from engine.defaults import ALL_TENANTS
 from engine.external_tools import PROMETHEUS, PROMTOOL, require
 from engine.kinds.dashboard import dashboard_document
-from engine.lint.promql_ast import as_prometheus_receives
+from engine.promql.tree import as_prometheus_receives
 from monitoring.local_stack import program_version
 
 REPO = Path(__file__).resolve().parent.parent

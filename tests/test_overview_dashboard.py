@@ -14,7 +14,7 @@ import pytest
 from engine.defaults import ALL_TENANTS
 from engine.definitions.loader import load_project
 from engine.definitions.prometheus_rule import recorded_series
-from engine.lint.promql_ast import parse, vector_selectors
+from engine.promql.tree import parse, vector_selectors
 from telemetry.contract import CONTRACT
 from tests.conftest import REPO
 

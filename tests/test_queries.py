@@ -10,8 +10,8 @@ import pytest
 from engine import queries as q
 from engine.contract.model import ContractError
 from engine.defaults import ALL_TENANTS, RECORDING_RATE_WINDOW
-from engine.lint.promql_ast import matchers as selector_matchers
-from engine.lint.promql_ast import parse, vector_selectors
+from engine.promql.tree import matchers as selector_matchers
+from engine.promql.tree import parse, vector_selectors
 from telemetry.contract import (
     BACKEND_LOGS,
     SERVER_SPANS_ONLY,
@@ -269,7 +269,7 @@ def test_recordings_survive_every_combinator() -> None:
 
 @pytest.mark.parametrize("written", ["=", "!=", "=~", "!~"])
 def test_a_parsed_matcher_reads_back_as_the_operator_it_was_written_with(written: str) -> None:
-    """engine/lint/promql_ast.py is the one place the parser's operator objects are read: lint and
+    """engine/promql/tree.py is the one place the parser's operator objects are read: lint and
     doctor compare `=~`, never the parser's own names."""
     (selector,) = vector_selectors(parse(f'up{{job{written}"x"}}'))
     assert selector_matchers(selector) == {("job", written, "x")}

@@ -28,8 +28,8 @@ from engine.doctor.http import SourceError
 from engine.doctor.overflow import HiddenTenants, Limit
 from engine.doctor.prometheus_api import PrometheusApi, RuleState
 from engine.grafana_math import duration, range_seconds
-from engine.lint.promql_ast import function_name, operator, vector_selectors, walk
-from engine.lint.series_catalog import SeriesInfo
+from engine.promql.series_catalog import SeriesInfo
+from engine.promql.tree import function_name, operator, vector_selectors, walk
 from engine.queries import Matcher
 
 TWO_SAMPLES = frozenset({"rate", "irate", "increase", "delta", "idelta", "deriv", "predict_linear"})

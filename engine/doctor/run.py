@@ -27,7 +27,7 @@ from engine.doctor.prometheus_api import PrometheusApi
 from engine.doctor.prometheus_diagnosis import PrometheusDoctor
 from engine.grafana_math import builtin_intervals, opening_value, range_seconds, regex_escape, substitute
 from engine.kinds.dashboard import DashboardDocument
-from engine.lint.series_catalog import SeriesInfo, build_catalog
+from engine.promql.series_catalog import SeriesInfo, build_catalog
 from engine.render.documents import Documents
 
 SUPPORTED = ("prometheus", "loki")

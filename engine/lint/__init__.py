@@ -21,8 +21,8 @@ from engine.dashboard_panels import every_panel
 from engine.definitions.types import Project
 from engine.errors import Location
 from engine.kinds.dashboard import DashboardDocument
-from engine.lint.promql_ast import parse
-from engine.lint.series_catalog import SeriesInfo, build_catalog
+from engine.promql.series_catalog import SeriesInfo, build_catalog
+from engine.promql.tree import parse
 from engine.render.documents import Documents
 from engine.render.formats import Output
 

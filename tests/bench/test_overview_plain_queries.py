@@ -7,7 +7,7 @@ from config import OVERVIEW_UID
 from engine.definitions.loader import load_project
 from engine.kinds.dashboard import DashboardDocument
 from engine.lint import LintContext, run_checks
-from engine.lint.promql_ast import parse, vector_selectors
+from engine.promql.tree import parse, vector_selectors
 from engine.render.documents import build_documents
 from engine.render.files import render_outputs
 from telemetry.contract import CONTRACT

@@ -29,7 +29,7 @@ from engine.definitions.loader import load_project
 from engine.doctor.http import Endpoint
 from engine.doctor.run import DoctorRun
 from engine.grafana_math import opening_value
-from engine.lint.promql_ast import as_prometheus_receives, vector_selectors
+from engine.promql.tree import as_prometheus_receives, vector_selectors
 from engine.render.documents import Documents, build_documents
 from tests.conftest import REPO, copy_project
 from tests.doctor.hostile_sources import Reply, fake_prometheus, success

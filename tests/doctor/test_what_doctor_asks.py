@@ -32,8 +32,8 @@ from engine.doctor.prometheus_api import RuleState, Sample
 from engine.doctor.prometheus_diagnosis import SHOWN_VALUES, PrometheusDoctor
 from engine.doctor.run import DoctorRun
 from engine.grafana_math import builtin_intervals, range_seconds
-from engine.lint.promql_ast import vector_selectors
-from engine.lint.series_catalog import SeriesInfo
+from engine.promql.series_catalog import SeriesInfo
+from engine.promql.tree import vector_selectors
 from engine.render.documents import Documents, build_documents
 from tests.conftest import REPO
 from tests.doctor.hostile_sources import Params, Reply, fake_loki, fake_prometheus, success

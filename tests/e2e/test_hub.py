@@ -28,7 +28,7 @@ from engine.defaults import ALL_TENANTS, TENANT_VARIABLE
 from engine.definitions.loader import load_project
 from engine.definitions.prometheus_rule import recorded_series
 from engine.external_tools import NODE, PROMETHEUS
-from engine.lint.promql_ast import as_prometheus_receives
+from engine.promql.tree import as_prometheus_receives
 from engine.render.documents import build_documents
 from monitoring import loopback
 from monitoring.tools import DEMO, OTELCOL

@@ -25,7 +25,7 @@ from config import TENANT_UID, TENANTS_UID
 from engine.defaults import TENANT_VARIABLE
 from engine.definitions.loader import load_project
 from engine.external_tools import NODE, PROMETHEUS
-from engine.lint.promql_ast import as_prometheus_receives
+from engine.promql.tree import as_prometheus_receives
 from engine.render.documents import build_documents
 from monitoring import loopback
 from monitoring.tools import DEMO, OTELCOL

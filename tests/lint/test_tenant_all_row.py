@@ -16,9 +16,9 @@ from engine.definitions.prometheus_rule import RecordingRule, RuleGroup
 from engine.definitions.types import DashboardDefinition
 from engine.lint import Finding, LintContext
 from engine.lint.checks.tenant_all_row import CHECK
-from engine.lint.promql_ast import grouping_labels, parse, vector_selectors
 from engine.panels.grafanalib_ext import QueryVariable
 from engine.panels.style import Row, dashboard
+from engine.promql.tree import grouping_labels, parse, vector_selectors
 from engine.render.documents import build_documents
 from engine.render.files import render_outputs
 from telemetry.contract import (

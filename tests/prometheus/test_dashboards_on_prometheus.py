@@ -28,8 +28,8 @@ from engine.defaults import ALL_TENANTS, TENANT_LABEL, TENANT_VARIABLE
 from engine.definitions.loader import load_project
 from engine.external_tools import PROMETHEUS
 from engine.lint.checks.panel_unit import returns
-from engine.lint.promql_ast import as_prometheus_receives, parse
-from engine.lint.series_catalog import build_catalog
+from engine.promql.series_catalog import build_catalog
+from engine.promql.tree import as_prometheus_receives, parse
 from engine.render.documents import build_documents
 from engine.render.files import render_outputs
 from engine.render.provisioning_escape import expand

@@ -22,7 +22,7 @@ import pytest
 from engine.defaults import ALL_TENANTS, TENANT_LABEL
 from engine.definitions.loader import load_project
 from engine.definitions.prometheus_rule import RecordingRule
-from engine.lint.promql_ast import grouping_labels
+from engine.promql.tree import grouping_labels
 from tests.conftest import REPO
 from tests.prometheus_rules.evaluation import SCHEDULES
 from tests.prometheus_rules.test_promtool_rules import run_promtool

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import promql_parser
 
 from engine.lint import LintContext, Query, promql_check
-from engine.lint.promql_ast import function_name, walk
+from engine.promql.tree import function_name, walk
 
 ID = "counter-rate"
 RATE_FUNCTIONS = {"rate", "irate", "increase"}

@@ -10,7 +10,7 @@ from typing import Any
 import promql_parser
 
 from engine.lint import LintContext, Query, promql_check
-from engine.lint.promql_ast import function_name, grouping_labels, vector_selectors, walk
+from engine.promql.tree import function_name, grouping_labels, vector_selectors, walk
 
 ID = "histogram-quantile"
 

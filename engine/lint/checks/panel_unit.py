@@ -20,8 +20,8 @@ import promql_parser
 from engine.defaults import RULES_HOME
 from engine.errors import Location
 from engine.lint import Check, Finding, LintContext, Query, where
-from engine.lint.promql_ast import function_name, parse, vector_selectors
-from engine.lint.series_catalog import SeriesInfo
+from engine.promql.series_catalog import SeriesInfo
+from engine.promql.tree import function_name, parse, vector_selectors
 from engine.units import BUDGET_LEFT, BURN_RATE, COUNT, PER_SECOND, RATE_CHANGE, RATIO, Quantity, declared_by
 
 ID = "panel-unit"

@@ -6,7 +6,7 @@ A metric name the backend or the Collector never emits is the classic "No data" 
 from collections.abc import Iterator
 
 from engine.lint import LintContext, Query, query_check
-from engine.lint.promql_ast import parse, vector_selectors
+from engine.promql.tree import parse, vector_selectors
 
 ID = "query-metrics"
 

@@ -23,7 +23,7 @@ from engine.contract.model import MetricSignal
 from engine.defaults import ALL_TENANTS, TENANT_LABEL
 from engine.definitions.prometheus_rule import recorded_series
 from engine.lint import Check, Finding, LintContext, Query, where
-from engine.lint.promql_ast import grouping_labels, operator, walk
+from engine.promql.tree import grouping_labels, operator, walk
 
 ID = "tenant-all-row"
 VARIABLE_REFERENCE = re.compile(r"^\$(\w+)$|^\$\{(\w+)(?::[^}]*)?\}$|^\[\[(\w+)\]\]$")

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from engine.defaults import ALL_TENANTS, TENANT_LABEL, TENANT_VARIABLE
 from engine.lint import Check, Finding, LintContext, where
-from engine.lint.promql_ast import matchers, vector_selectors
+from engine.promql.tree import matchers, vector_selectors
 from engine.queries import tenant_matcher
 
 ID = "tenant-filter"

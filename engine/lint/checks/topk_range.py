@@ -18,7 +18,7 @@ from typing import Any
 import promql_parser
 
 from engine.lint import LintContext, Query, promql_check
-from engine.lint.promql_ast import walk
+from engine.promql.tree import walk
 
 ID = "topk-range"
 RANKING = ("topk", "bottomk")
