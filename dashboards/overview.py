@@ -9,16 +9,16 @@ whose queries bring their own recording rules (the per-tenant rows and the `__al
 
 from config import OVERVIEW_UID, TENANT_UID, TENANTS_UID, TIKTICKETS_FOLDER
 from datasources import LOKI, PROMETHEUS
-from engine import queries as q
-from engine.defaults import ALL_TENANTS, TENANT_VARIABLE
-from engine.definitions.prometheus_rule import RecordingRule
-from engine.definitions.types import DashboardDefinition
-from engine.panels.grafanalib_ext import QueryVariable
-from engine.panels.style import (
+from engine.define import (
+    ALL_TENANTS,
     COUNT,
     RATIO_AS_PERCENT,
     REQUESTS_PER_SECOND,
     SECONDS,
+    TENANT_VARIABLE,
+    DashboardDefinition,
+    QueryVariable,
+    RecordingRule,
     Row,
     bar_gauge,
     dashboard_link,
@@ -30,7 +30,8 @@ from engine.panels.style import (
     thresholds,
     timeseries,
 )
-from engine.panels.style import dashboard as make_dashboard
+from engine.define import dashboard as make_dashboard
+from engine.define import queries as q
 from prometheus_rules import overview as recorded
 from telemetry.contract import (
     BACKEND_LOGS,

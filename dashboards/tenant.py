@@ -11,16 +11,16 @@ Collector's per-tenant slow count, the SLOs from prometheus_rules/tenant_slo.py'
 from config import OVERVIEW_UID, TENANT_UID, TENANTS_UID, TIKTICKETS_FOLDER
 from dashboards.overview import tenant_error_ratio, tenant_request_rate
 from datasources import JAEGER, LOKI, PROMETHEUS
-from engine import queries as q
-from engine.defaults import TENANT_LABEL, TENANT_VARIABLE
-from engine.definitions.prometheus_rule import RecordingRule
-from engine.definitions.types import DashboardDefinition
-from engine.panels.grafanalib_ext import QueryVariable
-from engine.panels.style import (
+from engine.define import (
     COUNT,
     RATIO_AS_PERCENT,
     REQUESTS_PER_SECOND,
+    TENANT_LABEL,
+    TENANT_VARIABLE,
+    DashboardDefinition,
     PanelSpec,
+    QueryVariable,
+    RecordingRule,
     Row,
     dashboard_link,
     explore_link,
@@ -31,7 +31,8 @@ from engine.panels.style import (
     thresholds,
     timeseries,
 )
-from engine.panels.style import dashboard as make_dashboard
+from engine.define import dashboard as make_dashboard
+from engine.define import queries as q
 from prometheus_rules import tenant_slo
 from prometheus_rules.slo import AVAILABILITY_BUDGET, LATENCY_BUDGET, LATENCY_TARGET, SLO_PERIOD, WINDOWS
 from telemetry.contract import (

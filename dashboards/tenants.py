@@ -9,15 +9,15 @@ is `.*`, because these series have no pre-summed All row.
 
 from config import TENANT_UID, TENANTS_UID, TIKTICKETS_FOLDER
 from datasources import PROMETHEUS
-from engine import queries as q
-from engine.defaults import TENANT_LABEL, TENANT_VARIABLE
-from engine.definitions.prometheus_rule import RecordingRule
-from engine.definitions.types import DashboardDefinition
-from engine.panels.grafanalib_ext import QueryVariable
-from engine.panels.style import (
+from engine.define import (
     COUNT,
     RATIO_AS_PERCENT,
     REQUESTS_PER_SECOND,
+    TENANT_LABEL,
+    TENANT_VARIABLE,
+    DashboardDefinition,
+    QueryVariable,
+    RecordingRule,
     Row,
     bar_gauge,
     prom,
@@ -25,7 +25,8 @@ from engine.panels.style import (
     tenant_link,
     thresholds,
 )
-from engine.panels.style import dashboard as make_dashboard
+from engine.define import dashboard as make_dashboard
+from engine.define import queries as q
 from prometheus_rules import tenant_slo
 from prometheus_rules.slo import AVAILABILITY_BUDGET, LATENCY_BUDGET
 from telemetry.contract import TENANT_SPAN_CALLS, WHATSAPP_SESSIONS_ACTIVE

@@ -1,6 +1,6 @@
 """Alertmanager: the alerts Prometheus' rules fire, and their silences, seen from Grafana's Alerting UI."""
 
-from engine.definitions.datasource import AlertmanagerDatasource, AlertmanagerOptions
+from engine.define import AlertmanagerDatasource, AlertmanagerOptions
 
 ALERTMANAGER = AlertmanagerDatasource(
     name="Alertmanager",

@@ -1,7 +1,6 @@
 """Jaeger (v2): traces from the Collector; a span opens its logs in Loki and its metrics in Prometheus."""
 
-from engine import queries as q
-from engine.definitions.datasource import (
+from engine.define import (
     JaegerDatasource,
     JaegerOptions,
     MetricQuery,
@@ -9,6 +8,7 @@ from engine.definitions.datasource import (
     TracesToLogs,
     TracesToMetrics,
 )
+from engine.define import queries as q
 from telemetry.contract import BACKEND_LOGS, SPAN_CALLS, SPAN_DURATION
 
 # Explore opens these links, so fixed 5m windows rather than $__rate_interval.

@@ -1,6 +1,6 @@
 """Loki: logs via native OTLP; `trace_id` is structured metadata and links to Jaeger."""
 
-from engine.definitions.datasource import DerivedField, LokiDatasource, LokiOptions
+from engine.define import DerivedField, LokiDatasource, LokiOptions
 
 LOKI = LokiDatasource(
     name="Loki",

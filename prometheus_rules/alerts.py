@@ -2,10 +2,15 @@
 folding tenants into its overflow series, and Prometheus' exemplar ring reaching back too little."""
 
 from config import OVERVIEW_UID
-from engine.contract.model import OVERFLOW_LABEL, OVERFLOW_VALUE, PromType
-from engine.defaults import DASHBOARD_TIME_FROM
-from engine.definitions.prometheus_rule import AlertRule, RuleGroup
-from engine.grafana_math import range_seconds
+from engine.define import (
+    DASHBOARD_TIME_FROM,
+    OVERFLOW_LABEL,
+    OVERFLOW_VALUE,
+    AlertRule,
+    PromType,
+    RuleGroup,
+    range_seconds,
+)
 from prometheus_rules.slo import BURN_RATE_ALERTS
 from telemetry.contract import CONTRACT
 

@@ -9,9 +9,8 @@ per-tenant row and the `tenant_id="__all__"` row that All reads), and `build` wr
 derived group `tiktickets-derived` (engine/definitions/derived_rules.py).
 """
 
-from engine import queries as q
-from engine.defaults import RECORDING_RATE_WINDOW
-from engine.definitions.prometheus_rule import RecordingRule, RuleGroup
+from engine.define import RECORDING_RATE_WINDOW, RecordingRule, RuleGroup
+from engine.define import queries as q
 from telemetry.contract import SERVER_SPANS_ONLY, SPAN_CALLS, SPAN_DURATION
 
 WINDOW = RECORDING_RATE_WINDOW

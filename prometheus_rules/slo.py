@@ -9,9 +9,8 @@ alert resets soon after the burning stops.
 from dataclasses import dataclass
 
 from config import OVERVIEW_UID
-from engine import queries as q
-from engine.definitions.prometheus_rule import AlertRule, RecordingRule, RuleGroup
-from engine.grafana_math import parse_duration
+from engine.define import AlertRule, RecordingRule, RuleGroup, parse_duration
+from engine.define import queries as q
 from telemetry.contract import (
     LATENCY_THRESHOLD_SECONDS,
     SERVER_SPANS_ONLY,

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from engine.contract.model import (
+from engine.define import (
     Instrument,
     LabelValues,
     LogSignal,
+    Matcher,
     MetricSignal,
     Resource,
     TelemetryContract,
     TenantBudget,
     TraceSignal,
 )
-from engine.queries import Matcher
 
 
 class Emitter(StrEnum):

@@ -49,7 +49,7 @@ def _alert_routing(rules_module: ModuleType) -> AlertRouting | None:
     raise DefinitionError(
         Location(file="prometheus_rules/__init__.py"),
         f"ALERT_ROUTING is a {type(routing).__name__}; build it with "
-        "engine.definitions.alert_routing.AlertRouting",
+        "AlertRouting (from engine.define)",
     )
 
 

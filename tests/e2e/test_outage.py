@@ -185,6 +185,17 @@ def _config_in_memory(workdir: Path) -> Path:
     return path
 
 
+def _stop(process: subprocess.Popen[bytes], grace: float = 30) -> None:
+    """SIGTERM, then SIGKILL after `grace` seconds: cleanup after the counting is done must not fail
+    the test (Jaeger once took over 30 s to stop on a loaded machine, the Collector still calling it)."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=grace)
+
+
 @contextmanager
 def _process(command: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("a") as output:
@@ -192,8 +203,7 @@ def _process(command: list[str], env: dict[str, str], log: Path) -> Iterator[sub
     try:
         yield process
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        _stop(process)
 
 
 def run_outage(workdir: Path, *, on_disk: bool, patience: float = 90) -> Outcome:
@@ -220,8 +230,7 @@ def run_outage(workdir: Path, *, on_disk: bool, patience: float = 90) -> Outcome
         running.enter_context(loki_server(store, port=plan.port(LOKI, 3100)))
         jaeger_log = workdir / "jaeger.log"
         backend = _start_jaeger(jaeger, plan, jaeger_log)
-        running.callback(backend.wait, 30)
-        running.callback(backend.terminate)
+        running.callback(_stop, backend)
         wait_healthy(f"{plan.url(JAEGER_SERVICE, JAEGER_HEALTH)}/status", backend, jaeger_log)
         up = time.monotonic()
         query = plan.url(JAEGER_SERVICE, JAEGER_QUERY)

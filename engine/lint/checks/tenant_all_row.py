@@ -144,7 +144,7 @@ def _problems(context: LintContext, query: Query, all_values: dict[str, str]) ->
             )
             signal = _source_signal(context, series)
             fix = (
-                f"read it with {_fix(context, signal, node, parents)} from engine.queries, which records "
+                f"read it with {_fix(context, signal, node, parents)} from engine.define's queries, which records "
                 f"the per-tenant series and its {ALL_TENANTS} row for you (build writes the rules)"
                 if signal is not None and signal.tenant_scoped and not info.recorded
                 else f"record its {ALL_TENANTS} twin (the same rule summed without {TENANT_LABEL}, "
@@ -167,7 +167,7 @@ def _problems(context: LintContext, query: Query, all_values: dict[str, str]) ->
                 f'{query.name} applies {TENANT_LABEL}=~"${variable}" to {node.name}, which has a '
                 f'{TENANT_LABEL}="{ALL_TENANTS}" row, but ${variable}\'s All value is {all_value!r}: at '
                 f"All it adds the {ALL_TENANTS} row to every tenant's, twice the total; give the "
-                "variable all_value=ALL_TENANTS (engine.defaults)"
+                "variable all_value=ALL_TENANTS (from engine.define)"
             )
 
 
