@@ -50,7 +50,8 @@ def discover_dashboards(loading: Loading) -> list[DashboardDefinition]:
         if not isinstance(definition, DashboardDefinition):
             raise DefinitionError(
                 Location(file=relative),
-                f"dashboard() returned {type(definition).__name__}; build it with dashboard() from engine.define",
+                f"dashboard() returned {type(definition).__name__}; "
+                "build it with dashboard() from engine.define",
             )
         definition.source = relative
         _check_uids(definition)

@@ -144,7 +144,8 @@ def _problems(context: LintContext, query: Query, all_values: dict[str, str]) ->
             )
             signal = _source_signal(context, series)
             fix = (
-                f"read it with {_fix(context, signal, node, parents)} from engine.define's queries, which records "
+                f"read it with {_fix(context, signal, node, parents)} from engine.define's queries, "
+                "which records "
                 f"the per-tenant series and its {ALL_TENANTS} row for you (build writes the rules)"
                 if signal is not None and signal.tenant_scoped and not info.recorded
                 else f"record its {ALL_TENANTS} twin (the same rule summed without {TENANT_LABEL}, "
