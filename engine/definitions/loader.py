@@ -48,8 +48,7 @@ def _alert_routing(rules_module: ModuleType) -> AlertRouting | None:
         return routing
     raise DefinitionError(
         Location(file="prometheus_rules/__init__.py"),
-        f"ALERT_ROUTING is a {type(routing).__name__}; build it with "
-        "AlertRouting (from engine.define)",
+        f"ALERT_ROUTING is a {type(routing).__name__}; build it with AlertRouting (from engine.define)",
     )
 
 
