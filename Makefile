@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 DEV    := $(VENV)/.installed-dev
 
 # `make mutation`: empty MUTATE means pyproject's [tool.mutmut] subset (the pure modules and their fast
-# tests); MUTATE=engine/ (files or directories under engine/) mutates those against the whole suite,
+# tests); MUTATE=dashboards_as_code/ (files or directories under dashboards_as_code/) mutates those against the whole suite,
 # or MUTATION_TESTS. MUTATION_JOBS mutants are tested at once, niced: the machine is shared.
 MUTATE         ?=
 MUTATION_TESTS ?=
@@ -65,7 +65,7 @@ lint: $(DEV)  ## ruff, mypy (strict) and the layer contracts (lint-imports).
 test: $(DEV) tools lint check  ## The whole suite: lint, check, pytest on TEST_JOBS workers (real Prometheus included).
 	$(PY) -m pytest -n $(TEST_JOBS) --dist loadfile
 
-mutation: $(DEV)  ## Mutation testing (mutmut) of the engine's pure modules; MUTATE=engine/ widens it (hours). Not in `test`.
+mutation: $(DEV)  ## Mutation testing (mutmut) of the engine's pure modules; MUTATE=dashboards_as_code/ widens it (hours). Not in `test`.
 	nice -n 10 $(PY) -m bench.mutation --survivors --jobs $(MUTATION_JOBS) $(MUTATE) $(if $(MUTATION_TESTS),--tests $(MUTATION_TESTS))
 
 demo:  ## Run the demo backend against a running stack (DEMO_TENANTS, DEMO_RPS, DEMO_DURATION... pass through).

@@ -4,7 +4,7 @@ Change the public Grafana URL, the runbook address, a folder or a dashboard uid 
 the module that happens to use it.
 """
 
-from engine.define import Folder, ProjectConfig
+from dashboards_as_code.define import Folder, ProjectConfig
 
 CONFIG = ProjectConfig(
     name="tiktickets",

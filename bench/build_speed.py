@@ -29,7 +29,7 @@ COPIES = 99
 COPY_MODULE = '''"""Benchmark copy {index} of the Overview (made by bench/build_speed.py)."""
 
 from dashboards import overview
-from engine.definitions.types import DashboardDefinition
+from dashboards_as_code.definitions.types import DashboardDefinition
 
 
 def dashboard() -> DashboardDefinition:

@@ -29,9 +29,9 @@ from typing import Any
 import yaml
 
 from bench.overview_at_scale import Prometheus, prometheus_get
-from engine.definitions.prometheus_rule import RuleGroup
-from engine.external_tools import require
-from engine.grafana_math import parse_duration
+from dashboards_as_code.definitions.prometheus_rule import RuleGroup
+from dashboards_as_code.external_tools import require
+from dashboards_as_code.grafana_math import parse_duration
 from monitoring.tools import GO
 
 REPO = Path(__file__).resolve().parent.parent

@@ -75,15 +75,15 @@ from bench.overview_at_scale import (
     prometheus_get,
     send_query,
 )
-from engine.contract.model import MetricSignal, TelemetryContract
-from engine.dashboard_panels import every_panel
-from engine.defaults import ALL_TENANTS, TENANT_LABEL, TENANT_VARIABLE
-from engine.definitions.loader import load_project
-from engine.definitions.prometheus_rule import RecordingRule, RuleGroup, recorded_series
-from engine.definitions.types import Project
-from engine.external_tools import NODE, PROMETHEUS, ToolMissingError, require
-from engine.grafana_math import builtin_intervals, opening_value, parse_duration, substitute
-from engine.kinds.dashboard import dashboard_document
+from dashboards_as_code.contract.model import MetricSignal, TelemetryContract
+from dashboards_as_code.dashboard_panels import every_panel
+from dashboards_as_code.defaults import ALL_TENANTS, TENANT_LABEL, TENANT_VARIABLE
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.definitions.prometheus_rule import RecordingRule, RuleGroup, recorded_series
+from dashboards_as_code.definitions.types import Project
+from dashboards_as_code.external_tools import NODE, PROMETHEUS, ToolMissingError, require
+from dashboards_as_code.grafana_math import builtin_intervals, opening_value, parse_duration, substitute
+from dashboards_as_code.kinds.dashboard import dashboard_document
 from monitoring import local_stack, loopback
 from monitoring.local_stack import Program, program_version
 from monitoring.tools import JAEGER, OTELCOL
@@ -511,7 +511,8 @@ def overview_load(url: str, end: float) -> dict[str, dict[str, Any]]:
 
 def dashboard_load(url: str, end: float, document: Mapping[str, Any], tenants: list[str]) -> dict[str, Any]:
     """One dashboard as it opens, at each view: every Prometheus target of every panel (collapsed rows
-    too) with the panel's own `$__interval`, `$__rate_interval` and `$__range` (engine.grafana_math,
+    too) with the panel's own `$__interval`, `$__rate_interval` and `$__range`
+    (dashboards_as_code.grafana_math,
     as doctor computes them) and each variable at its opening value (`tenants`: the values Grafana's
     tenant picker would offer, sorted), all at once; the median wall time of LOAD_RUNS loads."""
     variables = {

@@ -4,8 +4,9 @@
 A mutant is the engine with one small change (a `<` made `<=`, a string emptied, a call dropped);
 the tests should fail on it ("killed"). A mutant every test passes ("survived") is a behaviour no
 test holds. With no path, the run covers what pyproject's `[tool.mutmut]` names: the pure modules
-and the fast tests that hold them, which fits a shared 2-core machine. Paths (`MUTATE=engine/` in
-make) widen it to those files under engine/, tested by the whole suite unless `--tests` narrows it;
+and the fast tests that hold them, which fits a shared 2-core machine. Paths (`MUTATE=dashboards_as_code/` in
+make) widen it to those files under dashboards_as_code/, tested by the whole suite unless `--tests` narrows
+it;
 that run needs the tools `make tools` builds and is expected to take hours.
 
 mutmut keeps its mutated copy of the project and every result under mutants/ (git-ignored), so a
@@ -34,7 +35,7 @@ REPO = Path(__file__).resolve().parent.parent
 MUTANTS = REPO / "mutants"
 MODE_FILE = MUTANTS / "bench-mutation-mode.json"
 """Which selection the results under mutants/ belong to: another selection starts afresh."""
-ENGINE = "engine"
+ENGINE = "dashboards_as_code"
 KEPT_IN_COPY = {ENGINE, "tests", "mutants", "pyproject.toml"}
 """Top-level entries mutmut copies itself (or that must not be copied into its copy)."""
 LINKED = {"tools"}
@@ -49,7 +50,7 @@ class UsageError(Exception):
 
 @dataclass(frozen=True)
 class Selection:
-    """What to mutate (globs over engine/) and which tests to run against the mutants."""
+    """What to mutate (globs over dashboards_as_code/) and which tests to run against the mutants."""
 
     only_mutate: list[str]
     tests: list[str]
@@ -58,7 +59,8 @@ class Selection:
 
 
 def engine_globs(paths: list[str]) -> list[str]:
-    """`engine/x.py` stays a file, `engine/doctor/` becomes `engine/doctor/*`; only the engine is mutated."""
+    """`dashboards_as_code/x.py` stays a file, `dashboards_as_code/doctor/` becomes
+    `dashboards_as_code/doctor/*`; only the engine is mutated."""
     globs = []
     for raw in paths:
         path = Path(raw)
@@ -241,7 +243,9 @@ def score_table(table: dict[str, Counter[str]]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("paths", nargs="*", help="files or directories under engine/ (default: pyproject's)")
+    parser.add_argument(
+        "paths", nargs="*", help="files or directories under dashboards_as_code/ (default: pyproject's)"
+    )
     parser.add_argument(
         "--tests", nargs="*", default=[], help="test paths for a run with PATHs (default: tests/)"
     )

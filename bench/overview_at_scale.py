@@ -43,10 +43,10 @@ from bench.overview_plain_queries import plain_query_document
 from bench.scale_data import write_openmetrics
 from config import CONFIG
 from dashboards import overview
-from engine.defaults import ALL_TENANTS
-from engine.external_tools import PROMETHEUS, PROMTOOL, require
-from engine.kinds.dashboard import dashboard_document
-from engine.promql.tree import as_prometheus_receives
+from dashboards_as_code.defaults import ALL_TENANTS
+from dashboards_as_code.external_tools import PROMETHEUS, PROMTOOL, require
+from dashboards_as_code.kinds.dashboard import dashboard_document
+from dashboards_as_code.promql.tree import as_prometheus_receives
 from monitoring.local_stack import program_version
 
 REPO = Path(__file__).resolve().parent.parent

@@ -11,9 +11,9 @@ import copy
 from typing import Any
 
 from dashboards import overview
-from engine import queries as q
-from engine.defaults import TENANT_VARIABLE
-from engine.kinds.dashboard import dashboard_document
+from dashboards_as_code import queries as q
+from dashboards_as_code.defaults import TENANT_VARIABLE
+from dashboards_as_code.kinds.dashboard import dashboard_document
 from telemetry.contract import (
     SERVER_SPANS_ONLY,
     SOCKETIO_CONNECTIONS,

@@ -16,12 +16,12 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from config import OVERVIEW_UID
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.grafana_api.client import Grafana
+from dashboards_as_code.grafana_api.plan import DEFAULT_WORKERS, desired_objects, synchronise
+from dashboards_as_code.render.documents import Documents, build_documents
+from dashboards_as_code.settings import Settings
 from datasources import DATASOURCES
-from engine.definitions.loader import load_project
-from engine.grafana_api.client import Grafana
-from engine.grafana_api.plan import DEFAULT_WORKERS, desired_objects, synchronise
-from engine.render.documents import Documents, build_documents
-from engine.settings import Settings
 from tests.grafana_server.server import FakeGrafana
 
 DASHBOARDS = 50

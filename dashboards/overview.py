@@ -8,8 +8,7 @@ whose queries bring their own recording rules (the per-tenant rows and the `__al
 """
 
 from config import OVERVIEW_UID, TENANT_UID, TENANTS_UID, TIKTICKETS_FOLDER
-from datasources import LOKI, PROMETHEUS
-from engine.define import (
+from dashboards_as_code.define import (
     ALL_TENANTS,
     COUNT,
     RATIO_AS_PERCENT,
@@ -30,8 +29,9 @@ from engine.define import (
     thresholds,
     timeseries,
 )
-from engine.define import dashboard as make_dashboard
-from engine.define import queries as q
+from dashboards_as_code.define import dashboard as make_dashboard
+from dashboards_as_code.define import queries as q
+from datasources import LOKI, PROMETHEUS
 from prometheus_rules import overview as recorded
 from telemetry.contract import (
     BACKEND_LOGS,

@@ -10,8 +10,7 @@ Collector's per-tenant slow count, the SLOs from prometheus_rules/tenant_slo.py'
 
 from config import OVERVIEW_UID, TENANT_UID, TENANTS_UID, TIKTICKETS_FOLDER
 from dashboards.overview import tenant_error_ratio, tenant_request_rate
-from datasources import JAEGER, LOKI, PROMETHEUS
-from engine.define import (
+from dashboards_as_code.define import (
     COUNT,
     RATIO_AS_PERCENT,
     REQUESTS_PER_SECOND,
@@ -31,8 +30,9 @@ from engine.define import (
     thresholds,
     timeseries,
 )
-from engine.define import dashboard as make_dashboard
-from engine.define import queries as q
+from dashboards_as_code.define import dashboard as make_dashboard
+from dashboards_as_code.define import queries as q
+from datasources import JAEGER, LOKI, PROMETHEUS
 from prometheus_rules import tenant_slo
 from prometheus_rules.slo import AVAILABILITY_BUDGET, LATENCY_BUDGET, LATENCY_TARGET, SLO_PERIOD, WINDOWS
 from telemetry.contract import (

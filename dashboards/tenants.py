@@ -8,8 +8,7 @@ is `.*`, because these series have no pre-summed All row.
 """
 
 from config import TENANT_UID, TENANTS_UID, TIKTICKETS_FOLDER
-from datasources import PROMETHEUS
-from engine.define import (
+from dashboards_as_code.define import (
     COUNT,
     RATIO_AS_PERCENT,
     REQUESTS_PER_SECOND,
@@ -25,8 +24,9 @@ from engine.define import (
     tenant_link,
     thresholds,
 )
-from engine.define import dashboard as make_dashboard
-from engine.define import queries as q
+from dashboards_as_code.define import dashboard as make_dashboard
+from dashboards_as_code.define import queries as q
+from datasources import PROMETHEUS
 from prometheus_rules import tenant_slo
 from prometheus_rules.slo import AVAILABILITY_BUDGET, LATENCY_BUDGET
 from telemetry.contract import TENANT_SPAN_CALLS, WHATSAPP_SESSIONS_ACTIVE

@@ -1,6 +1,6 @@
 """Alertmanager: the alerts Prometheus' rules fire, and their silences, seen from Grafana's Alerting UI."""
 
-from engine.define import AlertmanagerDatasource, AlertmanagerOptions
+from dashboards_as_code.define import AlertmanagerDatasource, AlertmanagerOptions
 
 ALERTMANAGER = AlertmanagerDatasource(
     name="Alertmanager",

@@ -1,6 +1,6 @@
 """Jaeger (v2): traces from the Collector; a span opens its logs in Loki and its metrics in Prometheus."""
 
-from engine.define import (
+from dashboards_as_code.define import (
     JaegerDatasource,
     JaegerOptions,
     MetricQuery,
@@ -8,7 +8,7 @@ from engine.define import (
     TracesToLogs,
     TracesToMetrics,
 )
-from engine.define import queries as q
+from dashboards_as_code.define import queries as q
 from telemetry.contract import BACKEND_LOGS, SPAN_CALLS, SPAN_DURATION
 
 # Explore opens these links, so fixed 5m windows rather than $__rate_interval.

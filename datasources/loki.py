@@ -1,6 +1,6 @@
 """Loki: logs via native OTLP; `trace_id` is structured metadata and links to Jaeger."""
 
-from engine.define import DerivedField, LokiDatasource, LokiOptions
+from dashboards_as_code.define import DerivedField, LokiDatasource, LokiOptions
 
 LOKI = LokiDatasource(
     name="Loki",

@@ -1,6 +1,6 @@
 """Prometheus: metrics from the Collector, with exemplars linking to the trace in Jaeger."""
 
-from engine.define import ExemplarDestination, PrometheusDatasource, PrometheusOptions
+from dashboards_as_code.define import ExemplarDestination, PrometheusDatasource, PrometheusOptions
 from telemetry.contract import SPAN_DURATION
 
 PROMETHEUS = PrometheusDatasource(

@@ -38,7 +38,7 @@ from pathlib import Path
 from types import FrameType
 from typing import IO
 
-from engine.external_tools import ALERTMANAGER, NODE, PROMETHEUS, Tool, ToolMissingError, require
+from dashboards_as_code.external_tools import ALERTMANAGER, NODE, PROMETHEUS, Tool, ToolMissingError, require
 from monitoring import loopback
 from monitoring.loopback import Compose, Endpoint, Plan, RenderError
 from monitoring.tools import DEMO, JAEGER, OTELCOL

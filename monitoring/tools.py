@@ -2,11 +2,11 @@
 backend, the Collector, Jaeger, and Go for what is built on first use.
 
 They are not the engine's: `build`, `check`, `push` and `doctor` never start them, so they live with
-the stack (engine/external_tools.py keeps the checkers the engine runs: promtool, amtool, Node's
+the stack (dashboards_as_code/external_tools.py keeps the checkers the engine runs: promtool, amtool, Node's
 LogQL grammar and Grafana's schema).
 """
 
-from engine.external_tools import Tool
+from dashboards_as_code.external_tools import Tool
 
 DEMO = Tool(
     "demo backend (monitoring/demo)",

@@ -2,7 +2,7 @@
 folding tenants into its overflow series, and Prometheus' exemplar ring reaching back too little."""
 
 from config import OVERVIEW_UID
-from engine.define import (
+from dashboards_as_code.define import (
     DASHBOARD_TIME_FROM,
     OVERFLOW_LABEL,
     OVERFLOW_VALUE,

@@ -6,11 +6,11 @@ the Collector's 15 s metric flush, so a late flush never reads as a drop.
 The per-tenant series (calls by status, WhatsApp sessions, Socket.io connections) are not here: the
 Overview reads them with `queries.tenant_sum` / `tenant_topk`, whose queries carry their rules (the
 per-tenant row and the `tenant_id="__all__"` row that All reads), and `build` writes those into the
-derived group `tiktickets-derived` (engine/definitions/derived_rules.py).
+derived group `tiktickets-derived` (dashboards_as_code/definitions/derived_rules.py).
 """
 
-from engine.define import RECORDING_RATE_WINDOW, RecordingRule, RuleGroup
-from engine.define import queries as q
+from dashboards_as_code.define import RECORDING_RATE_WINDOW, RecordingRule, RuleGroup
+from dashboards_as_code.define import queries as q
 from telemetry.contract import SERVER_SPANS_ONLY, SPAN_CALLS, SPAN_DURATION
 
 WINDOW = RECORDING_RATE_WINDOW

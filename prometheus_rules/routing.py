@@ -13,7 +13,7 @@ file fails each notification, which Alertmanager counts, and TikTicketsAlertmana
 reports.
 """
 
-from engine.define import TENANT_LABEL, AlertRouting, Inhibition, Receiver, SeverityRoute, Webhook
+from dashboards_as_code.define import TENANT_LABEL, AlertRouting, Inhibition, Receiver, SeverityRoute, Webhook
 from prometheus_rules.alerts import COLLECTOR_DOWN, SIGNAL_MISSING
 from prometheus_rules.slo import SLO_LABEL
 from prometheus_rules.tenant_slo import MANY_TENANTS_BURNING, TENANT_ERROR_BURN

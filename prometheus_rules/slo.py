@@ -9,8 +9,8 @@ alert resets soon after the burning stops.
 from dataclasses import dataclass
 
 from config import OVERVIEW_UID
-from engine.define import AlertRule, RecordingRule, RuleGroup, parse_duration
-from engine.define import queries as q
+from dashboards_as_code.define import AlertRule, RecordingRule, RuleGroup, parse_duration
+from dashboards_as_code.define import queries as q
 from telemetry.contract import (
     LATENCY_THRESHOLD_SECONDS,
     SERVER_SPANS_ONLY,

@@ -20,8 +20,8 @@ burn while the big ones keep the fleet's ratio low).
 """
 
 from config import TENANT_UID, TENANTS_UID
-from engine.define import TENANT_LABEL, TENANT_VARIABLE, AlertRule, RecordingRule, RuleGroup
-from engine.define import queries as q
+from dashboards_as_code.define import TENANT_LABEL, TENANT_VARIABLE, AlertRule, RecordingRule, RuleGroup
+from dashboards_as_code.define import queries as q
 from prometheus_rules.slo import (
     AVAILABILITY_BUDGET,
     LATENCY_BUDGET,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from engine.define import (
+from dashboards_as_code.define import (
     Instrument,
     LabelValues,
     LogSignal,

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from dashboards.overview import dashboard
-from engine.definitions.loader import load_project
-from engine.definitions.types import DashboardDefinition, Project
-from engine.kinds.dashboard import dashboard_document
-from engine.render.documents import build_documents
-from engine.render.files import render_outputs
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.definitions.types import DashboardDefinition, Project
+from dashboards_as_code.kinds.dashboard import dashboard_document
+from dashboards_as_code.render.documents import build_documents
+from dashboards_as_code.render.files import render_outputs
 
 REPO = Path(__file__).resolve().parent.parent
 DEFINITIONS = ("telemetry", "dashboards", "datasources", "prometheus_rules")

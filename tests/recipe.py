@@ -1,7 +1,8 @@
 """The README's "Add a panel" recipe, followed in a copy of the project as a user would follow it.
 
 `add_panel` opens the copy's `dashboards/overview.py` and adds a row with one tenant panel to the
-Overview (a helper call in a `Row`, its query built from a contract signal with `engine.queries`).
+Overview (a helper call in a `Row`, its query built from a contract signal with `queries` from
+`dashboards_as_code.define`).
 `OLD_RECIPE` is what the README used to lead to: the contract series with the tenant filter, empty
 at All. `BUILDER` is what it says now.
 """
@@ -39,12 +40,10 @@ def add_panel(project: Path, query: str) -> Path:
     """Add the panel reading `query` (Python, over `q` and the contract) to the copy's Overview."""
     path = project / "dashboards" / "overview.py"
     source = path.read_text()
-    for anchor in ("from engine import queries as q\n", "        rows=[\n"):
+    imported = "from dashboards_as_code.define import queries as q\n"
+    for anchor in (imported, "        rows=[\n"):
         assert source.count(anchor) == 1, f"dashboards/overview.py no longer has {anchor!r} once"
-    source = source.replace(
-        "from engine import queries as q\n",
-        f"from engine import queries as q\nfrom telemetry.contract import {SIGNAL}\n",
-    )
+    source = source.replace(imported, f"{imported}from telemetry.contract import {SIGNAL}\n")
     source = source.replace(
         "        rows=[\n", "        rows=[" + _PANEL.format(title=TITLE, query=query) + "\n"
     )

@@ -17,12 +17,20 @@ SOURCE = '''"""Tenant detail: one tenant's requests, errors and WhatsApp session
 
 from config import TIKTICKETS_FOLDER
 from datasources import PROMETHEUS
-from engine import queries as q
-from engine.defaults import TENANT_VARIABLE
-from engine.definitions.types import DashboardDefinition
-from engine.panels.grafanalib_ext import QueryVariable
-from engine.panels.style import COUNT, RATIO_AS_PERCENT, REQUESTS_PER_SECOND, Row, prom, stat, timeseries
-from engine.panels.style import dashboard as make_dashboard
+from dashboards_as_code import queries as q
+from dashboards_as_code.defaults import TENANT_VARIABLE
+from dashboards_as_code.definitions.types import DashboardDefinition
+from dashboards_as_code.panels.grafanalib_ext import QueryVariable
+from dashboards_as_code.panels.style import (
+    COUNT,
+    RATIO_AS_PERCENT,
+    REQUESTS_PER_SECOND,
+    Row,
+    prom,
+    stat,
+    timeseries,
+)
+from dashboards_as_code.panels.style import dashboard as make_dashboard
 from telemetry.contract import (
     SERVER_SPANS_ONLY,
     STATUS_CODE_ERROR,

@@ -23,7 +23,7 @@ def test_the_old_recipe_is_refused_with_the_fix(project_copy: Path) -> None:
         (line,) = [line for line in output.splitlines() if "[tenant-all-row]" in line]
         assert f"dashboard 'tiktickets-overview', panel '{TITLE}' (dashboards/overview.py)" in line
         assert 'query A applies tenant_id=~"$tenant" to the raw series' in line
-        assert f"read it with {BUILDER} from engine.queries" in line
+        assert f"read it with {BUILDER} from dashboards_as_code.define" in line
 
 
 def test_the_builder_the_fix_names_builds_checks_and_brings_its_rules(project_copy: Path) -> None:

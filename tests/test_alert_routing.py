@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from engine.definitions.alert_routing import (
+from dashboards_as_code.definitions.alert_routing import (
     UNROUTED,
     AlertRouting,
     Inhibition,

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.definitions.loader import load_project
-from engine.render.documents import build_documents
-from engine.render.files import render_outputs
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.render.documents import build_documents
+from dashboards_as_code.render.files import render_outputs
 from tests.conftest import REPO
 
 
@@ -97,9 +97,9 @@ def add_dashboard(project: Path, name: str, body: str) -> None:
 BOARD = """
 from config import TIKTICKETS_FOLDER
 from datasources import PROMETHEUS
-from engine import queries as q
-from engine.definitions.datasource import DatasourceRef
-from engine.panels.style import Row, dashboard as make, prom, timeseries
+from dashboards_as_code import queries as q
+from dashboards_as_code.definitions.datasource import DatasourceRef
+from dashboards_as_code.panels.style import Row, dashboard as make, prom, timeseries
 from telemetry.contract import CONTRACT, SOCKETIO_CONNECTIONS
 import grafanalib.core as g
 

@@ -6,9 +6,15 @@ import pytest
 from pydantic import ValidationError
 
 from config import CONFIG
-from engine.contract.markdown import contract_markdown
-from engine.contract.model import ContractError, Instrument, LogSignal, MetricSignal, prometheus_base_name
-from engine.definitions.loader import CONTRACT_SOURCE
+from dashboards_as_code.contract.markdown import contract_markdown
+from dashboards_as_code.contract.model import (
+    ContractError,
+    Instrument,
+    LogSignal,
+    MetricSignal,
+    prometheus_base_name,
+)
+from dashboards_as_code.definitions.loader import CONTRACT_SOURCE
 from telemetry.contract import (
     BACKEND_LOGS,
     CONTRACT,

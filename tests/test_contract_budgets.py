@@ -11,10 +11,10 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from engine.contract.model import MetricSignal, TenantBudget
-from engine.definitions.loader import load_project
-from engine.render.documents import build_documents
-from engine.render.files import render_outputs
+from dashboards_as_code.contract.model import MetricSignal, TenantBudget
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.render.documents import build_documents
+from dashboards_as_code.render.files import render_outputs
 from tests.conftest import REPO
 
 SDK_DEFAULT_LIMIT = 2_000

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from engine.contract.markdown import contract_markdown
-from engine.contract.model import (
+from dashboards_as_code.contract.markdown import contract_markdown
+from dashboards_as_code.contract.model import (
     RESOURCE_LABEL_SOURCES,
     Instrument,
     LabelValues,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.dashboard_panels import every_panel, panel_layers
+from dashboards_as_code.dashboard_panels import every_panel, panel_layers
 
 DOCUMENT = {
     "panels": [

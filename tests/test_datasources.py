@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 import yaml
 
+from dashboards_as_code.kinds.datasource import datasources_document
+from dashboards_as_code.render.formats import dump_provisioning_yaml
+from dashboards_as_code.render.provisioning_escape import expand
 from datasources import DATASOURCES
-from engine.kinds.datasource import datasources_document
-from engine.render.formats import dump_provisioning_yaml
-from engine.render.provisioning_escape import expand
 from tests.conftest import REPO
 
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 
 from config import CONFIG
-from engine import queries as q
-from engine.defaults import ALL_TENANTS, DERIVED_GROUP_SUFFIX
-from engine.definitions.derived_rules import derived_rule_group, with_derived_rules
-from engine.definitions.loader import load_project
-from engine.definitions.prometheus_rule import RecordingRule, RuleGroup
-from engine.definitions.types import DashboardDefinition
-from engine.errors import DefinitionError
-from engine.render.documents import build_documents
+from dashboards_as_code import queries as q
+from dashboards_as_code.defaults import ALL_TENANTS, DERIVED_GROUP_SUFFIX
+from dashboards_as_code.definitions.derived_rules import derived_rule_group, with_derived_rules
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.definitions.prometheus_rule import RecordingRule, RuleGroup
+from dashboards_as_code.definitions.types import DashboardDefinition
+from dashboards_as_code.errors import DefinitionError
+from dashboards_as_code.render.documents import build_documents
 from prometheus_rules import RULE_GROUPS
 from telemetry.contract import (
     SERVER_SPANS_ONLY,

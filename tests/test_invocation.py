@@ -1,5 +1,5 @@
 """Messages name the next command the way the user ran this one: `build.py` from a checkout, the
-installed `dashboards-as-code`, or `python -m engine`."""
+installed `dashboards-as-code`, or `python -m dashboards_as_code`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import invocation
+from dashboards_as_code import invocation
 
 
 @pytest.mark.parametrize(
@@ -18,7 +18,7 @@ from engine import invocation
     [
         ("/home/me/tiktickets/build.py", ".venv/bin/python build.py build"),
         ("/usr/local/bin/dashboards-as-code", "dashboards-as-code build"),
-        ("/x/site-packages/engine/__main__.py", "python -m engine build"),
+        ("/x/site-packages/dashboards_as_code/__main__.py", "python -m dashboards_as_code build"),
         ("", ".venv/bin/python build.py build"),
     ],
 )

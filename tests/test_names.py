@@ -1,8 +1,9 @@
-"""The title and name rules (engine/names.py) and the uid key (engine/uids.py), one rule at a time."""
+"""The title and name rules (dashboards_as_code/names.py) and the uid key (dashboards_as_code/uids.py), one
+rule at a time."""
 
 import pytest
 
-from engine.names import (
+from dashboards_as_code.names import (
     BIDI_CONTROLS,
     DASHBOARD_TITLE_MAX,
     DATASOURCE_NAME_MAX,
@@ -12,7 +13,7 @@ from engine.names import (
     title_key,
     title_problem,
 )
-from engine.uids import uid_key
+from dashboards_as_code.uids import uid_key
 
 BIDI = [
     *("\u061c", "\u200e", "\u200f"),  # ARABIC LETTER MARK, LEFT-TO-RIGHT MARK, RIGHT-TO-LEFT MARK

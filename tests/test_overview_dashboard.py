@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from engine.defaults import ALL_TENANTS
-from engine.definitions.loader import load_project
-from engine.definitions.prometheus_rule import recorded_series
-from engine.promql.tree import parse, vector_selectors
+from dashboards_as_code.defaults import ALL_TENANTS
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.definitions.prometheus_rule import recorded_series
+from dashboards_as_code.promql.tree import parse, vector_selectors
 from telemetry.contract import CONTRACT
 from tests.conftest import REPO
 

@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from engine.definitions.loader import load_project
-from engine.render.documents import build_documents
-from engine.render.files import render_outputs
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.render.documents import build_documents
+from dashboards_as_code.render.files import render_outputs
 from tests.conftest import REPO
 
 
@@ -28,7 +28,8 @@ def test_the_installed_engine_checks_a_project_without_this_checkout(
     )  # definitions stay home
     (project_copy / "tools").symlink_to(REPO / "tools")  # the LogQL grammar, found in the project first
     script = (
-        "import engine, sys; print(engine.__file__, file=sys.stderr); from engine.cli import main; main()"
+        "import dashboards_as_code, sys; print(dashboards_as_code.__file__, file=sys.stderr); "
+        "from dashboards_as_code.cli import main; main()"
     )
     result = subprocess.run(
         [sys.executable, "-c", script, "check"],

@@ -1,4 +1,4 @@
-"""The OTel -> Prometheus naming rules (engine/contract/model.py), one rule at a time.
+"""The OTel -> Prometheus naming rules (dashboards_as_code/contract/model.py), one rule at a time.
 
 Expected names are written by hand from the translation rules (telemetry-contract.md §2.1, the
 OTel specification's "OTLP metric points to Prometheus" and Prometheus' data model), not read from
@@ -15,7 +15,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.contract.model import ContractError, Instrument, prometheus_base_name, prometheus_label
+from dashboards_as_code.contract.model import (
+    ContractError,
+    Instrument,
+    prometheus_base_name,
+    prometheus_label,
+)
 
 PROMETHEUS_METRIC_NAME = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
 """Prometheus' data model, spelled here rather than imported so the test does not share the engine's."""

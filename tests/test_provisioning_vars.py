@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.render.provisioning_escape import escape, escape_tree, expand
+from dashboards_as_code.render.provisioning_escape import escape, escape_tree, expand
 
 # Written value -> what Grafana stores, from shared/reference/grafana.md §1.1 and Appendix A.
 REFERENCE_EXAMPLES = [

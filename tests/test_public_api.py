@@ -11,8 +11,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from engine import define
-from engine.definitions.loader import definition_modules
+from dashboards_as_code import define
+from dashboards_as_code.definitions.loader import definition_modules
 from tests.conftest import REPO
 
 PUBLIC = {
@@ -49,12 +49,15 @@ def test_the_public_names_are_pinned_and_all_defined() -> None:
 
 
 def _engine_imports(file: Path) -> list[str]:
-    """Each engine module `file` imports, as written (`engine.panels.style`, `engine`)."""
+    """Each engine module `file` imports, as written (`dashboards_as_code.panels.style`,
+    `dashboards_as_code`)."""
     found = []
     for node in ast.walk(ast.parse(file.read_text(), str(file))):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             modules = [node.module]
-            if node.module == ENGINE:  # `from engine import queries`: a submodule by another route
+            if (
+                node.module == ENGINE
+            ):  # `from dashboards_as_code import queries`: a submodule by another route
                 modules = [f"{ENGINE}.{alias.name}" for alias in node.names]
         elif isinstance(node, ast.Import):
             modules = [alias.name for alias in node.names]

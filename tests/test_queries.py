@@ -7,11 +7,11 @@ import re
 import promql_parser
 import pytest
 
-from engine import queries as q
-from engine.contract.model import ContractError
-from engine.defaults import ALL_TENANTS, RECORDING_RATE_WINDOW
-from engine.promql.tree import matchers as selector_matchers
-from engine.promql.tree import parse, vector_selectors
+from dashboards_as_code import queries as q
+from dashboards_as_code.contract.model import ContractError
+from dashboards_as_code.defaults import ALL_TENANTS, RECORDING_RATE_WINDOW
+from dashboards_as_code.promql.tree import matchers as selector_matchers
+from dashboards_as_code.promql.tree import parse, vector_selectors
 from telemetry.contract import (
     BACKEND_LOGS,
     SERVER_SPANS_ONLY,
@@ -269,7 +269,7 @@ def test_recordings_survive_every_combinator() -> None:
 
 @pytest.mark.parametrize("written", ["=", "!=", "=~", "!~"])
 def test_a_parsed_matcher_reads_back_as_the_operator_it_was_written_with(written: str) -> None:
-    """engine/promql/tree.py is the one place the parser's operator objects are read: lint and
+    """dashboards_as_code/promql/tree.py is the one place the parser's operator objects are read: lint and
     doctor compare `=~`, never the parser's own names."""
     (selector,) = vector_selectors(parse(f'up{{job{written}"x"}}'))
     assert selector_matchers(selector) == {("job", written, "x")}

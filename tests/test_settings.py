@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.settings import SettingsError, credential_problem, redact_url, settings
+from dashboards_as_code.settings import SettingsError, credential_problem, redact_url, settings
 from tests.conftest import REPO
 
 SECRET = "s3cr3tpw"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import defaults
-from engine.settings import SettingsError, credential_problem, redact_url, settings
+from dashboards_as_code import defaults
+from dashboards_as_code.settings import SettingsError, credential_problem, redact_url, settings
 
 SECRET = "s3cr3tpw"
 VARIABLES = ("GRAFANA_URL", "PROMETHEUS_URL", "LOKI_URL", "GRAFANA_TOKEN", "GRAFANA_USER", "GRAFANA_PASSWORD")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.text import printable
+from dashboards_as_code.text import printable
 
 
 @pytest.mark.parametrize(

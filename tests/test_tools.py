@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.external_tools import Tool, ToolMissingError
-from engine.lint.checks import logql
+from dashboards_as_code.external_tools import Tool, ToolMissingError
+from dashboards_as_code.lint.checks import logql
 from tests.conftest import REPO
 from tests.lint.builders import check, context
 from tests.tooling import require_tool

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from engine import kinds
-from engine.kinds.base import Prunable, SyncError
-from engine.uids import UnsafeUidError, path_uid, uid_problem, url_uid_problem
+from dashboards_as_code import kinds
+from dashboards_as_code.kinds.base import Prunable, SyncError
+from dashboards_as_code.uids import UnsafeUidError, path_uid, uid_problem, url_uid_problem
 
 HOSTILE = ["../../admin/settings", "x?orgId=2", "%2e%2e", "", "x" * 41, "a b", "abc\n", "a/b", "ü"]
 

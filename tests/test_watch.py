@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import watch
+from dashboards_as_code import watch
 from tests.conftest import REPO
 from tests.grafana_server.server import FakeGrafana
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import watch
+from dashboards_as_code import watch
 from tests.test_watch import EXTRA_MODULE, STAT_TITLE, _edit, watching
 
 STUBBORN = "import signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"

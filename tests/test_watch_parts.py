@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from engine import watch
+from dashboards_as_code import watch
 
 REAL_CHILD = watch.Child
 """The child itself, kept before a test puts the fake in its place."""
@@ -223,7 +223,7 @@ def test_a_report_line_is_the_time_the_cause_and_the_headline_details_indented(
 ) -> None:
     """`HH:MM:SS <save>: <headline>`, then each detail under it, indented past the time."""
     (tmp_path / "config.py").write_text("")
-    import engine.lint.grafana_schema as schema  # noqa: PLC0415
+    import dashboards_as_code.lint.grafana_schema as schema  # noqa: PLC0415
 
     monkeypatch.setattr(schema, "start_warm_checker", lambda _root: None)
     stop = Event()
@@ -251,7 +251,7 @@ def test_the_warm_schema_checker_is_handed_to_every_child_and_ended_with_watch(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, children: list[FakeChild]
 ) -> None:
     (tmp_path / "config.py").write_text("")
-    import engine.lint.grafana_schema as schema  # noqa: PLC0415
+    import dashboards_as_code.lint.grafana_schema as schema  # noqa: PLC0415
 
     class Warm:
         killed = waited = False
@@ -447,7 +447,7 @@ def test_a_child_runs_this_engine_on_the_project_in_its_own_group(
     monkeypatch.delenv("PYTHONPATH", raising=False)
     _real_child(monkeypatch, tmp_path, env={"GRAFANA_URL": "http://g"})
     [(args, options)] = _Popen.calls
-    assert args == [sys.executable, "-m", "engine", "build", "--project", str(tmp_path)]
+    assert args == [sys.executable, "-m", "dashboards_as_code", "build", "--project", str(tmp_path)]
     assert options["start_new_session"] is True and options["stdin"] is subprocess.DEVNULL
     # Without a PYTHONPATH of its own: exactly the engine's home, no empty entry (which means the cwd).
     assert options["env"]["PYTHONPATH"] == watch.ENGINE_HOME

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.external_tools import Tool
-from engine.settings import settings
+from dashboards_as_code.external_tools import Tool
+from dashboards_as_code.settings import settings
 
 
 def require_tool(tool: Tool) -> str:

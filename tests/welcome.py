@@ -128,15 +128,13 @@ def copy_repository(root: Path) -> Path:
 
 def add_overview_panel(project: Path) -> Path:
     """README "Add a panel": a helper call in a `Row` of `dashboards/overview.py`, its query built
-    with `engine.queries` (`q.tenant_topk` in an instant bar gauge, as "Top k" says)."""
+    with `queries` from the public API (`q.tenant_topk` in an instant bar gauge, as "Top k" says)."""
     path = project / "dashboards" / "overview.py"
     source = path.read_text()
-    for anchor in ("from engine import queries as q\n", "        rows=[\n"):
+    imported = "from dashboards_as_code.define import queries as q\n"
+    for anchor in (imported, "        rows=[\n"):
         assert source.count(anchor) == 1, f"dashboards/overview.py no longer has {anchor!r} once"
-    source = source.replace(
-        "from engine import queries as q\n",
-        "from engine import queries as q\nfrom telemetry.contract import WHATSAPP_MESSAGES_SENT\n",
-    )
+    source = source.replace(imported, imported + "from telemetry.contract import WHATSAPP_MESSAGES_SENT\n")
     path.write_text(source.replace("        rows=[\n", "        rows=[" + _ROW + "\n"))
     return path
 

@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from engine.defaults import TENANT_LABEL
-from engine.definitions.alert_routing import UNROUTED, AlertRouting
-from engine.definitions.loader import load_project
-from engine.definitions.prometheus_rule import AlertRule
-from engine.definitions.types import Project
-from engine.external_tools import ALERTMANAGER, AMTOOL
-from engine.render.documents import build_documents
-from engine.render.files import render_outputs
+from dashboards_as_code.defaults import TENANT_LABEL
+from dashboards_as_code.definitions.alert_routing import UNROUTED, AlertRouting
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.definitions.prometheus_rule import AlertRule
+from dashboards_as_code.definitions.types import Project
+from dashboards_as_code.external_tools import ALERTMANAGER, AMTOOL
+from dashboards_as_code.render.documents import build_documents
+from dashboards_as_code.render.files import render_outputs
 from prometheus_rules.slo import SLO_LABEL
 from tests.alertmanager.server import Alertmanager, running_alertmanager
 from tests.conftest import REPO

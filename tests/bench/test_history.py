@@ -14,9 +14,9 @@ import pytest
 
 from bench.history import SeriesSpec, fill, is_counter, sample_steps
 from bench.overview_at_scale import Prometheus
-from engine.definitions.prometheus_rule import RecordingRule, RuleGroup
-from engine.external_tools import PROMETHEUS
-from engine.queries import PromQL
+from dashboards_as_code.definitions.prometheus_rule import RecordingRule, RuleGroup
+from dashboards_as_code.external_tools import PROMETHEUS
+from dashboards_as_code.queries import PromQL
 from monitoring.tools import GO
 from tests.tooling import require_tool
 

@@ -42,10 +42,10 @@ from bench.hub_at_scale import (
     tenant_signals,
     write_results,
 )
-from engine.defaults import ALL_TENANTS, TENANT_LABEL
-from engine.definitions.loader import load_project
-from engine.definitions.prometheus_rule import RecordingRule
-from engine.queries import PromQL
+from dashboards_as_code.defaults import ALL_TENANTS, TENANT_LABEL
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.definitions.prometheus_rule import RecordingRule
+from dashboards_as_code.queries import PromQL
 from monitoring.local_stack import DEMO_SERVICE, Program
 from tests.conftest import REPO
 from tests.local_http import QuietHandler, serving

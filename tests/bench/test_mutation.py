@@ -13,21 +13,23 @@ from tests import mutmut_plugin
 
 
 def test_engine_files_stay_files_and_directories_become_globs() -> None:
-    assert engine_globs(["engine/names.py", "engine/doctor", "engine/"]) == [
-        "engine/names.py",
-        "engine/doctor/*",
-        "engine/*",
+    assert engine_globs(
+        ["dashboards_as_code/names.py", "dashboards_as_code/doctor", "dashboards_as_code/"]
+    ) == [
+        "dashboards_as_code/names.py",
+        "dashboards_as_code/doctor/*",
+        "dashboards_as_code/*",
     ]
 
 
 @pytest.mark.parametrize(
     ("path", "says"),
     [
-        ("dashboards/", "not under engine/"),
-        ("engine/../config.py", "not under engine/"),
-        ("/etc", "not under engine/"),
-        ("engine/no_such_module.py", "neither a directory nor a .py file"),
-        ("engine/py.typed", "neither a directory nor a .py file"),
+        ("dashboards/", "not under dashboards_as_code/"),
+        ("dashboards_as_code/../config.py", "not under dashboards_as_code/"),
+        ("/etc", "not under dashboards_as_code/"),
+        ("dashboards_as_code/no_such_module.py", "neither a directory nor a .py file"),
+        ("dashboards_as_code/py.typed", "neither a directory nor a .py file"),
     ],
 )
 def test_a_path_outside_the_engine_or_not_python_is_refused_by_name(path: str, says: str) -> None:
@@ -38,9 +40,9 @@ def test_a_path_outside_the_engine_or_not_python_is_refused_by_name(path: str, s
 
 def test_no_path_keeps_pyprojects_selection_and_a_path_widens_to_the_whole_suite() -> None:
     assert choose([], []) is None
-    wide = choose(["engine/"], [])
-    assert wide is not None and wide.only_mutate == ["engine/*"] and wide.tests == ["tests/"]
-    narrowed = choose(["engine/uids.py"], ["tests/test_uids.py"])
+    wide = choose(["dashboards_as_code/"], [])
+    assert wide is not None and wide.only_mutate == ["dashboards_as_code/*"] and wide.tests == ["tests/"]
+    narrowed = choose(["dashboards_as_code/uids.py"], ["tests/test_uids.py"])
     assert narrowed is not None and narrowed.tests == ["tests/test_uids.py"]
 
 
@@ -52,13 +54,13 @@ def test_tests_without_paths_are_refused() -> None:
 def test_the_score_counts_timeouts_as_caught_and_leaves_out_mutants_no_test_reaches() -> None:
     table = score_table(
         {
-            "engine/a.py": Counter({"killed": 6, "timeout": 1, "survived": 1, "no tests": 2}),
-            "engine/b.py": Counter({"killed": 1, "survived": 1}),
+            "dashboards_as_code/a.py": Counter({"killed": 6, "timeout": 1, "survived": 1, "no tests": 2}),
+            "dashboards_as_code/b.py": Counter({"killed": 1, "survived": 1}),
         }
     )
     rows = {line.split(" | ")[0].strip("| `*"): line for line in table.splitlines()[2:]}
-    assert rows["engine/a.py"].endswith("| 10 | 87.5 % |")
-    assert rows["engine/b.py"].endswith("| 2 | 50.0 % |")
+    assert rows["dashboards_as_code/a.py"].endswith("| 10 | 87.5 % |")
+    assert rows["dashboards_as_code/b.py"].endswith("| 2 | 50.0 % |")
     assert rows["all"].endswith("| 12 | 80.0 % |")
 
 
@@ -68,9 +70,9 @@ def test_the_stats_mode_leaves_the_environment_and_a_mutant_stays_in_it(
     monkeypatch.setenv("MUTANT_UNDER_TEST", "stats")
     mutmut_plugin.pytest_configure()
     assert "MUTANT_UNDER_TEST" not in os.environ
-    monkeypatch.setenv("MUTANT_UNDER_TEST", "engine.uids.x_uid__mutmut_1")
+    monkeypatch.setenv("MUTANT_UNDER_TEST", "dashboards_as_code.uids.x_uid__mutmut_1")
     mutmut_plugin.pytest_configure()
-    assert os.environ["MUTANT_UNDER_TEST"] == "engine.uids.x_uid__mutmut_1"
+    assert os.environ["MUTANT_UNDER_TEST"] == "dashboards_as_code.uids.x_uid__mutmut_1"
 
 
 def test_a_survivor_is_shown_by_the_part_of_a_long_line_that_changed() -> None:

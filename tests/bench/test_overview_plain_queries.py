@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from bench.overview_plain_queries import ALL_VALUE, plain_query_document
 from config import OVERVIEW_UID
-from engine.definitions.loader import load_project
-from engine.kinds.dashboard import DashboardDocument
-from engine.lint import LintContext, run_checks
-from engine.promql.tree import parse, vector_selectors
-from engine.render.documents import build_documents
-from engine.render.files import render_outputs
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.kinds.dashboard import DashboardDocument
+from dashboards_as_code.lint import LintContext, run_checks
+from dashboards_as_code.promql.tree import parse, vector_selectors
+from dashboards_as_code.render.documents import build_documents
+from dashboards_as_code.render.files import render_outputs
 from telemetry.contract import CONTRACT
 from tests.conftest import REPO
 

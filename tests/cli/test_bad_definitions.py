@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.names import forbidden_character
+from dashboards_as_code.names import forbidden_character
 from tests.cli.bad_input import (
     BUILD,
     CHECK,
@@ -47,7 +47,7 @@ def _datasource_name(name_source: str) -> Mutation:
 def _extra_board(folder_uid: str, folder_title: str) -> Mutation:
     """dashboards/extra.py: a copy of the Overview under uid 'extra', in the folder given."""
     return dashboard_body(
-        "    from engine.definitions.types import Folder\n"
+        "    from dashboards_as_code.definitions.types import Folder\n"
         "    board = _overview()\n"
         "    board.dashboard.uid = 'extra'\n"
         f"    board.folder = Folder(uid={folder_uid!r}, title={folder_title!r})\n"
@@ -59,7 +59,7 @@ def _extra_datasource(module: str, kind: str, name: str, uid: str) -> Mutation:
     """datasources/<module>.py defining one more datasource, listed in DATASOURCES."""
     options = {"Loki": "LokiOptions()", "Prometheus": "PrometheusOptions()"}[kind]
     source = (
-        f"from engine.definitions.datasource import {kind}Datasource, {kind}Options\n\n"
+        f"from dashboards_as_code.definitions.datasource import {kind}Datasource, {kind}Options\n\n"
         f"EXTRA = {kind}Datasource(name={name!r}, uid={uid!r}, url='http://x:1', json_data={options})\n"
     )
     return both(
@@ -76,8 +76,8 @@ NESTED = (
     "    import grafanalib.core as g\n"
     "    from config import TIKTICKETS_FOLDER\n"
     "    from datasources import PROMETHEUS\n"
-    "    from engine import queries as q\n"
-    "    from engine.panels.style import dashboard as make, prom, timeseries\n"
+    "    from dashboards_as_code import queries as q\n"
+    "    from dashboards_as_code.panels.style import dashboard as make, prom, timeseries\n"
     "    from telemetry.contract import SOCKETIO_CONNECTIONS\n"
     "    board = make(uid='extra', title='Extra', folder=TIKTICKETS_FOLDER, description='d', rows=[])\n"
     "    targets = [prom(q.sum_by(q.select(SOCKETIO_CONNECTIONS)))][:{count}]\n"

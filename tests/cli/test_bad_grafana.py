@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from engine.definitions.loader import load_project
+from dashboards_as_code.definitions.loader import load_project
 from tests.cli.bad_input import SECRET, Case, run_case, write
 from tests.grafana_api import hostile_servers as hs
 from tests.grafana_api.conftest import cli

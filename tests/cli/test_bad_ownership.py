@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from grafana_client.api import GrafanaApi
 
-from engine.defaults import MANAGED_TAG
-from engine.kinds.comparable import (
+from dashboards_as_code.defaults import MANAGED_TAG
+from dashboards_as_code.kinds.comparable import (
     OWNER_MARKER_PREFIX,
     PUSH_MARKER_PREFIX,
     mark_dashboard,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.external_tools import NODE
+from dashboards_as_code.external_tools import NODE
 from monitoring.tools import DEMO
 from tests.cli.bad_input import make_template
 from tests.conftest import REPO

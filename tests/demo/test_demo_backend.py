@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from engine.contract.model import Instrument
-from engine.external_tools import NODE
+from dashboards_as_code.contract.model import Instrument
+from dashboards_as_code.external_tools import NODE
 from monitoring.tools import DEMO
 from telemetry.contract import CONTRACT, SERVER_SPANS, Emitter
 from tests.demo.otlp_receiver import Received, attributes, data_points, otlp_receiver, typed_attributes

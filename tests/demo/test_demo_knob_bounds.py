@@ -19,7 +19,7 @@ from decimal import Decimal
 
 import pytest
 
-from engine.external_tools import NODE
+from dashboards_as_code.external_tools import NODE
 from monitoring.tools import DEMO
 from tests.conftest import REPO
 from tests.demo.otlp_receiver import otlp_receiver

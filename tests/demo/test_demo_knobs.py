@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from engine.external_tools import NODE
+from dashboards_as_code.external_tools import NODE
 from monitoring.tools import DEMO
 from tests.demo.otlp_receiver import otlp_receiver
 from tests.demo.test_demo_backend import run_demo

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from engine.external_tools import NODE
+from dashboards_as_code.external_tools import NODE
 from monitoring.tools import DEMO
 from tests.tooling import require_tool
 

@@ -14,7 +14,7 @@ import signal
 import subprocess
 from time import sleep
 
-from engine.external_tools import NODE
+from dashboards_as_code.external_tools import NODE
 from monitoring.tools import DEMO
 from tests.demo.otlp_receiver import otlp_receiver
 from tests.demo.test_demo_backend import demo_environment

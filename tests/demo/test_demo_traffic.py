@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from engine.external_tools import NODE
+from dashboards_as_code.external_tools import NODE
 from monitoring.tools import DEMO
 from telemetry.contract import CONTRACT, Emitter
 from tests.demo.otlp_receiver import Received, attributes, data_points, otlp_receiver

@@ -22,9 +22,9 @@ from typing import Any
 import yaml
 
 from config import OVERVIEW_UID
-from engine.definitions.loader import load_project
-from engine.external_tools import PROMETHEUS
-from engine.render.documents import build_documents
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.external_tools import PROMETHEUS
+from dashboards_as_code.render.documents import build_documents
 from tests.conftest import REPO
 from tests.loki_server.server import LokiStore, loki_server
 from tests.prometheus.collector_exporter import TENANTS, CollectorExporter, serve

@@ -18,16 +18,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from engine.contract.model import OVERFLOW_LABEL, MetricSignal
-from engine.definitions.loader import load_project
-from engine.definitions.prometheus_rule import recorded_series
-from engine.doctor.causes import Cause, CauseCode, Status
-from engine.doctor.http import Endpoint
-from engine.doctor.overflow import Limit, selects_tenants
-from engine.doctor.prometheus_api import PrometheusApi
-from engine.doctor.prometheus_diagnosis import PrometheusDoctor
-from engine.queries import Matcher, MatchOp
-from engine.render.documents import build_documents
+from dashboards_as_code.contract.model import OVERFLOW_LABEL, MetricSignal
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.definitions.prometheus_rule import recorded_series
+from dashboards_as_code.doctor.causes import Cause, CauseCode, Status
+from dashboards_as_code.doctor.http import Endpoint
+from dashboards_as_code.doctor.overflow import Limit, selects_tenants
+from dashboards_as_code.doctor.prometheus_api import PrometheusApi
+from dashboards_as_code.doctor.prometheus_diagnosis import PrometheusDoctor
+from dashboards_as_code.queries import Matcher, MatchOp
+from dashboards_as_code.render.documents import build_documents
 from prometheus_rules.alerts import OVERFLOW_ALERT
 from telemetry.contract import CONTRACT, SOCKETIO_CONNECTIONS
 from tests.conftest import REPO

@@ -14,16 +14,16 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from engine.defaults import GRAFANA_INTERVAL_VARIABLES
-from engine.doctor.causes import Cause, CauseCode, PanelReport, RuleReport, Status
-from engine.doctor.http import Endpoint, SourceError
-from engine.doctor.loki_api import NAMES, LokiApi
-from engine.doctor.loki_diagnosis import SHOWN_VALUES, LokiDoctor, split_pipeline
-from engine.doctor.prometheus_api import BUILD_INFO, RuleState
-from engine.doctor.prometheus_diagnosis import PrometheusDoctor, Selector, _next_run
-from engine.doctor.report import lines, rule_lines, show, summary
-from engine.doctor.run import _range_label
-from engine.grafana_math import (
+from dashboards_as_code.defaults import GRAFANA_INTERVAL_VARIABLES
+from dashboards_as_code.doctor.causes import Cause, CauseCode, PanelReport, RuleReport, Status
+from dashboards_as_code.doctor.http import Endpoint, SourceError
+from dashboards_as_code.doctor.loki_api import NAMES, LokiApi
+from dashboards_as_code.doctor.loki_diagnosis import SHOWN_VALUES, LokiDoctor, split_pipeline
+from dashboards_as_code.doctor.prometheus_api import BUILD_INFO, RuleState
+from dashboards_as_code.doctor.prometheus_diagnosis import PrometheusDoctor, Selector, _next_run
+from dashboards_as_code.doctor.report import lines, rule_lines, show, summary
+from dashboards_as_code.doctor.run import _range_label
+from dashboards_as_code.grafana_math import (
     builtin_intervals,
     parse_duration,
     range_seconds,

@@ -10,8 +10,8 @@ from typing import Any, ClassVar
 import pytest
 from typer.testing import CliRunner
 
-import engine.doctor.run as doctor_run
-from engine import cli
+import dashboards_as_code.doctor.run as doctor_run
+from dashboards_as_code import cli
 from tests.doctor.test_exit_codes import FakeRun
 
 

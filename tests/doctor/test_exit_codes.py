@@ -12,10 +12,10 @@ from typing import Any, ClassVar
 import pytest
 from typer.testing import CliRunner
 
-import engine.doctor.run as doctor_run
-from engine import cli
-from engine.doctor.causes import CauseCode, PanelReport, RuleReport, Status
-from engine.doctor.http import SourceError
+import dashboards_as_code.doctor.run as doctor_run
+from dashboards_as_code import cli
+from dashboards_as_code.doctor.causes import CauseCode, PanelReport, RuleReport, Status
+from dashboards_as_code.doctor.http import SourceError
 
 
 def _rule(health: str) -> RuleReport:

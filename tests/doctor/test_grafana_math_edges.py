@@ -1,11 +1,11 @@
-"""Grafana's interval and variable math at its edges: what each docstring of `engine.grafana_math`
+"""Grafana's interval and variable math at its edges: what each docstring of `dashboards_as_code.grafana_math`
 promises at 0, at 1, below the first step, at the scrape-interval floor, for a saved value that is not
 there, and for a value that carries backslashes into the query Grafana sends."""
 
 from __future__ import annotations
 
-from engine.defaults import GRAFANA_INTERVAL_VARIABLES
-from engine.grafana_math import (
+from dashboards_as_code.defaults import GRAFANA_INTERVAL_VARIABLES
+from dashboards_as_code.grafana_math import (
     builtin_intervals,
     duration,
     literal_intervals,

@@ -17,14 +17,14 @@ import pytest
 from rich.console import Console
 
 from config import OVERVIEW_UID
-from engine.definitions.loader import load_project
-from engine.doctor import http
-from engine.doctor.causes import Cause, CauseCode, PanelReport, Status
-from engine.doctor.http import Endpoint, SourceError
-from engine.doctor.prometheus_api import BUILD_INFO, PrometheusApi
-from engine.doctor.report import failures, show
-from engine.doctor.run import DoctorRun
-from engine.render.documents import Documents, build_documents
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.doctor import http
+from dashboards_as_code.doctor.causes import Cause, CauseCode, PanelReport, Status
+from dashboards_as_code.doctor.http import Endpoint, SourceError
+from dashboards_as_code.doctor.prometheus_api import BUILD_INFO, PrometheusApi
+from dashboards_as_code.doctor.report import failures, show
+from dashboards_as_code.doctor.run import DoctorRun
+from dashboards_as_code.render.documents import Documents, build_documents
 from tests.conftest import REPO
 from tests.doctor.hostile_sources import (
     DEAD_URL,

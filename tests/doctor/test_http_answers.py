@@ -14,9 +14,9 @@ import json
 
 import pytest
 
-from engine.doctor.causes import CauseCode
-from engine.doctor.http import Endpoint, SourceError
-from engine.doctor.prometheus_api import BUILD_INFO, QUERY
+from dashboards_as_code.doctor.causes import CauseCode
+from dashboards_as_code.doctor.http import Endpoint, SourceError
+from dashboards_as_code.doctor.prometheus_api import BUILD_INFO, QUERY
 from tests.doctor.hostile_sources import BUILD_INFO as SENT_BUILD_INFO
 from tests.doctor.hostile_sources import Reply, fake_prometheus, success, truncated
 

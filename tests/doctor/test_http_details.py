@@ -13,9 +13,9 @@ from email.message import Message
 import pytest
 from pydantic import TypeAdapter
 
-from engine.doctor.causes import CauseCode
-from engine.doctor.http import MAX_SHOWN, Answer, Endpoint, SourceError, _error_message, _shorten
-from engine.doctor.prometheus_api import BUILD_INFO
+from dashboards_as_code.doctor.causes import CauseCode
+from dashboards_as_code.doctor.http import MAX_SHOWN, Answer, Endpoint, SourceError, _error_message, _shorten
+from dashboards_as_code.doctor.prometheus_api import BUILD_INFO
 
 DIRECT = Endpoint("http://p:9090", "prometheus", 5)
 LOKI = Endpoint("http://l:3100", "loki", 2.5)

@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from engine.doctor.http import MAX_BODY, _kind_of, _read_all
+from dashboards_as_code.doctor.http import MAX_BODY, _kind_of, _read_all
 
 
 def test_a_body_of_exactly_the_limit_is_read_whole() -> None:

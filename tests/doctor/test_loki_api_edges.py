@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from engine.doctor.loki_api import STREAMS, LokiApi
+from dashboards_as_code.doctor.loki_api import STREAMS, LokiApi
 from tests.doctor.test_report_and_cause_details import FakeEndpoint
 
 

@@ -3,7 +3,7 @@ delimit them: an escaped quote does not end the string, so a `}` or `|` inside i
 
 from __future__ import annotations
 
-from engine.doctor.loki_diagnosis import split_pipeline
+from dashboards_as_code.doctor.loki_diagnosis import split_pipeline
 
 
 def test_an_escaped_quote_in_the_selector_does_not_end_its_string() -> None:

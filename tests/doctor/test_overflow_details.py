@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from engine.doctor.causes import CauseCode
-from engine.doctor.overflow import MAX_STEPS, HiddenTenants, Limit, _span, selects_tenants
-from engine.doctor.prometheus_api import Sample
-from engine.queries import Matcher
+from dashboards_as_code.doctor.causes import CauseCode
+from dashboards_as_code.doctor.overflow import MAX_STEPS, HiddenTenants, Limit, _span, selects_tenants
+from dashboards_as_code.doctor.prometheus_api import Sample
+from dashboards_as_code.queries import Matcher
 
 NOW = 1_800_000_000.0
 ACME = Matcher("tenant_id", "=", "acme")

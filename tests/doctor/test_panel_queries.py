@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from engine.doctor.causes import Cause, Status
-from engine.doctor.http import Endpoint
-from engine.doctor.run import DoctorRun, Reached, Selection
+from dashboards_as_code.doctor.causes import Cause, Status
+from dashboards_as_code.doctor.http import Endpoint
+from dashboards_as_code.doctor.run import DoctorRun, Reached, Selection
 
 PROM = {"type": "prometheus", "uid": "prom"}
 
@@ -63,7 +63,7 @@ def test_a_loki_query_has_no_scrape_interval_to_floor_its_intervals(monkeypatch:
             sent.append(expr)
             return Status.OK, []
 
-    monkeypatch.setattr("engine.doctor.run.LokiDoctor", FakeLokiDoctor)
+    monkeypatch.setattr("dashboards_as_code.doctor.run.LokiDoctor", FakeLokiDoctor)
     run = DoctorRun(documents=None, endpoint_for=lambda kind, uid: Endpoint("http://l", kind, 5))  # type: ignore[arg-type]
     run.reached[("loki", "logs")] = Reached(Endpoint("http://l", "loki", 5), None, None, True)
     run.selections["d"] = [Selection(True, "", {}, ())]

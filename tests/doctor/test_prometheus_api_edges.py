@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from engine.doctor.http import Answer
-from engine.doctor.prometheus_api import DEFAULT_SCRAPE_INTERVAL, PrometheusApi, evaluated_at
+from dashboards_as_code.doctor.http import Answer
+from dashboards_as_code.doctor.prometheus_api import DEFAULT_SCRAPE_INTERVAL, PrometheusApi, evaluated_at
 
 T = TypeVar("T")
 NOW = 1_800_000_000.0

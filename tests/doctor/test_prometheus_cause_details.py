@@ -11,9 +11,9 @@ from typing import Any
 import promql_parser
 import pytest
 
-from engine.doctor.causes import Cause, CauseCode, Status
-from engine.doctor.prometheus_api import RuleState, Sample
-from engine.doctor.prometheus_diagnosis import (
+from dashboards_as_code.doctor.causes import Cause, CauseCode, Status
+from dashboards_as_code.doctor.prometheus_api import RuleState, Sample
+from dashboards_as_code.doctor.prometheus_diagnosis import (
     PrometheusDoctor,
     Selector,
     _age,
@@ -23,7 +23,7 @@ from engine.doctor.prometheus_diagnosis import (
     _other_unit,
     selectors,
 )
-from engine.queries import Matcher
+from dashboards_as_code.queries import Matcher
 
 NOW = 1_700_000_000.0
 

@@ -4,8 +4,8 @@ interval advised in milliseconds, and a list of exactly SHOWN_VALUES label value
 
 from __future__ import annotations
 
-from engine.doctor.causes import CauseCode
-from engine.doctor.prometheus_diagnosis import SHOWN_VALUES
+from dashboards_as_code.doctor.causes import CauseCode
+from dashboards_as_code.doctor.prometheus_diagnosis import SHOWN_VALUES
 from tests.doctor.test_prometheus_cause_details import FakePrometheus, _empty
 
 

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from engine.definitions.loader import load_project
+from dashboards_as_code.definitions.loader import load_project
 from tests.conftest import REPO
 from tests.doctor.stack import Doctor, all_value, live_stack, panels_by_kind
 from tests.prometheus.collector_exporter import CollectorExporter

@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from engine.doctor.causes import Cause, CauseCode, PanelReport, RuleReport, Skipped, Status
-from engine.doctor.http import Answer, SourceError
-from engine.doctor.loki_api import LINE_LIMIT, LokiApi
-from engine.doctor.loki_diagnosis import LokiDoctor
-from engine.doctor.overflow import GENERIC_LIMIT, SHOWN_SERIES, HiddenTenants, Limit, _span
-from engine.doctor.prometheus_api import DEFAULT_SCRAPE_INTERVAL, PrometheusApi, Sample
-from engine.doctor.report import as_json, rule_lines, skip_notes, summary
-from engine.queries import Matcher
+from dashboards_as_code.doctor.causes import Cause, CauseCode, PanelReport, RuleReport, Skipped, Status
+from dashboards_as_code.doctor.http import Answer, SourceError
+from dashboards_as_code.doctor.loki_api import LINE_LIMIT, LokiApi
+from dashboards_as_code.doctor.loki_diagnosis import LokiDoctor
+from dashboards_as_code.doctor.overflow import GENERIC_LIMIT, SHOWN_SERIES, HiddenTenants, Limit, _span
+from dashboards_as_code.doctor.prometheus_api import DEFAULT_SCRAPE_INTERVAL, PrometheusApi, Sample
+from dashboards_as_code.doctor.report import as_json, rule_lines, skip_notes, summary
+from dashboards_as_code.queries import Matcher
 
 
 def _rule(**changes: Any) -> RuleReport:

@@ -7,8 +7,8 @@ import json
 
 from rich.table import Table
 
-from engine.doctor.causes import Cause, CauseCode, PanelReport, RuleReport, Skipped, Status
-from engine.doctor.report import as_json, table
+from dashboards_as_code.doctor.causes import Cause, CauseCode, PanelReport, RuleReport, Skipped, Status
+from dashboards_as_code.doctor.report import as_json, table
 
 
 def _rows(grid: Table) -> list[list[str]]:

@@ -24,10 +24,10 @@ from typing import Any
 import pytest
 import yaml
 
-from engine.doctor.causes import Cause, CauseCode, Status
-from engine.doctor.http import Endpoint
-from engine.doctor.prometheus_api import PrometheusApi, evaluated_at
-from engine.doctor.prometheus_diagnosis import PrometheusDoctor
+from dashboards_as_code.doctor.causes import Cause, CauseCode, Status
+from dashboards_as_code.doctor.http import Endpoint
+from dashboards_as_code.doctor.prometheus_api import PrometheusApi, evaluated_at
+from dashboards_as_code.doctor.prometheus_diagnosis import PrometheusDoctor
 from tests.doctor.stack import Stack, live_stack
 from tests.prometheus.collector_exporter import RESOURCE, CollectorExporter
 from tests.prometheus.rules import rendered_rules

@@ -8,9 +8,9 @@ import time
 from types import SimpleNamespace
 from typing import Any
 
-from engine.doctor.causes import Cause, CauseCode, Skipped, Status
-from engine.doctor.http import Endpoint, SourceError
-from engine.doctor.run import (
+from dashboards_as_code.doctor.causes import Cause, CauseCode, Skipped, Status
+from dashboards_as_code.doctor.http import Endpoint, SourceError
+from dashboards_as_code.doctor.run import (
     DoctorRun,
     Reached,
     Selection,
@@ -19,7 +19,7 @@ from engine.doctor.run import (
     _panels,
     _range_of,
 )
-from engine.grafana_math import range_seconds
+from dashboards_as_code.grafana_math import range_seconds
 from tests.loki_server.server import LokiStore, loki_server
 
 ENDPOINT = Endpoint("http://p", "prometheus", 5)

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-from engine.doctor.http import Endpoint
-from engine.doctor.run import DoctorRun, Reached, _left_out_variable, _range_label
+from dashboards_as_code.doctor.http import Endpoint
+from dashboards_as_code.doctor.run import DoctorRun, Reached, _left_out_variable, _range_label
 
 NOW = 1_800_000_000.0
 TENANTS = ["acme", "globex", "initech", "umbrella", "wayne"]

@@ -24,13 +24,13 @@ import pytest
 import yaml
 
 from config import OVERVIEW_UID
-from engine.defaults import ALL_TENANTS, TENANT_VARIABLE
-from engine.definitions.loader import load_project
-from engine.doctor.http import Endpoint
-from engine.doctor.run import DoctorRun
-from engine.grafana_math import opening_value
-from engine.promql.tree import as_prometheus_receives, vector_selectors
-from engine.render.documents import Documents, build_documents
+from dashboards_as_code.defaults import ALL_TENANTS, TENANT_VARIABLE
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.doctor.http import Endpoint
+from dashboards_as_code.doctor.run import DoctorRun
+from dashboards_as_code.grafana_math import opening_value
+from dashboards_as_code.promql.tree import as_prometheus_receives, vector_selectors
+from dashboards_as_code.render.documents import Documents, build_documents
 from tests.conftest import REPO, copy_project
 from tests.doctor.hostile_sources import Reply, fake_prometheus, success
 from tests.doctor.stack import live_stack, run_doctor

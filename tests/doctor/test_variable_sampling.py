@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from engine.definitions.loader import load_project
-from engine.render.documents import Documents, build_documents
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.render.documents import Documents, build_documents
 from tests.conftest import REPO
 from tests.doctor.hostile_sources import Reply, success
 from tests.doctor.test_what_doctor_asks import (

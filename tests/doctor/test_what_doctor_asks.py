@@ -24,17 +24,17 @@ import promql_parser
 import pytest
 
 from config import OVERVIEW_UID
-from engine.contract.model import PromType
-from engine.definitions.loader import load_project
-from engine.doctor.causes import Cause, CauseCode, Status
-from engine.doctor.http import Endpoint
-from engine.doctor.prometheus_api import RuleState, Sample
-from engine.doctor.prometheus_diagnosis import SHOWN_VALUES, PrometheusDoctor
-from engine.doctor.run import DoctorRun
-from engine.grafana_math import builtin_intervals, range_seconds
-from engine.promql.series_catalog import SeriesInfo
-from engine.promql.tree import vector_selectors
-from engine.render.documents import Documents, build_documents
+from dashboards_as_code.contract.model import PromType
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.doctor.causes import Cause, CauseCode, Status
+from dashboards_as_code.doctor.http import Endpoint
+from dashboards_as_code.doctor.prometheus_api import RuleState, Sample
+from dashboards_as_code.doctor.prometheus_diagnosis import SHOWN_VALUES, PrometheusDoctor
+from dashboards_as_code.doctor.run import DoctorRun
+from dashboards_as_code.grafana_math import builtin_intervals, range_seconds
+from dashboards_as_code.promql.series_catalog import SeriesInfo
+from dashboards_as_code.promql.tree import vector_selectors
+from dashboards_as_code.render.documents import Documents, build_documents
 from tests.conftest import REPO
 from tests.doctor.hostile_sources import Params, Reply, fake_loki, fake_prometheus, success
 

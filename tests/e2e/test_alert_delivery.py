@@ -33,8 +33,8 @@ from typing import Any
 import pytest
 import yaml
 
-from engine.contract.model import MetricSignal, PromType
-from engine.external_tools import ALERTMANAGER, PROMETHEUS
+from dashboards_as_code.contract.model import MetricSignal, PromType
+from dashboards_as_code.external_tools import ALERTMANAGER, PROMETHEUS
 from monitoring import loopback
 from prometheus_rules.alerts import COLLECTOR_DOWN, NOTIFICATIONS_FAILING, SIGNAL_MISSING
 from prometheus_rules.routing import ALERT_ROUTING

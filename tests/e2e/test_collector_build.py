@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from engine.external_tools import PROMETHEUS
+from dashboards_as_code.external_tools import PROMETHEUS
 from monitoring.tools import OTELCOL
 from tests.conftest import REPO
 from tests.tooling import require_tool

@@ -23,13 +23,18 @@ from typing import Any
 
 import pytest
 
-from engine.contract.model import OVERFLOW_ATTRIBUTE, Instrument, prometheus_base_name, prometheus_label
-from engine.defaults import ALL_TENANTS, TENANT_VARIABLE
-from engine.definitions.loader import load_project
-from engine.definitions.prometheus_rule import recorded_series
-from engine.external_tools import NODE, PROMETHEUS
-from engine.promql.tree import as_prometheus_receives
-from engine.render.documents import build_documents
+from dashboards_as_code.contract.model import (
+    OVERFLOW_ATTRIBUTE,
+    Instrument,
+    prometheus_base_name,
+    prometheus_label,
+)
+from dashboards_as_code.defaults import ALL_TENANTS, TENANT_VARIABLE
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.definitions.prometheus_rule import recorded_series
+from dashboards_as_code.external_tools import NODE, PROMETHEUS
+from dashboards_as_code.promql.tree import as_prometheus_receives
+from dashboards_as_code.render.documents import build_documents
 from monitoring import loopback
 from monitoring.tools import DEMO, OTELCOL
 from telemetry.contract import CONTRACT, SPAN_KIND_SERVER

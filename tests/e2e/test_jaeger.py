@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from engine.external_tools import NODE
+from dashboards_as_code.external_tools import NODE
 from monitoring import loopback
 from monitoring.tools import DEMO, JAEGER, OTELCOL
 from telemetry.contract import CONTRACT

@@ -29,9 +29,9 @@ from typing import Any
 import pytest
 
 from config import OVERVIEW_UID
-from engine.definitions.loader import load_project
-from engine.external_tools import ALERTMANAGER, NODE, PROMETHEUS
-from engine.render.documents import build_documents
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.external_tools import ALERTMANAGER, NODE, PROMETHEUS
+from dashboards_as_code.render.documents import build_documents
 from monitoring import local_stack
 from monitoring.loopback import Compose
 from monitoring.tools import DEMO, JAEGER, OTELCOL

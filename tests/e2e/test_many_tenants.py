@@ -22,10 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.contract.model import MetricSignal
-from engine.defaults import ALL_TENANTS, TENANT_LABEL
-from engine.definitions.loader import load_project
-from engine.external_tools import NODE, PROMETHEUS
+from dashboards_as_code.contract.model import MetricSignal
+from dashboards_as_code.defaults import ALL_TENANTS, TENANT_LABEL
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.external_tools import NODE, PROMETHEUS
 from monitoring import loopback
 from monitoring.tools import DEMO, OTELCOL
 from telemetry.contract import SERVER_SPANS_ONLY, SPAN_DURATION

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from engine.external_tools import NODE, PROMETHEUS
+from dashboards_as_code.external_tools import NODE, PROMETHEUS
 from monitoring import loopback
 from monitoring.tools import DEMO, OTELCOL
 from tests.e2e.test_hub import (

@@ -22,11 +22,11 @@ from typing import Any
 import pytest
 
 from config import TENANT_UID, TENANTS_UID
-from engine.defaults import TENANT_VARIABLE
-from engine.definitions.loader import load_project
-from engine.external_tools import NODE, PROMETHEUS
-from engine.promql.tree import as_prometheus_receives
-from engine.render.documents import build_documents
+from dashboards_as_code.defaults import TENANT_VARIABLE
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.external_tools import NODE, PROMETHEUS
+from dashboards_as_code.promql.tree import as_prometheus_receives
+from dashboards_as_code.render.documents import build_documents
 from monitoring import loopback
 from monitoring.tools import DEMO, OTELCOL
 from tests.conftest import REPO

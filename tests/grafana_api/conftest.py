@@ -20,8 +20,8 @@ import pytest
 from grafana_client.api import GrafanaApi
 from grafana_client.client import GrafanaClientError
 
+from dashboards_as_code.defaults import MANAGED_TAG
 from datasources import DATASOURCES
-from engine.defaults import MANAGED_TAG
 from tests.conftest import REPO
 from tests.grafana_server.server import FakeGrafana
 

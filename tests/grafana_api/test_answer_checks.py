@@ -6,14 +6,14 @@ from __future__ import annotations
 import niquests
 import pytest
 
-from engine.grafana_api.transport import (
+from dashboards_as_code.grafana_api.transport import (
     NotJsonError,
     RateLimitedError,
     RedirectedError,
     _check,
     retry_after_seconds,
 )
-from engine.kinds.answers import BadAnswerError, Health, describe, parse, parse_search
+from dashboards_as_code.kinds.answers import BadAnswerError, Health, describe, parse, parse_search
 
 PATH = "/api/dashboards/uid/x"
 

@@ -4,7 +4,7 @@ the call with a message naming the endpoint and what came back, after exactly re
 
 from __future__ import annotations
 
-from engine.grafana_api.transport import BodyCutShortError, RateLimitedError
+from dashboards_as_code.grafana_api.transport import BodyCutShortError, RateLimitedError
 from tests.grafana_api.test_call_in_process import ACTION, failing, grafana, refusal
 
 

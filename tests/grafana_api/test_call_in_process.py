@@ -18,16 +18,16 @@ from grafana_client.client import (
     GrafanaUnauthorizedError,
 )
 
-from engine.grafana_api.client import Grafana
-from engine.grafana_api.transport import (
+from dashboards_as_code.grafana_api.client import Grafana
+from dashboards_as_code.grafana_api.transport import (
     BodyCutShortError,
     DeadlineExceededError,
     NotJsonError,
     RateLimitedError,
     RedirectedError,
 )
-from engine.kinds.base import SyncError
-from engine.settings import Settings
+from dashboards_as_code.kinds.base import SyncError
+from dashboards_as_code.settings import Settings
 
 URL = "http://grafana.test:3000"
 ACTION = "read dashboard 'x'"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.kinds.changes import summarise_dashboard, summarise_fields, unified_diff
+from dashboards_as_code.kinds.changes import summarise_dashboard, summarise_fields, unified_diff
 
 
 def panel(id_: int | None, title: str, expr: str = "up", **settings: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.kinds.comparable import (
+from dashboards_as_code.kinds.comparable import (
     DASHBOARD_IGNORED_FIELDS,
     OWNER_MARKER_PREFIX,
     PUSH_MARKER_PREFIX,

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from config import OVERVIEW_UID
-from engine.definitions.loader import load_project
-from engine.kinds.comparable import comparable_dashboard
-from engine.kinds.dashboard import dashboard_document
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.kinds.comparable import comparable_dashboard
+from dashboards_as_code.kinds.dashboard import dashboard_document
 from tests.conftest import REPO, project_dashboard
 from tests.grafana_api.conftest import Target, cli
 

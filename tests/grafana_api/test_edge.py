@@ -8,12 +8,18 @@ from email.utils import format_datetime
 
 import pytest
 
-from engine.grafana_api.client import Grafana
-from engine.grafana_api.transport import retry_after_seconds
-from engine.kinds.answers import BadAnswerError, DashboardAnswer, FolderAnswer, parse, parse_search
-from engine.kinds.base import SyncError
-from engine.settings import Settings
-from engine.text import printable
+from dashboards_as_code.grafana_api.client import Grafana
+from dashboards_as_code.grafana_api.transport import retry_after_seconds
+from dashboards_as_code.kinds.answers import (
+    BadAnswerError,
+    DashboardAnswer,
+    FolderAnswer,
+    parse,
+    parse_search,
+)
+from dashboards_as_code.kinds.base import SyncError
+from dashboards_as_code.settings import Settings
+from dashboards_as_code.text import printable
 from tests.grafana_api import hostile_servers as hs
 
 TIMEOUT = 1.0

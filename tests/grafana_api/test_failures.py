@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.definitions.loader import load_project
-from engine.kinds.comparable import desired_datasource
-from engine.kinds.dashboard import dashboard_document
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.kinds.comparable import desired_datasource
+from dashboards_as_code.kinds.dashboard import dashboard_document
 from tests.conftest import REPO, push_writes
 from tests.grafana_api.conftest import Target, cli
 from tests.grafana_api.test_push import SECOND_DASHBOARD

@@ -1,5 +1,5 @@
 """What each kind sends Grafana and how it reads Grafana's refusals, with a fake in place of the HTTP
-client (engine/kinds/*.py and comparable.py's docstrings): the dashboard's optimistic lock and
+client (dashboards_as_code/kinds/*.py and comparable.py's docstrings): the dashboard's optimistic lock and
 overwrite flag, its folder and push message, a 409 named for the object's kind, a 412 that is a
 version mismatch and one that is not, a delete of what is already gone, the search's pages, the owner
 and content markers read back, and the call budget's capped backoffs."""
@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from grafana_client.client import GrafanaClientError
 
-from engine.defaults import MANAGED_TAG
-from engine.grafana_api.client import Grafana
-from engine.kinds.base import ConflictError, Desired, Live, ProvisionedError, SyncError
-from engine.kinds.comparable import (
+from dashboards_as_code.defaults import MANAGED_TAG
+from dashboards_as_code.grafana_api.client import Grafana
+from dashboards_as_code.kinds.base import ConflictError, Desired, Live, ProvisionedError, SyncError
+from dashboards_as_code.kinds.comparable import (
     DATASOURCE_MARKER,
     DATASOURCE_OWNER_MARKER,
     content_sha,
@@ -23,10 +23,10 @@ from engine.kinds.comparable import (
     split_dashboard,
     split_datasource,
 )
-from engine.kinds.dashboard import SEARCH_PAGE, DashboardKind
-from engine.kinds.datasource import DatasourceKind
-from engine.kinds.folder import FolderKind
-from engine.settings import Settings
+from dashboards_as_code.kinds.dashboard import SEARCH_PAGE, DashboardKind
+from dashboards_as_code.kinds.datasource import DatasourceKind
+from dashboards_as_code.kinds.folder import FolderKind
+from dashboards_as_code.settings import Settings
 
 URL = "http://grafana.test:3000"
 

@@ -7,12 +7,12 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from engine import defaults
-from engine.definitions.loader import load_project
-from engine.definitions.types import ProjectConfig
-from engine.grafana_api.plan import Decision, prune_decision
-from engine.kinds.base import Live
-from engine.kinds.comparable import (
+from dashboards_as_code import defaults
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.definitions.types import ProjectConfig
+from dashboards_as_code.grafana_api.plan import Decision, prune_decision
+from dashboards_as_code.kinds.base import Live
+from dashboards_as_code.kinds.comparable import (
     DASHBOARD_IGNORED_FIELDS,
     DATASOURCE_IGNORED_FIELDS,
     DATASOURCE_OWNER_MARKER,
@@ -25,8 +25,8 @@ from engine.kinds.comparable import (
     split_dashboard,
     split_datasource,
 )
-from engine.render.documents import build_documents
-from engine.render.files import render_outputs
+from dashboards_as_code.render.documents import build_documents
+from dashboards_as_code.render.files import render_outputs
 from tests.conftest import REPO
 
 BOARD: dict[str, Any] = {"uid": "x", "title": "X", "tags": [defaults.MANAGED_TAG], "panels": []}

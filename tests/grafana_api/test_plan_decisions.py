@@ -1,4 +1,5 @@
-"""The plan's decisions and its report, from engine/grafana_api/plan.py's docstrings, with fake handlers in
+"""The plan's decisions and its report, from dashboards_as_code/grafana_api/plan.py's docstrings, with fake
+handlers in
 place of Grafana: unchanged only when content and folder both match, another project's object a
 conflict (overwritten only with --force) while folders have no owner, an object not created by
 dashboards-as-code named so, a lost write's retry that meets our own write counted as done, and the
@@ -11,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from engine import kinds
-from engine.grafana_api.client import Grafana
-from engine.grafana_api.plan import Action, Decision, SyncReport, decide, execute
-from engine.kinds.base import Desired, Live, SyncError
-from engine.kinds.comparable import content_sha
-from engine.settings import Settings
+from dashboards_as_code import kinds
+from dashboards_as_code.grafana_api.client import Grafana
+from dashboards_as_code.grafana_api.plan import Action, Decision, SyncReport, decide, execute
+from dashboards_as_code.kinds.base import Desired, Live, SyncError
+from dashboards_as_code.kinds.comparable import content_sha
+from dashboards_as_code.settings import Settings
 
 DOCUMENT = {"uid": "board", "title": "Board", "tags": ["dashboards-as-code"], "panels": []}
 GRAFANA = Grafana(Settings(grafana_url="http://grafana.test:3000", grafana_token="glsa_x"))

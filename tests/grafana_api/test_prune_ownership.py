@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 from grafana_client.api import GrafanaApi
 
-import engine.kinds.dashboard as dashboard_kind
-from engine.defaults import MANAGED_TAG
-from engine.definitions.loader import load_project
-from engine.grafana_api.client import Grafana
-from engine.grafana_api.plan import (
+import dashboards_as_code.kinds.dashboard as dashboard_kind
+from dashboards_as_code.defaults import MANAGED_TAG
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.grafana_api.client import Grafana
+from dashboards_as_code.grafana_api.plan import (
     Action,
     Decision,
     SyncReport,
@@ -33,9 +33,9 @@ from engine.grafana_api.plan import (
     prune_candidates,
     synchronise,
 )
-from engine.kinds.comparable import OWNER_MARKER_PREFIX, mark_dashboard, mark_datasource
-from engine.render.documents import build_documents
-from engine.settings import Settings
+from dashboards_as_code.kinds.comparable import OWNER_MARKER_PREFIX, mark_dashboard, mark_datasource
+from dashboards_as_code.render.documents import build_documents
+from dashboards_as_code.settings import Settings
 from tests.conftest import DEFINITIONS, REPO
 from tests.grafana_api.conftest import Target, cli
 from tests.grafana_api.test_push import SECOND_DASHBOARD

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from config import OVERVIEW_UID
-from engine.definitions.loader import load_project
-from engine.kinds.comparable import PUSH_MARKER_PREFIX
-from engine.kinds.dashboard import dashboard_document
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.kinds.comparable import PUSH_MARKER_PREFIX
+from dashboards_as_code.kinds.dashboard import dashboard_document
 from tests.conftest import REPO, project_dashboard, push_writes
 from tests.grafana_api.conftest import Target, cli
 

@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from engine.definitions.loader import load_project
+from dashboards_as_code.definitions.loader import load_project
 from tests.conftest import REPO, push_writes
 from tests.grafana_api.conftest import cli
 from tests.grafana_server.server import FakeGrafana

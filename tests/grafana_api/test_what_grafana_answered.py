@@ -20,11 +20,11 @@ import pytest
 from grafana_client.api import GrafanaApi
 from pydantic import SecretStr
 
-from engine.definitions.loader import load_project
-from engine.grafana_api.client import Grafana
-from engine.kinds.base import ConflictError, Desired, SyncError
-from engine.kinds.dashboard import DashboardKind, dashboard_document
-from engine.settings import Settings
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.grafana_api.client import Grafana
+from dashboards_as_code.kinds.base import ConflictError, Desired, SyncError
+from dashboards_as_code.kinds.dashboard import DashboardKind, dashboard_document
+from dashboards_as_code.settings import Settings
 from tests.conftest import REPO
 from tests.grafana_api import hostile_servers as hs
 from tests.grafana_api.conftest import cli

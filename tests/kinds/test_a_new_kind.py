@@ -17,20 +17,20 @@ from typing import Any, ClassVar
 
 import pytest
 
-from engine import kinds
-from engine.definitions.loader import load_project
-from engine.definitions.loading import Loading
-from engine.definitions.types import Project
-from engine.errors import Location
-from engine.grafana_api.client import Grafana
-from engine.grafana_api.plan import Decision, synchronise
-from engine.kinds.base import Desired, GrafanaHttp, Kind, Live
-from engine.kinds.comparable import content_sha
-from engine.lint import LintContext, run_checks
-from engine.render.documents import Documents, build_documents
-from engine.render.files import render_outputs, write_outputs
-from engine.render.formats import Output, dump_json
-from engine.settings import Settings
+from dashboards_as_code import kinds
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.definitions.loading import Loading
+from dashboards_as_code.definitions.types import Project
+from dashboards_as_code.errors import Location
+from dashboards_as_code.grafana_api.client import Grafana
+from dashboards_as_code.grafana_api.plan import Decision, synchronise
+from dashboards_as_code.kinds.base import Desired, GrafanaHttp, Kind, Live
+from dashboards_as_code.kinds.comparable import content_sha
+from dashboards_as_code.lint import LintContext, run_checks
+from dashboards_as_code.render.documents import Documents, build_documents
+from dashboards_as_code.render.files import render_outputs, write_outputs
+from dashboards_as_code.render.formats import Output, dump_json
+from dashboards_as_code.settings import Settings
 from tests.grafana_server.server import FakeGrafana
 
 

@@ -9,17 +9,17 @@ import grafanalib.core as g
 
 import telemetry.contract
 from config import CONFIG
+from dashboards_as_code import queries as q
+from dashboards_as_code.contract.model import TelemetryContract
+from dashboards_as_code.definitions.datasource import Datasource, DatasourceRef
+from dashboards_as_code.definitions.derived_rules import with_derived_rules
+from dashboards_as_code.definitions.loader import CONTRACT_SOURCE, signal_names_of
+from dashboards_as_code.definitions.types import DashboardDefinition, Folder, Project
+from dashboards_as_code.lint import Check, Finding, LintContext
+from dashboards_as_code.panels.style import PanelSpec, Row, dashboard, prom, timeseries
+from dashboards_as_code.render.documents import build_documents
+from dashboards_as_code.render.files import render_outputs
 from datasources import DATASOURCES, PROMETHEUS
-from engine import queries as q
-from engine.contract.model import TelemetryContract
-from engine.definitions.datasource import Datasource, DatasourceRef
-from engine.definitions.derived_rules import with_derived_rules
-from engine.definitions.loader import CONTRACT_SOURCE, signal_names_of
-from engine.definitions.types import DashboardDefinition, Folder, Project
-from engine.lint import Check, Finding, LintContext
-from engine.panels.style import PanelSpec, Row, dashboard, prom, timeseries
-from engine.render.documents import build_documents
-from engine.render.files import render_outputs
 from prometheus_rules import ALERT_ROUTING, RULE_GROUPS
 from telemetry.contract import CONTRACT, SOCKETIO_CONNECTIONS
 from tests.conftest import REPO

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from engine.definitions.alert_routing import AlertRouting, Receiver, SeverityRoute
-from engine.definitions.prometheus_rule import AlertRule, RuleGroup
-from engine.lint.checks.alert_routes import CHECK
+from dashboards_as_code.definitions.alert_routing import AlertRouting, Receiver, SeverityRoute
+from dashboards_as_code.definitions.prometheus_rule import AlertRule, RuleGroup
+from dashboards_as_code.lint.checks.alert_routes import CHECK
 from tests.lint.builders import check, context
 
 

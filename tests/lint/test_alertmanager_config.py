@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from config import CONFIG
-from engine.external_tools import AMTOOL
-from engine.lint.checks.alertmanager_config import CHECK
-from engine.render.formats import Output
+from dashboards_as_code.external_tools import AMTOOL
+from dashboards_as_code.lint.checks.alertmanager_config import CHECK
+from dashboards_as_code.render.formats import Output
 from tests.lint.builders import check, context
 from tests.tooling import require_tool
 

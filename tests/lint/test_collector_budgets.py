@@ -16,9 +16,14 @@ import pytest
 import yaml
 
 from config import CONFIG
-from engine.contract.model import Instrument, MetricSignal, TelemetryContract, prometheus_base_name
-from engine.lint import Finding, LintContext
-from engine.lint.checks.collector_budgets import CHECK
+from dashboards_as_code.contract.model import (
+    Instrument,
+    MetricSignal,
+    TelemetryContract,
+    prometheus_base_name,
+)
+from dashboards_as_code.lint import Finding, LintContext
+from dashboards_as_code.lint.checks.collector_budgets import CHECK
 from telemetry.contract import CONTRACT, TENANT_SPAN_CALLS
 from tests.conftest import REPO
 from tests.lint.builders import check, context

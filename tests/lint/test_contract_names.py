@@ -2,10 +2,10 @@
 
 import pytest
 
-from engine.contract import model
-from engine.contract.model import MetricSignal, TelemetryContract
-from engine.lint.checks import contract_names
-from engine.lint.checks.contract_names import CHECK
+from dashboards_as_code.contract import model
+from dashboards_as_code.contract.model import MetricSignal, TelemetryContract
+from dashboards_as_code.lint.checks import contract_names
+from dashboards_as_code.lint.checks.contract_names import CHECK
 from telemetry.contract import CONTRACT, SOCKETIO_CONNECTIONS, WHATSAPP_MESSAGES_SENT
 from tests.lint.builders import check, context
 

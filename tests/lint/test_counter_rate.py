@@ -1,4 +1,4 @@
-from engine.lint.checks.counter_rate import CHECK
+from dashboards_as_code.lint.checks.counter_rate import CHECK
 from tests.lint.builders import board, findings, panel, raw
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from dashboards_as_code import queries as q
+from dashboards_as_code.defaults import TENANT_VARIABLE
+from dashboards_as_code.definitions.types import DashboardDefinition
+from dashboards_as_code.lint.checks.dashboard_links import CHECK
+from dashboards_as_code.panels.grafanalib_ext import QueryVariable
+from dashboards_as_code.panels.style import Row, bar_gauge, dashboard, prom, tenant_link
 from datasources import PROMETHEUS
-from engine import queries as q
-from engine.defaults import TENANT_VARIABLE
-from engine.definitions.types import DashboardDefinition
-from engine.lint.checks.dashboard_links import CHECK
-from engine.panels.grafanalib_ext import QueryVariable
-from engine.panels.style import Row, bar_gauge, dashboard, prom, tenant_link
 from telemetry.contract import SOCKETIO_CONNECTIONS, TENANT_SPAN_CALLS
 from tests.lint.builders import FOLDER, findings, panel
 

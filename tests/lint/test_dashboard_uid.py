@@ -1,4 +1,4 @@
-from engine.lint.checks.dashboard_uid import CHECK
+from dashboards_as_code.lint.checks.dashboard_uid import CHECK
 from tests.lint.builders import board, findings, panel
 
 

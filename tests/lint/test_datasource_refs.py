@@ -1,6 +1,6 @@
+from dashboards_as_code.definitions.datasource import DatasourceRef, TracesToLogs
+from dashboards_as_code.lint.checks.datasource_refs import CHECK
 from datasources import DATASOURCES, JAEGER, LOKI
-from engine.definitions.datasource import DatasourceRef, TracesToLogs
-from engine.lint.checks.datasource_refs import CHECK
 from tests.lint.builders import board, check, context, document, findings, panel
 
 

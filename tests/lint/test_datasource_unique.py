@@ -1,5 +1,5 @@
+from dashboards_as_code.lint.checks.datasource_unique import CHECK
 from datasources import DATASOURCES, LOKI, PROMETHEUS
-from engine.lint.checks.datasource_unique import CHECK
 from tests.lint.builders import findings
 
 

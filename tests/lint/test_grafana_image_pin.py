@@ -10,9 +10,9 @@ from typing import cast
 
 import pytest
 
-from engine.external_tools import GRAFANA_SCHEMA
-from engine.lint import LintContext
-from engine.lint.checks.grafana_schema import _version_mismatch
+from dashboards_as_code.external_tools import GRAFANA_SCHEMA
+from dashboards_as_code.lint import LintContext
+from dashboards_as_code.lint.checks.grafana_schema import _version_mismatch
 
 PINNED = "13.2.0"
 COMPOSE = "compose.yml"

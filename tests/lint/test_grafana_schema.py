@@ -18,13 +18,13 @@ from typing import Any
 import pytest
 
 from config import CONFIG
-from engine.definitions.types import DashboardDefinition
-from engine.external_tools import GRAFANA_SCHEMA, ToolMissingError
-from engine.lint import Finding
-from engine.lint import grafana_schema as grafana_schema_module
-from engine.lint.checks import grafana_schema
-from engine.lint.checks.grafana_schema import CHECK
-from engine.lint.grafana_schema import WARM_CHECKER, Deviation, deviations, start_warm_checker
+from dashboards_as_code.definitions.types import DashboardDefinition
+from dashboards_as_code.external_tools import GRAFANA_SCHEMA, ToolMissingError
+from dashboards_as_code.lint import Finding
+from dashboards_as_code.lint import grafana_schema as grafana_schema_module
+from dashboards_as_code.lint.checks import grafana_schema
+from dashboards_as_code.lint.checks.grafana_schema import CHECK
+from dashboards_as_code.lint.grafana_schema import WARM_CHECKER, Deviation, deviations, start_warm_checker
 from tests.conftest import REPO
 from tests.lint.builders import check, context, document
 from tests.lint.test_tenant_all_row import old_recipe, tenant_board

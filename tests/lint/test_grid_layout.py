@@ -1,6 +1,6 @@
 import grafanalib.core as g
 
-from engine.lint.checks.grid_layout import CHECK
+from dashboards_as_code.lint.checks.grid_layout import CHECK
 from tests.lint.builders import board, check, context, document, findings, panel
 
 

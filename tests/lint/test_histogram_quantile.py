@@ -1,6 +1,6 @@
 import pytest
 
-from engine.lint.checks.histogram_quantile import CHECK
+from dashboards_as_code.lint.checks.histogram_quantile import CHECK
 from tests.lint.builders import board, findings, panel, raw
 
 BUCKET = "traces_span_metrics_duration_seconds_bucket"

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
-from engine import kinds
-from engine.definitions.types import DashboardDefinition
-from engine.errors import Location
-from engine.kinds.base import Kind
-from engine.lint.checks.kind_references import CHECK
-from engine.render.documents import Documents
+from dashboards_as_code import kinds
+from dashboards_as_code.definitions.types import DashboardDefinition
+from dashboards_as_code.errors import Location
+from dashboards_as_code.kinds.base import Kind
+from dashboards_as_code.lint.checks.kind_references import CHECK
+from dashboards_as_code.render.documents import Documents
 from tests.lint.builders import findings
 
 

@@ -1,7 +1,7 @@
 import pytest
 
-from engine.external_tools import LOGQL
-from engine.lint.checks.logql import CHECK
+from dashboards_as_code.external_tools import LOGQL
+from dashboards_as_code.lint.checks.logql import CHECK
 from tests.lint.builders import check, context, document
 from tests.tooling import require_tool
 

@@ -1,4 +1,4 @@
-from engine.lint.checks.panel_docs import CHECK
+from dashboards_as_code.lint.checks.panel_docs import CHECK
 from tests.lint.builders import board, check, context, document, panel
 
 

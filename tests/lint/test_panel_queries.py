@@ -1,6 +1,6 @@
+from dashboards_as_code.lint.checks.panel_queries import CHECK, PANELS_WITHOUT_QUERIES
+from dashboards_as_code.panels.style import timeseries
 from datasources import PROMETHEUS
-from engine.lint.checks.panel_queries import CHECK, PANELS_WITHOUT_QUERIES
-from engine.panels.style import timeseries
 from tests.lint.builders import board, check, context, document, findings, panel
 
 

@@ -1,7 +1,7 @@
 import pytest
 
-from engine.lint.checks.panel_title_text import CHECK
-from engine.panels.style import Row, dashboard
+from dashboards_as_code.lint.checks.panel_title_text import CHECK
+from dashboards_as_code.panels.style import Row, dashboard
 from tests.lint.builders import FOLDER, board, check, context, document, findings, panel
 
 

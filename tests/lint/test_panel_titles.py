@@ -1,6 +1,6 @@
 import copy
 
-from engine.lint.checks.panel_titles import CHECK
+from dashboards_as_code.lint.checks.panel_titles import CHECK
 from tests.lint.builders import board, check, context, document, findings, panel
 
 

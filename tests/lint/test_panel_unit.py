@@ -8,16 +8,16 @@ import dataclasses
 
 import pytest
 
+from dashboards_as_code import queries as q
+from dashboards_as_code.definitions.prometheus_rule import RecordingRule, RuleGroup
+from dashboards_as_code.definitions.types import DashboardDefinition
+from dashboards_as_code.lint import Finding, LintContext
+from dashboards_as_code.lint.checks.panel_unit import CHECK
+from dashboards_as_code.panels.style import prom, timeseries
+from dashboards_as_code.render.documents import build_documents
+from dashboards_as_code.render.files import render_outputs
+from dashboards_as_code.units import COUNT, PER_SECOND, RATIO, SECONDS, Quantity
 from datasources import PROMETHEUS
-from engine import queries as q
-from engine.definitions.prometheus_rule import RecordingRule, RuleGroup
-from engine.definitions.types import DashboardDefinition
-from engine.lint import Finding, LintContext
-from engine.lint.checks.panel_unit import CHECK
-from engine.panels.style import prom, timeseries
-from engine.render.documents import build_documents
-from engine.render.files import render_outputs
-from engine.units import COUNT, PER_SECOND, RATIO, SECONDS, Quantity
 from telemetry.contract import SPAN_CALLS, WHATSAPP_MESSAGES_SENT
 from tests.lint.builders import board, check, context, document, findings, panel, project, raw
 

@@ -1,9 +1,9 @@
 import pytest
 
 from config import CONFIG
-from engine.external_tools import PROMTOOL
-from engine.lint.checks.prometheus_rules import CHECK
-from engine.render.formats import Output
+from dashboards_as_code.external_tools import PROMTOOL
+from dashboards_as_code.lint.checks.prometheus_rules import CHECK
+from dashboards_as_code.render.formats import Output
 from tests.lint.builders import check, context
 from tests.tooling import require_tool
 

@@ -1,7 +1,7 @@
+from dashboards_as_code.definitions.datasource import DerivedField
+from dashboards_as_code.lint.checks.provisioning_dollars import CHECK
+from dashboards_as_code.render.formats import Output
 from datasources import DATASOURCES, LOKI
-from engine.definitions.datasource import DerivedField
-from engine.lint.checks.provisioning_dollars import CHECK
-from engine.render.formats import Output
 from tests.lint.builders import check, context
 
 

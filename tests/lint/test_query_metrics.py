@@ -1,8 +1,8 @@
 import pytest
 
-from engine.defaults import GRAFANA_INTERVAL_VARIABLES
-from engine.lint.checks.query_metrics import CHECK
-from engine.queries import PromQL
+from dashboards_as_code.defaults import GRAFANA_INTERVAL_VARIABLES
+from dashboards_as_code.lint.checks.query_metrics import CHECK
+from dashboards_as_code.queries import PromQL
 from tests.lint.builders import board, findings, panel
 
 

@@ -3,7 +3,7 @@
 import pkgutil
 from pathlib import Path
 
-from engine.lint import all_checks, checks
+from dashboards_as_code.lint import all_checks, checks
 
 
 def test_each_check_has_an_id_a_doc_and_a_test() -> None:

@@ -2,7 +2,7 @@
 
 import grafanalib.core as g
 
-from engine.lint import run_checks
+from dashboards_as_code.lint import run_checks
 from tests.lint.builders import board, context, panel
 
 

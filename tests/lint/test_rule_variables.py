@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from engine import queries as q
-from engine.definitions.prometheus_rule import AlertRule, RecordingRule, RuleGroup
-from engine.lint.checks.rule_variables import CHECK
+from dashboards_as_code import queries as q
+from dashboards_as_code.definitions.prometheus_rule import AlertRule, RecordingRule, RuleGroup
+from dashboards_as_code.lint.checks.rule_variables import CHECK
 from telemetry.contract import SOCKETIO_CONNECTIONS
 from tests.lint.builders import check, context
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 import pytest
 
-from engine.lint.grafana_schema import Deviation, _deviations
+from dashboards_as_code.lint.grafana_schema import Deviation, _deviations
 
 LONG_TYPE = "'{ displayMode: LegendDisplayMode; placement: LegendPlacement; showLegend: boolean; }'"
 

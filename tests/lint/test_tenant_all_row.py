@@ -9,18 +9,18 @@ import sys
 import pytest
 
 import telemetry.contract as contract_module
+from dashboards_as_code import queries as q
+from dashboards_as_code.defaults import ALL_TENANTS, TENANT_VARIABLE
+from dashboards_as_code.definitions.prometheus_rule import RecordingRule, RuleGroup
+from dashboards_as_code.definitions.types import DashboardDefinition
+from dashboards_as_code.lint import Finding, LintContext
+from dashboards_as_code.lint.checks.tenant_all_row import CHECK
+from dashboards_as_code.panels.grafanalib_ext import QueryVariable
+from dashboards_as_code.panels.style import Row, dashboard
+from dashboards_as_code.promql.tree import grouping_labels, parse, vector_selectors
+from dashboards_as_code.render.documents import build_documents
+from dashboards_as_code.render.files import render_outputs
 from datasources import PROMETHEUS
-from engine import queries as q
-from engine.defaults import ALL_TENANTS, TENANT_VARIABLE
-from engine.definitions.prometheus_rule import RecordingRule, RuleGroup
-from engine.definitions.types import DashboardDefinition
-from engine.lint import Finding, LintContext
-from engine.lint.checks.tenant_all_row import CHECK
-from engine.panels.grafanalib_ext import QueryVariable
-from engine.panels.style import Row, dashboard
-from engine.promql.tree import grouping_labels, parse, vector_selectors
-from engine.render.documents import build_documents
-from engine.render.files import render_outputs
 from telemetry.contract import (
     SOCKETIO_CONNECTIONS,
     TENANT_SPAN_CALLS,
@@ -60,7 +60,8 @@ def tenant_board(
 
 
 def old_recipe() -> q.PromQL:
-    """The README's former recipe: a contract signal with the tenant filter, straight from engine.queries."""
+    """The README's former recipe: a contract signal with the tenant filter, straight from
+    dashboards_as_code.queries."""
     return q.sum_by(q.rate(q.select(WHATSAPP_MESSAGES_SENT), "5m"))
 
 
@@ -90,7 +91,7 @@ def test_the_fix_names_the_signal_after_a_later_load_replaced_the_contract_modul
 
 def _suggested(finding: Finding) -> q.PromQL:
     """The builder call the message proposes, evaluated as a definition would write it."""
-    call = finding.message.split("read it with ", 1)[1].split(" from engine.queries", 1)[0]
+    call = finding.message.split("read it with ", 1)[1].split(" from dashboards_as_code.define", 1)[0]
     value = eval(call, {"q": q, **vars(contract_module)})  # our own message, evaluated as a definition
     assert isinstance(value, q.PromQL), call
     return value
@@ -223,7 +224,7 @@ def context_free_board() -> DashboardDefinition:
 
 def test_context_of_the_overview_keeps_its_rules(overview) -> None:  # type: ignore[no-untyped-def]
     """The Overview's tenant panels read derived rules: the lint context knows them, with their twins."""
-    from engine.definitions.derived_rules import derived_rule_group  # noqa: PLC0415 (this test only)
+    from dashboards_as_code.definitions.derived_rules import derived_rule_group  # noqa: PLC0415 (this test only)
 
     lint = context(overview)
     derived = derived_rule_group("p", [overview], [])

@@ -1,6 +1,6 @@
-from engine import queries as q
-from engine.defaults import ALL_TENANTS
-from engine.lint.checks.tenant_filter import CHECK
+from dashboards_as_code import queries as q
+from dashboards_as_code.defaults import ALL_TENANTS
+from dashboards_as_code.lint.checks.tenant_filter import CHECK
 from telemetry.contract import BACKEND_LOGS, SOCKETIO_CONNECTIONS, SPAN_CALLS
 from tests.lint.builders import board, check, context, document, findings, panel, raw
 

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
+from dashboards_as_code import queries as q
+from dashboards_as_code.definitions.types import DashboardDefinition
+from dashboards_as_code.lint.checks.topk_range import CHECK
+from dashboards_as_code.panels.style import bar_gauge, prom, timeseries
 from datasources import PROMETHEUS
-from engine import queries as q
-from engine.definitions.types import DashboardDefinition
-from engine.lint.checks.topk_range import CHECK
-from engine.panels.style import bar_gauge, prom, timeseries
 from telemetry.contract import SOCKETIO_CONNECTIONS, WHATSAPP_MESSAGES_SENT
 from tests.lint.builders import board, check, context, document, findings, raw
 

@@ -1,8 +1,8 @@
 import pytest
 
+from dashboards_as_code.lint.checks.variables import CHECK
+from dashboards_as_code.panels.grafanalib_ext import QueryVariable
 from datasources import PROMETHEUS
-from engine.lint.checks.variables import CHECK
-from engine.panels.grafanalib_ext import QueryVariable
 from tests.lint.builders import board, check, context, document, findings, panel, raw
 
 

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from engine.contract.model import MetricSignal, PromType
+from dashboards_as_code.contract.model import MetricSignal, PromType
 from telemetry.contract import (
     CONTRACT,
     LATENCY_THRESHOLD_SECONDS,

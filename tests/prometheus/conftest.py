@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from engine.external_tools import PROMETHEUS
+from dashboards_as_code.external_tools import PROMETHEUS
 from prometheus_rules.tenant_slo import TENANT_REQUESTS, above_floor
 from tests.prometheus.collector_exporter import TENANTS, CollectorExporter, serve
 from tests.prometheus.rules import rules_for_the_test

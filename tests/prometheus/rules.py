@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
-from engine.definitions.loader import load_project
-from engine.render.documents import build_documents
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.render.documents import build_documents
 from tests.conftest import REPO
 
 

@@ -24,16 +24,16 @@ import pytest
 import yaml
 
 from config import OVERVIEW_UID
-from engine.defaults import ALL_TENANTS, TENANT_LABEL, TENANT_VARIABLE
-from engine.definitions.loader import load_project
-from engine.external_tools import PROMETHEUS
-from engine.lint.checks.panel_unit import returns
-from engine.promql.series_catalog import build_catalog
-from engine.promql.tree import as_prometheus_receives, parse
-from engine.render.documents import build_documents
-from engine.render.files import render_outputs
-from engine.render.provisioning_escape import expand
-from engine.units import BURN_RATE, COUNT, PER_SECOND, RATE_CHANGE, RATIO, SECONDS, Quantity
+from dashboards_as_code.defaults import ALL_TENANTS, TENANT_LABEL, TENANT_VARIABLE
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.external_tools import PROMETHEUS
+from dashboards_as_code.lint.checks.panel_unit import returns
+from dashboards_as_code.promql.series_catalog import build_catalog
+from dashboards_as_code.promql.tree import as_prometheus_receives, parse
+from dashboards_as_code.render.documents import build_documents
+from dashboards_as_code.render.files import render_outputs
+from dashboards_as_code.render.provisioning_escape import expand
+from dashboards_as_code.units import BURN_RATE, COUNT, PER_SECOND, RATE_CHANGE, RATIO, SECONDS, Quantity
 from tests.conftest import REPO, copy_project
 from tests.prometheus.collector_exporter import (
     BUCKETS,
@@ -69,9 +69,12 @@ CATALOG = build_catalog(_PROJECT.contract, _PROJECT.rule_groups)
 
 
 def quantity_of(expr: str) -> Quantity:
-    """What the query returns, by the engine's one unit table (engine/units.py, which panel-unit reads)."""
+    """What the query returns, by the engine's one unit table (dashboards_as_code/units.py, which
+    panel-unit reads)."""
     found = returns(parse(expr), lambda name: CATALOG.get(name or ""))
-    assert found is not None and found.quantity is not None, f"engine/units.py knows no quantity for {expr}"
+    assert found is not None and found.quantity is not None, (
+        f"dashboards_as_code/units.py knows no quantity for {expr}"
+    )
     return found.quantity
 
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine import queries as q
-from engine.definitions.loader import load_project
-from engine.definitions.prometheus_rule import RecordingRule, RuleGroup
-from engine.definitions.types import Project
+from dashboards_as_code import queries as q
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.definitions.prometheus_rule import RecordingRule, RuleGroup
+from dashboards_as_code.definitions.types import Project
 from tests.conftest import REPO
 from tests.prometheus import rules as test_rules
 

@@ -16,9 +16,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from engine.definitions.loader import load_project
-from engine.definitions.prometheus_rule import RuleGroup
-from engine.grafana_math import parse_duration
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.definitions.prometheus_rule import RuleGroup
+from dashboards_as_code.grafana_math import parse_duration
 from tests.conftest import REPO
 
 

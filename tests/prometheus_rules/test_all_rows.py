@@ -19,10 +19,10 @@ from typing import Any
 import promql_parser
 import pytest
 
-from engine.defaults import ALL_TENANTS, TENANT_LABEL
-from engine.definitions.loader import load_project
-from engine.definitions.prometheus_rule import RecordingRule
-from engine.promql.tree import grouping_labels
+from dashboards_as_code.defaults import ALL_TENANTS, TENANT_LABEL
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.definitions.prometheus_rule import RecordingRule
+from dashboards_as_code.promql.tree import grouping_labels
 from tests.conftest import REPO
 from tests.prometheus_rules.evaluation import SCHEDULES
 from tests.prometheus_rules.test_promtool_rules import run_promtool

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 import yaml
 
-from engine.definitions.loader import load_project
-from engine.definitions.prometheus_rule import AlertRule, recorded_series
-from engine.external_tools import PROMTOOL
-from engine.grafana_math import parse_duration
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.definitions.prometheus_rule import AlertRule, recorded_series
+from dashboards_as_code.external_tools import PROMTOOL
+from dashboards_as_code.grafana_math import parse_duration
 from prometheus_rules import RULE_GROUPS
 from prometheus_rules.alerts import (
     COLLECTOR_ALERTS,
@@ -608,7 +608,8 @@ def no_overflow() -> dict[str, Any]:
 
 EXEMPLAR_RING = 250_000
 WANTED_REACH_S = 6 * 3600
-"""The exemplars must reach back over a dashboard's default range, now-6h (engine/defaults.py), written
+"""The exemplars must reach back over a dashboard's default range, now-6h (dashboards_as_code/defaults.py),
+written
 here on its own so that a threshold changed in the alert fails these cases."""
 PROMETHEUS_ITSELF = 'job="prometheus", instance="prometheus:9090"'
 

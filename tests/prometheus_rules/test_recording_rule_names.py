@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from engine import queries as q
-from engine.definitions.prometheus_rule import RecordingRule
+from dashboards_as_code import queries as q
+from dashboards_as_code.definitions.prometheus_rule import RecordingRule
 
 EXPR = q.PromQL(
     "sum by (job) (rate(http_server_request_duration_seconds_count[5m]))", (), labels=frozenset({"job"})

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from config import CONFIG
-from engine.definitions.loader import load_project
-from engine.kinds.dashboard import dashboard_document
-from engine.render.documents import build_documents
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.kinds.dashboard import dashboard_document
+from dashboards_as_code.render.documents import build_documents
 from tests.conftest import REPO
 from tests.prometheus.rules import rendered_rules
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.grafana_math import parse_duration
+from dashboards_as_code.grafana_math import parse_duration
 from prometheus_rules import slo, tenant_slo
 from tests.prometheus_rules.evaluation import SCHEDULES, Schedule
 from tests.prometheus_rules.test_promtool_rules import expect, run_promtool

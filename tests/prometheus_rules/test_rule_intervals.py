@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from engine.definitions.prometheus_rule import LOOKBACK_DELTA, RuleGroup
-from engine.grafana_math import parse_duration
+from dashboards_as_code.definitions.prometheus_rule import LOOKBACK_DELTA, RuleGroup
+from dashboards_as_code.grafana_math import parse_duration
 from tests.prometheus.rules import rendered_rules
 from tests.test_cli import assert_clean_error, run
 

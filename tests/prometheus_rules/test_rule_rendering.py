@@ -1,5 +1,6 @@
 """The rule file as Prometheus reads it, rendered from small rule groups (no project loaded): what the
-docstrings of engine/definitions/prometheus_rule.py and engine/render/documents.py promise about each
+docstrings of dashboards_as_code/definitions/prometheus_rule.py and dashboards_as_code/render/documents.py
+promise about each
 alert's links, labels and `for`, the order of groups and rules, and the rule model's guards."""
 
 from __future__ import annotations
@@ -9,10 +10,15 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from engine.definitions.prometheus_rule import AlertRule, RecordingRule, RuleGroup, recorded_series
-from engine.errors import DefinitionError
-from engine.queries import PromQL
-from engine.render.documents import rules_document
+from dashboards_as_code.definitions.prometheus_rule import (
+    AlertRule,
+    RecordingRule,
+    RuleGroup,
+    recorded_series,
+)
+from dashboards_as_code.errors import DefinitionError
+from dashboards_as_code.queries import PromQL
+from dashboards_as_code.render.documents import rules_document
 
 URL = "https://grafana.example.com"
 DOCUMENTS: dict[str, dict[str, Any]] = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.contract.model import MetricSignal
+from dashboards_as_code.contract.model import MetricSignal
 from prometheus_rules import RULE_GROUPS
 from telemetry.contract import CONTRACT
 

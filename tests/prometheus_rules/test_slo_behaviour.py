@@ -30,8 +30,8 @@ from typing import Any
 
 import pytest
 
-from engine.definitions.prometheus_rule import AlertRule, recorded_series
-from engine.grafana_math import parse_duration
+from dashboards_as_code.definitions.prometheus_rule import AlertRule, recorded_series
+from dashboards_as_code.grafana_math import parse_duration
 from prometheus_rules import RULE_GROUPS
 from prometheus_rules.slo import AVAILABILITY_TARGET, BURN_RATE_ALERTS, WINDOWS, BurnWindow, error_ratio
 from telemetry.contract import SERVER_SPANS_ONLY, SPAN_CALLS, STATUS_CODE_ERROR

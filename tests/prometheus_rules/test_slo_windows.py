@@ -9,7 +9,7 @@ promtool cases fire either way). Written here from the workbook's windows, not f
 
 from __future__ import annotations
 
-from engine.grafana_math import parse_duration
+from dashboards_as_code.grafana_math import parse_duration
 from prometheus_rules.slo import SLO_LONG_GROUP, SLO_SHORT_GROUP
 
 UP_TO_AN_HOUR = ("5m", "30m", "1h")

@@ -8,14 +8,14 @@ import grafanalib.core as g
 import pytest
 import yaml
 
-from engine.defaults import GRAFANA_PROVISIONING_MOUNT
-from engine.definitions.loader import load_project
-from engine.definitions.types import DashboardDefinition, Folder
-from engine.kinds.dashboard import dashboard_document
-from engine.kinds.dashboard.document import DROPPED_DASHBOARD_FIELDS, DROPPED_PANEL_FIELDS
-from engine.render.documents import build_documents
-from engine.render.files import render_outputs
-from engine.render.formats import Output
+from dashboards_as_code.defaults import GRAFANA_PROVISIONING_MOUNT
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.definitions.types import DashboardDefinition, Folder
+from dashboards_as_code.kinds.dashboard import dashboard_document
+from dashboards_as_code.kinds.dashboard.document import DROPPED_DASHBOARD_FIELDS, DROPPED_PANEL_FIELDS
+from dashboards_as_code.render.documents import build_documents
+from dashboards_as_code.render.files import render_outputs
+from dashboards_as_code.render.formats import Output
 from tests.conftest import REPO
 
 

@@ -15,9 +15,9 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from engine.definitions.loader import load_project
-from engine.render.documents import build_documents
-from engine.render.files import (
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.render.documents import build_documents
+from dashboards_as_code.render.files import (
     TEMP_SUFFIX,
     BusyError,
     NotRegularFileError,
@@ -28,8 +28,8 @@ from engine.render.files import (
     render_outputs,
     write_outputs,
 )
-from engine.render.formats import Output
-from engine.render.staleness import compare_outputs
+from dashboards_as_code.render.formats import Output
+from dashboards_as_code.render.staleness import compare_outputs
 from tests.conftest import REPO
 
 
@@ -42,9 +42,10 @@ def outputs() -> list[Output]:
 def test_output_is_deterministic_across_processes(outputs: list[Output]) -> None:
     """Another interpreter (another hash seed, another import order) renders the same bytes."""
     script = (
-        "import hashlib, sys; from pathlib import Path; from engine.definitions.loader import load_project; "
-        "from engine.render.documents import build_documents; "
-        "from engine.render.files import render_outputs; "
+        "import hashlib, sys; from pathlib import Path; "
+        "from dashboards_as_code.definitions.loader import load_project; "
+        "from dashboards_as_code.render.documents import build_documents; "
+        "from dashboards_as_code.render.files import render_outputs; "
         "[print(o.path, hashlib.sha256(o.content).hexdigest()) "
         "for o in render_outputs(build_documents(load_project(Path(sys.argv[1]))))]"
     )
@@ -305,9 +306,9 @@ _KILLED_BUILD = """
 import os, signal, sys
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
-from engine.definitions.loader import load_project
-from engine.render.documents import build_documents
-from engine.render.files import render_outputs, write_outputs
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.render.documents import build_documents
+from dashboards_as_code.render.files import render_outputs, write_outputs
 
 def killed(self, target):
     os.kill(os.getpid(), signal.SIGKILL)  # staged, not yet renamed: what `kill -9` mid-build leaves

@@ -21,11 +21,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.definitions.loader import load_project
-from engine.errors import DefinitionError
-from engine.render.documents import build_documents
-from engine.render.files import _stays_inside, render_outputs, write_outputs
-from engine.render.formats import Output
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.errors import DefinitionError
+from dashboards_as_code.render.documents import build_documents
+from dashboards_as_code.render.files import _stays_inside, render_outputs, write_outputs
+from dashboards_as_code.render.formats import Output
 from tests.conftest import OUTPUTS, REPO, generated_elsewhere
 
 FILE_MODE, FOLDER_MODE = 0o644, 0o755

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from engine.definitions.loader import load_project
-from engine.render.documents import build_documents
-from engine.render.files import render_outputs, write_outputs
-from engine.render.formats import Output
-from engine.render.staleness import compare_outputs
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.render.documents import build_documents
+from dashboards_as_code.render.files import render_outputs, write_outputs
+from dashboards_as_code.render.formats import Output
+from dashboards_as_code.render.staleness import compare_outputs
 from tests.conftest import REPO
 
 

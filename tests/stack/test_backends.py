@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from engine.external_tools import PROMTOOL
+from dashboards_as_code.external_tools import PROMTOOL
 from tests.stack.conftest import MONITORING, load, with_defaults
 from tests.tooling import require_tool
 

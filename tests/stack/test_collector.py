@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.contract.model import Instrument, prometheus_base_name
+from dashboards_as_code.contract.model import Instrument, prometheus_base_name
 from telemetry.contract import (
     LATENCY_THRESHOLD_SECONDS,
     SPAN_CALLS,

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from dashboards_as_code.defaults import GRAFANA_PROVISIONING_MOUNT
 from datasources import DATASOURCES
-from engine.defaults import GRAFANA_PROVISIONING_MOUNT
 from tests.stack.conftest import COMPOSE, MONITORING, interpolate
 
 EXPECTED_PORTS = {

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.external_tools import NODE, PROMETHEUS
+from dashboards_as_code.external_tools import NODE, PROMETHEUS
 from monitoring import local_stack
 from monitoring.loopback import Compose
 from monitoring.tools import DEMO, JAEGER, OTELCOL

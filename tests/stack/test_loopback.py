@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from engine.external_tools import PROMTOOL
+from dashboards_as_code.external_tools import PROMTOOL
 from monitoring import loopback
 from monitoring.local_stack import SERVICES
 from monitoring.loopback import Compose, RenderError

@@ -12,9 +12,9 @@ import json
 import re
 from typing import Any
 
-from engine.definitions.loader import load_project
-from engine.grafana_math import parse_duration, range_seconds
-from engine.render.documents import build_documents
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.grafana_math import parse_duration, range_seconds
+from dashboards_as_code.render.documents import build_documents
 from prometheus_rules.slo import SLO_PERIOD, WINDOWS
 from tests.conftest import REPO
 from tests.stack.conftest import MONITORING, load, with_defaults

@@ -1,0 +1,80 @@
+"""grafana-schema: every dashboard, panel option and field config conforms to Grafana's own types.
+
+Grafana publishes them as `@grafana/schema`, generated from its CUE kinds; `tools/grafana-schema`
+pins the version of the Grafana image in the compose file and type-checks each generated dashboard
+with TypeScript (string enums read as their JSON values). Grafana fills a missing option from the
+plugin's defaults, so a deviation may not show, but it is not what Grafana declares valid, and the
+next Grafana may read it differently. The pinned schema must move with the Grafana image.
+
+The one deviation that is Grafana's own behaviour (a query variable's `definition`) is removed before
+the type check (`dashboards_as_code.lint.grafana_schema.ALLOWED_KEY`), so no finding is ever dropped here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from dashboards_as_code.errors import Location
+from dashboards_as_code.external_tools import ToolMissingError
+from dashboards_as_code.lint import Check, Finding, LintContext, missing_tool_severity, where
+from dashboards_as_code.lint.grafana_schema import SCHEMA_PACKAGE, deviations, pinned_version
+
+ID = "grafana-schema"
+
+_IMAGE = re.compile(r"^\s*image:\s*['\"]?grafana/grafana(?:-oss|-enterprise)?:([\w.+-]+)", re.M)
+
+
+def _version_mismatch(context: LintContext) -> Iterator[Finding]:
+    compose = context.project.config.grafana_compose_file
+    pinned = pinned_version(context.project.root)
+    if compose is None or pinned is None:
+        return
+    path = Path(context.project.root) / compose
+    try:
+        match = _IMAGE.search(path.read_text(encoding="utf-8"))
+    except OSError as error:  # a copy of the definitions without the stack: nothing to compare with
+        message = f"cannot read {compose} ({error.strerror}): the schema's Grafana version is not compared"
+        yield Finding(Location(file=compose), ID, message, "warning")
+        return
+    if match is None:
+        yield Finding(Location(file=compose), ID, f"{compose} runs no grafana/grafana image")
+    elif match.group(1) != pinned:
+        yield Finding(
+            Location(file=compose),
+            ID,
+            f"Grafana {match.group(1)} runs in {compose}, but dashboards are checked against "
+            f"{SCHEMA_PACKAGE} {pinned} (tools/grafana-schema/package.json): move both together, "
+            "then `npm install` there",
+        )
+
+
+def run(context: LintContext) -> Iterator[Finding]:
+    yield from _version_mismatch(context)
+    boards = {board.uid: board for board in context.dashboards}
+    try:
+        found = deviations({uid: board.document for uid, board in boards.items()}, context.project.root)
+    except ToolMissingError as missing:
+        first = context.dashboards[0] if context.dashboards else None
+        yield Finding(
+            where(first) if first else Location(),
+            ID,
+            f"dashboards not checked against Grafana's schema: {missing}",
+            missing_tool_severity(context),
+            tool_missing=True,
+        )
+        return
+    for deviation in found:
+        board = boards.get(deviation.dashboard)
+        if board is None:
+            yield Finding(Location(), ID, f"the schema checker failed: {deviation.message}")
+            continue
+        panels = board.document.get("panels", [])
+        panel = (
+            panels[deviation.panel] if deviation.panel is not None and deviation.panel < len(panels) else None
+        )
+        yield Finding(where(board, panel), ID, f"`{deviation.path}`: {deviation.message}")
+
+
+CHECK = Check(ID, __doc__ or "", run)
