@@ -87,7 +87,7 @@ def decide(grafana: Grafana, desired: Desired, *, force: bool) -> Action:
     action = Action(desired.kind, desired.uid, desired.title, Decision.UNCHANGED, desired=desired)
     kind = kinds.kind_named(desired.kind)
     try:
-        live = kinds.kind_named(desired.kind).fetch(grafana, desired.uid)
+        live = kind.fetch(grafana, desired.uid)
     except SyncError as error:
         action.error = str(error)
         if error.fatal:

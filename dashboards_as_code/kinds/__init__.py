@@ -51,4 +51,5 @@ def register(kind: Kind) -> None:
 
 
 def unregister(kind: Kind) -> None:
+    """Remove a kind `register` added (a test's throwaway kind, once the test is done)."""
     _extra.remove(kind)
