@@ -6,8 +6,7 @@ the tests should fail on it ("killed"). A mutant every test passes ("survived") 
 test holds. With no path, the run covers what pyproject's `[tool.mutmut]` names: the pure modules
 and the fast tests that hold them, which fits a shared 2-core machine. Paths (`MUTATE=dashboards_as_code/` in
 make) widen it to those files under dashboards_as_code/, tested by the whole suite unless `--tests` narrows
-it;
-that run needs the tools `make tools` builds and is expected to take hours.
+it; that run needs the tools `make tools` builds and is expected to take hours.
 
 mutmut keeps its mutated copy of the project and every result under mutants/ (git-ignored), so a
 second run only retests what changed. Run from the repository root:

@@ -3,8 +3,7 @@
 The engine is run three ways: `python build.py <command>` from a checkout (build.py calls
 dashboards_as_code.cli.main), `dashboards-as-code <command>` once installed, and
 `python -m dashboards_as_code <command>`. A message that says "run `python build.py build`" to someone who
-installed the engine names a file
-they do not have.
+installed the engine names a file they do not have.
 """
 
 from __future__ import annotations

@@ -192,9 +192,8 @@ def select_recorded(
     tenant_filter: bool | None = None,
     offset: str | None = None,
 ) -> PromQL:
-    """A series a recording rule writes (dashboards_as_code.definitions.prometheus_rule), with the tenant
-    filter;
-    `offset` ("1h", "$__range") reads it as it was that long before the evaluation time."""
+    """A series a recording rule writes (dashboards_as_code.definitions.prometheus_rule), with the
+    tenant filter; `offset` ("1h", "$__range") reads it as it was that long before the evaluation time."""
     for m in matchers:
         if m.label not in labels:
             raise ContractError(f"{series} has no label {m.label!r} (labels: {', '.join(sorted(labels))})")

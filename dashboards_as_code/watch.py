@@ -82,8 +82,8 @@ def _signal_group(pgid: int, signum: signal.Signals) -> None:
 
 
 class Child:
-    """One `python -m dashboards_as_code <command>` in a process group of its own, its output in temporary
-    files.
+    """One `python -m dashboards_as_code <command>` in a process group of its own, its output in
+    temporary files.
 
     Files rather than pipes: nothing has to drain them while the watcher waits for changes, so the
     loop stays single-threaded. The group leader is never reaped before its group has been killed

@@ -1,5 +1,5 @@
-"""The title and name rules (dashboards_as_code/names.py) and the uid key (dashboards_as_code/uids.py), one
-rule at a time."""
+"""The title and name rules (dashboards_as_code/names.py) and the uid key (dashboards_as_code/uids.py),
+one rule at a time."""
 
 import pytest
 

@@ -1,9 +1,8 @@
 """The public definitions API: one module a definition imports everything from, its names pinned.
 
 A name leaving `define` breaks every project that imports it, so the list below changes only on
-purpose (and with a note in the README's changelog of the definitions API, if there is one). The
-project's own definitions are held to it too: any other engine import in them would be a path a
-user copies and an internal move then breaks.
+purpose. The project's own definitions are held to it too: any other engine import in them would
+be a path a user copies and an internal move then breaks.
 """
 
 from __future__ import annotations

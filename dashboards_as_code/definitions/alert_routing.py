@@ -2,8 +2,8 @@
 
 Defined beside the rules (a project's `prometheus_rules/routing.py`), from the same severities the
 alert rules carry, so `check` can hold every alert to a route that handles it. `build` writes the
-Alertmanager configuration from it (dashboards_as_code.render.files); `check` runs `amtool check-config` on
-that.
+Alertmanager configuration from it (dashboards_as_code.render.files); `check` runs
+`amtool check-config` on that.
 
 Secrets never pass through here: a receiver names the *file* its endpoint is read from
 (Alertmanager's `url_file`), which the deployment mounts; the repository holds paths only. A

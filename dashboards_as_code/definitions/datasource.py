@@ -2,8 +2,8 @@
 
 Field values are what Grafana should end up with at runtime (`${__value.raw}`, `^trace_id$`);
 `dashboards_as_code.render.provisioning_escape` escapes them for the provisioning loader when the YAML is
-written.
-Key names follow Grafana's provisioning docs and plugin types (shared/reference/grafana.md §1.3-1.6).
+written. Key names follow Grafana's provisioning docs and plugin types (shared/reference/grafana.md
+§1.3-1.6).
 """
 
 from __future__ import annotations

@@ -1,7 +1,6 @@
 """Loading a project's definitions from its root: `config.py`, `telemetry/contract.py`, each kind's
 definitions (dashboards_as_code/kinds/: `dashboards/*.py`, `datasources/`...) and `prometheus_rules/`, plus
-the
-rule group the dashboards' queries need (`derived_rules.py`).
+the rule group the dashboards' queries need (`derived_rules.py`).
 
 Whatever goes wrong while a definition runs (an unknown contract signal, a label the signal lacks, a
 typo) becomes a `DefinitionError` naming the file and line (`loading.py`), which the CLI prints

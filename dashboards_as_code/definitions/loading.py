@@ -2,8 +2,8 @@
 
 Definition code is user code: whatever it raises or does (an unknown contract signal, a typo, a
 `sys.exit`) becomes a `DefinitionError` naming the file and line, which the CLI prints without a
-traceback. The loader and every kind's `discover` (dashboards_as_code/kinds/) run definitions through
-`Loading`.
+traceback. The loader and every kind's `discover` (dashboards_as_code/kinds/) run definitions
+through `Loading`.
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ Per object the decision is one of create, update, overwrite (forced, after a bac
 conflict (edited in Grafana since our last push, or owned by another project: left alone),
 provisioned (Grafana loads it from files: left alone), delete (prune, after a backup) or left alone
 (prune: another project's, or of unknown owner). `diff` and `push --dry-run` show the plan; `push`
-applies it. Dashboards, and prune candidates, are planned and applied concurrently; a failure in one
-never stops the others.
+applies it. The objects of a kind marked `concurrent` (dashboards), and prune candidates, are planned
+and applied concurrently; a failure in one never stops the others.
 """
 
 from __future__ import annotations

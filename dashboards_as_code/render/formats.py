@@ -1,7 +1,7 @@
 """The byte formats of generated files: JSON, provisioning YAML and rule YAML, each deterministic.
 
-A leaf module: kinds (`dashboards_as_code/kinds/`) and `files.py` both turn documents into `Output`s with
-these.
+A leaf module: kinds (`dashboards_as_code/kinds/`) and `files.py` both turn documents into
+`Output`s with these.
 """
 
 from __future__ import annotations

@@ -1,9 +1,8 @@
-"""The plan's decisions and its report, from dashboards_as_code/grafana_api/plan.py's docstrings, with fake
-handlers in
-place of Grafana: unchanged only when content and folder both match, another project's object a
-conflict (overwritten only with --force) while folders have no owner, an object not created by
-dashboards-as-code named so, a lost write's retry that meets our own write counted as done, and the
-report's counts, `ok` and `in_sync`."""
+"""The plan's decisions and its report, from dashboards_as_code/grafana_api/plan.py's docstrings, with
+fake handlers in place of Grafana: unchanged only when content and folder both match, another
+project's object a conflict (overwritten only with --force) while folders have no owner, an object
+not created by dashboards-as-code named so, a lost write's retry that meets our own write counted as
+done, and the report's counts, `ok` and `in_sync`."""
 
 from __future__ import annotations
 

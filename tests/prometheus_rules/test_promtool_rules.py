@@ -608,9 +608,9 @@ def no_overflow() -> dict[str, Any]:
 
 EXEMPLAR_RING = 250_000
 WANTED_REACH_S = 6 * 3600
-"""The exemplars must reach back over a dashboard's default range, now-6h (dashboards_as_code/defaults.py),
-written
-here on its own so that a threshold changed in the alert fails these cases."""
+"""The exemplars must reach back over a dashboard's default range, now-6h
+(dashboards_as_code/defaults.py), written here on its own so that a threshold changed in the alert
+fails these cases."""
 PROMETHEUS_ITSELF = 'job="prometheus", instance="prometheus:9090"'
 
 

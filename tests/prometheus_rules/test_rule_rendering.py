@@ -1,7 +1,7 @@
 """The rule file as Prometheus reads it, rendered from small rule groups (no project loaded): what the
 docstrings of dashboards_as_code/definitions/prometheus_rule.py and dashboards_as_code/render/documents.py
-promise about each
-alert's links, labels and `for`, the order of groups and rules, and the rule model's guards."""
+promise about each alert's links, labels and `for`, the order of groups and rules, and the rule model's
+guards."""
 
 from __future__ import annotations
 

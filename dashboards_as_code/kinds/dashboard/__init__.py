@@ -55,7 +55,7 @@ class DashboardKind(Kind):
     definition_package: ClassVar[str | None] = "dashboards"
 
     def discover(self, loading: Loading) -> list[Any]:
-        return list(discover_dashboards(loading))
+        return discover_dashboards(loading)
 
     def render(self, project: Project) -> list[DashboardDocument]:
         return [DashboardDocument(d, dashboard_document(d)) for d in project.dashboards]

@@ -2,8 +2,7 @@
 rest of the project (a correlation's source and target datasources exist, say).
 
 The rules live with the kind (`Kind.references` in dashboards_as_code/kinds/), so a new kind brings its own
-and
-this check runs them: no lint module names a kind here.
+and this check runs them: no lint module names a kind here.
 """
 
 from collections.abc import Iterator

@@ -148,8 +148,7 @@ def _rules(context: LintContext) -> Iterator[Finding]:
     """Each recording rule once (the `__all__` twin records the same quantity as its tenant rows).
 
     The declared unit must stand for what the rule records (`dashboards_as_code.units.declared_by`), not
-    merely
-    display it: `short` can show a rate, but declared it says "a count", and a panel reading the
+    merely display it: `short` can show a rate, but declared it says "a count", and a panel reading the
     series in `reqps` would then be refused.
     """
     seen: set[str] = set()
