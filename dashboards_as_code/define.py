@@ -64,6 +64,7 @@ from dashboards_as_code.definitions.datasource import (
 from dashboards_as_code.definitions.prometheus_rule import AlertRule, RecordingRule, RuleGroup
 from dashboards_as_code.definitions.types import DashboardDefinition, Folder, ProjectConfig
 from dashboards_as_code.grafana_math import parse_duration, range_seconds
+from dashboards_as_code.kinds.correlation import Correlation, CorrelationTransformation
 from dashboards_as_code.panels.grafanalib_ext import QueryVariable
 from dashboards_as_code.panels.style import (
     COUNT,
@@ -102,6 +103,8 @@ __all__ = [
     "AlertRule",
     "AlertmanagerDatasource",
     "AlertmanagerOptions",
+    "Correlation",
+    "CorrelationTransformation",
     "DashboardDefinition",
     "DerivedField",
     "ExemplarDestination",

@@ -9,6 +9,7 @@ The result objects remember which signals they read, which the lint checks and t
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -434,6 +435,22 @@ def logs_of_trace(signal: LogSignal) -> str:
     """
     _require_metadata(signal, "trace_id")
     return '{${__tags}} | trace_id="${__trace.traceId}"'
+
+
+def correlated_logs(signal: LogSignal, *, stream: Mapping[str, str], metadata: Mapping[str, str]) -> str:
+    """A correlation's Loki query: `{label="value"} | field="value"`, the values usually Grafana
+    variables the correlation fills from the clicked row (`${traceID}`).
+
+    Stream labels must be index labels of the signal and filters its structured metadata, so a
+    contract change that moves one breaks the definition here rather than the link in Explore.
+    """
+    for label in stream:
+        if label not in signal.index_labels:
+            raise ContractError(f"log signal {signal.key} has no index label {label!r}")
+    for field in metadata:
+        _require_metadata(signal, field)
+    selector = "{" + ", ".join(f'{label}="{value}"' for label, value in stream.items()) + "}"
+    return " | ".join([selector, *(f'{field}="{value}"' for field, value in metadata.items())])
 
 
 def _require_metadata(signal: LogSignal, field: str) -> None:

@@ -2,6 +2,10 @@
 
 from dashboards_as_code.define import DerivedField, LokiDatasource, LokiOptions
 
+TRACE_ID_FIELD = "TraceID"
+"""The field the derived field below adds to every log row that has a trace_id: the Loki -> Jaeger
+correlation (correlations.py) hangs its link on it and reads the trace id from it."""
+
 LOKI = LokiDatasource(
     name="Loki",
     uid="loki",
@@ -10,7 +14,7 @@ LOKI = LokiDatasource(
         max_lines=1000,
         derived_fields=[
             DerivedField(
-                name="TraceID",
+                name=TRACE_ID_FIELD,
                 # OTLP logs keep trace_id out of the line, so match the label, anchored: an
                 # unanchored 'trace_id' would also match a key like 'parent_trace_id_x'.
                 matcher_type="label",

@@ -97,6 +97,8 @@ def project_dashboard(project: Project, uid: str) -> DashboardDefinition:
 
 
 def push_writes(project: Project) -> int:
-    """What a first push to an empty Grafana writes: each folder, datasource and dashboard once."""
+    """What a first push to an empty Grafana writes: each folder, datasource, correlation and dashboard
+    once."""
     folders = {d.folder.uid for d in project.dashboards}
-    return len(folders) + len(project.datasources) + len(project.dashboards)
+    correlations = project.definitions.get("correlation", [])
+    return len(folders) + len(project.datasources) + len(correlations) + len(project.dashboards)

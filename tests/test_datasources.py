@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 import yaml
 
-from dashboards_as_code.kinds.datasource import datasources_document
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.render.documents import build_documents
 from dashboards_as_code.render.formats import dump_provisioning_yaml
 from dashboards_as_code.render.provisioning_escape import expand
 from datasources import DATASOURCES
@@ -27,7 +28,8 @@ def stored_by_grafana(node: Any) -> Any:
 
 @pytest.fixture(scope="module")
 def written() -> dict[str, Any]:
-    text = dump_provisioning_yaml(datasources_document(DATASOURCES), "datasources/")
+    """The datasources file as the project renders it (with each source's correlations)."""
+    text = dump_provisioning_yaml(build_documents(load_project(REPO)).datasources, "datasources/")
     document: dict[str, Any] = yaml.safe_load(text)
     return document
 
@@ -109,6 +111,18 @@ def test_escaping_is_what_makes_the_values_survive(written: dict[str, Any]) -> N
     (field,) = written["datasources"][1]["jsonData"]["derivedFields"]
     assert field["url"] == "$${__value.raw}"
     assert expand("${__value.raw}") == ""
+
+
+def test_correlation_variables_survive_grafanas_expansion(stored: dict[str, Any]) -> None:
+    """Each correlation's query reaches Grafana with its `${field}` variables intact, and would not
+    without the escaping (`$${traceID}` in the file)."""
+    correlations = load_project(REPO).definitions["correlation"]
+    for correlation in correlations:
+        listed = stored[correlation.source_uid]["correlations"]
+        (entry,) = [c for c in listed if c["label"] == correlation.label]
+        assert entry["config"]["target"] == correlation.target
+    variables = [v for c in correlations for v in c.target.values() if isinstance(v, str) and "${" in v]
+    assert variables and all(expand(v) != v for v in variables)
 
 
 def test_committed_file_is_what_grafana_should_store(stored: dict[str, Any]) -> None:

@@ -28,6 +28,7 @@ PUBLIC = {
     "PrometheusDatasource", "PrometheusOptions", "ExemplarDestination", "LokiDatasource", "LokiOptions",
     "DerivedField", "JaegerDatasource", "JaegerOptions", "TracesToLogs", "TracesToMetrics", "TagMapping",
     "MetricQuery", "AlertmanagerDatasource", "AlertmanagerOptions",
+    "Correlation", "CorrelationTransformation",
     # rules, alerts and their routing
     "RecordingRule", "AlertRule", "RuleGroup", "AlertRouting", "Receiver", "SeverityRoute", "Inhibition",
     "Webhook",

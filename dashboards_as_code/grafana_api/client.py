@@ -157,8 +157,8 @@ class Grafana:
         return answer
 
     def send(self, action: str, method: str, path: str, body: object = None) -> object:
-        """A write to `path` (below /api): POST, PUT or DELETE; an HttpError on 4xx (GrafanaHttp)."""
-        if method not in ("POST", "PUT", "DELETE"):
+        """A write to `path` (below /api): POST, PUT, PATCH or DELETE; an HttpError on 4xx (GrafanaHttp)."""
+        if method not in ("POST", "PUT", "PATCH", "DELETE"):
             raise ValueError(f"send is for writes, not {method}")
 
         def request(api: GrafanaApi) -> object:
@@ -182,7 +182,7 @@ class Grafana:
         if error.status_code == 403:
             raise SyncError(
                 f"permission denied (403) to {action}: {_message(error)}. Dashboards and folders "
-                "need the Editor role, datasources the Admin role",
+                "need the Editor role, datasources and their correlations the Admin role",
                 status=403,
             ) from None
 

@@ -11,8 +11,12 @@ from __future__ import annotations
 import functools
 import importlib
 import pkgutil
+from typing import TYPE_CHECKING, Any
 
-from dashboards_as_code.kinds.base import Kind
+from dashboards_as_code.kinds.base import Kind, NestedInProvisioning
+
+if TYPE_CHECKING:
+    from dashboards_as_code.definitions.types import Project
 
 
 @functools.cache
@@ -53,3 +57,15 @@ def register(kind: Kind) -> None:
 def unregister(kind: Kind) -> None:
     """Remove a kind `register` added (a test's throwaway kind, once the test is done)."""
     _extra.remove(kind)
+
+
+def nested_entries(host: str, project: Project) -> dict[str, dict[str, list[Any]]]:
+    """What every `NestedInProvisioning` kind adds to the entries of `host`'s provisioning file: host
+    object uid -> key -> entries (correlations under their source datasource)."""
+    merged: dict[str, dict[str, list[Any]]] = {}
+    for kind in registry():
+        if isinstance(kind, NestedInProvisioning) and kind.host == host:
+            for uid, keys in kind.nested_entries(project).items():
+                for key, entries in keys.items():
+                    merged.setdefault(uid, {}).setdefault(key, []).extend(entries)
+    return merged

@@ -101,7 +101,7 @@ class GrafanaHttp(Protocol):
         ...
 
     def send(self, action: str, method: str, path: str, body: object = None) -> object:
-        """POST, PUT or DELETE `path` (a write: counted, retried the same way); 4xx is an HttpError."""
+        """POST, PUT, PATCH or DELETE `path` (a write: counted, retried the same way); 4xx is an HttpError."""
         ...
 
 
@@ -202,6 +202,19 @@ class Prunable(Protocol):
 
     def delete(self, grafana: GrafanaHttp, uid: str) -> None:
         """Delete one object; one already gone is not an error."""
+        ...
+
+
+@runtime_checkable
+class NestedInProvisioning(Protocol):
+    """A kind whose provisioning entries Grafana reads inside another kind's file entries, so it writes
+    no file of its own: correlations ride in their source datasource's entry (`correlations:`). The
+    host kind (`host`) asks `kinds.nested_entries` while it renders its file."""
+
+    host: ClassVar[str]
+
+    def nested_entries(self, project: Project) -> dict[str, dict[str, list[Any]]]:
+        """Host object uid -> the keys to add to its entry, each with its list of entries."""
         ...
 
 

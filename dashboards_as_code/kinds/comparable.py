@@ -54,6 +54,8 @@ DATASOURCE_IGNORED_FIELDS = {
 DATASOURCE_PROVISIONING_ONLY_FIELDS = {
     "editable": "a provisioning-file option; the API has no such field",
     "version": "a provisioning-file option; Grafana keeps its own counter",
+    "correlations": "the correlations whose source it is, provisioned in its entry but compared as their "
+    "own kind (kinds/correlation.py)",
 }
 
 

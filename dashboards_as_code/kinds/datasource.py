@@ -9,9 +9,10 @@ one, delete it in the UI or with the API.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from dashboards_as_code import kinds
 from dashboards_as_code.definitions.datasource import Datasource
 from dashboards_as_code.definitions.loading import Loading
 from dashboards_as_code.kinds.answers import DatasourceAnswer
@@ -32,9 +33,15 @@ if TYPE_CHECKING:
     from dashboards_as_code.render.documents import Documents
 
 
-def datasources_document(datasources: Sequence[Datasource]) -> dict[str, Any]:
-    """The datasource provisioning file, with runtime values (escaping happens when it is written)."""
-    return {"apiVersion": 1, "datasources": [d.document() for d in datasources]}
+def datasources_document(
+    datasources: Sequence[Datasource], nested: Mapping[str, dict[str, list[Any]]] | None = None
+) -> dict[str, Any]:
+    """The datasource provisioning file, with runtime values (escaping happens when it is written).
+
+    `nested` adds what other kinds keep inside a datasource's entry (`kinds.nested_entries`: the
+    correlations whose source it is), by datasource uid."""
+    nested = nested or {}
+    return {"apiVersion": 1, "datasources": [{**d.document(), **nested.get(d.uid, {})} for d in datasources]}
 
 
 class DatasourceKind(Kind):
@@ -50,7 +57,7 @@ class DatasourceKind(Kind):
         return list(found)
 
     def render(self, project: Project) -> dict[str, Any]:
-        return datasources_document(project.datasources)
+        return datasources_document(project.datasources, kinds.nested_entries(self.name, project))
 
     def outputs(self, documents: Documents) -> list[Output]:
         path = f"{documents.project.config.provisioning_dir}/datasources/datasources.yaml"

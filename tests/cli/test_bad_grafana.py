@@ -284,7 +284,8 @@ def test_a_429_is_retried_after_retry_after(project_copy: Path) -> None:
 
 
 def test_push_stopped_by_a_login_proxy_midway_reports_what_it_wrote(project_copy: Path) -> None:
-    """Folders and datasources pass the proxy; dashboards are redirected to its login page."""
+    """Folders, datasources and their correlations (below /api/datasources) pass the proxy; dashboards
+    are redirected to its login page."""
     with FakeGrafana() as grafana, hs.proxied(grafana.url, ("/api/folders", "/api/datasources")) as (url, _):
         result = cli(url, "push", project=project_copy, credentials={"GRAFANA_TOKEN": "glsa_admin"})
         written = set(grafana.state.datasources) | set(grafana.state.folders)
@@ -296,7 +297,11 @@ def test_push_stopped_by_a_login_proxy_midway_reports_what_it_wrote(project_copy
     assert "created    datasource prometheus" in result.stdout
     summary = [line for line in result.stdout.splitlines() if "reads," in line]
     project = load_project(project_copy)
-    before_dashboards = len({d.folder.uid for d in project.dashboards}) + len(project.datasources)
+    before_dashboards = (
+        len({d.folder.uid for d in project.dashboards})
+        + len(project.datasources)
+        + len(project.definitions["correlation"])
+    )
     assert summary and f"{before_dashboards} written" in summary[0] and "not attempted" in summary[0], (
         result.stdout
     )

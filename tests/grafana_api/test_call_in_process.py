@@ -124,7 +124,7 @@ def test_403_quotes_grafanas_own_message_and_names_the_roles_without_retrying() 
     error = refusal(grafana(), request, write=True)
     assert str(error) == (
         f"permission denied (403) to {ACTION}: Access denied to save dashboard. Dashboards and folders "
-        "need the Editor role, datasources the Admin role"
+        "need the Editor role, datasources and their correlations the Admin role"
     )
     assert error.status == 403 and not error.fatal and len(attempts) == 1
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from dashboards_as_code.definitions.loader import load_project
-from dashboards_as_code.kinds.comparable import desired_datasource
 from dashboards_as_code.kinds.dashboard import dashboard_document
+from dashboards_as_code.render.documents import build_documents
 from tests.conftest import REPO, push_writes
 from tests.grafana_api.conftest import Target, cli
 from tests.grafana_api.test_push import SECOND_DASHBOARD
@@ -30,8 +30,7 @@ def test_provisioned_targets_are_skipped_with_a_clear_message(fake: Target, proj
     }
     for definition in project.dashboards:  # Grafana provisions them all from provisioning/
         fake.server.provision_dashboard(dashboard_document(definition), "tiktickets")
-    for datasource in project.datasources:
-        fake.server.provision_datasource(desired_datasource(datasource.document()))
+    fake.server.provision_datasources(build_documents(project).datasources["datasources"])
 
     result = cli(fake, "push", "--force", project=project_copy)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -60,8 +59,7 @@ def test_diff_against_a_grafana_that_provisions_everything_from_files_matches(
         }
     for dashboard in project.dashboards:
         fake.server.provision_dashboard(dashboard_document(dashboard), dashboard.folder.uid)
-    for datasource in project.datasources:
-        fake.server.provision_datasource(desired_datasource(datasource.document()))
+    fake.server.provision_datasources(build_documents(project).datasources["datasources"])
 
     result = cli(fake, "diff", project=project_copy)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -99,13 +97,17 @@ def test_viewer_token_gets_a_permission_message(fake: Target, project_copy: Path
 
 
 def test_editor_token_writes_dashboards_and_reports_the_datasources(fake: Target, project_copy: Path) -> None:
+    """Datasources and correlations need the Admin role: each fails on its own, the dashboards land."""
     assert fake.server is not None
     result = cli(fake, "push", project=project_copy, credentials={"GRAFANA_TOKEN": "glsa_editor"})
     assert result.returncode == 1  # something failed...
     assert "failed     datasource prometheus: permission denied (403)" in result.stdout
+    assert "failed     correlation loki.open-the-trace-in-jaeger: permission denied (403)" in result.stdout
     assert "Admin role" in result.stdout
     assert "tiktickets-overview" in fake.server.state.dashboards  # ...but not everything
-    assert f"{len(load_project(project_copy).datasources)} failed" in result.stdout  # one per datasource
+    project = load_project(project_copy)
+    admin_only = len(project.datasources) + len(project.definitions["correlation"])
+    assert f"{admin_only} failed" in result.stdout  # one per datasource and correlation
 
 
 def test_grafana_down_names_the_url_and_how_to_start_it(project_copy: Path) -> None:

@@ -4,7 +4,8 @@ grafana-client uses niquests, which request-mocking libraries do not intercept, 
 tested against this server instead. It follows the documented legacy HTTP API (paths, bodies,
 status codes and `status` strings of shared/reference/grafana.md §3): basic and bearer auth with
 Viewer/Editor/Admin roles, folders, dashboards with versions, the optimistic lock and provisioned
-dashboards, search, datasources with read-only (provisioned) ones, /api/health, and the datasource
+dashboards, search, datasources with read-only (provisioned) ones, correlations (Grafana 11+'s legacy
+`/api/datasources/.../correlations` API: see `_CorrelationsApi`), /api/health, and the datasource
 proxy (`GET /api/datasources/proxy/uid/<uid>/<path>`: any signed-in role; the caller's
 Authorization header is not passed on; the upstream's status, body and content type come back as
 they are; 404 "Unable to find datasource" for an unknown uid, 502 when the upstream cannot be reached).
@@ -62,6 +63,7 @@ class FakeGrafanaState:
     folders: dict[str, dict[str, Any]] = field(default_factory=dict)
     dashboards: dict[str, dict[str, Any]] = field(default_factory=dict)  # uid -> {dashboard, folderUid, ...}
     datasources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    correlations: dict[str, dict[str, Any]] = field(default_factory=dict)  # Grafana's uid -> correlation
     next_id: int = 1
     faults: list[Fault] = field(default_factory=list)
     latency: float = 0.0
@@ -93,8 +95,12 @@ class FakeGrafana:
         titles_unique_in_folder: bool = False,
         port: int = 0,
         sub_path: str = "",
+        correlations_on_app_platform: bool = False,
     ) -> None:
         self.state = FakeGrafanaState()
+        self.correlations_on_app_platform = correlations_on_app_platform
+        """As Grafana with the `kubernetesCorrelations` feature flag: the list of a source's correlations
+        answers 404 "No correlation found" when it is empty (the legacy store answers 200 `[]`)."""
         self.sub_path = sub_path.rstrip("/")
         """As Grafana with `root_url` ending in a path and `serve_from_sub_path = true` (behind a reverse
         proxy at http://host/grafana/): everything is served under it, and nothing outside it."""
@@ -131,9 +137,28 @@ class FakeGrafana:
             self.state.dashboards[dashboard["uid"]]["provisioned"] = True
 
     def provision_datasource(self, datasource: dict[str, Any]) -> None:
+        self.provision_datasources([datasource])
+
+    def provision_datasources(self, entries: list[dict[str, Any]]) -> None:
+        """As Grafana reads a datasources file at startup: every datasource upserted read-only first, then
+        each one's `correlations:`. Grafana deletes the source's provisioned correlations and creates
+        the listed ones again, each with a fresh uid and `provisioned: true`; only a top-level
+        `type: external` makes one external, anything else is a query correlation."""
+        entries = copy.deepcopy(entries)
         with self.state.lock:
-            stored = self._store_datasource(copy.deepcopy(datasource), None)
-            stored["readOnly"] = True
+            for entry in entries:
+                existing = self.state.datasources.get(str(entry.get("uid")))
+                body = {k: v for k, v in entry.items() if k != "correlations"}
+                stored = self._store_datasource(body, existing)
+                stored["readOnly"] = True
+            for entry in entries:
+                source = str(entry["uid"])
+                for uid, correlation in list(self.state.correlations.items()):
+                    if correlation["sourceUID"] == source and correlation["provisioned"]:
+                        del self.state.correlations[uid]
+                for correlation in entry.get("correlations", []):
+                    kind = "external" if correlation.get("type") == "external" else "query"
+                    self._create_correlation(source, {**correlation, "type": kind, "provisioned": True})
 
     def edit_in_ui(self, uid: str, change: Callable[[dict[str, Any]], None]) -> None:
         """A user saves a change in the dashboard editor: a new version with their JSON."""
@@ -187,6 +212,12 @@ class FakeGrafana:
                 r"/api/datasources/uid/(?P<uid>[^/]+)",
                 lambda uid: self._update_datasource(uid, body, role),
             ),
+            ("GET", r"/api/datasources/correlations", lambda: self._list_correlations(query)),
+            ("GET", _CORRELATIONS, self._correlations_of),
+            ("POST", _CORRELATIONS, lambda uid: self._admin(role, self._create_correlation, uid, body)),
+            ("GET", _CORRELATION, self._get_correlation),
+            ("PATCH", _CORRELATION, lambda uid, cuid: self._admin(role, self._patch, uid, cuid, body)),
+            ("DELETE", _CORRELATION, lambda uid, cuid: self._admin(role, self._remove, uid, cuid)),
         ]
         for route_method, pattern, action in routes:
             match = re.fullmatch(pattern, path)
@@ -410,6 +441,125 @@ class FakeGrafana:
             "name": stored["name"],
         }
 
+    # correlations (pkg/services/correlations of Grafana 11+; facts in the README's Grafana section)
+    def _admin(self, role: str, write: Callable[..., Any], *args: Any) -> Any:
+        """Correlation writes need datasources:write on the source, which only Admins have by default."""
+        if ROLES[role] < ROLES["Admin"]:
+            raise HttpError(403, "Permissions needed: datasources:write")
+        return write(*args)
+
+    def _source(self, uid: str, missing: str = "Data source not found") -> dict[str, Any]:
+        if uid not in self.state.datasources:
+            raise HttpError(404, missing)
+        return self.state.datasources[uid]
+
+    def _visible(self, correlation: dict[str, Any]) -> bool:
+        """Grafana's reads join the target: a query correlation whose target is gone is not listed."""
+        return correlation["type"] == "external" or correlation["targetUID"] in self.state.datasources
+
+    def _list_correlations(self, query: dict[str, list[str]]) -> dict[str, Any]:
+        limit = int(query.get("limit", ["100"])[0])
+        limit = 100 if limit <= 0 else min(limit, 1000)
+        page = max(int(query.get("page", ["1"])[0]), 1)
+        sources = set(query.get("sourceUID", []))
+        found = [
+            copy.deepcopy(c)
+            for _, c in sorted(self.state.correlations.items())
+            if self._visible(c) and (not sources or c["sourceUID"] in sources)
+        ]
+        return {
+            "correlations": found[(page - 1) * limit : page * limit],
+            "totalCount": len(self.state.correlations),  # Grafana counts the whole table, unfiltered
+            "page": page,
+            "limit": limit,
+        }
+
+    def _correlations_of(self, uid: str) -> list[dict[str, Any]]:
+        self._source(uid, "Source data source not found")
+        found = [
+            copy.deepcopy(c)
+            for _, c in sorted(self.state.correlations.items())
+            if c["sourceUID"] == uid and self._visible(c)
+        ]
+        if not found and self.correlations_on_app_platform:
+            raise HttpError(404, "No correlation found")
+        return found
+
+    def _correlation(self, uid: str, cuid: str) -> dict[str, Any]:
+        self._source(uid)
+        found = self.state.correlations.get(cuid)
+        if found is None or found["sourceUID"] != uid:
+            raise HttpError(404, "Correlation not found")
+        return found
+
+    def _get_correlation(self, uid: str, cuid: str) -> dict[str, Any]:
+        self._source(uid, "Source data source not found")
+        return copy.deepcopy(self._correlation(uid, cuid))
+
+    def _create_correlation(self, uid: str, body: Any) -> dict[str, Any]:
+        if not isinstance(body, dict) or not isinstance(body.get("config"), dict):
+            raise HttpError(400, "bad request data")
+        kind, config, target_uid = body.get("type"), body["config"], body.get("targetUID")
+        if kind not in ("query", "external") or not config.get("field") or config.get("target") is None:
+            raise HttpError(400, "bad request data")
+        if kind == "query" and not target_uid:
+            raise HttpError(400, "bad request data")
+        if config.get("type") not in (None, "", "query"):
+            raise HttpError(400, "bad request data")  # a legacy config.type other than query
+        _check_transformations(config.get("transformations"))
+        self._source(uid)
+        if target_uid is not None:
+            self._source(str(target_uid))
+        correlation_uid = f"c{self.state.new_id():08d}"
+        stored = {
+            "uid": correlation_uid,
+            "sourceUID": uid,
+            "orgId": 1,
+            "targetUID": target_uid,
+            "label": str(body.get("label") or ""),
+            "description": str(body.get("description") or ""),
+            "config": _stored_config(config),
+            "provisioned": bool(body.get("provisioned", False)),
+            "type": kind,
+        }
+        self.state.correlations[correlation_uid] = stored
+        return {"message": "Correlation created", "result": copy.deepcopy(stored)}
+
+    def _patch(self, uid: str, cuid: str, body: Any) -> dict[str, Any]:
+        if not isinstance(body, dict):
+            raise HttpError(400, "bad request data")
+        config = body.get("config") if isinstance(body.get("config"), dict) else None
+        kind = body.get("type")
+        if kind is not None and kind not in ("query", "external"):
+            raise HttpError(400, "bad request data")
+        if all(body.get(key) is None for key in ("label", "description", "type")) and (
+            config is None or (config.get("field") is None and config.get("target") is None)
+        ):
+            raise HttpError(400, "At least one of label, description or config is required")
+        correlation = self._correlation(uid, cuid)
+        if correlation["provisioned"]:
+            raise HttpError(403, "Correlation can only be edited via provisioning")
+        for key in ("label", "description", "type"):
+            if body.get(key) is not None:
+                correlation[key] = body[key]
+        if config is not None:
+            _check_transformations(config.get("transformations"))
+            merged = {**correlation["config"], **{k: v for k, v in config.items() if v is not None}}
+            correlation["config"] = _stored_config(merged)
+        return {"message": "Correlation updated", "result": copy.deepcopy(correlation)}
+
+    def _remove(self, uid: str, cuid: str) -> dict[str, Any]:
+        correlation = self._correlation(uid, cuid)
+        if correlation["provisioned"]:
+            raise HttpError(403, "Correlation can only be edited via provisioning")
+        del self.state.correlations[cuid]
+        return {"message": "Correlation deleted"}
+
+    def edit_correlation_in_ui(self, cuid: str, **changes: Any) -> None:
+        """A person changes a correlation on Grafana's Correlations page (label, description, config)."""
+        with self.state.lock:
+            self.state.correlations[cuid].update(changes)
+
     def user_saves(self, method: str, path: str, body: Any) -> None:
         """What a person's save in the UI does to the object the request is about to write."""
         with self.state.lock:
@@ -435,6 +585,27 @@ class FakeGrafana:
             if self.state.failure_rate and self.state.rng.random() < self.state.failure_rate:
                 return self.state.rng.choice(["503", "reset", "drop"])
         return None
+
+
+_CORRELATIONS = r"/api/datasources/uid/(?P<uid>[^/]+)/correlations/?"
+_CORRELATION = r"/api/datasources/uid/(?P<uid>[^/]+)/correlations/(?P<cuid>[^/]+)/?"
+
+
+def _check_transformations(transformations: Any) -> None:
+    """Grafana accepts `regex` (with an expression) and `logfmt` transformations, and nothing else."""
+    for transformation in transformations or []:
+        kind = transformation.get("type") if isinstance(transformation, dict) else None
+        if kind not in ("regex", "logfmt") or (kind == "regex" and not transformation.get("expression")):
+            raise HttpError(400, "bad request data")
+
+
+def _stored_config(config: dict[str, Any]) -> dict[str, Any]:
+    """What Grafana answers for a config: field, target ({} for null), transformations only when there
+    are some; a legacy `config.type` is never answered (the type lives at the top)."""
+    stored = {"field": config.get("field", ""), "target": config.get("target") or {}}
+    if config.get("transformations"):
+        stored["transformations"] = config["transformations"]
+    return stored
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -536,7 +707,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
 
     # http.server dispatches on these names.
-    do_GET = do_POST = do_PUT = do_DELETE = _serve  # noqa: N815
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve  # noqa: N815
 
     def log_message(self, format: str, *args: object) -> None:
         """Quiet; requests are recorded in state.requests."""

@@ -1,0 +1,437 @@
+"""Correlations: Explore's links from a row of one datasource's results to a query on another.
+
+Grafana 10+ keeps them as their own objects (`/api/datasources/uid/{source}/correlations`), each
+belonging to its *source* datasource. This module is the whole kind: the definition type
+(`Correlation`), where definitions live (`CORRELATIONS`, beside `DATASOURCES` in `datasources/`), the
+provisioning entries, the reference checks and the API handler.
+
+- **Provisioning.** Grafana reads correlations from a `correlations:` list inside the source
+  datasource's entry of a datasources file, so this kind writes no file of its own: it is
+  `NestedInProvisioning`, and the datasource kind adds the entries to `datasources.yaml`. Every
+  string there is `$`-escaped like the rest of the file, so `${trace_id}` reaches Grafana intact.
+- **Identity.** Grafana picks a correlation's uid; ours is a key made of the source datasource's uid
+  and the label (`loki.trace-in-jaeger`): a label is unique per source here (a reference check says
+  so), and `.` never occurs in a Grafana uid, so the key splits back unambiguously.
+- **Owner marker.** A correlation has no tags and no free-form field the API keeps except its
+  description, so the push marker rides on the description's last line
+  (`[dashboards-as-code project=tiktickets sha256=...]`) and is stripped before comparing.
+- **Provisioned.** A correlation Grafana loaded from a file (`provisioned: true`) is left to
+  provisioning (Grafana 11+ refuses to change or delete it: 403), as provisioned datasources and
+  dashboards are. Its source datasource being read-only does not matter since Grafana 11; Grafana
+  10 refused every correlation change on a read-only source, and is not supported here.
+- **No version.** Correlations have no save counter, so an update re-reads the correlation just
+  before the PATCH and stops if it changed since the plan.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from dashboards_as_code.errors import DefinitionError, Location
+from dashboards_as_code.kinds.answers import Answer, BadAnswerError, describe, parse
+from dashboards_as_code.kinds.base import (
+    ConflictError,
+    Desired,
+    GrafanaHttp,
+    HttpError,
+    Kind,
+    Live,
+    SyncError,
+    in_path,
+)
+from dashboards_as_code.kinds.comparable import Markers, content_sha
+from dashboards_as_code.uids import uid_problem
+
+if TYPE_CHECKING:
+    from dashboards_as_code.definitions.loading import Loading
+    from dashboards_as_code.definitions.types import Project
+    from dashboards_as_code.render.documents import Documents
+
+DEFINITIONS_FILE = "datasources/correlations.py"
+"""Where the project's correlations are expected (`CORRELATIONS`, re-exported by `datasources/`)."""
+LIST_PAGE = 1000
+"""Correlations asked for per page of `GET /api/datasources/correlations` (Grafana's default is 100)."""
+LABEL_MAX = 255
+"""A label longer than this is refused here; Grafana's column limit for it was not checked."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+
+class CorrelationTransformation(_Model):
+    """Makes a variable out of part of a source field: `regex` (first group -> `map_value`) or
+    `logfmt` (every key=value pair of the field becomes a variable). Grafana accepts only these two."""
+
+    type: Literal["regex", "logfmt"]
+    field: str | None = None
+    """The source field read; Grafana's default is the correlation's own field."""
+    expression: str | None = None
+    map_value: str | None = None
+
+    @model_validator(mode="after")
+    def _regex_needs_expression(self) -> CorrelationTransformation:
+        if self.type == "regex" and not self.expression:
+            raise ValueError("a regex transformation needs an expression (Grafana refuses it otherwise)")
+        return self
+
+
+class Correlation(_Model):
+    """A link Explore shows on `field` of the source datasource's results, running `target` (the target
+    datasource's query model, as Explore's query inspector shows it) on the target datasource.
+
+    Variables in `target` are written as Grafana resolves them at run time (`${trace_id}`: the value
+    of that field, or label, of the row); the provisioning file escapes them. Explore hides a link
+    whose variables a row does not have, so a link needing `tenant_id` shows only on tenant series.
+    """
+
+    source_uid: str
+    target_uid: str
+    label: str
+    """What the link says in Explore; unique per source datasource (it is the correlation's key)."""
+    description: str = ""
+    field: str
+    target: dict[str, Any]
+    transformations: list[CorrelationTransformation] = []
+
+    @field_validator("source_uid", "target_uid")
+    @classmethod
+    def _grafana_accepts_uid(cls, uid: str) -> str:
+        problem = uid_problem(uid)
+        if problem:
+            raise ValueError(problem)
+        return uid
+
+    @field_validator("label")
+    @classmethod
+    def _label_is_a_key(cls, label: str) -> str:
+        if not label.strip():
+            raise ValueError("the label is empty: it is what Explore shows, and the correlation's key")
+        if len(label) > LABEL_MAX:
+            raise ValueError(f"the label is {len(label)} characters long; at most {LABEL_MAX}")
+        if not _slug(label):
+            raise ValueError(f"the label {label!r} has no letter or digit to make a key from")
+        return label
+
+    @field_validator("field")
+    @classmethod
+    def _field_is_named(cls, field: str) -> str:
+        if not field.strip():
+            raise ValueError("the field is empty: it names the source field the link is shown on")
+        return field
+
+    @property
+    def key(self) -> str:
+        return correlation_key(self.source_uid, self.label)
+
+    def document(self) -> dict[str, Any]:
+        """The compared form: what Grafana's API answers for it, without uid and markers."""
+        config: dict[str, Any] = {"field": self.field, "target": self.target}
+        if self.transformations:
+            config["transformations"] = [
+                t.model_dump(by_alias=True, exclude_none=True, mode="json") for t in self.transformations
+            ]
+        return {
+            "sourceUID": self.source_uid,
+            "targetUID": self.target_uid,
+            "label": self.label,
+            "description": self.description,
+            "type": "query",
+            "config": config,
+        }
+
+
+def _slug(label: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+
+
+def correlation_key(source_uid: str, label: str) -> str:
+    """Our name for a correlation (Grafana names it with a uid of its own): `<source uid>.<label slug>`."""
+    return f"{source_uid}.{_slug(label)}"
+
+
+def provisioning_entry(document: dict[str, Any]) -> dict[str, Any]:
+    """A correlation's entry under its source datasource in a datasources file, from the compared
+    form. `label` and `description` are always strings (Grafana's provisioner asserts both); `type`
+    sits at the top, where Grafana 11+ reads it (`config.type` is the deprecated place)."""
+    return {
+        "targetUID": document["targetUID"],
+        "label": document["label"],
+        "description": document["description"],
+        "type": document["type"],
+        "config": document["config"],
+    }
+
+
+# -- the owner marker, on the description's last line --------------------------------------------
+
+_MARKER = re.compile(r"\n*\[dashboards-as-code project=(?P<owner>[^\s\]]+) sha256=(?P<sha>[0-9a-f]+)\]\s*$")
+
+
+def mark(description: str, owner: str, sha: str) -> str:
+    """The description to push: the definition's own, then a line naming the project and content hash."""
+    line = f"[dashboards-as-code project={owner} sha256={sha}]"
+    return f"{description}\n\n{line}" if description else line
+
+
+def split_marker(description: str) -> tuple[str, Markers]:
+    """A live description without our marker line, and what the marker recorded (if there is one)."""
+    found = _MARKER.search(description)
+    if found is None:
+        return description, Markers()
+    return description[: found.start()], Markers(sha=found["sha"], owner=found["owner"])
+
+
+# -- Grafana's answers ------------------------------------------------------------------------------
+
+
+class CorrelationAnswer(Answer):
+    """One correlation as Grafana answers it; Grafana 10 answered `type` inside `config`, 11+ at the top."""
+
+    EXPECTED: ClassVar[str] = "a correlation (an object with uid and sourceUID)"
+    uid: str
+    sourceUID: str  # noqa: N815  (Grafana's spelling)
+    targetUID: str | None = None  # noqa: N815
+    label: str = ""
+    description: str = ""
+    type: str | None = None
+    config: dict[str, Any] = Field(default_factory=dict)
+    provisioned: bool = False
+
+    @property
+    def key(self) -> str:
+        return correlation_key(self.sourceUID, self.label)
+
+    def compared(self) -> tuple[dict[str, Any], Markers]:
+        """The compared form (as `Correlation.document`) and the markers read off the description."""
+        config = {k: v for k, v in self.config.items() if k != "type"}
+        if not config.get("transformations"):
+            config.pop("transformations", None)
+        description, markers = split_marker(self.description)
+        document = {
+            "sourceUID": self.sourceUID,
+            "targetUID": self.targetUID,
+            "label": self.label,
+            "description": description,
+            "type": self.type or self.config.get("type") or "query",
+            "config": config,
+        }
+        return document, markers
+
+
+def _parse_list(value: object, grafana_url: str, endpoint: str) -> list[CorrelationAnswer]:
+    """The correlations of an answer: a plain list (by source), or `{correlations, totalCount, page,
+    limit}` (the paged list of all; its totalCount counts every organisation's, so it is not used)."""
+    if isinstance(value, dict) and isinstance(value.get("correlations"), list):
+        value = value["correlations"]
+    if not isinstance(value, list):
+        raise SyncError(f"Grafana at {grafana_url} answered {endpoint} with {describe(value)}, not a list")
+    try:
+        return [parse(CorrelationAnswer, item, grafana_url, endpoint) for item in value]
+    except BadAnswerError as error:
+        raise SyncError(str(error)) from None
+
+
+def _best(found: list[CorrelationAnswer]) -> CorrelationAnswer | None:
+    """Of the correlations with one key, the one we manage if there is one (a hand-made twin with the
+    same label is left alone), else the first by uid."""
+    ranked = sorted(found, key=lambda c: (split_marker(c.description)[1].sha is None, c.uid))
+    return ranked[0] if ranked else None
+
+
+# -- the kind ---------------------------------------------------------------------------------------
+
+
+class CorrelationKind(Kind):
+    name: ClassVar[str] = "correlation"
+    order: ClassVar[int] = 25
+    """After the datasources: both ends of a correlation must exist before it."""
+    host: ClassVar[str] = "datasource"
+    """The kind whose provisioning entries carry these (NestedInProvisioning)."""
+
+    # -- definitions and files
+
+    def discover(self, loading: Loading) -> list[Any]:
+        module = loading.package("datasources")
+        if getattr(module, "CORRELATIONS", None) is None:
+            return []  # optional: a project without correlations
+        found = loading.required(
+            module, "CORRELATIONS", (list, tuple), "datasources/__init__.py", "CORRELATIONS as a list"
+        )
+        for index, item in enumerate(found):
+            if not isinstance(item, Correlation):
+                raise DefinitionError(
+                    Location(file="datasources/__init__.py"),
+                    f"CORRELATIONS[{index}] is a {type(item).__name__}, not a Correlation "
+                    "(from dashboards_as_code.define)",
+                )
+        return list(found)
+
+    def render(self, project: Project) -> list[dict[str, Any]]:
+        return [c.document() for c in self._definitions(project)]
+
+    def nested_entries(self, project: Project) -> dict[str, dict[str, list[Any]]]:
+        """Source datasource uid -> `{"correlations": [entries]}` for its entry of datasources.yaml."""
+        entries: dict[str, dict[str, list[Any]]] = {}
+        for correlation in self._definitions(project):
+            entry = provisioning_entry(correlation.document())
+            entries.setdefault(correlation.source_uid, {"correlations": []})["correlations"].append(entry)
+        return entries
+
+    def desired(self, documents: Documents) -> list[Desired]:
+        owner = documents.project.config.name
+        return [
+            Desired(self.name, correlation_key(d["sourceUID"], d["label"]), d["label"], d, owner)
+            for d in documents.by_kind[self.name]
+        ]
+
+    def references(self, documents: Documents) -> Iterator[tuple[Location, str]]:
+        project = documents.project
+        datasources = {d.uid for d in project.datasources}
+        keys = Counter(c.key for c in self._definitions(project))
+        for correlation in self._definitions(project):
+            where = Location(file=project.source_of(correlation, DEFINITIONS_FILE))
+            name = repr(correlation.label)
+            for end, uid in (("source", correlation.source_uid), ("target", correlation.target_uid)):
+                if uid not in datasources:
+                    yield (
+                        where,
+                        (
+                            f"{name}: {end} datasource {uid!r} is not in DATASOURCES "
+                            f"(known: {', '.join(sorted(datasources))})"
+                        ),
+                    )
+            if correlation.source_uid == correlation.target_uid:
+                yield where, f"{name}: source and target are both {correlation.source_uid!r}"
+            if keys[correlation.key] > 1:
+                yield (
+                    where,
+                    (
+                        f"{name}: another correlation of source {correlation.source_uid!r} has this label "
+                        f"(key {correlation.key!r}); labels name correlations and must differ per source"
+                    ),
+                )
+
+    def _definitions(self, project: Project) -> list[Correlation]:
+        found: list[Correlation] = project.definitions.get(self.name, [])
+        return found
+
+    # -- Grafana's API
+
+    def fetch(self, grafana: GrafanaHttp, uid: str) -> Live | None:
+        found = _best([c for c in self._of_source(grafana, _source_of(uid)) if c.key == uid])
+        if found is None:
+            return None
+        document, markers = found.compared()
+        return Live(
+            document=document,
+            raw=found.model_dump(),
+            provisioned=found.provisioned,
+            managed=markers.sha is not None,
+            pushed_sha=markers.sha,
+            owner=markers.owner,
+        )
+
+    def write(self, grafana: GrafanaHttp, desired: Desired, live: Live | None, *, force: bool) -> None:
+        document = desired.document
+        source = in_path(document["sourceUID"])
+        what = f"correlation {desired.uid!r}"
+        body = {
+            "label": document["label"],
+            "description": mark(document["description"], desired.owner, content_sha(document)),
+            "type": document["type"],
+            "config": document["config"],
+        }
+        if live is not None and not force:
+            current = self.fetch(grafana, desired.uid)
+            if current is None or current.document != live.document or current.pushed_sha != live.pushed_sha:
+                raise ConflictError(f"{what} changed in Grafana after the plan: not written", status=412)
+        if live is not None and live.raw.get("targetUID") == document["targetUID"]:
+            path = f"/datasources/uid/{source}/correlations/{in_path(str(live.raw['uid']))}"
+            self._send(grafana, what, "PATCH", path, body)
+            return
+        if live is not None:  # a new target: the API cannot change it, so replace the correlation
+            self._remove(grafana, what, source, str(live.raw["uid"]))
+        create = {"targetUID": document["targetUID"], **body}
+        self._send(grafana, what, "POST", f"/datasources/uid/{source}/correlations", create)
+
+    def list_managed(self, grafana: GrafanaHttp) -> list[tuple[str, str]]:
+        """Every correlation of every source carrying our marker, from the paged list of all of them."""
+        found: dict[str, CorrelationAnswer] = {}
+        page = 1
+        while True:
+            answer = self._read(
+                grafana, "list correlations", "/datasources/correlations", {"limit": LIST_PAGE, "page": page}
+            )
+            endpoint = "/api/datasources/correlations"
+            correlations = [] if answer is None else _parse_list(answer, grafana.url, endpoint)
+            new = {c.uid: c for c in correlations if c.uid not in found}
+            found.update(new)
+            # A server that ignores `page` answers the same page again: nothing new is the end too.
+            if not new or len(correlations) < LIST_PAGE:
+                break
+            page += 1
+        return sorted(
+            (c.key, c.label) for c in found.values() if split_marker(c.description)[1].sha is not None
+        )
+
+    def delete(self, grafana: GrafanaHttp, uid: str) -> None:
+        source = _source_of(uid)
+        found = _best([c for c in self._of_source(grafana, source) if c.key == uid])
+        if found is not None:
+            self._remove(grafana, f"correlation {uid!r}", in_path(source), found.uid)
+
+    # -- requests
+
+    def _of_source(self, grafana: GrafanaHttp, source: str) -> list[CorrelationAnswer]:
+        path = f"/datasources/uid/{in_path(source)}/correlations"
+        answer = self._read(grafana, f"list the correlations of datasource {source!r}", path, None)
+        return [] if answer is None else _parse_list(answer, grafana.url, f"/api{path}")
+
+    def _read(self, grafana: GrafanaHttp, action: str, path: str, params: dict[str, Any] | None) -> object:
+        """GET; a 404 is None: an unknown source, or an empty list (Grafana's correlations on the app
+        platform answer 404 "No correlation found" for it)."""
+        try:
+            return grafana.read(action, path, params)
+        except HttpError as error:
+            if error.status == 404:
+                return None
+            raise SyncError(f"{action}: {error.status} {error.text}", status=error.status) from None
+
+    def _remove(self, grafana: GrafanaHttp, what: str, source: str, grafana_uid: str) -> None:
+        path = f"/datasources/uid/{source}/correlations/{in_path(grafana_uid)}"
+        try:
+            grafana.send(f"delete {what}", "DELETE", path)
+        except HttpError as error:
+            if error.status != 404:  # already gone: the goal is reached
+                raise SyncError(f"delete {what}: {error.status} {error.text}", status=error.status) from None
+
+    def _send(self, grafana: GrafanaHttp, what: str, method: str, path: str, body: object) -> None:
+        verb = "create" if method == "POST" else "update"
+        try:
+            grafana.send(f"{verb} {what}", method, path, body)
+        except HttpError as error:
+            if error.status == 404:
+                raise SyncError(
+                    f"{what}: {error.text} (404): its source or target datasource is not in Grafana; "
+                    "push the datasources first, or check the correlation's uids",
+                    status=404,
+                ) from None
+            raise SyncError(f"{what}: {error.status} {error.text}", status=error.status) from None
+
+
+def _source_of(key: str) -> str:
+    """The source datasource's uid of a key, checked like every uid that goes into a request path."""
+    source, dot, _ = key.partition(".")
+    if not dot:
+        raise SyncError(f"{key!r} is not a correlation key (<source uid>.<label>); not sent to Grafana")
+    return in_path(source)
+
+
+KIND = CorrelationKind()
