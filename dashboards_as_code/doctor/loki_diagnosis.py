@@ -15,76 +15,11 @@ from dashboards_as_code.defaults import TENANT_LABEL
 from dashboards_as_code.doctor.causes import Cause, CauseCode, Status
 from dashboards_as_code.doctor.http import SourceError
 from dashboards_as_code.doctor.loki_api import LokiApi
+from dashboards_as_code.external_tools import ToolMissingError
+from dashboards_as_code.logql.grammar import LogPipeline, log_pipeline
 
 _MATCHER = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"')
-_FIELD = re.compile(r'(?<![\w"])([A-Za-z_][A-Za-z0-9_]*)\s*(?:=~|!~|!=|>=|<=|==|=|>|<)')
-_FORMAT_STAGES = {"json", "logfmt", "regexp", "pattern", "unpack", "line_format", "label_format", "drop",
-                  "keep", "decolorize", "unwrap"}  # fmt: skip
 SHOWN_VALUES = 5
-
-
-def _selector_end(text: str) -> int:
-    """Index of the `}` that closes the stream selector (quotes and backticks respected), or -1."""
-    depth, quote = 0, ""
-    for index, char in enumerate(text):
-        if quote:
-            quote = "" if char == quote and text[index - 1] != "\\" else quote
-        elif char in '"`':
-            quote = char
-        elif char in "{}":
-            depth += 1 if char == "{" else -1
-            if depth == 0:
-                return index
-    return -1
-
-
-def _stages(pipeline: str) -> list[str]:
-    """`| a | b` -> ["a", "b"]: split on the `|` outside quotes; `|=` keeps its `=` as the stage's start."""
-    stages, current, quote, previous = [], "", "", ""
-    for char in pipeline:
-        if quote:
-            quote = "" if char == quote and previous != "\\" else quote
-        elif char in '"`':
-            quote = char
-        elif char == "|":
-            stages.append(current.strip())
-            current, previous = "", char
-            continue
-        current, previous = current + char, char
-    return [stage for stage in [*stages, current.strip()] if stage]
-
-
-def split_pipeline(expr: str) -> tuple[str, list[str]]:
-    """`{a="b"} | x="y" |= "z"` -> ('{a="b"}', ['x="y"', '= "z"'])."""
-    text = expr.strip()
-    end = _selector_end(text) if text.startswith("{") else -1
-    if end < 0:
-        raise ValueError(f"not a log query (no stream selector first): {expr!r}")
-    return text[: end + 1], _stages(text[end + 1 :])
-
-
-def _stage_kind(stage: str) -> str:
-    if stage[:1] in "=~":
-        return "line-filter"
-    word = re.match(r"[a-z_]+", stage)
-    return "format" if word and word.group(0) in _FORMAT_STAGES else "label-filter"
-
-
-def _produced(stage: str) -> set[str]:
-    """Labels a `label_format` stage creates (so a later filter on them is not a missing field)."""
-    if not stage.startswith("label_format"):
-        return set()
-    return {name for name, _, _ in _MATCHER.findall(stage.removeprefix("label_format"))}
-
-
-def _piped(stage: str) -> str:
-    """One stage as LogQL writes it: a line filter (`|=`, `|~`) keeps its pipe glued to its operator."""
-    return f"|{stage}" if stage[:1] in "=~" else f"| {stage}"
-
-
-def _pipe(selector: str, stages: list[str]) -> str:
-    """The stages joined back, each as LogQL writes it."""
-    return selector + "".join(f" {_piped(s)}" for s in stages)
 
 
 @dataclass
@@ -95,29 +30,33 @@ class LokiDoctor:
 
     def diagnose(self, expr: str) -> tuple[Status, list[Cause]]:
         try:
-            selector, stages = split_pipeline(expr)
-        except ValueError as error:
+            pipeline = log_pipeline(expr)
+        except (ValueError, ToolMissingError) as error:
             return Status.ERROR, [Cause(CauseCode.QUERY_ERROR, str(error), expr)]
         try:
             if self.api.lines(expr):
-                causes = self._rule_4(selector, expr)
+                causes = self._rule_4(pipeline.selector, expr)
                 return (Status.SUSPECT if causes else Status.OK), causes
-            return Status.EMPTY, self._why_empty(selector, stages)
+            return Status.EMPTY, self._why_empty(pipeline)
         except SourceError as error:
             return Status.ERROR, [Cause(error.code, error.detail, expr)]
 
-    def _why_empty(self, selector: str, stages: list[str]) -> list[Cause]:
+    def _why_empty(self, pipeline: LogPipeline) -> list[Cause]:
+        """The first stage after which no line is left, and why: a field no line carries, or a filter
+        nothing passes. Stages are delimited by Grafana's LogQL grammar, never by hand."""
+        selector = pipeline.selector
         if not self.api.lines(selector):
             return self._no_stream(selector)
         produced: set[str] = set()
-        for index, stage in enumerate(stages):
-            before = _pipe(selector, stages[:index])
-            if self.api.lines(_pipe(selector, stages[: index + 1])):
-                produced |= _produced(stage)
+        for index, stage in enumerate(pipeline.stages):
+            before = pipeline.through(index)
+            if self.api.lines(pipeline.through(index + 1)):
+                if stage.kind == "format":
+                    produced |= set(stage.labels)
                 continue
-            if _stage_kind(stage) == "label-filter":
-                for name in dict.fromkeys(_FIELD.findall(stage)):
-                    if name in produced or name in ("or", "and"):
+            if stage.kind == "label-filter":
+                for name in dict.fromkeys(stage.labels):
+                    if name in produced:
                         continue
                     if not self.api.lines(f'{before} | {name}!=""'):
                         return [
@@ -132,7 +71,7 @@ class LokiDoctor:
             return [
                 Cause(
                     CauseCode.LOKI_NO_LINES,
-                    f"{selector} has lines in {self.range_label}, but none passes `{_piped(stage)}`",
+                    f"{selector} has lines in {self.range_label}, but none passes `{stage.text}`",
                     before,
                 )
             ]

@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from dashboards_as_code.checker_cache import cached, tool_identity
 from dashboards_as_code.errors import Location
 from dashboards_as_code.external_tools import Tool, ToolMissingError, require
 from dashboards_as_code.lint import Finding, LintContext, missing_tool_severity
-from dashboards_as_code.lint.checker_cache import cached, tool_identity
 
 TIMEOUT_SECONDS = 60
 

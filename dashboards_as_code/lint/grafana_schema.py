@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dashboards_as_code.checker_cache import ask_node_checker
 from dashboards_as_code.external_tools import GRAFANA_SCHEMA, NODE, ToolMissingError, require
-from dashboards_as_code.lint.checker_cache import ask_node_checker
 
 SCHEMA_PACKAGE = "@grafana/schema"
 WARM_CHECKER = "DASHBOARDS_AS_CODE_SCHEMA_CHECKER"

@@ -18,7 +18,7 @@ from dashboards_as_code.defaults import GRAFANA_INTERVAL_VARIABLES
 from dashboards_as_code.doctor.causes import Cause, CauseCode, PanelReport, RuleReport, Status
 from dashboards_as_code.doctor.http import Endpoint, SourceError
 from dashboards_as_code.doctor.loki_api import NAMES, LokiApi
-from dashboards_as_code.doctor.loki_diagnosis import SHOWN_VALUES, LokiDoctor, split_pipeline
+from dashboards_as_code.doctor.loki_diagnosis import SHOWN_VALUES, LokiDoctor
 from dashboards_as_code.doctor.prometheus_api import BUILD_INFO, RuleState
 from dashboards_as_code.doctor.prometheus_diagnosis import PrometheusDoctor, Selector, _next_run
 from dashboards_as_code.doctor.report import lines, rule_lines, show, summary
@@ -113,13 +113,6 @@ def test_a_braced_built_in_interval_is_filled_in_like_the_plain_one(builtin: str
     assert sent == substitute(plain_expr, builtins, {})
     assert sent == f"sum(rate(x[{builtins[builtin]}])) / {builtins[builtin]}"
     assert "$" not in sent
-
-
-def test_logql_pipelines_split_on_pipes_outside_quotes() -> None:
-    selector, stages = split_pipeline('{a="x|}"} | b=~"c|d" |= `e|f` | drop g')
-    assert selector == '{a="x|}"}' and stages == ['b=~"c|d"', "= `e|f`", "drop g"]
-    with pytest.raises(ValueError, match="no stream selector"):
-        split_pipeline('sum(rate({a="b"}[1m]))')
 
 
 BACKEND = '{service_name="tiktickets-backend"}'

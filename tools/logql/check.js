@@ -1,6 +1,9 @@
 // Parses LogQL with Grafana's own grammar (@grafana/lezer-logql, the one Grafana's editor uses).
 // stdin: [{"id": "...", "expr": "..."}]; stdout: [{"id", "errors": [{from, to}], "selectorLabels": [...],
-// "filterLabels": [...], "parsers": [...]}]. Grafana variables should be substituted before calling.
+// "filterLabels": [...], "parsers": [...], "pipeline": null | {selector: {from, to}, stages: [{from, to,
+// kind, labels}]}}]. Grafana variables should be substituted before calling. `pipeline` is a log query's
+// stream selector and stages (each line filter its own stage, so each can be tried alone); null for
+// a metric query.
 "use strict";
 const { parser } = require("@grafana/lezer-logql");
 
@@ -28,7 +31,61 @@ function inspect(expr) {
       stack.pop();
     },
   });
+  result.pipeline = pipeline(tree, expr);
   return result;
+}
+
+// The labels a stage reads (a label filter's) or makes (label_format's new names), by the grammar.
+function labelsIn(stage, kind, expr) {
+  const found = [];
+  const cursor = stage.cursor();
+  const end = stage.to;
+  while (cursor.next() && cursor.from < end) {
+    if (cursor.name !== "Identifier") continue;
+    const parent = cursor.node.parent.name;
+    const first = cursor.node.prevSibling === null;
+    if (kind === "label-filter" || (parent === "LabelFormatMatcher" && first)) {
+      found.push(expr.slice(cursor.from, cursor.to));
+    }
+  }
+  return found;
+}
+
+function stageKind(stage) {
+  for (let child = stage.firstChild; child; child = child.nextSibling) {
+    if (child.name === "LabelFilter") return "label-filter";
+  }
+  return "format";
+}
+
+function pipeline(tree, expr) {
+  const top = tree.topNode.getChild("Expr");
+  const log = top && top.getChild("LogExpr");
+  const selector = log && log.getChild("Selector");
+  if (!selector) return null;
+  const stages = [];
+  const lineFilters = (node) => {
+    for (let child = node.firstChild; child; child = child.nextSibling) {
+      if (child.name === "LineFilters") lineFilters(child);
+      else if (child.name === "LineFilter") stages.push({ from: child.from, to: child.to, kind: "line-filter", labels: [] });
+    }
+  };
+  const walk = (node) => {
+    for (let child = node.firstChild; child; child = child.nextSibling) {
+      if (child.name === "PipelineExpr") walk(child);
+      else if (child.name === "PipelineStage") {
+        const filters = child.getChild("LineFilters");
+        if (filters) lineFilters(filters);
+        else {
+          const kind = stageKind(child);
+          stages.push({ from: child.from, to: child.to, kind, labels: labelsIn(child, kind, expr) });
+        }
+      }
+    }
+  };
+  const piped = log.getChild("PipelineExpr");
+  if (piped) walk(piped);
+  return { selector: { from: selector.from, to: selector.to }, stages };
 }
 
 const input = JSON.parse(require("fs").readFileSync(0, "utf8"));

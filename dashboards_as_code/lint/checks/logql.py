@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from dashboards_as_code.external_tools import ToolMissingError
 from dashboards_as_code.lint import Check, Finding, LintContext, missing_tool_severity, where
-from dashboards_as_code.lint.logql_grammar import inspect
+from dashboards_as_code.logql.grammar import inspect
 
 ID = "logql"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboards_as_code.lint.checker_cache import CACHE_DIR, cached, tool_identity
+from dashboards_as_code.checker_cache import CACHE_DIR, cached, tool_identity
 
 
 def test_same_question_is_answered_from_the_cache(tmp_path: Path) -> None:
