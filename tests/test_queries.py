@@ -108,6 +108,15 @@ def test_trace_logs_query_filters_on_trace_id_metadata() -> None:
     assert q.logs_of_trace(BACKEND_LOGS) == '{${__tags}} | trace_id="${__trace.traceId}"'
 
 
+def test_a_correlations_log_query_selects_index_labels_and_filters_metadata() -> None:
+    expr = q.correlated_logs(BACKEND_LOGS, stream={"service_name": "${a}"}, metadata={"trace_id": "${b}"})
+    assert expr == '{service_name="${a}"} | trace_id="${b}"'
+    with pytest.raises(ContractError, match="no index label 'tenant_id'"):
+        q.correlated_logs(BACKEND_LOGS, stream={"tenant_id": "x"}, metadata={})
+    with pytest.raises(ContractError, match="no structured metadata field 'service_name'"):
+        q.correlated_logs(BACKEND_LOGS, stream={}, metadata={"service_name": "x"})
+
+
 def test_recorded_series_builders_check_labels() -> None:
     labels = frozenset({"tenant_id", "status_code"})
     assert (

@@ -216,7 +216,7 @@ def prune_candidates(grafana: Grafana, desired: Sequence[Desired]) -> list[Actio
 
 def prune_decision(live: Live | None, kind: str, owner: str, *, force: bool) -> tuple[Decision, str]:
     """Delete only what this project pushed and nobody has edited since; say why anything else stays."""
-    gone = f"no longer defined in {kind}s/"
+    gone = f"no longer defined in {kinds.kind_named(kind).defined_in}"
     if live is None:
         return Decision.UNCHANGED, "already deleted"
     if live.provisioned:

@@ -159,6 +159,11 @@ class Kind:
     """The project's top-level package its definitions live in (`dashboards`), if it has its own:
     the loader imports it from the project root, never from elsewhere on sys.path."""
 
+    @property
+    def defined_in(self) -> str:
+        """Where its definitions live, for messages: "no longer defined in dashboards/"."""
+        return f"{self.definition_package or self.name + 's'}/"
+
     def discover(self, loading: Loading) -> list[Any]:
         """The project's definitions of this kind, in a stable order."""
         return []

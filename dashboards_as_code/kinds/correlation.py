@@ -25,6 +25,7 @@ provisioning entries, the reference checks and the API handler.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -119,6 +120,17 @@ class Correlation(_Model):
             raise ValueError(f"the label {label!r} has no letter or digit to make a key from")
         return label
 
+    @field_validator("target")
+    @classmethod
+    def _target_is_json(cls, target: dict[str, Any]) -> dict[str, Any]:
+        """Sent as JSON and written as YAML: anything else (a set, NaN, an object) would fail there."""
+        try:
+            text = json.dumps(target, allow_nan=False)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"the target must be plain JSON: {error}") from None
+        loaded: dict[str, Any] = json.loads(text)
+        return loaded
+
     @field_validator("field")
     @classmethod
     def _field_is_named(cls, field: str) -> str:
@@ -148,7 +160,8 @@ class Correlation(_Model):
 
 
 def _slug(label: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+    """Lower case, every run of other characters one `-`: letters and digits of any script stay."""
+    return re.sub(r"[\W_]+", "-", label.lower()).strip("-")
 
 
 def correlation_key(source_uid: str, label: str) -> str:
@@ -158,20 +171,21 @@ def correlation_key(source_uid: str, label: str) -> str:
 
 def provisioning_entry(document: dict[str, Any]) -> dict[str, Any]:
     """A correlation's entry under its source datasource in a datasources file, from the compared
-    form. `label` and `description` are always strings (Grafana's provisioner asserts both); `type`
-    sits at the top, where Grafana 11+ reads it (`config.type` is the deprecated place)."""
+    form. `label` and `description` are always strings (Grafana's provisioner asserts both). The type
+    is `config.type: query`, the one form both provisioners read: the current one takes a missing
+    top-level type as `query` and accepts a `config.type` of `query`; the one before Grafana 12.2
+    required `config.type` and fails on a plain string at the top."""
     return {
         "targetUID": document["targetUID"],
         "label": document["label"],
         "description": document["description"],
-        "type": document["type"],
-        "config": document["config"],
+        "config": {"type": document["type"], **document["config"]},
     }
 
 
 # -- the owner marker, on the description's last line --------------------------------------------
 
-_MARKER = re.compile(r"\n*\[dashboards-as-code project=(?P<owner>[^\s\]]+) sha256=(?P<sha>[0-9a-f]+)\]\s*$")
+_MARKER = re.compile(r"(?:\n\n)?\[dashboards-as-code project=(?P<owner>[^\s\]]+) sha256=(?P<sha>[0-9a-f]+)\]")
 
 
 def mark(description: str, owner: str, sha: str) -> str:
@@ -181,11 +195,15 @@ def mark(description: str, owner: str, sha: str) -> str:
 
 
 def split_marker(description: str) -> tuple[str, Markers]:
-    """A live description without our marker line, and what the marker recorded (if there is one)."""
-    found = _MARKER.search(description)
-    if found is None:
+    """A live description without our marker (exactly what `mark` added: the description's own
+    trailing newlines stay), and what the marker recorded. Text someone added after the marker stays
+    in the description, so it is an edit, not a correlation we never made."""
+    found = list(_MARKER.finditer(description))
+    if not found:
         return description, Markers()
-    return description[: found.start()], Markers(sha=found["sha"], owner=found["owner"])
+    last = found[-1]
+    rest = description[: last.start()] + description[last.end() :]
+    return rest, Markers(sha=last["sha"], owner=last["owner"])
 
 
 # -- Grafana's answers ------------------------------------------------------------------------------
@@ -238,11 +256,21 @@ def _parse_list(value: object, grafana_url: str, endpoint: str) -> list[Correlat
         raise SyncError(str(error)) from None
 
 
-def _best(found: list[CorrelationAnswer]) -> CorrelationAnswer | None:
-    """Of the correlations with one key, the one we manage if there is one (a hand-made twin with the
-    same label is left alone), else the first by uid."""
-    ranked = sorted(found, key=lambda c: (split_marker(c.description)[1].sha is None, c.uid))
-    return ranked[0] if ranked else None
+def _twins(key: str, found: list[CorrelationAnswer]) -> str:
+    """Several correlations with one key: which is which, and what to do (nothing is chosen for you)."""
+
+    def who(correlation: CorrelationAnswer) -> str:
+        owner = split_marker(correlation.description)[1].owner
+        if correlation.provisioned:
+            return "provisioned"
+        return f"pushed by project {owner!r}" if owner else "made in Grafana"
+
+    listed = ", ".join(f"{c.uid} ({who(c)})" for c in found)
+    return (
+        f"Grafana holds {len(found)} correlations named {key!r} (same source and label): {listed}; "
+        "Explore shows each link. Delete all but one (Administration > Plugins and data > Correlations), "
+        "then push again"
+    )
 
 
 # -- the kind ---------------------------------------------------------------------------------------
@@ -257,17 +285,21 @@ class CorrelationKind(Kind):
 
     # -- definitions and files
 
+    @property
+    def defined_in(self) -> str:
+        return DEFINITIONS_FILE
+
     def discover(self, loading: Loading) -> list[Any]:
         module = loading.package("datasources")
-        if getattr(module, "CORRELATIONS", None) is None:
+        if not hasattr(module, "CORRELATIONS"):
             return []  # optional: a project without correlations
-        found = loading.required(
-            module, "CORRELATIONS", (list, tuple), "datasources/__init__.py", "CORRELATIONS as a list"
-        )
+        own = loading.root / DEFINITIONS_FILE
+        file = DEFINITIONS_FILE if own.is_file() else "datasources/__init__.py"
+        found = loading.required(module, "CORRELATIONS", (list, tuple), file, "CORRELATIONS as a list")
         for index, item in enumerate(found):
             if not isinstance(item, Correlation):
                 raise DefinitionError(
-                    Location(file="datasources/__init__.py"),
+                    Location(file=file),
                     f"CORRELATIONS[{index}] is a {type(item).__name__}, not a Correlation "
                     "(from dashboards_as_code.define)",
                 )
@@ -313,8 +345,9 @@ class CorrelationKind(Kind):
                 yield (
                     where,
                     (
-                        f"{name}: another correlation of source {correlation.source_uid!r} has this label "
-                        f"(key {correlation.key!r}); labels name correlations and must differ per source"
+                        f"{name}: another correlation of source {correlation.source_uid!r} has a label with "
+                        f"the same key ({correlation.key!r}); labels that differ only in case or punctuation "
+                        "name the same correlation"
                     ),
                 )
 
@@ -324,15 +357,23 @@ class CorrelationKind(Kind):
 
     # -- Grafana's API
 
+    def summarise(self, live: Live, desired: Desired) -> str:
+        line = super().summarise(live, desired)
+        if live.document.get("targetUID") != desired.document["targetUID"]:
+            return f"{line}; a new target replaces the correlation (Grafana cannot change a target)"
+        return line
+
     def fetch(self, grafana: GrafanaHttp, uid: str) -> Live | None:
-        found = _best([c for c in self._of_source(grafana, _source_of(uid)) if c.key == uid])
-        if found is None:
+        found = self._named(grafana, uid)
+        if not found:
             return None
-        document, markers = found.compared()
+        if len(found) > 1:
+            raise SyncError(_twins(uid, found))
+        document, markers = found[0].compared()
         return Live(
             document=document,
-            raw=found.model_dump(),
-            provisioned=found.provisioned,
+            raw=found[0].model_dump(),
+            provisioned=found[0].provisioned,
             managed=markers.sha is not None,
             pushed_sha=markers.sha,
             owner=markers.owner,
@@ -342,11 +383,13 @@ class CorrelationKind(Kind):
         document = desired.document
         source = in_path(document["sourceUID"])
         what = f"correlation {desired.uid!r}"
+        # Transformations always sent: a PATCH without them keeps the ones Grafana has.
+        config = {**document["config"], "transformations": document["config"].get("transformations", [])}
         body = {
             "label": document["label"],
             "description": mark(document["description"], desired.owner, content_sha(document)),
             "type": document["type"],
-            "config": document["config"],
+            "config": config,
         }
         if live is not None and not force:
             current = self.fetch(grafana, desired.uid)
@@ -356,10 +399,15 @@ class CorrelationKind(Kind):
             path = f"/datasources/uid/{source}/correlations/{in_path(str(live.raw['uid']))}"
             self._send(grafana, what, "PATCH", path, body)
             return
-        if live is not None:  # a new target: the API cannot change it, so replace the correlation
-            self._remove(grafana, what, source, str(live.raw["uid"]))
         create = {"targetUID": document["targetUID"], **body}
-        self._send(grafana, what, "POST", f"/datasources/uid/{source}/correlations", create)
+        answer = self._send(grafana, what, "POST", f"/datasources/uid/{source}/correlations", create)
+        made = answer.get("result", {}).get("uid") if isinstance(answer, dict) else None
+        # A create whose reply was lost and that was sent again leaves a twin with our exact marker.
+        for twin in self._named(grafana, desired.uid):
+            if twin.uid != made and not twin.provisioned and twin.description == body["description"]:
+                self._remove(grafana, what, source, twin.uid)
+        if live is not None:  # a new target: the old correlation goes once the new one exists
+            self._remove(grafana, what, source, str(live.raw["uid"]))
 
     def list_managed(self, grafana: GrafanaHttp) -> list[tuple[str, str]]:
         """Every correlation of every source carrying our marker, from the paged list of all of them."""
@@ -382,12 +430,18 @@ class CorrelationKind(Kind):
         )
 
     def delete(self, grafana: GrafanaHttp, uid: str) -> None:
-        source = _source_of(uid)
-        found = _best([c for c in self._of_source(grafana, source) if c.key == uid])
-        if found is not None:
-            self._remove(grafana, f"correlation {uid!r}", in_path(source), found.uid)
+        found = self._named(grafana, uid)
+        if len(found) > 1:
+            raise SyncError(_twins(uid, found))
+        if found:
+            self._remove(grafana, f"correlation {uid!r}", _source_of(uid), found[0].uid)
 
     # -- requests
+
+    def _named(self, grafana: GrafanaHttp, key: str) -> list[CorrelationAnswer]:
+        """Grafana's correlations with this key (its source and label), by uid."""
+        found = [c for c in self._of_source(grafana, _source_of(key)) if c.key == key]
+        return sorted(found, key=lambda c: c.uid)
 
     def _of_source(self, grafana: GrafanaHttp, source: str) -> list[CorrelationAnswer]:
         path = f"/datasources/uid/{in_path(source)}/correlations"
@@ -412,11 +466,13 @@ class CorrelationKind(Kind):
             if error.status != 404:  # already gone: the goal is reached
                 raise SyncError(f"delete {what}: {error.status} {error.text}", status=error.status) from None
 
-    def _send(self, grafana: GrafanaHttp, what: str, method: str, path: str, body: object) -> None:
+    def _send(self, grafana: GrafanaHttp, what: str, method: str, path: str, body: object) -> object:
         verb = "create" if method == "POST" else "update"
         try:
-            grafana.send(f"{verb} {what}", method, path, body)
+            return grafana.send(f"{verb} {what}", method, path, body)
         except HttpError as error:
+            if error.status == 404 and method == "PATCH" and "correlation" in error.text.lower():
+                raise ConflictError(f"{what} was deleted in Grafana while we pushed", status=404) from None
             if error.status == 404:
                 raise SyncError(
                     f"{what}: {error.text} (404): its source or target datasource is not in Grafana; "

@@ -30,7 +30,7 @@ from dashboards_as_code.render.documents import build_documents
 from dashboards_as_code.settings import Settings
 from tests.conftest import REPO
 from tests.grafana_api.conftest import Target, cli
-from tests.grafana_server.server import FakeGrafana
+from tests.grafana_server.server import FakeGrafana, Fault
 
 EXTRA = """
 from dashboards_as_code.define import Correlation
@@ -84,6 +84,12 @@ def test_a_bad_definition_is_refused_with_what_is_wrong(change: dict[str, Any], 
         Correlation(**{**fields, **change})
 
 
+@pytest.mark.parametrize("value", [{1, 2}, float("nan"), object()])
+def test_a_target_that_is_not_plain_json_is_refused(value: object) -> None:
+    with pytest.raises(ValidationError, match="the target must be plain JSON"):
+        Correlation(source_uid="loki", target_uid="jaeger", label="L", field="f", target={"expr": value})
+
+
 def test_a_regex_transformation_needs_its_expression() -> None:
     with pytest.raises(ValidationError, match="needs an expression"):
         CorrelationTransformation(type="regex", map_value="x")
@@ -92,6 +98,7 @@ def test_a_regex_transformation_needs_its_expression() -> None:
 
 def test_the_key_is_the_source_and_the_label_and_splits_back() -> None:
     assert correlation_key("loki", "Open the trace in Jaeger") == "loki.open-the-trace-in-jaeger"
+    assert correlation_key("loki", "Логи трассы") == "loki.логи-трассы"  # letters of any script stay
     assert correlation_key("a-b_c", "X").split(".", 1)[0] == "a-b_c"  # "." is never in a Grafana uid
 
 
@@ -100,7 +107,7 @@ def test_something_else_in_correlations_names_the_file(project_copy: Path) -> No
         file.write("\nCORRELATIONS.append('loki -> jaeger')\n")
     result = cli("http://127.0.0.1:9", "build", project=project_copy)
     assert result.returncode == 2
-    assert "datasources/__init__.py" in result.stderr and "CORRELATIONS[3] is a str" in result.stderr
+    assert "datasources/correlations.py" in result.stderr and "CORRELATIONS[3] is a str" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -113,7 +120,7 @@ def test_check_names_an_unknown_datasource_and_a_label_used_twice(project_copy: 
     out = result.stdout + result.stderr
     assert "datasources/correlations.py" in out
     assert "target datasource 'nowhere' is not in DATASOURCES" in out
-    assert "another correlation of source 'loki' has this label (key 'loki.requests-x')" in out
+    assert "another correlation of source 'loki' has a label with the same key ('loki.requests-x')" in out
 
 
 # -- provisioning ----------------------------------------------------------------------------------
@@ -143,13 +150,18 @@ def test_the_datasource_is_compared_without_its_correlations() -> None:
 # -- the owner marker ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("description", ["", "Logs to traces", "two\n\nparagraphs"])
+@pytest.mark.parametrize("description", ["", "Logs to traces", "two\n\nparagraphs", "ends in a newline\n"])
 def test_the_marker_line_comes_off_again(description: str) -> None:
     marked = mark(description, "tiktickets", "0123456789abcdef")
     assert marked.endswith("[dashboards-as-code project=tiktickets sha256=0123456789abcdef]")
     text, markers = split_marker(marked)
     assert (text, markers.owner, markers.sha) == (description, "tiktickets", "0123456789abcdef")
     assert split_marker(description)[1].sha is None
+
+
+def test_text_added_after_the_marker_is_an_edit_not_a_stranger() -> None:
+    text, markers = split_marker(mark("Logs", "tiktickets", "0123456789abcdef") + "\nSee the runbook")
+    assert (text, markers.owner) == ("Logs\nSee the runbook", "tiktickets")
 
 
 # -- push, diff, prune -----------------------------------------------------------------------------
@@ -237,7 +249,7 @@ def test_prune_deletes_only_our_correlations_no_longer_defined(fake: Target, pro
 
     pruned = cli(fake, "push", "--prune", project=project_copy)
     assert pruned.returncode == 0, pruned.stdout + pruned.stderr
-    assert f"deleted    correlation {key}" in pruned.stdout
+    assert f"deleted    correlation {key}: no longer defined in datasources/correlations.py" in pruned.stdout
     assert key not in live(fake.server) and hand_made in fake.server.state.correlations
     assert len(live(fake.server)) == len(correlations_of(project_copy)) + 1  # ours, and the hand-made one
     assert list((project_copy / ".grafana-backups").glob(f"correlation-{key}-*.json"))
@@ -279,3 +291,67 @@ def test_an_empty_list_answered_404_is_no_correlation(project_copy: Path) -> Non
         result = cli(target, "push", project=project_copy)
         assert result.returncode == 0, result.stdout + result.stderr
         assert len(server.state.correlations) == len(correlations_of(project_copy))
+
+
+def test_removed_transformations_are_removed_in_grafana(fake: Target, project_copy: Path) -> None:
+    """Grafana's PATCH keeps the transformations it is not sent: an empty list is sent."""
+    assert fake.server is not None
+    key = with_extra(project_copy)
+    source = project_copy / "datasources" / "correlations.py"
+    text = source.read_text()
+    source.write_text(text.replace('field="Line",', 'field="Line", transformations=[{"type": "logfmt"}],'))
+    assert cli(fake, "push", project=project_copy).returncode == 0
+    assert live(fake.server)[key]["config"]["transformations"] == [{"type": "logfmt"}]
+    source.write_text(text)
+    assert cli(fake, "push", project=project_copy).returncode == 0
+    assert "transformations" not in live(fake.server)[key]["config"]
+    again = cli(fake, "push", project=project_copy)
+    assert again.returncode == 0 and ", 0 writes," in again.stdout, again.stdout
+
+
+def test_a_description_ending_in_a_newline_is_no_edit(fake: Target, project_copy: Path) -> None:
+    assert fake.server is not None
+    with_extra(project_copy)
+    source = project_copy / "datasources" / "correlations.py"
+    described = 'field="Line", description="Two lines\\n",'
+    source.write_text(source.read_text().replace('field="Line",', described))
+    assert cli(fake, "push", project=project_copy).returncode == 0
+    again = cli(fake, "push", project=project_copy)
+    assert again.returncode == 0 and ", 0 writes," in again.stdout, again.stdout
+
+
+def test_a_create_whose_reply_was_lost_leaves_no_twin(fake: Target, project_copy: Path) -> None:
+    """The create is sent again after the lost reply and lands twice: the twin with our exact marker goes."""
+    assert fake.server is not None
+    fake.server.state.faults.append(Fault("drop", "POST", "/api/datasources/uid/loki/correlations"))
+    result = cli(fake, "push", project=project_copy)
+    assert result.returncode == 0, result.stdout + result.stderr
+    keys = [correlation_key(c["sourceUID"], c["label"]) for c in fake.server.state.correlations.values()]
+    assert sorted(keys) == sorted(c.key for c in correlations_of(project_copy))  # each exactly once
+    assert not fake.server.state.faults  # the fault did fire
+
+
+def test_a_pushed_and_a_provisioned_twin_are_reported_not_hidden(fake: Target, project_copy: Path) -> None:
+    """Pushed, then Grafana restarted with the provisioning files: two links in Explore, said so."""
+    assert fake.server is not None
+    assert cli(fake, "push", project=project_copy).returncode == 0
+    fake.server.provision_datasources(build_documents(load_project(project_copy)).datasources["datasources"])
+    diff = cli(fake, "diff", project=project_copy)
+    assert diff.returncode == 2  # diff could not compare them: an error, not "differs"
+    for correlation in correlations_of(project_copy):
+        assert f"error: correlation {correlation.key}: Grafana holds 2 correlations named" in diff.stderr
+    assert "(provisioned)" in diff.stderr and "(pushed by project 'tiktickets')" in diff.stderr
+
+
+def test_a_new_target_is_created_before_the_old_one_goes(fake: Target, project_copy: Path) -> None:
+    """If the create fails, the old correlation is still there: Explore never loses the link."""
+    assert fake.server is not None
+    key = with_extra(project_copy)
+    assert cli(fake, "push", project=project_copy).returncode == 0
+    source = project_copy / "datasources" / "correlations.py"
+    source.write_text(source.read_text().replace('target_uid="prometheus"', 'target_uid="jaeger"'))
+    plan = cli(fake, "push", "--dry-run", project=project_copy)
+    assert "a new target replaces the correlation" in plan.stdout
+    fake.server.state.faults += [Fault("503", "POST", "/api/datasources/uid/loki/correlations")] * 10
+    assert cli(fake, "push", project=project_copy).returncode == 1
+    assert live(fake.server)[key]["targetUID"] == "prometheus"
