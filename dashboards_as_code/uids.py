@@ -46,6 +46,15 @@ def uid_problem(uid: str) -> str | None:
     return None
 
 
+def accepted_uid(uid: str) -> str:
+    """`uid` if Grafana accepts it for an object we create; a ValueError (a pydantic validator's
+    finding) saying why not."""
+    problem = uid_problem(uid)
+    if problem:
+        raise ValueError(problem)
+    return uid
+
+
 def uid_key(uid: str) -> str:
     """uids Grafana may treat as one. On MySQL its tables use the utf8mb4_unicode_ci collation, which
     ignores case, so the unique index on (org_id, uid) of `dashboard`, `folder` and `data_source` sees

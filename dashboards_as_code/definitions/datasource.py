@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 from dashboards_as_code.names import DATASOURCE_NAME_MAX, title_problem
-from dashboards_as_code.uids import uid_problem
+from dashboards_as_code.uids import accepted_uid
 
 
 @attr.s(frozen=True, auto_attribs=True)
@@ -151,10 +151,7 @@ class Datasource(_Model):
     @field_validator("uid")
     @classmethod
     def _grafana_accepts_uid(cls, uid: str) -> str:
-        problem = uid_problem(uid)
-        if problem:
-            raise ValueError(problem)
-        return uid
+        return accepted_uid(uid)
 
     @field_validator("name")
     @classmethod

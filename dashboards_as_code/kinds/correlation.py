@@ -9,18 +9,22 @@ provisioning entries, the reference checks and the API handler.
   datasource's entry of a datasources file, so this kind writes no file of its own: it is
   `NestedInProvisioning`, and the datasource kind adds the entries to `datasources.yaml`. Every
   string there is `$`-escaped like the rest of the file, so `${trace_id}` reaches Grafana intact.
-- **Identity.** Grafana picks a correlation's uid; ours is a key made of the source datasource's uid
-  and the label (`loki.trace-in-jaeger`): a label is unique per source here (a reference check says
-  so), and `.` never occurs in a Grafana uid, so the key splits back unambiguously.
+- **Identity.** Grafana picks a correlation's uid (provisioning a new one on every start); ours is a
+  key made of the source datasource's uid and the label (`loki.trace-in-jaeger`): a label is unique
+  per source here (a reference check says so), and `.` never occurs in a Grafana uid, so the key
+  splits back unambiguously. Grafana allows twins (two with one key): they are named in an error,
+  never picked silently, except the twin a retried create leaves, which is removed at once.
 - **Owner marker.** A correlation has no tags and no free-form field the API keeps except its
   description, so the push marker rides on the description's last line
   (`[dashboards-as-code project=tiktickets sha256=...]`) and is stripped before comparing.
 - **Provisioned.** A correlation Grafana loaded from a file (`provisioned: true`) is left to
-  provisioning (Grafana 11+ refuses to change or delete it: 403), as provisioned datasources and
-  dashboards are. Its source datasource being read-only does not matter since Grafana 11; Grafana
-  10 refused every correlation change on a read-only source, and is not supported here.
+  provisioning (current Grafana refuses to change or delete it: 403), as provisioned datasources
+  and dashboards are. Its source datasource being read-only does not matter there; Grafana 10
+  refused every correlation change on a read-only source, and is not supported here.
 - **No version.** Correlations have no save counter, so an update re-reads the correlation just
   before the PATCH and stops if it changed since the plan.
+- **No new target.** The API cannot change a correlation's target: a new one is created first, and
+  the old one deleted after, so a failed create leaves the old link in place.
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ from dashboards_as_code.kinds.base import (
     in_path,
 )
 from dashboards_as_code.kinds.comparable import Markers, content_sha
-from dashboards_as_code.uids import uid_problem
+from dashboards_as_code.uids import accepted_uid
 
 if TYPE_CHECKING:
     from dashboards_as_code.definitions.loading import Loading
@@ -104,10 +108,7 @@ class Correlation(_Model):
     @field_validator("source_uid", "target_uid")
     @classmethod
     def _grafana_accepts_uid(cls, uid: str) -> str:
-        problem = uid_problem(uid)
-        if problem:
-            raise ValueError(problem)
-        return uid
+        return accepted_uid(uid)
 
     @field_validator("label")
     @classmethod
@@ -210,7 +211,8 @@ def split_marker(description: str) -> tuple[str, Markers]:
 
 
 class CorrelationAnswer(Answer):
-    """One correlation as Grafana answers it; Grafana 10 answered `type` inside `config`, 11+ at the top."""
+    """One correlation as Grafana answers it; Grafana 10 answered `type` inside `config`, later ones at
+    the top."""
 
     EXPECTED: ClassVar[str] = "a correlation (an object with uid and sourceUID)"
     uid: str

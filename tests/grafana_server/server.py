@@ -4,7 +4,7 @@ grafana-client uses niquests, which request-mocking libraries do not intercept, 
 tested against this server instead. It follows the documented legacy HTTP API (paths, bodies,
 status codes and `status` strings of shared/reference/grafana.md §3): basic and bearer auth with
 Viewer/Editor/Admin roles, folders, dashboards with versions, the optimistic lock and provisioned
-dashboards, search, datasources with read-only (provisioned) ones, correlations (Grafana 11+'s legacy
+dashboards, search, datasources with read-only (provisioned) ones, correlations (current Grafana's legacy
 `/api/datasources/.../correlations` API: see `_CorrelationsApi`), /api/health, and the datasource
 proxy (`GET /api/datasources/proxy/uid/<uid>/<path>`: any signed-in role; the caller's
 Authorization header is not passed on; the upstream's status, body and content type come back as
@@ -441,7 +441,7 @@ class FakeGrafana:
             "name": stored["name"],
         }
 
-    # correlations (pkg/services/correlations of Grafana 11+; facts in the README's Grafana section)
+    # correlations (pkg/services/correlations of current Grafana; facts in the README's correlations section)
     def _admin(self, role: str, write: Callable[..., Any], *args: Any) -> Any:
         """Correlation writes need datasources:write on the source, which only Admins have by default."""
         if ROLES[role] < ROLES["Admin"]:

@@ -1,4 +1,4 @@
-"""The test server's correlations API answers as Grafana 11+ does (HTTP API docs, and the source read
+"""The test server's correlations API answers as current Grafana does (HTTP API docs, and the source read
 for the README's Grafana section: pkg/services/correlations api.go, models.go, database.go; the
 provisioning reader in pkg/services/provisioning/datasources)."""
 

@@ -49,6 +49,15 @@ def fake() -> Iterator[Target]:
         yield Target(server.url, {"GRAFANA_TOKEN": "glsa_admin"}, server)
 
 
+def pushed_then_changed(fake: Target, project: Path, old: str, new: str) -> str:
+    """Push the project with an extra correlation, then change its definition (`old` -> `new`); its key."""
+    key = with_extra(project)
+    assert cli(fake, "push", project=project).returncode == 0
+    source = project / "datasources" / "correlations.py"
+    source.write_text(source.read_text().replace(old, new))
+    return key
+
+
 def correlations_of(project: Path) -> list[Correlation]:
     found: list[Correlation] = load_project(project).definitions["correlation"]
     return found
@@ -269,10 +278,7 @@ def test_provisioned_correlations_are_left_to_provisioning(fake: Target, project
 def test_an_edit_between_plan_and_write_stops_the_write(fake: Target, project_copy: Path) -> None:
     """Correlations have no version to lock on: the write reads the correlation again first."""
     assert fake.server is not None
-    key = with_extra(project_copy)
-    assert cli(fake, "push", project=project_copy).returncode == 0
-    source = project_copy / "datasources" / "correlations.py"
-    source.write_text(source.read_text().replace("sum(rate(x[5m]))", "sum(rate(z[5m]))"))
+    key = pushed_then_changed(fake, project_copy, "sum(rate(x[5m]))", "sum(rate(z[5m]))")
     (desired,) = [d for d in KIND.desired(build_documents(load_project(project_copy))) if d.uid == key]
     grafana = Grafana(Settings(grafana_url=fake.url, grafana_token="glsa_admin"))
     action = decide(grafana, desired, force=False)
@@ -346,10 +352,7 @@ def test_a_pushed_and_a_provisioned_twin_are_reported_not_hidden(fake: Target, p
 def test_a_new_target_is_created_before_the_old_one_goes(fake: Target, project_copy: Path) -> None:
     """If the create fails, the old correlation is still there: Explore never loses the link."""
     assert fake.server is not None
-    key = with_extra(project_copy)
-    assert cli(fake, "push", project=project_copy).returncode == 0
-    source = project_copy / "datasources" / "correlations.py"
-    source.write_text(source.read_text().replace('target_uid="prometheus"', 'target_uid="jaeger"'))
+    key = pushed_then_changed(fake, project_copy, 'target_uid="prometheus"', 'target_uid="jaeger"')
     plan = cli(fake, "push", "--dry-run", project=project_copy)
     assert "a new target replaces the correlation" in plan.stdout
     fake.server.state.faults += [Fault("503", "POST", "/api/datasources/uid/loki/correlations")] * 10
