@@ -102,10 +102,11 @@ def test_editor_token_writes_dashboards_and_reports_the_datasources(fake: Target
     result = cli(fake, "push", project=project_copy, credentials={"GRAFANA_TOKEN": "glsa_editor"})
     assert result.returncode == 1  # something failed...
     assert "failed     datasource prometheus: permission denied (403)" in result.stdout
-    assert "failed     correlation loki.open-the-trace-in-jaeger: permission denied (403)" in result.stdout
+    project = load_project(project_copy)
+    for correlation in project.definitions["correlation"]:
+        assert f"failed     correlation {correlation.key}: permission denied (403)" in result.stdout
     assert "Admin role" in result.stdout
     assert "tiktickets-overview" in fake.server.state.dashboards  # ...but not everything
-    project = load_project(project_copy)
     admin_only = len(project.datasources) + len(project.definitions["correlation"])
     assert f"{admin_only} failed" in result.stdout  # one per datasource and correlation
 
