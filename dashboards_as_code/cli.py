@@ -235,6 +235,13 @@ class _Progress:
         if self.progress:
             self.progress.stop()
 
+    def grow(self, more: int) -> None:
+        """`more` items joined the work after it started (push's prune candidates)."""
+        with self.lock:
+            self.total += more
+            if self.progress:
+                self.progress.update(self.task, total=self.total)
+
     def __call__(self, item: object) -> None:
         with self.lock:
             self.done += 1
@@ -332,13 +339,14 @@ def push(
             backup_dir=documents.project.root / BACKUP_DIR,
             workers=workers,
             on_done=reporter,
+            on_more=reporter.grow,
         )
     for action in report.actions:
         for line in _describe(action, applied=not dry_run):
             typer.echo(line)
     counts = grafana.counts
     requests = f"{counts.reads} reads, {counts.writes} writes, {counts.retries} retries"
-    summary = _summary(report, requests, not_attempted=len(desired) - len(report.actions))
+    summary = _summary(report, requests, not_attempted=reporter.total - len(report.actions))
     if dry_run:
         planned = sum(1 for a in report.actions if a.op in WRITES)
         typer.echo(f"dry run: {planned} write(s) planned, nothing written. {summary}")

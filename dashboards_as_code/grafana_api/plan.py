@@ -288,6 +288,7 @@ def synchronise(
     backup_dir: Path,
     workers: int = DEFAULT_WORKERS,
     on_done: Callable[[Action], None] = lambda _: None,
+    on_more: Callable[[int], None] = lambda _: None,
 ) -> SyncReport:
     """Plan (and with `apply`, carry out) every kind in push order (folders, datasources, dashboards...,
     each kind after the ones it may refer to); with `prune_owner`
@@ -295,6 +296,8 @@ def synchronise(
 
     A fatal error (see SyncError.fatal) stops the run: nothing further is started, and the report
     keeps every action finished before it, with the error in `stopped`. It is never raised from here.
+    `on_done` hears of each action as it ends; `on_more` of the prune candidates once they are known
+    (a progress count that started at the number of definitions grows by them, never runs past it).
     """
     report = SyncReport()
     lock = threading.Lock()
@@ -341,6 +344,7 @@ def synchronise(
     except SyncError as error:
         report.stopped = error
         return report
+    on_more(len(candidates))
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         report.actions += kept(pool.map(prune_one, candidates))
     return report

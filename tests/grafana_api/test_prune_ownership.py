@@ -163,6 +163,11 @@ def test_cli_prune_of_one_project_leaves_the_other_projects_dashboards(
     assert f"live version saved to {backup}" in pruned.stdout
     assert json.loads(backup.read_text()) == before  # the backup is the live dashboard, markers and all
     assert live(server, COPY) is None
+    # The progress count grows by the prune candidates once they are known: it ends at its total,
+    # one line per object, and never counts past it.
+    counted = [tuple(map(int, m)) for m in re.findall(r"^\[(\d+)/(\d+)\] ", pruned.stdout, re.M)]
+    assert counted and all(done <= total for done, total in counted), pruned.stdout
+    assert counted[-1][0] == counted[-1][1] == len(counted), pruned.stdout
     assert live(server, "payments-overview") is not None
     assert live(server, "tiktickets-overview") is not None
 
