@@ -114,6 +114,17 @@ def copy_the_rest_of_the_project() -> None:
             shutil.copy2(entry, target)
 
 
+def link_the_tools(copy: Path = MUTANTS) -> None:
+    """Link tools/ into mutmut's copy for every run, the default subset's too: the pure modules'
+    tests call the checkers there (doctor reads a log query with Grafana's LogQL grammar through
+    tools/logql), and without them every mutant's run fails the same way, so nothing is scored."""
+    copy.mkdir(exist_ok=True)
+    for name in LINKED:
+        target = copy / name
+        if not target.is_symlink() and not target.exists():
+            target.symlink_to((REPO / name).resolve(), target_is_directory=True)
+
+
 def copy_tree(source: Path, target: Path) -> None:
     """Copy a directory as it is (links stay links), linking each node_modules/ instead."""
     shutil.copytree(source, target, symlinks=True, ignore=shutil.ignore_patterns("__pycache__", NODE_MODULES))
@@ -133,6 +144,7 @@ def run_mutmut(selection: Selection | None, jobs: int) -> int:
         settings.pytest_add_cli_args_test_selection = selection.tests
         settings.also_copy = [path for path in settings.also_copy if path.parts[0] in KEPT_IN_COPY]
         copy_the_rest_of_the_project()
+    link_the_tools()
 
     # Importing mutmut's CLI reads pyproject.toml from the working directory: only after main's chdir.
     from mutmut.__main__ import cli  # noqa: PLC0415

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
-from bench.mutation import UsageError, choose, engine_globs, focus, score_table
+from bench.mutation import REPO, UsageError, choose, engine_globs, focus, link_the_tools, score_table
 from tests import mutmut_plugin
 
 
@@ -80,3 +81,12 @@ def test_a_survivor_is_shown_by_the_part_of_a_long_line_that_changed() -> None:
     before, after = focus(line, line.replace("<=", "<"))
     assert "<= limit" in before and "< limit" in after and "<=" not in after
     assert before.endswith("…") and len(before) < len(line)
+
+
+def test_every_run_finds_the_checkers_under_tools_in_mutmuts_copy(tmp_path: Path) -> None:
+    """The default subset's tests read log queries with tools/logql: its copy links tools/ too, once."""
+    link_the_tools(tmp_path)
+    link_the_tools(tmp_path)  # a second run keeps the link
+    linked = tmp_path / "tools"
+    assert linked.is_symlink() and linked.resolve() == (REPO / "tools").resolve()
+    assert (linked / "logql" / "check.js").is_file()
