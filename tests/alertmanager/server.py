@@ -35,6 +35,13 @@ class Alertmanager:
             found: list[dict[str, Any]] = json.loads(response.read())
         return found
 
+    def groups(self) -> list[dict[str, Any]]:
+        """The notification groups (`GET /api/v2/alerts/groups`): one notification each, its `labels`
+        the group_by labels' values, its `alerts` those it carries."""
+        with urllib.request.urlopen(f"{self.url}/api/v2/alerts/groups", timeout=10) as response:
+            found: list[dict[str, Any]] = json.loads(response.read())
+        return found
+
 
 @contextmanager
 def running_alertmanager(binary: str, config: Path, workdir: Path) -> Iterator[Alertmanager]:

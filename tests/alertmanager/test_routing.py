@@ -208,3 +208,33 @@ def test_a_down_collector_silences_the_signal_missing_tickets_and_nothing_else(
     ]
     assert len(signals) == len(missing) and all(a["status"]["state"] == "suppressed" for a in signals)
     assert state[("down", unrelated.alert)] == "active"
+
+
+def _groups_of(alertmanager: Alertmanager, case: str) -> list[list[dict[str, str]]]:
+    """The notifications the alerts tagged `case` form: per group, the labels of its alerts."""
+    found = [
+        [a["labels"] for a in group["alerts"] if a["labels"].get("case") == case]
+        for group in alertmanager.groups()
+    ]
+    return [alerts for alerts in found if alerts]
+
+
+def test_two_tenants_tickets_of_one_alert_are_two_notifications(alertmanager: Alertmanager) -> None:
+    """group_by keeps the tenant: a support engineer gets tenant-001's ticket and tenant-002's apart,
+    never one hidden inside the other's notification."""
+    tenant_ticket = next(a for a in _alerts() if a.severity == "ticket" and a.dashboard_variables)
+    tenants = ("tenant-001", "tenant-002")
+    alertmanager.post_alerts(
+        *(_labels(tenant_ticket, case="two-tenants", **{TENANT_LABEL: tenant}) for tenant in tenants)
+    )
+    groups = _groups_of(alertmanager, "two-tenants")
+    assert sorted(tuple(a[TENANT_LABEL] for a in alerts) for alerts in groups) == [(t,) for t in tenants]
+
+
+def test_the_signal_missing_tickets_of_one_outage_are_one_notification(alertmanager: Alertmanager) -> None:
+    """Every signal missing at once (one outage) is one ticket listing them, not one per signal."""
+    missing = [a for a in _alerts() if a.alert == "TikTicketsSignalMissing"]
+    assert len(missing) > 1, "the project has one signal-missing alert or none: nothing to group"
+    alertmanager.post_alerts(*(_labels(a, case="outage") for a in missing))
+    (group,) = _groups_of(alertmanager, "outage")
+    assert len(group) == len(missing)

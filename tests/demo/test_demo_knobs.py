@@ -108,6 +108,18 @@ def test_a_hostile_knob_is_refused_by_name(case: Refused) -> None:
         assert fragment in completed.stderr, completed.stderr
 
 
+@pytest.mark.parametrize("name", ["DEMO_FAILING_TENANTS", "DEMO_SLOW_TENANTS"])
+def test_the_first_and_the_last_tenant_can_be_troubled(name: str) -> None:
+    """The range the refusal states, tenant-001 to tenant-N, holds both its ends: with DEMO_TENANTS=3,
+    `tenant-001,tenant-003` starts the demo, and its first line names both as troubled."""
+    with otlp_receiver() as (endpoint, _):
+        completed, _ = run_demo(
+            endpoint, DEMO_TENANTS="3", DEMO_DURATION="1s", **{name: "tenant-001,tenant-003"}
+        )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "every request of tenant-001, tenant-003 " in completed.stdout, completed.stdout
+
+
 @pytest.fixture
 def busy_port() -> Iterator[int]:
     """A port on 127.0.0.1 that something is listening on."""

@@ -102,6 +102,14 @@ def test_a_duration_in_milliseconds_is_read_as_prometheus_reads_it(text: str, se
     assert parse_duration(text) == pytest.approx(seconds)
 
 
+@pytest.mark.parametrize("text", ["1m30", "5min", "2h garbage", "x15s", "15s ", "1.5.5s", "-15s"])
+def test_a_duration_with_anything_around_its_units_is_refused_not_read_in_part(text: str) -> None:
+    """Prometheus refuses `1m30` or `5min` outright; reading the valid part (60 s, 300 s) would make
+    doctor reason about an interval nobody configured, so the whole text must be a duration."""
+    with pytest.raises(ValueError, match="not a Prometheus duration"):
+        parse_duration(text)
+
+
 @pytest.mark.parametrize("builtin", GRAFANA_INTERVAL_VARIABLES)
 def test_a_braced_built_in_interval_is_filled_in_like_the_plain_one(builtin: str) -> None:
     """Grafana accepts `${__rate_interval}` as well as `$__rate_interval` (every variable has both

@@ -366,14 +366,20 @@ def a_backend_is_down() -> dict[str, Any]:
     """Jaeger is down: its exporter holds 5 MB in its queue and sends nothing. Loki is up and busy:
     its exporter always has something in flight (the queue is never empty at a scrape) and sends.
     A third exporter is down since the Collector started: it has never sent, so it has no `sent`
-    counter at all. The stalled page fires for the two that send nothing, once its `for` has passed;
-    the busy one is not stalled; no queue is near half full."""
+    counter at all. A fourth is idle: nothing to send, its queue empty, its counter flat (a quiet
+    hour, not an outage). The stalled page fires for the two that hold items and send nothing, once its
+    `for` has passed; neither the busy one nor the idle one is stalled; no queue is near half full."""
     rule = QUEUE_ALERT[STALLED]
     n = samples_until(hold(rule) + 6 * 60 + LAG_SECONDS)
     series = [
         *queue("otlp_grpc/jaeger", "traces", f"5000000x{n}"),
         *queue("otlp_http/loki", "logs", f"30000x{n}"),
         *queue("otlp_http/other", "logs", f"1000x{n}"),
+        *queue("otlp_http/idle", "logs", f"0x{n}"),
+        {
+            "series": _collector_series("otelcol_exporter_sent_log_records", exporter="otlp_http/idle"),
+            "values": f"500x{n}",
+        },
         {
             "series": _collector_series("otelcol_exporter_sent_spans", exporter="otlp_grpc/jaeger"),
             "values": f"100x{n}",
