@@ -360,29 +360,48 @@ def push(
 
 @app.command()
 def diff(project: ProjectOption = None) -> None:
-    """Compare the definitions with Grafana: a summary and a unified diff per object that differs.
+    """Compare the definitions with Grafana: a summary and a unified diff per object that differs, and
+    each object this project pushed that no definition produces any more (`push --prune` deletes it).
 
     Exit 0 when Grafana matches, 1 when it differs, 2 on any error (then "differs" is not claimed).
     """
-    from dashboards_as_code.grafana_api.plan import Decision, desired_objects, synchronise  # noqa: PLC0415
+    from dashboards_as_code.grafana_api.plan import (  # noqa: PLC0415
+        Decision,
+        desired_objects,
+        orphans,
+        synchronise,
+    )
+    from dashboards_as_code.kinds.base import SyncError  # noqa: PLC0415
 
     documents, _ = _prepare(project)
     grafana = _grafana(documents.project.root)
     _connect(grafana, EXIT_INVALID)
-    report = synchronise(
-        grafana, desired_objects(documents), apply=False, backup_dir=documents.project.root / BACKUP_DIR
-    )
+    desired = desired_objects(documents)
+    report = synchronise(grafana, desired, apply=False, backup_dir=documents.project.root / BACKUP_DIR)
     if report.stopped is not None:
         raise _fail(f"error: {report.stopped}; nothing was compared in full")
     failed = [a for a in report.actions if a.failed]
+    left_behind = []
+    if not failed:  # an object that could not be compared is the error to name, not what a list says
+        try:
+            left_behind = orphans(grafana, desired, documents.project.config.name)
+        except SyncError as error:
+            raise _fail(f"error: {error}; nothing was compared in full") from None
+        failed = [a for a in left_behind if a.failed]
     for action in report.actions:
         if action.failed or action.op in (Decision.UNCHANGED, Decision.PROVISIONED):
             continue
         typer.echo(f"{action.kind} {action.uid}: {action.op.value}: {action.summary}")
         typer.echo(action.diff)
+    for action in left_behind:
+        if not action.failed:
+            remedy = "`push --prune` deletes it"
+            if action.op is Decision.CONFLICT:
+                remedy = "`push --prune --force` deletes it after a backup"
+            typer.echo(f"{action.kind} {action.uid}: left behind: {action.summary}; {remedy}")
     if failed:
         raise _fail("\n".join(f"error: {a.kind} {a.uid}: {a.error}" for a in failed))
-    if not report.in_sync:
+    if not report.in_sync or left_behind:
         raise typer.Exit(EXIT_CHECK_FAILED)
     typer.echo(f"Grafana at {grafana.url} matches the definitions.")
 

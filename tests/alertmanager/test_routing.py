@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -210,13 +211,20 @@ def test_a_down_collector_silences_the_signal_missing_tickets_and_nothing_else(
     assert state[("down", unrelated.alert)] == "active"
 
 
-def _groups_of(alertmanager: Alertmanager, case: str) -> list[list[dict[str, str]]]:
-    """The notifications the alerts tagged `case` form: per group, the labels of its alerts."""
-    found = [
-        [a["labels"] for a in group["alerts"] if a["labels"].get("case") == case]
-        for group in alertmanager.groups()
-    ]
-    return [alerts for alerts in found if alerts]
+def _groups_of(alertmanager: Alertmanager, case: str, posted: int) -> list[list[dict[str, str]]]:
+    """The notifications the `posted` alerts tagged `case` form: per group, the labels of its alerts.
+    Alertmanager's dispatcher files a posted alert into its group asynchronously: wait (10 s at most)
+    until every one of them is in a group."""
+    deadline = time.monotonic() + 10
+    while True:
+        found = [
+            alerts
+            for group in alertmanager.groups()
+            if (alerts := [a["labels"] for a in group["alerts"] if a["labels"].get("case") == case])
+        ]
+        if sum(map(len, found)) >= posted or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
 
 
 def test_two_tenants_tickets_of_one_alert_are_two_notifications(alertmanager: Alertmanager) -> None:
@@ -227,7 +235,7 @@ def test_two_tenants_tickets_of_one_alert_are_two_notifications(alertmanager: Al
     alertmanager.post_alerts(
         *(_labels(tenant_ticket, case="two-tenants", **{TENANT_LABEL: tenant}) for tenant in tenants)
     )
-    groups = _groups_of(alertmanager, "two-tenants")
+    groups = _groups_of(alertmanager, "two-tenants", len(tenants))
     assert sorted(tuple(a[TENANT_LABEL] for a in alerts) for alerts in groups) == [(t,) for t in tenants]
 
 
@@ -236,5 +244,5 @@ def test_the_signal_missing_tickets_of_one_outage_are_one_notification(alertmana
     missing = [a for a in _alerts() if a.alert == "TikTicketsSignalMissing"]
     assert len(missing) > 1, "the project has one signal-missing alert or none: nothing to group"
     alertmanager.post_alerts(*(_labels(a, case="outage") for a in missing))
-    (group,) = _groups_of(alertmanager, "outage")
+    (group,) = _groups_of(alertmanager, "outage", len(missing))
     assert len(group) == len(missing)

@@ -197,6 +197,41 @@ def test_cli_prune_of_an_edited_dashboard_is_a_conflict_until_forced(
     assert live(server, COPY) is None
 
 
+def test_cli_diff_names_what_this_project_left_behind_and_not_what_others_pushed(
+    server: FakeGrafana, project_a: Path, project_b: Path
+) -> None:
+    """A dashboard removed from the definitions but still in Grafana is a difference: `diff` names it
+    and how it goes, exits 1, and stays silent about another project's dashboards (not ours to judge).
+    After `push --prune`, Grafana matches again."""
+    assert push(server, project_a).ok and push(server, project_b).ok
+    without_copy(project_a)
+    target = Target(server.url, {"GRAFANA_TOKEN": "glsa_admin"}, server)
+
+    differs = cli(target, "diff", project=project_a)
+    assert differs.returncode == 1, differs.stdout + differs.stderr
+    assert (
+        f"dashboard {COPY}: left behind: no longer defined in dashboards/; owned by this project ('{A}'); "
+        "`push --prune` deletes it"
+    ) in differs.stdout
+    assert "payments" not in differs.stdout and "matches the definitions" not in differs.stdout
+    assert live(server, COPY) is not None  # diff reads only
+
+    server.edit_in_ui(COPY, retitle)
+    edited = cli(target, "diff", project=project_a)
+    assert edited.returncode == 1, edited.stdout + edited.stderr
+    assert (
+        "edited in Grafana since the last push: not deleted; `push --prune --force` deletes it"
+        in edited.stdout
+    )
+
+    assert cli(target, "push", "--prune", "--force", project=project_a).returncode == 0
+    matches = cli(target, "diff", project=project_a)
+    assert matches.returncode == 0, matches.stdout + matches.stderr
+    assert "matches the definitions" in matches.stdout
+    other = cli(target, "diff", project=project_b)  # project a's leftovers were never b's difference
+    assert other.returncode == 0, other.stdout + other.stderr
+
+
 # -- in-process scenarios ---------------------------------------------------------------------------
 
 

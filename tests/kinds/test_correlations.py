@@ -266,6 +266,22 @@ def test_prune_deletes_only_our_correlations_no_longer_defined(fake: Target, pro
     assert list((project_copy / ".grafana-backups").glob(f"correlation-{key}-*.json"))
 
 
+def test_a_relabelled_correlation_leaves_the_old_one_behind_and_diff_says_so(
+    fake: Target, project_copy: Path
+) -> None:
+    """A new label is a new key: push creates the new link and keeps the old one (only --prune deletes).
+    `diff` must not then say Grafana matches: the old link still shows in Explore, twice the links."""
+    old = pushed_then_changed(fake, project_copy, 'label="Requests by route"', 'label="Requests per route"')
+    assert cli(fake, "push", project=project_copy).returncode == 0
+    differs = cli(fake, "diff", project=project_copy)
+    assert differs.returncode == 1, differs.stdout + differs.stderr
+    assert (
+        f"correlation {old}: left behind: no longer defined in datasources/correlations.py" in differs.stdout
+    )
+    assert cli(fake, "push", "--prune", project=project_copy).returncode == 0
+    assert cli(fake, "diff", project=project_copy).returncode == 0
+
+
 def test_provisioned_correlations_are_left_to_provisioning(fake: Target, project_copy: Path) -> None:
     assert fake.server is not None
     project = load_project(project_copy)
