@@ -38,6 +38,10 @@ TENANT_WINDOW: BurnWindow = max((w for w in WINDOWS if w.severity == "page"), ke
 TENANT_MIN_REQUESTS_PER_HOUR = 100
 """Below this, a tenant's ratio is a few requests' luck: at 100 requests the error alert needs 8
 failures in the hour (14.4 x 0.5 % = 7.2 %), the latency alert 72 slow requests."""
+TENANT_BURN_FOR = "2m"
+"""How long a tenant burns before its ticket fires. TikTicketsManyTenantsBurning waits no longer: it
+silences those tickets (prometheus_rules/routing.py) only once it fires, so a longer wait let every
+burning tenant's ticket out before the one page (2 min, plus the ticket route's 2 min of gathering)."""
 MANY_TENANTS_AT_LEAST = 3
 MANY_TENANTS_SHARE = 0.01
 """TikTicketsManyTenantsBurning pages when at least this many tenants, and more than this share of
@@ -107,7 +111,7 @@ def _tenant_alert(kind: str, budget: float, name: str, what: str, panel: str) ->
     return AlertRule(
         alert=name,
         expr=_burning(kind, budget),
-        duration="2m",
+        duration=TENANT_BURN_FOR,
         severity="ticket",
         summary=f"Tenant {{{{ $labels.{TENANT_LABEL} }}}} is burning its {what} error budget fast",
         description=(
@@ -133,7 +137,7 @@ def _many_tenants() -> AlertRule:
     return AlertRule(
         alert="TikTicketsManyTenantsBurning",
         expr=f"{burning} >= {MANY_TENANTS_AT_LEAST}\nand on ()\n{burning} > {MANY_TENANTS_SHARE} * {active}",
-        duration="5m",
+        duration=TENANT_BURN_FOR,
         severity="page",
         summary="{{ $value }} tenants are burning their availability error budget fast at once",
         description=(

@@ -61,6 +61,9 @@ def test_receiver_names_are_unique_and_the_root_ones_is_reserved() -> None:
         _routing(receivers=(PAGER, PAGER))
     with pytest.raises(ValidationError, match=f"receiver name '{UNROUTED}'"):
         _routing(receivers=(PAGER, Receiver(name=UNROUTED)))
+    # Wherever it comes in the list: the first receiver is no more allowed the root's name.
+    with pytest.raises(ValidationError, match=f"receiver name '{UNROUTED}'"):
+        _routing(receivers=(Receiver(name=UNROUTED), PAGER))
 
 
 @pytest.mark.parametrize("field", ["group_wait", "group_interval", "repeat_interval"])
@@ -76,6 +79,13 @@ def test_label_names_are_checked_in_grouping_and_inhibitions() -> None:
         _routing(group_by=("alertname", "tenant-id"))
     with pytest.raises(ValidationError, match=r"inhibition \(x\) equal: 'slo name' is not a label name"):
         Inhibition(why="x", source={"a": "1"}, target={"b": "2"}, equal=("slo name",))
+    # Alertmanager refuses a configuration that groups by one label twice ("duplicated label").
+    with pytest.raises(
+        ValidationError, match=r"group_by: a label is named twice in \['alertname', 'alertname'\]"
+    ):
+        _routing(group_by=("alertname", "alertname"))
+    with pytest.raises(ValidationError, match=r"inhibition \(x\) equal: a label is named twice"):
+        Inhibition(why="x", source={"a": "1"}, target={"b": "2"}, equal=("slo", "slo"))
     with pytest.raises(ValidationError, match="source and target need a matcher each"):
         Inhibition(why="x", source={}, target={"b": "2"})
 
@@ -125,3 +135,10 @@ def test_each_route_keeps_its_own_pacing() -> None:
 def test_a_quote_in_a_matcher_value_is_escaped() -> None:
     rule = Inhibition(why="x", source={"a": 'say "hi"'}, target={"b": "c\\d"}).document()
     assert rule["source_matchers"] == ['a="say \\"hi\\""'] and rule["target_matchers"] == ['b="c\\\\d"']
+
+
+def test_resolved_alerts_are_declared_after_alertmanagers_default_five_minutes() -> None:
+    """An alert Prometheus stops sending is resolved after `resolve_timeout`; unless the routing says
+    otherwise, that is Alertmanager's documented default of 5m, and a value given reaches the file."""
+    assert _routing().document()["global"] == {"resolve_timeout": "5m"}
+    assert _routing(resolve_timeout="10m").document()["global"] == {"resolve_timeout": "10m"}

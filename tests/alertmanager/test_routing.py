@@ -9,19 +9,22 @@ new alert rule is covered the day it is written.
 from __future__ import annotations
 
 import functools
+import re
 import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from dashboards_as_code.defaults import TENANT_LABEL
-from dashboards_as_code.definitions.alert_routing import UNROUTED, AlertRouting
+from dashboards_as_code.definitions.alert_routing import UNROUTED, AlertRouting, Inhibition
 from dashboards_as_code.definitions.loader import load_project
 from dashboards_as_code.definitions.prometheus_rule import AlertRule
 from dashboards_as_code.definitions.types import Project
 from dashboards_as_code.external_tools import ALERTMANAGER, AMTOOL
+from dashboards_as_code.grafana_math import parse_duration
 from dashboards_as_code.render.documents import build_documents
 from dashboards_as_code.render.files import render_outputs
 from prometheus_rules.slo import SLO_LABEL
@@ -86,6 +89,91 @@ def test_every_alert_reaches_the_receiver_its_severity_names(config: Path, alert
 def test_a_severity_without_a_route_reaches_no_receiver(config: Path) -> None:
     """What the lint check alert-routes guards against: such an alert is dropped, not delivered."""
     assert _route(config, {"alertname": "Mine", "severity": "critical"}) == UNROUTED
+
+
+def _pacing(config: Path, severity: str) -> dict[str, float]:
+    """The route Alertmanager matches for `severity`, its three timings in seconds."""
+    routes = yaml.safe_load(config.read_text())["route"]["routes"]
+    (route,) = [r for r in routes if r["matchers"] == [f'severity="{severity}"']]
+    return {
+        field: parse_duration(route[field]) for field in ("group_wait", "group_interval", "repeat_interval")
+    }
+
+
+def test_a_page_is_sent_at_once_and_repeated_hourly_while_it_fires(config: Path) -> None:
+    """routing.py's promise to on-call: a page wakes someone at once (no longer than Alertmanager's
+    own 30 s group_wait) and is sent again every hour while it fires, not every 4 h (Alertmanager's
+    default); a page that changes is re-sent after Alertmanager's 5 min, not every few seconds."""
+    page = _pacing(config, "page")
+    assert page["group_wait"] <= 30
+    assert page["repeat_interval"] == 3600
+    assert page["group_interval"] == 5 * 60
+
+
+def test_a_ticket_waits_longer_than_a_page_to_gather_its_group_and_repeats_daily(config: Path) -> None:
+    """A ticket is for working hours (routing.py): it waits longer than a page to gather the tickets
+    of one outage into one notification (the README: "after 2 minutes of gathering"), and reminds once
+    a day, not every few hours."""
+    page, ticket = _pacing(config, "page"), _pacing(config, "ticket")
+    assert ticket["group_wait"] > page["group_wait"]
+    assert ticket["group_wait"] == 2 * 60
+    assert ticket["repeat_interval"] == 24 * 3600
+    assert ticket["group_interval"] == 5 * 60
+
+
+def _matches(matchers: dict[str, str], labels: dict[str, str]) -> bool:
+    """An Inhibition's matchers (`=~` a regex, else equality) against an alert's labels."""
+    for name, value in matchers.items():
+        have = labels.get(name, "")
+        if value.startswith("=~"):
+            if not re.fullmatch(value[2:], have):
+                return False
+        elif have != value:
+            return False
+    return True
+
+
+def _inhibited_pairs() -> list[tuple[AlertRule, AlertRule]]:
+    """(source, target) of every inhibition among the project's alerts: the matchers hold, and the
+    `equal` labels both set in the rule (`slo`) agree (those from the query, `tenant_id`, may)."""
+
+    def agree(inhibition: Inhibition, source: AlertRule, target: AlertRule) -> bool:
+        both = [name for name in inhibition.equal if name in source.labels and name in target.labels]
+        return all(source.labels[name] == target.labels[name] for name in both)
+
+    pairs = {
+        (id(source), id(target)): (source, target)
+        for inhibition in _routing().inhibitions
+        for source in _alerts()
+        if _matches(inhibition.source, _labels(source))
+        for target in _alerts()
+        if target is not source
+        and _matches(inhibition.target, _labels(target))
+        and agree(inhibition, source, target)
+    }
+    return list(pairs.values())
+
+
+def _pair_id(pair: tuple[AlertRule, AlertRule]) -> str:
+    source, target = pair
+    return f"{source.alert}-silences-{target.alert}-{target.labels.get('signal', target.severity)}"
+
+
+@pytest.mark.parametrize(
+    "pair",
+    _inhibited_pairs(),
+    ids=_pair_id,
+)
+def test_an_alert_that_silences_another_fires_no_later_than_it(pair: tuple[AlertRule, AlertRule]) -> None:
+    """An inhibition only holds back what arrives while its source fires. Both start from the same
+    cause (many tenants burning is their tickets' burning; a down Collector is why signals go
+    missing), so a source whose `for` is longer than its target's fires after the target: the
+    tickets it should spare are already sent (the on-call gets a ticket per tenant, then the page)."""
+    source, target = pair
+    assert parse_duration(source.duration) <= parse_duration(target.duration), (
+        f"{source.alert} waits {source.duration}, {target.alert} only {target.duration}: "
+        f"{target.alert} is notified before {source.alert} can silence it"
+    )
 
 
 @pytest.fixture

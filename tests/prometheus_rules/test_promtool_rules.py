@@ -49,7 +49,9 @@ def per_second(rate: float, samples: int = 80) -> str:
 
 
 def traffic(error_rate: float, samples: int = 80) -> list[dict[str, str]]:
-    """Server spans: 2/s OK on a route, 5/s without a route (404s), `error_rate`/s failing."""
+    """Server spans: 2/s OK on a route, 5/s without a route (404s), `error_rate`/s failing. Client
+    spans (the backend's calls out, to WhatsApp): 50/s, every one slower than 0.5 s; they are not the
+    service's requests, so neither the latency panel nor the latency SLO counts them."""
     calls = "traces_span_metrics_calls_total"
     buckets = "traces_span_metrics_duration_seconds"
     return [
@@ -70,6 +72,14 @@ def traffic(error_rate: float, samples: int = 80) -> list[dict[str, str]]:
         {"series": f'{buckets}_bucket{{{SERVER}, le="0.5"}}', "values": per_second(1, samples)},
         {"series": f'{buckets}_bucket{{{SERVER}, le="+Inf"}}', "values": per_second(2, samples)},
         {"series": f"{buckets}_count{{{SERVER}}}", "values": per_second(2, samples)},
+        *(
+            {"series": f'{buckets}_{part}{{{SERVICE}, span_kind="SPAN_KIND_CLIENT"{le}}}', "values": values}
+            for part, le, values in (
+                ("bucket", ', le="0.5"', f"0x{samples}"),
+                ("bucket", ', le="+Inf"', per_second(50, samples)),
+                ("count", "", per_second(50, samples)),
+            )
+        ),
     ]
 
 
@@ -314,12 +324,17 @@ def collector_small_loss() -> dict[str, Any]:
 DOWN = "TikTicketsCollectorDown"
 
 
+DOWN_PAGES_AFTER_S = 2 * 60
+"""The page's own words: the Collector "has not answered Prometheus' scrapes for 2 minutes". Stated
+here, not read from the rule's `for`, so a page that waits longer fails the case."""
+
+
 def collector_down() -> dict[str, Any]:
     """Prometheus' `up` for the Collector's own endpoint goes to 0 and stays: the page fires once its
-    `for` has passed, not before, labelled with the job and instance the scrape gives it; another
-    job's target being down is not the Collector."""
+    `for` has passed, not before, and by DOWN_PAGES_AFTER_S (with the evaluation's lag), labelled with
+    the job and instance the scrape gives it; another job's target being down is not the Collector."""
     rule = COLLECTOR_ALERT[DOWN]
-    n = samples_until(hold(rule) + 3 * LAG_SECONDS)
+    n = samples_until(max(hold(rule), DOWN_PAGES_AFTER_S) + 3 * LAG_SECONDS)
     target = {"job": "otel-collector", "instance": "otel-collector:8888"}
     labels = ", ".join(f'{k}="{v}"' for k, v in target.items())
     return {
@@ -331,6 +346,7 @@ def collector_down() -> dict[str, Any]:
         "alert_rule_test": [
             alert(DOWN, seconds(hold(rule) - 15)),
             alert(DOWN, seconds(15 + hold(rule) + LAG_SECONDS), {"severity": "page", **target}),
+            alert(DOWN, seconds(15 + DOWN_PAGES_AFTER_S + LAG_SECONDS), {"severity": "page", **target}),
         ],
     }
 
@@ -440,6 +456,42 @@ def a_queue_fills() -> dict[str, Any]:
     }
 
 
+def one_replica_stalls() -> dict[str, Any]:
+    """Two Collector replicas, each with exporter `otlp_grpc/jaeger`: the first's queue holds 5 MB and
+    its sent counter is flat (its route to Jaeger is down), the second's sends 40 spans/s. The stalled
+    page names the first replica's exporter: a busy replica does not hide a stalled one, since the
+    queue alerts are per Collector and exporter."""
+    rule = QUEUE_ALERT[STALLED]
+    at = on_grid(hold(rule) + 6 * 60 + LAG_SECONDS)
+    n = samples_until(at)
+    stalled, busy = "otel-collector-1:8888", "otel-collector-2:8888"
+    jaeger = {"exporter": "otlp_grpc/jaeger"}
+    series = [
+        {
+            "series": _collector_series("otelcol_exporter_sent_spans", instance=instance, **jaeger),
+            "values": sent,
+        }
+        for instance, sent in ((stalled, f"100x{n}"), (busy, per_second(40, n)))
+    ] + [
+        {
+            "series": _collector_series(gauge, instance=instance, data_type="traces", **jaeger),
+            "values": values,
+        }
+        for instance, size in ((stalled, 5_000_000), (busy, 30_000))
+        for gauge, values in (
+            ("otelcol_exporter_queue_size", f"{size}x{n}"),
+            ("otelcol_exporter_queue_capacity", f"{QUEUE_BYTES}x{n}"),
+        )
+    ]
+    return {
+        "interval": "15s",
+        "input_series": series,
+        "alert_rule_test": [
+            alert(STALLED, seconds(at), {"severity": "page", "instance": stalled, **jaeger}),
+        ],
+    }
+
+
 LAST_SENT_MINUTES = 10
 
 
@@ -447,7 +499,8 @@ def a_backend_goes_down() -> dict[str, Any]:
     """Jaeger's exporter delivers 40 spans/s for LAST_SENT_MINUTES, then its backend goes away: from
     then on its queue holds data and its sent counter is flat. The page comes 5 minutes after the last
     delivery (with the evaluation's lag), not before: the sent rate's window and the alert's `for`
-    together, which the summary states as "for 5 minutes"."""
+    together, which the summary states as "for 5 minutes"; and by 7 minutes, which leaves the alert
+    group's minute and the scrape's 15 s to its evaluation, not a longer window's 3 minutes more."""
     last_sent = LAST_SENT_MINUTES * 60
     at = on_grid(last_sent + 5 * 60 + LAG_SECONDS)
     n = samples_until(at)
@@ -465,6 +518,11 @@ def a_backend_goes_down() -> dict[str, Any]:
         ],
         "alert_rule_test": [
             alert(STALLED, seconds(last_sent + 5 * 60 - 30)),
+            alert(
+                STALLED,
+                seconds(last_sent + 7 * 60),
+                {"severity": "page", "instance": COLLECTOR_SELF["instance"], "exporter": "otlp_grpc/jaeger"},
+            ),
             alert(
                 STALLED,
                 seconds(at),
@@ -503,6 +561,31 @@ def notifications_fail() -> dict[str, Any]:
             alert(rule.alert, seconds(first_failure - 15)),
             alert(rule.alert, seconds(on_grid(first_failure + LAG_SECONDS)), expected),
             alert(rule.alert, seconds(on_grid(first_failure + 7 * 60)), expected),  # between two failures
+        ],
+    }
+
+
+def one_notification_fails() -> dict[str, Any]:
+    """The ticket receiver fails once, at 10 min (its endpoint was down for one flush), then delivers
+    again. The page fires after that failure and still fires 12 minutes later: the README promises
+    any failed notification of the last 15 minutes, and a receiver fails once per group flush, so a
+    shorter window would resolve between two failures. Once 15 minutes have passed, it resolves."""
+    rule = NOTIFICATIONS_FAILING
+    failure = 10 * 60
+    n = samples_until(failure + 15 * 60 + LAG_SECONDS)
+    before = failure // 15
+    failed = (
+        'alertmanager_notifications_failed_total{job="alertmanager", instance="alertmanager:9093", '
+        'integration="webhook", receiver_name="ticket", reason="other"}'
+    )
+    expected = {"severity": "page", "integration": "webhook", "receiver_name": "ticket"}
+    return {
+        "interval": "15s",
+        "input_series": [{"series": failed, "values": f"0x{before - 1} 1x{n - before}"}],
+        "alert_rule_test": [
+            alert(rule.alert, seconds(on_grid(failure + LAG_SECONDS)), expected),
+            alert(rule.alert, seconds(failure + 12 * 60), expected),
+            alert(rule.alert, seconds(on_grid(failure + 15 * 60 + LAG_SECONDS))),
         ],
     }
 
@@ -601,6 +684,37 @@ def overflowing() -> dict[str, Any]:
     }
 
 
+OVERFLOW_BLIP_MINUTES = 6
+"""One overflowing export of a gauge, kept by the Collector's prometheus exporter for its 5 min
+`metric_expiration` (and a scrape more): a burst that fell back, which opens no ticket."""
+
+
+def an_overflow_blip_opens_no_ticket() -> dict[str, Any]:
+    """The Socket.io gauge's overflow series is there for OVERFLOW_BLIP_MINUTES from minute 2, then
+    gone (stale); the tenant request counter's stays. The blip opens no ticket at any time; the
+    lasting overflow opens one within a quarter hour (prometheus_rules/alerts.py), and not before."""
+    last = on_grid(15 * 60 + LAG_SECONDS)
+    n = samples_until(last)
+    gauge, calls = SOCKETIO_CONNECTIONS.prometheus_name, TENANT_SPAN_CALLS.prometheus_name
+    start, blip = 2 * 4, OVERFLOW_BLIP_MINUTES * 4  # 15 s samples
+    folded = [
+        {
+            "series": f'{gauge}{{{JOB}, instance="backend-1", {OVERFLOW_SERIES}}}',
+            "values": f"_x{start} 7x{blip} stale",
+        },
+        {"series": f"{calls}{{{JOB}, {OVERFLOW_SERIES}}}", "values": per_second(3, n)},
+    ]
+    job = CONTRACT.resource.job
+    return {
+        "interval": "15s",
+        "input_series": tenants(n) + folded,
+        "alert_rule_test": [
+            *(alert(OVERFLOW_ALERT.alert, f"{minute}m") for minute in range(0, 15)),
+            alert(OVERFLOW_ALERT.alert, seconds(last), {"severity": "ticket", "metric": calls, "job": job}),
+        ],
+    }
+
+
 def no_overflow() -> dict[str, Any]:
     """Every tenant series of the contract, and none past a limit: the overflow alert stays silent."""
     last = on_grid(hold(OVERFLOW_ALERT) + LAG_SECONDS)
@@ -655,6 +769,30 @@ def exemplar_ring(reach_s: float | None) -> dict[str, Any]:
     }
 
 
+def an_exemplar_burst_within_the_hour() -> dict[str, Any]:
+    """Exemplars arrive at 5/s for 70 minutes, then at 14/s for 40: the last minutes' pace alone
+    would fill EXEMPLAR_RING in under 5 h, but the alert reads the pace over the last hour (11/s, a
+    reach of 6.3 h, more than WANTED_REACH_S): a burst within a healthy hour opens no ticket."""
+    calm, burst = 70 * 4, 40 * 4  # 15 s samples
+    appended = f"0+{5 * 15}x{calm} {5 * 15 * calm + 14 * 15}+{14 * 15}x{burst}"
+    assert EXEMPLAR_RING / ((20 * 60 * 5 + 40 * 60 * 14) / 3600) > WANTED_REACH_S
+    assert EXEMPLAR_RING / 14 < WANTED_REACH_S
+    return {
+        "interval": "15s",
+        "input_series": [
+            {
+                "series": f"prometheus_tsdb_exemplar_max_exemplars{{{PROMETHEUS_ITSELF}}}",
+                "values": f"{EXEMPLAR_RING}x{calm + burst + 1}",
+            },
+            {
+                "series": f"prometheus_tsdb_exemplar_exemplars_appended_total{{{PROMETHEUS_ITSELF}}}",
+                "values": appended,
+            },
+        ],
+        "alert_rule_test": [alert(EXEMPLARS_SHORT_ALERT.alert, seconds((calm + burst) * 15))],
+    }
+
+
 SRE_WORKBOOK_PAIRS = (("1h", "5m", 14.4, "page"), ("6h", "30m", 6.0, "page"), ("3d", "6h", 1.0, "ticket"))
 """(long window, short window, burn rate, severity): the workbook's, written here independently of
 prometheus_rules/slo.py so that a changed factor there fails these cases."""
@@ -703,14 +841,18 @@ CASES = {
     "a backend is down: its exporter sends nothing": a_backend_is_down(),
     "a sending queue fills and refuses": a_queue_fills(),
     "a backend goes down after delivering": a_backend_goes_down(),
+    "one Collector replica stalls beside a busy one": one_replica_stalls(),
     "Alertmanager's notifications fail": notifications_fail(),
+    "one failed notification pages for a quarter hour": one_notification_fails(),
     "a short pause of a signal opens no ticket": a_short_pause_opens_no_ticket(),
     "signal missing": ONE_SIGNAL_MISSING,
     "overflow series of two metrics": overflowing(),
+    "an overflow blip opens no ticket, a lasting overflow one": an_overflow_blip_opens_no_ticket(),
     "no overflow series": no_overflow(),
     "exemplars reach back 90 % of a dashboard's range": exemplar_ring(0.9 * WANTED_REACH_S),
     "exemplars reach back 110 % of a dashboard's range": exemplar_ring(1.1 * WANTED_REACH_S),
     "no exemplar appended": exemplar_ring(None),
+    "a burst of exemplars within a healthy hour": an_exemplar_burst_within_the_hour(),
 }
 
 
