@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -107,3 +108,33 @@ def test_the_last_started_is_stopped_first(tmp_path: Path) -> None:
         while not all(Path(f"{log}.{name}").exists() for name in names) and time.monotonic() < deadline:
             time.sleep(0.05)
     assert log.read_text().split() == list(reversed(names))
+
+
+def test_the_stand_ins_come_from_this_repository_whatever_pythonpath_the_shell_has(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Loki and Grafana stand-ins run as `python -m monitoring.stand_ins`: a `monitoring` package on
+    the user's own PYTHONPATH (another project's) must not be the one started, yet their path is kept."""
+    for tool in (OTELCOL, JAEGER, PROMETHEUS):
+        require_tool(tool)
+    other = tmp_path / "other"
+    (other / "monitoring").mkdir(parents=True)
+    (other / "monitoring" / "__init__.py").write_text("")
+    (other / "monitoring" / "stand_ins.py").write_text("raise SystemExit('the wrong stand-ins')\n")
+    monkeypatch.setenv("PYTHONPATH", str(other))
+    compose = Compose()
+    plan = local_stack.make_plan(compose, tmp_path / "run", free=True)
+    found = local_stack.programs(compose, plan, demo=False)
+    stand_ins = [p for p in found if "monitoring.stand_ins" in p.argv]
+    assert {p.service for p in stand_ins} == {"loki", "grafana"}
+    for program in stand_ins:
+        assert program.env["PYTHONPATH"].split(os.pathsep) == [str(local_stack.REPO), str(other)]
+        imported = subprocess.run(
+            [sys.executable, "-c", "import monitoring.stand_ins as s; print(s.__file__)"],
+            env=program.env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert imported.stdout.strip() == str(local_stack.REPO / "monitoring" / "stand_ins.py"), imported
