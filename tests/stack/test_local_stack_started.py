@@ -138,3 +138,49 @@ def test_the_stand_ins_come_from_this_repository_whatever_pythonpath_the_shell_h
             check=False,
         )
         assert imported.stdout.strip() == str(local_stack.REPO / "monitoring" / "stand_ins.py"), imported
+
+
+def _gone(pid: int) -> bool:
+    """No such process, or only its zombie (a container's init may be slow to reap it)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rpartition(")")[2].split()[0] in ("Z", "X")
+
+
+def test_a_program_ends_when_the_stack_itself_is_killed(tmp_path: Path) -> None:
+    """`kill -9` of `make stack` (or an out-of-memory kill) leaves it no chance to stop its programs:
+    each one still gets SIGTERM from the kernel when the stack's process dies, so no Prometheus or
+    Collector is left holding the ports for the next `make stack`."""
+    parent_code = (
+        "import os, sys, time\n"
+        "from pathlib import Path\n"
+        "from monitoring import local_stack\n"
+        "program = local_stack.Program('sleeper', 'sleeper', [sys.executable, '-c', 'import time; "
+        "time.sleep(120)'], dict(os.environ), None, '', '')\n"
+        "local_stack._start(program, Path(sys.argv[1]))\n"
+        "print(program.process.pid, flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", parent_code, str(tmp_path)],
+        cwd=local_stack.REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    child = 0
+    try:
+        assert parent.stdout is not None
+        child = int(parent.stdout.readline())
+        assert not _gone(child), "the program did not start"
+        parent.kill()
+        parent.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while not _gone(child) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _gone(child), "the program outlived the stack that started it"
+    finally:
+        parent.kill()
+        if child and not _gone(child):
+            os.kill(child, 9)
