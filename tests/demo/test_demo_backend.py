@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import signal as signal_module
+import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -183,6 +184,14 @@ def test_the_resource_names_the_service(demo: Run) -> None:
         assert found["service.namespace"] == CONTRACT.resource.service_namespace
         assert found["service.instance.id"] and found["deployment.environment.name"] == "demo"
     assert len({attributes(r)["service.instance.id"] for r in resources}) == 1
+
+
+def test_a_single_instance_is_named_after_its_host_alone(demo: Run) -> None:
+    """The contract's `instance` example is `demo-vm`: the demo run as the only instance (DEMO_INSTANCE
+    unset, 1/1) is `demo-<host name>`, stable across restarts, and only one of several adds its number
+    (`-k`, test_demo_instances.py): a plain run keeps its series when instances are not in play."""
+    ids = {str(attributes(resource)["service.instance.id"]) for resource, _ in demo.received.metrics()}
+    assert ids == {f"demo-{socket.gethostname()}"}, ids
 
 
 def test_every_tenant_appears(demo: Run) -> None:
