@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import signal as signal_module
+import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from dashboards_as_code.external_tools import NODE
 from monitoring.tools import DEMO
 from telemetry.contract import CONTRACT, SERVER_SPANS, Emitter
 from tests.demo.otlp_receiver import Received, attributes, data_points, otlp_receiver, typed_attributes
+from tests.local_http import free_port
 from tests.tooling import require_tool
 
 DURATION_SECONDS = 5
@@ -185,6 +187,14 @@ def test_the_resource_names_the_service(demo: Run) -> None:
     assert len({attributes(r)["service.instance.id"] for r in resources}) == 1
 
 
+def test_a_single_instance_is_named_after_its_host_alone(demo: Run) -> None:
+    """The contract's `instance` example is `demo-vm`: the demo run as the only instance (DEMO_INSTANCE
+    unset, 1/1) is `demo-<host name>`, stable across restarts, and only one of several adds its number
+    (`-k`, test_demo_instances.py): a plain run keeps its series when instances are not in play."""
+    ids = {str(attributes(resource)["service.instance.id"]) for resource, _ in demo.received.metrics()}
+    assert ids == {f"demo-{socket.gethostname()}"}, ids
+
+
 def test_every_tenant_appears(demo: Run) -> None:
     tenants = {attributes(span)["tenant_id"] for _, span in demo.received.spans()}
     assert len(tenants) >= TENANTS
@@ -336,3 +346,53 @@ def test_each_log_records_severity_text_and_number_name_the_same_level(demo: Run
         levels.add(level)
     # A dropped session in 5 s is likely, not certain (tests/demo/test_demo_traffic.py runs 20 s for it).
     assert {"info", "error"} <= levels <= {"info", "warn", "error"}, levels
+
+
+CLIENT_IDLE_SECONDS = 5
+"""How long Node's client agent (the demo's load loop, as the users' clients) keeps an idle connection."""
+
+
+def _length(answer: bytes) -> int:
+    """The Content-Length of an HTTP answer's head (0 until it is there)."""
+    found = re.search(rb"(?im)^content-length:\s*(\d+)", answer.partition(b"\r\n\r\n")[0])
+    return int(found[1]) if found else 0
+
+
+def test_the_backend_keeps_an_idle_connection_longer_than_its_clients_do() -> None:
+    """demo.js: a server that closed idle connections when the client did (5 s each) raced the client
+    reusing one at that very moment (ECONNRESET, hundreds of requests lost at 10,000 tenants); the
+    server waits longer, so the client always lets go first. A connection idle a little past the
+    client's 5 s is still open."""
+    port = free_port()
+    node, script = require_tool(NODE), require_tool(DEMO)
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "DEMO_"))}
+    with otlp_receiver() as (endpoint, _):
+        env = {**clean, "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "DEMO_TENANTS": "2", "DEMO_PORT": str(port)}
+        process = subprocess.Popen(
+            [node, script], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            assert process.stdout is not None
+            assert "backend on 127.0.0.1" in process.stdout.readline()
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+                connection.sendall(
+                    b"GET /api/tickets HTTP/1.1\r\nHost: demo\r\nx-tenant-id: tenant-001\r\n"
+                    b"Connection: keep-alive\r\n\r\n"
+                )
+                answer = b""
+                while b"\r\n\r\n" not in answer or len(answer.partition(b"\r\n\r\n")[2]) < _length(answer):
+                    chunk = connection.recv(65536)
+                    assert chunk, f"the backend closed the connection mid-answer: {answer!r}"
+                    answer += chunk
+                assert answer.startswith(b"HTTP/1.1 200"), answer
+                time.sleep(CLIENT_IDLE_SECONDS + 1.5)
+                connection.setblocking(False)
+                try:
+                    closed = connection.recv(1, socket.MSG_PEEK) == b""
+                except BlockingIOError:
+                    closed = False  # nothing to read and not closed: still open
+            process.send_signal(signal_module.SIGTERM)
+            process.communicate(timeout=30)
+        finally:
+            process.kill()
+    assert not closed, f"the backend closed an idle connection within {CLIENT_IDLE_SECONDS + 1.5} s"

@@ -47,3 +47,35 @@ def test_instance_k_of_n_holds_every_nth_tenants_session_and_names_itself() -> N
     # Every tenant's first request sends a message, whichever instance holds its session.
     assert tenants_of[MESSAGES.otel_name] == {_tenant(n) for n in range(1, TENANTS + 1)}
     assert len(instance_ids) == 1 and next(iter(instance_ids)).endswith(f"-{INDEX}"), instance_ids
+
+
+def _session_tenants(**env: str) -> tuple[set[str], set[str]]:
+    """(tenants with a session data point, whatsapp_ids of those points) over a short run."""
+    _, received = received_from_demo(DEMO_DURATION="3s", DEMO_RPS="1", DEMO_SOCKET_TENANTS="0", **env)
+    points = [
+        attributes(point)
+        for _, metric in received.metrics()
+        if metric["name"] == SESSIONS.otel_name
+        for point in data_points(metric)
+    ]
+    return {str(p.get("tenant_id")) for p in points}, {str(p.get("whatsapp_id")) for p in points}
+
+
+def test_past_the_first_warm_up_chunk_an_instance_still_holds_only_its_own_sessions() -> None:
+    """The warm-up connects each tenant's session in the instance that holds it, in chunks of 250
+    tenants: instance 1 of 3 over 500 tenants holds tenants 1, 4, 7, ... 499 in both chunks (250 is
+    not a multiple of 3, so a chunk that counted its tenants from its own start would pick others)."""
+    tenants, count = 500, 3
+    found, _ = _session_tenants(DEMO_TENANTS=str(tenants), DEMO_INSTANCE=f"1/{count}")
+    held = {_tenant(n) for n in range(1, tenants + 1, count)}
+    assert found == held, (
+        f"not held but with a session: {sorted(found - held)[:8]}; held without: {sorted(held - found)[:8]}"
+    )
+
+
+def test_an_instance_beyond_the_tenants_holds_no_session_at_all() -> None:
+    """DEMO_INSTANCE=3/3 with DEMO_TENANTS=2 (the README allows it: k <= n, whatever the tenants): that
+    instance holds no tenant's WhatsApp connection, so it exports no session series, not one for a
+    tenant nobody has."""
+    found, whatsapp_ids = _session_tenants(DEMO_TENANTS="2", DEMO_INSTANCE="3/3")
+    assert not found and not whatsapp_ids, (found, whatsapp_ids)

@@ -232,6 +232,10 @@ def test_a_knob_set_to_nothing_takes_its_default() -> None:
             if shown is not None:
                 assert shown in first, f"{knob.name}= should mean its default {defaults[knob.name]}: {first}"
     assert {"DEMO_TENANTS", "DEMO_RPS", "DEMO_ERROR_RATIO"} <= set(defaults), defaults  # the table was read
+    # DEMO_SLOW_RATIO's default is 0 and DEMO_FAILING_TENANTS/DEMO_SLOW_TENANTS' none: the start line,
+    # which shows each one that is set, claims no slowed requests and no troubled tenant.
+    assert defaults["DEMO_SLOW_RATIO"] == "0" and defaults["DEMO_SLOW_TENANTS"] == "none", defaults
+    assert "slower" not in first and "every request of" not in first, first
 
 
 def readme_duration_units() -> list[str]:
@@ -301,6 +305,28 @@ def test_by_default_a_status_line_comes_as_often_as_the_readme_says() -> None:
     assert completed.returncode == 0, completed.stdout + completed.stderr
     lines = [line for line in completed.stdout.splitlines() if "requests sent" in line]
     assert len(lines) == 1, f"a {interval * 0.6:g}s run printed {len(lines)} status lines: {completed.stdout}"
+
+
+def test_by_default_metrics_are_exported_as_often_as_the_readmes_backend_env_says() -> None:
+    """The demo is the reference backend, and the README's backend `.env` exports metrics every
+    OTEL_METRIC_EXPORT_INTERVAL=15000 ms (Prometheus scrapes the Collector every 15 s). Left unset, the
+    demo does the same: a run of 1.5 intervals makes exactly one periodic export, then the flush at
+    its end (a longer default would make none, a shorter one two or more)."""
+    found = re.search(r"^OTEL_METRIC_EXPORT_INTERVAL=(\d+)$", (REPO / "README.md").read_text(), re.MULTILINE)
+    assert found, "the README's backend .env no longer sets OTEL_METRIC_EXPORT_INTERVAL"
+    interval_ms = int(found[1])
+    with otlp_receiver() as (endpoint, received):
+        completed, _ = run_demo(
+            endpoint,
+            OTEL_METRIC_EXPORT_INTERVAL="",
+            DEMO_DURATION=f"{interval_ms * 3 // 2}ms",
+            DEMO_TENANTS="2",
+        )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    exports = len(received.requests["/v1/metrics"])
+    assert exports == 2, (
+        f"{exports} metric exports in {interval_ms * 1.5 / 1000:g}s, expected 1 + the final flush"
+    )
 
 
 def test_the_readme_documents_the_instance_knob() -> None:

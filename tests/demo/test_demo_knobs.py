@@ -16,6 +16,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +24,7 @@ from dashboards_as_code.external_tools import NODE
 from monitoring.tools import DEMO
 from tests.demo.otlp_receiver import otlp_receiver
 from tests.demo.test_demo_backend import run_demo
+from tests.local_http import free_port
 from tests.tooling import require_tool
 
 SECRET = "S3cretPw"
@@ -204,3 +206,83 @@ def test_an_endpoints_credentials_never_reach_a_status_line(password: str) -> No
     assert all(shown.search(line) for line in lines), completed.stdout
     assert SECRET not in output
     assert received.spans()  # the run was real: the masked endpoint is only what is shown
+
+
+def test_a_tenant_list_may_have_a_space_after_each_comma() -> None:
+    """`DEMO_FAILING_TENANTS="tenant-001, tenant-003"`, as lists are commonly written: each name is taken
+    without the space around it, not refused as a tenant the demo does not have."""
+    with otlp_receiver() as (endpoint, _):
+        completed, _ = run_demo(
+            endpoint, DEMO_TENANTS="3", DEMO_DURATION="1s", DEMO_FAILING_TENANTS=" tenant-001 , tenant-003 "
+        )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "every request of tenant-001, tenant-003 fails" in completed.stdout, completed.stdout
+
+
+LISTEN = "0A"
+"""/proc/net/tcp's state of a listening socket."""
+
+
+def _listeners(port: int) -> set[str]:
+    """The local addresses (hex, as /proc/net/tcp{,6} writes them) listening on `port`."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        path = Path(table)
+        for line in path.read_text().splitlines()[1:] if path.exists() else []:
+            local, state = line.split()[1], line.split()[3]
+            address, _, hex_port = local.rpartition(":")
+            if state == LISTEN and int(hex_port, 16) == port:
+                found.add(address)
+    return found
+
+
+def test_the_backend_listens_on_loopback_only() -> None:
+    """The start line says `backend on 127.0.0.1:<port>`: the demo's backend answers this machine alone,
+    not every interface (a demo on a laptop is no server for the network it is on)."""
+    if not Path("/proc/net/tcp").exists():
+        pytest.skip("reads Linux's /proc/net/tcp")
+    port = free_port()
+    node, script = require_tool(NODE), require_tool(DEMO)
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "DEMO_"))}
+    with otlp_receiver() as (endpoint, _):
+        env = {**clean, "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "DEMO_TENANTS": "2", "DEMO_PORT": str(port)}
+        process = subprocess.Popen(
+            [node, script], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            assert process.stdout is not None
+            first = process.stdout.readline()
+            listening = _listeners(port)
+            process.send_signal(signal.SIGTERM)
+            out, err = process.communicate(timeout=30)
+        finally:
+            process.kill()
+    assert first.startswith(f"demo: backend on 127.0.0.1:{port},"), first + out + err
+    assert listening == {"0100007F"}, f"listening on {listening} (0100007F is 127.0.0.1)"
+
+
+def test_without_a_port_two_demos_run_side_by_side() -> None:
+    """DEMO_PORT's default is 0, "any free port" (README): two demos started at once on one machine
+    (two instances, `make demo` beside `make stack`) each get a port, neither is refused as busy."""
+    node, script = require_tool(NODE), require_tool(DEMO)
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "DEMO_"))}
+    with otlp_receiver() as (endpoint, _):
+        env = {**clean, "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "DEMO_TENANTS": "2"}
+        processes = [
+            subprocess.Popen(
+                [node, script], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+            for _ in range(2)
+        ]
+        try:
+            firsts = [p.stdout.readline() if p.stdout else "" for p in processes]
+            for process in processes:
+                process.send_signal(signal.SIGTERM)
+            ends = [process.communicate(timeout=30) for process in processes]
+        finally:
+            for process in processes:
+                process.kill()
+    ports = [re.match(r"demo: backend on 127\.0\.0\.1:(\d+),", first) for first in firsts]
+    assert all(ports), f"{firsts} {ends}"
+    assert len({found[1] for found in ports if found}) == 2, firsts
+    assert [process.returncode for process in processes] == [0, 0], ends

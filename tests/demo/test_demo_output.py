@@ -151,6 +151,10 @@ HEADER_CASES = [
     Headers("spaces", {"OTEL_EXPORTER_OTLP_HEADERS": f" Authorization = Bearer {TOKEN} "}, (TOKEN,)),
     # The OTel specification: header values are URL-decoded; the exporter sends "Basic <b64>==".
     Headers("url-encoded", {"OTEL_EXPORTER_OTLP_HEADERS": f"authorization=Basic%20{BASIC}%3D%3D"}, (BASIC,)),
+    # The OTel specification: what follows a ';' is metadata the exporter drops; "Bearer <token>" goes out.
+    Headers(
+        "parameters", {"OTEL_EXPORTER_OTLP_HEADERS": f"authorization=Bearer {TOKEN};rotated=2026"}, (TOKEN,)
+    ),
     Headers(
         "two-headers",
         {"OTEL_EXPORTER_OTLP_HEADERS": f"x-api-key={API_KEY},authorization=Bearer {TOKEN}"},

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import signal
+import socket
 import subprocess
 from time import sleep
 
@@ -69,3 +70,38 @@ def test_a_stop_that_fires_late_sends_nothing_that_fell_due_after_the_end() -> N
         f"DEMO_RPS={RPS} for {RUN_SECONDS}s, stopped from {STOPPED_AT}s for {STOPPED_FOR}s: {sent} "
         f"requests sent, at most {most} expected (nothing that fell due after the end)"
     )
+
+
+def test_a_second_signal_during_the_flush_does_not_stop_the_run_twice() -> None:
+    """Ctrl-C pressed twice, or a service manager's SIGTERM after a SIGINT, while the final flush waits on
+    a Collector that does not answer: the run stops once, with one final status line and one "flushing
+    telemetry" (a second stop would print its figures again and flush a second time over the first)."""
+    node, script = require_tool(NODE), require_tool(DEMO)
+    with socket.socket() as silent:  # accepts connections (the kernel does), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(64)
+        endpoint = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        process = subprocess.Popen(
+            [node, script],
+            env=demo_environment(
+                endpoint,
+                DEMO_TENANTS=str(TENANTS),
+                DEMO_STATUS_INTERVAL="10s",
+                OTEL_EXPORTER_OTLP_TIMEOUT="3000",
+            ),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert process.stdout is not None
+            assert "backend on 127.0.0.1" in process.stdout.readline()
+            sleep(1)
+            process.send_signal(signal.SIGINT)
+            sleep(0.05)  # within the 300 ms the demo gives in-flight requests before it flushes
+            process.send_signal(signal.SIGTERM)
+            out, err = process.communicate(timeout=60)
+        finally:
+            process.kill()
+    assert out.count("flushing telemetry") == 1 and "demo: interrupted; flushing telemetry" in out, out + err
+    assert len(FINAL_COUNT.findall(out)) == 1, out

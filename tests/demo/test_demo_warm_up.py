@@ -6,6 +6,8 @@ A chunk that counted its tenants from its own start would give the first N of EV
 at 10,000 tenants and the default 200, 8,000 clients (16,000 open files) instead of 200. Here 500
 tenants (two chunks) with N = 10, over a run of 3 s with exports every second, so only the warm-up
 and at most a few of the churn's picks (one every 500 ms, any tenant) have opened clients by then.
+Without the knob, the README's default number of tenants open one. And the chunks follow each other
+every 100 ms, so 2,000 tenants are all served within a second, with no span lost to the SDK's queue.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import math
 from telemetry.contract import CONTRACT, Emitter
 from tests.demo.otlp_receiver import attributes, data_points
 from tests.demo.test_demo_backend import received_from_demo
+from tests.demo.test_demo_knob_bounds import readme_defaults
+from tests.demo.test_demo_output import final_status
 
 TENANTS = 500
 SOCKET_TENANTS = 10
@@ -52,3 +56,46 @@ def test_only_the_first_n_tenants_open_a_client_at_the_start_across_chunks() -> 
         f"{len(with_clients - first)} tenants past the first {SOCKET_TENANTS} have a client (the churn opens "
         f"at most {churned} in {RUN_MS} ms): {sorted(with_clients - first)[:12]}"
     )
+
+
+def test_without_the_knob_the_readmes_default_number_of_tenants_open_a_client() -> None:
+    """The README's DEMO_SOCKET_TENANTS default (200): with more tenants than that and the knob unset,
+    the first 200 open a client at the start and (but for the churn's picks) no others."""
+    default = int(readme_defaults()["DEMO_SOCKET_TENANTS"])
+    run_ms = 8_000  # 200 clients connecting at once take seconds on a loaded machine
+    tenants = default + 50
+    _, received = received_from_demo(
+        DEMO_DURATION=f"{run_ms}ms",
+        DEMO_TENANTS=str(tenants),
+        DEMO_RPS="1",
+        OTEL_METRIC_EXPORT_INTERVAL="1000",
+    )
+    with_clients = {
+        attributes(point)["tenant_id"]
+        for _, metric in received.metrics()
+        if metric["name"] == CONNECTIONS.otel_name
+        for point in data_points(metric)
+    }
+    first = {f"tenant-{n:03d}" for n in range(1, default + 1)}
+    churned = math.ceil(run_ms / CHURN_EVERY_MS) + 1
+    assert first <= with_clients, (
+        f"of the first {default}, without a client: {sorted(first - with_clients)[:12]}"
+    )
+    assert len(with_clients - first) <= churned, sorted(with_clients - first)
+
+
+MANY_TENANTS = 2_000
+"""Eight warm-up chunks of 250: demo.js serves one chunk every 100 ms, so that 10,000 tenants are "a
+few seconds of traffic, not one burst"; these take 0.7 s."""
+
+
+def test_many_tenants_are_all_served_within_seconds_and_no_span_is_lost() -> None:
+    """Every tenant's first request goes out within a few seconds of the start (the README: each
+    tenant is in every series from the start), and the SDK's span queue, sized for that burst, drops
+    nothing at the default settings: the final status line says 2000/2000 tenants, 0 spans dropped."""
+    stdout, _ = received_from_demo(
+        DEMO_DURATION=f"{RUN_MS}ms", DEMO_TENANTS=str(MANY_TENANTS), DEMO_SOCKET_TENANTS="0", DEMO_RPS="1"
+    )
+    status = final_status(stdout)
+    assert status["seen"] == status["tenants"] == MANY_TENANTS, stdout
+    assert status["dropped"] == 0, stdout

@@ -84,6 +84,32 @@ def test_a_config_no_rule_can_render_is_a_start_that_could_not_happen_exit_2(
     assert "stopped" not in out.getvalue()  # nothing ran, nothing to stop
 
 
+def test_after_the_run_the_callers_own_signal_handlers_are_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`run` turns Ctrl-C, SIGTERM and SIGHUP into an orderly stop, then ignores them while it stops:
+    once it returns, a script that called it (bench/hub_at_scale.py) has its own handlers again, and
+    the programs it starts next do not inherit an ignored SIGTERM they could never be stopped by."""
+
+    def refuse(*_: object, **__: object) -> None:
+        raise RenderError("refused")
+
+    def mine(_signum: int, _frame: object) -> None:
+        pass
+
+    before = {sig: signal.signal(sig, mine) for sig in local_stack.STOP_SIGNALS}
+    try:
+        monkeypatch.setattr(local_stack, "make_plan", refuse)
+        assert local_stack.run(tmp_path, free=True, demo=False, out=io.StringIO()) == 2
+        capsys.readouterr()
+        assert {sig: signal.getsignal(sig) for sig in local_stack.STOP_SIGNALS} == dict.fromkeys(
+            local_stack.STOP_SIGNALS, mine
+        )
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+
+
 def test_by_default_make_stack_takes_compose_ports_runs_the_demo_in_the_cache_folder(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -107,3 +108,79 @@ def test_the_last_started_is_stopped_first(tmp_path: Path) -> None:
         while not all(Path(f"{log}.{name}").exists() for name in names) and time.monotonic() < deadline:
             time.sleep(0.05)
     assert log.read_text().split() == list(reversed(names))
+
+
+def test_the_stand_ins_come_from_this_repository_whatever_pythonpath_the_shell_has(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Loki and Grafana stand-ins run as `python -m monitoring.stand_ins`: a `monitoring` package on
+    the user's own PYTHONPATH (another project's) must not be the one started, yet their path is kept."""
+    for tool in (OTELCOL, JAEGER, PROMETHEUS):
+        require_tool(tool)
+    other = tmp_path / "other"
+    (other / "monitoring").mkdir(parents=True)
+    (other / "monitoring" / "__init__.py").write_text("")
+    (other / "monitoring" / "stand_ins.py").write_text("raise SystemExit('the wrong stand-ins')\n")
+    monkeypatch.setenv("PYTHONPATH", str(other))
+    compose = Compose()
+    plan = local_stack.make_plan(compose, tmp_path / "run", free=True)
+    found = local_stack.programs(compose, plan, demo=False)
+    stand_ins = [p for p in found if "monitoring.stand_ins" in p.argv]
+    assert {p.service for p in stand_ins} == {"loki", "grafana"}
+    for program in stand_ins:
+        assert program.env["PYTHONPATH"].split(os.pathsep) == [str(local_stack.REPO), str(other)]
+        imported = subprocess.run(
+            [sys.executable, "-c", "import monitoring.stand_ins as s; print(s.__file__)"],
+            env=program.env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert imported.stdout.strip() == str(local_stack.REPO / "monitoring" / "stand_ins.py"), imported
+
+
+def _gone(pid: int) -> bool:
+    """No such process, or only its zombie (a container's init may be slow to reap it)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rpartition(")")[2].split()[0] in ("Z", "X")
+
+
+def test_a_program_ends_when_the_stack_itself_is_killed(tmp_path: Path) -> None:
+    """`kill -9` of `make stack` (or an out-of-memory kill) leaves it no chance to stop its programs:
+    each one still gets SIGTERM from the kernel when the stack's process dies, so no Prometheus or
+    Collector is left holding the ports for the next `make stack`."""
+    parent_code = (
+        "import os, sys, time\n"
+        "from pathlib import Path\n"
+        "from monitoring import local_stack\n"
+        "program = local_stack.Program('sleeper', 'sleeper', [sys.executable, '-c', 'import time; "
+        "time.sleep(120)'], dict(os.environ), None, '', '')\n"
+        "local_stack._start(program, Path(sys.argv[1]))\n"
+        "print(program.process.pid, flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", parent_code, str(tmp_path)],
+        cwd=local_stack.REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    child = 0
+    try:
+        assert parent.stdout is not None
+        child = int(parent.stdout.readline())
+        assert not _gone(child), "the program did not start"
+        parent.kill()
+        parent.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while not _gone(child) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _gone(child), "the program outlived the stack that started it"
+    finally:
+        parent.kill()
+        if child and not _gone(child):
+            os.kill(child, 9)

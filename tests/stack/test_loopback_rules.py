@@ -272,3 +272,90 @@ def test_a_scrape_target_outside_the_stack_is_refused_naming_the_job(tmp_path: P
     assert str(raised.value) == (
         "prometheus.yml: job far: 'example.org:80' names host 'example.org', which is no compose service"
     )
+
+
+def test_a_peer_a_config_sends_to_is_not_a_port_it_listens_on(tmp_path: Path) -> None:
+    """`${env:LOKI:-http://loki:3100/otlp}` is where the service sends, Loki's port: only the 0.0.0.0
+    defaults are its own listeners. Counting the peer's port as its own would give the service a second
+    127.0.0.1 port for nothing, and in compose mode try to take a port Loki publishes."""
+    (tmp_path / "c.yaml").write_text("r: ${env:GRPC:-0.0.0.0:4317}\ne: ${env:LOKI:-http://loki:3100/otlp}\n")
+    compose = write_compose(
+        tmp_path, {"svc": {"volumes": ["./c.yaml:/etc/c.yaml"]}, "loki": {"ports": ["3100:3100"]}}
+    )
+    assert loopback.listen_ports(compose, "svc") == {4317}
+    plan = loopback.plan(compose, ["svc", "loki"], tmp_path / "run", pick=lambda e: 40000 + e.port)
+    assert set(plan.ports) == {Endpoint("svc", 4317), Endpoint("loki", 3100)}
+    assert loopback.config_environment(compose, "svc", plan) == {
+        "GRPC": "127.0.0.1:44317",
+        "LOKI": "http://127.0.0.1:3100/otlp",
+    }
+
+
+def test_a_mount_point_itself_left_in_the_prometheus_config_is_refused(tmp_path: Path) -> None:
+    """The folder compose mounts (`/etc/prometheus/rules`) is as much a container path as a file under
+    it: on this machine Prometheus would look for it at the root of the disk."""
+    config = {
+        "scrape_configs": [{"job_name": "c", "file_sd_configs": [{"files": ["/etc/prometheus/rules"]}]}]
+    }
+    compose = prometheus_compose(tmp_path, config)
+    plan = loopback.plan(compose, ["prometheus"], tmp_path / "run", pick=lambda _: 1)
+    with pytest.raises(RenderError) as raised:
+        loopback.prometheus_config(compose, plan)
+    assert str(raised.value) == (
+        "prometheus.yml: '/etc/prometheus/rules' still points into the container network"
+    )
+
+
+def alertmanager_compose(tmp_path: Path, config: dict[str, Any]) -> Compose:
+    (tmp_path / "alertmanager.yml").write_text(yaml.safe_dump(config))
+    (tmp_path / "secrets").mkdir(exist_ok=True)
+    return write_compose(
+        tmp_path,
+        {
+            "alertmanager": {
+                "volumes": [
+                    "./alertmanager.yml:/etc/alertmanager/alertmanager.yml:ro",
+                    "./secrets:/etc/alertmanager/secrets:ro",
+                ],
+                "command": ["--config.file=/etc/alertmanager/alertmanager.yml"],
+                "ports": ["9093:9093"],
+            }
+        },
+    )
+
+
+def test_every_credential_file_alertmanager_reads_is_found_where_compose_mounts_it(tmp_path: Path) -> None:
+    """Alertmanager reads each secret from a `*_file` field (`url_file`, `bot_token_file`,
+    `auth_password_file`, a TLS `ca_file`...), never from the environment: each container path becomes
+    the file under the mounted folder, whatever the receiver type, and nothing else is touched."""
+    secret = "/etc/alertmanager/secrets"
+    config = {
+        "route": {"receiver": "all"},
+        "receivers": [
+            {
+                "name": "all",
+                "webhook_configs": [{"url_file": f"{secret}/hook", "send_resolved": True}],
+                "telegram_configs": [{"bot_token_file": f"{secret}/bot", "chat_id": 7}],
+                "email_configs": [
+                    {
+                        "to": "a@example.org",
+                        "auth_password_file": f"{secret}/smtp",
+                        "tls_config": {"ca_file": f"{secret}/ca"},
+                    }
+                ],
+            }
+        ],
+    }
+    compose = alertmanager_compose(tmp_path, config)
+    plan = loopback.plan(compose, ["alertmanager"], tmp_path / "run", pick=lambda _: 1)
+    receiver = loopback.alertmanager_config(compose, plan)["receivers"][0]
+    on_disk = tmp_path / "secrets"
+    assert receiver["webhook_configs"] == [{"url_file": str(on_disk / "hook"), "send_resolved": True}]
+    assert receiver["telegram_configs"] == [{"bot_token_file": str(on_disk / "bot"), "chat_id": 7}]
+    assert receiver["email_configs"] == [
+        {
+            "to": "a@example.org",
+            "auth_password_file": str(on_disk / "smtp"),
+            "tls_config": {"ca_file": str(on_disk / "ca")},
+        }
+    ]
