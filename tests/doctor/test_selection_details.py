@@ -143,3 +143,27 @@ def test_a_query_that_fails_for_one_tenant_only_makes_the_panel_suspect_at_that_
     assert report.status is Status.SUSPECT
     assert report.causes == [ACME.name(failure)]
     assert report.causes[0].detail == "with $tenant = acme: bad regex"
+
+
+def test_a_suspect_panel_at_all_keeps_its_causes_unattached_to_a_selection() -> None:
+    """Only emptiness at All is said of the selection ("with $tenant = All ..."); a panel that shows
+    data at All but breaks the contract (series without tenant_id) is suspect whatever is selected,
+    so its cause carries no selection, as `Cause.selection` documents for causes that do not depend
+    on it."""
+    untenanted = Cause(CauseCode.LABEL_MISSING, "3 `x` series carry no tenant_id", 'x{tenant_id=""}')
+    report = _panel_at({"__all__": (Status.SUSPECT, [untenanted]), "acme": (Status.OK, [])})
+    assert report.status is Status.SUSPECT
+    assert report.causes == [untenanted]
+
+
+def test_a_sampled_value_of_a_single_select_variable_with_all_is_regex_escaped() -> None:
+    """Grafana regex-escapes the value of any variable that offers All (its value lands in `=~`), not
+    only of a multi-value one: tenant `a.b` is sent as `a\\\\.b`, and still named `a.b` to a person."""
+    selections = list(_run(FakePrometheus(["a.b"]))._selections(_board(_variable()), 3600))  # type: ignore[arg-type]
+    assert [(s.variables, s.chosen) for s in selections if not s.at_all] == [
+        ({"tenant": "a\\\\.b"}, (("tenant", "a.b"),))
+    ]
+
+
+def _board(*variables: dict[str, Any]) -> Any:
+    return SimpleNamespace(uid="d", document={"templating": {"list": list(variables)}})
