@@ -159,7 +159,7 @@ def test_a_suspect_panel_at_all_keeps_its_causes_unattached_to_a_selection() -> 
 def test_a_sampled_value_of_a_single_select_variable_with_all_is_regex_escaped() -> None:
     """Grafana regex-escapes the value of any variable that offers All (its value lands in `=~`), not
     only of a multi-value one: tenant `a.b` is sent as `a\\\\.b`, and still named `a.b` to a person."""
-    selections = list(_run(FakePrometheus(["a.b"]))._selections(_board(_variable()), 3600))  # type: ignore[arg-type]
+    selections = list(_run(FakePrometheus(["a.b"]))._selections(_board(_variable()), 3600))
     assert [(s.variables, s.chosen) for s in selections if not s.at_all] == [
         ({"tenant": "a\\\\.b"}, (("tenant", "a.b"),))
     ]
