@@ -79,3 +79,19 @@ def test_a_variable_saved_without_a_current_value_opens_on_its_first_value() -> 
 def test_a_multi_value_variable_with_nothing_selected_opens_on_the_first_value() -> None:
     variable = {"name": "tenant", "current": {"value": []}, "multi": True, "includeAll": False}
     assert opening_value(variable, ["a.b", "globex"]) == "a\\\\.b"
+
+
+def test_a_duration_of_a_fraction_above_one_second_is_rounded_to_the_nearest_second() -> None:
+    """'whole seconds': Grafana rounds `$__range` to the nearest second (`math.Round` in its Prometheus
+    backend), so 59.7 s is sent as `60s`, never cut down to `59s`."""
+    assert duration(59.7) == "60s"
+    assert duration(90.4) == "90s"
+    assert duration(0.0994) == "99ms"
+
+
+def test_a_single_value_variable_without_all_opens_on_its_value_unescaped() -> None:
+    """Grafana regex-escapes a value only for a multi-value or All-able variable (it lands in `=~`);
+    a single-value one without All is sent as written (`tenant_id="a.b"` must stay `a.b`, not `a\\\\.b`)."""
+    variable = {"name": "tenant", "current": {"value": "a.b"}, "multi": False, "includeAll": False}
+    assert opening_value(variable, ["c", "a.b"]) == "a.b"
+    assert opening_value({"name": "tenant", "current": None}, ["x+y"]) == "x+y"

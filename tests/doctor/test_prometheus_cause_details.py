@@ -23,6 +23,7 @@ from dashboards_as_code.doctor.prometheus_diagnosis import (
     _other_unit,
     selectors,
 )
+from dashboards_as_code.grafana_math import parse_duration
 from dashboards_as_code.queries import Matcher
 
 NOW = 1_700_000_000.0
@@ -126,6 +127,14 @@ def test_a_histogram_in_the_other_unit_is_named_with_the_connector_setting(name:
         f"no `{name}`, but `{other}` exists: the histogram is recorded in the other unit "
         "(for spanmetrics, set `histogram.unit: s` in the connector)"
     )
+
+
+def test_a_histogram_missing_in_both_units_is_missing_not_in_the_other_unit() -> None:
+    """`unit-mismatch` says the other unit EXISTS; when neither `_seconds` nor `_milliseconds` has a
+    series, the histogram is simply missing, and the advice to change the connector's unit would be
+    a wild goose chase."""
+    [cause] = _empty(FakePrometheus(), "sum(rate(d_seconds_bucket[5m]))")
+    assert cause.code is CauseCode.SERIES_MISSING and cause.query == "d_seconds_bucket"
 
 
 def test_a_missing_series_names_its_emitter_from_the_contract() -> None:
@@ -369,3 +378,59 @@ def test_rule_4_is_checked_on_what_a_recording_rule_reads() -> None:
     catalog = {"r": RECORDED, "x": TENANT_SCOPED}
     status, [cause] = _doctor(api, catalog=catalog).diagnose(expr, exemplar=False)
     assert status is Status.SUSPECT and cause.query == UNLABELLED
+
+
+def test_a_rule_that_has_run_is_never_told_to_wait_for_its_first_run() -> None:
+    """Two rules record `r` (one per label set): one has run, one not yet. "has not been evaluated
+    yet: wait one group interval" would send the on-call person to wait for a run that already
+    happened and recorded nothing; the series the rules read is what is looked at instead."""
+    states = [_state(), _state(evaluated=False, labels={"slo": "b"})]
+    causes = _empty(FakePrometheus(recording_rules={"r": states}), "r")
+    codes = {cause.code for cause in causes}
+    assert CauseCode.RULE_NOT_EVALUATED not in codes
+    assert codes == {CauseCode.SERIES_MISSING}
+
+
+def test_a_rule_whose_expression_is_empty_now_too_is_not_warming_up() -> None:
+    """Warming up means "empty when it ran, data now": a rule whose own expression returns nothing
+    now either will record nothing at its next run, so waiting is the wrong advice; its sources are
+    taken apart (here, the series it reads is missing)."""
+    api = FakePrometheus(recording_rules={"r": [_state(last_evaluation=NOW - 30)]})
+    [cause] = _empty(api, "r")
+    assert cause.code is CauseCode.SERIES_MISSING
+    assert cause.detail.endswith("(read by the rule recording `r`)")
+
+
+def test_the_first_sample_after_a_rule_ran_is_looked_for_back_past_the_run() -> None:
+    """A warming-up rule names how old the first sample of what it reads is. Prometheus' range
+    selector `x[30s]` is open at its start, so a window of exactly now - last run would miss a sample
+    at the very moment of the run: the window asked reaches further back than the run."""
+    api = FakePrometheus(
+        recording_rules={"r": [_state(last_evaluation=NOW - 30)]},
+        results={"sum(x)": [Sample({}, 1.0)]},
+        times=[[NOW - 20, NOW - 5]],
+    )
+    [cause] = _empty(api, "r")
+    assert cause.code is CauseCode.RULE_WARMING_UP
+    assert "(the first sample of `x` is 20 s old)" in cause.detail
+    [lookback] = [asked[2] for asked in api.asked if asked[:2] == ("times", "x")]
+    assert parse_duration(lookback) > 30
+
+
+def test_the_series_a_record_is_made_of_are_followed_at_most_three_rules_down() -> None:
+    """MAX_DEPTH: rules built on rules are followed three deep to the raw series (`x`), no further,
+    so a long or looping chain costs a bounded number of questions."""
+    rules = {
+        f"r{n}": [_state(record=f"r{n}", query=f"sum(r{n + 1})" if n < 3 else "sum(x)")] for n in range(4)
+    }
+    doctor = _doctor(FakePrometheus(recording_rules=rules))
+    assert doctor._raw_series("r1") == ["x"]  # r1 -> r2 -> r3 -> x: three rules
+    assert doctor._raw_series("r0") == []  # four rules: not followed to the end
+
+
+def test_a_rule_that_reads_its_own_series_does_not_loop() -> None:
+    """A recording rule may read its own series (a smoothing `r = avg_over_time(r[1h])`): rule 4's
+    walk down the rules a panel reads stops after a few levels instead of recursing forever."""
+    rules = {"r": [_state(query="avg_over_time(r[1h])")]}
+    api = FakePrometheus(recording_rules=rules, results={"r": [Sample({}, 1.0)]})
+    assert _doctor(api, catalog={"r": RECORDED}).diagnose("r", exemplar=False) == (Status.OK, [])

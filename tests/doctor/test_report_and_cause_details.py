@@ -118,6 +118,16 @@ def test_the_json_names_its_fields_as_scripts_read_them() -> None:
     }
 
 
+def test_the_json_selection_holds_every_variable_of_the_dashboard() -> None:
+    """A cause found at one selection of a dashboard with two variables names both: a script reading
+    `selection` must learn which tenant AND which service were empty, not only the first variable."""
+    chosen = (("tenant", "acme"), ("service", "checkout"))
+    report = PanelReport("d", "p")
+    report.add(Status.EMPTY, [Cause(CauseCode.LABEL_MISMATCH, "no acme", "x", chosen)])
+    (panel,) = json.loads(as_json([report]))["panels"]
+    assert panel["causes"][0]["selection"] == {"tenant": "acme", "service": "checkout"}
+
+
 def test_only_a_rule_in_err_fails_a_run() -> None:
     assert _rule().failing and not _rule(health="unknown").failing and not _rule(health="ok").failing
 
@@ -279,6 +289,16 @@ def test_a_negative_matcher_on_an_indexed_label_is_not_blamed_on_its_values() ->
     _, [cause] = _loki(api, '{service_name!="zzz"}')
     assert cause.code is CauseCode.LOKI_NO_STREAM
     assert cause.detail == """no stream matches {service_name!="zzz"} in the last 1 h"""
+
+
+def test_a_regex_matcher_is_not_blamed_on_its_values_as_if_it_were_one() -> None:
+    """`=~"tiktickets-.*"` is a pattern, not a value: saying "no stream has service_name="tiktickets-.*""
+    and listing the values would tell the on-call person a stream name is misspelt when the regex may
+    simply match none of them. Only an `=` matcher's value is looked up; a regex gets the generic text."""
+    api = FakeLoki({}, ["service_name"], {"service_name": ["a", "b"]})
+    _, [cause] = _loki(api, '{service_name=~"tiktickets-.*"}')
+    assert cause.code is CauseCode.LOKI_NO_STREAM
+    assert cause.detail == """no stream matches {service_name=~"tiktickets-.*"} in the last 1 h"""
 
 
 def test_a_field_created_by_label_format_is_not_called_missing() -> None:
