@@ -282,3 +282,36 @@ def test_a_parsed_matcher_reads_back_as_the_operator_it_was_written_with(written
     doctor compare `=~`, never the parser's own names."""
     (selector,) = vector_selectors(parse(f'up{{job{written}"x"}}'))
     assert selector_matchers(selector) == {("job", written, "x")}
+
+
+BUCKETS = frozenset({"le", "tenant_id", "route"})
+
+
+@pytest.mark.parametrize("quantile", [0, 1, -0.5, 1.5, 95])
+def test_a_quantile_outside_the_open_interval_is_refused_by_both_builders(quantile: float) -> None:
+    """histogram_quantile(0, ...) and (1, ...) return a bucket's edge (0, or +Inf for the last
+    bucket), never a percentile a panel means: only 0 < q < 1 is a quantile (Prometheus' docs)."""
+    with pytest.raises(ContractError, match="quantile must be between 0 and 1"):
+        q.histogram_quantile(quantile, SPAN_DURATION)
+    with pytest.raises(ContractError, match="quantile must be between 0 and 1"):
+        q.recorded_quantile(quantile, "a:b:c", BUCKETS)
+
+
+@pytest.mark.parametrize("quantile", [0.001, 0.5, 0.999])
+def test_a_quantile_near_either_end_is_accepted(quantile: float) -> None:
+    assert q.histogram_quantile(quantile, SPAN_DURATION).text.startswith(f"histogram_quantile({quantile}, ")
+    assert q.recorded_quantile(quantile, "a:b:c", BUCKETS).text.startswith(f"histogram_quantile({quantile}, ")
+
+
+def test_a_quantile_keeps_exactly_the_labels_it_is_summed_by() -> None:
+    """The labels a query's result carries are what lint reads for legends and repeats: a quantile
+    by route has `route` (and not `le`, which histogram_quantile consumes), one without `by` none."""
+    assert q.histogram_quantile(0.95, SPAN_DURATION, by=("http_route",)).labels == {"http_route"}
+    assert q.histogram_quantile(0.95, SPAN_DURATION).labels == frozenset()
+    assert q.recorded_quantile(0.95, "a:b:c", BUCKETS, by=("route",)).labels == {"route"}
+    assert q.recorded_quantile(0.95, "a:b:c", BUCKETS).labels == frozenset()
+
+
+def test_the_top_tenants_keep_the_recorded_series_labels() -> None:
+    """topk keeps each series whole: the tenant's rows carry every label the recording has."""
+    assert q.top_tenants(5, "a:b:c", BUCKETS).labels == BUCKETS
