@@ -45,3 +45,18 @@ def test_a_variable_on_a_datasource_that_is_not_provisioned() -> None:
     document(lint, definition).setdefault("templating", {}).setdefault("list", []).append(variable)
     (finding,) = check(CHECK, lint)
     assert finding.message.startswith("variable $env: datasource uid 'prom-old' is not provisioned")
+
+
+def test_a_query_on_its_own_datasource_is_checked_apart_from_its_panel() -> None:
+    """A query may name its own datasource (Grafana's Mixed panels, or an edit of one target): a typo
+    there leaves that query with no data while the panel's datasource is fine; the finding names the
+    query, and the panel itself has none."""
+    definition = board(panel("Mixed"))
+    lint = context(definition)
+    (target,) = [
+        t for p in document(lint, definition)["panels"] if p.get("title") == "Mixed" for t in p["targets"]
+    ]
+    target["datasource"] = {"type": "prometheus", "uid": "promethues"}
+    (finding,) = check(CHECK, lint)
+    assert finding.location.panel == "Mixed"
+    assert finding.message.startswith("query A: datasource uid 'promethues' is not provisioned")
