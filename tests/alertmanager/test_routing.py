@@ -334,3 +334,20 @@ def test_the_signal_missing_tickets_of_one_outage_are_one_notification(alertmana
     alertmanager.post_alerts(*(_labels(a, case="outage") for a in missing))
     (group,) = _groups_of(alertmanager, "outage", len(missing))
     assert len(group) == len(missing)
+
+
+def test_each_receiver_sends_to_a_url_file_of_its_own_that_the_readme_names() -> None:
+    """Pages and tickets reach different people only if each receiver reads its own URL file: two
+    receivers on one file send tickets to the pager. The operator creates the files the README lists."""
+    files = {
+        receiver.name: [webhook.url_file for webhook in receiver.webhooks]
+        for receiver in _routing().receivers
+    }
+    every = [path for paths in files.values() for path in paths]
+    assert len(every) == len(set(every)), f"receivers share a URL file: {files}"
+    readme = (REPO / "README.md").read_text()
+    for receiver, paths in files.items():
+        for path in paths:
+            assert Path(path).name in readme, (
+                f"{receiver}: the README does not say to create {Path(path).name}"
+            )

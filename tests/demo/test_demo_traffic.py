@@ -391,3 +391,25 @@ def test_churn_never_closes_a_tenants_last_client_so_it_stays_in_the_connection_
         f"tenants missing from the connection gauge after their first export (exports missed): {left}; "
         f"tenants never in it, though each opened a client at the start: {never}"
     )
+
+
+def test_every_tenant_gets_its_share_of_the_requests_the_last_one_too() -> None:
+    """Requests go to tenants drawn evenly: with 3 tenants each gets about a third, so every tenant,
+    the last one included, has traffic in the per-tenant panels, not only its warm-up message.
+    (Below a ninth of the total, a third's expected share is more than five standard deviations off.)"""
+    tenants = 3
+    with otlp_receiver() as (endpoint, received):
+        completed, _ = run_demo(
+            endpoint, DEMO_DURATION="4s", DEMO_TENANTS=str(tenants), DEMO_RPS="30", DEMO_SOCKET_TENANTS="0"
+        )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    served = Counter(
+        str(attributes(span).get("tenant_id"))
+        for _, span in received.spans()
+        if span.get("kind") in ("SPAN_KIND_SERVER", 2)
+    )
+    total = sum(served.values())
+    assert total >= 60, f"{total} requests in 4 s at DEMO_RPS=30: too few to tell"
+    for n in range(1, tenants + 1):
+        tenant = f"tenant-{n:03d}"
+        assert served[tenant] >= total / (3 * tenants), f"{tenant}: {served[tenant]} of {total} requests"
