@@ -344,6 +344,31 @@ def test_an_overrun_child_is_stopped_and_reported_as_stopped(
     assert len(children) == (1 if command == "build" else 2)  # an overrun build is not pushed
 
 
+def test_a_build_that_finished_is_reported_built_even_if_the_limit_passed_before_the_next_look(
+    children: list[FakeChild],
+) -> None:
+    """The loop looks at the child now and then: a build that ended (and wrote its files) but whose
+    limit passed before that look is built, not "stopped", and its push follows."""
+    runner, reported = _runner(then_push=True)
+    runner.rebuild("a.py: ")
+    child = children[-1]
+    child.finished, child.late = True, True
+    runner.poll()
+    assert not child.stopped
+    assert reported == [(watch.built(*child.output), "a.py: ")]
+    assert reported[0][0].headline.startswith("built: ")
+    assert len(children) == 2 and children[1].command == "push"
+
+
+def test_a_good_push_is_reported_with_its_summary_after_its_action_lines() -> None:
+    """push prints a line per object written, then its counts: the counts are the headline."""
+    output = (
+        "updated    dashboard d: title changed\ncreated    folder f\n1 updated, 1 created, 2 unchanged.\n"
+    )
+    assert watch.pushed(0, output, "").headline == "pushed: 1 updated, 1 created, 2 unchanged."
+    assert watch.pushed(0, "[1/2] dashboard d: update\n", "").headline == "pushed: done."
+
+
 def test_a_newer_save_cancels_the_running_build_under_the_old_save(children: list[FakeChild]) -> None:
     runner, reported = _runner(then_push=False)
     runner.rebuild("a.py: ")

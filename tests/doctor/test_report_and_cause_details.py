@@ -312,6 +312,20 @@ def test_a_field_created_by_label_format_is_not_called_missing() -> None:
     assert f'{renamed} | level!=""' not in api.asked  # a label it made is not looked for on the lines
 
 
+def test_a_field_made_by_an_earlier_label_format_is_still_made_after_a_later_one() -> None:
+    """Each label_format adds fields; a second one does not take away what the first made. A filter on
+    the first one's field that no line passes is "no lines pass", never "no line carries it"."""
+    selector = '{service_name="b"}'
+    first = f'{selector} | label_format level="{{{{.severity_text}}}}"'
+    second = f'{first} | label_format who="{{{{.user}}}}"'
+    api = FakeLoki({selector: 3, first: 3, second: 3}, ["service_name"])
+    _, [cause] = _loki(api, f'{second} | level="fatal"')
+    assert cause.code is CauseCode.LOKI_NO_LINES
+    assert cause.detail == f'{selector} has lines in the last 1 h, but none passes `| level="fatal"`'
+    assert cause.query == second
+    assert not any(asked.endswith('| level!=""') for asked in api.asked)
+
+
 def test_a_field_no_line_carries_is_named_with_the_query_before_its_stage() -> None:
     selector = '{service_name="b"}'
     api = FakeLoki({selector: 3, f'{selector} | span_id!=""': 3}, ["service_name"])
