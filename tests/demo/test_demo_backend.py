@@ -12,6 +12,8 @@ import signal as signal_module
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,6 +69,28 @@ def demo_environment(endpoint: str, **env: str) -> dict[str, str]:
         "DEMO_STATUS_INTERVAL": "2s",
         **env,
     }
+
+
+@contextmanager
+def started_demo(endpoint: str, **env: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """`node demo.js` running (its environment as demo_environment gives it), with its first line (the
+    start line: `demo: backend on 127.0.0.1:<port>, ...`) read; killed on the way out, whatever happened.
+    The caller stops it gracefully (SIGTERM, then communicate) when its end is part of the test."""
+    node, script = require_tool(NODE), require_tool(DEMO)
+    process = subprocess.Popen(
+        [node, script],
+        env=demo_environment(endpoint, **env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        yield process, process.stdout.readline()
+    finally:
+        if process.poll() is None:  # not stopped by the test: kill it and close its pipes
+            process.kill()
+            process.communicate(timeout=30)
 
 
 def run_demo(endpoint: str, **env: str) -> tuple[subprocess.CompletedProcess[str], float]:
@@ -364,35 +388,29 @@ def test_the_backend_keeps_an_idle_connection_longer_than_its_clients_do() -> No
     server waits longer, so the client always lets go first. A connection idle a little past the
     client's 5 s is still open."""
     port = free_port()
-    node, script = require_tool(NODE), require_tool(DEMO)
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "DEMO_"))}
-    with otlp_receiver() as (endpoint, _):
-        env = {**clean, "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "DEMO_TENANTS": "2", "DEMO_PORT": str(port)}
-        process = subprocess.Popen(
-            [node, script], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        try:
-            assert process.stdout is not None
-            assert "backend on 127.0.0.1" in process.stdout.readline()
-            with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
-                connection.sendall(
-                    b"GET /api/tickets HTTP/1.1\r\nHost: demo\r\nx-tenant-id: tenant-001\r\n"
-                    b"Connection: keep-alive\r\n\r\n"
-                )
-                answer = b""
-                while b"\r\n\r\n" not in answer or len(answer.partition(b"\r\n\r\n")[2]) < _length(answer):
-                    chunk = connection.recv(65536)
-                    assert chunk, f"the backend closed the connection mid-answer: {answer!r}"
-                    answer += chunk
-                assert answer.startswith(b"HTTP/1.1 200"), answer
-                time.sleep(CLIENT_IDLE_SECONDS + 1.5)
-                connection.setblocking(False)
-                try:
-                    closed = connection.recv(1, socket.MSG_PEEK) == b""
-                except BlockingIOError:
-                    closed = False  # nothing to read and not closed: still open
-            process.send_signal(signal_module.SIGTERM)
-            process.communicate(timeout=30)
-        finally:
-            process.kill()
+    with (
+        otlp_receiver() as (endpoint, _),
+        started_demo(endpoint, DEMO_TENANTS="2", DEMO_PORT=str(port)) as (
+            _process,
+            first,
+        ),
+    ):
+        assert "backend on 127.0.0.1" in first
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+            connection.sendall(
+                b"GET /api/tickets HTTP/1.1\r\nHost: demo\r\nx-tenant-id: tenant-001\r\n"
+                b"Connection: keep-alive\r\n\r\n"
+            )
+            answer = b""
+            while b"\r\n\r\n" not in answer or len(answer.partition(b"\r\n\r\n")[2]) < _length(answer):
+                chunk = connection.recv(65536)
+                assert chunk, f"the backend closed the connection mid-answer: {answer!r}"
+                answer += chunk
+            assert answer.startswith(b"HTTP/1.1 200"), answer
+            time.sleep(CLIENT_IDLE_SECONDS + 1.5)
+            connection.setblocking(False)
+            try:
+                closed = connection.recv(1, socket.MSG_PEEK) == b""
+            except BlockingIOError:
+                closed = False  # nothing to read and not closed: still open
     assert not closed, f"the backend closed an idle connection within {CLIENT_IDLE_SECONDS + 1.5} s"

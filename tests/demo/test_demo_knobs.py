@@ -15,6 +15,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +24,7 @@ import pytest
 from dashboards_as_code.external_tools import NODE
 from monitoring.tools import DEMO
 from tests.demo.otlp_receiver import otlp_receiver
-from tests.demo.test_demo_backend import run_demo
+from tests.demo.test_demo_backend import run_demo, started_demo
 from tests.local_http import free_port
 from tests.tooling import require_tool
 
@@ -239,24 +240,17 @@ def _listeners(port: int) -> set[str]:
 def test_the_backend_listens_on_loopback_only() -> None:
     """The start line says `backend on 127.0.0.1:<port>`: the demo's backend answers this machine alone,
     not every interface (a demo on a laptop is no server for the network it is on)."""
-    if not Path("/proc/net/tcp").exists():
-        pytest.skip("reads Linux's /proc/net/tcp")
     port = free_port()
-    node, script = require_tool(NODE), require_tool(DEMO)
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "DEMO_"))}
-    with otlp_receiver() as (endpoint, _):
-        env = {**clean, "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "DEMO_TENANTS": "2", "DEMO_PORT": str(port)}
-        process = subprocess.Popen(
-            [node, script], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        try:
-            assert process.stdout is not None
-            first = process.stdout.readline()
-            listening = _listeners(port)
-            process.send_signal(signal.SIGTERM)
-            out, err = process.communicate(timeout=30)
-        finally:
-            process.kill()
+    with (
+        otlp_receiver() as (endpoint, _),
+        started_demo(endpoint, DEMO_TENANTS="2", DEMO_PORT=str(port)) as (
+            process,
+            first,
+        ),
+    ):
+        listening = _listeners(port)
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
     assert first.startswith(f"demo: backend on 127.0.0.1:{port},"), first + out + err
     assert listening == {"0100007F"}, f"listening on {listening} (0100007F is 127.0.0.1)"
 
@@ -264,25 +258,14 @@ def test_the_backend_listens_on_loopback_only() -> None:
 def test_without_a_port_two_demos_run_side_by_side() -> None:
     """DEMO_PORT's default is 0, "any free port" (README): two demos started at once on one machine
     (two instances, `make demo` beside `make stack`) each get a port, neither is refused as busy."""
-    node, script = require_tool(NODE), require_tool(DEMO)
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "DEMO_"))}
-    with otlp_receiver() as (endpoint, _):
-        env = {**clean, "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "DEMO_TENANTS": "2"}
-        processes = [
-            subprocess.Popen(
-                [node, script], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-            )
-            for _ in range(2)
-        ]
-        try:
-            firsts = [p.stdout.readline() if p.stdout else "" for p in processes]
-            for process in processes:
-                process.send_signal(signal.SIGTERM)
-            ends = [process.communicate(timeout=30) for process in processes]
-        finally:
-            for process in processes:
-                process.kill()
+    with otlp_receiver() as (endpoint, _), ExitStack() as stack:
+        started = [stack.enter_context(started_demo(endpoint, DEMO_TENANTS="2")) for _ in range(2)]
+        firsts = [first for _, first in started]
+        for process, _ in started:
+            process.send_signal(signal.SIGTERM)
+        ends = [process.communicate(timeout=30) for process, _ in started]
+        codes = [process.returncode for process, _ in started]
     ports = [re.match(r"demo: backend on 127\.0\.0\.1:(\d+),", first) for first in firsts]
     assert all(ports), f"{firsts} {ends}"
     assert len({found[1] for found in ports if found}) == 2, firsts
-    assert [process.returncode for process in processes] == [0, 0], ends
+    assert codes == [0, 0], ends
