@@ -249,16 +249,19 @@ def decide_prune(grafana: Grafana, action: Action, owner: str, *, force: bool) -
     return action
 
 
-def orphans(grafana: Grafana, desired: Sequence[Desired], owner: str) -> list[Action]:
+def orphans(
+    grafana: Grafana, desired: Sequence[Desired], owner: str, *, workers: int = DEFAULT_WORKERS
+) -> list[Action]:
     """What `push --prune` would delete or stop at: objects this project pushed that no definition
     produces any more (a dashboard removed, a correlation relabelled), decided as prune decides them
     and never carried out. Another project's objects, and those of unknown owner, are not listed:
     `diff` answers "does Grafana hold what this project defines, and nothing more of its own?".
-    A fatal error propagates (SyncError); a failed read is an action with its error."""
-    decided = [
-        decide_prune(grafana, candidate, owner, force=False)
-        for candidate in prune_candidates(grafana, desired)
-    ]
+    Each candidate is read (its owner is on the object), `workers` at a time as prune does, since a
+    shared Grafana holds many. A fatal error propagates (SyncError); a failed read is an action
+    with its error."""
+    candidates = prune_candidates(grafana, desired)
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        decided = list(pool.map(lambda c: decide_prune(grafana, c, owner, force=False), candidates))
     return [a for a in decided if a.failed or a.op in (Decision.DELETE, Decision.CONFLICT)]
 
 
