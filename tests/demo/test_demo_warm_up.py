@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 
 from telemetry.contract import CONTRACT, Emitter
-from tests.demo.otlp_receiver import attributes, data_points
+from tests.demo.otlp_receiver import Received, attributes, data_points
 from tests.demo.test_demo_backend import received_from_demo
 from tests.demo.test_demo_knob_bounds import readme_defaults
 from tests.demo.test_demo_output import final_status
@@ -32,6 +32,16 @@ CONNECTIONS = next(
 )
 
 
+def _tenants_with_a_client(received: Received) -> set[str]:
+    """The tenants in any export of the Socket.io connections gauge: those that had a client."""
+    return {
+        str(attributes(point)["tenant_id"])
+        for _, metric in received.metrics()
+        if metric["name"] == CONNECTIONS.otel_name
+        for point in data_points(metric)
+    }
+
+
 def test_only_the_first_n_tenants_open_a_client_at_the_start_across_chunks() -> None:
     _, received = received_from_demo(
         DEMO_DURATION=f"{RUN_MS}ms",
@@ -41,12 +51,7 @@ def test_only_the_first_n_tenants_open_a_client_at_the_start_across_chunks() -> 
         # exports every second in the run (the flush at the end has none: the demo closes its clients first)
         OTEL_METRIC_EXPORT_INTERVAL="1000",
     )
-    with_clients = {
-        attributes(point)["tenant_id"]
-        for _, metric in received.metrics()
-        if metric["name"] == CONNECTIONS.otel_name
-        for point in data_points(metric)
-    }
+    with_clients = _tenants_with_a_client(received)
     first = {f"tenant-{n:03d}" for n in range(1, SOCKET_TENANTS + 1)}
     churned = math.ceil(RUN_MS / CHURN_EVERY_MS) + 1  # picks the churn may have made, one to spare
     assert first <= with_clients, (
@@ -70,12 +75,7 @@ def test_without_the_knob_the_readmes_default_number_of_tenants_open_a_client() 
         DEMO_RPS="1",
         OTEL_METRIC_EXPORT_INTERVAL="1000",
     )
-    with_clients = {
-        attributes(point)["tenant_id"]
-        for _, metric in received.metrics()
-        if metric["name"] == CONNECTIONS.otel_name
-        for point in data_points(metric)
-    }
+    with_clients = _tenants_with_a_client(received)
     first = {f"tenant-{n:03d}" for n in range(1, default + 1)}
     churned = math.ceil(run_ms / CHURN_EVERY_MS) + 1
     assert first <= with_clients, (
