@@ -36,19 +36,23 @@ _PANEL = """
             ),"""
 
 
-def add_panel(project: Path, query: str) -> Path:
-    """Add the panel reading `query` (Python, over `q` and the contract) to the copy's Overview."""
+def add_row_to_overview(project: Path, row: str) -> Path:
+    """Insert `row` (Python source of a `Row(...)` entry) first in the copy's Overview, and import
+    the contract signal it reads, as the README's "Add a panel" says; one place for both recipes'
+    users, so a change to `dashboards/overview.py`'s layout is followed once."""
     path = project / "dashboards" / "overview.py"
     source = path.read_text()
     imported = "from dashboards_as_code.define import queries as q\n"
     for anchor in (imported, "        rows=[\n"):
         assert source.count(anchor) == 1, f"dashboards/overview.py no longer has {anchor!r} once"
     source = source.replace(imported, f"{imported}from telemetry.contract import {SIGNAL}\n")
-    source = source.replace(
-        "        rows=[\n", "        rows=[" + _PANEL.format(title=TITLE, query=query) + "\n"
-    )
-    path.write_text(source)
+    path.write_text(source.replace("        rows=[\n", "        rows=[" + row + "\n"))
     return path
+
+
+def add_panel(project: Path, query: str) -> Path:
+    """Add the panel reading `query` (Python, over `q` and the contract) to the copy's Overview."""
+    return add_row_to_overview(project, _PANEL.format(title=TITLE, query=query))
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:

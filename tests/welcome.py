@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from tests.conftest import REPO
+from tests.recipe import SIGNAL, add_row_to_overview
 from tests.single_tenant import add_dashboard
 
 LINKED = (
@@ -42,7 +43,7 @@ _ROW = f"""
                         unit=REQUESTS_PER_SECOND,
                         datasource=prometheus,
                         targets=[
-                            prom(q.tenant_topk(10, WHATSAPP_MESSAGES_SENT), "{{{{tenant_id}}}}", instant=True)
+                            prom(q.tenant_topk(10, {SIGNAL}), "{{{{tenant_id}}}}", instant=True)
                         ],
                     ),
                 ],
@@ -129,14 +130,7 @@ def copy_repository(root: Path) -> Path:
 def add_overview_panel(project: Path) -> Path:
     """README "Add a panel": a helper call in a `Row` of `dashboards/overview.py`, its query built
     with `queries` from the public API (`q.tenant_topk` in an instant bar gauge, as "Top k" says)."""
-    path = project / "dashboards" / "overview.py"
-    source = path.read_text()
-    imported = "from dashboards_as_code.define import queries as q\n"
-    for anchor in (imported, "        rows=[\n"):
-        assert source.count(anchor) == 1, f"dashboards/overview.py no longer has {anchor!r} once"
-    source = source.replace(imported, imported + "from telemetry.contract import WHATSAPP_MESSAGES_SENT\n")
-    path.write_text(source.replace("        rows=[\n", "        rows=[" + _ROW + "\n"))
-    return path
+    return add_row_to_overview(project, _ROW)
 
 
 def welcome_copy(root: Path) -> Path:
