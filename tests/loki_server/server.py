@@ -8,8 +8,10 @@ query/log_queries, reference/loki-http-api):
   structured metadata. The line is the body as a string.
 - `GET /loki/api/v1/query_range` (start/end in ns, `limit`, `direction`): stream selector, then
   label filters (on index labels and structured metadata, `or`/`and`, string and numeric
-  comparisons), `label_format a="literal"`, `drop`, `|=` / `|~` line filters (the pipe glued to
-  its operator: `| = "x"` is a parse error, as in Loki). Structured metadata come back merged
+  comparisons), `label_format a="literal"`, `drop`, and the line filters `|=`, `!=` (the line
+  contains / does not contain the string) and `|~`, `!~` (an unanchored regex finds / does not find
+  a match), each operator one token (`| = "x"` is a parse error, as in Loki; `!=` needs no pipe of
+  its own). Structured metadata come back merged
   into the stream's labels (no categorize-labels header). A numeric filter on a label a line lacks
   drops that line; on a value that is not a number it keeps the line and adds
   `__error__="LabelFilterErr"`. Anything else is a 400 with a plain-text parse error, as Loki answers.
@@ -165,10 +167,13 @@ def _split(query: str) -> tuple[str, list[str]]:
             quote = "" if char == quote else quote
         elif char in '"`':
             quote = char
-        elif char == "|":
+        elif char == "|" or (char == "!" and current.rstrip()[-1:] in ("", '"', "`")):
+            # `!=` / `!~` start a line filter with no pipe of their own, after the selector or a
+            # stage's closed string; in a label filter (`| a != "x"`) the `!` follows a name
             stages.append(current)
             current = ""
-            continue
+            if char == "|":
+                continue
         current += char
     stages.append(current)
     if stages[0].strip():
@@ -243,6 +248,10 @@ def _stage(stage: str, line: str, labels: dict[str, str]) -> dict[str, str] | No
         return labels if _unquote(stage[1:].strip()) in line else None
     if stage.startswith("~"):
         return labels if re.search(_unquote(stage[1:].strip()), line) else None
+    if stage.startswith("!="):
+        return None if _unquote(stage[2:].strip()) in line else labels
+    if stage.startswith("!~"):
+        return None if re.search(_unquote(stage[2:].strip()), line) else labels
     if stage.startswith("label_format "):
         for name, op, value, _ in _MATCHER.findall(stage.removeprefix("label_format ")):
             if op != "=":

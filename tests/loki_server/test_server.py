@@ -83,6 +83,30 @@ def test_a_numeric_filter_drops_lines_without_the_field_and_flags_values_that_ar
     assert [(labels["__error__"], line) for labels, line in flagged] == [("LabelFilterErr", "disk full")]
 
 
+@pytest.mark.parametrize(
+    ("pipeline", "kept"),
+    [
+        ('|= "o"', ["boom", "worse"]),
+        ('!= "o"', ["saved"]),
+        ('|~ "o+m"', ["boom"]),
+        ('!~ "^s"', ["boom", "worse"]),
+        ('|= "o" != "w"', ["boom"]),
+        ('|= "o" |= "w"', ["worse"]),
+        ('| tenant_id="acme" != "s"', ["boom"]),
+        ('| tenant_id != "acme"', ["worse"]),
+    ],
+)
+def test_line_filters_keep_lines_by_substring_or_unanchored_regex(
+    loki: tuple[str, LokiStore], pipeline: str, kept: list[str]
+) -> None:
+    """Loki's four line filters (query/log_queries: "Line filter expression"): `|=` and `!=` test
+    for a substring, `|~` and `!~` for a regex match anywhere in the line (not anchored, unlike label
+    matchers); several are and-ed. `!=` after a label name is a label filter, not a line filter."""
+    url, _ = loki
+    found = lines(url, '{service_name="tiktickets-backend"} ' + pipeline)
+    assert sorted(line for _, line in found) == kept
+
+
 def test_direction_limit_and_time_window(loki: tuple[str, LokiStore]) -> None:
     url, _ = loki
     newest = lines(url, '{service_namespace="tiktickets"}', limit="2", direction="backward")
