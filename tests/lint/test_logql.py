@@ -79,6 +79,12 @@ def test_the_column_of_a_syntax_error_counts_from_one_as_editors_do(overview) ->
         ('{tenant_id="acme" |= "x"', ["does not parse at column"]),
         # A field label_format makes is carried by the lines from there on.
         ('{service_namespace="tiktickets"} | label_format level="{{.severity_text}}" | level="error"', []),
+        # Every name one label_format makes, not only its first.
+        (
+            '{service_namespace="tiktickets"} | label_format who="{{.x}}", level="{{.severity_text}}" '
+            '| level="error"',
+            [],
+        ),
         # Near miss of the above: a field it does not make is still looked for.
         (
             '{service_namespace="tiktickets"} | label_format level="{{.severity_text}}" | lvl="error"',
@@ -90,6 +96,7 @@ def test_the_column_of_a_syntax_error_counts_from_one_as_editors_do(overview) ->
         "first-of-two-errors",
         "broken-then-a-bad-label",
         "made-field",
+        "second-made-field",
         "not-made-field",
     ],
 )
