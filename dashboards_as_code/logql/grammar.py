@@ -20,6 +20,8 @@ class LogQLSyntax:
     """Character offsets of parse errors in the expression as given."""
     selector_labels: tuple[str, ...]
     filter_labels: tuple[str, ...]
+    format_labels: tuple[str, ...]
+    """The names `label_format` stages make (every one of a stage's, not just its first)."""
     parsers: tuple[str, ...]
 
 
@@ -43,6 +45,7 @@ def _syntaxes(answer: str) -> dict[str, LogQLSyntax]:
             errors=tuple(error["from"] for error in item["errors"]),
             selector_labels=tuple(item["selectorLabels"]),
             filter_labels=tuple(item["filterLabels"]),
+            format_labels=tuple(item["formatLabels"]),
             parsers=tuple(item["parsers"]),
         )
         for item in json.loads(answer)

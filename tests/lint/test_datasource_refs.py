@@ -60,3 +60,23 @@ def test_a_query_on_its_own_datasource_is_checked_apart_from_its_panel() -> None
     (finding,) = check(CHECK, lint)
     assert finding.location.panel == "Mixed"
     assert finding.message.startswith("query A: datasource uid 'promethues' is not provisioned")
+
+
+def test_an_unknown_uid_is_named_with_every_uid_grafana_does_have() -> None:
+    """The person fixing a typo reads the right uid in the message, from the datasources provisioned."""
+    (finding, _) = findings(CHECK, board(panel("Typo", datasource=DatasourceRef("prometheus", "promethues"))))
+    known = ", ".join(sorted(d.uid for d in DATASOURCES))
+    assert finding.message == f"datasource uid 'promethues' is not provisioned (known: {known})"
+    assert "prometheus" in known and "loki" in known
+
+
+def test_a_variable_of_any_type_that_names_a_datasource_is_checked() -> None:
+    """Not only query variables: an ad hoc filter reads its keys from its datasource, and one on a uid
+    Grafana does not have offers nothing to filter on."""
+    definition = board(panel("a"))
+    lint = context(definition)
+    variable = {"type": "adhoc", "name": "filters", "datasource": {"type": "prometheus", "uid": "prom-old"}}
+    document(lint, definition).setdefault("templating", {}).setdefault("list", []).append(variable)
+    (finding,) = check(CHECK, lint)
+    assert finding.location.dashboard and finding.location.panel is None
+    assert finding.message.startswith("variable $filters: datasource uid 'prom-old' is not provisioned")

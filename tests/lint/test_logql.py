@@ -66,3 +66,45 @@ def test_the_column_of_a_syntax_error_counts_from_one_as_editors_do(overview) ->
     assert finding.message == (
         f"query A does not parse at column {stray + 1}: {expr[stray - 30 : stray]}<here>{expr[stray:]}"
     )
+
+
+@pytest.mark.parametrize(
+    ("expr", "said"),
+    [
+        # After `| json` the fields are whatever the body held: only the parser is named, not its filters.
+        ('{service_namespace="tiktickets"} | json | level="error"', ["`| json` on OTLP log bodies"]),
+        # Two parse errors: one finding, at the first (column 4), and nothing read past it.
+        ("{a=} | b=", ["does not parse at column 4: {a=<here>} | b="]),
+        # A broken query is not read further: a label it names is not also blamed.
+        ('{tenant_id="acme" |= "x"', ["does not parse at column"]),
+        # A field label_format makes is carried by the lines from there on.
+        ('{service_namespace="tiktickets"} | label_format level="{{.severity_text}}" | level="error"', []),
+        # Every name one label_format makes, not only its first.
+        (
+            '{service_namespace="tiktickets"} | label_format who="{{.x}}", level="{{.severity_text}}" '
+            '| level="error"',
+            [],
+        ),
+        # Near miss of the above: a field it does not make is still looked for.
+        (
+            '{service_namespace="tiktickets"} | label_format level="{{.severity_text}}" | lvl="error"',
+            ["filters on 'lvl', which no log signal carries"],
+        ),
+    ],
+    ids=[
+        "json-then-a-filter",
+        "first-of-two-errors",
+        "broken-then-a-bad-label",
+        "made-field",
+        "second-made-field",
+        "not-made-field",
+    ],
+)
+def test_what_the_logql_check_says_of_a_near_miss(overview, expr: str, said: list[str]) -> None:  # type: ignore[no-untyped-def]
+    findings = with_expr(overview, expr)
+    assert len(findings) == len(said), [f.message for f in findings]
+    for finding, text in zip(findings, said, strict=True):
+        assert text in finding.message
+        assert finding.message.startswith("query A")
+        assert finding.location.dashboard  # the dashboard is named, with its panel
+        assert finding.location.panel == "Recent error logs"

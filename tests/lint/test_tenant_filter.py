@@ -56,3 +56,20 @@ def test_a_tenant_matcher_in_the_stream_selector_is_not_the_filter(overview) -> 
     )
     (finding,) = check(CHECK, lint)
     assert "reads tenant logs without" in finding.message
+
+
+def test_the_all_gate_lets_through_only_the_every_tenant_arm_and_only_when_it_is_there() -> None:
+    """Near misses of the gated top-k: a query that follows `$tenant` in one selector but reads every
+    tenant in another without the `tenant_id="__all__"` gate, and a gated query with a third selector
+    that filters on nothing, both show every tenant with one picked."""
+    picked = 'sum(tiktickets_socketio_connections{tenant_id=~"$tenant"})'
+    everyone = f'sum(tiktickets_socketio_connections{{tenant_id!="{ALL_TENANTS}"}})'
+    (ungated,) = findings(CHECK, board(panel("Share", expr=raw(f"{picked} / {everyone}"))))
+    assert ungated.location.panel == "Share"
+    assert 'reads tiktickets_socketio_connections without tenant_id=~"$tenant"' in ungated.message
+    topk = q.tenant_topk(3, SOCKETIO_CONNECTIONS)
+    (extra,) = findings(
+        CHECK, board(panel("Top", expr=raw(f"{topk.text} or tiktickets_socketio_connections")))
+    )
+    assert extra.location.panel == "Top"
+    assert 'reads tiktickets_socketio_connections without tenant_id=~"$tenant"' in extra.message

@@ -102,3 +102,31 @@ def test_a_target_without_a_range_key_is_a_range_query_unless_it_is_instant(
         target.pop(key, None)
     target.update(keys)
     assert len(check(CHECK, lint)) == int(ranged)
+
+
+@pytest.mark.parametrize(
+    ("text", "refused"),
+    [
+        # A rate is taken at every step: the ranking over it moves with it.
+        ("topk(3, rate(tiktickets_socketio_connections[5m]))", True),
+        ("topk(3, max_over_time(tiktickets_socketio_connections[1h]))", True),
+        # One side pinned, the other not: the ratio still moves.
+        ("topk(3, tiktickets_socketio_connections @ end() / tiktickets_socketio_connections)", True),
+        ("topk(3, tiktickets_socketio_connections / tiktickets_socketio_connections @ end())", True),
+        # Both sides pinned, or the whole range pinned: the same series at every step.
+        ("topk(3, tiktickets_socketio_connections @ end() / tiktickets_socketio_connections @ end())", False),
+        ("topk(3, rate(tiktickets_socketio_connections[5m] @ end()))", False),
+    ],
+    ids=["rate", "over-time", "left-pinned-only", "right-pinned-only", "both-pinned", "range-pinned"],
+)
+def test_whether_a_ranking_moves_from_step_to_step(text: str, refused: bool) -> None:
+    assert len(findings(CHECK, _graph(raw(text)))) == int(refused)
+
+
+def test_an_old_graph_panel_draws_its_lines_as_a_time_series_does() -> None:
+    """Grafana's legacy `graph` panel draws each series as a line: the message says "draws" there too."""
+    definition = _graph(q.tenant_topk(10, WHATSAPP_MESSAGES_SENT))
+    lint = context(definition)
+    next(p for p in document(lint, definition)["panels"] if p["title"] == "Top senders")["type"] = "graph"
+    (finding,) = check(CHECK, lint)
+    assert "the panel draws every series that was in the topk 10 at some step" in finding.message

@@ -1,6 +1,6 @@
 // Parses LogQL with Grafana's own grammar (@grafana/lezer-logql, the one Grafana's editor uses).
 // stdin: [{"id": "...", "expr": "..."}]; stdout: [{"id", "errors": [{from, to}], "selectorLabels": [...],
-// "filterLabels": [...], "parsers": [...], "pipeline": null | {selector: {from, to}, stages: [{from, to,
+// "filterLabels": [...], "formatLabels": [...], "parsers": [...], "pipeline": null | {selector: {from, to}, stages: [{from, to,
 // kind, labels}]}}]. Grafana variables should be substituted before calling. `pipeline` is a log query's
 // stream selector and stages (each line filter its own stage, so each can be tried alone); null for
 // a metric query.
@@ -11,7 +11,7 @@ const PARSERS = new Set(["Json", "Logfmt", "Regexp", "Pattern", "Unpack"]);
 
 function inspect(expr) {
   const tree = parser.parse(expr);
-  const result = { errors: [], selectorLabels: [], filterLabels: [], parsers: [] };
+  const result = { errors: [], selectorLabels: [], filterLabels: [], formatLabels: [], parsers: [] };
   const stack = [];
   tree.iterate({
     enter(node) {
@@ -23,6 +23,9 @@ function inspect(expr) {
         const inFilter = stack.includes("LabelFilter");
         if (parent === "Matcher" && inSelector) result.selectorLabels.push(expr.slice(node.from, node.to));
         else if (inFilter) result.filterLabels.push(expr.slice(node.from, node.to));
+        else if (parent === "LabelFormatMatcher" && node.node.prevSibling === null) {
+          result.formatLabels.push(expr.slice(node.from, node.to)); // every name label_format makes
+        }
       }
       if (PARSERS.has(name)) result.parsers.push(name.toLowerCase());
       stack.push(name);

@@ -6,7 +6,6 @@ on a non-indexed label matches nothing, and `| json` on an OTLP text body marks 
 with a parser error.
 """
 
-import re
 from collections.abc import Iterator
 
 from dashboards_as_code.external_tools import ToolMissingError
@@ -64,7 +63,7 @@ def run(context: LintContext) -> Iterator[Finding]:
                 "filter structured metadata directly",
             )
         if not syntax.parsers:
-            made_here = set(re.findall(r"label_format\s+(\w+)=", query.expr))
+            made_here = set(syntax.format_labels)
             for name in sorted(set(syntax.filter_labels) - index_labels - metadata - made_here):
                 yield Finding(place, ID, f"{query.name}: filters on {name!r}, which no log signal carries")
 
