@@ -212,6 +212,21 @@ def outgoing_calls_failing() -> dict[str, Any]:
     }
 
 
+def outgoing_calls_do_not_dilute() -> dict[str, Any]:
+    """acme serves 10/s with 1/s failing (10 %, over 14.4 x 0.5 % = 7.2 %) and makes 10/s outgoing
+    calls that succeed: its requests are the 10/s it serves, so its ticket opens. Counting the client
+    spans as requests would read 5 % and open none."""
+    client = f'{SERVICE}, span_kind="SPAN_KIND_CLIENT"'
+    calls_out = {"series": f'{CALLS}{{{client}, {UNSET}, tenant_id="acme"}}', "values": per_second(10, N)}
+    rule = ALERTS[ERRORS_ALERT]
+    labels = {"severity": "ticket", "tenant_id": "acme", "slo": "availability"}
+    return {
+        "interval": "15s",
+        "input_series": [*tenant("acme", 10, 1, None, N), calls_out],
+        "alert_rule_test": [alert(rule.alert, seconds(hold(rule) + LAG_SECONDS), labels)],
+    }
+
+
 TICKET_WITHIN_SECONDS = 2 * 60
 """tenant_slo.py: a tenant burns 2 minutes before its ticket fires (and the many-tenants page waits no
 longer). Written here, not read from the rule's `for`: a longer `for` must fail this."""
@@ -243,6 +258,7 @@ TENANT_CASES = {
     # "More than 1 %": exactly 1 % (three among 300) is not more.
     "three burning among 300 (exactly 1 %) do not page": many_tenants(3, 297, fires=False),
     "a tenant whose outgoing calls fail opens nothing": outgoing_calls_failing(),
+    "a failing tenant's outgoing calls do not hide its ticket": outgoing_calls_do_not_dilute(),
     "a failing tenant's ticket is out within 2 minutes": ticket_in_time(),
     # 1 % of the tenants above the floor, not of every tenant: 400 tenants with a handful of requests
     # an hour (half the floor) do not make three burning ones a small share.
