@@ -44,8 +44,9 @@ class Alertmanager:
 
 
 @contextmanager
-def running_alertmanager(binary: str, config: Path, workdir: Path) -> Iterator[Alertmanager]:
-    """Alertmanager on 127.0.0.1 with `config`, clustering off (one instance), its state in `workdir`."""
+def running_alertmanager(binary: str, config: Path, workdir: Path, *flags: str) -> Iterator[Alertmanager]:
+    """Alertmanager on 127.0.0.1 with `config`, clustering off (one instance), its state in `workdir`,
+    with any further command-line `flags` (the compose file's `--enable-feature=...`)."""
     port = free_port()
     log = workdir / "alertmanager.log"
     with log.open("w") as stream:
@@ -56,6 +57,7 @@ def running_alertmanager(binary: str, config: Path, workdir: Path) -> Iterator[A
                 f"--storage.path={workdir / 'data'}",
                 f"--web.listen-address=127.0.0.1:{port}",
                 "--cluster.listen-address=",
+                *flags,
             ],
             stdout=stream,
             stderr=subprocess.STDOUT,

@@ -456,6 +456,18 @@ def a_queue_fills() -> dict[str, Any]:
     }
 
 
+def a_queue_at_exactly_half() -> dict[str, Any]:
+    """The README: QueueFilling pages when a queue is "over half" of its capacity. Jaeger's queue holds
+    exactly half (1 GiB of 2 GiB) for longer than the alert's `for`: not over half, no page."""
+    last = on_grid(hold(QUEUE_ALERT[FILLING]) + LAG_SECONDS)
+    n = samples_until(last)
+    return {
+        "interval": "15s",
+        "input_series": queue("otlp_grpc/jaeger", "traces", f"{QUEUE_BYTES // 2}x{n}"),
+        "alert_rule_test": [alert(FILLING, seconds(last))],
+    }
+
+
 def one_replica_stalls() -> dict[str, Any]:
     """Two Collector replicas, each with exporter `otlp_grpc/jaeger`: the first's queue holds 5 MB and
     its sent counter is flat (its route to Jaeger is down), the second's sends 40 spans/s. The stalled
@@ -840,6 +852,7 @@ CASES = {
     "the Collector is down": collector_down(),
     "a backend is down: its exporter sends nothing": a_backend_is_down(),
     "a sending queue fills and refuses": a_queue_fills(),
+    "a sending queue at exactly half opens nothing": a_queue_at_exactly_half(),
     "a backend goes down after delivering": a_backend_goes_down(),
     "one Collector replica stalls beside a busy one": one_replica_stalls(),
     "Alertmanager's notifications fail": notifications_fail(),

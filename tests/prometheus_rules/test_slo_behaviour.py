@@ -247,6 +247,60 @@ def slow_burn_opens_no_ticket_at_once() -> dict[str, Any]:
     }
 
 
+README_PAGE_FOR_SECONDS = 2 * 60
+"""The README (the demo's error ratio): at 0.1 "`TikTicketsErrorBudgetBurn` fires after its `for: 2m`".
+Tighter than PAGE_WITHIN_SECONDS, which a 5 m `for` still keeps."""
+
+
+def page_fires_after_its_documented_two_minutes() -> dict[str, Any]:
+    """Server errors at twice the highest page factor from the start on. The first recorded ratios
+    exist one evaluation in (a rate needs two samples), the page goes pending one evaluation later
+    (readers first), and fires README_PAGE_FOR_SECONDS after that: firing at 2 min + 2 intervals,
+    not pending still."""
+    fastest = max((pair for pair in WINDOWS if pair.severity == "page"), key=lambda pair: pair.burn_rate)
+    share = 2 * fastest.burn_rate * BUDGET
+    slowest = max(parse_duration(group.interval) for group in RULE_GROUPS)
+    at = README_PAGE_FOR_SECONDS + 2 * slowest
+    assert at == on_grid(at), "the promise must be checked on an evaluation time"
+    samples = round(at / SCRAPE_SECONDS) + 4
+    return {
+        "interval": f"{SCRAPE_SECONDS}s",
+        "input_series": [
+            {"series": f"{CALLS}{{{SERVER}, {OK}}}", "values": counter(100 * (1 - share), samples)},
+            {"series": f"{CALLS}{{{SERVER}, {FAILED}}}", "values": counter(100 * share, samples)},
+        ],
+        "alert_rule_test": [firing(AVAILABILITY_ALERT["page"], at, True)],
+    }
+
+
+README_TICKET_FOR_SECONDS = 15 * 60
+"""The README: "only the ticket's condition holds (`for: 15m`)"."""
+
+
+def ticket_opens_after_its_documented_quarter_hour() -> dict[str, Any]:
+    """A steady burn between the ticket factor and the lowest page factor from the start on: the
+    ticket's windows are seen burning within two evaluations, so the ticket is still pending at
+    15 min (a shorter `for` has it out by then) and out at 15 min + 2 intervals."""
+    ticket = min((pair for pair in WINDOWS if pair.severity == "ticket"), key=lambda pair: pair.burn_rate)
+    page = min(pair.burn_rate for pair in WINDOWS if pair.severity == "page")
+    share = (ticket.burn_rate + page) / 2 * BUDGET
+    slowest = max(parse_duration(group.interval) for group in RULE_GROUPS)
+    pending, out = README_TICKET_FOR_SECONDS, README_TICKET_FOR_SECONDS + 2 * slowest
+    assert pending == on_grid(pending) and out == on_grid(out), "checks on evaluation times"
+    samples = round(out / SCRAPE_SECONDS) + 4
+    return {
+        "interval": f"{SCRAPE_SECONDS}s",
+        "input_series": [
+            {"series": f"{CALLS}{{{SERVER}, {OK}}}", "values": counter(100 * (1 - share), samples)},
+            {"series": f"{CALLS}{{{SERVER}, {FAILED}}}", "values": counter(100 * share, samples)},
+        ],
+        "alert_rule_test": [
+            firing(AVAILABILITY_ALERT["ticket"], pending, False),
+            firing(AVAILABILITY_ALERT["ticket"], out, True),
+        ],
+    }
+
+
 CASES = {
     **{
         f"{severity} alert resolves when the short window is clean": burn_then_stop(severity)
@@ -256,6 +310,8 @@ CASES = {
     "server errors beside failing client spans give the server share": with_failing_client_spans(1),
     "a steady burn between the ticket and page factors opens a ticket": steady_slow_burn(),
     "a fast burn pages within minutes": fast_burn_pages_within_minutes(),
+    "the page fires after its documented 2 minutes": page_fires_after_its_documented_two_minutes(),
+    "the ticket opens after its documented 15 minutes": ticket_opens_after_its_documented_quarter_hour(),
     "a slow burn opens no ticket in its first minutes": slow_burn_opens_no_ticket_at_once(),
 }
 

@@ -197,6 +197,51 @@ def traffic_rose() -> dict[str, Any]:
     }
 
 
+def outgoing_calls_failing() -> dict[str, Any]:
+    """acme serves 10/s, none failing, while every one of its 10/s outgoing calls (client spans, e.g.
+    to the WhatsApp API) fails: its requests are fine, so no ticket and no page. Counting client spans
+    as requests or failures would open one (50 % of its spans fail)."""
+    client = f'{SERVICE}, span_kind="SPAN_KIND_CLIENT"'
+    failing_calls = {"series": f'{CALLS}{{{client}, {ERROR}, tenant_id="acme"}}', "values": per_second(10, N)}
+    series = [*tenant("acme", 10, 0, None, N), failing_calls]
+    at = seconds(max(hold(rule) for rule in ALERTS.values()) + LAG_SECONDS)
+    return {
+        "interval": "15s",
+        "input_series": series,
+        "alert_rule_test": [alert(ERRORS_ALERT, at), alert(MANY, at)],
+    }
+
+
+def outgoing_calls_do_not_dilute() -> dict[str, Any]:
+    """acme serves 10/s with 1/s failing (10 %, over 14.4 x 0.5 % = 7.2 %) and makes 10/s outgoing
+    calls that succeed: its requests are the 10/s it serves, so its ticket opens. Counting the client
+    spans as requests would read 5 % and open none."""
+    client = f'{SERVICE}, span_kind="SPAN_KIND_CLIENT"'
+    calls_out = {"series": f'{CALLS}{{{client}, {UNSET}, tenant_id="acme"}}', "values": per_second(10, N)}
+    rule = ALERTS[ERRORS_ALERT]
+    labels = {"severity": "ticket", "tenant_id": "acme", "slo": "availability"}
+    return {
+        "interval": "15s",
+        "input_series": [*tenant("acme", 10, 1, None, N), calls_out],
+        "alert_rule_test": [alert(rule.alert, seconds(hold(rule) + LAG_SECONDS), labels)],
+    }
+
+
+TICKET_WITHIN_SECONDS = 2 * 60
+"""tenant_slo.py: a tenant burns 2 minutes before its ticket fires (and the many-tenants page waits no
+longer). Written here, not read from the rule's `for`: a longer `for` must fail this."""
+
+
+def ticket_in_time() -> dict[str, Any]:
+    """acme fails 25 % from the start: its ticket is out 2 minutes (plus the evaluation lag) later."""
+    labels = {"severity": "ticket", "tenant_id": "acme", "slo": "availability"}
+    return {
+        "interval": "15s",
+        "input_series": tenant("acme", 8, 2, None, N) + tenant("globex", 10, 0, None, N),
+        "alert_rule_test": [alert(ERRORS_ALERT, seconds(TICKET_WITHIN_SECONDS + LAG_SECONDS), labels)],
+    }
+
+
 AVAILABILITY_BUDGET = round(1 - AVAILABILITY_TARGET, 6)
 assert math.isclose(AVAILABILITY_BUDGET, 0.005), "the scenarios' 25 % is 50x this budget"
 
@@ -210,6 +255,11 @@ TENANT_CASES = {
     "two burning tenants do not page": many_tenants(2, 0, fires=False),
     "four burning among 400 do not page": many_tenants(4, 396, fires=False),
     "five burning among 400 page": many_tenants(5, 395, fires=True),
+    # "More than 1 %": exactly 1 % (three among 300) is not more.
+    "three burning among 300 (exactly 1 %) do not page": many_tenants(3, 297, fires=False),
+    "a tenant whose outgoing calls fail opens nothing": outgoing_calls_failing(),
+    "a failing tenant's outgoing calls do not hide its ticket": outgoing_calls_do_not_dilute(),
+    "a failing tenant's ticket is out within 2 minutes": ticket_in_time(),
     # 1 % of the tenants above the floor, not of every tenant: 400 tenants with a handful of requests
     # an hour (half the floor) do not make three burning ones a small share.
     "three burning beside 400 under the floor page": many_tenants(3, 0, fires=True, quiet=400),
