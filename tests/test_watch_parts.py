@@ -550,6 +550,8 @@ def test_a_child_that_ignores_sigterm_itself_is_killed_after_the_grace(
         assert not stopping.is_alive(), "stop() never returned: the child was never sent SIGKILL"
         assert child.process.returncode == -signal.SIGKILL
         assert took[0] >= watch.STOP_GRACE_SECONDS  # it had its grace to end on SIGTERM first
+        # ... and no more: SIGKILL follows the grace at once (a newer save, Ctrl-C wait on it).
+        assert took[0] < watch.STOP_GRACE_SECONDS + 2, f"stop() took {took[0]:.2f} s"
     finally:
         if child.process.returncode is None:  # stop() hung or never ran: end the child here
             os.killpg(child.process.pid, signal.SIGKILL)
