@@ -275,3 +275,38 @@ def test_the_watch_command_starts_with_its_settings_or_refuses_before_watching(
     assert call["child_timeout"] == limit
     assert call["then_push"] is ("--push" in args)
     assert result.output.splitlines()[-1] == "stopped."
+
+
+def test_ctrl_c_before_the_handlers_are_installed_is_still_a_clean_stop(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Ctrl-C while `watch` is still starting (its handlers not yet in place) is the same request:
+    `stopped.`, exit 0, no traceback."""
+    monkeypatch.delenv("WATCH_CHILD_TIMEOUT_SECONDS", raising=False)
+
+    def interrupted(_root: Path, **_options: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(watch, "watch", interrupted)
+    result = CliRunner().invoke(cli.app, ["watch", "--project", str(tmp_path)])
+    assert (result.exit_code, result.output) == (0, "stopped.\n")
+
+
+def test_what_watch_hands_a_child_wins_over_the_same_variable_in_its_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The warm schema checker `watch` started is the one its children use: a variable of that name left
+    in the shell (an earlier session's socket, gone now) must not take its place."""
+    from dashboards_as_code.lint.grafana_schema import WARM_CHECKER  # noqa: PLC0415
+
+    monkeypatch.setenv(WARM_CHECKER, "/tmp/stale.sock")
+    given: list[dict[str, str]] = []
+
+    def popen(_args: list[str], **options: Any) -> subprocess.Popen[bytes]:
+        given.append(options["env"])
+        return REAL_POPEN([sys.executable, "-c", "pass"], **options)
+
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    child = watch.Child(tmp_path, "build", {WARM_CHECKER: "/tmp/warm.sock"})
+    child.finish()
+    assert given[0][WARM_CHECKER] == "/tmp/warm.sock"
