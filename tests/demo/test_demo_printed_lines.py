@@ -119,3 +119,12 @@ def test_the_shortest_run_still_ends_with_its_status_and_reason() -> None:
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert STATUS.match(completed.stdout.splitlines()[-2]), completed.stdout
     assert completed.stdout.splitlines()[-1] == "demo: ran for 1ms; flushing telemetry", completed.stdout
+
+
+def test_the_start_line_masks_the_endpoints_query_but_names_its_host() -> None:
+    """The README: every endpoint printed has its user, password and query masked (an API key is
+    often passed as a query parameter); where the telemetry goes stays readable."""
+    with otlp_receiver() as (endpoint, _), started_demo(f"{endpoint}/?api_key=s3cr3t-k3y&x=1") as (_, first):
+        pass
+    assert f" to {endpoint}/" in first, first
+    assert "s3cr3t" not in first and "api_key" not in first, first
