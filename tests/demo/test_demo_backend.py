@@ -414,3 +414,47 @@ def test_the_backend_keeps_an_idle_connection_longer_than_its_clients_do() -> No
             except BlockingIOError:
                 closed = False  # nothing to read and not closed: still open
     assert not closed, f"the backend closed an idle connection within {CLIENT_IDLE_SECONDS + 1.5} s"
+
+
+SLOW_ROUTE = "/api/whatsapp/:id/qrcode"
+"""The README's "a slow WhatsApp QR-code route": a QR code takes a WhatsApp round trip (a median of
+hundreds of milliseconds), every other route tens of milliseconds."""
+SLOW_ROUTE_FLOOR_SECONDS = 0.2
+
+
+def _median_seconds(spans: list[dict[str, Any]]) -> float:
+    seconds = sorted((int(s["endTimeUnixNano"]) - int(s["startTimeUnixNano"])) / 1e9 for s in spans)
+    return seconds[len(seconds) // 2]
+
+
+def test_the_qr_code_route_is_the_slow_one(demo: Run) -> None:
+    by_route: dict[str, list[dict[str, Any]]] = {}
+    for _, span in demo.received.spans():
+        if _is(span.get("kind"), "SPAN_KIND_SERVER", 2):
+            by_route.setdefault(str(attributes(span)["http.route"]), []).append(span)
+    assert SLOW_ROUTE in by_route, sorted(by_route)  # 4 % of ~200 requests: absent once in ~3,000 runs
+    medians = {route: _median_seconds(spans) for route, spans in by_route.items()}
+    assert medians[SLOW_ROUTE] > SLOW_ROUTE_FLOOR_SECONDS, medians
+    assert all(m < SLOW_ROUTE_FLOOR_SECONDS for route, m in medians.items() if route != SLOW_ROUTE), medians
+
+
+LONG_TAIL_SHARE = 0.04
+"""The README's "a long-tailed latency": demo.js draws a log-normal latency (sigma 0.6) capped at 12x
+the route's median, so about 12 % of the requests take over twice their route's median; a latency
+that hugged the median would have almost none."""
+
+
+def test_latency_has_a_long_tail_over_twice_each_routes_median(demo: Run) -> None:
+    by_route: dict[str, list[float]] = {}
+    for _, span in demo.received.spans():
+        if _is(span.get("kind"), "SPAN_KIND_SERVER", 2):
+            seconds = (int(span["endTimeUnixNano"]) - int(span["startTimeUnixNano"])) / 1e9
+            by_route.setdefault(str(attributes(span)["http.route"]), []).append(seconds)
+    spans = over = 0
+    for durations in by_route.values():
+        median = sorted(durations)[len(durations) // 2]
+        spans += len(durations)
+        over += sum(d > 2 * median for d in durations)
+    assert spans > 100 and over / spans >= LONG_TAIL_SHARE, (
+        f"{over} of {spans} requests over twice their median"
+    )

@@ -413,3 +413,38 @@ def test_every_tenant_gets_its_share_of_the_requests_the_last_one_too() -> None:
     for n in range(1, tenants + 1):
         tenant = f"tenant-{n:03d}"
         assert served[tenant] >= total / (3 * tenants), f"{tenant}: {served[tenant]} of {total} requests"
+
+
+BATCH_MS = 10
+"""The README's DEMO_RPS row: "above 100/s sent in batches every 10 ms"."""
+SPREAD_RPS = 400
+SPREAD_WINDOW_MS = 2 * BATCH_MS
+SPREAD_LEAST_SHARE = 0.5
+"""At 400/s in batches every 10 ms, nearly every 20 ms window of the run has a request start in it
+(a late timer empties a few); in batches every 100 ms at most a quarter would."""
+
+
+def test_a_high_rate_is_spread_in_batches_every_ten_milliseconds() -> None:
+    with otlp_receiver() as (endpoint, received):
+        completed, _ = run_demo(
+            endpoint,
+            DEMO_DURATION="3s",
+            DEMO_TENANTS=str(TENANTS),
+            DEMO_RPS=str(SPREAD_RPS),
+            DEMO_ERROR_RATIO="0",
+        )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    starts = sorted(
+        int(span["startTimeUnixNano"]) // 1_000_000
+        for _, span in received.spans()
+        if span.get("kind") in ("SPAN_KIND_SERVER", 2)
+    )
+    assert len(starts) > SPREAD_RPS, len(starts)
+    # The steady middle of the run: past the warm-up's first second, before the last half second.
+    first, last = starts[0] + 1000, starts[-1] - 500
+    windows = range(first // SPREAD_WINDOW_MS, last // SPREAD_WINDOW_MS)
+    busy = {start // SPREAD_WINDOW_MS for start in starts if first <= start < last}
+    share = len(busy) / len(windows)
+    assert share >= SPREAD_LEAST_SHARE, (
+        f"requests started in {share:.0%} of the {SPREAD_WINDOW_MS} ms windows"
+    )
