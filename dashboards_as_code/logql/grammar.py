@@ -4,6 +4,7 @@ parsers a query uses (lint), and a log query's stream selector and pipeline stag
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,12 +14,56 @@ from dashboards_as_code.checker_cache import ask_node_checker
 from dashboards_as_code.external_tools import LOGQL
 from dashboards_as_code.grafana_math import literal_intervals, substitute
 
+_MATCHER = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*("(?:[^"\\]|\\.)*"|`[^`]*`)\s*')
+
+
+@dataclass(frozen=True)
+class StreamMatcher:
+    """One matcher of a stream selector, `name op "value"`, as Loki reads it."""
+
+    name: str
+    op: str
+    value: str
+
+    @classmethod
+    def read(cls, text: str) -> StreamMatcher | None:
+        """A matcher as the grammar delimited it, its value unquoted as LogQL strings are (Go
+        syntax); None for a broken one (`a=` in a query that does not parse), which the `logql`
+        check reports: leaving it out only widens what the selector may match."""
+        found = _MATCHER.fullmatch(text)
+        if found is None:
+            return None
+        name, op, quoted = found.groups()
+        try:
+            value = quoted[1:-1] if quoted.startswith("`") else str(json.loads(quoted))
+        except ValueError:  # a Go escape JSON lacks (`\x41`): compare the text as written
+            value = quoted[1:-1]
+        return cls(name, op, value)
+
+    def may_match(self, stream: Mapping[str, str]) -> bool:
+        """Whether a stream whose known labels are `stream` can pass: a label the stream's known
+        labels do not name may hold any value, and so may a value holding a template variable: only a
+        contradiction rules the stream out.
+        Regexes are fully anchored, as Loki's (and Prometheus') label matchers are."""
+        if self.name not in stream or "$" in self.value:  # a template variable may take any value
+            return True
+        actual = stream[self.name]
+        if self.op in ("=", "!="):
+            return (actual == self.value) == (self.op == "=")
+        try:
+            hit = re.fullmatch(self.value, actual, re.DOTALL) is not None
+        except re.error:
+            return True
+        return hit == (self.op == "=~")
+
 
 @dataclass(frozen=True)
 class LogQLSyntax:
     errors: tuple[int, ...]
     """Character offsets of parse errors in the expression as given."""
     selector_labels: tuple[str, ...]
+    selectors: tuple[tuple[StreamMatcher, ...], ...]
+    """Each stream selector's matchers (a metric query may hold several selectors)."""
     filter_labels: tuple[str, ...]
     format_labels: tuple[str, ...]
     """The names `label_format` stages make (every one of a stage's, not just its first)."""
@@ -44,6 +89,10 @@ def _syntaxes(answer: str) -> dict[str, LogQLSyntax]:
         item["id"]: LogQLSyntax(
             errors=tuple(error["from"] for error in item["errors"]),
             selector_labels=tuple(item["selectorLabels"]),
+            selectors=tuple(
+                tuple(m for m in map(StreamMatcher.read, matchers) if m is not None)
+                for matchers in item["selectors"]
+            ),
             filter_labels=tuple(item["filterLabels"]),
             format_labels=tuple(item["formatLabels"]),
             parsers=tuple(item["parsers"]),

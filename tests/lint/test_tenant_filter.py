@@ -1,3 +1,5 @@
+import pytest
+
 from dashboards_as_code import queries as q
 from dashboards_as_code.defaults import ALL_TENANTS
 from dashboards_as_code.lint.checks.tenant_filter import CHECK
@@ -73,3 +75,50 @@ def test_the_all_gate_lets_through_only_the_every_tenant_arm_and_only_when_it_is
     )
     assert extra.location.panel == "Top"
     assert 'reads tiktickets_socketio_connections without tenant_id=~"$tenant"' in extra.message
+
+
+_STREAM = dict(BACKEND_LOGS.stream)
+_NAMESPACE, _SERVICE = _STREAM["service_namespace"], _STREAM["service_name"]
+
+
+@pytest.mark.parametrize(
+    ("selector", "reads_tenant_logs"),
+    [
+        (f'{{service_namespace="{_NAMESPACE}"}}', True),  # the namespace alone holds the backend's stream
+        (f'{{service_name=~"{_SERVICE[:3]}.*"}}', True),
+        ('{service_name=~"$service"}', True),  # a variable may take the backend's name
+        (f'{{service_name="{_SERVICE}", deployment_environment_name="prod"}}', True),
+        ('{service_name="vector"}', False),
+        (f'{{service_name!="{_SERVICE}"}}', False),
+        (f'{{service_name=~"{_SERVICE[:3]}"}}', False),  # anchored: a prefix alone matches nothing
+        (f'{{service_namespace="{_NAMESPACE}", service_name!~"{_SERVICE}"}}', False),
+    ],
+)
+def test_a_log_query_is_checked_when_its_selector_can_match_a_tenant_scoped_stream(  # type: ignore[no-untyped-def]
+    overview, selector: str, reads_tenant_logs: bool
+) -> None:
+    """Any stream selector that the tenant-scoped log stream can pass reads tenant logs and must
+    follow the picker, however it is spelled; one that contradicts a label of that stream (another
+    service, an anchored regex that misses it) reads other logs and is not held to it. Loki's
+    matchers are fully anchored regexes."""
+    lint = context(overview)
+    logs_panel = next(p for p in document(lint, overview)["panels"] if p["type"] == "logs")
+    logs_panel["targets"][0]["expr"] = f"{selector} |= `error`"
+    found = check(CHECK, lint)
+    if reads_tenant_logs:
+        (finding,) = found
+        assert "reads tenant logs without" in finding.message
+    else:
+        assert found == []
+
+
+def test_a_metric_query_reads_tenant_logs_through_any_of_its_selectors(overview) -> None:  # type: ignore[no-untyped-def]
+    lint = context(overview)
+    logs_panel = next(p for p in document(lint, overview)["panels"] if p["type"] == "logs")
+    logs_panel["targets"][0]["expr"] = (
+        'sum(count_over_time({service_name="vector"}[5m])) '
+        f'/ sum(count_over_time({{service_namespace="{_NAMESPACE}"}}[5m]))'
+    )
+    (finding,) = check(CHECK, lint)
+    assert finding.location.panel == logs_panel["title"]
+    assert "reads tenant logs without" in finding.message

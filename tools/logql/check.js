@@ -1,5 +1,6 @@
 // Parses LogQL with Grafana's own grammar (@grafana/lezer-logql, the one Grafana's editor uses).
 // stdin: [{"id": "...", "expr": "..."}]; stdout: [{"id", "errors": [{from, to}], "selectorLabels": [...],
+// "selectors": [[matcher text, ...] per stream selector],
 // "filterLabels": [...], "formatLabels": [...], "parsers": [...], "pipeline": null | {selector: {from, to}, stages: [{from, to,
 // kind, labels}]}}]. Grafana variables should be substituted before calling. `pipeline` is a log query's
 // stream selector and stages (each line filter its own stage, so each can be tried alone); null for
@@ -11,7 +12,7 @@ const PARSERS = new Set(["Json", "Logfmt", "Regexp", "Pattern", "Unpack"]);
 
 function inspect(expr) {
   const tree = parser.parse(expr);
-  const result = { errors: [], selectorLabels: [], filterLabels: [], formatLabels: [], parsers: [] };
+  const result = { errors: [], selectorLabels: [], selectors: [], filterLabels: [], formatLabels: [], parsers: [] };
   const stack = [];
   tree.iterate({
     enter(node) {
@@ -26,6 +27,10 @@ function inspect(expr) {
         else if (parent === "LabelFormatMatcher" && node.node.prevSibling === null) {
           result.formatLabels.push(expr.slice(node.from, node.to)); // every name label_format makes
         }
+      }
+      if (name === "Selector") result.selectors.push([]); // each stream selector's matchers, as written
+      if (name === "Matcher" && stack.includes("Selector") && result.selectors.length) {
+        result.selectors[result.selectors.length - 1].push(expr.slice(node.from, node.to));
       }
       if (PARSERS.has(name)) result.parsers.push(name.toLowerCase());
       stack.push(name);

@@ -7,7 +7,9 @@ are looking at one: the worst kind of wrong in a multi-tenant product.
 from collections.abc import Iterator
 
 from dashboards_as_code.defaults import ALL_TENANTS, TENANT_LABEL, TENANT_VARIABLE
+from dashboards_as_code.external_tools import ToolMissingError
 from dashboards_as_code.lint import Check, Finding, LintContext, where
+from dashboards_as_code.logql.grammar import inspect
 from dashboards_as_code.promql.tree import matchers, vector_selectors
 from dashboards_as_code.queries import tenant_matcher
 
@@ -37,9 +39,26 @@ def _prometheus(context: LintContext) -> Iterator[Finding]:
 
 
 def _loki(context: LintContext) -> Iterator[Finding]:
-    tenant_logs = [log for log in context.project.contract.logs if TENANT_LABEL in log.structured_metadata]
-    for query in context.queries("loki"):
-        reads_tenant_logs = any(all(f'{k}="{v}"' in query.expr for k, v in log.stream) for log in tenant_logs)
+    """A log query reads a tenant-scoped log when one of its stream selectors can match that log's
+    stream: every matcher on a label the contract gives a value for agrees with it (a selector on
+    `service_namespace` alone reads the backend's logs too). Without the grammar the `logql` check
+    already reports the missing tool; nothing is guessed here."""
+    tenant_streams = [
+        dict(log.stream) for log in context.project.contract.logs if TENANT_LABEL in log.structured_metadata
+    ]
+    queries = list(context.queries("loki"))
+    if not tenant_streams or not queries:
+        return
+    try:
+        syntaxes = inspect({str(i): query.expr for i, query in enumerate(queries)}, context.project.root)
+    except ToolMissingError:
+        return
+    for i, query in enumerate(queries):
+        reads_tenant_logs = any(
+            all(matcher.may_match(stream) for matcher in selector)
+            for selector in syntaxes[str(i)].selectors
+            for stream in tenant_streams
+        )
         if reads_tenant_logs and f"| {tenant_matcher().render()}" not in query.expr:
             yield Finding(
                 where(query.board, query.panel),
