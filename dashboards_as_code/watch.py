@@ -33,7 +33,8 @@ from dashboards_as_code import defaults
 from dashboards_as_code.definitions.loader import definition_modules
 
 DEBOUNCE_MS = 50
-"""Changes closer together than this are one rebuild: an editor's save is often several writes."""
+"""The longest batch of changes that is one rebuild (watchfiles' `debounce`); a batch ends sooner when
+no change comes for half of it (`step`): an editor's save is several writes a few ms apart."""
 CHILD_TIMEOUT_SECONDS: float = defaults.WATCH_CHILD_TIMEOUT_SECONDS
 """A build (or push) that takes longer is stopped: a definition that never returns, or a Grafana that
 never answers, must not stall the watcher, which reports it and goes on. `watch` passes the
