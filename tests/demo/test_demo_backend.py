@@ -186,6 +186,18 @@ def test_server_spans_carry_the_contract_attributes_and_some_fail(demo: Run) -> 
     assert "/api/tickets/:id" in routes and "/api/whatsapp/:id/qrcode" in routes  # templates, not paths
 
 
+def test_a_failed_requests_log_record_names_the_route_template_its_server_span_names(demo: Run) -> None:
+    """A failed request's error log record carries `http.route` so Loki can select it by route, as
+    the dashboards select its spans: the same template (`/api/tickets/:id`), never the path a request
+    asked for (`/api/tickets/169`), which would make every id its own value and miss the query."""
+    server = [span for _, span in demo.received.spans() if _is(span.get("kind"), "SPAN_KIND_SERVER", 2)]
+    templates = {attributes(s)["http.route"] for s in server}
+    routed = [attributes(r)["http.route"] for _, r in demo.received.logs() if "http.route" in attributes(r)]
+    assert routed, "no log record names its route"
+    assert set(routed) <= templates, sorted(set(routed) - templates)
+    assert not [route for route in routed if re.search(r"/\d+(/|$)", route)], routed
+
+
 def test_every_span_and_log_record_carries_trace_id_and_tenant_id(demo: Run) -> None:
     spans = [span for _, span in demo.received.spans()]
     assert spans and all(attributes(span).get("tenant_id") for span in spans)

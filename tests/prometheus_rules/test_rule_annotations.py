@@ -89,3 +89,38 @@ def test_a_public_url_ending_in_a_slash_gives_dashboard_links_with_one_slash(pub
     assert links, "no alert links to a dashboard: nothing to check"
     pattern = rf"{re.escape(public_url)}d/[\w-]+(\?(var-\w+=[^&]+&)*viewPanel=\d+)?"
     assert [link for link in links if not re.fullmatch(pattern, link)] == []
+
+
+BURN_FACTOR = re.compile(r">\s*\(\s*(\d+(?:\.\d+)?)\s*\*")
+"""The burn-rate factor in a condition `ratio > (14.4 * budget)`."""
+
+
+def _slo_burn_pairs() -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Each SLO's service-wide burn alerts: the one whose name is `X` and its `XSlow` twin, found in
+    the rendered rules by their `slo` label (the tenant alerts have no twin)."""
+    alerts = {
+        rule["alert"]: rule
+        for group in rendered_rules()["groups"]
+        for rule in group["rules"]
+        if "alert" in rule and "slo" in rule.get("labels", {})
+    }
+    return [(alerts[name], alerts[f"{name}Slow"]) for name in sorted(alerts) if f"{name}Slow" in alerts]
+
+
+def test_every_slo_has_a_fast_and_a_slow_burn_alert() -> None:
+    slos = {fast["labels"]["slo"] for fast, _ in _slo_burn_pairs()}
+    assert {"availability", "latency"} <= slos, slos
+
+
+@pytest.mark.parametrize("pair", _slo_burn_pairs(), ids=lambda pair: str(pair[0]["alert"]))
+def test_the_burn_alert_with_the_higher_burn_rate_says_the_budget_burns_fast(
+    pair: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    """The on-call person reads the summary first: the page (the SRE workbook's 14.4x and 6x burns,
+    the budget gone in days) says the budget burns fast, the ticket (1x, gone in a month) steadily."""
+    by_factor = sorted(pair, key=lambda rule: max(float(f) for f in BURN_FACTOR.findall(rule["expr"])))
+    slow, fast = by_factor
+    assert fast["labels"]["severity"] == "page" and slow["labels"]["severity"] == "ticket"
+    fast_summary, slow_summary = fast["annotations"]["summary"], slow["annotations"]["summary"]
+    assert re.search(r"\bfast\b", fast_summary) and "steadily" not in fast_summary, fast_summary
+    assert re.search(r"\bsteadily\b", slow_summary) and "fast" not in slow_summary, slow_summary
