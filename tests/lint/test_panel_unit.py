@@ -18,7 +18,7 @@ from dashboards_as_code.render.documents import build_documents
 from dashboards_as_code.render.files import render_outputs
 from dashboards_as_code.units import COUNT, PER_SECOND, RATIO, SECONDS, Quantity
 from datasources import PROMETHEUS
-from telemetry.contract import SPAN_CALLS, WHATSAPP_MESSAGES_SENT
+from telemetry.contract import SPAN_CALLS, SPAN_DURATION, WHATSAPP_MESSAGES_SENT
 from tests.lint.builders import board, check, context, document, findings, panel, project, raw
 
 
@@ -141,3 +141,22 @@ def test_irate_is_a_per_second_rate_like_rate() -> None:
     (finding,) = findings(CHECK, board(seconds))
     assert "unit 's' does not fit query A: it returns a per-second rate" in finding.message
     assert _suggested(finding) == list(PER_SECOND.units)
+
+
+@pytest.mark.parametrize("counted", ["increase({}[1h])", "{}"])
+def test_a_histograms_bucket_over_its_count_is_a_ratio(counted: str) -> None:
+    """A bucket's series over the histogram's `_count`: the share of observations within `le` (here
+    the spans under 0.5 s), a ratio in 0..1 that fits `percentunit` and not `short`."""
+    histogram = SPAN_DURATION.prometheus_name
+    within = counted.format(f'{histogram}_bucket{{le="0.5"}}')
+    share = raw(f"sum({within}) / sum({counted.format(f'{histogram}_count')})")
+
+    def within_panel(unit: str) -> DashboardDefinition:
+        return board(
+            timeseries("Within", description="d", unit=unit, datasource=PROMETHEUS.ref, targets=[prom(share)])
+        )
+
+    assert findings(CHECK, within_panel("percentunit")) == []
+    (finding,) = findings(CHECK, within_panel("short"))
+    assert "unit 'short' does not fit query A" in finding.message
+    assert "percentunit" in _suggested(finding)

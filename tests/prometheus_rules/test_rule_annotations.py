@@ -124,3 +124,18 @@ def test_the_burn_alert_with_the_higher_burn_rate_says_the_budget_burns_fast(
     fast_summary, slow_summary = fast["annotations"]["summary"], slow["annotations"]["summary"]
     assert re.search(r"\bfast\b", fast_summary) and "steadily" not in fast_summary, fast_summary
     assert re.search(r"\bsteadily\b", slow_summary) and "fast" not in slow_summary, slow_summary
+
+
+def test_the_exemplars_ticket_states_the_dashboards_default_range_in_hours() -> None:
+    """The ticket compares the exemplars' reach with a dashboard's default range: the range it states
+    must be the one the dashboards open on (their `time.from`, e.g. now-6h), in hours."""
+    froms = {str(dashboard_document(d)["time"]["from"]) for d in DASHBOARDS.values()}
+    hours = set()
+    for time_from in froms:
+        match = re.fullmatch(r"now-(\d+)([mhd])", time_from)
+        assert match, time_from
+        hours.add(int(match.group(1)) * {"m": 1 / 60, "h": 1, "d": 24}[match.group(2)])
+    assert len(hours) == 1, froms  # one default range for the alert to name
+    (rule,) = [r for r in ALERTS if r["alert"] == "TikTicketsExemplarsShort"]
+    stated = re.findall(r"default range \((\d+(?:\.\d+)?) h\)", rule["annotations"]["description"])
+    assert [float(h) for h in stated] == [hours.pop()], rule["annotations"]["description"]

@@ -145,3 +145,16 @@ def test_the_first_of_several_text_changes_is_the_one_pointed_at(
     assert (
         detail == f"2 line(s) on disk differ from 2 generated line(s), first at -{first + 1} +{first + 1}"
     ), detail
+
+
+def test_a_panel_retitled_on_disk_is_one_changed_panel_named_as_defined(
+    tmp_path: Path, outputs: list[Output]
+) -> None:
+    """Grafana keys a dashboard's panels by id (viewPanel=<id>), not by title: a title edited by hand
+    is a change to that one panel, which `check` names by the title the definitions give it."""
+    document = _generated_dashboard(outputs)
+    edited = next(p for p in document["panels"] if p["type"] != "row")
+    defined_title = edited["title"]
+    edited["title"] = f"{defined_title} (edited)"
+    detail = _changed_detail(tmp_path, outputs, DASHBOARD, json.dumps(document))
+    assert detail == f"panel {defined_title!r} differs", detail
