@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from dashboards_as_code.checker_cache import CACHE_DIR, cached, tool_identity
+from dashboards_as_code.checker_cache import CACHE_DIR, ask_node_checker, cached, tool_identity
+from dashboards_as_code.external_tools import GRAFANA_SCHEMA
 
 
 def test_same_question_is_answered_from_the_cache(tmp_path: Path) -> None:
@@ -87,3 +88,11 @@ def test_an_unreadable_entry_is_a_miss(tmp_path: Path, monkeypatch: pytest.Monke
 
     monkeypatch.setattr(Path, "read_text", denied)
     assert cached(tmp_path, "t", "id", "q", lambda: "[2]", parse=_shaped) == [2]
+
+
+def test_a_failing_node_checker_says_what_node_said() -> None:
+    """A checker that dies (here: input that is no JSON) is reported with Node's own message, which
+    Node writes to stderr: the user sees the SyntaxError, not an empty "failed:"."""
+    with pytest.raises(RuntimeError, match=r"(?s)checker failed: .*SyntaxError: .*JSON") as failure:
+        ask_node_checker(GRAFANA_SCHEMA, None, "{not json", parse=str)
+    assert "not json" in str(failure.value)

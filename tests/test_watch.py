@@ -71,10 +71,14 @@ class Watcher:
 
 
 @contextmanager
-def watching(project: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[Watcher]:
+def watching(
+    project: Path, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> Iterator[Watcher]:
+    """`build.py watch --project project` run from `cwd` (a relative `project` is read from there)."""
     process = subprocess.Popen(
         [sys.executable, str(REPO / "build.py"), "watch", "--project", str(project), *args],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})},
+        cwd=cwd,
     )  # fmt: skip
     watcher = Watcher(process)
     try:
@@ -141,6 +145,20 @@ def test_every_save_rebuilds_a_broken_one_is_survived_and_sigint_exits_0(project
         watcher.process.send_signal(signal.SIGINT)
         assert watcher.process.wait(timeout=10) == 0
         watcher.wait_for(lambda line: line == "stopped.", timeout=5)
+
+
+def test_a_project_given_as_a_relative_path_rebuilds_on_a_save(project_copy: Path) -> None:
+    """`watch --project <relative dir>` (from the directory above it) is the same watch: a save
+    rebuilds, named relative to the project, and SIGINT stops it with exit 0 and no traceback."""
+    with watching(Path(project_copy.name), cwd=project_copy.parent) as watcher:
+        _edit(project_copy / "dashboards" / "overview.py", STAT_TITLE, '"WhatsApp sessions now",')
+        rebuilt = watcher.next_build()
+        assert re.fullmatch(r"\d\d:\d\d:\d\d dashboards/overview\.py: built: .+", rebuilt), rebuilt
+        assert "WhatsApp sessions now" in _titles(project_copy)
+        watcher.process.send_signal(signal.SIGINT)
+        assert watcher.process.wait(timeout=10) == 0
+        watcher.wait_for(lambda line: line == "stopped.", timeout=5)
+    assert not [line for line in watcher.seen if "Traceback" in line], watcher.seen
 
 
 def test_push_after_each_good_save_and_a_conflict_does_not_stop_it(project_copy: Path) -> None:

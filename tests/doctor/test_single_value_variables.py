@@ -53,8 +53,19 @@ VALUES = ["acme", "a+b", "globex"]
         ({"multi": False, "current": {"value": "gone"}}, "acme"),  # one that no longer does
         ({"multi": False, "current": {"value": "$__all"}}, "acme"),  # All where there is no All
         ({"multi": True, "current": {"value": ["a+b"]}}, "a\\\\+b"),  # multi: regex-escaped, as Grafana
+        # several saved: doctor diagnoses one of them, the first selected (as the picker lists it)
+        ({"multi": True, "current": {"value": ["globex", "acme"]}}, "globex"),
     ],
-    ids=["custom-all", "all", "first", "saved", "saved-gone", "stale-all", "multi-escaped"],
+    ids=[
+        "custom-all",
+        "all",
+        "first",
+        "saved",
+        "saved-gone",
+        "stale-all",
+        "multi-escaped",
+        "multi-first-saved",
+    ],
 )
 def test_the_value_a_variable_opens_on(variable: dict[str, Any], opens_on: str) -> None:
     assert opening_value(variable, VALUES) == opens_on
