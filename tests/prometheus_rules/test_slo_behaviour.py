@@ -168,6 +168,27 @@ def with_failing_client_spans(server_errors_per_second: float) -> dict[str, Any]
     }
 
 
+def steady_errors(share: float, samples: int) -> list[dict[str, str]]:
+    """promtool input: 100 server calls a second from the start on, `share` of them failed."""
+    return [
+        {"series": f"{CALLS}{{{SERVER}, {OK}}}", "values": counter(100 * (1 - share), samples)},
+        {"series": f"{CALLS}{{{SERVER}, {FAILED}}}", "values": counter(100 * share, samples)},
+    ]
+
+
+def fastest_page_pair() -> BurnWindow:
+    """The page pair with the highest burn-rate factor (the workbook's 14.4x)."""
+    return max((pair for pair in WINDOWS if pair.severity == "page"), key=lambda pair: pair.burn_rate)
+
+
+def ticket_pair_and_a_share_between_it_and_the_pages() -> tuple[BurnWindow, float]:
+    """The slowest ticket pair, and an error share midway between its factor and the lowest page
+    factor: a burn only the ticket exists for."""
+    ticket = min((pair for pair in WINDOWS if pair.severity == "ticket"), key=lambda pair: pair.burn_rate)
+    page = min(pair.burn_rate for pair in WINDOWS if pair.severity == "page")
+    return ticket, (ticket.burn_rate + page) / 2 * BUDGET
+
+
 def steady_slow_burn() -> dict[str, Any]:
     """Server errors at a steady share between the ticket pair's factor and the lowest page factor
     (their midpoint: 3.5x the budget with the workbook's 1x and 6x), from the start on.
@@ -182,10 +203,7 @@ def steady_slow_burn() -> dict[str, Any]:
     samples = round(checks[-1] / SCRAPE_SECONDS) + 4
     return {
         "interval": f"{SCRAPE_SECONDS}s",
-        "input_series": [
-            {"series": f"{CALLS}{{{SERVER}, {OK}}}", "values": counter(100 * (1 - share), samples)},
-            {"series": f"{CALLS}{{{SERVER}, {FAILED}}}", "values": counter(100 * share, samples)},
-        ],
+        "input_series": steady_errors(share, samples),
         "alert_rule_test": [
             firing(rule, when, fires=severity == "ticket")
             for severity, rule in AVAILABILITY_ALERT.items()
@@ -206,7 +224,7 @@ minutes of a burn (twice the page's promise): a shorter one is either a page's b
 def fast_burn_pages_within_minutes() -> dict[str, Any]:
     """Server errors at twice the highest page factor from the start on: the page fires within
     PAGE_WITHIN_SECONDS of the moment both windows of its fastest pair are checked above the factor."""
-    fastest = max((pair for pair in WINDOWS if pair.severity == "page"), key=lambda pair: pair.burn_rate)
+    fastest = fastest_page_pair()
     share = 2 * fastest.burn_rate * BUDGET
     burning = on_grid(LAG_SECONDS)
     at = on_grid(burning + PAGE_WITHIN_SECONDS)
@@ -214,10 +232,7 @@ def fast_burn_pages_within_minutes() -> dict[str, Any]:
     samples = round(at / SCRAPE_SECONDS) + 4
     return {
         "interval": f"{SCRAPE_SECONDS}s",
-        "input_series": [
-            {"series": f"{CALLS}{{{SERVER}, {OK}}}", "values": counter(100 * (1 - share), samples)},
-            {"series": f"{CALLS}{{{SERVER}, {FAILED}}}", "values": counter(100 * share, samples)},
-        ],
+        "input_series": steady_errors(share, samples),
         "promql_expr_test": [
             above(window, fastest, True, burning) for window in (fastest.long, fastest.short)
         ],
@@ -229,19 +244,14 @@ def slow_burn_opens_no_ticket_at_once() -> dict[str, Any]:
     """Server errors between the ticket factor and the lowest page factor from the start on: the
     ticket pair's windows are above its factor within minutes, yet TICKET_NOT_BEFORE_SECONDS into
     the burn no ticket (and no page) is open."""
-    ticket = min((pair for pair in WINDOWS if pair.severity == "ticket"), key=lambda pair: pair.burn_rate)
-    page = min(pair.burn_rate for pair in WINDOWS if pair.severity == "page")
-    share = (ticket.burn_rate + page) / 2 * BUDGET
+    ticket, share = ticket_pair_and_a_share_between_it_and_the_pages()
     burning = on_grid(LAG_SECONDS)
     at = TICKET_NOT_BEFORE_SECONDS
     assert burning < at == on_grid(at), "the windows must burn before the check, on an evaluation time"
     samples = round(at / SCRAPE_SECONDS) + 4
     return {
         "interval": f"{SCRAPE_SECONDS}s",
-        "input_series": [
-            {"series": f"{CALLS}{{{SERVER}, {OK}}}", "values": counter(100 * (1 - share), samples)},
-            {"series": f"{CALLS}{{{SERVER}, {FAILED}}}", "values": counter(100 * share, samples)},
-        ],
+        "input_series": steady_errors(share, samples),
         "promql_expr_test": [above(window, ticket, True, burning) for window in (ticket.long, ticket.short)],
         "alert_rule_test": [firing(rule, at, False) for rule in AVAILABILITY_ALERT.values()],
     }
@@ -257,7 +267,7 @@ def page_fires_after_its_documented_two_minutes() -> dict[str, Any]:
     exist one evaluation in (a rate needs two samples), the page goes pending one evaluation later
     (readers first), and fires README_PAGE_FOR_SECONDS after that: firing at 2 min + 2 intervals,
     not pending still."""
-    fastest = max((pair for pair in WINDOWS if pair.severity == "page"), key=lambda pair: pair.burn_rate)
+    fastest = fastest_page_pair()
     share = 2 * fastest.burn_rate * BUDGET
     slowest = max(parse_duration(group.interval) for group in RULE_GROUPS)
     at = README_PAGE_FOR_SECONDS + 2 * slowest
@@ -265,10 +275,7 @@ def page_fires_after_its_documented_two_minutes() -> dict[str, Any]:
     samples = round(at / SCRAPE_SECONDS) + 4
     return {
         "interval": f"{SCRAPE_SECONDS}s",
-        "input_series": [
-            {"series": f"{CALLS}{{{SERVER}, {OK}}}", "values": counter(100 * (1 - share), samples)},
-            {"series": f"{CALLS}{{{SERVER}, {FAILED}}}", "values": counter(100 * share, samples)},
-        ],
+        "input_series": steady_errors(share, samples),
         "alert_rule_test": [firing(AVAILABILITY_ALERT["page"], at, True)],
     }
 
@@ -281,19 +288,14 @@ def ticket_opens_after_its_documented_quarter_hour() -> dict[str, Any]:
     """A steady burn between the ticket factor and the lowest page factor from the start on: the
     ticket's windows are seen burning within two evaluations, so the ticket is still pending at
     15 min (a shorter `for` has it out by then) and out at 15 min + 2 intervals."""
-    ticket = min((pair for pair in WINDOWS if pair.severity == "ticket"), key=lambda pair: pair.burn_rate)
-    page = min(pair.burn_rate for pair in WINDOWS if pair.severity == "page")
-    share = (ticket.burn_rate + page) / 2 * BUDGET
+    _, share = ticket_pair_and_a_share_between_it_and_the_pages()
     slowest = max(parse_duration(group.interval) for group in RULE_GROUPS)
     pending, out = README_TICKET_FOR_SECONDS, README_TICKET_FOR_SECONDS + 2 * slowest
     assert pending == on_grid(pending) and out == on_grid(out), "checks on evaluation times"
     samples = round(out / SCRAPE_SECONDS) + 4
     return {
         "interval": f"{SCRAPE_SECONDS}s",
-        "input_series": [
-            {"series": f"{CALLS}{{{SERVER}, {OK}}}", "values": counter(100 * (1 - share), samples)},
-            {"series": f"{CALLS}{{{SERVER}, {FAILED}}}", "values": counter(100 * share, samples)},
-        ],
+        "input_series": steady_errors(share, samples),
         "alert_rule_test": [
             firing(AVAILABILITY_ALERT["ticket"], pending, False),
             firing(AVAILABILITY_ALERT["ticket"], out, True),
