@@ -4,15 +4,11 @@ datasources an empty URL leaves out and why, and the summary's "where"."""
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, ClassVar
 
 import pytest
-from typer.testing import CliRunner
 
-import dashboards_as_code.doctor.run as doctor_run
-from dashboards_as_code import cli
-from tests.doctor.test_exit_codes import FakeRun
+from tests.doctor.test_exit_codes import FakeRun, invoke_doctor
 
 
 class RecordingRun(FakeRun):
@@ -24,13 +20,8 @@ class RecordingRun(FakeRun):
 
 
 def _doctor(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *args: str, loki: str = "http://l:3100") -> Any:
-    monkeypatch.setattr(FakeRun, "outcome", {})
     monkeypatch.setattr(RecordingRun, "made", [])
-    monkeypatch.setattr(doctor_run, "DoctorRun", RecordingRun)
-    monkeypatch.setattr(cli, "_load", lambda _root: SimpleNamespace(project=SimpleNamespace(root=tmp_path)))
-    monkeypatch.setenv("PROMETHEUS_URL", "http://p:9090")
-    monkeypatch.setenv("LOKI_URL", loki)
-    return CliRunner().invoke(cli.app, ["doctor", *args])
+    return invoke_doctor(monkeypatch, tmp_path, *args, run=RecordingRun, loki=loki)
 
 
 def test_three_tenants_are_sampled_by_default(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

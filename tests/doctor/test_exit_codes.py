@@ -42,12 +42,21 @@ class FakeRun:
         return self.reports
 
 
-def _doctor(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *args: str, **outcome: Any) -> Any:
+def invoke_doctor(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    *args: str,
+    run: type[FakeRun] = FakeRun,
+    loki: str = "http://l:3100",
+    **outcome: Any,
+) -> Any:
+    """`doctor` through the CLI, its run replaced by `run` (a FakeRun) finishing with `outcome`; the
+    project, Prometheus and Loki as settings only (nothing is asked)."""
     monkeypatch.setattr(FakeRun, "outcome", outcome)
-    monkeypatch.setattr(doctor_run, "DoctorRun", FakeRun)
+    monkeypatch.setattr(doctor_run, "DoctorRun", run)
     monkeypatch.setattr(cli, "_load", lambda _root: SimpleNamespace(project=SimpleNamespace(root=tmp_path)))
     monkeypatch.setenv("PROMETHEUS_URL", "http://p:9090")
-    monkeypatch.setenv("LOKI_URL", "http://l:3100")
+    monkeypatch.setenv("LOKI_URL", loki)
     return CliRunner().invoke(cli.app, ["doctor", *args])
 
 
@@ -60,8 +69,8 @@ def _suspect() -> PanelReport:
 def test_all_ok_exits_0_and_a_rule_not_evaluated_yet_is_ok(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    assert _doctor(monkeypatch, tmp_path).exit_code == 0
-    result = _doctor(monkeypatch, tmp_path, rules=[_rule("unknown")])
+    assert invoke_doctor(monkeypatch, tmp_path).exit_code == 0
+    result = invoke_doctor(monkeypatch, tmp_path, rules=[_rule("unknown")])
     assert result.exit_code == 0, result.output
     assert "1 rule(s) not ok: 1 unknown" in result.output
 
@@ -78,7 +87,7 @@ def test_all_ok_exits_0_and_a_rule_not_evaluated_yet_is_ok(
 def test_a_panel_not_ok_or_a_rule_problem_exits_1(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, outcome: dict[str, Any]
 ) -> None:
-    result = _doctor(monkeypatch, tmp_path, **outcome)
+    result = invoke_doctor(monkeypatch, tmp_path, **outcome)
     assert result.exit_code == 1, result.output
 
 
@@ -86,17 +95,17 @@ def test_nothing_reachable_exits_2_and_names_each_failure(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     failures = [SourceError(CauseCode.UNREACHABLE, "http://p:9090: cannot connect (refused)")]
-    result = _doctor(monkeypatch, tmp_path, nothing_reachable=True, failures=failures)
+    result = invoke_doctor(monkeypatch, tmp_path, nothing_reachable=True, failures=failures)
     assert result.exit_code == 2
     assert "error: http://p:9090: cannot connect (refused)" in result.output
     assert "No datasource could be reached: nothing was checked." in result.output
     assert "d / p" not in result.output and "panels, " not in result.output  # no table, no summary
-    as_json = _doctor(monkeypatch, tmp_path, "--json", nothing_reachable=True, failures=failures)
+    as_json = invoke_doctor(monkeypatch, tmp_path, "--json", nothing_reachable=True, failures=failures)
     assert as_json.exit_code == 2  # the JSON is printed, the exit code still says nothing was checked
 
 
 def test_everything_left_out_exits_2(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    result = _doctor(monkeypatch, tmp_path, nothing_asked=True)
+    result = invoke_doctor(monkeypatch, tmp_path, nothing_asked=True)
     assert result.exit_code == 2
     assert "Every datasource the panels use was left out" in result.output
 
@@ -104,7 +113,7 @@ def test_everything_left_out_exits_2(monkeypatch: pytest.MonkeyPatch, tmp_path: 
 def test_json_is_one_document_and_keeps_the_exit_code(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    result = _doctor(monkeypatch, tmp_path, "--json", reports=[_suspect()])
+    result = invoke_doctor(monkeypatch, tmp_path, "--json", reports=[_suspect()])
     assert result.exit_code == 1
     document = json.loads(result.stdout)
     assert [panel["status"] for panel in document["panels"]] == ["suspect"]

@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-import dashboards_as_code.doctor.run as doctor_run
-from dashboards_as_code import cli
 from dashboards_as_code.doctor.causes import Cause, CauseCode, PanelReport, Skipped, Status
 from dashboards_as_code.doctor.http import Answer, Endpoint, SourceError
 from dashboards_as_code.doctor.loki_api import NAMES
 from dashboards_as_code.doctor.prometheus_api import PrometheusApi
 from dashboards_as_code.doctor.run import DoctorRun, Reached
-from tests.doctor.test_exit_codes import FakeRun
+from tests.doctor.test_exit_codes import FakeRun, invoke_doctor
 
 LOKI_DOWN = SourceError(CauseCode.UNREACHABLE, "http://l:3100/loki/api/v1/labels: cannot connect (refused)")
 
@@ -36,12 +32,7 @@ class FakeRunWithNotes(FakeRun):
 
 
 def _doctor(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *args: str, **outcome: Any) -> Any:
-    monkeypatch.setattr(FakeRun, "outcome", outcome)
-    monkeypatch.setattr(doctor_run, "DoctorRun", FakeRunWithNotes)
-    monkeypatch.setattr(cli, "_load", lambda _root: SimpleNamespace(project=SimpleNamespace(root=tmp_path)))
-    monkeypatch.setenv("PROMETHEUS_URL", "http://p:9090")
-    monkeypatch.setenv("LOKI_URL", "http://l:3100")
-    return CliRunner().invoke(cli.app, ["doctor", *args])
+    return invoke_doctor(monkeypatch, tmp_path, *args, run=FakeRunWithNotes, **outcome)
 
 
 def _panels() -> list[PanelReport]:
