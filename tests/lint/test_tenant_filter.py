@@ -42,7 +42,7 @@ def test_logs_without_tenant_filter(overview) -> None:  # type: ignore[no-untype
     logs_panel = next(p for p in document(lint, overview)["panels"] if p["type"] == "logs")
     logs_panel["targets"][0]["expr"] = q.log_lines(BACKEND_LOGS, errors_only=True, tenant_filter=False).text
     (finding,) = check(CHECK, lint)
-    assert finding.location.panel == "Recent error logs"
+    assert finding.location.panel == logs_panel["title"]
     assert "reads tenant logs without" in finding.message
 
 
