@@ -8,11 +8,20 @@ the first sign that the SDK or the Collector lost it.
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import pytest
 
+from config import OVERVIEW_UID
 from dashboards_as_code.contract.model import MetricSignal
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.kinds.dashboard import dashboard_document
 from prometheus_rules import RULE_GROUPS
+from prometheus_rules.alerts import SIGNAL_MISSING
 from telemetry.contract import CONTRACT
+from tests.conftest import REPO
+from tests.prometheus.rules import rendered_rules
 
 WATCHED = {
     rule.labels.get("signal")
@@ -30,3 +39,56 @@ def test_a_signal_is_watched_exactly_when_its_absence_is_a_fault(signal: MetricS
 def test_the_contract_has_signals_of_both_kinds() -> None:
     """Otherwise the test above holds one side only and cannot see the filter turned the wrong way."""
     assert {signal.present_only_when is None for signal in CONTRACT.metrics} == {True, False}
+
+
+def _series_read(expression: str, records: dict[str, str]) -> set[str]:
+    """The stored series an expression reads, following recorded series back to what they record.
+
+    A panel reads `http_route:traces_span_metrics_calls:rate5m`; the signal it depends on is the
+    `traces_span_metrics_calls_total` that recording rule reads, so a signal going silent empties it.
+    """
+    names = set(re.findall(r"[a-zA-Z_:][a-zA-Z0-9_:]*", expression))
+    read = set(names)
+    for name in names & records.keys():
+        read |= _series_read(records[name], {k: v for k, v in records.items() if k != name})
+    return read
+
+
+RULES = rendered_rules()
+RECORDS = {
+    rule["record"]: rule["expr"] for group in RULES["groups"] for rule in group["rules"] if "record" in rule
+}
+OVERVIEW = dashboard_document(next(d for d in load_project(REPO).dashboards if d.uid == OVERVIEW_UID))
+OVERVIEW_PANELS = {
+    panel["id"]: (
+        panel["title"],
+        set().union(*(_series_read(t.get("expr", ""), RECORDS) for t in panel.get("targets", []))),
+    )
+    for panel in OVERVIEW["panels"]
+    if panel["type"] != "row"
+}
+MISSING_ALERTS = [
+    rule for group in RULES["groups"] for rule in group["rules"] if rule.get("alert") == SIGNAL_MISSING
+]
+
+
+@pytest.mark.parametrize("rule", MISSING_ALERTS, ids=lambda rule: rule["labels"]["signal"])
+def test_a_missing_signal_ticket_opens_an_overview_panel_that_reads_it_whenever_one_does(
+    rule: dict[str, Any],
+) -> None:
+    """The on-call person opening the ticket lands on a panel the silence has emptied: one exists on the
+    Overview (directly or through a recording rule) exactly when the ticket carries a link, and the
+    linked panel is one of them, not a neighbour's."""
+    signal = CONTRACT.metric(rule["labels"]["signal"])
+    reading = {pid for pid, (_, read) in OVERVIEW_PANELS.items() if read & set(signal.series_names)}
+    url = rule["annotations"].get("dashboard_url")
+    assert (url is not None) is bool(reading), (
+        f"{signal.key}: Overview panels reading it: {sorted(OVERVIEW_PANELS[p][0] for p in reading)}; "
+        f"link: {url}"
+    )
+    if url is not None:
+        match = re.search(rf"/d/{re.escape(OVERVIEW_UID)}\?(?:.*&)?viewPanel=(\d+)$", url)
+        assert match, f"{signal.key}: {url} does not open an Overview panel"
+        assert int(match.group(1)) in reading, (
+            f"{signal.key}: {url} opens {OVERVIEW_PANELS[int(match.group(1))][0]!r}"
+        )
