@@ -63,9 +63,15 @@ class StatedDuration:
     """Where it ends in the text."""
 
 
+STATUS_PLURAL = re.compile(r"[1-5]\d\ds")
+"""`404s`, `500s`: HTTP status codes in the plural, not seconds."""
+
+
 def stated_durations(text: str) -> Iterator[StatedDuration]:
     """Every duration a text states, in seconds."""
     for match in DURATION.finditer(text):
+        if STATUS_PLURAL.fullmatch(match.group(0)):
+            continue
         if match.group("n") is not None:
             seconds = float(match.group("n")) * UNIT_SECONDS[match.group("unit")]
         else:
@@ -75,6 +81,42 @@ def stated_durations(text: str) -> Iterator[StatedDuration]:
         if match.group("article") in ("the last", "last"):
             before += "last "
         yield StatedDuration(seconds, match.group(0), before, match.end())
+
+
+RATE_UNIT = re.compile(
+    r"(?<![\w.])\d+(?:\.\d+)?\+?\s+[\w ]{0,40}?\b(?:an|a|per)\s+(hour|minute|day|second)\b"
+)
+"""`100+ requests an hour`: a rate stated per hour, whose `an hour` is a unit, not a duration."""
+
+
+def percent(text: str) -> float:
+    return float(text) / 100
+
+
+def stated_thresholds(text: str) -> list[tuple[str, set[tuple[str, float]]]]:
+    """Each threshold the text states, and the comparisons of the expression any one of which is it.
+
+    `at least N` is `>= N`; `more than N` / `more than N%` is `> N` / `> N/100`; `N+ ... an hour` is
+    `>= N` (the per-second rate times 3600, checked apart); `half` is `> 0.5`; `less than ... (N h)`
+    is `< N` in seconds; `allows N%` (an SLO's budget) is the budget each burn factor multiplies, `> (F *
+    N/100)`."""
+    found: list[tuple[str, set[tuple[str, float]]]] = []
+    for match in re.finditer(r"\bat least (\d+(?:\.\d+)?)(%?)", text):
+        value = float(match.group(1)) / (100 if match.group(2) else 1)
+        found.append((match.group(0), {(">=", value)}))
+    for match in re.finditer(r"\bmore than (\d+(?:\.\d+)?)(%?)", text):
+        value = float(match.group(1)) / (100 if match.group(2) else 1)
+        found.append((match.group(0), {(">", value)}))
+    for match in re.finditer(r"\b(\d+)\+", text):
+        found.append((match.group(0), {(">=", float(match.group(1)))}))
+    for match in re.finditer(r"\bhalf\b", text):
+        found.append((match.group(0), {(">", 0.5)}))
+    for match in re.finditer(r"\ballows (\d+(?:\.\d+)?)%", text):
+        found.append((match.group(0), {(">", percent(match.group(1)))}))
+    for match in re.finditer(r"\bless than\b[^.:]*?\((\d+(?:\.\d+)?)\s?([a-z]+)\)", text):
+        value = float(match.group(1)) * UNIT_SECONDS[match.group(2)]
+        found.append((match.group(0), {("<", value)}))
+    return found
 
 
 def seconds(duration: str) -> float:
@@ -88,8 +130,14 @@ def _seconds_of(delta: object) -> float:
     return float(total())
 
 
-def parse(expr: str) -> object:
-    return tree.parse(expr)
+GRAFANA_CHOSEN = "1ms"
+"""What `$__rate_interval`, `$__range` and the like are read as here: Grafana chooses them, so they are
+no window a text may state (`windows` leaves them out)."""
+
+
+def parse(expr: str) -> Any:
+    """The expression's tree, Grafana's interval variables as GRAFANA_CHOSEN."""
+    return promql_parser.parse(tree.as_prometheus_receives(expr, interval=GRAFANA_CHOSEN))
 
 
 def windows(expr: str, recorded: Mapping[str, list[str]] | None = None) -> set[float]:
@@ -97,21 +145,19 @@ def windows(expr: str, recorded: Mapping[str, list[str]] | None = None) -> set[f
     a recorded series' name -> the expressions that write it) the ranges of the recorded series it reads.
     """
     found: set[float] = set()
-    for node, _ in tree.walk(tree.parse(expr)):
-        if isinstance(node, promql_parser.MatrixSelector):
-            found.add(_seconds_of(node.range))
-        if isinstance(node, promql_parser.SubqueryExpr):
+    for node, _ in tree.walk(parse(expr)):
+        if isinstance(node, promql_parser.MatrixSelector | promql_parser.SubqueryExpr):
             found.add(_seconds_of(node.range))
         if isinstance(node, promql_parser.VectorSelector) and recorded and (node.name or "") in recorded:
             for source in recorded[node.name or ""]:
                 found |= windows(source, recorded)
-    return found
+    return found - {seconds(GRAFANA_CHOSEN)}
 
 
 def selected_series(expr: str, recorded: Mapping[str, list[str]] | None = None) -> set[str]:
     """The series names the expression selects, and those its recorded series are computed from."""
     found: set[str] = set()
-    for selector in tree.vector_selectors(tree.parse(expr)):
+    for selector in tree.vector_selectors(parse(expr)):
         name = selector.name or next(
             (m.value for m in selector.matchers.matchers if m.name == "__name__"), ""
         )
@@ -145,7 +191,7 @@ def comparisons(expr: str) -> set[tuple[str, float]]:
     """Every (operator, number) of the expression's comparisons, the number on the threshold side:
     `x * 3600 >= 100` gives (">=", 100); `ratio > (14.4 * 0.005)` gives (">", 14.4) and (">", 0.005)."""
     found: set[tuple[str, float]] = set()
-    for node, _ in tree.walk(tree.parse(expr)):
+    for node, _ in tree.walk(parse(expr)):
         if isinstance(node, promql_parser.BinaryExpr) and str(node.op) in COMPARISONS:
             found |= {(str(node.op), value) for value in threshold_numbers(node.rhs)}
     return found
@@ -154,9 +200,7 @@ def comparisons(expr: str) -> set[tuple[str, float]]:
 def literals(expr: str) -> set[float]:
     """Every number literal anywhere in the expression (a multiplier such as `* 3600` included)."""
     return {
-        float(node.val)
-        for node, _ in tree.walk(tree.parse(expr))
-        if isinstance(node, promql_parser.NumberLiteral)
+        float(node.val) for node, _ in tree.walk(parse(expr)) if isinstance(node, promql_parser.NumberLiteral)
     }
 
 
@@ -164,7 +208,7 @@ def quantiles(expr: str) -> set[float]:
     """The quantiles `histogram_quantile(q, ...)` computes in the expression."""
     return {
         float(str(node.args[0]))
-        for node, _ in tree.walk(tree.parse(expr))
+        for node, _ in tree.walk(parse(expr))
         if tree.function_name(node) == "histogram_quantile"
     }
 

@@ -92,19 +92,13 @@ def _kind(before: str) -> str:
     return "other"
 
 
-RATE_UNIT = re.compile(
-    r"(?<![\w.])\d+(?:\.\d+)?\+?\s+[\w ]{0,40}?\b(?:an|a|per)\s+(hour|minute|day|second)\b"
-)
-"""`100+ requests an hour`: a rate stated per hour, whose `an hour` is a unit, not a duration."""
-
-
 @pytest.mark.parametrize("rule", ALERTS, ids=_id)
 def test_every_duration_an_alert_states_is_one_the_rule_has(rule: dict[str, Any]) -> None:
     allowed = allowed_durations(rule)
     wrong = []
     for field in ("summary", "description"):
         text = stated.without_templates(rule["annotations"][field])
-        rate_units = {match.end(1) for match in RATE_UNIT.finditer(text)}
+        rate_units = {match.end(1) for match in stated.RATE_UNIT.finditer(text)}
         for duration in stated.stated_durations(text):
             if duration.end in rate_units:
                 continue
@@ -112,36 +106,6 @@ def test_every_duration_an_alert_states_is_one_the_rule_has(rule: dict[str, Any]
             if duration.seconds not in allowed[kind]:
                 wrong.append(f"{field}: {duration.words!r} ({kind}) is none of {sorted(allowed[kind])} s")
     assert wrong == [], f"{rule['alert']}: {wrong}"
-
-
-def _percent(text: str) -> float:
-    return float(text) / 100
-
-
-def stated_thresholds(text: str) -> list[tuple[str, set[tuple[str, float]]]]:
-    """Each threshold the text states, and the comparisons of the expression any one of which is it.
-
-    `at least N` is `>= N`; `more than N` / `more than N%` is `> N` / `> N/100`; `N+ ... an hour` is
-    `>= N` (the per-second rate times 3600, checked apart); `half` is `> 0.5`; `less than ... (N h)`
-    is `< N` in seconds; `allows N%` (an SLO's budget) is the budget each burn factor multiplies, `> (F *
-    N/100)`."""
-    found: list[tuple[str, set[tuple[str, float]]]] = []
-    for match in re.finditer(r"\bat least (\d+(?:\.\d+)?)(%?)", text):
-        value = float(match.group(1)) / (100 if match.group(2) else 1)
-        found.append((match.group(0), {(">=", value)}))
-    for match in re.finditer(r"\bmore than (\d+(?:\.\d+)?)(%?)", text):
-        value = float(match.group(1)) / (100 if match.group(2) else 1)
-        found.append((match.group(0), {(">", value)}))
-    for match in re.finditer(r"\b(\d+)\+", text):
-        found.append((match.group(0), {(">=", float(match.group(1)))}))
-    for match in re.finditer(r"\bhalf\b", text):
-        found.append((match.group(0), {(">", 0.5)}))
-    for match in re.finditer(r"\ballows (\d+(?:\.\d+)?)%", text):
-        found.append((match.group(0), {(">", _percent(match.group(1)))}))
-    for match in re.finditer(r"\bless than\b[^.:]*?\((\d+(?:\.\d+)?)\s?([a-z]+)\)", text):
-        value = float(match.group(1)) * stated.UNIT_SECONDS[match.group(2)]
-        found.append((match.group(0), {("<", value)}))
-    return found
 
 
 @pytest.mark.parametrize("rule", ALERTS, ids=_id)
@@ -153,17 +117,17 @@ def test_every_threshold_an_alert_states_is_its_expressions(rule: dict[str, Any]
     comparisons = stated.comparisons(rule["expr"])
     wrong = [
         f"{words!r} is none of the expression's comparisons {sorted(comparisons)}"
-        for words, wanted in stated_thresholds(text)
+        for words, wanted in stated.stated_thresholds(text)
         if not wanted & comparisons
     ]
     literals = stated.literals(rule["expr"])
-    for match in RATE_UNIT.finditer(text):
+    for match in stated.RATE_UNIT.finditer(text):
         scale = stated.UNIT_SECONDS[match.group(1)]
         if scale != 1 and scale not in literals:
             wrong.append(f"{match.group(0)!r}: the expression does not scale a per-second rate by {scale:g}")
     thresholds = {value for _, value in comparisons}
     for match in re.finditer(r"(\d+(?:\.\d+)?)\s?%", text):
-        if _percent(match.group(1)) not in thresholds:
+        if stated.percent(match.group(1)) not in thresholds:
             wrong.append(f"{match.group(0)!r} is no threshold of the expression {sorted(thresholds)}")
     assert wrong == [], f"{rule['alert']}: {wrong}"
 
