@@ -42,14 +42,28 @@ PERIOD = stated.seconds(SLO_PERIOD)
 Panel = dict[str, Any]
 
 
+ROW_OF: dict[tuple[str, int], str] = {}
+"""(dashboard uid, panel id) -> the title of the row the panel sits under."""
+OTHER_PANELS: list[tuple[str, Panel]] = []
+"""The panels whose queries are not PromQL (Loki's logs)."""
+
+
 def _panels() -> list[tuple[str, Panel]]:
-    """Every PromQL panel (Loki's LogQL is another language), with its dashboard's uid."""
+    """Every PromQL panel (Loki's LogQL is another language), with its dashboard's uid; the row each
+    sits under goes to ROW_OF (every_panel gives a row, then the panels it holds)."""
     found = []
     for definition in _PROJECT.dashboards:
+        row = ""
         for panel in every_panel(dashboard_document(definition)):
+            if panel.get("type") == "row":
+                row = str(panel.get("title") or "")
+                continue
+            ROW_OF[definition.uid, panel["id"]] = row
             targets = panel.get("targets") or []
-            if panel.get("type") != "row" and targets and all(_is_promql(panel, t) for t in targets):
+            if targets and all(_is_promql(panel, t) for t in targets):
                 found.append((definition.uid, panel))
+            elif targets:
+                OTHER_PANELS.append((definition.uid, panel))
     return found
 
 
@@ -170,7 +184,8 @@ LATENCY_WORDS = re.compile(r"\b(?:at most|within|over|under|above|below)\s*$")
 @pytest.mark.parametrize("item", PANELS, ids=_id)
 def test_every_duration_a_panel_states_is_a_window_it_reads(item: tuple[str, Panel]) -> None:
     """`(30 d)`, `over the last hour`, `(hourly averages)`, a legend `6h`: a window the panel's queries
-    read (their range vectors, subqueries, and those of the recorded series they read); in a text about
+    read (their range vectors, subqueries, and those of the recorded series they read), a row's title
+    (`Burning their error budget fastest (last hour)`) of every panel under it; in a text about
     an SLO or its budget, the SLO period; after `at most`/`within` and in seconds, the latency threshold
     a request is held to (an `le` bucket the query reads, or the contract's)."""
     _, panel = item
@@ -197,6 +212,9 @@ def test_every_duration_a_panel_states_is_a_window_it_reads(item: tuple[str, Pan
                 wrong.append(f"{duration.words!r}: the latency threshold is {sorted(latency)} s")
         elif duration.seconds not in allowed:
             wrong.append(f"{duration.words!r} is none of the windows {sorted(allowed)} s")
+    for duration in stated.stated_durations(ROW_OF.get((item[0], panel["id"]), "")):
+        if duration.seconds not in _windows(panel):
+            wrong.append(f"row {duration.words!r} is none of the windows {sorted(_windows(panel))} s")
     for target in panel["targets"]:
         for duration in stated.stated_durations(target.get("legendFormat") or ""):
             read = stated.windows(target["expr"], RECORDED)
@@ -381,3 +399,20 @@ def test_every_alert_and_file_a_panel_names_exists(item: tuple[str, Panel]) -> N
     ]
     wrong += [path for path in FILE_PATH.findall(words) if not (REPO / path).exists()]
     assert wrong == [], f"{panel['title']!r} names what does not exist: {wrong}"
+
+
+CODE_COMPARISON = re.compile(r"\b([a-z_]+)\s*(>=|<=|==|!=|>|<)\s*(\d+(?:\.\d+)?)\b")
+"""`severity_number >= 17`: a comparison written as the query language writes it."""
+
+
+@pytest.mark.parametrize("item", OTHER_PANELS, ids=_id)
+def test_a_comparison_a_logs_panel_quotes_is_in_its_query(item: tuple[str, Panel]) -> None:
+    """A logs panel's `(severity_number >= 17)` quotes its LogQL filter: the query must have it."""
+    _, panel = item
+    queries = [re.sub(r"\s+", "", str(target.get("expr", ""))) for target in panel["targets"]]
+    wrong = [
+        "".join(comparison)
+        for comparison in CODE_COMPARISON.findall(stated.without_templates(text(panel)))
+        if not any("".join(comparison) in query for query in queries)
+    ]
+    assert wrong == [], f"{panel['title']!r} quotes what its queries do not filter on: {wrong}"
