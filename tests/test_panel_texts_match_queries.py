@@ -132,7 +132,8 @@ ALL_QUANTILES = {q for _, panel in PANELS for expr in exprs(panel) for q in stat
 def test_the_quantiles_a_panel_names_are_the_ones_it_computes(item: tuple[str, Panel]) -> None:
     """A title naming quantiles (`Latency P50 / P95 / P99`) names exactly those `histogram_quantile`
     computes; each query's legend `P95` is that query's quantile; a description's `P99` is one this
-    panel computes, or (when it points elsewhere: "see the Overview") one another panel does."""
+    panel computes, or (when it points elsewhere: "see the Overview") one another panel does; "Exemplars
+    are requested on the P99 query only" names exactly the quantiles of the queries asking exemplars."""
     _, panel = item
     computed = {q for expr in exprs(panel) for q in stated.quantiles(expr)}
     titled = {_quantile(q) for q in QUANTILE.findall(panel["title"])}
@@ -144,6 +145,12 @@ def test_the_quantiles_a_panel_names_are_the_ones_it_computes(item: tuple[str, P
             assert legend == stated.quantiles(target["expr"]), (target["legendFormat"], target["expr"])
     described = {_quantile(q) for q in QUANTILE.findall(panel.get("description", ""))}
     assert described <= computed | ALL_QUANTILES, f"no panel computes {sorted(described - ALL_QUANTILES)}"
+    for sentence in re.split(r"(?<=[.!?])\s+", panel.get("description", "")):
+        if re.search(r"exemplars", sentence, re.IGNORECASE) and re.search(r"\bonly\b", sentence):
+            named = {_quantile(q) for q in QUANTILE.findall(sentence)}
+            asked = {q for t in panel["targets"] if t.get("exemplar") for q in stated.quantiles(t["expr"])}
+            if named:
+                assert asked == named, f"{sentence!r}, but the queries with exemplars compute {sorted(asked)}"
     if not re.search(r"\bsee the\b", panel.get("description", "")):
         assert described <= computed, (
             f"{panel['title']!r} computes {sorted(computed)}, not {sorted(described)}"
