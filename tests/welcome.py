@@ -58,6 +58,7 @@ DEFINITION_TESTS = (
     "tests/test_provisioning_vars.py",
     "tests/test_uids.py",
     "tests/test_contract.py",
+    "tests/test_panel_texts_match_queries.py",
     "tests/render",
     "tests/lint",
     "tests/bench/test_overview_plain_queries.py",
