@@ -34,13 +34,21 @@ import pytest
 
 from config import OVERVIEW_UID
 from dashboards_as_code import cli
-from tests.cli.bad_input import OVERVIEW, make_template
-from tests.conftest import REPO
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.kinds.dashboard import dashboard_document
+from tests.cli.bad_input import OVERVIEW, Mutation, make_template, replace
+from tests.conftest import REPO, project_dashboard
 from tests.grafana_server.server import FakeGrafana
 from tests.test_watch import OVERVIEW_JSON, _edit, watching
 
 RETITLED = '"WhatsApp sessions now",'
 """The stat panel's new title: a definition change, so build writes, check is stale, diff differs."""
+ANOTHER_TITLE = next(
+    panel["title"]
+    for panel in dashboard_document(project_dashboard(load_project(REPO), OVERVIEW_UID))["panels"]
+    if panel["type"] != "row"
+)
+"""A panel title the Overview already has: given to the stat panel, build refuses the dashboard."""
 PULLED = "board.json"
 """The file `pull -o` writes, inside the form's directory."""
 DEAD = "http://127.0.0.1:9"
@@ -95,11 +103,20 @@ class Scenario:
     dotenv: str = ""
     grafana: bool = False
     pulled: bool = False
+    mutate: Mutation = lambda _: None
+    """A change of the copy before the run: a definition `build` refuses, to hold its report too."""
 
 
 TOKEN = "GRAFANA_URL={grafana}\nGRAFANA_TOKEN=glsa_admin\n"
 SCENARIOS = (
     Scenario("build", ("build", "--project", "{path}"), 0, (f"wrote    {OVERVIEW_JSON}",)),
+    Scenario(
+        "build-invalid",
+        ("build", "--project", "{path}"),
+        2,
+        (f"({OVERVIEW})", "[panel-titles]", "nothing was written"),
+        mutate=replace(OVERVIEW, RETITLED, f"{json.dumps(ANOTHER_TITLE)},"),
+    ),
     Scenario("check", ("check", "--project", "{path}"), 1, ("provisioning is stale", OVERVIEW_JSON)),
     Scenario("push", ("push", "--project", "{path}"), 0, ("created",), dotenv=TOKEN, grafana=True),
     Scenario(
@@ -245,6 +262,7 @@ def run_form(
     (the project's folder given `mode` meanwhile, when set)."""
     place = tmp_path / form.place
     shutil.copytree(template, place, symlinks=True)
+    scenario.mutate(place)
     (tmp_path / "elsewhere").mkdir()
     path, cwd = form.given(tmp_path, place)
     with FakeGrafana() as grafana:
