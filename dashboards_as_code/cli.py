@@ -433,6 +433,8 @@ def pull(
         target = None if output is None else regular_output(output)
     except NotRegularFileError as error:
         raise _fail(f"error: {error}; nothing was written") from None
+    except OSError as error:  # a folder of the path that cannot be searched
+        raise _fail(f"error: cannot write {output}: {error.strerror}; nothing was written") from None
     grafana = _grafana()
     _connect(grafana, EXIT_INVALID)
     try:

@@ -72,9 +72,10 @@ class Watcher:
 
 @contextmanager
 def watching(
-    project: Path, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+    project: Path | str, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> Iterator[Watcher]:
-    """`build.py watch --project project` run from `cwd` (a relative `project` is read from there)."""
+    """`build.py watch --project project` run from `cwd` (a relative `project` is read from there); a
+    str is passed as typed (`dir/`, `./dir`), which a Path would normalise away."""
     process = subprocess.Popen(
         [sys.executable, str(REPO / "build.py"), "watch", "--project", str(project), *args],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})},

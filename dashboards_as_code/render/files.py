@@ -210,6 +210,9 @@ def regular_output(path: Path) -> Path:
         mode = path.lstat().st_mode
     except FileNotFoundError:
         return path
+    except NotADirectoryError:  # `-o config.py/board.json`: a file where a folder of the path belongs
+        through = next(parent for parent in path.parents if parent.is_file())
+        raise NotRegularFileError(path, f"a path through {through}, a file, not a folder") from None
     if stat.S_ISREG(mode):
         return path
     if not stat.S_ISLNK(mode):
