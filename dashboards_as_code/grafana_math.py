@@ -88,14 +88,16 @@ def opening_value(variable: Mapping[str, Any], values: Sequence[str]) -> str:
     "every value" (Grafana would send them as an alternation; `.*` selects the same series). One
     without All opens on its saved value if that is still a value of its query, else on the first
     value (Grafana's `MultiValueVariable` validation picks `options[0]`), else on '' (no value at
-    all: Grafana's own empty selection). A multi-value variable's value is regex-escaped, as Grafana
-    escapes it for the `=~` matcher it lands in.
+    all: Grafana's own empty selection). Of several saved values Grafana keeps those still among the
+    query's values, in the saved order, and doctor diagnoses the first of them. A multi-value
+    variable's value is regex-escaped, as Grafana escapes it for the `=~` matcher it lands in.
     """
     if variable.get("includeAll"):
         return str(variable.get("allValue") or ".*")
     saved = (variable.get("current") or {}).get("value")
-    saved = saved[0] if isinstance(saved, list) and saved else saved
-    value = saved if isinstance(saved, str) and saved in values else (values[0] if values else "")
+    selected = saved if isinstance(saved, list) else [saved]
+    kept = [value for value in selected if isinstance(value, str) and value in values]
+    value = kept[0] if kept else (values[0] if values else "")
     return regex_escape(value) if value and variable.get("multi") else value
 
 
