@@ -211,7 +211,7 @@ def regular_output(path: Path) -> Path:
     except FileNotFoundError:
         return path
     except NotADirectoryError:  # `-o config.py/board.json`: a file where a folder of the path belongs
-        through = next(parent for parent in path.parents if parent.is_file())
+        through = next((parent for parent in path.parents if parent.is_file()), path.parent)
         raise NotRegularFileError(path, f"a path through {through}, a file, not a folder") from None
     if stat.S_ISREG(mode):
         return path
