@@ -22,8 +22,11 @@ DOCTOR_TIMEOUT_SECONDS = 10.0
 WATCH_CHILD_TIMEOUT_SECONDS = 120.0
 """One build or push that `watch` runs; a longer one is stopped, reported, and watching goes on."""
 
-SCHEMA_VERSION = 39
-"""Classic dashboard JSON model; Grafana 11, 12 and 13 all migrate it forward on load (grafana.md §6.1)."""
+SCHEMA_VERSION = 42
+"""The classic dashboard JSON model's version in Grafana 13.2: its migrator's latest and its schema
+package's default (docs/grafana-13-facts.md §7). An older one is migrated in the browser on every load;
+the `grafana-schema` check refuses one older than the pinned `@grafana/schema` writes. The document
+keeps what migrations 40 to 42 would change (`dashboard_document`)."""
 
 GRAFANA_PROVISIONING_MOUNT = "/etc/grafana/provisioning"
 """Where a Grafana container mounts the generated `provisioning/` folder (read-only)."""

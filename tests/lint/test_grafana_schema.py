@@ -149,6 +149,37 @@ def test_without_node(
     assert "npm ci in tools/grafana-schema" in finding.message
 
 
+def _pinned_schema_version() -> int:
+    """The schemaVersion Grafana's own schema package (the version pinned in tools/grafana-schema) gives
+    a new dashboard: read from the package, not from this project's defaults."""
+    script = "process.stdout.write(String(require('@grafana/schema').defaultDashboard.schemaVersion))"
+    answer = subprocess.run(
+        ["node", "-e", script],
+        cwd=REPO / "tools" / "grafana-schema",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(answer.stdout)
+
+
+def test_dashboards_are_written_at_the_pinned_grafanas_schema_version(overview: DashboardDefinition) -> None:
+    """Otherwise Grafana migrates every dashboard in the browser on every load, and what it shows is
+    what the migration made of the document, not the document."""
+    assert document(context(overview), overview)["schemaVersion"] == _pinned_schema_version()
+
+
+@pytest.mark.parametrize("behind", [1, 3, 21])
+def test_a_schema_version_older_than_the_pinned_grafanas_is_a_finding(
+    overview: DashboardDefinition, behind: int
+) -> None:
+    pinned = _pinned_schema_version()
+    (finding,) = planted(overview, lambda board: board.update(schemaVersion=pinned - behind))
+    assert finding.location.dashboard == overview.uid
+    assert finding.message.startswith("`schemaVersion`: ")
+    assert f"schemaVersion {pinned - behind} is older than {pinned}" in finding.message
+
+
 def test_moving_grafana_without_moving_the_schema_fails_check(project_copy: Path) -> None:
     assert CONFIG.grafana_compose_file is not None
     compose = project_copy / CONFIG.grafana_compose_file

@@ -54,3 +54,34 @@ def test_panels_in_a_collapsed_row_are_normalised_like_the_others() -> None:
     assert panel["title"] == "Nested" and panel["type"] == "timeseries"
     assert not set(DROPPED_PANEL_FIELDS) & set(panel)
     assert None not in panel.values()
+
+
+def _hiding(viz: bool) -> dict[str, object]:
+    """A series override as Grafana's "Hide in area" writes it, tooltip left shown."""
+    hide = {"id": "custom.hideFrom", "value": {"legend": False, "tooltip": False, "viz": viz}}
+    return {"matcher": {"id": "byName", "options": "5xx"}, "properties": [hide]}
+
+
+def test_the_document_holds_what_grafanas_migrations_up_to_its_schema_version_would_change() -> None:
+    """A document at Grafana 13.2's schemaVersion (42) is not migrated on load, so it must already be
+    what migrations 40-42 make of an older one (docs/grafana-13-facts.md §7): `refresh` a string ("" for
+    none, 40), no `timepicker.time_options` (41), and a series hidden from the graph hidden from the
+    tooltip too (42), in a collapsed row as well."""
+    shown, hidden = (
+        g.TimeSeries(title=t, overrides=[_hiding(v)]) for t, v in (("Shown", False), ("Hidden", True))
+    )
+    nested = g.TimeSeries(title="Nested", overrides=[_hiding(True)])
+    row = g.RowPanel(title="More", collapsed=True, panels=[nested])
+    board = g.Dashboard(title="Old", uid="old", refresh=None, panels=[shown, hidden, row]).auto_panel_ids()
+    document = dashboard_document(DashboardDefinition(Folder("f", "F"), board))
+    assert document["refresh"] == ""
+    assert "time_options" not in document["timepicker"]
+    by_title = {p["title"]: p for p in (*document["panels"], *document["panels"][2]["panels"])}
+    tooltip = {title: by_title[title]["fieldConfig"]["overrides"][0]["properties"][0]["value"]["tooltip"]
+               for title in ("Shown", "Hidden", "Nested")}  # fmt: skip
+    assert tooltip == {"Shown": False, "Hidden": True, "Nested": True}
+
+
+def test_an_auto_refresh_the_definition_sets_is_kept() -> None:
+    board = g.Dashboard(title="Live", uid="live", refresh="1m", panels=[])
+    assert dashboard_document(DashboardDefinition(Folder("f", "F"), board))["refresh"] == "1m"

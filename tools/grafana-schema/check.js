@@ -10,6 +10,11 @@ const path = require('path');
 const ts = require('typescript');
 
 const SCHEMA = path.join(__dirname, 'node_modules', '@grafana', 'schema', 'dist', 'types', 'raw');
+// The schemaVersion the pinned Grafana writes (its schema package's default dashboard): a dashboard
+// below it is migrated in the browser on every load, and the type check, for which the field is just
+// a number, cannot tell.
+const SCHEMA_PACKAGE = require(path.join(__dirname, 'node_modules', '@grafana', 'schema', 'package.json'));
+const CURRENT_SCHEMA_VERSION = require('@grafana/schema').defaultDashboard.schemaVersion;
 const VIRTUAL = path.join(__dirname, '__documents__.ts');
 const LIB = path.join(__dirname, '__lib__.d.ts');
 // TypeScript's standard library is most of the compile time and JSON needs little of it: these are
@@ -98,6 +103,16 @@ function check(items) {
   const program = ts.createProgram([LIB, VIRTUAL], options, host, previous);
   previous = program;
   const found = [];
+  for (const item of items) {
+    const version = item.kind === 'dashboard' && item.value ? item.value.schemaVersion : undefined;
+    if (typeof version === 'number' && version < CURRENT_SCHEMA_VERSION) {
+      found.push({
+        id: item.id, path: 'schemaVersion',
+        message: `schemaVersion ${version} is older than ${CURRENT_SCHEMA_VERSION}, the version Grafana's own `
+          + `schema (@grafana/schema ${SCHEMA_PACKAGE.version}) writes: Grafana migrates it on every load`,
+      });
+    }
+  }
   for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
     if (diagnostic.file && path.resolve(diagnostic.file.fileName) === LIB) continue;
     if (!diagnostic.file || path.resolve(diagnostic.file.fileName) !== VIRTUAL) {

@@ -69,9 +69,29 @@ def dashboard_document(definition: DashboardDefinition) -> dict[str, Any]:
     document["id"] = None
     document["panels"] = [_panel(p) for p in raw["panels"]]
     timepicker = without_nulls(document.get("timepicker") or {})
-    timepicker.pop("time_options", None)  # removed from the time picker in Grafana 8
+    timepicker.pop("time_options", None)  # removed from the time picker in Grafana 8; migration 41 drops it
     document["timepicker"] = timepicker
+    if not isinstance(document.get("refresh"), str):  # migration 40: a string, "" for no auto-refresh
+        document["refresh"] = ""
+    for panel in _every_panel(document["panels"]):
+        _hidden_from_the_graph_is_hidden_from_the_tooltip(panel)
     return document
+
+
+def _every_panel(panels: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The panels and those inside collapsed rows, which Grafana's migrations visit too."""
+    return [nested for panel in panels for nested in (panel, *_every_panel(panel.get("panels") or []))]
+
+
+def _hidden_from_the_graph_is_hidden_from_the_tooltip(panel: dict[str, Any]) -> None:
+    """Migration 42: an override hiding a series from the graph (`custom.hideFrom.viz`) hides it from
+    the tooltip too. A document at 42 is not migrated, so it must say so itself, or a definition
+    written for an older Grafana would show the hidden series in the tooltip on 13.2."""
+    for override in (panel.get("fieldConfig") or {}).get("overrides") or []:
+        for item in override.get("properties") or []:
+            value = item.get("value")
+            if item.get("id") == "custom.hideFrom" and isinstance(value, dict) and value.get("viz") is True:
+                value["tooltip"] = True
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ Grafana publishes them as `@grafana/schema`, generated from its CUE kinds; `tool
 pins the version of the Grafana image in the compose file and type-checks each generated dashboard
 with TypeScript (string enums read as their JSON values). Grafana fills a missing option from the
 plugin's defaults, so a deviation may not show, but it is not what Grafana declares valid, and the
-next Grafana may read it differently. The pinned schema must move with the Grafana image.
+next Grafana may read it differently. The pinned schema must move with the Grafana image. The type
+declares `schemaVersion` as any number, so the checker also holds it to the one the package gives a
+new dashboard: an older document is migrated in the browser on every load.
 
 The one deviation that is Grafana's own behaviour (a query variable's `definition`) is removed before
 the type check (`dashboards_as_code.lint.grafana_schema.ALLOWED_KEY`), so no finding is ever dropped here.
