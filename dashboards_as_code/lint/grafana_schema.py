@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from dashboards_as_code.checker_cache import ask_node_checker
+from dashboards_as_code.errors import DefinitionError
 from dashboards_as_code.external_tools import GRAFANA_SCHEMA, NODE, ToolMissingError, require
+from dashboards_as_code.kinds.dashboard.schema_v2 import v2_spec
 
 SCHEMA_PACKAGE = "@grafana/schema"
 WARM_CHECKER = "DASHBOARDS_AS_CODE_SCHEMA_CHECKER"
@@ -66,10 +68,25 @@ def _without_definition(variable: Any) -> Any:
     return variable
 
 
+V2 = "v2"
+"""The id part, and the path's first word, of a dashboard's schema v2 form in the checker's answers."""
+
+
+def _v2_form(document: dict[str, Any]) -> dict[str, Any] | str:
+    """The dashboard's schema v2 spec, or why it has none (a variable type with no v2 form)."""
+    try:
+        return v2_spec(document)
+    except DefinitionError as error:
+        return error.message
+
+
 def _items(uid: str, document: dict[str, Any]) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = [
         {"id": f"{uid}|", "kind": "dashboard", "value": _allowed_removed(document)}
     ]
+    v2 = _v2_form(document)
+    if isinstance(v2, dict):  # what a Grafana 13 push sends: checked against the v2 types too
+        items.append({"id": f"{uid}|{V2}", "kind": "dashboard-v2", "value": v2})
     for index, panel in enumerate(document.get("panels", [])):
         if "options" in panel:
             value = panel["options"]
@@ -94,7 +111,7 @@ def _short(message: str) -> str:
 def deviations(documents: dict[str, dict[str, Any]], project_root: Path | None = None) -> list[Deviation]:
     """Every place a dashboard differs from Grafana's types. Raises ToolMissingError without Node."""
     payload = json.dumps([item for uid, document in documents.items() for item in _items(uid, document)])
-    return ask_node_checker(
+    found = ask_node_checker(
         GRAFANA_SCHEMA,
         project_root,
         payload,
@@ -102,6 +119,12 @@ def deviations(documents: dict[str, dict[str, Any]], project_root: Path | None =
         timeout=120,
         first=lambda: _ask_warm_checker(payload),
     )
+    without_v2 = [
+        Deviation(uid, None, V2, reason)
+        for uid, document in documents.items()
+        if isinstance(reason := _v2_form(document), str)
+    ]
+    return without_v2 + found
 
 
 def _deviations(answer: str) -> list[Deviation]:
@@ -112,6 +135,9 @@ def _deviations(answer: str) -> list[Deviation]:
         path = item["path"]
         if not isinstance(path, str):
             raise TypeError("not a schema checker answer")
+        if panel == V2:  # the v2 form: its own paths (elements, layout), no classic panel index
+            found.append(Deviation(uid, None, f"{V2}.{path}" if path else V2, _short(str(item["message"]))))
+            continue
         if panel:
             path = f"panels[{panel}].{where}" + (f".{path}" if path else "")
         index = int(panel) if panel else _panel_index(path)

@@ -20,6 +20,7 @@ import pytest
 from config import CONFIG
 from dashboards_as_code.definitions.types import DashboardDefinition
 from dashboards_as_code.external_tools import GRAFANA_SCHEMA, ToolMissingError
+from dashboards_as_code.kinds.dashboard.schema_v2 import v2_spec
 from dashboards_as_code.lint import Finding
 from dashboards_as_code.lint import grafana_schema as grafana_schema_module
 from dashboards_as_code.lint.checks import grafana_schema
@@ -178,6 +179,32 @@ def test_a_schema_version_older_than_the_pinned_grafanas_is_a_finding(
     assert finding.location.dashboard == overview.uid
     assert finding.message.startswith("`schemaVersion`: ")
     assert f"schemaVersion {pinned - behind} is older than {pinned}" in finding.message
+
+
+def test_the_v2_form_grafana_13_is_sent_is_type_checked_against_the_v2_types(
+    overview: DashboardDefinition, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A v2 spec Grafana's `dashboard/v2` types refuse (here: no layout) is a finding on its dashboard,
+    its path in the v2 document; the classic form of the same dashboard is checked as before."""
+
+    def without_layout(document: dict[str, Any]) -> dict[str, Any]:
+        spec = v2_spec(document)
+        del spec["layout"]
+        return spec
+
+    monkeypatch.setattr(grafana_schema_module, "v2_spec", without_layout)
+    (finding,) = check(CHECK, context(overview))
+    assert finding.location.dashboard == overview.uid and finding.location.panel is None
+    assert finding.message.startswith("`v2`: ") and "'layout' is missing" in finding.message
+
+
+def test_a_variable_with_no_v2_form_is_a_finding_naming_it(overview: DashboardDefinition) -> None:
+    def adhoc(board: dict[str, Any]) -> None:
+        board["templating"]["list"].append({"name": "filters", "type": "adhoc", "hide": 0})
+
+    (finding,) = planted(overview, adhoc)
+    assert finding.location.dashboard == overview.uid
+    assert "variable 'filters' is of type 'adhoc'" in finding.message and "schema v2" in finding.message
 
 
 def test_moving_grafana_without_moving_the_schema_fails_check(project_copy: Path) -> None:

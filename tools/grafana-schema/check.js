@@ -1,5 +1,5 @@
 // Type-checks JSON documents against Grafana's published types (@grafana/schema), with TypeScript.
-// stdin: [{"id", "kind": "dashboard" | "options" | "custom", "plugin"?, "value"}]
+// stdin: [{"id", "kind": "dashboard" | "dashboard-v2" | "options" | "custom", "plugin"?, "value"}]
 // stdout: [{"id", "path", "message"}] (path: JSON path of the property the compiler points at)
 // String enums are read as their JSON values (Json<T> below); an object literal gets TypeScript's
 // excess-property check, so an unknown key is an error, as are a missing required key and a wrong type.
@@ -10,6 +10,8 @@ const path = require('path');
 const ts = require('typescript');
 
 const SCHEMA = path.join(__dirname, 'node_modules', '@grafana', 'schema', 'dist', 'types', 'raw');
+// Schema v2 (dashboard.grafana.app/v2): the spec of a dashboard object pushed through the resource API.
+const SCHEMA_V2 = path.join(__dirname, 'node_modules', '@grafana', 'schema', 'dist', 'types', 'schema', 'dashboard', 'v2');
 // The schemaVersion the pinned Grafana writes (its schema package's default dashboard): a dashboard
 // below it is migrated in the browser on every load, and the type check, for which the field is just
 // a number, cannot tell.
@@ -38,6 +40,7 @@ type NonNullable<T> = T & {};
 
 function typeFor(item) {
   if (item.kind === 'dashboard') return { module: path.join(SCHEMA, 'dashboard', 'x', 'types.gen'), name: 'Dashboard' };
+  if (item.kind === 'dashboard-v2') return { module: path.join(SCHEMA_V2, 'types.spec.gen'), name: 'Spec' };
   const module = path.join(SCHEMA, 'composable', item.plugin, 'panelcfg', 'x', 'types.gen');
   if (!/^[a-z0-9-]+$/.test(item.plugin || '') || !fs.existsSync(`${module}.d.ts`)) return null;
   const name = item.kind === 'options' ? 'Options' : 'FieldConfig';

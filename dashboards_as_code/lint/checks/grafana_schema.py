@@ -6,7 +6,10 @@ with TypeScript (string enums read as their JSON values). Grafana fills a missin
 plugin's defaults, so a deviation may not show, but it is not what Grafana declares valid, and the
 next Grafana may read it differently. The pinned schema must move with the Grafana image. The type
 declares `schemaVersion` as any number, so the checker also holds it to the one the package gives a
-new dashboard: an older document is migrated in the browser on every load.
+new dashboard: an older document is migrated in the browser on every load. Each dashboard's schema v2
+form (what a push to Grafana 13 sends, `kinds/dashboard/schema_v2.py`) is checked against the
+package's `dashboard/v2` types as well; a v2 finding on a dashboard whose classic form already has one
+is left out, being its echo.
 
 The one deviation that is Grafana's own behaviour (a query variable's `definition`) is removed before
 the type check (`dashboards_as_code.lint.grafana_schema.ALLOWED_KEY`), so no finding is ever dropped here.
@@ -21,7 +24,7 @@ from pathlib import Path
 from dashboards_as_code.errors import Location
 from dashboards_as_code.external_tools import ToolMissingError
 from dashboards_as_code.lint import Check, Finding, LintContext, missing_tool_severity, where
-from dashboards_as_code.lint.grafana_schema import SCHEMA_PACKAGE, deviations, pinned_version
+from dashboards_as_code.lint.grafana_schema import SCHEMA_PACKAGE, V2, deviations, pinned_version
 
 ID = "grafana-schema"
 
@@ -67,7 +70,10 @@ def run(context: LintContext) -> Iterator[Finding]:
             tool_missing=True,
         )
         return
+    classic_wrong = {deviation.dashboard for deviation in found if not deviation.path.startswith(V2)}
     for deviation in found:
+        if deviation.path.startswith(f"{V2}.") and deviation.dashboard in classic_wrong:
+            continue  # the v2 form is made from the classic one: its finding is the classic one's echo
         board = boards.get(deviation.dashboard)
         if board is None:
             yield Finding(Location(), ID, f"the schema checker failed: {deviation.message}")
