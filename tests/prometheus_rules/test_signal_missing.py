@@ -22,6 +22,7 @@ from prometheus_rules.alerts import SIGNAL_MISSING
 from telemetry.contract import CONTRACT
 from tests.conftest import REPO
 from tests.prometheus.rules import rendered_rules
+from tests.prometheus_rules.reads import names_read, panel_expressions
 
 WATCHED = {
     rule.labels.get("signal")
@@ -41,28 +42,12 @@ def test_the_contract_has_signals_of_both_kinds() -> None:
     assert {signal.present_only_when is None for signal in CONTRACT.metrics} == {True, False}
 
 
-def _series_read(expression: str, records: dict[str, str]) -> set[str]:
-    """The stored series an expression reads, following recorded series back to what they record.
-
-    A panel reads `http_route:traces_span_metrics_calls:rate5m`; the signal it depends on is the
-    `traces_span_metrics_calls_total` that recording rule reads, so a signal going silent empties it.
-    """
-    names = set(re.findall(r"[a-zA-Z_:][a-zA-Z0-9_:]*", expression))
-    read = set(names)
-    for name in names & records.keys():
-        read |= _series_read(records[name], {k: v for k, v in records.items() if k != name})
-    return read
-
-
 RULES = rendered_rules()
-RECORDS = {
-    rule["record"]: rule["expr"] for group in RULES["groups"] for rule in group["rules"] if "record" in rule
-}
 OVERVIEW = dashboard_document(next(d for d in load_project(REPO).dashboards if d.uid == OVERVIEW_UID))
 OVERVIEW_PANELS = {
     panel["id"]: (
         panel["title"],
-        set().union(*(_series_read(t.get("expr", ""), RECORDS) for t in panel.get("targets", []))),
+        names_read(panel_expressions(panel)),
     )
     for panel in OVERVIEW["panels"]
     if panel["type"] != "row"
