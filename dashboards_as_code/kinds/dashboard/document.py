@@ -32,7 +32,7 @@ DROPPED_PANEL_FIELDS = {
     "editable": "not a panel field; the dashboard's editable flag applies",
     "maxDataPoints": "grafanalib's default of 100 coarsens queries; without it Grafana uses the panel width",
 }
-ROW_PANEL_FIELDS = ("collapsed", "gridPos", "id", "panels", "title", "type")
+ROW_PANEL_FIELDS = ("collapsed", "gridPos", "id", "panels", "repeat", "title", "type")
 """A row is a header: Grafana ignores queries, datasource and options on it, so only these are kept."""
 
 
@@ -53,7 +53,7 @@ def without_nulls(node: Any, key: str = "") -> Any:
 
 def _panel(panel: dict[str, Any]) -> dict[str, Any]:
     if panel.get("type") == "row":
-        row = {key: panel[key] for key in ROW_PANEL_FIELDS if key in panel}
+        row = {key: panel[key] for key in ROW_PANEL_FIELDS if panel.get(key) is not None}
         if row.get("panels"):  # a collapsed row holds its panels: they are normalised like the others
             row["panels"] = [_panel(nested) for nested in row["panels"]]
         return row

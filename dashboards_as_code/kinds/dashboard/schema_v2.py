@@ -125,12 +125,19 @@ def _dashboard_link(link: dict[str, Any]) -> dict[str, Any]:
 
 
 def _data_query(query: dict[str, Any], datasource: dict[str, Any] | None) -> dict[str, Any]:
-    source = query.get("datasource") or datasource or {}
+    """A panel's or an annotation's query: its own datasource, else the one it inherits."""
+    spec = {key: value for key, value in query.items() if key not in QUERY_KEYS_OUTSIDE_THE_SPEC}
+    return _data_query_kind(spec, query.get("datasource") or datasource)
+
+
+def _data_query_kind(spec: dict[str, Any], source: dict[str, Any] | None) -> dict[str, Any]:
+    """`spec` sent to the datasource `source` names (its plugin type the group, its uid the name)."""
+    source = source or {}
     converted: dict[str, Any] = {
         "kind": "DataQuery",
         "group": source.get("type", ""),
         "version": "v0",
-        "spec": {key: value for key, value in query.items() if key not in QUERY_KEYS_OUTSIDE_THE_SPEC},
+        "spec": spec,
     }
     if source.get("uid"):
         converted["datasource"] = {"name": source["uid"]}
@@ -279,7 +286,10 @@ def _row(row: dict[str, Any], members: list[dict[str, Any]], *, hide_header: boo
 
 def _option(current: Any) -> dict[str, Any]:
     current = current if isinstance(current, dict) else {}
-    return {"text": current.get("text", ""), "value": current.get("value", "")}
+    option = {"text": current.get("text", ""), "value": current.get("value", "")}
+    if "selected" in current:
+        option["selected"] = bool(current["selected"])
+    return option
 
 
 def _common(variable: dict[str, Any]) -> dict[str, Any]:
@@ -308,16 +318,27 @@ def _choices(variable: dict[str, Any]) -> dict[str, Any]:
     return choices
 
 
+LEGACY_STRING_VALUE = "__legacyStringValue"
+"""Where Grafana's own converters keep a variable query written as a bare string (classic JSON allows
+it), so that the way back to classic gives the string again (docs/grafana-13-facts.md §6)."""
+
+
+def _variable_query(variable: dict[str, Any]) -> dict[str, Any]:
+    """A query variable's query, kept whole as Grafana's converters keep it (its `refId` included: the
+    Prometheus variable editor names its query by it); a bare string under LEGACY_STRING_VALUE."""
+    query = variable.get("query")
+    spec = dict(query) if isinstance(query, dict) else {LEGACY_STRING_VALUE: query or ""}
+    return _data_query_kind(spec, variable.get("datasource"))
+
+
 def _variable(variable: dict[str, Any], where: Location) -> dict[str, Any]:
     kind = variable.get("type")
     common = _common(variable)
     if kind == "query":
-        query = variable.get("query")
-        body = query if isinstance(query, dict) else {"query": query or ""}
         spec = {
             **common,
             **_choices(variable),
-            "query": _data_query(body, variable.get("datasource")),
+            "query": _variable_query(variable),
             "refresh": REFRESH.get(variable.get("refresh", 1), "onDashboardLoad"),
             "regex": variable.get("regex", ""),
             "sort": SORT.get(variable.get("sort", 0), "disabled"),
