@@ -96,3 +96,25 @@ def test_a_failing_node_checker_says_what_node_said() -> None:
     with pytest.raises(RuntimeError, match=r"(?s)checker failed: .*SyntaxError: .*JSON") as failure:
         ask_node_checker(GRAFANA_SCHEMA, None, "{not json", parse=str)
     assert "not json" in str(failure.value)
+
+
+def test_a_new_install_of_the_checkers_packages_is_asked_again(tmp_path: Path) -> None:
+    """`npm ci` after a lock file change installs another @grafana/schema under an unchanged check.js:
+    the answers the old package gave must not be served for the new one (the cache keys on the lock)."""
+    checker = tmp_path / "tools" / "grafana-schema"
+    package = checker / "node_modules" / "@grafana" / "schema"
+    package.mkdir(parents=True)
+    (checker / "check.js").write_text(
+        "const p = require('./node_modules/@grafana/schema/package.json');\n"
+        "process.stdout.write(JSON.stringify('answered by ' + p.version));\n"
+    )
+
+    def install(version: str) -> None:
+        (package / "package.json").write_text(json.dumps({"name": "@grafana/schema", "version": version}))
+        lock = {"packages": {"node_modules/@grafana/schema": {"version": version}}}
+        (checker / "package-lock.json").write_text(json.dumps(lock))
+
+    install("13.2.0")
+    assert ask_node_checker(GRAFANA_SCHEMA, tmp_path, "[]", parse=json.loads) == "answered by 13.2.0"
+    install("13.3.0")
+    assert ask_node_checker(GRAFANA_SCHEMA, tmp_path, "[]", parse=json.loads) == "answered by 13.3.0"

@@ -276,6 +276,22 @@ def _lines_during(watcher: Watcher, seconds: float) -> list[str]:
     return lines
 
 
+def test_watch_push_reads_the_projects_env_from_any_working_directory(
+    project_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Grafana's address and credentials in the project's `.env`, watch started from elsewhere (a
+    folder with no `.env`): the push at start reaches that Grafana, as `push --project` would."""
+    for name in ("GRAFANA_URL", "GRAFANA_TOKEN", "GRAFANA_USER", "GRAFANA_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    with FakeGrafana() as grafana:
+        (project_copy / ".env").write_text(f"GRAFANA_URL={grafana.url}\nGRAFANA_TOKEN=glsa_admin\n")
+        with watching(project_copy, "--push", cwd=elsewhere) as watcher:
+            assert "pushed:" in watcher.wait_for(lambda line: "push" in line), watcher.seen
+        assert any(method == "POST" for method, _, _ in grafana.state.requests)
+
+
 def test_one_good_save_pushes_exactly_once(project_copy: Path) -> None:
     """A push is started by a good build, never by the end of another push: after one save, one push
     reaches Grafana, then nothing, for longer than that push took (counted in requests to Grafana,
