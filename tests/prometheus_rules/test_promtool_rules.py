@@ -456,6 +456,25 @@ def a_queue_fills() -> dict[str, Any]:
     }
 
 
+QUEUE_FULL_PAGES_WITHIN_S = 4 * 60
+"""The README's promise: TikTicketsCollectorQueueFull pages within 4 minutes of the first dropped item
+(every minute it waits, more is lost for good)."""
+
+
+def a_full_queue_pages_within_minutes() -> dict[str, Any]:
+    """Loki's queue starts refusing log records (2 a second) at the second sample: the page is out by
+    the promised time, whatever the `for` the rule's neighbours use."""
+    last = on_grid(QUEUE_FULL_PAGES_WITHIN_S)
+    n = samples_until(last)
+    page = {"severity": "page", "instance": COLLECTOR_SELF["instance"], "exporter": "otlp_http/loki"}
+    refused = _collector_series("otelcol_exporter_enqueue_failed_log_records", exporter="otlp_http/loki")
+    return {
+        "interval": "15s",
+        "input_series": [{"series": refused, "values": per_second(2, n)}],
+        "alert_rule_test": [alert(FULL, seconds(last), page)],
+    }
+
+
 def a_queue_at_exactly_half() -> dict[str, Any]:
     """The README: QueueFilling pages when a queue is "over half" of its capacity. Jaeger's queue holds
     exactly half (1 GiB of 2 GiB) for longer than the alert's `for`: not over half, no page."""
@@ -853,6 +872,7 @@ CASES = {
     "a backend is down: its exporter sends nothing": a_backend_is_down(),
     "a sending queue fills and refuses": a_queue_fills(),
     "a sending queue at exactly half opens nothing": a_queue_at_exactly_half(),
+    "a full sending queue pages within minutes": a_full_queue_pages_within_minutes(),
     "a backend goes down after delivering": a_backend_goes_down(),
     "one Collector replica stalls beside a busy one": one_replica_stalls(),
     "Alertmanager's notifications fail": notifications_fail(),
