@@ -7,6 +7,7 @@ cause concerns and the evidence the detail must carry, so a diagnosis that drift
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from dashboards_as_code.definitions.loader import load_project
 from tests.conftest import REPO
 from tests.doctor.stack import Doctor, all_value, live_stack, panels_by_kind
 from tests.prometheus.collector_exporter import CollectorExporter
+from tests.prometheus.server import SCRAPE_INTERVAL_S
 
 RECORDED_PANELS = (
     "Request rate per route",
@@ -150,6 +152,7 @@ def test_exemplar_storage_on_but_no_exemplar_arrives(tmp_path: Path) -> None:
 
 def test_an_emitter_that_stopped_is_stale(tmp_path: Path) -> None:
     with live_stack(tmp_path) as stack:
+        stopped = time.time()
         stack.exporter_server.shutdown()
         stack.exporter_server.server_close()
         stack.prometheus.wait_for('count(up{job="otel-collector"} == 0)', 1)
@@ -164,13 +167,19 @@ def test_an_emitter_that_stopped_is_stale(tmp_path: Path) -> None:
             assert time.monotonic() < deadline, stack.prometheus.query(gone)
             time.sleep(0.2)
         doctor = stack.doctor()
+        asked = time.time()
     assert doctor.code == 1
     for panel in ("Active WhatsApp sessions", "Socket.io connections per tenant"):
         assert doctor.panel(panel)["status"] == "empty", panel
         assert _details(doctor, panel, "stale"), doctor.panel(panel)
         [detail, *_] = _details(doctor, panel, "stale")
-        assert "newest sample of `tiktickets_" in detail and "old" in detail
-        assert "scrape target down" in detail
+        assert "newest sample of `tiktickets_" in detail and "scrape target down" in detail
+        # The age it states: from the last scrape before the stop to doctor's question, no more, never
+        # negative (a scrape interval, and a second of rounding, of slack on the older side).
+        age = re.search(r" is (?:(\d+) min )?(\d+) s old", detail)
+        assert age, detail
+        seconds = 60 * int(age.group(1) or 0) + int(age.group(2))
+        assert 0 <= seconds <= asked - stopped + 2 * SCRAPE_INTERVAL_S + 1, detail
 
 
 def test_a_histogram_in_milliseconds_instead_of_seconds(tmp_path: Path) -> None:

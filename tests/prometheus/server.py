@@ -66,6 +66,10 @@ class Prometheus:
         )
 
 
+SCRAPE_INTERVAL_S = 1
+"""How often the tests' Prometheus scrapes: each second, so a scenario sees its data within seconds."""
+
+
 @contextmanager
 def running_prometheus(
     binary: str,
@@ -78,7 +82,7 @@ def running_prometheus(
 ) -> Iterator[Prometheus]:
     """`scrape` overrides keys of the scrape config (honor_labels, metric_relabel_configs) for a scenario."""
     config = {
-        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+        "global": {"scrape_interval": f"{SCRAPE_INTERVAL_S}s", "evaluation_interval": "1s"},
         "rule_files": [str(p) for p in rule_files],
         "scrape_configs": [
             {
