@@ -350,12 +350,13 @@ class ResourceApi:
     @staticmethod
     def _stored_spec(record: dict[str, Any]) -> Any:
         """The spec in the stored version, as it was sent: v2 as saved; classic as an `/apis` write sent
-        it, or the legacy dashboard JSON without the legacy numeric `id` (which is the label)."""
+        it, or the legacy dashboard JSON without the legacy numeric `id` (which is the label) and the
+        legacy `version` (which every save bumps: it would make every legacy save a spec change)."""
         if "v2spec" in record:
             return record["v2spec"]
         if "spec" in record:
             return record["spec"]
-        return {k: v for k, v in record["dashboard"].items() if k != "id"}
+        return {k: v for k, v in record["dashboard"].items() if k not in ("id", "version")}
 
     def _dashboard_object(self, name: str, version: str) -> dict[str, Any]:
         record = self.grafana.state.dashboards.get(name)
