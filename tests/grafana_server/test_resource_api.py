@@ -328,6 +328,8 @@ def test_list_pages_with_limit_and_an_opaque_continue_token(grafana: FakeGrafana
             break
         assert not token.isdigit() and token not in "abcde"
     assert pages == [["a", "b"], ["c", "d"], ["e"]]
+    exact = call(grafana, "GET", dashboards("v1") + "?limit=5")[1]
+    assert len(exact["items"]) == 5 and "continue" not in exact["metadata"]  # a full last page ends too
     assert [i["metadata"]["name"] for i in call(grafana, "GET", dashboards("v1"))[1]["items"]] == list(
         "abcde"
     )
