@@ -557,6 +557,26 @@ class ResourceApi:
             self._touch(self.meta[("dashboards", name)], _canonical(spec), who)
             self.meta[("dashboards", name)].fingerprint = self._fingerprint(name)
 
+    def user_saves(self, method: str, path: str) -> None:
+        """A person saves the dashboard a PUT or DELETE is about to write (the `user-save` fault: between
+        a push's plan and its apply): its title becomes "Edited in Grafana" in the version it is stored
+        in, a write like any other, so the request's resourceVersion is now stale."""
+        match = re.fullmatch(
+            r"/apis/dashboard\.grafana\.app/[^/]+/namespaces/[^/]+/dashboards/([^/]+)/?", path
+        )
+        record = (
+            self.grafana.state.dashboards.get(match[1]) if match and method in ("PUT", "DELETE") else None
+        )
+        if match is None or record is None:
+            return
+        self.sync()
+        edited = {**copy.deepcopy(self._stored_spec(record)), "title": "Edited in Grafana"}
+        version = str(record.get("storedVersion") or "v0alpha1")
+        self._store(match[1], version, edited, record["folderUid"], record)
+        meta = self.meta[("dashboards", match[1])]
+        self._touch(meta, _canonical(edited), "user:admin")
+        meta.fingerprint = self._fingerprint(match[1])
+
     # -- folders ----------------------------------------------------------------------------------------
 
     def _folder_object(self, name: str) -> dict[str, Any]:

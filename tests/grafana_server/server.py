@@ -594,6 +594,8 @@ class FakeGrafana:
                         "title": "Edited in Grafana",
                         "version": entry["dashboard"]["version"] + 1,
                     }
+            elif self.resources is not None and path.startswith("/apis/"):
+                self.resources.user_saves(method, path)
             elif (method, path) == ("POST", "/api/folders"):
                 self._create_folder({"uid": "made-by-hand", "title": body["title"]})
             elif (method, path) == ("POST", "/api/datasources"):

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.grafana_server.server import FakeGrafana
+from tests.grafana_server.server import FakeGrafana, Fault
 
 DASHBOARDS = "/apis/dashboard.grafana.app/{version}/namespaces/default/dashboards"
 FOLDERS = "/apis/folder.grafana.app/v1/namespaces/default/folders"
@@ -531,3 +531,33 @@ def test_a_v2_put_onto_a_classic_stored_dashboard_is_down_converted(grafana: Fak
     after = call(grafana, "GET", dashboards("v1", "pinned"))[1]
     assert after["status"] == {}
     assert after["spec"]["title"] == "Dynamic" and after["spec"]["panels"][0]["targets"] == []
+
+
+def test_an_update_names_who_and_when_and_a_missing_dashboard_is_404(grafana: FakeGrafana) -> None:
+    """Facts §2: `grafana.app/updatedBy` (`<user-type>:<uid>`) and `grafana.app/updatedTimestamp`
+    follow each write while `createdBy` stays (docs apis.md "Metadata"); facts §3: PUT of a name that
+    does not exist is 404, a body naming another object is refused (k8s: the name is the URL's)."""
+    created = call(grafana, "POST", dashboards("v1"), classic("who"), auth="Bearer glsa_editor")[1]
+    updated = call(grafana, "PUT", dashboards("v1", "who"), {**created, "spec": {"title": "By admin"}})[1]
+    annotations = updated["metadata"]["annotations"]
+    assert annotations["grafana.app/createdBy"] == "service-account:glsa_editor"
+    assert annotations["grafana.app/updatedBy"] == "user:admin"
+    assert annotations["grafana.app/updatedTimestamp"].endswith("Z")
+    assert (
+        call(grafana, "PUT", dashboards("v1", "nobody"), {**updated, "metadata": {"name": "nobody"}})[0]
+        == 404
+    )
+    assert call(grafana, "PUT", dashboards("v1", "who"), {**updated, "metadata": {"name": "other"}})[0] == 400
+
+
+def test_a_ui_save_between_read_and_write_makes_the_write_a_conflict(grafana: FakeGrafana) -> None:
+    """Facts §2 and §3, issue 25 item 1: a person's save in the UI changes the resourceVersion, so the
+    client's PUT with the one it read is the 409 Conflict, never a silent overwrite (the test server's
+    `user-save` fault)."""
+    read = call(grafana, "POST", dashboards("v1"), classic("race"))[1]
+    grafana.state.faults.append(Fault("user-save", "PUT", dashboards("v1", "race")))
+    assert call(grafana, "PUT", dashboards("v1", "race"), {**read, "spec": {"title": "Mine"}}) == (
+        409,
+        conflict("race"),
+    )
+    assert call(grafana, "GET", dashboards("v1", "race"))[1]["spec"]["title"] == "Edited in Grafana"
