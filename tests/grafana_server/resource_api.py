@@ -651,7 +651,8 @@ class ResourceApi:
 
 
 def _offset(token: str) -> int:
-    """The offset in a continue token; a token this server did not write is a 410-free 400."""
+    """The offset in a continue token. A token this server did not write is a 400 BadRequest (k8s
+    answers 410 Expired for a token too old to serve; nothing here expires, so that is not modelled)."""
     if not token:
         return 0
     try:
