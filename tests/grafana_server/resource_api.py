@@ -26,6 +26,7 @@ import json
 import re
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -180,8 +181,9 @@ class ResourceApi:
     def sync(self, who: str = "") -> None:
         """Bring metadata up to date with the store after legacy writes or test helpers: an object the
         legacy API created gets metadata, one it changed a new resourceVersion (and generation when the
-        spec changed), one it deleted loses its metadata. Called after every legacy request (with its
-        caller, for `updatedBy`) and before every `/apis` request."""
+        spec changed), one it deleted loses its metadata. Called after every legacy write request (with
+        its caller, for `updatedBy`) and before every `/apis` request (test helpers write the store
+        directly; what they change is seen there, with no author)."""
         state = self.grafana.state
         seen: set[tuple[str, str]] = set()
         for uid, record in state.dashboards.items():
@@ -281,22 +283,29 @@ class ResourceApi:
         body: Any,
         who: str,
     ) -> tuple[int, Any]:
-        dashboards = kind is DASHBOARDS
-        if name is None and method == "GET":
-            return 200, self._list(kind, version, query)
-        if name is None and method == "POST":
-            return 201, self._create_dashboard(version, body, who) if dashboards else self._create_folder(
-                body, who
-            )
-        if name is not None and method == "GET":
-            return 200, self._get_dashboard(name, version) if dashboards else self._get_folder(name)
-        if name is not None and method == "PUT":
-            return 200, self._update_dashboard(
-                name, version, body, who
-            ) if dashboards else self._update_folder(name, body, who)
-        if name is not None and method == "DELETE":
-            return 200, self._delete_dashboard(name) if dashboards else self._delete_folder(name)
-        raise StatusError(405, "MethodNotAllowed", f"the server does not allow this method: {method}")
+        """One verb on one kind: a name means GET, PUT or DELETE of that object, none LIST or POST."""
+        named = name or ""
+        actions: dict[tuple[str, bool], Callable[[], tuple[int, Any]]]
+        if kind is DASHBOARDS:
+            actions = {
+                ("GET", False): lambda: (200, self._list(kind, version, query)),
+                ("POST", False): lambda: (201, self._create_dashboard(version, body, who)),
+                ("GET", True): lambda: (200, self._dashboard_object(named, version)),
+                ("PUT", True): lambda: (200, self._update_dashboard(named, version, body, who)),
+                ("DELETE", True): lambda: (200, self._delete_dashboard(named)),
+            }
+        else:
+            actions = {
+                ("GET", False): lambda: (200, self._list(kind, version, query)),
+                ("POST", False): lambda: (201, self._create_folder(body, who)),
+                ("GET", True): lambda: (200, self._folder_object(named)),
+                ("PUT", True): lambda: (200, self._update_folder(named, body, who)),
+                ("DELETE", True): lambda: (200, self._delete_folder(named)),
+            }
+        action = actions.get((method, name is not None))
+        if action is None:
+            raise StatusError(405, "MethodNotAllowed", f"the server does not allow this method: {method}")
+        return action()
 
     def _discovery(self, path: str) -> dict[str, Any] | None:
         """`GET /apis` (APIGroupList, facts §1 UNSURE: the k8s genericapiserver serves it) and
@@ -401,9 +410,6 @@ class ResourceApi:
             return spec, {} if version == "v2" else {"conversion": {"failed": False, "storedVersion": stored}}
         error = f"conversion from {stored} to {version} is not modelled by the test server"
         return default_v2_spec(), {"conversion": {"failed": True, "error": error, "storedVersion": stored}}
-
-    def _get_dashboard(self, name: str, version: str) -> dict[str, Any]:
-        return self._dashboard_object(name, version)
 
     def _list(self, kind: _Kind, version: str, query: dict[str, list[str]]) -> dict[str, Any]:
         """LIST with `limit` and an opaque `continue` token; the last page has no `continue` (facts §3).
@@ -589,9 +595,6 @@ class ResourceApi:
             "metadata": self._metadata(FOLDERS, name, folder["id"], str(folder.get("parentUid") or "")),
             "spec": {"title": folder["title"]},
         }
-
-    def _get_folder(self, name: str) -> dict[str, Any]:
-        return self._folder_object(name)
 
     def _create_folder(self, body: Any, who: str) -> dict[str, Any]:
         """POST: 201, 409 on a taken name (facts §5); the parent is `grafana.app/folder`, checked."""

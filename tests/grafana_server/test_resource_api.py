@@ -561,3 +561,16 @@ def test_a_ui_save_between_read_and_write_makes_the_write_a_conflict(grafana: Fa
         conflict("race"),
     )
     assert call(grafana, "GET", dashboards("v1", "race"))[1]["spec"]["title"] == "Edited in Grafana"
+
+
+def test_a_legacy_save_of_a_v2_stored_dashboard_stores_it_classic(grafana: FakeGrafana) -> None:
+    """Facts §9: legacy writes go through the k8s client at v0alpha1 (pkg/api/dashboard.go
+    `saveDashboardViaK8s`; grafana #126641), so a legacy save of the lossy classic form it read
+    replaces the v2 content: the dashboard is now stored as v0alpha1 (what `pull`/`push` through the
+    legacy API would do to a v2 dashboard)."""
+    call(grafana, "POST", dashboards("v2"), v2_object("via-legacy"))
+    legacy = call(grafana, "GET", "/api/dashboards/uid/via-legacy")[1]["dashboard"]
+    assert call(grafana, "POST", "/api/dashboards/db", {"dashboard": legacy})[0] == 200
+    got = call(grafana, "GET", dashboards("v2", "via-legacy"))[1]
+    assert got["status"]["conversion"]["storedVersion"] == "v0alpha1"
+    assert call(grafana, "GET", dashboards("v0alpha1", "via-legacy"))[1]["spec"]["panels"][0]["targets"] == []
