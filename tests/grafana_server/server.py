@@ -9,6 +9,8 @@ dashboards, search, datasources with read-only (provisioned) ones, correlations 
 proxy (`GET /api/datasources/proxy/uid/<uid>/<path>`: any signed-in role; the caller's
 Authorization header is not passed on; the upstream's status, body and content type come back as
 they are; 404 "Unable to find datasource" for an unknown uid, 502 when the upstream cannot be reached).
+Grafana 13's resource API (`/apis/dashboard.grafana.app/...`, `/apis/folder.grafana.app/...`) is served by
+`resource_api.ResourceApi` on the same store, unless the server is made without it.
 Faults can be injected: HTTP 5xx, connections reset before or after the request is handled, latency.
 """
 
@@ -30,6 +32,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from tests.grafana_server.resource_api import PlainError, ResourceApi, StatusError, actor
 
 UID_PATTERN = re.compile(r"^[a-zA-Z0-9_-]*$")
 SLOW_SECONDS = 2.5
@@ -96,8 +100,14 @@ class FakeGrafana:
         port: int = 0,
         sub_path: str = "",
         correlations_on_app_platform: bool = False,
+        resource_api: bool = True,
+        preferred_dashboard_version: str = "v2",
     ) -> None:
         self.state = FakeGrafanaState()
+        self.resources = ResourceApi(self, preferred_dashboard_version) if resource_api else None
+        """Grafana 13's `/apis` (docs/grafana-13-facts.md); `preferred_dashboard_version` is what discovery
+        prefers: "v2" as 13.x with dynamic dashboards (on by default), "v1" with them off. Without it
+        (`resource_api=False`) the server is a Grafana that lacks the resource API: `/apis` is a 404."""
         self.correlations_on_app_platform = correlations_on_app_platform
         """As Grafana with the `kubernetesCorrelations` feature flag: the list of a source's correlations
         answers 404 "No correlation found" when it is empty (the legacy store answers 200 `[]`)."""
@@ -170,6 +180,12 @@ class FakeGrafana:
                 {"dashboard": dashboard, "folderUid": record["folderUid"], "overwrite": False}
             )
 
+    def save_as_v2_in_ui(self, uid: str, spec: dict[str, Any], who: str = "user:admin") -> None:
+        """A user saves the dashboard in Grafana 13's UI with dynamic dashboards on: the same object
+        (name, folder, internal id) is now stored as v2 with `spec`, and its resourceVersion changes."""
+        assert self.resources is not None, "a Grafana without the resource API has no v2 dashboards"
+        self.resources.save_as_v2_in_ui(uid, spec, who)
+
     # -- request handling ----------------------------------------------------------------------------
 
     def role(self, headers: Any) -> str | None:
@@ -195,7 +211,7 @@ class FakeGrafana:
                 403, "Access denied to save dashboard" if "dashboards" in path else "Permission denied"
             )
         routes: list[tuple[str, str, Callable[..., Any]]] = [
-            ("GET", r"/api/frontend/settings", lambda: {"buildInfo": {"version": self.version}}),
+            ("GET", r"/api/frontend/settings", self._frontend_settings),
             ("GET", r"/api/folders", self._list_folders),
             ("GET", r"/api/folders/(?P<uid>[^/]+)", self._get_folder),
             ("POST", r"/api/folders", lambda: self._create_folder(body)),
@@ -225,6 +241,13 @@ class FakeGrafana:
                 with self.state.lock:
                     return action(**match.groupdict())
         raise HttpError(404, "Not found")
+
+    def _frontend_settings(self) -> dict[str, Any]:
+        """`namespace` is where mcp-grafana reads the resource API's namespace (`default` is org 1)."""
+        settings: dict[str, Any] = {"buildInfo": {"version": self.version}}
+        if self.resources is not None:
+            settings["namespace"] = self.resources.namespace
+        return settings
 
     # folders
     def _list_folders(self) -> list[dict[str, Any]]:
@@ -571,6 +594,8 @@ class FakeGrafana:
                         "title": "Edited in Grafana",
                         "version": entry["dashboard"]["version"] + 1,
                     }
+            elif self.resources is not None and path.startswith("/apis/"):
+                self.resources.user_saves(method, path)
             elif (method, path) == ("POST", "/api/folders"):
                 self._create_folder({"uid": "made-by-hand", "title": body["title"]})
             elif (method, path) == ("POST", "/api/datasources"):
@@ -648,11 +673,8 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(raw) if raw else None
             if fault == "user-save":
                 self.grafana.user_saves(self.command, parsed.path, body)
-            result = self.grafana.handle(
-                self.command, parsed.path, parse_qs(parsed.query), body, self.grafana.role(self.headers)
-            )
-            status, payload = 200, result
-        except HttpError as error:
+            status, payload = self._answer(parsed.path, parse_qs(parsed.query), body)
+        except (HttpError, StatusError, PlainError) as error:
             status, payload = error.status, error.body
         except json.JSONDecodeError:
             status, payload = 400, {"message": "bad request data"}
@@ -662,6 +684,19 @@ class _Handler(BaseHTTPRequestHandler):
             self._abort()
             return
         self._reply(status, payload, parsed.path)
+
+    def _answer(self, path: str, query: dict[str, list[str]], body: Any) -> tuple[int, Any]:
+        """`/apis` to the resource API when the server has it; the rest to the legacy API, after which
+        the resource API's metadata follows what the legacy request wrote (and who wrote it)."""
+        resources, role, who = self.grafana.resources, self.grafana.role(self.headers), actor(self.headers)
+        if resources is not None and (path == "/apis" or path.startswith("/apis/")):
+            return resources.handle(self.command, path, query=query, body=body, role=role, who=who)
+        try:
+            return 200, self.grafana.handle(self.command, path, query, body, role)
+        finally:
+            if resources is not None and self.command in WRITE_METHODS:
+                with self.grafana.state.lock:
+                    resources.sync(who)
 
     def _proxy(self, uid: str, rest: str, query: str) -> None:
         if self.grafana.role(self.headers) is None:
