@@ -189,3 +189,34 @@ def test_markdown_tells_the_backend_team_every_name() -> None:
             assert f"`{series}`" in text
     assert '`{service_namespace="tiktickets", service_name="tiktickets-backend"}`' in text
     assert "`severity_number >= 17`" in text
+
+
+@pytest.mark.parametrize(
+    ("instrument", "expected"),
+    [
+        # The OTLP -> Prometheus mapping the Collector's exporters follow: a monotonic sum (Counter) is a
+        # counter; a non-monotonic sum (UpDownCounter: connections, sessions, queue depth) goes up and
+        # down, so it is exported as a gauge, and rate() over it would be meaningless.
+        (Instrument.COUNTER, "counter"),
+        (Instrument.UP_DOWN_COUNTER, "gauge"),
+        (Instrument.GAUGE, "gauge"),
+        (Instrument.HISTOGRAM, "histogram"),
+    ],
+)
+def test_each_instrument_is_the_prometheus_type_the_collector_exports(
+    instrument: Instrument, expected: str
+) -> None:
+    name = {"counter": "queue_items_total", "histogram": "queue_items"}.get(expected, "queue_items")
+    signal = MetricSignal(
+        key="queue",
+        otel_name="queue.items",
+        unit="{item}",
+        instrument=instrument,
+        emitter="the worker",
+        description="Items.",
+        attributes=(),
+        identity=(("job", "shop/worker"),),
+        prometheus_name=name,
+        grafana_unit="short",
+    )
+    assert signal.prom_type.value == expected

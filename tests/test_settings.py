@@ -139,9 +139,10 @@ def test_del_and_both_ends_of_the_c1_range_are_refused_naming_the_code_point(cha
     assert problem is not None and f"control character (U+{ord(char):04X}, character 6 of 7)" in problem
 
 
-@pytest.mark.parametrize("char", ["\x7e", "\xa0", "\xe9", "\xff"])
+@pytest.mark.parametrize("char", [" ", "\x7e", "\xa0", "\xe9", "\xff"])
 def test_the_printable_neighbours_of_the_control_ranges_pass(char: str) -> None:
-    """`~` just below DEL, NO-BREAK SPACE just above the C1 range, and Latin-1 letters up to ÿ."""
+    """A space just above U+001F (a pass phrase holds spaces), `~` just below DEL, NO-BREAK SPACE just
+    above the C1 range, and Latin-1 letters up to ÿ."""
     assert credential_problem(f"glsa_{char}x") is None
 
 

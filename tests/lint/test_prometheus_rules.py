@@ -1,3 +1,5 @@
+import uuid
+
 import pytest
 
 from config import CONFIG
@@ -19,8 +21,12 @@ def test_generated_rules_pass(overview) -> None:  # type: ignore[no-untyped-def]
 
 def test_a_broken_expression_is_reported_with_promtools_message(overview) -> None:  # type: ignore[no-untyped-def]
     lint = context(overview)
-    bad = b"groups:\n- name: g\n  rules:\n  - record: a:b:c\n    expr: sum(rate(x[5m])) by (\n"
-    lint.outputs = [Output(CONFIG.rules_file, bad)]
+    # A fresh comment each run: promtool's verdict on this content must not come from the answer cache.
+    bad = f"# {uuid.uuid4()}\ngroups:\n- name: g\n  rules:\n  - record: a:b:c\n"
+    bad_bytes = (bad + "    expr: sum(rate(x[5m])) by (\n").encode()
+    lint.outputs = [Output(CONFIG.rules_file, bad_bytes)]
     (finding,) = check(CHECK, lint)
     assert finding.location.file == CONFIG.rules_file
     assert "promtool check rules failed" in finding.message and "parse error" in finding.message
+    # promtool read a temporary copy: the message names the project's file instead, at promtool's line.
+    assert f"{CONFIG.rules_file}: 6:" in finding.message and "/tmp" not in finding.message
