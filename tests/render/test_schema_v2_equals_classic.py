@@ -82,7 +82,7 @@ and an expanded row's panels kept inside the row (the classic model shows only a
 `panels`, V2V1 "Expanded Rows"; the converter leaves them out too, so this one is seen only in the
 rows below, which v2 lays out higher than the classic document places them). All eleven fail.
 
-**What it found** (`test_the_two_forms_say_the_same` fails on these; nothing is marked xfail):
+**What it found**, each fixed since in the converter (5ff491a), so the test now passes on them:
 - every project dashboard, variable `tenant`: `query.refId` is
   'PrometheusVariableQueryEditor-VariableQuery' in the classic query and absent from v2's
   `DataQuery.spec`; Grafana keeps the whole classic query object as the spec (FE `getVariables`:
@@ -94,10 +94,10 @@ rows below, which v2 lays out higher than the classic document places them). All
 - a custom variable's options (the fixture's `colour`): the classic option 'green' is `selected`,
   v2's options carry no `selected`; V2 `VariableOption.selected?` (l.494-499) has the field and
   Grafana copies it (FE `options: v.options`, BE `buildVariableOptions`); v2 is wrong.
-- not a difference between the forms, but the fixture cannot cover two things the issue lists: the
-  classic renderer drops a row's `repeat` (`test_the_fixtures_repeated_row_reaches_the_classic_document`
-  fails) and every `maxDataPoints`, set or not (`document.py` `DROPPED_PANEL_FIELDS`, by design), so
-  neither reaches either form.
+- not a difference between the forms: the classic renderer dropped a row's `repeat`
+  (`test_the_fixtures_repeated_row_reaches_the_classic_document` failed; it is kept since). It still
+  drops every `maxDataPoints`, set or not (`document.py` `DROPPED_PANEL_FIELDS`, by design), so the
+  fixture cannot cover that one: it reaches neither form.
 """
 
 from __future__ import annotations
