@@ -81,6 +81,10 @@ def regex_escape(value: str) -> str:
     return _REGEX_SPECIAL.sub(lambda m: "\\\\" + m.group(0), value.replace("\\", "\\\\\\\\"))
 
 
+ALL_SELECTED = "$__all"
+"""The value Grafana saves for a selection of All."""
+
+
 def opening_value(variable: Mapping[str, Any], values: Sequence[str]) -> str:
     """What a query gets for `variable` when the dashboard opens, given the values its query returns.
 
@@ -89,14 +93,17 @@ def opening_value(variable: Mapping[str, Any], values: Sequence[str]) -> str:
     without All opens on its saved value if that is still a value of its query, else on the first
     value (Grafana's `MultiValueVariable` validation picks `options[0]`), else on '' (no value at
     all: Grafana's own empty selection). Of several saved values Grafana keeps those still among the
-    query's values, in the saved order, and doctor diagnoses the first of them. A multi-value
-    variable's value is regex-escaped, as Grafana escapes it for the `=~` matcher it lands in.
+    query's values, in the saved order, and doctor diagnoses the first of them. A saved selection that
+    starts with All (`$__all`: Grafana reads the whole selection as All) on a variable without All
+    opens on the first value, as Grafana validates it. A multi-value variable's value is
+    regex-escaped, as Grafana escapes it for the `=~` matcher it lands in.
     """
     if variable.get("includeAll"):
         return str(variable.get("allValue") or ".*")
     saved = (variable.get("current") or {}).get("value")
     selected = saved if isinstance(saved, list) else [saved]
-    kept = [value for value in selected if isinstance(value, str) and value in values]
+    saved_all = bool(selected) and selected[0] == ALL_SELECTED
+    kept = [value for value in selected if isinstance(value, str) and value in values and not saved_all]
     value = kept[0] if kept else (values[0] if values else "")
     return regex_escape(value) if value and variable.get("multi") else value
 

@@ -55,6 +55,8 @@ VALUES = ["acme", "a+b", "globex"]
         ({"multi": True, "current": {"value": ["a+b"]}}, "a\\\\+b"),  # multi: regex-escaped, as Grafana
         # several saved: doctor diagnoses one of them, the first selected (as the picker lists it)
         ({"multi": True, "current": {"value": ["globex", "acme"]}}, "globex"),
+        # a selection starting with All is All to Grafana (scenes' hasAllValue): none here, so the first
+        ({"multi": True, "current": {"value": ["$__all", "globex"]}}, "acme"),
     ],
     ids=[
         "custom-all",
@@ -65,6 +67,7 @@ VALUES = ["acme", "a+b", "globex"]
         "stale-all",
         "multi-escaped",
         "multi-first-saved",
+        "multi-stale-all-first",
     ],
 )
 def test_the_value_a_variable_opens_on(variable: dict[str, Any], opens_on: str) -> None:
