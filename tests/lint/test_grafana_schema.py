@@ -207,6 +207,15 @@ def test_a_variable_with_no_v2_form_is_a_finding_naming_it(overview: DashboardDe
     assert "variable 'filters' is of type 'adhoc'" in finding.message and "schema v2" in finding.message
 
 
+def test_a_panel_without_an_id_is_a_finding_naming_it_not_a_crash(overview: DashboardDefinition) -> None:
+    """The v2 form names each element by its panel's id: a definition that never numbered its panels
+    gets a finding that says which panel and how to number them, as the classic check goes on."""
+    _, title = _first(overview, "timeseries")
+    found = planted(overview, lambda board: _panel(board, "timeseries").pop("id"))
+    v2 = [finding for finding in found if finding.message.startswith("`v2`: ")]
+    assert len(v2) == 1 and f"panel {title!r} has no id" in v2[0].message, found
+
+
 def test_moving_grafana_without_moving_the_schema_fails_check(project_copy: Path) -> None:
     assert CONFIG.grafana_compose_file is not None
     compose = project_copy / CONFIG.grafana_compose_file

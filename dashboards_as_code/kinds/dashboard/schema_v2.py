@@ -56,6 +56,13 @@ def v2_spec(document: dict[str, Any]) -> dict[str, Any]:
     """The v2 spec of a classic dashboard document (as `dashboard_document` renders it)."""
     where = Location(dashboard=str(document.get("uid", "")))
     panels = document.get("panels") or []
+    for panel in _content_panels(panels):
+        if not isinstance(panel.get("id"), int):
+            title = str(panel.get("title", ""))
+            raise DefinitionError(
+                where,
+                f"panel {title!r} has no id, which names its element in schema v2 (`.auto_panel_ids()`)",
+            )
     elements = {_element_name(panel): _panel(panel) for panel in _content_panels(panels)}
     spec: dict[str, Any] = {
         "title": document.get("title", ""),
