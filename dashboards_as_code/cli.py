@@ -321,7 +321,12 @@ def push(
     workers: Annotated[int, typer.Option(min=1, max=32, help="Dashboards pushed in parallel.")] = 8,
     project: ProjectOption = None,
 ) -> None:
-    """Push folders, then datasources, then dashboards to Grafana; only what changed is written."""
+    """Push folders, then datasources, then dashboards to Grafana; only what changed is written.
+
+    Dashboards go through Grafana's resource API (/apis/dashboard.grafana.app, Grafana 13) when the
+    server serves it, else through the legacy /api/dashboards; a dashboard saved as schema v2 in
+    Grafana is compared, backed up and overwritten (--force) as v2.
+    """
     from dashboards_as_code.grafana_api.plan import WRITES, desired_objects, synchronise  # noqa: PLC0415
 
     documents, _ = _prepare(project)
@@ -420,7 +425,11 @@ def pull(
         ),
     ] = None,
 ) -> None:
-    """Print a live dashboard as normalised JSON, to bring a hand-made dashboard into the repo."""
+    """Print a live dashboard as normalised JSON, to bring a hand-made dashboard into the repo.
+
+    A dashboard Grafana stores as schema v2 (saved in the Grafana 13 UI) is printed as Grafana stores
+    it, a dashboard.grafana.app/v2 object, read through the resource API: never a down-converted copy.
+    """
     from dashboards_as_code.grafana_api.plan import fetch_dashboard  # noqa: PLC0415
     from dashboards_as_code.kinds.base import SyncError  # noqa: PLC0415
 

@@ -6,6 +6,7 @@ through, and has no retry of its own; both are handled here, once, for every cal
 
 from __future__ import annotations
 
+import copy
 import random
 import threading
 import time
@@ -103,6 +104,9 @@ class Grafana:
         self._retries, self._backoff, self._max_backoff, self._sleep = retries, backoff, max_backoff, sleep
         self._local = threading.local()
         self.counts = RequestCounts()
+        self._root = "api"
+        """What paths are below: `api` (the legacy HTTP API), or `apis` in the view `resource_api` gives."""
+        self._resources: Grafana | None = None
 
     @property
     def call_budget(self) -> float:
@@ -118,6 +122,8 @@ class Grafana:
         if api is None:
             # The trailing slash keeps a sub-path (http://host/grafana/) in front of /api.
             api = GrafanaApi.from_url(self.url + "/", credential=self._credential, timeout=self._timeout)
+            if self._root != "api":  # grafana-client builds every URL as `<base>/api<path>`
+                api.client.url = api.client.url.removesuffix("api") + self._root
             headers = api.client.s.headers
             api.client.s = DeadlineSession(self._timeout)
             api.client.s.headers.update(headers)
@@ -147,6 +153,16 @@ class Grafana:
                 delay = self._wait_before_retry(action, error, attempt, deadline)
             self._sleep(delay)
         raise AssertionError("unreachable")
+
+    def resource_api(self) -> Grafana:
+        """The same Grafana with paths below `/apis`: Grafana 12+'s resource API (Kubernetes-style
+        objects). Same credentials, time limits, retries and request counts; grafana-client knows only
+        `/api`, so this view points its base one segment further (`/apis`), which is all that differs."""
+        if self._resources is None:
+            view = copy.copy(self)
+            view._root, view._local, view._resources = "apis", threading.local(), None
+            self._resources = view
+        return self._resources
 
     def read(self, action: str, path: str, params: dict[str, Any] | None = None) -> object:
         """GET `path` (below /api): the answer, or an HttpError on 4xx (GrafanaHttp)."""

@@ -25,6 +25,7 @@ from dashboards_as_code import invocation, kinds
 from dashboards_as_code.grafana_api.client import Grafana
 from dashboards_as_code.kinds.base import ConflictError, Desired, Live, ProvisionedError, Prunable, SyncError
 from dashboards_as_code.kinds.changes import unified_diff
+from dashboards_as_code.kinds.dashboard.resource_api import V2, pulled
 from dashboards_as_code.render.documents import Documents
 from dashboards_as_code.render.files import atomic_write
 
@@ -94,6 +95,8 @@ def decide(grafana: Grafana, desired: Desired, *, force: bool) -> Action:
             raise
         return action
     action.live = live
+    if live is not None:  # compared in the schema Grafana stores it in (a dashboard saved as v2)
+        action.desired = desired = kind.in_live_form(desired, live)
     if live is None:
         action.op, action.summary = Decision.CREATE, "new"
     elif live.provisioned:
@@ -194,8 +197,9 @@ def execute(grafana: Grafana, action: Action, *, backup_dir: Path) -> Action:
 def _landed(grafana: Grafana, action: Action) -> bool:
     if action.desired is None:
         return False
-    live = kinds.kind_named(action.kind).fetch(grafana, action.uid)
-    return live is not None and live.document == action.desired.document
+    kind = kinds.kind_named(action.kind)
+    live = kind.fetch(grafana, action.uid)
+    return live is not None and live.document == kind.in_live_form(action.desired, live).document
 
 
 def prune_candidates(grafana: Grafana, desired: Sequence[Desired]) -> list[Action]:
@@ -367,6 +371,9 @@ def synchronise(
 
 
 def fetch_dashboard(grafana: Grafana, uid: str) -> dict[str, Any] | None:
-    """A live dashboard in the compared form (for `pull`), or None if Grafana has none with this uid."""
+    """A live dashboard for `pull`, or None if Grafana has none with this uid: classic JSON in the
+    compared form, or a dashboard stored as v2 as Grafana stores it (never a down-converted copy)."""
     live = kinds.kind_named("dashboard").fetch(grafana, uid)
-    return live.document if live else None
+    if live is None:
+        return None
+    return pulled(live) if live.form == V2 else live.document

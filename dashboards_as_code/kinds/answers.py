@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, StrictStr, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, TypeAdapter, ValidationError
 
 from dashboards_as_code.text import printable
 
@@ -41,6 +41,57 @@ class DashboardAnswer(Answer):
     EXPECTED: ClassVar[str] = "an object with dashboard and meta"
     dashboard: dict[str, Any]
     meta: DashboardMeta
+
+
+class ObjectMeta(Answer):
+    """A resource's `metadata` as the resource API answers it (Kubernetes ObjectMeta): what we read."""
+
+    name: StrictStr
+    resourceVersion: StrictStr = ""  # noqa: N815  (Grafana's spelling)
+    annotations: dict[str, str] = {}
+
+
+class Conversion(Answer):
+    """`status.conversion`: set when Grafana answered in another version than the one it stores."""
+
+    failed: bool = False
+    storedVersion: StrictStr | None = None  # noqa: N815  (Grafana's spelling)
+
+
+class ObjectStatus(Answer):
+    conversion: Conversion | None = None
+
+
+class ResourceObject(Answer):
+    """One object of the resource API (`/apis/<group>/<version>/namespaces/<ns>/<resource>/<name>`)."""
+
+    EXPECTED: ClassVar[str] = "a resource object (an object with metadata and spec)"
+    metadata: ObjectMeta
+    spec: dict[str, Any]
+    status: ObjectStatus = ObjectStatus()
+
+
+class ListMeta(Answer):
+    continue_: StrictStr = Field("", alias="continue")
+
+
+class ResourceList(Answer):
+    """A page of a resource API list; `metadata.continue` asks for the next page, absent on the last."""
+
+    EXPECTED: ClassVar[str] = "a resource list (an object with items)"
+    metadata: ListMeta = ListMeta()
+    items: list[ResourceObject]
+
+
+class GroupVersion(Answer):
+    version: StrictStr
+
+
+class ApiGroup(Answer):
+    """`GET /apis/<group>`: the versions of the group the server serves (Kubernetes APIGroup)."""
+
+    EXPECTED: ClassVar[str] = "an API group (an object with versions)"
+    versions: list[GroupVersion]
 
 
 class FolderAnswer(Answer):

@@ -116,6 +116,9 @@ class Desired:
     owner: str
     """The project pushing it (its config name): recorded on the object as the owner marker."""
     folder_uid: str | None = None
+    form: str = "classic"
+    """The schema `document` is in: `classic`, or a kind's other form (a dashboard stored as `v2`),
+    chosen by `Kind.in_live_form` to match what Grafana holds."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,14 @@ class Live:
     """The project whose push wrote it, from the owner marker; None: unknown (older version, or not ours)."""
     folder_uid: str | None = None
     version: int | None = None
+    """The legacy API's version counter, sent back as its optimistic lock (412 if it moved)."""
+    resource_version: str | None = None
+    """The resource API's `metadata.resourceVersion`, sent back as its optimistic lock (409 if it moved)."""
+    form: str = "classic"
+    """The schema Grafana stores it in, which `document` is in: `classic`, or `v2` for a dashboard saved
+    as v2 (read in that form, never down-converted)."""
+    stored_version: str | None = None
+    """The resource API version it is stored in (`v1`, `v2beta1`...): an overwrite is sent in it."""
 
     @property
     def edited_since_push(self) -> bool:
@@ -192,9 +203,25 @@ class Kind:
         """The live object in the compared form, or None if Grafana has none with this uid."""
         raise NotImplementedError
 
+    def in_live_form(self, desired: Desired, live: Live) -> Desired:
+        """`desired` in the schema `live` is stored in, so the two compare field by field. Most kinds
+        have one schema; a dashboard stored as v2 is compared (and overwritten) as v2."""
+        return desired
+
     def write(self, grafana: GrafanaHttp, desired: Desired, live: Live | None, *, force: bool) -> None:
         """Create (`live` is None) or update the object; `force` overwrites what Grafana holds."""
         raise NotImplementedError
+
+
+@runtime_checkable
+class OffersResourceApi(Protocol):
+    """A GrafanaHttp that can also speak Grafana's resource API: the same server, paths below `/apis`.
+    A kind that has a resource-API form asks for it, and falls back to `/api` when the server has none
+    (or the GrafanaHttp cannot offer it: a test double)."""
+
+    def resource_api(self) -> GrafanaHttp:
+        """The same Grafana, same credentials and limits, with paths below `/apis`."""
+        ...
 
 
 @runtime_checkable

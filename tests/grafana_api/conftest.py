@@ -79,8 +79,10 @@ class Target:
                 api.folder.delete_folder("tiktickets")
 
 
-@pytest.fixture(params=["test-server", pytest.param("live", marks=pytest.mark.live)])
+@pytest.fixture(params=["test-server", "test-server-13", pytest.param("live", marks=pytest.mark.live)])
 def target(request: pytest.FixtureRequest) -> Iterator[Target]:
+    """The test server as a Grafana without the resource API (`test-server`: 11.6, every dashboard
+    through `/api/dashboards`) and as Grafana 13.2 (`test-server-13`: through `/apis`), or a live one."""
     if request.param == "live":
         credentials = {k: v for k, v in os.environ.items() if k.startswith("GRAFANA_") and k != "GRAFANA_URL"}
         if "GRAFANA_URL" not in os.environ:
@@ -91,7 +93,7 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
         live.reset()
         yield live
         return
-    with FakeGrafana() as server:
+    with FakeGrafana(version="13.2.0" if request.param == "test-server-13" else "11.6.0") as server:
         yield Target(server.url, {"GRAFANA_TOKEN": "glsa_admin"}, server)
 
 

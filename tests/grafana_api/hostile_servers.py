@@ -60,6 +60,19 @@ class HostileHandler(QuietHandler):
         self.reply(status, json.dumps(value).encode())
 
 
+def without_resource_api(fault: Reply) -> Reply:
+    """`fault` on every path but `/apis/...`, which is a 404 as on a Grafana that lacks the resource
+    API: for faults of the legacy API's own requests (`/api/dashboards/db`)."""
+
+    def reply(handler: HostileHandler) -> None:
+        if handler.path.startswith("/apis"):
+            handler.json(404, {"message": "Not found"})
+        else:
+            fault(handler)
+
+    return reply
+
+
 def answering(value: Any) -> Reply:
     """200 with `value` as JSON, whatever was asked."""
     return lambda handler: handler.json(200, value)

@@ -14,7 +14,14 @@ from grafana_client.client import GrafanaClientError
 
 from dashboards_as_code.defaults import MANAGED_TAG
 from dashboards_as_code.grafana_api.client import Grafana
-from dashboards_as_code.kinds.base import ConflictError, Desired, Live, ProvisionedError, SyncError
+from dashboards_as_code.kinds.base import (
+    ConflictError,
+    Desired,
+    HttpError,
+    Live,
+    ProvisionedError,
+    SyncError,
+)
 from dashboards_as_code.kinds.comparable import (
     DATASOURCE_MARKER,
     DATASOURCE_OWNER_MARKER,
@@ -60,6 +67,24 @@ class FakeGrafana(Grafana):
     def call(self, action: str, request: Any, *, write: bool = False) -> Any:
         self.actions.append((action, write))
         return request(self.api)
+
+    def resource_api(self) -> Any:  # a GrafanaHttp, not the Grafana the real one gives
+        """A Grafana without the resource API (`/apis/...` is a 404): these are the legacy API's
+        requests; the resource API's are held in test_resource_api_dashboards.py."""
+        return WITHOUT_RESOURCE_API
+
+
+class _WithoutResourceApi:
+    url = URL
+
+    def read(self, action: str, path: str, params: dict[str, Any] | None = None) -> object:
+        raise HttpError(404, "Not found")
+
+    def send(self, action: str, method: str, path: str, body: object = None) -> object:
+        raise AssertionError(f"nothing is written below /apis here ({method} {path})")
+
+
+WITHOUT_RESOURCE_API = _WithoutResourceApi()
 
 
 def refused(status: int, message: str, status_word: str | None = None) -> GrafanaClientError:

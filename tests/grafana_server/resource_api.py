@@ -45,6 +45,9 @@ PRIORITY = {
     "v2": ["v2", "v2beta1", "v2alpha1", "v0alpha1", "v1", "v1beta1"],
 }
 FOLDER_ANNOTATION = "grafana.app/folder"
+MANAGER_ANNOTATION = "grafana.app/managedBy"
+FILE_PROVISIONING = "classic-file-provisioning"
+"""The manager of a file-provisioned object (grafana pkg/apimachinery/utils `ManagerKindClassicFP`)."""
 INTERNAL_ID_LABEL = "grafana.app/deprecatedInternalID"
 CONFLICT_MESSAGE = "requested RV does not match current RV"
 SCHEMA_VERSION = 42  # facts §7: what Grafana 13.2 migrates classic dashboards to
@@ -372,10 +375,13 @@ class ResourceApi:
         if record is None:
             raise DASHBOARDS.not_found(name)
         spec, status = self._converted(record, version)
+        metadata = self._metadata(DASHBOARDS, name, record["dashboard"]["id"], record["folderUid"])
+        if record["provisioned"]:  # the manager Grafana records on what it loads from files
+            metadata["annotations"][MANAGER_ANNOTATION] = FILE_PROVISIONING
         return {
             "kind": "Dashboard",
             "apiVersion": f"{DASHBOARD_GROUP}/{version}",
-            "metadata": self._metadata(DASHBOARDS, name, record["dashboard"]["id"], record["folderUid"]),
+            "metadata": metadata,
             "spec": spec,
             "status": status,
         }

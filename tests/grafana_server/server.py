@@ -85,6 +85,11 @@ class FakeGrafanaState:
         return [r for r in self.requests if r[0] in WRITE_METHODS]
 
 
+RESOURCE_API_SINCE = 13
+"""The first major version the test server serves `/apis` for by default: the one whose dashboard API
+(`dashboard.grafana.app/v1`, `v2`) push and diff use (docs/grafana-13-facts.md §1)."""
+
+
 def _slug(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
 
@@ -100,14 +105,17 @@ class FakeGrafana:
         port: int = 0,
         sub_path: str = "",
         correlations_on_app_platform: bool = False,
-        resource_api: bool = True,
+        resource_api: bool | None = None,
         preferred_dashboard_version: str = "v2",
     ) -> None:
         self.state = FakeGrafanaState()
+        if resource_api is None:
+            resource_api = int(version.split(".", maxsplit=1)[0]) >= RESOURCE_API_SINCE
         self.resources = ResourceApi(self, preferred_dashboard_version) if resource_api else None
-        """Grafana 13's `/apis` (docs/grafana-13-facts.md); `preferred_dashboard_version` is what discovery
-        prefers: "v2" as 13.x with dynamic dashboards (on by default), "v1" with them off. Without it
-        (`resource_api=False`) the server is a Grafana that lacks the resource API: `/apis` is a 404."""
+        """Grafana 13's `/apis` (docs/grafana-13-facts.md), served by default from `version` 13 on;
+        `preferred_dashboard_version` is what discovery prefers: "v2" as 13.x with dynamic dashboards
+        (on by default), "v1" with them off. Without it (`resource_api=False`, or an older `version`)
+        the server is a Grafana that lacks the resource API: `/apis` is a 404."""
         self.correlations_on_app_platform = correlations_on_app_platform
         """As Grafana with the `kubernetesCorrelations` feature flag: the list of a source's correlations
         answers 404 "No correlation found" when it is empty (the legacy store answers 200 `[]`)."""

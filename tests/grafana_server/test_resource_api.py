@@ -165,7 +165,7 @@ def test_discovery_serves_six_dashboard_versions_and_prefers_v2(grafana: FakeGra
 def test_discovery_prefers_v1_with_dynamic_dashboards_off() -> None:
     """Facts §1: with `dashboardNewLayouts` off the served order starts v1, v1beta1, v0alpha1
     (register_test.go `TestDashboardAPIBuilder_GetGroupVersions`)."""
-    with FakeGrafana(preferred_dashboard_version="v1") as server:
+    with FakeGrafana(version="13.2.0", preferred_dashboard_version="v1") as server:
         _, group = call(server, "GET", "/apis/dashboard.grafana.app")
     assert [v["version"] for v in group["versions"]] == [
         "v1",

@@ -2,7 +2,8 @@
 provisioning, one object per dashboard in Grafana.
 
 `document.py` turns a definition into Grafana's JSON, `discovery.py` finds the definitions; this
-module says how a dashboard is placed (its folder), pushed, compared and pruned.
+module says how a dashboard is placed (its folder), pushed, compared and pruned: through the resource
+API (`resource_api.py`) where Grafana serves it, else through the legacy `/api/dashboards`.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from dashboards_as_code.kinds.comparable import (
 )
 from dashboards_as_code.kinds.dashboard.discovery import discover_dashboards
 from dashboards_as_code.kinds.dashboard.document import DashboardDocument, dashboard_document
+from dashboards_as_code.kinds.dashboard.resource_api import V2, in_v2_form, resource_dashboards
 from dashboards_as_code.render.formats import Output, dump_json
 
 if TYPE_CHECKING:
@@ -82,6 +84,9 @@ class DashboardKind(Kind):
         return summarise_dashboard(live.document, desired.document, live.folder_uid, desired.folder_uid)
 
     def fetch(self, grafana: GrafanaHttp, uid: str) -> Live | None:
+        resources = resource_dashboards(grafana)
+        if resources is not None:
+            return resources.fetch(uid)
         answer = read_answer(
             grafana, f"read dashboard {uid!r}", f"/dashboards/uid/{in_path(uid)}", DashboardAnswer
         )
@@ -100,7 +105,14 @@ class DashboardKind(Kind):
             version=dashboard.get("version"),
         )
 
+    def in_live_form(self, desired: Desired, live: Live) -> Desired:
+        return in_v2_form(desired) if live.form == V2 else desired
+
     def write(self, grafana: GrafanaHttp, desired: Desired, live: Live | None, *, force: bool) -> None:
+        resources = resource_dashboards(grafana)
+        if resources is not None:
+            resources.write(desired, live, force=force)
+            return
         dashboard = {**mark_dashboard(desired.document, desired.owner), "id": None}
         if live is not None and not force:
             dashboard["version"] = live.version  # optimistic lock: 412 if someone saved meanwhile
@@ -127,6 +139,9 @@ class DashboardKind(Kind):
             ) from None
 
     def list_managed(self, grafana: GrafanaHttp) -> list[tuple[str, str]]:
+        resources = resource_dashboards(grafana)
+        if resources is not None:
+            return resources.list_managed()
         found: list[tuple[str, str]] = []
         page = 1
         while True:
@@ -145,6 +160,10 @@ class DashboardKind(Kind):
             page += 1
 
     def delete(self, grafana: GrafanaHttp, uid: str) -> None:
+        resources = resource_dashboards(grafana)
+        if resources is not None:
+            resources.delete(uid)
+            return
         uid = in_path(uid)
         try:
             grafana.send(f"delete dashboard {uid!r}", "DELETE", f"/dashboards/uid/{uid}")
