@@ -175,6 +175,25 @@ def test_unknown_signal_lookup_names_the_known_ones() -> None:
     assert CONTRACT.metric("tiktickets_socketio_connections") is SOCKETIO_CONNECTIONS
 
 
+@pytest.mark.parametrize("signal", CONTRACT.metrics, ids=lambda s: s.key)
+def test_a_metric_signal_is_found_by_its_key_its_prometheus_name_and_its_otel_name(
+    signal: MetricSignal,
+) -> None:
+    """`CONTRACT.metric` finds each signal of the contract under any of its three names.
+
+    The backend team writes a metric by its OTel name (`traces.span.metrics.calls`), Prometheus and a
+    query by its Prometheus name, and the definitions by the contract's key. A definition, rule or query
+    helper may name a signal in any of these forms; each must find the same signal, not fail with
+    "unknown metric signal". The signals are those of the project's contract, so a new one is covered too."""
+    names = {"key": signal.key, "Prometheus name": signal.prometheus_name, "OTel name": signal.otel_name}
+    for form, name in names.items():
+        try:
+            found = CONTRACT.metric(name)
+        except ContractError as error:
+            pytest.fail(f"{signal.key} not found by its {form} {name!r}: {error}")
+        assert found is signal, f"{signal.key}: its {form} {name!r} finds {found.key}"
+
+
 def test_series_lookup_covers_histogram_parts() -> None:
     assert CONTRACT.metric_for_series("traces_span_metrics_duration_seconds_count") is SPAN_DURATION
     assert CONTRACT.metric_for_series("traces_span_metrics_duration_seconds") is None

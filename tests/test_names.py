@@ -7,6 +7,7 @@ from dashboards_as_code.names import (
     BIDI_CONTROLS,
     DASHBOARD_TITLE_MAX,
     DATASOURCE_NAME_MAX,
+    SHOWN_MAX,
     describe_character,
     forbidden_character,
     shown,
@@ -63,6 +64,25 @@ def test_long_titles_are_shortened_in_messages() -> None:
     assert long == f"'{'x' * 60}'..."
     problem = title_problem("x" * 10_000, 189, "the column")
     assert problem == f"{long} is 10000 characters; the column holds at most 189"
+
+
+def test_a_text_of_exactly_shown_max_characters_is_quoted_whole() -> None:
+    """A text that fits in SHOWN_MAX characters is quoted whole, with no `...`; one character more is cut.
+
+    The `...` tells the reader that part of the title is missing from the message. A title of exactly
+    SHOWN_MAX characters is shown in full, so a `...` after it would claim a cut that did not happen
+    (and the reader would go looking for the rest of a name they already see)."""
+    fits = "x" * (SHOWN_MAX - 1) + "y"
+    assert shown(fits) == repr(fits), "all SHOWN_MAX characters shown, nothing elided"
+    assert not shown(fits).endswith("...")
+    longer = fits + "z"
+    assert shown(longer) == f"{fits!r}...", "one character over: cut to SHOWN_MAX and marked with ..."
+    title = "Payments " + "x" * (SHOWN_MAX - 10) + "\x7f"
+    assert len(title) == SHOWN_MAX
+    assert (
+        title_problem(title, DATASOURCE_NAME_MAX, "x")
+        == f"{title!r} contains U+007F (DELETE, a control character)"
+    )
 
 
 def test_characters_are_described_by_code_point_and_name() -> None:

@@ -240,6 +240,8 @@ PULL_CASES = [
     Case("out-directory", ("pull", UID, "-o", "{tmp}/folder"), 2, ("/folder is a directory",), in_tmp(lambda t: (t / "folder").mkdir()), env=PULL_ENV),
     Case("out-socket", ("pull", UID, "-o", "{tmp}/sock"), 2, ("/sock is a socket",), in_tmp(_socket), env=PULL_ENV),
     Case("out-dangling-link", ("pull", UID, "-o", "{tmp}/dangling"), 2, ("/dangling is a symlink to", "does not exist"), in_tmp(lambda t: (t / "dangling").symlink_to(t / "nowhere")), env=PULL_ENV),
+    # config.py is the project's regular file: the refusal names it, the one to move, not "." or board.json.
+    Case("out-through-a-file", ("pull", UID, "-o", "config.py/board.json"), 2, ("config.py/board.json is a path through config.py, a file, not a folder", "nothing was written"), env=PULL_ENV),
 ]  # fmt: skip
 BAD_UIDS = [
     "../../admin/settings",

@@ -145,6 +145,38 @@ def test_a_rename_that_fails_midway_puts_back_what_was_replaced(
     assert after == before  # the first file is back, and no temporary is left
 
 
+def test_a_rename_that_fails_midway_puts_back_an_empty_file_empty(
+    tmp_path: Path, outputs: list[Output], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A generated file that was empty (0 bytes) before the build is put back empty, not deleted.
+
+    "the files already replaced were restored" must hold for every file: an empty file existed, so
+    after the undo it exists again, with nothing in it. Removing it would leave the project with a file
+    missing that no one removed. Every target is emptied here, so whichever is renamed first was empty."""
+    write_outputs(tmp_path, outputs, "provisioning")
+    targets = [tmp_path / o.path for o in outputs]
+    for target in targets:
+        target.write_bytes(b"")
+    real_replace, renamed = Path.replace, []
+
+    def failing_second(self: Path, target: Path) -> Path:
+        renamed.append(Path(target))
+        if len(renamed) == 2:
+            raise OSError(5, "Input/output error")
+        return real_replace(self, target)  # the first rename, and the undo's own write
+
+    monkeypatch.setattr(Path, "replace", failing_second)
+    with pytest.raises(WriteError, match="Input/output error; the files already replaced were restored"):
+        write_outputs(tmp_path, outputs, "provisioning")
+    monkeypatch.undo()
+    assert renamed and renamed[0] in targets, "one file was replaced before the failure"
+    first = renamed[0]
+    assert first.is_file(), f"{first.relative_to(tmp_path)} was empty before the build and is gone"
+    assert first.stat().st_size == 0, "put back as it was: empty"
+    assert {t: t.read_bytes() if t.is_file() else None for t in targets} == dict.fromkeys(targets, b"")
+    assert not list(tmp_path.rglob(f"*{TEMP_SUFFIX}"))
+
+
 @pytest.mark.parametrize("kind", ["directory", "fifo", "symlink"])
 def test_a_target_that_is_no_regular_file_stops_the_build_before_any_rename(
     tmp_path: Path, outputs: list[Output], kind: str
