@@ -6,6 +6,8 @@ down here independently (the numbers below are the SLO's 0.5 % and 5 % budgets a
 - the recorded hourly rates per tenant are the tenant's requests, failures and slow requests;
 - a tenant failing fast opens a ticket for THAT tenant only, never a page, once its `for` is past;
 - a tenant under the traffic floor opens nothing, whatever its ratio;
+- a tenant whose last 5 minutes burn but whose hour does not opens nothing and is not counted for the
+  many-tenants page; a burning tenant's ticket carries its failed share of the hour (between 0 and 1);
 - a tenant whose requests are mostly slow opens the latency ticket; the same tenant with half its
   requests slow (10x the budget, under 14.4x) opens none;
 - many tenants burning at once is one page; as many burning among a large fleet is not;
@@ -21,9 +23,11 @@ from typing import Any
 
 import pytest
 
+from dashboards_as_code.grafana_math import parse_duration
 from prometheus_rules import tenant_slo
-from prometheus_rules.slo import AVAILABILITY_TARGET, LATENCY_TARGET
+from prometheus_rules.slo import AVAILABILITY_TARGET, LATENCY_TARGET, error_budget
 from telemetry.contract import TENANT_SLOW_SPAN_CALLS
+from tests.prometheus.rules import rendered_rules
 from tests.prometheus_rules.evaluation import LAG_SECONDS, SCHEDULES, Schedule, on_grid
 from tests.prometheus_rules.test_promtool_rules import (
     ERROR,
@@ -270,5 +274,69 @@ TENANT_CASES = {
 @pytest.mark.parametrize("name", TENANT_CASES)
 def test_tenant_slo_rules_with_promtool(tmp_path: Path, name: str, schedule: Schedule) -> None:
     result = run_promtool(tmp_path, TENANT_CASES[name], schedule)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout
+
+
+LIMIT = tenant_slo.TENANT_WINDOW.burn_rate * error_budget(AVAILABILITY_TARGET)
+"""The share of failed requests over which a tenant burns, from the definitions (14.4 x 0.5 % = 7.2 %)."""
+LONG, SHORT = (parse_duration(w) for w in (tenant_slo.TENANT_WINDOW.long, tenant_slo.TENANT_WINDOW.short))
+BURST_SHARE = 4.5 * LIMIT
+"""Far over the limit in both windows: 32.4 % failed."""
+CALM_HOUR_SHARE = 0.75 * LIMIT
+"""Under the limit over the long window: 5.4 % failed."""
+BURST = LONG * CALM_HOUR_SHARE / BURST_SHARE
+"""A burst at BURST_SHARE this long, after a clean hour, is CALM_HOUR_SHARE of the long window (10 min)."""
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES, ids=str)
+def test_a_tenant_whose_hour_is_under_the_burn_rate_opens_nothing_however_its_last_minutes_burn(
+    tmp_path: Path, schedule: Schedule
+) -> None:
+    """tenant_slo.py: a tenant's ticket "needs both windows": over the long one, whose share is the
+    alert's value, and over the short one, which only confirms it. `calm` fails nothing, then its last
+    10 minutes fail at 32.4 % (4.5x the 7.2 % limit): its last 5 minutes burn, its hour (5.4 % failed)
+    does not. So it opens no ticket, and it is not one of the tenants TikTicketsManyTenantsBurning
+    counts: with it, the two others burning at 32.4 % all along would be the three that page. Those two
+    open their tickets, and each alert's value is its tenant's failed share of the hour, 0.324: a share
+    of the requests, between 0 and 1. Both windows and the limit come from the rule definitions; the
+    rules are rendered from them now."""
+    assert SHORT < BURST, "the burst fills the short window: only the long one can hold the ticket back"
+    fires_after = SHORT + hold(ALERTS[ERRORS_ALERT]) + LAG_SECONDS  # on the short window alone
+    assert fires_after <= BURST, "the burst is long enough for a ticket to fire"
+    at = on_grid(LONG + BURST)  # a full hour of traffic before, the burst ending at the check
+    before, during = round((at - BURST) / 15), samples_until(BURST)
+    unset = f"0+150x{before - 1} {150 * before}+{150 * (1 - BURST_SHARE):g}x{during}"
+    failed = f"0x{before - 1} 0+{150 * BURST_SHARE:g}x{during}"  # 10 requests/s, as `tenant` writes them
+    burning = [f"burning-{i}" for i in range(tenant_slo.MANY_TENANTS_AT_LEAST - 1)]
+    series = [
+        {"series": f'{CALLS}{{{SERVER}, {UNSET}, tenant_id="calm"}}', "values": unset},
+        {"series": f'{CALLS}{{{SERVER}, {ERROR}, tenant_id="calm"}}', "values": failed},
+        *(s for name in burning for s in tenant(name, 10, 10 * BURST_SHARE, None, samples_until(at))),
+    ]
+    (expression,) = [
+        rule["expr"]
+        for group in rendered_rules()["groups"]
+        for rule in group["rules"]
+        if rule.get("alert") == ERRORS_ALERT
+    ]
+    tickets = [{"severity": "ticket", "tenant_id": name, "slo": "availability"} for name in burning]
+    case = {
+        "interval": "15s",
+        "input_series": series,
+        "promql_expr_test": [
+            expect(
+                f"round(({expression}) * 1000)",
+                *((f'{{tenant_id="{name}"}}', round(BURST_SHARE * 1000)) for name in burning),
+                at=seconds(at),
+            )
+        ],
+        "alert_rule_test": [
+            alert(ERRORS_ALERT, seconds(at), *tickets),
+            alert(LATENCY_ALERT, seconds(at)),
+            alert(MANY, seconds(at)),
+        ],
+    }
+    result = run_promtool(tmp_path, case, schedule)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS" in result.stdout
