@@ -96,7 +96,11 @@ def decide(grafana: Grafana, desired: Desired, *, force: bool) -> Action:
         return action
     action.live = live
     if live is not None:  # compared in the schema Grafana stores it in (a dashboard saved as v2)
-        action.desired = desired = kind.in_live_form(desired, live)
+        try:
+            action.desired = desired = kind.in_live_form(desired, live)
+        except SyncError as error:
+            action.error = str(error)
+            return action
     if live is None:
         action.op, action.summary = Decision.CREATE, "new"
     elif live.provisioned:

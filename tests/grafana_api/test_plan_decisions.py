@@ -203,3 +203,17 @@ def test_in_sync_only_when_everything_is_unchanged_or_provisioned() -> None:
     assert SyncReport([done(Decision.UNCHANGED), done(Decision.PROVISIONED)]).in_sync
     assert not SyncReport([done(Decision.UPDATE, finished=False)]).in_sync
     assert not SyncReport([done(Decision.UNCHANGED, failed=True)]).in_sync
+
+
+def test_a_dashboard_stored_as_v2_whose_definition_has_no_v2_form_is_a_failed_action_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A dashboard saved as v2 in Grafana is compared in v2; a definition with a panel v2 cannot name
+    (no id) has no v2 form. That is this object's failure, named, while the other objects go on."""
+    without_id = {**DOCUMENT, "panels": [{"type": "timeseries", "title": "No id"}]}
+    stored_as_v2 = Live(document={"title": "Board"}, raw={}, form="v2", stored_version="v2")
+    use(monkeypatch, FakeHandler("dashboard", stored_as_v2))
+    action = decide(GRAFANA, Desired("dashboard", "board", "Board", without_id, "tiktickets"), force=False)
+    assert action.error is not None
+    assert "dashboard 'board' is stored as v2" in action.error
+    assert "'No id' has no id" in action.error

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from dashboards_as_code.defaults import MANAGED_TAG
 from dashboards_as_code.definitions.loading import Loading
 from dashboards_as_code.definitions.types import Project
+from dashboards_as_code.errors import DefinitionError
 from dashboards_as_code.kinds.answers import BadAnswerError, DashboardAnswer, parse_search
 from dashboards_as_code.kinds.base import (
     ConflictError,
@@ -106,7 +107,15 @@ class DashboardKind(Kind):
         )
 
     def in_live_form(self, desired: Desired, live: Live) -> Desired:
-        return in_v2_form(desired) if live.form == V2 else desired
+        if live.form != V2:
+            return desired
+        try:
+            return in_v2_form(desired)
+        except DefinitionError as error:  # a panel v2 cannot name (no id): `check` says so too
+            raise SyncError(
+                f"dashboard {desired.uid!r} is stored as v2 in Grafana, and its definition has no v2 "
+                f"form: {error}"
+            ) from None
 
     def write(self, grafana: GrafanaHttp, desired: Desired, live: Live | None, *, force: bool) -> None:
         resources = resource_dashboards(grafana)
