@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import grafanalib.core as g
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -78,6 +78,11 @@ class ProjectConfig(BaseModel):
     alertmanager_file: str | None = None
     """Where `build` writes the Alertmanager configuration from `prometheus_rules/routing.py`'s
     ALERT_ROUTING (the file Alertmanager loads). None: no routing is generated."""
+    push_dashboards_as: Literal["classic", "v2"] = "classic"
+    """The schema `push` creates dashboards in where Grafana serves `dashboard.grafana.app/v2` (13.x):
+    `v2` stores them as the 13.x UI does, so a save there changes only what the person changed;
+    `classic` (the default) as `provisioning/` holds them. A Grafana without it gets classic either
+    way; a dashboard already in Grafana stays in the schema it is stored in."""
 
     @field_validator(
         "provisioning_dir",

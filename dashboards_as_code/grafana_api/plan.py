@@ -95,12 +95,13 @@ def decide(grafana: Grafana, desired: Desired, *, force: bool) -> Action:
             raise
         return action
     action.live = live
-    if live is not None:  # compared in the schema Grafana stores it in (a dashboard saved as v2)
-        try:
-            action.desired = desired = kind.in_live_form(desired, live)
-        except SyncError as error:
-            action.error = str(error)
-            return action
+    try:  # compared in the schema Grafana stores it in (a dashboard saved as v2), or will create it in
+        action.desired = desired = kind.in_grafana_form(grafana, desired, live)
+    except SyncError as error:
+        action.error = str(error)
+        if error.fatal:
+            raise
+        return action
     if live is None:
         action.op, action.summary = Decision.CREATE, "new"
     elif live.provisioned:
@@ -203,7 +204,7 @@ def _landed(grafana: Grafana, action: Action) -> bool:
         return False
     kind = kinds.kind_named(action.kind)
     live = kind.fetch(grafana, action.uid)
-    return live is not None and live.document == kind.in_live_form(action.desired, live).document
+    return live is not None and live.document == kind.in_grafana_form(grafana, action.desired, live).document
 
 
 def prune_candidates(grafana: Grafana, desired: Sequence[Desired]) -> list[Action]:

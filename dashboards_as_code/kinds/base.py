@@ -118,7 +118,9 @@ class Desired:
     folder_uid: str | None = None
     form: str = "classic"
     """The schema `document` is in: `classic`, or a kind's other form (a dashboard stored as `v2`),
-    chosen by `Kind.in_live_form` to match what Grafana holds."""
+    chosen by `Kind.in_grafana_form` to match what Grafana holds or will hold."""
+    create_as: str = "classic"
+    """The schema to create it in where Grafana offers a choice (`ProjectConfig.push_dashboards_as`)."""
 
 
 @dataclass(frozen=True)
@@ -203,9 +205,10 @@ class Kind:
         """The live object in the compared form, or None if Grafana has none with this uid."""
         raise NotImplementedError
 
-    def in_live_form(self, desired: Desired, live: Live) -> Desired:
-        """`desired` in the schema `live` is stored in, so the two compare field by field. Most kinds
-        have one schema; a dashboard stored as v2 is compared (and overwritten) as v2."""
+    def in_grafana_form(self, grafana: GrafanaHttp, desired: Desired, live: Live | None) -> Desired:
+        """`desired` in the schema Grafana stores it in (`live`'s), or will create it in (`live` is
+        None), so the two compare field by field. Most kinds have one schema; a dashboard stored as v2
+        is compared (and overwritten) as v2."""
         return desired
 
     def write(self, grafana: GrafanaHttp, desired: Desired, live: Live | None, *, force: bool) -> None:

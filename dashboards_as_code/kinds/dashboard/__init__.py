@@ -77,6 +77,7 @@ class DashboardKind(Kind):
                 comparable_dashboard(d.document),
                 owner,
                 folder_uid=d.folder.uid,
+                create_as=documents.project.config.push_dashboards_as,
             )
             for d in documents.dashboards
         ]
@@ -106,15 +107,19 @@ class DashboardKind(Kind):
             version=dashboard.get("version"),
         )
 
-    def in_live_form(self, desired: Desired, live: Live) -> Desired:
-        if live.form != V2:
+    def in_grafana_form(self, grafana: GrafanaHttp, desired: Desired, live: Live | None) -> Desired:
+        if live is not None and live.form != V2:
             return desired
+        if live is None:
+            resources = resource_dashboards(grafana) if desired.create_as == V2 else None
+            if resources is None or resources.v2 is None:
+                return desired  # created classic: asked for, or no v2 on this Grafana
         try:
             return in_v2_form(desired)
         except DefinitionError as error:  # a panel v2 cannot name (no id): `check` says so too
             raise SyncError(
-                f"dashboard {desired.uid!r} is stored as v2 in Grafana, and its definition has no v2 "
-                f"form: {error}"
+                f"dashboard {desired.uid!r} is {'stored' if live else 'to be created'} as v2 in Grafana, "
+                f"and its definition has no v2 form: {error}"
             ) from None
 
     def write(self, grafana: GrafanaHttp, desired: Desired, live: Live | None, *, force: bool) -> None:

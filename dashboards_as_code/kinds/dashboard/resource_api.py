@@ -78,6 +78,12 @@ class ResourceDashboards:
     """The classic version reads start with and new dashboards are written in."""
     served: tuple[str, ...]
 
+    @property
+    def v2(self) -> str | None:
+        """The v2 version dashboards are created in, if served: `v2` only, the version whose types
+        `check` holds the v2 form to (`@grafana/schema`'s `dashboard/v2`)."""
+        return V2 if V2 in self.served else None
+
     def path(self, version: str, uid: str | None = None) -> str:
         base = f"/{GROUP}/{version}/namespaces/{in_path(self.namespace)}/dashboards"
         return base if uid is None else f"{base}/{in_path(uid)}"
@@ -113,8 +119,10 @@ class ResourceDashboards:
 
     def write(self, desired: Desired, live: Live | None, *, force: bool) -> None:
         """Create, or update with the resourceVersion read (`force`: the one Grafana holds now)."""
-        version = live.stored_version if live is not None and live.form == V2 else None
-        version = version or self.classic
+        if live is not None:
+            version = (live.stored_version if live.form == V2 else None) or self.classic
+        else:
+            version = (self.v2 if desired.form == V2 else None) or self.classic
         message = f"dashboards-as-code push {content_sha(desired.document)}"
         body: dict[str, Any] = {
             "apiVersion": f"{GROUP}/{version}",
