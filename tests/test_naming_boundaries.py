@@ -13,6 +13,7 @@ import pytest
 
 from dashboards_as_code import names
 from dashboards_as_code.contract import model
+from dashboards_as_code.contract.markdown import contract_markdown
 from dashboards_as_code.contract.model import Instrument, prometheus_base_name, prometheus_label
 from dashboards_as_code.names import (
     BIDI_CONTROLS,
@@ -299,3 +300,78 @@ def test_a_tenant_budget_at_each_bound_is_taken_and_one_past_it_refused(
     else:
         with pytest.raises(ValueError, match="a tenant budget needs series >= 1"):
             model.TenantBudget(series=series, per_extra_instance=extra, dimensions="-")
+
+
+@pytest.mark.parametrize("signal", CONTRACT.metrics, ids=lambda s: s.key)
+def test_a_series_part_is_required_exactly_for_a_histogram(signal: model.MetricSignal) -> None:
+    """series(part): a histogram has no series without a part, any other type none with one. The
+    lookup is by the signal's Prometheus type, so each signal of the contract is tried both ways."""
+    if signal.prom_type is model.PromType.HISTOGRAM:
+        with pytest.raises(
+            model.ContractError, match="is a histogram: choose the bucket, sum or count series"
+        ):
+            signal.series()
+        with pytest.raises(model.ContractError, match="is a histogram"):
+            signal.series("total")
+    else:
+        with pytest.raises(
+            model.ContractError, match=f"is a {signal.prom_type.value}: it has no 'sum' series"
+        ):
+            signal.series("sum")
+        with pytest.raises(model.ContractError, match="it has no '' series"):
+            signal.series("")  # an empty part is a part given (a caller's bug), not the plain series
+
+
+@pytest.mark.parametrize("signal", CONTRACT.metrics, ids=lambda s: s.key)
+def test_only_a_tenant_scoped_signal_has_a_cardinality_limit(signal: model.MetricSignal) -> None:
+    """`tenant_budget is None`: a signal without a budget has no limit (an error, not 0)."""
+    if signal.tenant_budget is None:
+        with pytest.raises(model.ContractError, match="is not tenant-scoped: it has no cardinality budget"):
+            CONTRACT.cardinality_limit(signal)
+    else:
+        assert CONTRACT.cardinality_limit(signal) == (
+            signal.tenant_budget.series * CONTRACT.tenants_per_instance * CONTRACT.limit_headroom
+        )
+
+
+def _page(contract: model.TelemetryContract) -> str:
+    return contract_markdown(contract, title="T", source="telemetry/contract.py")
+
+
+@pytest.mark.parametrize("signal", CONTRACT.metrics, ids=lambda s: s.key)
+def test_the_contract_page_writes_an_empty_unit_and_empty_lists_as_such(signal: model.MetricSignal) -> None:
+    """An empty unit is shown `(none)` and an empty attribute or exemplar list `-`: the reader sees
+    the field was left empty on purpose, not a blank cell (the contract has signals of each kind)."""
+    row = next(line for line in _page(CONTRACT).splitlines() if line.startswith(f"| `{signal.otel_name}` |"))
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[1] == ("`(none)`" if signal.unit == "" else f"`{signal.unit}`")
+    assert cells[4] == (", ".join(f"`{a}`" for a in signal.attributes) if signal.attributes else "-")
+    assert cells[6] == (
+        ", ".join(f"`{e}`" for e in signal.exemplar_labels) if signal.exemplar_labels else "-"
+    )
+
+
+def test_a_label_the_contract_does_not_describe_has_no_values_on_the_page() -> None:
+    """`values_of(label) is None` gives `-` in the values column; with the values listed the row says
+    them. (The TikTickets contract describes every label, so the empty table is tried here.)"""
+
+    def label_rows(page: str) -> dict[str, str]:
+        return {
+            line.split("|")[1].strip(): line
+            for line in page.splitlines()
+            if line.startswith("| `") and line.count("|") == 5
+        }
+
+    undescribed = label_rows(_page(CONTRACT.model_copy(update={"label_values": ()})))
+    described = label_rows(_page(CONTRACT))
+    assert undescribed.keys() == described.keys() and len(described) >= len(CONTRACT.label_values)
+    assert all(line.endswith("| - |") for line in undescribed.values()), undescribed
+    for entry in CONTRACT.label_values:
+        assert f'`{entry.label}="{entry.values[0]}"`' in described[f"`{entry.label}`"]
+
+
+def test_a_contract_without_tenant_budgets_has_no_cardinality_section() -> None:
+    """`if not budgeted`: with no tenant-scoped signal the page has no empty budget table."""
+    unbudgeted = tuple(m.model_copy(update={"tenant_budget": None}) for m in CONTRACT.metrics)
+    assert "## Cardinality" in _page(CONTRACT)
+    assert "## Cardinality" not in _page(CONTRACT.model_copy(update={"metrics": unbudgeted}))
