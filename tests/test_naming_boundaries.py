@@ -172,6 +172,14 @@ def test_a_control_character_without_a_name_is_described_without_one() -> None:
     assert describe_character("\x01") == "U+0001 (a control character)"
 
 
+def test_a_title_key_folds_case_as_the_collation_does_and_drops_trailing_spaces_only() -> None:
+    """title_key is the key of Grafana's unique title index (utf8mb4_unicode_ci): case folded fully
+    (`ß` is `ss`, as the collation's expansion has it, which `lower()` would miss), trailing spaces
+    dropped, leading ones kept."""
+    assert names.title_key("Straße ") == names.title_key("STRASSE") == "strasse"
+    assert names.title_key("  A  ") == "  a"
+
+
 # uids.py -------------------------------------------------------------------------------------------
 
 _LENGTHS = re.search(r"\{(\d+),(\d+)\}", GRAFANA_UID.pattern)

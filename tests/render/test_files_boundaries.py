@@ -121,3 +121,22 @@ def test_only_a_hidden_file_with_the_temporary_suffix_is_a_temporary(tmp_path: P
         (folder / name).write_bytes(b"{}")
     found = generated_files_on_disk(tmp_path, "provisioning")
     assert found == {f"provisioning/{name}" for name, generated in names.items() if generated}
+
+
+def test_the_sweep_descends_below_provisioning_only(tmp_path: Path) -> None:
+    """Provisioning is all generated, so its temporaries are swept at any depth; another output's
+    folder (docs/) is someone else's beyond the output itself, so only its own level is swept and a
+    temporary-looking file in docs/sub/ is left alone."""
+    names = [
+        f"provisioning/dashboards/x/.a.json.1{TEMP_SUFFIX}",
+        f"provisioning/.b.yaml.2{TEMP_SUFFIX}",
+        f"docs/.page.md.3{TEMP_SUFFIX}",
+        f"docs/sub/.other.md.4{TEMP_SUFFIX}",
+    ]
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("half")
+    outputs = [Output("docs/page.md", b"x\n")]
+    report = write_outputs(tmp_path, outputs, "provisioning")
+    assert report.swept == sorted(names[:3])
+    assert [name for name in names if (tmp_path / name).exists()] == names[3:]
