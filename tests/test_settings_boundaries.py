@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from dashboards_as_code.settings import SettingsError, credential_problem, redact_url, settings
+from dashboards_as_code.settings import Settings, SettingsError, credential_problem, redact_url, settings
+from tests.test_settings import NUMBER_BOUNDS
 
 SECRET = "s3cr3tpw"
 
@@ -94,3 +95,27 @@ def test_an_empty_env_file_is_no_env_file(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("GRAFANA_URL", "http://h:3000")
     (tmp_path / ".env").write_bytes(b"")
     assert settings(tmp_path).grafana_url == "http://h:3000"
+
+
+def _bounds(field: str) -> dict[str, float]:
+    """The numeric bounds pydantic enforces on `field` (`gt`, `le`...)."""
+    found: dict[str, float] = {}
+    for constraint in Settings.model_fields[field].metadata:
+        for name in ("gt", "ge", "lt", "le"):
+            value = getattr(constraint, name, None)
+            if value is not None:
+                found[name] = value
+    return found
+
+
+def test_every_bounded_number_setting_is_one_whose_bounds_are_held_from_both_sides() -> None:
+    """Every number setting the model bounds is in test_settings.NUMBER_BOUNDS (the documented
+    `0 < t <= bound`, each side tried by the tests there) with the same bound, and its default lies
+    inside: a new bounded setting, or a bound changed in the model only, fails here."""
+    bounded = {field: _bounds(field) for field in Settings.model_fields if _bounds(field)}
+    assert {field.upper(): bounds for field, bounds in bounded.items()} == {
+        variable: {"gt": 0, "le": bound} for variable, bound in NUMBER_BOUNDS.items()
+    }
+    for field, bounds in bounded.items():
+        default = Settings.model_fields[field].default
+        assert bounds["gt"] < default <= bounds["le"], (field, default)
