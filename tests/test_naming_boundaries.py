@@ -383,3 +383,45 @@ def test_a_contract_without_tenant_budgets_has_no_cardinality_section() -> None:
     unbudgeted = tuple(m.model_copy(update={"tenant_budget": None}) for m in CONTRACT.metrics)
     assert "## Cardinality" in _page(CONTRACT)
     assert "## Cardinality" not in _page(CONTRACT.model_copy(update={"metrics": unbudgeted}))
+
+
+LOKI_OTLP_DEFAULT_INDEX_ATTRIBUTES = {
+    "service.name", "service.namespace", "service.instance.id", "deployment.environment",
+    "deployment.environment.name", "cloud.region", "cloud.availability_zone", "k8s.cluster.name",
+    "k8s.namespace.name", "k8s.pod.name", "k8s.container.name", "container.name", "k8s.replicaset.name",
+    "k8s.deployment.name", "k8s.statefulset.name", "k8s.daemonset.name", "k8s.cronjob.name", "k8s.job.name",
+}  # fmt: skip
+"""Loki 3's `-distributor.otlp.default_resource_attributes_as_index_labels`."""
+STACK_INDEX_LABELS = {
+    "service_name", "service_namespace", "service_instance_id", "deployment_environment",
+    "deployment_environment_name", "container_name",
+}  # fmt: skip
+"""The subset this stack can emit (model.py's comment): no Kubernetes or cloud resource here."""
+
+
+@pytest.mark.parametrize("label", sorted(STACK_INDEX_LABELS | model.LOKI_DEFAULT_INDEX_LABELS))
+def test_each_label_loki_indexes_by_default_may_be_a_stream_label(label: str) -> None:
+    """LOKI_DEFAULT_INDEX_LABELS is Loki's default list as labels, limited to what this stack emits:
+    each entry may select a stream, found by its label name; a label Loki does not index is refused."""
+    assert label in STACK_INDEX_LABELS and label in model.LOKI_DEFAULT_INDEX_LABELS
+    assert label in {attribute.replace(".", "_") for attribute in LOKI_OTLP_DEFAULT_INDEX_ATTRIBUTES}
+    fields = {"key": "logs", "description": "-", "emitter": "-", "structured_metadata": ()}
+    model.LogSignal(**fields, stream=((label, "x"),), index_labels=(label,))
+    with pytest.raises(ValueError, match="Loki does not index"):
+        model.LogSignal(**fields, stream=((label, "x"),), index_labels=(label, f"{label}_x"))
+
+
+@pytest.mark.parametrize("signal", CONTRACT.metrics, ids=lambda s: s.key)
+def test_each_resource_label_says_which_resource_attribute_it_comes_from(signal: model.MetricSignal) -> None:
+    """label_sources finds `job` and `instance` in RESOURCE_LABEL_SOURCES (what the exporter makes
+    them from); a label from an attribute names that attribute."""
+    sources = signal.label_sources
+    documented = {
+        "job": "resource `service.namespace`/`service.name`",
+        "instance": "resource `service.instance.id`",
+    }
+    own = {prometheus_label(attribute) for attribute in signal.attributes}
+    for label in set(signal.resource_labels) - own:
+        assert sources[label] == documented.get(label, "the resource"), label
+    for attribute in signal.attributes:
+        assert sources[prometheus_label(attribute)] == f"`{attribute}`"
