@@ -159,6 +159,11 @@ class Settings(BaseSettings):
         if self.grafana_token is not None and self.grafana_token.get_secret_value():
             return self.grafana_token.get_secret_value()
         if self.grafana_user and self.grafana_password is not None:
+            if not self.grafana_password.get_secret_value():  # a `.env` template's `GRAFANA_PASSWORD=`
+                raise SettingsError(
+                    "GRAFANA_PASSWORD is empty: Grafana refuses a user without a password (401); set it, "
+                    "or set GRAFANA_TOKEN (a service-account token) instead"
+                )
             return (self.grafana_user, self.grafana_password.get_secret_value())
         raise SettingsError(
             "no Grafana credentials: set GRAFANA_TOKEN (a service-account token), or GRAFANA_USER and "

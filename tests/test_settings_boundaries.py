@@ -119,3 +119,15 @@ def test_every_bounded_number_setting_is_one_whose_bounds_are_held_from_both_sid
     for field, bounds in bounded.items():
         default = Settings.model_fields[field].default
         assert bounds["gt"] < default <= bounds["le"], (field, default)
+
+
+def test_an_empty_password_is_named_not_sent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`GRAFANA_PASSWORD=` (a `.env` template left unfilled) with a user: Grafana would answer 401 to
+    every request; the setting is named instead, before anything is asked of Grafana."""
+    for name in ("GRAFANA_TOKEN", "GRAFANA_USER", "GRAFANA_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / ".env").write_text("GRAFANA_USER=admin\nGRAFANA_PASSWORD=\n")
+    with pytest.raises(SettingsError, match="GRAFANA_PASSWORD is empty"):
+        settings(tmp_path).grafana_credential()
+    (tmp_path / ".env").write_text(f"GRAFANA_USER=admin\nGRAFANA_PASSWORD={SECRET}\n")
+    assert settings(tmp_path).grafana_credential() == ("admin", SECRET)

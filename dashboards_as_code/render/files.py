@@ -75,8 +75,8 @@ def _stays_inside(path: str, root: Path | None = None, *, allow_outside: bool = 
     """Every output path is relative and goes down only, and (given `root`) its real path, symlinks
     followed, is below the project's real path: nothing is written outside the project unless the
     user says so with --allow-outside."""
-    if any(
-        ord(char) < 0x20 or ord(char) == 0x7F for char in path
+    if any(  # C0, DEL and C1 (U+0080-U+009F, a terminal's CSI among them): names.py refuses them too
+        ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 for char in path
     ):  # NUL: the OS refuses it with a ValueError
         raise DefinitionError(
             Location(file=printable(path)),
@@ -327,7 +327,8 @@ def sweep_temporaries(
     }
     swept: list[str] = []
     for folder, recursive in sorted(folders.items()):
-        if folder == "." or (not _is_inside(folder, root) and not allow_outside):
+        # The project root itself (an output such as CONTRACT.md at the top) is swept too, never below.
+        if folder != "." and not _is_inside(folder, root) and not allow_outside:
             continue
         for path in _regular_files_below(root, root / folder, recursive=recursive):
             if _is_temporary(PurePosixPath(path).name):

@@ -22,26 +22,26 @@ from dashboards_as_code.render.files import (
 from dashboards_as_code.render.formats import Output
 from dashboards_as_code.render.staleness import Drift, compare_outputs
 
-PATH_CONTROLS = (range(0x00, 0x20), range(0x7F, 0x80))
-"""The control characters `_stays_inside` refuses in an output path: C0 and DEL (a NUL makes the OS
-raise, a newline or an escape would garble every message that names the path)."""
+PATH_CONTROLS = (range(0x00, 0x20), range(0x7F, 0xA0))
+"""The control characters `_stays_inside` refuses in an output path: C0, DEL and C1 (a NUL makes the OS
+raise; a newline, an escape or a C1 CSI would garble every message that names the path, as names.py
+refuses them in a title)."""
 PATH_EDGES = sorted(
     {(run[0], False) for run in PATH_CONTROLS}
     | {(run[-1], False) for run in PATH_CONTROLS}
     | {(run[0] - 1, True) for run in PATH_CONTROLS if run[0] > 0}
-    | {(run[-1] + 1, True) for run in PATH_CONTROLS if run[-1] + 1 != 0x80}
+    | {(run[-1] + 1, True) for run in PATH_CONTROLS}
 )
-"""Both ends of each refused run (U+0000, U+001F, U+007F) and the printable character just outside
-(U+0020, U+007E). U+0080, after DEL, is left out: the C1 controls (U+0080-U+009F) pass here though
-names.py refuses them in a title; whether a path may hold them is an open question, not held here."""
+"""Both ends of each refused run (U+0000, U+001F, U+007F, U+009F) and the character just outside
+(U+0020, U+007E, U+00A0)."""
 
 
 @pytest.mark.parametrize(("code", "taken"), PATH_EDGES, ids=[f"U+{code:04X}" for code, _ in PATH_EDGES])
 def test_each_end_of_the_refused_path_characters_and_its_printable_neighbour(
     tmp_path: Path, code: int, taken: bool
 ) -> None:
-    """`ord(char) < 0x20 or ord(char) == 0x7F`: U+001F and DEL are refused with the message that names
-    a control character; a space inside a name and `~` are ordinary file-name characters, written."""
+    """U+001F, DEL and U+009F are refused with the message that names a control character; a space
+    inside a name, `~` and a no-break space are ordinary file-name characters, written."""
     path = f"docs/a{chr(code)}b.md"
     if taken:
         _stays_inside(path, tmp_path)
@@ -140,3 +140,19 @@ def test_the_sweep_descends_below_provisioning_only(tmp_path: Path) -> None:
     report = write_outputs(tmp_path, outputs, "provisioning")
     assert report.swept == sorted(names[:3])
     assert [name for name in names if (tmp_path / name).exists()] == names[3:]
+
+
+def test_a_temporary_left_at_the_project_root_is_swept_by_the_next_build(tmp_path: Path) -> None:
+    """An output at the top of the project (CONTRACT.md) stages its temporary there; a build killed
+    meanwhile leaves it, and the next build removes it, as TEMP_SUFFIX promises. Only names like ours
+    go, and only at that level: the root's folders are not the build's."""
+    left = tmp_path / f".CONTRACT.md.abc{TEMP_SUFFIX}"
+    left.write_text("half")
+    kept = [tmp_path / "notes.md", tmp_path / "sub" / f".x.md.1{TEMP_SUFFIX}"]
+    for path in kept:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("mine")
+    report = write_outputs(tmp_path, [Output("CONTRACT.md", b"x\n")], "provisioning")
+    assert report.swept == [left.name]
+    assert not left.exists()
+    assert all(path.read_text() == "mine" for path in kept)
