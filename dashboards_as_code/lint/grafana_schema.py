@@ -80,11 +80,12 @@ def _v2_form(document: dict[str, Any]) -> dict[str, Any] | str:
         return error.message
 
 
-def _items(uid: str, document: dict[str, Any]) -> list[dict[str, Any]]:
+def _items(uid: str, document: dict[str, Any], v2: dict[str, Any] | str) -> list[dict[str, Any]]:
+    """What the checker type-checks for one dashboard: the classic document, its v2 form (`v2`, or why
+    it has none), each panel's options and custom field config."""
     items: list[dict[str, Any]] = [
         {"id": f"{uid}|", "kind": "dashboard", "value": _allowed_removed(document)}
     ]
-    v2 = _v2_form(document)
     if isinstance(v2, dict):  # what a Grafana 13 push sends: checked against the v2 types too
         items.append({"id": f"{uid}|{V2}", "kind": "dashboard-v2", "value": v2})
     for index, panel in enumerate(document.get("panels", [])):
@@ -110,7 +111,10 @@ def _short(message: str) -> str:
 
 def deviations(documents: dict[str, dict[str, Any]], project_root: Path | None = None) -> list[Deviation]:
     """Every place a dashboard differs from Grafana's types. Raises ToolMissingError without Node."""
-    payload = json.dumps([item for uid, document in documents.items() for item in _items(uid, document)])
+    v2_forms = {uid: _v2_form(document) for uid, document in documents.items()}  # rendered once each
+    payload = json.dumps(
+        [item for uid, document in documents.items() for item in _items(uid, document, v2_forms[uid])]
+    )
     found = ask_node_checker(
         GRAFANA_SCHEMA,
         project_root,
@@ -120,9 +124,7 @@ def deviations(documents: dict[str, dict[str, Any]], project_root: Path | None =
         first=lambda: _ask_warm_checker(payload),
     )
     without_v2 = [
-        Deviation(uid, None, V2, reason)
-        for uid, document in documents.items()
-        if isinstance(reason := _v2_form(document), str)
+        Deviation(uid, None, V2, reason) for uid, reason in v2_forms.items() if isinstance(reason, str)
     ]
     return without_v2 + found
 
