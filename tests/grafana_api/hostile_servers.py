@@ -54,23 +54,13 @@ class HostileHandler(QuietHandler):
         if self.path.split("?")[0] in OPEN_PATHS:
             self.reply(200, json.dumps(HEALTH).encode())
             return
+        if self.path.startswith("/apis"):  # a Grafana without the resource API: the faults are the legacy
+            self.json(404, {"message": "Not found"})  # API's, whose endpoints these scenarios name
+            return
         type(self).fault(self)
 
     def json(self, status: int, value: Any) -> None:
         self.reply(status, json.dumps(value).encode())
-
-
-def without_resource_api(fault: Reply) -> Reply:
-    """`fault` on every path but `/apis/...`, which is a 404 as on a Grafana that lacks the resource
-    API: for faults of the legacy API's own requests (`/api/dashboards/db`)."""
-
-    def reply(handler: HostileHandler) -> None:
-        if handler.path.startswith("/apis"):
-            handler.json(404, {"message": "Not found"})
-        else:
-            fault(handler)
-
-    return reply
 
 
 def answering(value: Any) -> Reply:
@@ -226,6 +216,9 @@ class ProxyHandler(HostileHandler):
         self.seen.append(f"{self.command} {self.path}")
         if self.path.split("?")[0] in OPEN_PATHS:
             self.reply(200, json.dumps(HEALTH).encode())
+            return
+        if self.path.startswith("/apis"):  # a Grafana without the resource API: the faults are the legacy
+            self.json(404, {"message": "Not found"})  # API's, whose endpoints these scenarios name
             return
         type(self).fault(self)
 

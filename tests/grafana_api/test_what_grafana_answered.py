@@ -142,7 +142,7 @@ def test_a_412_without_version_mismatch_is_a_failed_write_not_a_conflict(
     body: Any, overview: dict[str, Any]
 ) -> None:
     with (
-        hs.hostile(hs.without_resource_api(lambda handler: handler.json(412, body))) as (url, _),
+        hs.hostile(lambda handler: handler.json(412, body)) as (url, _),
         pytest.raises(SyncError) as raised,
     ):
         DashboardKind().write(_grafana(url), _desired(overview), None, force=False)
@@ -155,7 +155,7 @@ def test_a_412_without_version_mismatch_is_a_failed_write_not_a_conflict(
 def test_a_412_version_mismatch_is_a_conflict(overview: dict[str, Any]) -> None:
     body = {"message": "The dashboard has been changed by someone else", "status": "version-mismatch"}
     with (
-        hs.hostile(hs.without_resource_api(lambda handler: handler.json(412, body))) as (url, _),
+        hs.hostile(lambda handler: handler.json(412, body)) as (url, _),
         pytest.raises(ConflictError) as raised,
     ):
         DashboardKind().write(_grafana(url), _desired(overview), None, force=False)

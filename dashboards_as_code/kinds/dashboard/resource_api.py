@@ -55,8 +55,10 @@ from dashboards_as_code.kinds.comparable import (
 from dashboards_as_code.kinds.dashboard.schema_v2 import v2_spec
 
 GROUP = "dashboard.grafana.app"
-CLASSIC_VERSIONS = ("v1", "v1beta1", "v0alpha1")
-"""The versions whose spec is classic dashboard JSON, newest first: the first one served is used."""
+CLASSIC_VERSIONS = ("v1", "v1beta1")
+"""The versions whose spec is classic dashboard JSON, newest first: the first one served is used.
+`v0alpha1` (what Grafana 11 serves behind a feature flag) is not used: a Grafana serving only that
+one keeps the legacy API, as mcp-grafana does (it asks for `v1beta1`)."""
 FOLDER_ANNOTATION = "grafana.app/folder"
 MESSAGE_ANNOTATION = "grafana.app/message"
 MANAGER_ANNOTATION = "grafana.app/managedBy"
