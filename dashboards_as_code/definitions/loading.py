@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeVar
@@ -62,7 +62,10 @@ def _run(root: Path, file: Path, action: Callable[[], T]) -> T:
     """Run definition code. It is user code: whatever it raises or does is reported, never crashed on."""
     try:
         return action()
-    except DefinitionError:
+    except DefinitionError as error:
+        if error.location.file is None:  # raised by an engine helper the definition called: say where
+            located = replace(error.location, file=_where(root, error, file))
+            raise type(error)(located, error.message) from None
         raise
     except KeyboardInterrupt as error:
         raise LoadInterruptedError(

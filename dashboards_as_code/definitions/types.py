@@ -15,6 +15,7 @@ import grafanalib.core as g
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from dashboards_as_code import defaults
+from dashboards_as_code.errors import DefinitionError, Location
 
 if TYPE_CHECKING:
     from dashboards_as_code.contract.model import TelemetryContract
@@ -29,12 +30,28 @@ class Folder:
     title: str
 
 
+SectionsInV2 = Literal["rows", "tabs"]
+"""How a dashboard's rows are laid out in its schema v2 form: as rows, or as tabs (v2 only)."""
+SECTIONS_IN_V2: tuple[SectionsInV2, ...] = ("rows", "tabs")
+
+
 @dataclass
 class DashboardDefinition:
     folder: Folder
     dashboard: g.Dashboard
     source: str = ""
     """The definition file, relative to the project root (set by the loader)."""
+    sections_in_v2: SectionsInV2 = "rows"
+    """`tabs`: in schema v2 (what `push` sends a Grafana 13 with `push_dashboards_as="v2"`, and what a
+    v2-stored copy is compared in) each row is a tab, so a dashboard of many sections opens on one of
+    them. The classic file (`provisioning/`) keeps the rows: Grafana turns tabs back into expanded rows."""
+
+    def __post_init__(self) -> None:
+        if self.sections_in_v2 not in SECTIONS_IN_V2:
+            raise DefinitionError(
+                Location(dashboard=str(self.dashboard.uid)),
+                f"sections_in_v2={self.sections_in_v2!r}: one of {', '.join(SECTIONS_IN_V2)}",
+            )
 
     @property
     def uid(self) -> str:

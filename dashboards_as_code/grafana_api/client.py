@@ -165,7 +165,8 @@ class Grafana:
         return self._resources
 
     def read(self, action: str, path: str, params: dict[str, Any] | None = None) -> object:
-        """GET `path` (below /api): the answer, or an HttpError on 4xx (GrafanaHttp)."""
+        """GET `path` (below /api, or /apis in the `resource_api()` view): the answer, or an HttpError
+        on 4xx (GrafanaHttp)."""
         try:
             answer: object = self.call(action, lambda api: api.client.GET(path, params=params))
         except GrafanaClientError as error:
@@ -173,7 +174,8 @@ class Grafana:
         return answer
 
     def send(self, action: str, method: str, path: str, body: object = None) -> object:
-        """A write to `path` (below /api): POST, PUT, PATCH or DELETE; an HttpError on 4xx (GrafanaHttp)."""
+        """A write to `path` (below /api, or /apis in the `resource_api()` view): POST, PUT, PATCH or
+        DELETE; an HttpError on 4xx (GrafanaHttp)."""
         if method not in ("POST", "PUT", "PATCH", "DELETE"):
             raise ValueError(f"send is for writes, not {method}")
 

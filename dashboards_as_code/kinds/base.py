@@ -32,7 +32,7 @@ from dashboards_as_code.uids import UnsafeUidError, path_uid
 
 if TYPE_CHECKING:
     from dashboards_as_code.definitions.loading import Loading
-    from dashboards_as_code.definitions.types import Project
+    from dashboards_as_code.definitions.types import Project, SectionsInV2
     from dashboards_as_code.render.documents import Documents
     from dashboards_as_code.render.formats import Output
 
@@ -91,7 +91,8 @@ class HttpError(Exception):
 
 
 class GrafanaHttp(Protocol):
-    """What a kind may ask of Grafana. Paths are below `/api`; bodies and answers are JSON."""
+    """What a kind may ask of Grafana. Paths are below `/api` (`/apis` for the `resource_api()` view);
+    bodies and answers are JSON."""
 
     url: str
 
@@ -121,6 +122,9 @@ class Desired:
     chosen by `Kind.in_grafana_form` to match what Grafana holds or will hold."""
     create_as: str = "classic"
     """The schema to create it in where Grafana offers a choice (`ProjectConfig.push_dashboards_as`)."""
+    sections_in_v2: SectionsInV2 = "rows"
+    """How its other form lays out its sections, where that form offers a choice (a dashboard's rows
+    as tabs in schema v2: `DashboardDefinition.sections_in_v2`)."""
 
 
 @dataclass(frozen=True)
@@ -264,16 +268,26 @@ def in_path(uid: str) -> str:
 A = TypeVar("A", bound=Answer)
 
 
-def read_answer(grafana: GrafanaHttp, action: str, path: str, model: type[A]) -> A | None:
-    """GET `path` parsed as `model`; None on 404; any other 4xx or a bad answer is a SyncError."""
+def read_answer(
+    grafana: GrafanaHttp,
+    action: str,
+    path: str,
+    model: type[A],
+    *,
+    params: dict[str, Any] | None = None,
+    root: str = "/api",
+) -> A | None:
+    """GET `path` parsed as `model`; None on 404; any other 4xx or a bad answer is a SyncError.
+    `root` is what `grafana`'s paths are below (`/apis` for its `resource_api()` view), for messages
+    that name the endpoint a bad answer came from."""
     try:
-        result = grafana.read(action, path)
+        result = grafana.read(action, path, params)
     except HttpError as error:
         if error.status == 404:
             return None
         raise SyncError(f"{action}: {error.status} {error.text}", status=error.status) from None
     try:
-        return parse(model, result, grafana.url, f"/api{path}")
+        return parse(model, result, grafana.url, f"{root}{path}")
     except BadAnswerError as error:
         raise SyncError(f"{error} (while trying to {action})") from None
 

@@ -13,11 +13,13 @@ import os
 import re
 import socket
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dashboards_as_code.checker_cache import ask_node_checker
+from dashboards_as_code.definitions.types import SectionsInV2
 from dashboards_as_code.errors import DefinitionError
 from dashboards_as_code.external_tools import GRAFANA_SCHEMA, NODE, ToolMissingError, require
 from dashboards_as_code.kinds.dashboard.schema_v2 import v2_spec
@@ -72,10 +74,10 @@ V2 = "v2"
 """The id part, and the path's first word, of a dashboard's schema v2 form in the checker's answers."""
 
 
-def _v2_form(document: dict[str, Any]) -> dict[str, Any] | str:
+def _v2_form(document: dict[str, Any], sections: SectionsInV2) -> dict[str, Any] | str:
     """The dashboard's schema v2 spec, or why it has none (a variable type with no v2 form)."""
     try:
-        return v2_spec(document)
+        return v2_spec(document, sections=sections)
     except DefinitionError as error:
         return error.message
 
@@ -109,9 +111,18 @@ def _short(message: str) -> str:
     return _LONG_TYPE.sub("'{...}'", message)
 
 
-def deviations(documents: dict[str, dict[str, Any]], project_root: Path | None = None) -> list[Deviation]:
-    """Every place a dashboard differs from Grafana's types. Raises ToolMissingError without Node."""
-    v2_forms = {uid: _v2_form(document) for uid, document in documents.items()}  # rendered once each
+def deviations(
+    documents: dict[str, dict[str, Any]],
+    project_root: Path | None = None,
+    *,
+    sections_in_v2: Mapping[str, SectionsInV2] | None = None,
+) -> list[Deviation]:
+    """Every place a dashboard differs from Grafana's types, its v2 form laid out as its definition
+    asks (`sections_in_v2`, by uid; rows where absent). Raises ToolMissingError without Node."""
+    layouts = sections_in_v2 or {}
+    v2_forms = {  # rendered once each
+        uid: _v2_form(document, layouts.get(uid, "rows")) for uid, document in documents.items()
+    }
     payload = json.dumps(
         [item for uid, document in documents.items() for item in _items(uid, document, v2_forms[uid])]
     )

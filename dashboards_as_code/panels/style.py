@@ -18,7 +18,7 @@ import grafanalib.core as g
 
 from dashboards_as_code.defaults import DASHBOARD_TIME_FROM, MANAGED_TAG, TENANT_LABEL, TENANT_VARIABLE
 from dashboards_as_code.definitions.datasource import DatasourceRef
-from dashboards_as_code.definitions.types import DashboardDefinition, Folder
+from dashboards_as_code.definitions.types import DashboardDefinition, Folder, SectionsInV2
 from dashboards_as_code.panels.grafanalib_ext import BarGauge, LokiTarget, PrometheusTarget, QueryVariable
 from dashboards_as_code.queries import LogQL, PromQL
 
@@ -300,7 +300,10 @@ def dashboard(
     refresh: str = "30s",
     time_from: str = DASHBOARD_TIME_FROM,
     links: Sequence[dict[str, Any]] = (),
+    sections_in_v2: SectionsInV2 = "rows",
 ) -> DashboardDefinition:
+    """A dashboard of `rows`. `sections_in_v2="tabs"` shows them as tabs in schema v2 (Grafana 13),
+    for a dashboard of many sections; provisioning files keep the rows either way."""
     board = g.Dashboard(
         title=title,
         uid=uid,
@@ -315,4 +318,4 @@ def dashboard(
         editable=False,
         links=list(links),
     ).auto_panel_ids()
-    return DashboardDefinition(folder=folder, dashboard=board)
+    return DashboardDefinition(folder=folder, dashboard=board, sections_in_v2=sections_in_v2)

@@ -21,7 +21,13 @@ from typing import Any
 
 import pytest
 
-from dashboards_as_code.kinds.dashboard import schema_v2
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.grafana_api.client import Grafana
+from dashboards_as_code.kinds.base import ConflictError, Desired
+from dashboards_as_code.kinds.dashboard import DashboardKind, schema_v2
+from dashboards_as_code.kinds.dashboard.resource_api import LIST_PAGE
+from dashboards_as_code.render.documents import build_documents
+from dashboards_as_code.settings import Settings
 from tests.conftest import REPO
 from tests.grafana_api.conftest import Target, cli
 from tests.grafana_api.test_prune_ownership import COPY
@@ -104,6 +110,37 @@ def test_a_save_in_grafana_between_plan_and_apply_is_a_409_conflict_and_the_save
     assert _stored(grafana13, OVERVIEW)["dashboard"]["title"] == "Edited in Grafana"
 
 
+def _overview_desired(project: Path) -> Desired:
+    return next(
+        d for d in DashboardKind().desired(build_documents(load_project(project))) if d.uid == OVERVIEW
+    )
+
+
+def test_force_writes_over_a_save_made_after_the_plan_read_it_with_the_version_grafana_holds_now(
+    grafana13: Target, project_copy: Path
+) -> None:
+    """`push --force` means "ours wins", also over a save made between the plan's read and the write:
+    the write re-reads the resourceVersion Grafana holds now and sends that one (the plan's would be
+    a 409). Without `force` the same race is a conflict and the save is kept. (Planted-bug sample 14,
+    m2 M8: the plan's version sent.)"""
+    assert cli(grafana13, "push", project=project_copy).returncode == 0
+    grafana = Grafana(Settings(grafana_url=grafana13.url, grafana_token="glsa_admin"))
+    kind, desired = DashboardKind(), _overview_desired(project_copy)
+    path = f"{GROUP_PATH}/v1/namespaces/default/dashboards/{OVERVIEW}"
+
+    read_by_the_plan = kind.fetch(grafana, OVERVIEW)
+    assert read_by_the_plan is not None
+    _server(grafana13).user_saves("PUT", path, None)  # a person saves after the plan read it
+    with pytest.raises(ConflictError):
+        kind.write(grafana, desired, read_by_the_plan, force=False)
+    assert _stored(grafana13, OVERVIEW)["dashboard"]["title"] == "Edited in Grafana"
+
+    kind.write(grafana, desired, read_by_the_plan, force=True)
+    assert _stored(grafana13, OVERVIEW)["dashboard"]["title"] == desired.title
+    current = kind.fetch(grafana, OVERVIEW)
+    assert current is not None and current.resource_version != read_by_the_plan.resource_version
+
+
 def test_a_dashboard_saved_as_v2_in_the_ui_is_pulled_as_stored_not_down_converted(
     grafana13: Target, project_copy: Path
 ) -> None:
@@ -162,13 +199,14 @@ def test_prune_lists_and_deletes_through_the_resource_api_past_the_first_page(
                 "message": "",
             }
     second.unlink()
+    listed = len(server.state.dashboards)
     pruned = cli(grafana13, "push", "--prune", project=project_copy)
     assert pruned.returncode == 0, pruned.stdout + pruned.stderr
     assert COPY not in server.state.dashboards, pruned.stdout
     deleted = _paths(grafana13, "DELETE")
     assert deleted == [f"{GROUP_PATH}/v1/namespaces/default/dashboards/{COPY}"]
     lists = [p for m, p, _ in server.state.requests if m == "GET" and p.endswith("/dashboards")]
-    assert len(lists) == 2  # 600 + ours in pages of 500
+    assert len(lists) == -(-listed // LIST_PAGE) >= 2  # every page read, and there was more than one
     assert len([u for u in server.state.dashboards if u.startswith("a-hand-made-")]) == 600
 
 
@@ -199,12 +237,14 @@ def test_a_project_pushing_dashboards_as_v2_creates_them_as_v2_and_reads_them_ba
     """`push_dashboards_as="v2"`: each new dashboard is stored as v2 (its spec the v2 form `check`
     type-checks), then compares equal to the definitions, so a second push writes nothing."""
     project = _creating_as_v2(project_copy)
+    sections = {d.uid: d.sections_in_v2 for d in load_project(project).dashboards}
     pushed = cli(grafana13, "push", project=project)
     assert pushed.returncode == 0, pushed.stdout + pushed.stderr
     for path in sorted((project / "provisioning" / "dashboards").rglob("*.json")):
         record = _stored(grafana13, path.stem)
         assert record["storedVersion"] == "v2", path.stem
-        expected = schema_v2.v2_spec(json.loads(path.read_text()))
+        # laid out as the definition asks: a dashboard of `sections_in_v2="tabs"` is stored with tabs
+        expected = schema_v2.v2_spec(json.loads(path.read_text()), sections=sections[path.stem])
         stored = {**record["v2spec"], "tags": [t for t in record["v2spec"]["tags"] if ":" not in t]}
         assert stored == {**expected, "tags": [t for t in expected["tags"] if ":" not in t]}, path.stem
     writes = len(_server(grafana13).state.writes)

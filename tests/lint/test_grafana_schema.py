@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import ipaddress
 import shutil
 import socket
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 
 from config import CONFIG
-from dashboards_as_code.definitions.types import DashboardDefinition
+from dashboards_as_code.definitions.types import DashboardDefinition, SectionsInV2
 from dashboards_as_code.external_tools import GRAFANA_SCHEMA, ToolMissingError
 from dashboards_as_code.kinds.dashboard.schema_v2 import v2_spec
 from dashboards_as_code.lint import Finding
@@ -140,7 +141,7 @@ def test_an_empty_field_config_is_checked_too(overview: DashboardDefinition) -> 
 def test_without_node(
     overview: DashboardDefinition, monkeypatch: pytest.MonkeyPatch, ci: str, severity: str
 ) -> None:
-    def missing(*_: object) -> object:
+    def missing(*_: object, **__: object) -> object:
         raise ToolMissingError(GRAFANA_SCHEMA)
 
     monkeypatch.setenv("CI", ci)
@@ -187,8 +188,8 @@ def test_the_v2_form_grafana_13_is_sent_is_type_checked_against_the_v2_types(
     """A v2 spec Grafana's `dashboard/v2` types refuse (here: no layout) is a finding on its dashboard,
     its path in the v2 document; the classic form of the same dashboard is checked as before."""
 
-    def without_layout(document: dict[str, Any]) -> dict[str, Any]:
-        spec = v2_spec(document)
+    def without_layout(document: dict[str, Any], *, sections: SectionsInV2) -> dict[str, Any]:
+        spec = v2_spec(document, sections=sections)
         del spec["layout"]
         return spec
 
@@ -214,6 +215,28 @@ def test_a_panel_without_an_id_is_a_finding_naming_it_not_a_crash(overview: Dash
     found = planted(overview, lambda board: _panel(board, "timeseries").pop("id"))
     v2 = [finding for finding in found if finding.message.startswith("`v2`: ")]
     assert len(v2) == 1 and f"panel {title!r} has no id" in v2[0].message, found
+
+
+def test_the_v2_form_is_checked_as_the_definition_lays_it_out(overview: DashboardDefinition) -> None:
+    """A definition asking for tabs is checked in its tabs form: a collapsed row, which no tab can be,
+    is a finding on that definition, and the same document laid out as rows has none."""
+
+    def first_row_collapsed(board: dict[str, Any]) -> None:
+        row = next(p for p in board["panels"] if p["type"] == "row")
+        index = board["panels"].index(row)
+        following = board["panels"][index + 1 :]
+        end = next((n for n, p in enumerate(following) if p["type"] == "row"), len(following))
+        row.update(collapsed=True, panels=following[:end])
+        del board["panels"][index + 1 : index + 1 + end]
+
+    tabbed = dataclasses.replace(overview, sections_in_v2="tabs")
+    (finding,) = planted(tabbed, first_row_collapsed)
+    assert finding.location.dashboard == overview.uid
+    assert (
+        finding.message.startswith("`v2`: ")
+        and "is collapsed, and a tab has no collapsed form" in finding.message
+    )
+    assert planted(overview, first_row_collapsed) == []
 
 
 def test_moving_grafana_without_moving_the_schema_fails_check(project_copy: Path) -> None:
@@ -500,7 +523,7 @@ def test_a_checker_failure_outside_any_dashboard_is_reported_as_the_checker_fail
     """A diagnostic the checker cannot place in a dashboard (a declaration file it could not read, say)
     is no dashboard's deviation: it says the checker failed, with TypeScript's words."""
     failure = Deviation("", None, "", "Cannot find module '@grafana/schema'.")
-    monkeypatch.setattr(grafana_schema, "deviations", lambda *_: [failure])
+    monkeypatch.setattr(grafana_schema, "deviations", lambda *_, **__: [failure])
     (finding,) = check(CHECK, context(overview))
     assert finding.message == "the schema checker failed: Cannot find module '@grafana/schema'."
     assert finding.severity == "error"

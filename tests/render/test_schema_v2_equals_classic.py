@@ -69,6 +69,10 @@ correspondence comes from Grafana's own definitions, cited where it is used:
     FE `ensureV2Response`, BE `transformTimeSettings`), unset ones at CLASSIC-DEFAULTS' values
     (`editable` true, `timezone` "browser", `fiscalYearStartMonth` 0) and V2's time defaults (FACTS §6).
     Links keep every field of V2's `DashboardLink` (l.698-711; BE `transformLinks`).
+  - Tabs (TABS: grafana/grafana `apps/dashboard/pkg/migration/conversion/v2_to_v1_layout_conversion.md`,
+    commit 548e493): a dashboard whose definition asks `sections_in_v2="tabs"` has a `TabsLayout`;
+    "each tab becomes an expanded row panel", "panels start at rowY + 1", so the v2 reader reads a tab
+    as an expanded row of the same title, its `TabRepeatOptions` (V2 l.458-461) as the row's repeat.
 
 **The planted differences** (`CONVERTER_PLANTS`, `CLASSIC_PLANTS`; each is monkeypatched onto the
 renderer a dashboard goes through and must add the named difference to what the comparison says).
@@ -112,7 +116,7 @@ import grafanalib.core as g
 import pytest
 
 from dashboards_as_code.definitions.loader import load_project
-from dashboards_as_code.definitions.types import DashboardDefinition, Folder
+from dashboards_as_code.definitions.types import DashboardDefinition, Folder, SectionsInV2
 from dashboards_as_code.external_tools import ENGINE_CHECKOUT, GRAFANA_SCHEMA
 from dashboards_as_code.kinds.dashboard import document as classic_renderer
 from dashboards_as_code.kinds.dashboard import schema_v2
@@ -456,12 +460,14 @@ def _v2_layout_rows(spec: Record) -> Iterator[tuple[Record | None, int, list[Rec
     if layout["kind"] == "GridLayout":
         yield None, 0, layout["spec"]["items"]
         return
-    assert layout["kind"] == "RowsLayout", f"a {layout['kind']} has no classic form this test knows"
+    assert layout["kind"] in ("RowsLayout", "TabsLayout"), f"a {layout['kind']} has no classic form here"
+    sections = layout["spec"]["rows" if layout["kind"] == "RowsLayout" else "tabs"]
     line = 0  # the first line below everything laid out so far
-    for index, row in enumerate(layout["spec"]["rows"]):
-        row_spec = row["spec"]
+    for index, row in enumerate(sections):
+        row_spec = row["spec"]  # a tab is read as the expanded row Grafana turns it into (TABS)
         grid = row_spec["layout"]
         assert grid["kind"] == "GridLayout", f"row {row_spec.get('title')!r} holds a {grid['kind']}"
+        assert row["kind"] != "TabsLayoutTab" or "collapse" not in row_spec, "a tab has no collapse"
         header_less = index == 0 and bool(row_spec.get("hideHeader")) and not row_spec.get("title")
         top = line if header_less else line + 1
         items = grid["spec"]["items"]
@@ -826,14 +832,39 @@ def rowless_dashboard() -> g.Dashboard:
     ).auto_panel_ids()
 
 
+def tabbed_dashboard() -> g.Dashboard:
+    """Rows meant as tabs: a repeated row, panels lower down in a row than its first line, and rows
+    of different heights, so a tab's grid offset and each row's place both show."""
+    first = g.RowPanel(title="Requests", gridPos=g.GridPos(h=1, w=24, x=0, y=0))
+    per_job = g.RowPanel(
+        title="Per job", gridPos=g.GridPos(h=1, w=24, x=0, y=13), repeat=g.Repeat(variable="job")
+    )
+    return g.Dashboard(
+        title="Tabbed",
+        uid="v2eq-tabbed",
+        templating=g.Templating(list=_variables()),
+        panels=[
+            first,
+            _timeseries("Top left", 1, gridPos=g.GridPos(h=4, w=12, x=0, y=1)),
+            _timeseries("Lower right", 5, gridPos=g.GridPos(h=8, w=12, x=12, y=5)),
+            per_job,
+            _timeseries("For $job", 14, gridPos=g.GridPos(h=6, w=24, x=0, y=14)),
+        ],
+    ).auto_panel_ids()
+
+
 FIXTURES: dict[str, Callable[[], g.Dashboard]] = {
     "everything": everything_dashboard,
     "rowless": rowless_dashboard,
+    "tabbed": tabbed_dashboard,
 }
+TABBED_FIXTURES = {"tabbed"}
+"""The fixtures whose definition asks for their rows as tabs in v2."""
 
 
-def _fixture(make: Callable[[], g.Dashboard]) -> Callable[[], DashboardDefinition]:
-    return lambda: DashboardDefinition(Folder("fixtures", "Fixtures"), make())
+def _fixture(name: str, make: Callable[[], g.Dashboard]) -> Callable[[], DashboardDefinition]:
+    sections: SectionsInV2 = "tabs" if name in TABBED_FIXTURES else "rows"
+    return lambda: DashboardDefinition(Folder("fixtures", "Fixtures"), make(), sections_in_v2=sections)
 
 
 def _project(uid: str) -> Callable[[], DashboardDefinition]:
@@ -842,7 +873,7 @@ def _project(uid: str) -> Callable[[], DashboardDefinition]:
 
 DEFINITIONS: dict[str, Callable[[], DashboardDefinition]] = {
     **{f"project:{d.uid}": _project(d.uid) for d in load_project(REPO).dashboards},
-    **{f"fixture:{name}": _fixture(make) for name, make in FIXTURES.items()},
+    **{f"fixture:{name}": _fixture(name, make) for name, make in FIXTURES.items()},
 }
 """Every dashboard of the project (derived, as tests/welcome.py requires) and the fixtures."""
 
@@ -851,7 +882,7 @@ def both_forms(definition: DashboardDefinition) -> tuple[Record, Record]:
     """The classic document and its v2 form, each through its module's attribute (so a plant
     monkeypatched onto either renderer is the one used)."""
     document = classic_renderer.dashboard_document(definition)
-    return document, schema_v2.v2_spec(copy.deepcopy(document))
+    return document, schema_v2.v2_spec(copy.deepcopy(document), sections=definition.sections_in_v2)
 
 
 @pytest.mark.parametrize("name", DEFINITIONS)
@@ -931,6 +962,27 @@ def _field_overrides_dropped(document: Record, spec: Record) -> None:
         element["spec"]["vizConfig"]["spec"]["fieldConfig"]["overrides"] = []
 
 
+def _a_tabs_panels_left_absolute(document: Record, spec: Record) -> None:
+    """The converter places a tab's panels from the dashboard's top, not from under the row it was."""
+    for tab in spec["layout"]["spec"]["tabs"]:
+        top = (
+            next(p for p in document["panels"] if p.get("title") == tab["spec"]["title"])["gridPos"]["y"] + 1
+        )
+        for item in tab["spec"]["layout"]["spec"]["items"]:
+            item["spec"]["y"] += top
+
+
+def _a_tabs_repeat_dropped(document: Record, spec: Record) -> None:
+    for tab in spec["layout"]["spec"]["tabs"]:
+        tab["spec"].pop("repeat", None)
+
+
+def _the_last_tab_dropped(document: Record, spec: Record) -> None:
+    last = spec["layout"]["spec"]["tabs"].pop()
+    for item in last["spec"]["layout"]["spec"]["items"]:
+        del spec["elements"][item["spec"]["element"]["name"]]
+
+
 def _ids_restart_in_a_collapsed_row(document: Record) -> None:
     """The classic renderer numbers a collapsed row's panels from 1 again, as if a new dashboard."""
     for panel in document["panels"]:
@@ -995,6 +1047,13 @@ CONVERTER_PLANTS: dict[str, tuple[Callable[[Record, Record], None], str, str]] =
         "fixture:everything",
         "fieldConfig.overrides",
     ),
+    "a tab's panels placed from the top": (
+        _a_tabs_panels_left_absolute,
+        "fixture:tabbed",
+        "position.y: classic",
+    ),
+    "a tab's repeat dropped": (_a_tabs_repeat_dropped, "fixture:tabbed", "repeat: classic 'job', v2 None"),
+    "the last tab dropped": (_the_last_tab_dropped, "fixture:tabbed", "the panels differ"),
 }
 """Converter bugs: (what the bug does to `v2_spec`'s answer, the dashboard it shows on, what the
 comparison then says)."""
@@ -1028,8 +1087,8 @@ def test_a_converter_bug_fails_the_comparison(monkeypatch: pytest.MonkeyPatch, p
     )  # a real difference is test_the_two_forms_say_the_same's
     convert = schema_v2.v2_spec
 
-    def planted(document: Record) -> Record:
-        spec = convert(document)
+    def planted(document: Record, *, sections: SectionsInV2 = "rows") -> Record:
+        spec = convert(document, sections=sections)
         bug(document, spec)
         return spec
 

@@ -78,6 +78,7 @@ class DashboardKind(Kind):
                 owner,
                 folder_uid=d.folder.uid,
                 create_as=documents.project.config.push_dashboards_as,
+                sections_in_v2=d.sections_in_v2,
             )
             for d in documents.dashboards
         ]

@@ -13,7 +13,7 @@ from typing import Any
 from grafanalib._gen import DashboardEncoder
 
 from dashboards_as_code import defaults
-from dashboards_as_code.definitions.types import DashboardDefinition, Folder
+from dashboards_as_code.definitions.types import DashboardDefinition, Folder, SectionsInV2
 
 # Fields grafanalib writes that we drop, and why. Nothing else is removed.
 DROPPED_DASHBOARD_FIELDS = {
@@ -108,3 +108,7 @@ class DashboardDocument:
     @property
     def folder(self) -> Folder:
         return self.definition.folder
+
+    @property
+    def sections_in_v2(self) -> SectionsInV2:
+        return self.definition.sections_in_v2

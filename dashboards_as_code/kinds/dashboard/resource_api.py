@@ -23,11 +23,10 @@ from __future__ import annotations
 import threading
 import weakref
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import Any
 
 from dashboards_as_code.defaults import MANAGED_TAG
 from dashboards_as_code.kinds.answers import (
-    Answer,
     ApiGroup,
     BadAnswerError,
     ResourceList,
@@ -44,6 +43,7 @@ from dashboards_as_code.kinds.base import (
     ProvisionedError,
     SyncError,
     in_path,
+    read_answer,
 )
 from dashboards_as_code.kinds.comparable import (
     comparable_dashboard,
@@ -55,6 +55,8 @@ from dashboards_as_code.kinds.comparable import (
 from dashboards_as_code.kinds.dashboard.schema_v2 import v2_spec
 
 GROUP = "dashboard.grafana.app"
+RESOURCE_ROOT = "/apis"
+"""What the resource API's paths are below (`Grafana.resource_api()`'s base)."""
 CLASSIC_VERSIONS = ("v1", "v1beta1")
 """The versions whose spec is classic dashboard JSON, newest first: the first one served is used.
 `v0alpha1` (what Grafana 11 serves behind a feature flag) is not used: a Grafana serving only that
@@ -91,22 +93,16 @@ class ResourceDashboards:
         return base if uid is None else f"{base}/{in_path(uid)}"
 
     def read(self, uid: str, version: str) -> ResourceObject | None:
-        action = f"read dashboard {uid!r}"
-        try:
-            answer = self.http.read(action, self.path(version, uid))
-        except HttpError as error:
-            if error.status == 404:
-                return None
-            raise SyncError(f"{action}: {error.status} {error.text}", status=error.status) from None
-        return _parsed(ResourceObject, answer, self.http.url, f"/apis{self.path(version, uid)}", action)
+        path = self.path(version, uid)
+        return read_answer(self.http, f"read dashboard {uid!r}", path, ResourceObject, root=RESOURCE_ROOT)
 
     def fetch(self, uid: str) -> Live | None:
         """The dashboard in the version Grafana stores it in: classic, or v2 read as v2."""
         found = self.read(uid, self.classic)
         if found is None:
             return None
-        stored = found.status.conversion.storedVersion if found.status.conversion else None
-        if stored and stored.startswith(V2):
+        stored = found_version(found, self.classic)
+        if stored.startswith(V2):
             if stored not in self.served:
                 raise SyncError(
                     f"dashboard {uid!r} is stored as {stored}, which Grafana at {self.http.url} does not "
@@ -117,7 +113,7 @@ class ResourceDashboards:
             if found is None:  # deleted between the two reads
                 return None
             return live_object(found, V2, stored)
-        return live_object(found, CLASSIC, found_version(found, self.classic))
+        return live_object(found, CLASSIC, stored)
 
     def write(self, desired: Desired, live: Live | None, *, force: bool) -> None:
         """Create, or update with the resourceVersion read (`force`: the one Grafana holds now)."""
@@ -153,12 +149,12 @@ class ResourceDashboards:
         token = ""
         while True:
             params: dict[str, Any] = {"limit": LIST_PAGE, **({"continue": token} if token else {})}
-            action = "list dashboards"
-            try:
-                answer = self.http.read(action, self.path(self.classic), params)
-            except HttpError as error:
-                raise SyncError(f"{action}: {error.status} {error.text}", status=error.status) from None
-            page = _parsed(ResourceList, answer, self.http.url, f"/apis{self.path(self.classic)}", action)
+            path = self.path(self.classic)
+            page = read_answer(
+                self.http, "list dashboards", path, ResourceList, params=params, root=RESOURCE_ROOT
+            )
+            if page is None:  # discovery said the group is served: a 404 here is no empty list
+                raise SyncError(f"list dashboards: 404 at {RESOURCE_ROOT}{path}", status=404)
             found += [
                 (item.metadata.name, str(item.spec.get("title", "")))
                 for item in page.items
@@ -210,7 +206,8 @@ def live_object(found: ResourceObject, form: str, stored: str) -> Live:
 
 def in_v2_form(desired: Desired) -> Desired:
     """`desired` as the v2 spec Grafana would store for it, compared without our markers."""
-    return replace(desired, document=comparable_dashboard(v2_spec(desired.document)), form=V2)
+    spec = v2_spec(desired.document, sections=desired.sections_in_v2)
+    return replace(desired, document=comparable_dashboard(spec), form=V2)
 
 
 def pulled(live: Live) -> dict[str, Any]:
@@ -240,16 +237,6 @@ def _write_error(uid: str, error: HttpError) -> SyncError:
     if error.status == 400 and "provisioned" in message.lower():
         return ProvisionedError(f"dashboard {uid!r}: {message}", status=400)
     return SyncError(f"dashboard {uid!r}: {error.status} {message}", status=error.status)
-
-
-A = TypeVar("A", bound=Answer)
-
-
-def _parsed(model: type[A], answer: object, url: str, endpoint: str, action: str) -> A:
-    try:
-        return parse(model, answer, url, endpoint)
-    except BadAnswerError as error:
-        raise SyncError(f"{error} (while trying to {action})") from None
 
 
 _DISCOVERED: weakref.WeakKeyDictionary[object, ResourceDashboards | SyncError | None] = (
@@ -291,7 +278,7 @@ def _discover(grafana: GrafanaHttp) -> ResourceDashboards | None:
             return None
         raise SyncError(f"{action}: {error.status} {error.text}", status=error.status, fatal=True) from None
     try:
-        group = parse(ApiGroup, answer, grafana.url, f"/apis/{GROUP}")
+        group = parse(ApiGroup, answer, grafana.url, f"{RESOURCE_ROOT}/{GROUP}")
     except BadAnswerError as error:
         raise SyncError(f"{error} (while trying to {action})", fatal=True) from None
     served = tuple(v.version for v in group.versions)

@@ -14,12 +14,20 @@ Choices the types leave open, made here:
   without a header (`hideHeader`), the way a classic dashboard shows them.
 - A query's datasource is named by uid (`datasource.name`), its plugin type is the query's `group`;
   a query without its own datasource takes the panel's, as Grafana does.
+- A definition may ask for its rows as tabs (`sections_in_v2="tabs"`, a v2-only layout): each classic
+  row is one tab holding the same grid, and the classic document keeps its rows. That is the way back
+  Grafana itself takes: its v2 -> v1 conversion turns each tab into an expanded row, the tab's panels
+  starting on the line under the row's header (grafana/grafana
+  apps/dashboard/pkg/migration/conversion/v2_to_v1_layout_conversion.md). So a row that cannot
+  come back as an expanded row (a collapsed one) or a panel outside every row has no tab form, and is
+  refused by name rather than changed.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from dashboards_as_code.definitions.types import SectionsInV2
 from dashboards_as_code.errors import DefinitionError, Location
 
 CURSOR_SYNC = {0: "Off", 1: "Crosshair", 2: "Tooltip"}
@@ -52,8 +60,9 @@ DASHBOARD_LINK_DEFAULTS: dict[str, Any] = {
 """What Grafana's classic link editor writes when a field is left alone; v2 requires each of them."""
 
 
-def v2_spec(document: dict[str, Any]) -> dict[str, Any]:
-    """The v2 spec of a classic dashboard document (as `dashboard_document` renders it)."""
+def v2_spec(document: dict[str, Any], *, sections: SectionsInV2 = "rows") -> dict[str, Any]:
+    """The v2 spec of a classic dashboard document (as `dashboard_document` renders it), its rows laid
+    out as `sections` (the definition's `sections_in_v2`)."""
     where = Location(dashboard=str(document.get("uid", "")))
     panels = document.get("panels") or []
     for panel in _content_panels(panels):
@@ -77,7 +86,7 @@ def v2_spec(document: dict[str, Any]) -> dict[str, Any]:
         "annotations": [_annotation(entry) for entry in _listed(document, "annotations")],
         "variables": [_variable(variable, where) for variable in _listed(document, "templating")],
         "elements": elements,
-        "layout": _layout(panels),
+        "layout": _tabs(panels, where) if sections == "tabs" else _layout(panels),
     }
     if not spec["description"]:
         del spec["description"]
@@ -260,14 +269,52 @@ def _layout(panels: list[dict[str, Any]]) -> dict[str, Any]:
     for index, panel in enumerate(panels):
         if panel.get("type") != "row":
             continue
-        if panel.get("collapsed"):
-            members = panel.get("panels") or []
-        else:
-            following = panels[index + 1 :]
-            end = next((n for n, other in enumerate(following) if other.get("type") == "row"), len(following))
-            members = following[:end]
-        rows.append(_row(panel, members, hide_header=False))
+        rows.append(_row(panel, _members(panels, index), hide_header=False))
     return {"kind": "RowsLayout", "spec": {"rows": rows}}
+
+
+def _members(panels: list[dict[str, Any]], index: int) -> list[dict[str, Any]]:
+    """The panels of the row at `panels[index]`: inside it when collapsed, else those after it up to
+    the next row (an expanded row's panels follow it in the classic list)."""
+    row = panels[index]
+    if row.get("collapsed"):
+        return list(row.get("panels") or [])
+    following = panels[index + 1 :]
+    end = next((n for n, other in enumerate(following) if other.get("type") == "row"), len(following))
+    return following[:end]
+
+
+def _tabs(panels: list[dict[str, Any]], where: Location) -> dict[str, Any]:
+    """One tab per classic row, each with the grid its row holds; a dashboard without rows has nothing
+    to make tabs of and keeps its grid."""
+    rows = [panel for panel in panels if panel.get("type") == "row"]
+    if not rows:
+        return _grid(panels, top=0)
+    for panel in panels:
+        if panel.get("type") != "row" and _y(panel) < _first_row_y(panels):
+            raise DefinitionError(
+                Location(dashboard=where.dashboard, panel=str(panel.get("title", ""))),
+                "is above the first row, so no tab would hold it (sections_in_v2='tabs'): "
+                "put it in a Row, or keep the rows",
+            )
+    tabs: list[dict[str, Any]] = []
+    for index, row in enumerate(panels):
+        if row.get("type") != "row":
+            continue
+        if row.get("collapsed"):
+            raise DefinitionError(
+                where,
+                f"row {row.get('title', '')!r} is collapsed, and a tab has no collapsed form: Grafana "
+                "would give it back expanded (sections_in_v2='tabs')",
+            )
+        spec: dict[str, Any] = {
+            "title": row.get("title", ""),
+            "layout": _grid(_members(panels, index), top=_y(row) + 1),
+        }
+        if row.get("repeat"):
+            spec["repeat"] = {"mode": "variable", "value": row["repeat"]}
+        tabs.append({"kind": "TabsLayoutTab", "spec": spec})
+    return {"kind": "TabsLayout", "spec": {"tabs": tabs}}
 
 
 def _y(panel: dict[str, Any]) -> int:

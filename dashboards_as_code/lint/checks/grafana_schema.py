@@ -59,7 +59,11 @@ def run(context: LintContext) -> Iterator[Finding]:
     yield from _version_mismatch(context)
     boards = {board.uid: board for board in context.dashboards}
     try:
-        found = deviations({uid: board.document for uid, board in boards.items()}, context.project.root)
+        found = deviations(
+            {uid: board.document for uid, board in boards.items()},
+            context.project.root,
+            sections_in_v2={uid: board.sections_in_v2 for uid, board in boards.items()},
+        )
     except ToolMissingError as missing:
         first = context.dashboards[0] if context.dashboards else None
         yield Finding(
