@@ -93,3 +93,26 @@ def test_the_contract_page_states_each_budget_and_limit() -> None:
         row = next(line for line in page.splitlines() if line.startswith(f"| `{signal.prometheus_name}` | "))
         assert f"| {signal.tenant_budget.series} | {signal.tenant_budget.per_extra_instance} |" in row
         assert f"{contract.cardinality_limit(signal):,} attribute sets" in row
+
+
+def test_the_contract_pages_totals_are_the_sums_of_its_own_budget_table() -> None:
+    """What the backend team reads on the contract page: "In all: N series per tenant with one
+    backend instance, M with two". N is the sum of the table's "per tenant" column and M adds its
+    "each further instance adds" column once, read from the rendered page itself, so a total that
+    drifts from the rows above it is caught before anyone commits the page. (Planted-bug sample
+    14, m2 M2: the two-instance figure repeated the one-instance one.)"""
+    page = build_documents(load_project(REPO)).contract_markdown
+    header = "| series | per tenant | each further instance adds |"
+    lines = page.splitlines()
+    start = next(n for n, line in enumerate(lines) if line.startswith(header))
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("| `"):
+            break
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        rows.append((int(cells[1]), int(cells[2])))
+    assert rows, "the budget table has no row"
+    one = sum(series for series, _ in rows)
+    two = one + sum(extra for _, extra in rows)
+    (total,) = [line for line in lines if line.startswith("In all: ")]
+    assert f"In all: {one} series per tenant with one backend instance, {two} with two," in total, total

@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.render import files as files_module
 from dashboards_as_code.render.documents import build_documents
 from dashboards_as_code.render.files import (
     TEMP_SUFFIX,
@@ -175,6 +176,47 @@ def test_a_rename_that_fails_midway_puts_back_an_empty_file_empty(
     assert first.stat().st_size == 0, "put back as it was: empty"
     assert {t: t.read_bytes() if t.is_file() else None for t in targets} == dict.fromkeys(targets, b"")
     assert not list(tmp_path.rglob(f"*{TEMP_SUFFIX}"))
+
+
+def test_a_failed_undo_names_exactly_the_files_it_could_not_put_back(
+    tmp_path: Path, outputs: list[Output], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When a rename fails midway and the undo itself fails for one of the files already replaced,
+    the error names that file, and only it: the user must know which generated file now holds the
+    new content, and the restored ones must not be named as changed. (Planted-bug sample 14, m2 M7:
+    every replaced file named.)"""
+    assert len(outputs) >= 4, "the project renders at least four files"
+    write_outputs(tmp_path, outputs, "provisioning")
+    before = {tmp_path / o.path: (tmp_path / o.path).read_bytes() for o in outputs}
+    changed = [Output(o.path, o.content + b"\n") for o in outputs]
+    real_replace, renamed = Path.replace, []
+
+    def failing_fourth(self: Path, target: Path) -> Path:
+        renamed.append(Path(target))
+        if len(renamed) == 4:
+            raise OSError(5, "Input/output error")
+        return real_replace(self, target)
+
+    real_write = files_module.atomic_write
+
+    def undo_failing_for_the_second(path: Path, content: bytes) -> None:
+        if path == renamed[1]:
+            raise OSError(28, "No space left on device")
+        real_write(path, content)
+
+    monkeypatch.setattr(Path, "replace", failing_fourth)
+    monkeypatch.setattr(files_module, "atomic_write", undo_failing_for_the_second)
+    with pytest.raises(WriteError) as raised:
+        write_outputs(tmp_path, changed, "provisioning")
+    monkeypatch.undo()
+    first, second, third = renamed[:3]
+    message = str(raised.value)
+    stuck = second.relative_to(tmp_path).as_posix()
+    assert f"already replaced and not restored: {stuck}" in message, message
+    for restored in (first, third):
+        assert restored.relative_to(tmp_path).as_posix() not in message, message
+        assert restored.read_bytes() == before[restored]
+    assert second.read_bytes() == before[second] + b"\n"  # the new content: what the message says
 
 
 @pytest.mark.parametrize("kind", ["directory", "fifo", "symlink"])
