@@ -3,6 +3,9 @@ a hand-written twin is not duplicated, and two rules for one series are refused 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import grafanalib.core as g
 import pytest
 
 from config import CONFIG
@@ -13,9 +16,12 @@ from dashboards_as_code.definitions.loader import load_project
 from dashboards_as_code.definitions.prometheus_rule import RecordingRule, RuleGroup
 from dashboards_as_code.definitions.types import DashboardDefinition
 from dashboards_as_code.errors import DefinitionError
+from dashboards_as_code.panels.style import PanelSpec, logs, loki
 from dashboards_as_code.render.documents import build_documents
+from datasources import LOKI
 from prometheus_rules import RULE_GROUPS
 from telemetry.contract import (
+    BACKEND_LOGS,
     SERVER_SPANS_ONLY,
     SOCKETIO_CONNECTIONS,
     STATUS_CODE_ERROR,
@@ -76,6 +82,40 @@ def test_panels_in_a_collapsed_row_count_too() -> None:
     row.panels, row.collapsed = panels, True
     definition.dashboard.panels = [row]
     assert len(_rules(derived_rule_group("p", [definition], []))) == 2
+
+
+def _log_panel() -> PanelSpec:
+    """A Loki logs panel: its target is LogQL, which records nothing."""
+    return logs(
+        "Recent logs",
+        description="test panel",
+        datasource=LOKI.ref,
+        targets=[loki(q.log_lines(BACKEND_LOGS))],
+    )
+
+
+def _plain_string_panel() -> PanelSpec:
+    """A panel whose target is grafanalib's own, its query a plain string (no PromQL object)."""
+    spec = panel("Raw")
+    spec.panel.targets = [g.Target(expr="sum(up)", refId="A")]
+    return spec
+
+
+@pytest.mark.parametrize("first", [_log_panel, _plain_string_panel], ids=["logql", "plain string"])
+def test_a_panel_after_one_without_promql_still_gets_its_rules(first: Callable[[], PanelSpec]) -> None:
+    """A dashboard whose first panel's query is not PromQL (a logs panel's LogQL, a plain string)
+    still has the rules of a later `tenant_sum` panel derived: without them Prometheus records
+    nothing and that panel reads series that do not exist. (Planted-bug sample 14, m3 M12)"""
+    later = q.tenant_sum(WHATSAPP_MESSAGES_SENT)
+    definition = board(first(), panel("Sent", expr=later))
+    group = derived_rule_group("p", [definition], [])
+    assert group is not None, "no rule derived: the 'Sent' panel reads series nobody records"
+    rules = _rules(group)
+    assert [(record, labels) for record, labels, _ in rules] == [
+        ("tenant_id:tiktickets_whatsapp_messages_sent:rate5m", {}),
+        ("tenant_id:tiktickets_whatsapp_messages_sent:rate5m", {"tenant_id": ALL_TENANTS}),
+    ]
+    assert rules == [(r.record, dict(r.labels), r.expr.text) for r in later.recordings]
 
 
 def test_no_query_needs_a_rule_no_group() -> None:

@@ -269,3 +269,19 @@ def test_without_a_port_two_demos_run_side_by_side() -> None:
     assert all(ports), f"{firsts} {ends}"
     assert len({found[1] for found in ports if found}) == 2, firsts
     assert codes == [0, 0], ends
+
+
+def test_an_https_collector_endpoint_is_accepted() -> None:
+    """An `https://` Collector endpoint, which the refusal itself names as allowed ("an http(s) URL"),
+    starts the demo: it prints its start line naming that endpoint, and is not refused with exit 2.
+    Nothing listens there (no TLS server is needed to start); the demo is killed once it has started.
+    (Planted-bug sample 14, m3 M5)"""
+    endpoint = f"https://127.0.0.1:{free_port()}"
+    with started_demo(endpoint, DEMO_TENANTS="1") as (process, first):
+        if not first:  # it stopped before starting: say how
+            out, err = process.communicate(timeout=30)
+            pytest.fail(f"{endpoint} did not start the demo (exit {process.returncode}): {out}{err}")
+        running = process.poll() is None
+    assert first.startswith("demo: backend on 127.0.0.1:"), first
+    assert first.rstrip().endswith(f", OTLP http/protobuf to {endpoint}"), first
+    assert running, f"{endpoint}: the demo stopped right after its start line"

@@ -200,6 +200,18 @@ TINY_QUEUE = 8
 """Spans the batch processor may hold here: one request alone makes more (server and Express spans)."""
 BURST_TENANTS = 250
 """The demo serves each tenant's first request at once, 250 at a time: a burst of a thousand spans."""
+BURST_ONLY_RPS = "0.001"
+"""The demo's lowest rate, one request every 1000 s: no request but the burst's within the run."""
+BURST_SECONDS = 8
+"""The burst's requests are answered (their spans ended) long before the run stops and flushes, on a
+loaded machine too: a span that ends once the flush has begun is discarded by the SDK, neither exported
+nor counted as dropped (seen under load: 250 answered in about 7 s with a third of a core)."""
+ANSWERED = "POST /api/messages ok"
+"""The log record of each burst request (a message that succeeds), written as it is answered."""
+
+
+def _answered(received: Received) -> int:
+    return sum(1 for _, record in received.logs() if record.get("body", {}).get("stringValue") == ANSWERED)
 
 
 def test_the_status_line_counts_the_spans_the_sdk_dropped_for_want_of_queue() -> None:
@@ -211,7 +223,11 @@ def test_the_status_line_counts_the_spans_the_sdk_dropped_for_want_of_queue() ->
     that dropped none received. Not exactly: the SDK reports the spans it dropped only when a later
     span finds room in the queue, so drops in the run's last export window, flushed by the shutdown,
     are never reported (seen in CI under load: 90 % accounted for). A count of warnings instead of
-    spans accounts for about half."""
+    spans accounts for about two thirds (3.24 spans per request against 5.04), below the 80 % allowed.
+
+    Only the burst is sent, and every request of it is answered before the run ends (checked): with
+    requests paced until the stop, those still in flight at the flush lost their spans uncounted, a
+    share that differed between the two runs under load (3.04 spans accounted per request against 2.66)."""
     figures: dict[str | None, tuple[int, int]] = {}
     sent: dict[str | None, int] = {}
     for queue in (str(TINY_QUEUE), None):
@@ -219,14 +235,18 @@ def test_the_status_line_counts_the_spans_the_sdk_dropped_for_want_of_queue() ->
         with otlp_receiver() as (endpoint, received):
             completed, _ = run_demo(
                 endpoint,
-                DEMO_DURATION=f"{SECONDS}s",
+                DEMO_DURATION=f"{BURST_SECONDS}s",
                 DEMO_TENANTS=str(BURST_TENANTS),
-                DEMO_RPS="50",
+                DEMO_RPS=BURST_ONLY_RPS,
                 OTEL_BSP_SCHEDULE_DELAY="5000",
                 **size,
             )
         assert completed.returncode == 0, completed.stdout + completed.stderr
         status = final_status(completed.stdout)
+        assert _answered(received) == status["sent"] == BURST_TENANTS, (
+            f"queue {queue}: {_answered(received)} of {status['sent']} requests answered before the flush; "
+            "the others' spans were discarded uncounted, so the run cannot tell"
+        )
         figures[queue], sent[queue] = (status["dropped"], len(received.spans())), status["sent"]
     (tiny_dropped, tiny_received), (own_dropped, own_received) = figures[str(TINY_QUEUE)], figures[None]
     assert tiny_dropped > 0, figures
