@@ -72,6 +72,8 @@ def _without_definition(variable: Any) -> Any:
 
 V2 = "v2"
 """The id part, and the path's first word, of a dashboard's schema v2 form in the checker's answers."""
+NO_V2_FORM = "v2-form"
+"""The path of a dashboard's deviation when it has no v2 form at all (`v2_spec` refused it)."""
 
 
 def _v2_form(document: dict[str, Any], sections: SectionsInV2) -> dict[str, Any] | str:
@@ -119,10 +121,7 @@ def deviations(
 ) -> list[Deviation]:
     """Every place a dashboard differs from Grafana's types, its v2 form laid out as its definition
     asks (`sections_in_v2`, by uid; rows where absent). Raises ToolMissingError without Node."""
-    layouts = sections_in_v2 or {}
-    v2_forms = {  # rendered once each
-        uid: _v2_form(document, layouts.get(uid, "rows")) for uid, document in documents.items()
-    }
+    v2_forms = _v2_forms(documents, sections_in_v2)  # rendered once each
     payload = json.dumps(
         [item for uid, document in documents.items() for item in _items(uid, document, v2_forms[uid])]
     )
@@ -134,10 +133,30 @@ def deviations(
         timeout=120,
         first=lambda: _ask_warm_checker(payload),
     )
-    without_v2 = [
-        Deviation(uid, None, V2, reason) for uid, reason in v2_forms.items() if isinstance(reason, str)
+    return _without_v2_form(v2_forms) + found
+
+
+def v2_form_problems(
+    documents: dict[str, dict[str, Any]], sections_in_v2: Mapping[str, SectionsInV2] | None = None
+) -> list[Deviation]:
+    """The dashboards that have no schema v2 form, and why: found in Python, so said without Node too
+    (a push to a Grafana 13 that stores v2 would fail on them)."""
+    return _without_v2_form(_v2_forms(documents, sections_in_v2))
+
+
+def _v2_forms(
+    documents: dict[str, dict[str, Any]], sections_in_v2: Mapping[str, SectionsInV2] | None
+) -> dict[str, dict[str, Any] | str]:
+    layouts = sections_in_v2 or {}
+    return {uid: _v2_form(document, layouts.get(uid, "rows")) for uid, document in documents.items()}
+
+
+def _without_v2_form(v2_forms: dict[str, dict[str, Any] | str]) -> list[Deviation]:
+    return [
+        Deviation(uid, None, NO_V2_FORM, reason)
+        for uid, reason in v2_forms.items()
+        if isinstance(reason, str)
     ]
-    return without_v2 + found
 
 
 def _deviations(answer: str) -> list[Deviation]:

@@ -25,7 +25,7 @@ from dashboards_as_code.kinds.dashboard.schema_v2 import v2_spec
 from dashboards_as_code.lint import Finding
 from dashboards_as_code.lint import grafana_schema as grafana_schema_module
 from dashboards_as_code.lint.checks import grafana_schema
-from dashboards_as_code.lint.checks.grafana_schema import CHECK
+from dashboards_as_code.lint.checks.grafana_schema import CHECK, NO_V2_FORM_SAID
 from dashboards_as_code.lint.grafana_schema import WARM_CHECKER, Deviation, deviations, start_warm_checker
 from tests.conftest import REPO
 from tests.lint.builders import check, context, document
@@ -213,7 +213,7 @@ def test_a_panel_without_an_id_is_a_finding_naming_it_not_a_crash(overview: Dash
     gets a finding that says which panel and how to number them, as the classic check goes on."""
     _, title = _first(overview, "timeseries")
     found = planted(overview, lambda board: _panel(board, "timeseries").pop("id"))
-    v2 = [finding for finding in found if finding.message.startswith("`v2`: ")]
+    v2 = [finding for finding in found if finding.message.startswith(f"{NO_V2_FORM_SAID}: ")]
     assert len(v2) == 1 and f"panel {title!r} has no id" in v2[0].message, found
 
 
@@ -221,22 +221,41 @@ def test_the_v2_form_is_checked_as_the_definition_lays_it_out(overview: Dashboar
     """A definition asking for tabs is checked in its tabs form: a collapsed row, which no tab can be,
     is a finding on that definition, and the same document laid out as rows has none."""
 
-    def first_row_collapsed(board: dict[str, Any]) -> None:
-        row = next(p for p in board["panels"] if p["type"] == "row")
-        index = board["panels"].index(row)
-        following = board["panels"][index + 1 :]
-        end = next((n for n, p in enumerate(following) if p["type"] == "row"), len(following))
-        row.update(collapsed=True, panels=following[:end])
-        del board["panels"][index + 1 : index + 1 + end]
-
     tabbed = dataclasses.replace(overview, sections_in_v2="tabs")
-    (finding,) = planted(tabbed, first_row_collapsed)
+    (finding,) = planted(tabbed, _first_row_collapsed)
     assert finding.location.dashboard == overview.uid
-    assert (
-        finding.message.startswith("`v2`: ")
-        and "is collapsed, and a tab has no collapsed form" in finding.message
-    )
-    assert planted(overview, first_row_collapsed) == []
+    assert finding.message.startswith(f"{NO_V2_FORM_SAID}: ")
+    assert "is collapsed, and a tab has no collapsed form" in finding.message
+    assert planted(overview, _first_row_collapsed) == []
+
+
+def _first_row_collapsed(board: dict[str, Any]) -> None:
+    row = next(p for p in board["panels"] if p["type"] == "row")
+    index = board["panels"].index(row)
+    following = board["panels"][index + 1 :]
+    end = next((n for n, p in enumerate(following) if p["type"] == "row"), len(following))
+    row.update(collapsed=True, panels=following[:end])
+    del board["panels"][index + 1 : index + 1 + end]
+
+
+def test_a_dashboard_without_a_v2_form_is_named_without_node_too(
+    overview: DashboardDefinition, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether a v2 form can be made is decided in Python: on a machine without the schema tool, `check`
+    still names the dashboard a Grafana 13 push would fail on, beside the tool-missing warning."""
+
+    def missing(*_: object, **__: object) -> object:
+        raise ToolMissingError(GRAFANA_SCHEMA)
+
+    monkeypatch.setenv("CI", "false")
+    monkeypatch.setattr(grafana_schema, "deviations", missing)
+    tabbed = dataclasses.replace(overview, sections_in_v2="tabs")
+    lint = context(tabbed)
+    _first_row_collapsed(document(lint, tabbed))
+    tool, form = sorted(check(CHECK, lint), key=lambda finding: finding.tool_missing, reverse=True)
+    assert tool.tool_missing
+    assert form.location.dashboard == overview.uid and not form.tool_missing
+    assert form.message.startswith(f"{NO_V2_FORM_SAID}: ") and "is collapsed" in form.message
 
 
 def test_moving_grafana_without_moving_the_schema_fails_check(project_copy: Path) -> None:

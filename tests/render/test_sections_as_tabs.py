@@ -118,8 +118,51 @@ def test_a_panel_above_the_first_row_has_no_tab_and_is_named() -> None:
     definition = _definition([_panel("stray", 0), _row("First", 4), _panel("a", 5)], "tabs")
     with pytest.raises(DefinitionError) as raised:
         _spec(definition)
-    assert (raised.value.location.dashboard, raised.value.location.panel) == ("sections", "stray")
-    assert "above the first row" in raised.value.message
+    assert raised.value.location.dashboard == "sections"
+    assert "panel 'stray' is above the first row" in raised.value.message
+
+
+def _items_by_title(definition: DashboardDefinition) -> dict[str, dict[str, tuple[int, int]]]:
+    """Each section's panels as the v2 form holds them: section title -> panel title -> (x, y)."""
+    spec = _spec(definition)
+    titles = {name: element["spec"]["title"] for name, element in spec["elements"].items()}
+    layout = spec["layout"]["spec"]
+    sections = layout.get("tabs") or layout.get("rows") or []
+    return {
+        section["spec"]["title"]: {
+            titles[item["spec"]["element"]["name"]]: (item["spec"]["x"], item["spec"]["y"])
+            for item in section["spec"]["layout"]["spec"]["items"]
+        }
+        for section in sections
+    }
+
+
+@pytest.mark.parametrize("sections", ["rows", "tabs"])
+def test_a_panel_is_in_the_section_its_position_puts_it_in_whatever_its_place_in_the_list(
+    sections: SectionsInV2,
+) -> None:
+    """Grafana sorts a classic dashboard's panels by position (y, then x) when it loads it, so a panel
+    shows under the row header above it, wherever the JSON lists it. The v2 form must hold it there:
+    listed before every row but placed lower, it is in the last row above it (not dropped from every
+    section); listed after row B but placed under row A's header, it is in A (not in B at a negative y)."""
+    late = _panel("listed first, placed under B", 20)
+    high = _panel("listed under B, placed under A", 1)
+    high.gridPos = g.GridPos(h=4, w=12, x=12, y=1)
+    panels = [late, _row("A", 0), _panel("a1", 1), _row("B", 5), _panel("b1", 6), high]
+    found = _items_by_title(_definition(panels, sections))
+    assert found == {
+        "A": {"a1": (0, 0), "listed under B, placed under A": (12, 0)},
+        "B": {"b1": (0, 0), "listed first, placed under B": (0, 14)},
+    }
+
+
+def test_a_value_set_after_the_definition_was_made_is_still_checked() -> None:
+    definition = _definition([_row("A", 0), _panel("a1", 1)], "rows")
+    definition.sections_in_v2 = "tab"  # type: ignore[assignment]  # what a careless definition may do
+    with pytest.raises(DefinitionError) as raised:
+        _spec(definition)
+    assert raised.value.location.dashboard == "sections"
+    assert "sections_in_v2='tab': one of rows, tabs" in raised.value.message
 
 
 USER_DASHBOARD = '''"""A user's dashboard with a mistyped layout option."""

@@ -14,6 +14,10 @@ Choices the types leave open, made here:
   without a header (`hideHeader`), the way a classic dashboard shows them.
 - A query's datasource is named by uid (`datasource.name`), its plugin type is the query's `group`;
   a query without its own datasource takes the panel's, as Grafana does.
+- Which row a panel is in is decided by position, not by its place in the JSON list: Grafana sorts a
+  classic dashboard's panels by `gridPos` (y, then x) when it loads one (`DashboardModel`'s
+  constructor calls `sortPanelsByGridPos`), so a panel listed after a row but placed above it shows
+  under the row above, and is converted there.
 - A definition may ask for its rows as tabs (`sections_in_v2="tabs"`, a v2-only layout): each classic
   row is one tab holding the same grid, and the classic document keeps its rows. That is the way back
   Grafana itself takes: its v2 -> v1 conversion turns each tab into an expanded row, the tab's panels
@@ -27,7 +31,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dashboards_as_code.definitions.types import SectionsInV2
+from dashboards_as_code.definitions.types import SECTIONS_IN_V2, SectionsInV2
 from dashboards_as_code.errors import DefinitionError, Location
 
 CURSOR_SYNC = {0: "Off", 1: "Crosshair", 2: "Tooltip"}
@@ -64,7 +68,9 @@ def v2_spec(document: dict[str, Any], *, sections: SectionsInV2 = "rows") -> dic
     """The v2 spec of a classic dashboard document (as `dashboard_document` renders it), its rows laid
     out as `sections` (the definition's `sections_in_v2`)."""
     where = Location(dashboard=str(document.get("uid", "")))
-    panels = document.get("panels") or []
+    if sections not in SECTIONS_IN_V2:  # a definition may set the field after it was checked
+        raise DefinitionError(where, f"sections_in_v2={sections!r}: one of {', '.join(SECTIONS_IN_V2)}")
+    panels = sorted(document.get("panels") or [], key=_position)  # as Grafana orders them on load
     for panel in _content_panels(panels):
         if not isinstance(panel.get("id"), int):
             title = str(panel.get("title", ""))
@@ -293,9 +299,9 @@ def _tabs(panels: list[dict[str, Any]], where: Location) -> dict[str, Any]:
     for panel in panels:
         if panel.get("type") != "row" and _y(panel) < _first_row_y(panels):
             raise DefinitionError(
-                Location(dashboard=where.dashboard, panel=str(panel.get("title", ""))),
-                "is above the first row, so no tab would hold it (sections_in_v2='tabs'): "
-                "put it in a Row, or keep the rows",
+                where,
+                f"panel {panel.get('title', '')!r} is above the first row, so no tab would hold it "
+                "(sections_in_v2='tabs'): put it in a Row, or keep the rows",
             )
     tabs: list[dict[str, Any]] = []
     for index, row in enumerate(panels):
@@ -319,6 +325,11 @@ def _tabs(panels: list[dict[str, Any]], where: Location) -> dict[str, Any]:
 
 def _y(panel: dict[str, Any]) -> int:
     return int((panel.get("gridPos") or {}).get("y", 0))
+
+
+def _position(panel: dict[str, Any]) -> tuple[int, int]:
+    """Grafana's order of a classic dashboard's panels: by y, then x (a stable sort keeps ties)."""
+    return _y(panel), int((panel.get("gridPos") or {}).get("x", 0))
 
 
 def _first_row_y(panels: list[dict[str, Any]]) -> int:

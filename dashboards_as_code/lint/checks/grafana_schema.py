@@ -24,7 +24,14 @@ from pathlib import Path
 from dashboards_as_code.errors import Location
 from dashboards_as_code.external_tools import ToolMissingError
 from dashboards_as_code.lint import Check, Finding, LintContext, missing_tool_severity, where
-from dashboards_as_code.lint.grafana_schema import SCHEMA_PACKAGE, V2, deviations, pinned_version
+from dashboards_as_code.lint.grafana_schema import (
+    NO_V2_FORM,
+    SCHEMA_PACKAGE,
+    V2,
+    deviations,
+    pinned_version,
+    v2_form_problems,
+)
 
 ID = "grafana-schema"
 
@@ -55,15 +62,16 @@ def _version_mismatch(context: LintContext) -> Iterator[Finding]:
         )
 
 
+NO_V2_FORM_SAID = "no schema v2 form (what push sends a Grafana 13 that stores dashboards as v2)"
+
+
 def run(context: LintContext) -> Iterator[Finding]:
     yield from _version_mismatch(context)
     boards = {board.uid: board for board in context.dashboards}
+    documents = {uid: board.document for uid, board in boards.items()}
+    sections = {uid: board.sections_in_v2 for uid, board in boards.items()}
     try:
-        found = deviations(
-            {uid: board.document for uid, board in boards.items()},
-            context.project.root,
-            sections_in_v2={uid: board.sections_in_v2 for uid, board in boards.items()},
-        )
+        found = deviations(documents, context.project.root, sections_in_v2=sections)
     except ToolMissingError as missing:
         first = context.dashboards[0] if context.dashboards else None
         yield Finding(
@@ -73,7 +81,7 @@ def run(context: LintContext) -> Iterator[Finding]:
             missing_tool_severity(context),
             tool_missing=True,
         )
-        return
+        found = v2_form_problems(documents, sections)  # no Node needed to say a v2 form cannot be made
     classic_wrong = {deviation.dashboard for deviation in found if not deviation.path.startswith(V2)}
     for deviation in found:
         if deviation.path.startswith(f"{V2}.") and deviation.dashboard in classic_wrong:
@@ -86,6 +94,9 @@ def run(context: LintContext) -> Iterator[Finding]:
         panel = (
             panels[deviation.panel] if deviation.panel is not None and deviation.panel < len(panels) else None
         )
+        if deviation.path == NO_V2_FORM:
+            yield Finding(where(board), ID, f"{NO_V2_FORM_SAID}: {deviation.message}")
+            continue
         yield Finding(where(board, panel), ID, f"`{deviation.path}`: {deviation.message}")
 
 
