@@ -599,7 +599,7 @@ class ResourceApi:
             "kind": "Folder",
             "apiVersion": f"{FOLDER_GROUP}/v1",
             "metadata": self._metadata(FOLDERS, name, folder["id"], str(folder.get("parentUid") or "")),
-            "spec": {"title": folder["title"]},
+            "spec": {"title": folder["title"], **_description(folder)},
         }
 
     def _create_folder(self, body: Any, who: str) -> dict[str, Any]:
@@ -623,6 +623,7 @@ class ResourceApi:
         }
         if parent:
             folder["parentUid"] = parent
+        folder.update(_description(spec or {}))
         self.grafana.state.folders[name] = folder
         self.sync(who)
         return self._folder_object(name)
@@ -641,6 +642,8 @@ class ResourceApi:
         if not title.strip():
             raise FOLDERS.invalid(name, "spec.title is required")
         folder.update(title=title, version=folder["version"] + 1)
+        folder.pop("description", None)  # a PUT replaces the object: a description left out is cleared
+        folder.update(_description(spec or {}))
         folder.pop("parentUid", None)
         if parent:
             folder["parentUid"] = parent
@@ -657,6 +660,12 @@ class ResourceApi:
         del state.folders[name]
         self.sync()
         return answer
+
+
+def _description(spec: dict[str, Any]) -> dict[str, str]:
+    """A folder's optional `spec.description` (a string; facts: grafana-13-folder-facts.md 2d, 4a)."""
+    description = spec.get("description")
+    return {"description": description} if isinstance(description, str) and description else {}
 
 
 def _offset(token: str) -> int:

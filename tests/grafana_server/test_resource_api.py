@@ -510,6 +510,17 @@ def test_a_folder_update_needs_the_current_resource_version(grafana: FakeGrafana
     )
 
 
+def test_a_folder_keeps_its_description_and_a_put_without_it_clears_it(grafana: FakeGrafana) -> None:
+    """grafana-13-folder-facts.md 2d, 4a: `spec.description` is an optional string kept with the
+    folder, and a PUT replaces the whole object, so one that leaves the description out clears it."""
+    body = {"metadata": {"name": "d"}, "spec": {"title": "D", "description": "Owned by SRE"}}
+    created = call(grafana, "POST", FOLDERS, body)[1]
+    assert created["spec"] == {"title": "D", "description": "Owned by SRE"}
+    assert call(grafana, "GET", f"{FOLDERS}/d")[1]["spec"]["description"] == "Owned by SRE"
+    status, updated = call(grafana, "PUT", f"{FOLDERS}/d", {**created, "spec": {"title": "D2"}})
+    assert status == 200 and updated["spec"] == {"title": "D2"}
+
+
 def test_deleting_a_folder_answers_the_folder_and_deletes_its_dashboards(grafana: FakeGrafana) -> None:
     """Facts §5: DELETE returns the Folder object, not a Status, and deletes the dashboards in it
     (folder.md)."""

@@ -20,18 +20,13 @@ server serves. Sources for every fact used here: docs/grafana-13-facts.md.
 
 from __future__ import annotations
 
-import threading
-import weakref
 from dataclasses import dataclass, replace
 from typing import Any
 
 from dashboards_as_code.defaults import MANAGED_TAG
 from dashboards_as_code.kinds.answers import (
-    ApiGroup,
-    BadAnswerError,
     ResourceList,
     ResourceObject,
-    parse,
 )
 from dashboards_as_code.kinds.base import (
     ConflictError,
@@ -39,7 +34,6 @@ from dashboards_as_code.kinds.base import (
     GrafanaHttp,
     HttpError,
     Live,
-    OffersResourceApi,
     ProvisionedError,
     SyncError,
     in_path,
@@ -53,10 +47,9 @@ from dashboards_as_code.kinds.comparable import (
     split_dashboard,
 )
 from dashboards_as_code.kinds.dashboard.schema_v2 import v2_spec
+from dashboards_as_code.kinds.resource_api import RESOURCE_ROOT, served_group
 
 GROUP = "dashboard.grafana.app"
-RESOURCE_ROOT = "/apis"
-"""What the resource API's paths are below (`Grafana.resource_api()`'s base)."""
 CLASSIC_VERSIONS = ("v1", "v1beta1")
 """The versions whose spec is classic dashboard JSON, newest first: the first one served is used.
 `v0alpha1` (what Grafana 11 serves behind a feature flag) is not used: a Grafana serving only that
@@ -239,57 +232,13 @@ def _write_error(uid: str, error: HttpError) -> SyncError:
     return SyncError(f"dashboard {uid!r}: {error.status} {message}", status=error.status)
 
 
-_DISCOVERED: weakref.WeakKeyDictionary[object, ResourceDashboards | SyncError | None] = (
-    weakref.WeakKeyDictionary()
-)
-_DISCOVERY_LOCK = threading.Lock()
-
-
 def resource_dashboards(grafana: GrafanaHttp) -> ResourceDashboards | None:
     """The resource API's dashboards on this server, or None where it has none (the legacy API is
-    then the only one). Asked once per Grafana client, under a lock: dashboards are planned on
-    several threads, and all of them must use the same API, so a failed question fails them all
-    (a thread asking again later could get an answer and write while the run is being stopped)."""
-    if not isinstance(grafana, OffersResourceApi):
+    then the only one). Asked once per run (`kinds/resource_api.py`): every planning thread uses the
+    same API, and a failed question fails them all."""
+    served = served_group(grafana, GROUP, "dashboard", CLASSIC_VERSIONS)
+    if served is None:
         return None
-    with _DISCOVERY_LOCK:
-        if grafana not in _DISCOVERED:
-            try:
-                _DISCOVERED[grafana] = _discover(grafana)
-            except SyncError as error:
-                _DISCOVERED[grafana] = error
-        found = _DISCOVERED[grafana]
-    if isinstance(found, SyncError):
-        raise found
-    return found
-
-
-def _discover(grafana: GrafanaHttp) -> ResourceDashboards | None:
-    """`GET /apis/dashboard.grafana.app`: 404 means no resource API (Grafana before 12, or it is
-    turned off); any other failure stops the run, since guessing could write through the wrong API.
-    The namespace is `namespace` in `/api/frontend/settings` (`default`, org 1, when it is absent)."""
-    assert isinstance(grafana, OffersResourceApi)
-    resources = grafana.resource_api()
-    action = "ask Grafana which dashboard APIs it serves"
-    try:
-        answer = resources.read(action, f"/{GROUP}")
-    except HttpError as error:
-        if error.status == 404:
-            return None
-        raise SyncError(f"{action}: {error.status} {error.text}", status=error.status, fatal=True) from None
-    try:
-        group = parse(ApiGroup, answer, grafana.url, f"{RESOURCE_ROOT}/{GROUP}")
-    except BadAnswerError as error:
-        raise SyncError(f"{error} (while trying to {action})", fatal=True) from None
-    served = tuple(v.version for v in group.versions)
-    classic = next((v for v in CLASSIC_VERSIONS if v in served), None)
-    if classic is None:
-        return None
-    try:
-        settings = grafana.read("read Grafana's namespace", "/frontend/settings")
-    except HttpError as error:
-        raise SyncError(f"read Grafana's namespace: {error.status} {error.text}", fatal=True) from None
-    namespace = settings.get("namespace") if isinstance(settings, dict) else None
-    return ResourceDashboards(
-        resources, namespace if isinstance(namespace, str) and namespace else "default", classic, served
-    )
+    classic = served.first_of(CLASSIC_VERSIONS)
+    assert classic is not None  # served_group answers None otherwise
+    return ResourceDashboards(served.http, served.namespace, classic, served.versions)
