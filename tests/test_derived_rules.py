@@ -173,3 +173,12 @@ def test_a_conflict_points_at_the_file_of_the_dashboard_whose_query_clashes() ->
         derived_rule_group("p", [_definition("three", every_span)], [hand])
     assert with_a_hand_written_rule.value.location.file == "dashboards/three.py"
     assert "dashboards/three.py" in str(with_a_hand_written_rule.value)
+
+
+def test_the_derived_group_comes_after_the_hand_written_groups_in_their_order() -> None:
+    """The rule file lists the hand-written groups as `prometheus_rules` defines them, then the derived
+    one: adding a dashboard query that needs a rule appends to the file instead of moving every
+    hand-written group (a reviewer's diff of the committed rules shows only what was added)."""
+    hand = list(RULE_GROUPS)
+    groups = with_derived_rules("p", [_definition("board", q.tenant_sum(SOCKETIO_CONNECTIONS))], hand)
+    assert [g.name for g in groups] == [*(g.name for g in hand), f"p{DERIVED_GROUP_SUFFIX}"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,11 @@ from dashboards_as_code.defaults import MANAGED_TAG
 from dashboards_as_code.grafana_api.client import Grafana
 from dashboards_as_code.kinds.base import ConflictError, Desired, ProvisionedError, SyncError
 from dashboards_as_code.kinds.dashboard import DashboardKind, schema_v2
-from dashboards_as_code.kinds.dashboard.resource_api import ResourceDashboards, resource_dashboards
+from dashboards_as_code.kinds.dashboard.resource_api import (
+    ResourceDashboards,
+    in_v2_form,
+    resource_dashboards,
+)
 from dashboards_as_code.settings import Settings
 from tests.conftest import REPO
 from tests.grafana_api.conftest import Target, cli
@@ -439,3 +444,39 @@ def test_a_dashboard_stored_in_a_v2_version_grafana_does_not_serve_is_refused_no
         _resources(other).fetch("board")
     assert "'board' is stored as v2, which Grafana at" in str(refused.value)
     assert "(it serves v1, v1beta1, v0alpha1, v2beta1, v2alpha1)" in str(refused.value)
+
+
+def test_a_dashboard_stored_as_an_older_v2_version_is_overwritten_in_that_version(
+    grafana13_http: tuple[FakeGrafana, Grafana],
+) -> None:
+    """A dashboard stored as `v2beta1` (saved by an earlier 13.x) is read in v2beta1 and forced back in
+    v2beta1, its stored version: written as `v2` it would be stored anew in another schema version."""
+    server, grafana = grafana13_http
+    resources = _resources(grafana)
+    resources.write(_ours(), None, force=False)
+    server.save_as_v2_in_ui("board", {**schema_v2.v2_spec(_ours().document), "title": "Saved as v2beta1"})
+    with server.state.lock:
+        server.state.dashboards["board"]["storedVersion"] = "v2beta1"
+    live = resources.fetch("board")
+    assert live is not None and (live.form, live.stored_version) == ("v2", "v2beta1")
+    resources.write(in_v2_form(_ours()), live, force=True)
+    record = _stored(Target(server.url, {}, server), "board")
+    assert (record["storedVersion"], record["v2spec"]["title"]) == ("v2beta1", "Board")
+    puts = [p for m, p, _ in server.state.requests if m == "PUT"]
+    assert puts == [f"{GROUP_PATH}/v2beta1/namespaces/default/dashboards/board"]
+
+
+def test_a_classic_spec_without_a_uid_reads_back_with_its_name_as_uid(
+    grafana13_http: tuple[FakeGrafana, Grafana],
+) -> None:
+    """An object's name is the dashboard's uid; a classic spec may leave `uid` out (a dashboard created
+    through the resource API by another client). Read back, it carries its name as uid, so a dashboard
+    pushed that way compares equal to its definition instead of showing a uid change."""
+    _, grafana = grafana13_http
+    resources = _resources(grafana)
+    ours = _ours()
+    without_uid = {k: v for k, v in ours.document.items() if k != "uid"}
+    resources.write(replace(ours, document=without_uid), None, force=False)
+    live = resources.fetch("board")
+    assert live is not None and live.form == "classic"
+    assert live.document == ours.document
