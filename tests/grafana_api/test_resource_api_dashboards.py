@@ -371,6 +371,24 @@ def test_the_managed_list_holds_only_dashboards_with_the_managed_tag_by_uid_and_
     assert sorted(resources.list_managed()) == [("one", "First board"), ("two", "Second board")]
 
 
+def test_a_dashboard_whose_tags_are_null_is_listed_as_not_managed(
+    grafana13_http: tuple[FakeGrafana, Grafana],
+) -> None:
+    """Dashboard JSON imported from elsewhere may carry `"tags": null`: it is a dashboard without tags,
+    not managed, and prune's listing goes on past it instead of failing the run."""
+    _, grafana = grafana13_http
+    resources = _resources(grafana)
+    resources.write(_ours("one", "First board"), None, force=False)
+    imported = {
+        "apiVersion": f"dashboard.grafana.app/{resources.classic}",
+        "kind": "Dashboard",
+        "metadata": {"name": "imported"},
+        "spec": {"uid": "imported", "title": "Imported", "tags": None},
+    }
+    grafana.resource_api().send("import a dashboard", "POST", resources.path(resources.classic), imported)
+    assert resources.list_managed() == [("one", "First board")]
+
+
 def test_the_namespace_is_the_one_grafana_names_in_its_frontend_settings(
     grafana13_http: tuple[FakeGrafana, Grafana],
 ) -> None:
