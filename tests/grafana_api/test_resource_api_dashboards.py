@@ -405,6 +405,22 @@ def test_the_namespace_is_the_one_grafana_names_in_its_frontend_settings(
     assert writes == [f"{GROUP_PATH}/v1/namespaces/stacks-4242/dashboards"]
 
 
+def test_frontend_settings_that_name_no_namespace_mean_org_ones_default(
+    grafana13_http: tuple[FakeGrafana, Grafana], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Grafana whose `/api/frontend/settings` carries no `namespace` (or a null one) is org 1's
+    `default` namespace, as mcp-grafana takes it: dashboards are written there, not refused as another
+    org's."""
+    server, grafana = grafana13_http
+    monkeypatch.setattr(
+        server, "_frontend_settings", lambda: {"buildInfo": {"version": "13.2.0"}, "namespace": None}
+    )
+    resources = _resources(grafana)
+    assert resources.namespace == "default"
+    resources.write(_ours(), None, force=False)
+    assert "board" in server.state.dashboards
+
+
 @pytest.mark.parametrize(("served", "classic"), [(["v0alpha1"], None), (["v1beta1", "v0alpha1"], "v1beta1")])
 def test_only_a_classic_version_from_v1beta1_on_makes_grafana_a_resource_api_grafana(
     served: list[str], classic: str | None
