@@ -514,3 +514,18 @@ def test_a_classic_spec_without_a_uid_reads_back_with_its_name_as_uid(
     live = resources.fetch("board")
     assert live is not None and live.form == "classic"
     assert live.document == ours.document
+
+
+@pytest.mark.parametrize("path", [GROUP_PATH, "/api/frontend/settings"])
+def test_a_discovery_that_fails_with_a_5xx_past_the_retries_stops_the_run(
+    grafana13_http: tuple[FakeGrafana, Grafana], path: str
+) -> None:
+    """Which dashboard API to use cannot be guessed: a discovery question (the API group, or the
+    namespace) that Grafana keeps failing with a 5xx stops the whole run, as a 4xx or a bad answer
+    there does, instead of failing each dashboard while the run goes on."""
+    server, grafana = grafana13_http
+    server.state.faults.extend(Fault("503", "GET", path) for _ in range(10))
+    with pytest.raises(SyncError) as failed:
+        resource_dashboards(grafana)
+    assert failed.value.fatal, str(failed.value)
+    assert "503" in str(failed.value)

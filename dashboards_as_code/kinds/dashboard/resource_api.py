@@ -290,6 +290,8 @@ def _discover(grafana: GrafanaHttp) -> ResourceDashboards | None:
         if error.status == 404:
             return None
         raise SyncError(f"{action}: {error.status} {error.text}", status=error.status, fatal=True) from None
+    except SyncError as error:  # a 5xx or a timeout past the client's retries: as fatal as a 4xx
+        raise _fatal(error) from None
     try:
         group = parse(ApiGroup, answer, grafana.url, f"/apis/{GROUP}")
     except BadAnswerError as error:
@@ -302,7 +304,16 @@ def _discover(grafana: GrafanaHttp) -> ResourceDashboards | None:
         settings = grafana.read("read Grafana's namespace", "/frontend/settings")
     except HttpError as error:
         raise SyncError(f"read Grafana's namespace: {error.status} {error.text}", fatal=True) from None
+    except SyncError as error:
+        raise _fatal(error) from None
     namespace = settings.get("namespace") if isinstance(settings, dict) else None
     return ResourceDashboards(
         resources, namespace if isinstance(namespace, str) and namespace else "default", classic, served
     )
+
+
+def _fatal(error: SyncError) -> SyncError:
+    """`error` as a failure that stops the run: its message, status and answer kept."""
+    if error.fatal:
+        return error
+    return SyncError(str(error), status=error.status, fatal=True, answer=error.answer)
