@@ -142,3 +142,24 @@ def test_resolved_alerts_are_declared_after_alertmanagers_default_five_minutes()
     otherwise, that is Alertmanager's documented default of 5m, and a value given reaches the file."""
     assert _routing().document()["global"] == {"resolve_timeout": "5m"}
     assert _routing(resolve_timeout="10m").document()["global"] == {"resolve_timeout": "10m"}
+
+
+def test_each_webhook_of_a_receiver_keeps_its_own_resolved_choice_and_none_is_a_null_receiver() -> None:
+    """A receiver may notify several integrations, and one that only opens tickets may not want the
+    "resolved" notifications (`send_resolved=False`): Alertmanager gets each webhook with its own choice.
+    A receiver without a webhook is Alertmanager's null receiver: a name and no integration at all."""
+    ops = Receiver(
+        name="ops",
+        webhooks=(
+            Webhook(url_file="/run/secrets/tickets", send_resolved=False),
+            Webhook(url_file="/run/secrets/chat"),
+        ),
+    )
+    assert ops.document() == {
+        "name": "ops",
+        "webhook_configs": [
+            {"url_file": "/run/secrets/tickets", "send_resolved": False},
+            {"url_file": "/run/secrets/chat", "send_resolved": True},
+        ],
+    }
+    assert Receiver(name="blackhole").document() == {"name": "blackhole"}

@@ -16,6 +16,7 @@ from dashboards_as_code.definitions.loader import load_project
 from dashboards_as_code.definitions.prometheus_rule import RecordingRule, RuleGroup
 from dashboards_as_code.definitions.types import DashboardDefinition
 from dashboards_as_code.errors import DefinitionError
+from dashboards_as_code.panels.grafanalib_ext import LokiTarget
 from dashboards_as_code.panels.style import PanelSpec, logs, loki
 from dashboards_as_code.render.documents import build_documents
 from datasources import LOKI
@@ -181,3 +182,43 @@ def test_a_hand_written_group_may_not_take_the_derived_groups_name() -> None:
     taken = RuleGroup(name=f"p{DERIVED_GROUP_SUFFIX}", interval="30s")
     with pytest.raises(DefinitionError, match="the name of the group derived"):
         derived_rule_group("p", [_definition("board", q.tenant_sum(SOCKETIO_CONNECTIONS))], [taken])
+
+
+def test_a_logql_query_before_a_promql_query_in_one_panel_does_not_hide_the_promql_querys_rules() -> None:
+    """A mixed panel (Grafana's `-- Mixed --` datasource) may list a Loki query first: the Prometheus
+    query after it still reads its recorded series, so its rule and the All row's are derived."""
+    definition = board(panel("Mixed", expr=q.tenant_sum(WHATSAPP_MESSAGES_SENT)))
+    _, mixed = definition.dashboard.panels
+    logs = LokiTarget(expr=q.LogQL('{service_name="tiktickets-backend"}', ()), ref_id="A")
+    (metrics,) = mixed.targets
+    metrics.ref_id = "B"
+    mixed.targets = [logs, metrics]
+    assert [(record, labels) for record, labels, _ in _rules(derived_rule_group("p", [definition], []))] == [
+        ("tenant_id:tiktickets_whatsapp_messages_sent:rate5m", {}),
+        ("tenant_id:tiktickets_whatsapp_messages_sent:rate5m", {"tenant_id": ALL_TENANTS}),
+    ]
+
+
+def test_a_conflict_points_at_the_file_of_the_dashboard_whose_query_clashes() -> None:
+    """`check` prints a problem at its file, so the person knows which definition to open: a query
+    that needs a series recorded apart from another dashboard's, or from a hand-written rule, is
+    located in that query's dashboard file (`dashboards/<name>.py`), not nowhere."""
+    servers = q.tenant_sum(TENANT_SPAN_CALLS, FAILED, where=(SERVER_SPANS_ONLY,))
+    every_span = q.tenant_sum(TENANT_SPAN_CALLS, FAILED)
+    with pytest.raises(DefinitionError) as between_dashboards:
+        derived_rule_group("p", [_definition("one", servers), _definition("two", every_span)], [])
+    assert between_dashboards.value.location.file == "dashboards/two.py"
+    hand = RuleGroup(name="hand", interval="30s", recording=tuple(_as_rules(servers)))
+    with pytest.raises(DefinitionError) as with_a_hand_written_rule:
+        derived_rule_group("p", [_definition("three", every_span)], [hand])
+    assert with_a_hand_written_rule.value.location.file == "dashboards/three.py"
+    assert "dashboards/three.py" in str(with_a_hand_written_rule.value)
+
+
+def test_the_derived_group_comes_after_the_hand_written_groups_in_their_order() -> None:
+    """The rule file lists the hand-written groups as `prometheus_rules` defines them, then the derived
+    one: adding a dashboard query that needs a rule appends to the file instead of moving every
+    hand-written group (a reviewer's diff of the committed rules shows only what was added)."""
+    hand = list(RULE_GROUPS)
+    groups = with_derived_rules("p", [_definition("board", q.tenant_sum(SOCKETIO_CONNECTIONS))], hand)
+    assert [g.name for g in groups] == [*(g.name for g in hand), f"p{DERIVED_GROUP_SUFFIX}"]

@@ -8,7 +8,8 @@ versions, and in which namespace. The answer decides which API every thread of t
   asking again later could get an answer and write through the other API while the run is stopping;
 - 404, or none of the versions the kind can use, means "not served" (an older Grafana, the group
   turned off, or only an alpha version): the kind keeps the legacy API;
-- any other failure (a 5xx, a proxy's page) is fatal: guessing could write through the wrong API.
+- any other failure (a 4xx, a 5xx or a timeout past the client's retries, a proxy's page) is fatal:
+  guessing could write through the wrong API.
 
 The namespace is `namespace` in `/api/frontend/settings` (`default`, org 1, when it is absent), read
 once per client, and only once a group is to be used.
@@ -83,6 +84,8 @@ def _discover(grafana: GrafanaHttp, group: str, what: str, usable: tuple[str, ..
         if error.status == 404:
             return None
         raise SyncError(f"{action}: {error.status} {error.text}", status=error.status, fatal=True) from None
+    except SyncError as error:  # a 5xx or a timeout past the client's retries: as fatal as a 4xx
+        raise _fatal(error) from None
     try:
         served = parse(ApiGroup, answer, grafana.url, f"{RESOURCE_ROOT}/{group}")
     except BadAnswerError as error:
@@ -100,6 +103,15 @@ def _namespace(grafana: GrafanaHttp) -> str:
             settings = grafana.read("read Grafana's namespace", "/frontend/settings")
         except HttpError as error:
             raise SyncError(f"read Grafana's namespace: {error.status} {error.text}", fatal=True) from None
+        except SyncError as error:
+            raise _fatal(error) from None
         namespace = settings.get("namespace") if isinstance(settings, dict) else None
         _NAMESPACES[grafana] = namespace if isinstance(namespace, str) and namespace else DEFAULT_NAMESPACE
     return _NAMESPACES[grafana]
+
+
+def _fatal(error: SyncError) -> SyncError:
+    """`error` as a failure that stops the run: its message, status and answer kept."""
+    if error.fatal:
+        return error
+    return SyncError(str(error), status=error.status, fatal=True, answer=error.answer)

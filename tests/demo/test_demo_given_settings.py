@@ -63,3 +63,36 @@ def test_a_failing_tenants_warm_up_message_succeeds(run: Run) -> None:
     }
     assert f"every request of {FAILING} fails" in run.stdout, run.stdout
     assert tenants == {"tenant-001", FAILING, "tenant-003"}, run.stdout
+
+
+def test_at_an_error_ratio_of_one_every_tenants_warm_up_message_still_succeeds() -> None:
+    """DEMO_ERROR_RATIO=1 (README: every request fails) is a share of the traffic, not of the warm-up:
+    each tenant's first message succeeds as it does for a named failing tenant, so every tenant is in
+    the messages-sent series even while every other request fails with a 5xx."""
+    tenants = 5
+    stdout, received = received_from_demo(
+        DEMO_DURATION="2s", DEMO_TENANTS=str(tenants), DEMO_RPS="5", DEMO_ERROR_RATIO="1"
+    )
+    assert ", 100 % fail with a 5xx" in stdout, stdout
+    sent = {
+        str(attributes(point)["tenant_id"])
+        for _, metric in received.metrics()
+        if metric["name"] == MESSAGES.otel_name
+        for point in data_points(metric)
+    }
+    assert sent == {f"tenant-{n:03d}" for n in range(1, tenants + 1)}, stdout
+
+
+def test_a_resource_attribute_given_with_spaces_around_its_key_still_wins() -> None:
+    """`OTEL_RESOURCE_ATTRIBUTES="service.namespace = acme, deployment.environment.name = staging"`, as
+    a person may write it in `.env`: the SDK trims each key and value, and the demo, which adds its own
+    defaults only for keys not given, trims them the same way, so the backend reports as acme in
+    staging, not as the demo's default namespace and environment appended after them."""
+    given = "service.namespace = acme, deployment.environment.name = staging"
+    stdout, received = received_from_demo(
+        DEMO_DURATION="1s", DEMO_TENANTS="1", DEMO_RPS="1", OTEL_RESOURCE_ATTRIBUTES=given
+    )
+    resources = [attributes(resource) for resource, _ in received.metrics()]
+    assert resources, stdout
+    for resource in resources:
+        assert {k: resource.get(k) for k in GIVEN} == GIVEN, resource

@@ -17,9 +17,9 @@ from tests.demo.test_demo_backend import received_from_demo
 
 TENANTS = 7
 INDEX, COUNT = 2, 3
-SESSIONS, MESSAGES = (
+SESSIONS, MESSAGES, CONNECTIONS = (
     next(m for m in CONTRACT.metrics if m.emitter == Emitter.BACKEND and m.otel_name.endswith(suffix))
-    for suffix in ("sessions.active", "messages.sent")
+    for suffix in ("sessions.active", "messages.sent", "socketio.connections")
 )
 
 
@@ -79,3 +79,23 @@ def test_an_instance_beyond_the_tenants_holds_no_session_at_all() -> None:
     tenant nobody has."""
     found, whatsapp_ids = _session_tenants(DEMO_TENANTS="2", DEMO_INSTANCE="3/3")
     assert not found and not whatsapp_ids, (found, whatsapp_ids)
+
+
+def test_an_instance_takes_the_socket_clients_of_every_tenant_not_only_of_those_it_holds() -> None:
+    """README: instance k of n "takes requests and sockets for every tenant" (a load balancer spreads
+    Socket.io clients over every instance; only a WhatsApp connection lives in one). Instance 2 of 3
+    with every one of 7 tenants opening a client at the start has each of them in its connection gauge."""
+    _, received = received_from_demo(
+        DEMO_DURATION="2s",
+        DEMO_TENANTS=str(TENANTS),
+        DEMO_SOCKET_TENANTS=str(TENANTS),
+        DEMO_RPS="1",
+        DEMO_INSTANCE=f"{INDEX}/{COUNT}",
+    )
+    connected = {
+        str(attributes(point)["tenant_id"])
+        for _, metric in received.metrics()
+        if metric["name"] == CONNECTIONS.otel_name
+        for point in data_points(metric)
+    }
+    assert connected == {_tenant(n) for n in range(1, TENANTS + 1)}

@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from tests.demo.otlp_receiver import Received, attributes, otlp_receiver, refusing_receiver
+from tests.demo.otlp_receiver import _Handler as _OtlpHandler
 from tests.demo.test_demo_backend import run_demo
+from tests.local_http import serving
 
 STATUS = re.compile(
     r"^demo: (?P<sent>\d+) requests sent, (?P<errors>\d+) errors, (?P<seen>\d+)/(?P<tenants>\d+) tenants, "
@@ -255,3 +258,46 @@ def test_the_status_line_counts_the_spans_the_sdk_dropped_for_want_of_queue() ->
     spans_per_request = own_received / sent[None]
     accounted = (tiny_dropped + tiny_received) / sent[str(TINY_QUEUE)]
     assert 0.8 * spans_per_request <= accounted <= 1.03 * spans_per_request, (figures, sent)
+
+
+# -- the metric export timeout ------------------------------------------------------------------------
+
+SLOW_COLLECTOR_SECONDS = 1.5
+"""How long the slow Collector below takes to answer a metrics export: longer than a 300 ms
+OTEL_METRIC_EXPORT_TIMEOUT, shorter than a 3 s OTEL_METRIC_EXPORT_INTERVAL."""
+
+
+class _SlowMetricsHandler(_OtlpHandler):
+    """The recording receiver, answering each metrics export SLOW_COLLECTOR_SECONDS late."""
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server dispatches on this name)
+        if self.path == "/v1/metrics":
+            time.sleep(SLOW_COLLECTOR_SECONDS)
+        super().do_POST()
+
+
+@pytest.mark.parametrize(("timeout", "fails"), [("300", True), (None, False)])
+def test_a_metric_export_slower_than_the_export_timeout_is_an_export_failure(
+    timeout: str | None, fails: bool
+) -> None:
+    """OTEL_METRIC_EXPORT_TIMEOUT=300 with exports every 3 s: a Collector taking 1.5 s to answer makes
+    every periodic metrics export time out, and the status line counts it. Unset, the timeout is the
+    export interval (the SDK's 30 s default cannot exceed it), so the same Collector is merely slow."""
+    received = Received()
+    handler = type("Handler", (_SlowMetricsHandler,), {"received": received, "prefix": ""})
+    settings = {"OTEL_METRIC_EXPORT_TIMEOUT": timeout} if timeout else {}
+    with serving(handler) as endpoint:
+        completed, _ = run_demo(
+            endpoint,
+            DEMO_DURATION="4s",
+            DEMO_TENANTS="2",
+            DEMO_RPS="2",
+            OTEL_METRIC_EXPORT_INTERVAL="3000",
+            **settings,
+        )
+    status = final_status(completed.stdout)  # printed before the final flush, which may fail too
+    assert received.requests["/v1/metrics"], "the premise: the periodic export reached the Collector"
+    if fails:
+        assert status["failures"] >= 1, completed.stdout + completed.stderr
+    else:
+        assert status["failures"] == 0 and completed.returncode == 0, completed.stdout + completed.stderr

@@ -88,3 +88,12 @@ def test_an_endpoint_with_port_zero_is_named_so() -> None:
     assert refused(OTEL_EXPORTER_OTLP_METRICS_ENDPOINT=" http://collector:0/v1/metrics ").endswith(
         '" http://collector:0/v1/metrics " has port 0'
     )
+
+
+def test_a_short_header_value_is_not_masked_out_of_every_message() -> None:
+    """`OTEL_EXPORTER_OTLP_HEADERS=X-Scope-OrgID=1` (Mimir's and Loki's tenant header, commonly `1`)
+    is no secret worth masking: a refusal still reads as written, its numbers whole, not with every
+    `1` turned into `***`."""
+    assert refused(OTEL_EXPORTER_OTLP_HEADERS="X-Scope-OrgID=1", DEMO_TENANTS="0") == (
+        'demo: DEMO_TENANTS must be a whole number from 1 to 10000, got "0"'
+    )

@@ -16,17 +16,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from dashboards_as_code.defaults import MANAGED_TAG
 from dashboards_as_code.definitions.loader import load_project
 from dashboards_as_code.grafana_api.client import Grafana
-from dashboards_as_code.kinds.base import ConflictError, Desired
+from dashboards_as_code.kinds.base import ConflictError, Desired, ProvisionedError, SyncError
 from dashboards_as_code.kinds.dashboard import DashboardKind, schema_v2
-from dashboards_as_code.kinds.dashboard.resource_api import LIST_PAGE
-from dashboards_as_code.render.documents import build_documents
+from dashboards_as_code.kinds.dashboard.resource_api import (
+    LIST_PAGE,
+    ResourceDashboards,
+    in_v2_form,
+    resource_dashboards,
+)
 from dashboards_as_code.settings import Settings
 from tests.conftest import REPO
 from tests.grafana_api.conftest import Target, cli
@@ -108,37 +114,6 @@ def test_a_save_in_grafana_between_plan_and_apply_is_a_409_conflict_and_the_save
     assert f"conflict   dashboard {OVERVIEW}" in result.stdout
     assert "409 Conflict" in result.stdout
     assert _stored(grafana13, OVERVIEW)["dashboard"]["title"] == "Edited in Grafana"
-
-
-def _overview_desired(project: Path) -> Desired:
-    return next(
-        d for d in DashboardKind().desired(build_documents(load_project(project))) if d.uid == OVERVIEW
-    )
-
-
-def test_force_writes_over_a_save_made_after_the_plan_read_it_with_the_version_grafana_holds_now(
-    grafana13: Target, project_copy: Path
-) -> None:
-    """`push --force` means "ours wins", also over a save made between the plan's read and the write:
-    the write re-reads the resourceVersion Grafana holds now and sends that one (the plan's would be
-    a 409). Without `force` the same race is a conflict and the save is kept. (Planted-bug sample 14,
-    m2 M8: the plan's version sent.)"""
-    assert cli(grafana13, "push", project=project_copy).returncode == 0
-    grafana = Grafana(Settings(grafana_url=grafana13.url, grafana_token="glsa_admin"))
-    kind, desired = DashboardKind(), _overview_desired(project_copy)
-    path = f"{GROUP_PATH}/v1/namespaces/default/dashboards/{OVERVIEW}"
-
-    read_by_the_plan = kind.fetch(grafana, OVERVIEW)
-    assert read_by_the_plan is not None
-    _server(grafana13).user_saves("PUT", path, None)  # a person saves after the plan read it
-    with pytest.raises(ConflictError):
-        kind.write(grafana, desired, read_by_the_plan, force=False)
-    assert _stored(grafana13, OVERVIEW)["dashboard"]["title"] == "Edited in Grafana"
-
-    kind.write(grafana, desired, read_by_the_plan, force=True)
-    assert _stored(grafana13, OVERVIEW)["dashboard"]["title"] == desired.title
-    current = kind.fetch(grafana, OVERVIEW)
-    assert current is not None and current.resource_version != read_by_the_plan.resource_version
 
 
 def test_a_dashboard_saved_as_v2_in_the_ui_is_pulled_as_stored_not_down_converted(
@@ -265,3 +240,297 @@ def test_a_project_pushing_dashboards_as_v2_gets_classic_on_a_grafana_without_th
         assert pushed.returncode == 0, pushed.stdout + pushed.stderr
         assert _stored(target, OVERVIEW)["dashboard"]["panels"]  # classic JSON through /api
         assert cli(target, "diff", project=project).returncode == 0
+
+
+# -- each branch of ResourceDashboards, in-process against the test server as Grafana 13.2 ----------------
+
+
+@pytest.fixture
+def grafana13_http() -> Iterator[tuple[FakeGrafana, Grafana]]:
+    """The test server as Grafana 13.2 and a client of it that never waits between retries."""
+    with FakeGrafana(version="13.2.0") as server:
+        yield (
+            server,
+            Grafana(Settings(grafana_url=server.url, grafana_token="glsa_admin"), sleep=lambda _: None),
+        )
+
+
+def _resources(grafana: Grafana) -> ResourceDashboards:
+    found = resource_dashboards(grafana)
+    assert found is not None, "the premise: Grafana 13.2 serves the resource API"
+    return found
+
+
+def _ours(uid: str = "board", title: str = "Board", folder_uid: str | None = None) -> Desired:
+    document = {"uid": uid, "title": title, "tags": [MANAGED_TAG], "panels": []}
+    return Desired("dashboard", uid, title, document, "tiktickets", folder_uid=folder_uid)
+
+
+def _resource_path(uid: str, namespace: str = "default") -> str:
+    return f"{GROUP_PATH}/v1/namespaces/{namespace}/dashboards/{uid}"
+
+
+def test_a_forced_write_overwrites_a_save_made_in_grafana_after_the_plan_read_it(
+    grafana13_http: tuple[FakeGrafana, Grafana],
+) -> None:
+    """`push --force` is "overwrite what Grafana holds now": a person saving the dashboard between the
+    plan's read and the write changes its resourceVersion, and the forced write still lands (it sends the
+    version Grafana holds at the write), where an unforced one is the 409 conflict that keeps the save."""
+    server, grafana = grafana13_http
+    resources = _resources(grafana)
+    resources.write(_ours(), None, force=False)
+    live = resources.fetch("board")
+    assert live is not None
+    with server.state.lock:
+        assert server.resources is not None
+        server.resources.user_saves("PUT", _resource_path("board"))
+    with pytest.raises(ConflictError):
+        resources.write(_ours(title="Ours again"), live, force=False)
+    assert _stored_title(server, "board") == "Edited in Grafana"  # the premise: the save happened
+    resources.write(_ours(title="Ours again"), live, force=True)
+    assert _stored_title(server, "board") == "Ours again"
+
+
+def _stored_title(server: FakeGrafana, uid: str) -> str:
+    return str(server.state.dashboards[uid]["dashboard"]["title"])
+
+
+def test_a_forced_write_of_a_dashboard_deleted_in_grafana_meanwhile_says_so_and_creates_nothing(
+    grafana13_http: tuple[FakeGrafana, Grafana],
+) -> None:
+    """The plan saw the dashboard, then someone deleted it: the forced write finds nothing to overwrite
+    and says that it was deleted while we pushed (a run-stopping SyncError, not a crash), and does not
+    bring it back behind the person's back."""
+    server, grafana = grafana13_http
+    resources = _resources(grafana)
+    resources.write(_ours(), None, force=False)
+    live = resources.fetch("board")
+    assert live is not None
+    with server.state.lock:
+        del server.state.dashboards["board"]
+    with pytest.raises(SyncError, match="'board' was deleted in Grafana while we pushed"):
+        resources.write(_ours(title="Ours again"), live, force=True)
+    assert "board" not in server.state.dashboards
+
+
+def test_a_create_that_meets_a_dashboard_made_meanwhile_is_a_conflict_saying_it_was_created(
+    grafana13_http: tuple[FakeGrafana, Grafana],
+) -> None:
+    """The plan found no dashboard of this uid, someone created one before the write: Grafana's 409
+    AlreadyExists is a conflict that says the dashboard was created while we pushed (not "saved", which
+    sends the reader looking for an edit), and what they created is kept."""
+    server, grafana = grafana13_http
+    resources = _resources(grafana)
+    resources.write(_ours(title="Made by hand"), None, force=False)
+    with pytest.raises(ConflictError) as conflict:
+        resources.write(_ours(), None, force=False)
+    assert (
+        str(conflict.value) == "dashboard 'board' was created in Grafana while we pushed (409 AlreadyExists)"
+    )
+    assert conflict.value.status == 409
+    assert _stored_title(server, "board") == "Made by hand"
+
+
+def test_a_file_provisioned_dashboard_reads_as_provisioned_and_is_neither_written_nor_deleted(
+    grafana13_http: tuple[FakeGrafana, Grafana],
+) -> None:
+    """Grafana marks what it loads from provisioning files with `grafana.app/managedBy:
+    classic-file-provisioning` and refuses to save or delete it (400): the read says provisioned, and
+    each refusal is a ProvisionedError (which push reports as such), not a generic failure."""
+    server, grafana = grafana13_http
+    resources = _resources(grafana)
+    resources.write(_ours(), None, force=False)
+    mine = resources.fetch("board")
+    assert mine is not None and not mine.provisioned
+    with server.state.lock:
+        server.state.dashboards["board"]["provisioned"] = True
+    live = resources.fetch("board")
+    assert live is not None and live.provisioned
+    with pytest.raises(ProvisionedError, match="provisioned"):
+        resources.write(_ours(title="Ours again"), live, force=False)
+    with pytest.raises(ProvisionedError, match="provisioned"):
+        resources.delete("board")
+    assert _stored_title(server, "board") == "Board"
+
+
+def test_deleting_a_dashboard_already_gone_is_done(grafana13_http: tuple[FakeGrafana, Grafana]) -> None:
+    """Prune's goal is that the dashboard is not there: a 404 on the DELETE (someone removed it first)
+    reaches it, and is no error."""
+    server, grafana = grafana13_http
+    resources = _resources(grafana)
+    resources.delete("never-was")
+    assert ("DELETE", _resource_path("never-was")) in [(m, p) for m, p, _ in server.state.requests]
+
+
+def test_the_managed_list_holds_only_dashboards_with_the_managed_tag_by_uid_and_title(
+    grafana13_http: tuple[FakeGrafana, Grafana],
+) -> None:
+    """What prune may consider is what carries the managed tag, named by uid and by its title (what a
+    person reads in Grafana), never a dashboard made by hand."""
+    _, grafana = grafana13_http
+    resources = _resources(grafana)
+    resources.write(_ours("one", "First board"), None, force=False)
+    resources.write(_ours("two", "Second board"), None, force=False)
+    hand = Desired("dashboard", "hand", "By hand", {"uid": "hand", "title": "By hand", "tags": ["team"]}, "x")
+    resources.write(hand, None, force=False)
+    assert sorted(resources.list_managed()) == [("one", "First board"), ("two", "Second board")]
+
+
+def test_a_dashboard_whose_tags_are_null_is_listed_as_not_managed(
+    grafana13_http: tuple[FakeGrafana, Grafana],
+) -> None:
+    """Dashboard JSON imported from elsewhere may carry `"tags": null`: it is a dashboard without tags,
+    not managed, and prune's listing goes on past it instead of failing the run."""
+    _, grafana = grafana13_http
+    resources = _resources(grafana)
+    resources.write(_ours("one", "First board"), None, force=False)
+    imported = {
+        "apiVersion": f"dashboard.grafana.app/{resources.classic}",
+        "kind": "Dashboard",
+        "metadata": {"name": "imported"},
+        "spec": {"uid": "imported", "title": "Imported", "tags": None},
+    }
+    grafana.resource_api().send("import a dashboard", "POST", resources.path(resources.classic), imported)
+    assert resources.list_managed() == [("one", "First board")]
+
+
+def test_the_namespace_is_the_one_grafana_names_in_its_frontend_settings(
+    grafana13_http: tuple[FakeGrafana, Grafana],
+) -> None:
+    """A Grafana Cloud stack or another org is not `default`: its namespace comes from
+    `/api/frontend/settings`, and every read and write goes there (any other is Grafana's 403)."""
+    server, grafana = grafana13_http
+    assert server.resources is not None
+    server.resources.namespace = "stacks-4242"
+    resources = _resources(grafana)
+    resources.write(_ours(), None, force=False)
+    live = resources.fetch("board")
+    assert live is not None and live.document["title"] == "Board"
+    writes = [p for m, p, _ in server.state.requests if m == "POST" and p.startswith(GROUP_PATH)]
+    assert writes == [f"{GROUP_PATH}/v1/namespaces/stacks-4242/dashboards"]
+
+
+def test_frontend_settings_that_name_no_namespace_mean_org_ones_default(
+    grafana13_http: tuple[FakeGrafana, Grafana], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Grafana whose `/api/frontend/settings` carries no `namespace` (or a null one) is org 1's
+    `default` namespace, as mcp-grafana takes it: dashboards are written there, not refused as another
+    org's."""
+    server, grafana = grafana13_http
+    monkeypatch.setattr(
+        server, "_frontend_settings", lambda: {"buildInfo": {"version": "13.2.0"}, "namespace": None}
+    )
+    resources = _resources(grafana)
+    assert resources.namespace == "default"
+    resources.write(_ours(), None, force=False)
+    assert "board" in server.state.dashboards
+
+
+@pytest.mark.parametrize(("served", "classic"), [(["v0alpha1"], None), (["v1beta1", "v0alpha1"], "v1beta1")])
+def test_only_a_classic_version_from_v1beta1_on_makes_grafana_a_resource_api_grafana(
+    served: list[str], classic: str | None
+) -> None:
+    """A Grafana serving dashboards only as `v0alpha1` (Grafana 11 behind a feature flag) is served
+    through the legacy API; one serving `v1beta1` as its newest classic version is read and written in it."""
+    with FakeGrafana(version="13.2.0") as server:
+        assert server.resources is not None
+        server.resources.versions = served
+        grafana = Grafana(Settings(grafana_url=server.url, grafana_token="glsa_admin"), sleep=lambda _: None)
+        found = resource_dashboards(grafana)
+        assert (found.classic if found else None) == classic
+        DashboardKind().write(grafana, _ours(), None, force=False)
+        posts = [p for m, p, _ in server.state.requests if m == "POST"]
+        assert posts == (
+            ["/api/dashboards/db"]
+            if classic is None
+            else [f"{GROUP_PATH}/{classic}/namespaces/default/dashboards"]
+        )
+
+
+def test_a_failed_discovery_fails_every_later_question_of_that_client_and_a_new_client_asks_again(
+    grafana13_http: tuple[FakeGrafana, Grafana],
+) -> None:
+    """Dashboards are planned on several threads and all must use one API: once the discovery failed,
+    the same client never asks again (an answer a moment later would let one thread write while the run
+    is being stopped): every dashboard fails with the first failure. The next run's client asks afresh."""
+    server, grafana = grafana13_http
+    server.state.faults.extend(Fault("503", "GET", GROUP_PATH) for _ in range(10))
+    with pytest.raises(SyncError) as first:
+        resource_dashboards(grafana)
+    assert "ask Grafana which dashboard APIs it serves" in str(first.value)
+    server.state.faults.clear()
+    with pytest.raises(SyncError):
+        resource_dashboards(grafana)
+    asked = [p for m, p, _ in server.state.requests if m == "GET" and p == GROUP_PATH]
+    again = Grafana(Settings(grafana_url=server.url, grafana_token="glsa_admin"), sleep=lambda _: None)
+    assert resource_dashboards(again) is not None
+    assert [p for m, p, _ in server.state.requests if m == "GET" and p == GROUP_PATH] == [*asked, GROUP_PATH]
+
+
+def test_a_dashboard_stored_in_a_v2_version_grafana_does_not_serve_is_refused_not_read_converted(
+    grafana13_http: tuple[FakeGrafana, Grafana],
+) -> None:
+    """A dashboard stored as `v2` on a Grafana that serves only older v2 versions (and the classic
+    ones) could be read only as a converted copy: the read stops and names the stored version and what
+    is served, instead of comparing (and overwriting) a copy, or taking the dashboard for absent."""
+    server, grafana = grafana13_http
+    _resources(grafana).write(_ours(), None, force=False)
+    server.save_as_v2_in_ui("board", {**schema_v2.v2_spec(_ours().document), "title": "Saved as v2"})
+    assert server.resources is not None
+    server.resources.versions = ["v1", "v1beta1", "v0alpha1", "v2beta1", "v2alpha1"]
+    other = Grafana(Settings(grafana_url=server.url, grafana_token="glsa_admin"), sleep=lambda _: None)
+    with pytest.raises(SyncError) as refused:
+        _resources(other).fetch("board")
+    assert "'board' is stored as v2, which Grafana at" in str(refused.value)
+    assert "(it serves v1, v1beta1, v0alpha1, v2beta1, v2alpha1)" in str(refused.value)
+
+
+def test_a_dashboard_stored_as_an_older_v2_version_is_overwritten_in_that_version(
+    grafana13_http: tuple[FakeGrafana, Grafana],
+) -> None:
+    """A dashboard stored as `v2beta1` (saved by an earlier 13.x) is read in v2beta1 and forced back in
+    v2beta1, its stored version: written as `v2` it would be stored anew in another schema version."""
+    server, grafana = grafana13_http
+    resources = _resources(grafana)
+    resources.write(_ours(), None, force=False)
+    server.save_as_v2_in_ui("board", {**schema_v2.v2_spec(_ours().document), "title": "Saved as v2beta1"})
+    with server.state.lock:
+        server.state.dashboards["board"]["storedVersion"] = "v2beta1"
+    live = resources.fetch("board")
+    assert live is not None and (live.form, live.stored_version) == ("v2", "v2beta1")
+    resources.write(in_v2_form(_ours()), live, force=True)
+    record = _stored(Target(server.url, {}, server), "board")
+    assert (record["storedVersion"], record["v2spec"]["title"]) == ("v2beta1", "Board")
+    puts = [p for m, p, _ in server.state.requests if m == "PUT"]
+    assert puts == [f"{GROUP_PATH}/v2beta1/namespaces/default/dashboards/board"]
+
+
+def test_a_classic_spec_without_a_uid_reads_back_with_its_name_as_uid(
+    grafana13_http: tuple[FakeGrafana, Grafana],
+) -> None:
+    """An object's name is the dashboard's uid; a classic spec may leave `uid` out (a dashboard created
+    through the resource API by another client). Read back, it carries its name as uid, so a dashboard
+    pushed that way compares equal to its definition instead of showing a uid change."""
+    _, grafana = grafana13_http
+    resources = _resources(grafana)
+    ours = _ours()
+    without_uid = {k: v for k, v in ours.document.items() if k != "uid"}
+    resources.write(replace(ours, document=without_uid), None, force=False)
+    live = resources.fetch("board")
+    assert live is not None and live.form == "classic"
+    assert live.document == ours.document
+
+
+@pytest.mark.parametrize("path", [GROUP_PATH, "/api/frontend/settings"])
+def test_a_discovery_that_fails_with_a_5xx_past_the_retries_stops_the_run(
+    grafana13_http: tuple[FakeGrafana, Grafana], path: str
+) -> None:
+    """Which dashboard API to use cannot be guessed: a discovery question (the API group, or the
+    namespace) that Grafana keeps failing with a 5xx stops the whole run, as a 4xx or a bad answer
+    there does, instead of failing each dashboard while the run goes on."""
+    server, grafana = grafana13_http
+    server.state.faults.extend(Fault("503", "GET", path) for _ in range(10))
+    with pytest.raises(SyncError) as failed:
+        resource_dashboards(grafana)
+    assert failed.value.fatal, str(failed.value)
+    assert "503" in str(failed.value)
