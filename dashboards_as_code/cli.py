@@ -323,9 +323,10 @@ def push(
 ) -> None:
     """Push folders, then datasources, then dashboards to Grafana; only what changed is written.
 
-    Dashboards go through Grafana's resource API (/apis/dashboard.grafana.app, Grafana 13) when the
-    server serves it, else through the legacy /api/dashboards; a dashboard saved as schema v2 in
-    Grafana is compared, backed up and overwritten (--force) as v2.
+    Dashboards and folders go through Grafana's resource API (/apis/dashboard.grafana.app and
+    /apis/folder.grafana.app, Grafana 13) when the server serves it, else through the legacy
+    /api/dashboards and /api/folders; a dashboard saved as schema v2 in Grafana is compared, backed
+    up and overwritten (--force) as v2.
     """
     from dashboards_as_code.grafana_api.plan import WRITES, desired_objects, synchronise  # noqa: PLC0415
 

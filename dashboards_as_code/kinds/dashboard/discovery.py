@@ -86,9 +86,11 @@ def _check_titles(definition: DashboardDefinition) -> None:
 
 
 def _check_folders(definitions: list[DashboardDefinition]) -> None:
-    """One folder per uid and one uid per folder title, as Grafana's unique indexes on folder
-    (org_id, uid) and (org_id, parent_uid, title) demand; both compared as MySQL compares them
-    (without regard to case). Otherwise push fails with 409, or provisioning makes one folder of two."""
+    """One folder per uid and one uid per folder title, both compared as MySQL compares them (without
+    regard to case). A uid is unique in Grafana (a second one is a 409). A title was too before
+    Grafana 11.3 (a unique index on (org_id, parent_uid, title), so push failed with 409); since 11.3
+    two folders may share one (docs/grafana-13-folder-facts.md 1e), but two of ours with one title
+    would look like one folder in every picker and in the provisioning providers."""
     by_uid: dict[str, tuple[Folder, str]] = {}
     by_title: dict[str, tuple[Folder, str]] = {}
     for definition in definitions:
