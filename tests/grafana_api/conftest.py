@@ -98,6 +98,19 @@ def target(request: pytest.FixtureRequest) -> Iterator[Target]:
 
 
 @pytest.fixture
+def grafana13() -> Iterator[Target]:
+    """The test server as Grafana 13.2 only: for what exists only through its resource API."""
+    with FakeGrafana(version="13.2.0") as server:
+        yield Target(server.url, {"GRAFANA_TOKEN": "glsa_admin"}, server)
+
+
+def server_of(target: Target) -> FakeGrafana:
+    """The test server behind `target` (a live Grafana has none)."""
+    assert target.server is not None
+    return target.server
+
+
+@pytest.fixture
 def fake() -> Iterator[Target]:
     """For scenarios that need fault injection or provisioning: the test server only."""
     with FakeGrafana() as server:

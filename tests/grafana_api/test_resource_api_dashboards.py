@@ -35,7 +35,7 @@ from dashboards_as_code.kinds.dashboard.resource_api import (
 )
 from dashboards_as_code.settings import Settings
 from tests.conftest import REPO
-from tests.grafana_api.conftest import Target, cli
+from tests.grafana_api.conftest import Target, cli, server_of
 from tests.grafana_api.test_prune_ownership import COPY
 from tests.grafana_api.test_push import SECOND_DASHBOARD
 from tests.grafana_server.server import FakeGrafana, Fault
@@ -44,19 +44,8 @@ OVERVIEW = "tiktickets-overview"
 GROUP_PATH = "/apis/dashboard.grafana.app"
 
 
-@pytest.fixture
-def grafana13() -> Iterator[Target]:
-    with FakeGrafana(version="13.2.0") as server:
-        yield Target(server.url, {"GRAFANA_TOKEN": "glsa_admin"}, server)
-
-
-def _server(target: Target) -> FakeGrafana:
-    assert target.server is not None
-    return target.server
-
-
 def _paths(target: Target, method: str | None = None) -> list[str]:
-    return [p for m, p, _ in _server(target).state.requests if method is None or m == method]
+    return [p for m, p, _ in server_of(target).state.requests if method is None or m == method]
 
 
 def _dashboard_requests(target: Target) -> list[str]:
@@ -64,7 +53,7 @@ def _dashboard_requests(target: Target) -> list[str]:
 
 
 def _stored(target: Target, uid: str) -> dict[str, Any]:
-    record: dict[str, Any] = _server(target).state.dashboards[uid]
+    record: dict[str, Any] = server_of(target).state.dashboards[uid]
     return record
 
 
@@ -108,7 +97,7 @@ def test_a_save_in_grafana_between_plan_and_apply_is_a_409_conflict_and_the_save
     overview = project_copy / "dashboards" / "overview.py"
     overview.write_text(overview.read_text().replace('"Recent error logs"', '"Latest error logs"'))
     path = f"{GROUP_PATH}/v1/namespaces/default/dashboards/{OVERVIEW}"
-    _server(grafana13).state.faults.append(Fault("user-save", "PUT", path))
+    server_of(grafana13).state.faults.append(Fault("user-save", "PUT", path))
     result = cli(grafana13, "push", project=project_copy)
     assert result.returncode == 1, result.stdout + result.stderr
     assert f"conflict   dashboard {OVERVIEW}" in result.stdout
@@ -121,7 +110,7 @@ def test_a_dashboard_saved_as_v2_in_the_ui_is_pulled_as_stored_not_down_converte
 ) -> None:
     assert cli(grafana13, "push", project=project_copy).returncode == 0
     saved = _ours_as_v2(OVERVIEW)
-    _server(grafana13).save_as_v2_in_ui(OVERVIEW, saved)
+    server_of(grafana13).save_as_v2_in_ui(OVERVIEW, saved)
     pulled = cli(grafana13, "pull", OVERVIEW, project=project_copy)
     assert pulled.returncode == 0, pulled.stderr
     document = json.loads(pulled.stdout)
@@ -135,7 +124,7 @@ def test_a_dashboard_saved_as_v2_is_a_conflict_compared_as_v2_and_forced_back_as
     grafana13: Target, project_copy: Path
 ) -> None:
     assert cli(grafana13, "push", project=project_copy).returncode == 0
-    _server(grafana13).save_as_v2_in_ui(OVERVIEW, _ours_as_v2(OVERVIEW))
+    server_of(grafana13).save_as_v2_in_ui(OVERVIEW, _ours_as_v2(OVERVIEW))
 
     diff = cli(grafana13, "diff", project=project_copy)
     assert diff.returncode == 1, diff.stdout + diff.stderr
@@ -163,7 +152,7 @@ def test_prune_lists_and_deletes_through_the_resource_api_past_the_first_page(
     second = project_copy / "dashboards" / "second.py"
     second.write_text(SECOND_DASHBOARD)
     assert cli(grafana13, "push", project=project_copy).returncode == 0
-    server = _server(grafana13)
+    server = server_of(grafana13)
     with server.state.lock:  # 600 hand-made dashboards that sort before ours: ours are on page two
         for n in range(600):
             uid = f"a-hand-made-{n:03d}"
@@ -188,7 +177,7 @@ def test_prune_lists_and_deletes_through_the_resource_api_past_the_first_page(
 def test_a_failed_discovery_stops_before_anything_is_written(grafana13: Target, project_copy: Path) -> None:
     """A 5xx on `/apis/dashboard.grafana.app` is not taken for "no resource API": guessing the API
     could write through the wrong one, so the run stops and says which question failed."""
-    _server(grafana13).state.faults.extend(Fault("503", "GET", GROUP_PATH) for _ in range(10))
+    server_of(grafana13).state.faults.extend(Fault("503", "GET", GROUP_PATH) for _ in range(10))
     result = cli(grafana13, "push", project=project_copy)
     assert result.returncode != 0
     assert "ask Grafana which dashboard APIs it serves" in result.stdout + result.stderr
@@ -222,10 +211,10 @@ def test_a_project_pushing_dashboards_as_v2_creates_them_as_v2_and_reads_them_ba
         expected = schema_v2.v2_spec(json.loads(path.read_text()), sections=sections[path.stem])
         stored = {**record["v2spec"], "tags": [t for t in record["v2spec"]["tags"] if ":" not in t]}
         assert stored == {**expected, "tags": [t for t in expected["tags"] if ":" not in t]}, path.stem
-    writes = len(_server(grafana13).state.writes)
+    writes = len(server_of(grafana13).state.writes)
     again = cli(grafana13, "push", project=project)
     assert again.returncode == 0, again.stdout + again.stderr
-    assert len(_server(grafana13).state.writes) == writes  # unchanged: compared as v2, in sync
+    assert len(server_of(grafana13).state.writes) == writes  # unchanged: compared as v2, in sync
     pulled = json.loads(cli(grafana13, "pull", OVERVIEW, project=project).stdout)
     assert pulled["apiVersion"] == "dashboard.grafana.app/v2"
 

@@ -10,7 +10,6 @@ with its legacy API, so what either API wrote is seen by both.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -24,27 +23,15 @@ from dashboards_as_code.kinds.base import ConflictError, Desired
 from dashboards_as_code.kinds.folder import KIND as FOLDERS
 from dashboards_as_code.render.documents import build_documents
 from dashboards_as_code.settings import Settings
-from tests.grafana_api.conftest import Target, cli
-from tests.grafana_server.server import FakeGrafana
+from tests.grafana_api.conftest import Target, cli, server_of
 
 FOLDER_PATH = "/apis/folder.grafana.app/v1/namespaces/default/folders"
 IN_VIEW = FOLDER_PATH.removeprefix("/apis")
 """The same path in `Grafana.resource_api()`, whose paths are below `/apis`."""
 
 
-@pytest.fixture
-def grafana13() -> Iterator[Target]:
-    with FakeGrafana(version="13.2.0") as server:
-        yield Target(server.url, {"GRAFANA_TOKEN": "glsa_admin"}, server)
-
-
-def _server(target: Target) -> FakeGrafana:
-    assert target.server is not None
-    return target.server
-
-
 def _requests(target: Target) -> list[tuple[str, str]]:
-    return [(method, path) for method, path, _ in _server(target).state.requests]
+    return [(method, path) for method, path, _ in server_of(target).state.requests]
 
 
 def _project_folders(project: Path) -> list[Folder]:
@@ -71,7 +58,7 @@ def test_push_to_grafana_13_creates_the_folders_through_the_resource_api(
     assert pushed.returncode == 0, pushed.stdout + pushed.stderr
     for folder in _project_folders(project_copy):
         assert ("POST", FOLDER_PATH) in _requests(grafana13)
-        assert _server(grafana13).state.folders[folder.uid]["title"] == folder.title
+        assert server_of(grafana13).state.folders[folder.uid]["title"] == folder.title
     assert not [path for _, path in _requests(grafana13) if path.startswith("/api/folders")]
 
 
@@ -121,9 +108,9 @@ def test_a_rename_made_in_grafana_after_the_plan_read_the_folder_is_a_conflict_u
 
     with pytest.raises(ConflictError):
         FOLDERS.write(grafana, desired, read_by_the_plan, force=False)
-    assert _server(grafana13).state.folders[folder.uid]["title"] == "Renamed by hand"
+    assert server_of(grafana13).state.folders[folder.uid]["title"] == "Renamed by hand"
     FOLDERS.write(grafana, desired, read_by_the_plan, force=True)
-    assert _server(grafana13).state.folders[folder.uid]["title"] == "TikTickets (prod)"
+    assert server_of(grafana13).state.folders[folder.uid]["title"] == "TikTickets (prod)"
 
 
 def test_a_folder_uid_taken_in_grafana_between_plan_and_create_is_named(
@@ -138,4 +125,4 @@ def test_a_folder_uid_taken_in_grafana_between_plan_and_create_is_named(
     with pytest.raises(Exception) as raised:
         FOLDERS.write(grafana, _desired(project_copy, folder.uid), None, force=False)
     assert f"Grafana already has a folder with the uid {folder.uid!r} (409)" in str(raised.value)
-    assert _server(grafana13).state.folders[folder.uid]["title"] == "Made by hand"
+    assert server_of(grafana13).state.folders[folder.uid]["title"] == "Made by hand"
