@@ -446,8 +446,14 @@ def test_the_qr_code_route_is_the_slow_one(demo: Run) -> None:
             by_route.setdefault(str(attributes(span)["http.route"]), []).append(span)
     assert SLOW_ROUTE in by_route, sorted(by_route)  # 4 % of ~200 requests: absent once in ~3,000 runs
     medians = {route: _median_seconds(spans) for route, spans in by_route.items()}
-    assert medians[SLOW_ROUTE] > SLOW_ROUTE_FLOOR_SECONDS, medians
-    assert all(m < SLOW_ROUTE_FLOOR_SECONDS for route, m in medians.items() if route != SLOW_ROUTE), medians
+    others = [m for route, m in medians.items() if route != SLOW_ROUTE]
+    # The QR route has ~8 requests a run, each log-normal around 400 ms (sigma 0.6): one is under 200 ms
+    # 12 % of the time, so the median of so few fell under 200 ms about once in a few hundred runs (seen
+    # in CI: 0.198 s). Under 100 ms is 1 % for one request and about 1 in 10,000 for the median; every
+    # other route's median, tens of milliseconds over dozens of requests, stays under 200 ms.
+    assert medians[SLOW_ROUTE] > SLOW_ROUTE_FLOOR_SECONDS / 2, medians
+    assert medians[SLOW_ROUTE] > max(others), medians
+    assert all(m < SLOW_ROUTE_FLOOR_SECONDS for m in others), medians
 
 
 LONG_TAIL_SHARE = 0.04
