@@ -35,6 +35,16 @@ SectionsInV2 = Literal["rows", "tabs"]
 SECTIONS_IN_V2: tuple[SectionsInV2, ...] = ("rows", "tabs")
 
 
+def require_sections_in_v2(value: object, dashboard_uid: str) -> None:
+    """Refuse a `sections_in_v2` that is not one of `SECTIONS_IN_V2`, naming the dashboard. Called where
+    the definition is made and again where the v2 form is built, since a definition may set the field
+    after it was made."""
+    if value not in SECTIONS_IN_V2:
+        raise DefinitionError(
+            Location(dashboard=dashboard_uid), f"sections_in_v2={value!r}: one of {', '.join(SECTIONS_IN_V2)}"
+        )
+
+
 @dataclass
 class DashboardDefinition:
     folder: Folder
@@ -47,11 +57,7 @@ class DashboardDefinition:
     them. The classic file (`provisioning/`) keeps the rows: Grafana turns tabs back into expanded rows."""
 
     def __post_init__(self) -> None:
-        if self.sections_in_v2 not in SECTIONS_IN_V2:
-            raise DefinitionError(
-                Location(dashboard=str(self.dashboard.uid)),
-                f"sections_in_v2={self.sections_in_v2!r}: one of {', '.join(SECTIONS_IN_V2)}",
-            )
+        require_sections_in_v2(self.sections_in_v2, str(self.dashboard.uid))
 
     @property
     def uid(self) -> str:

@@ -25,7 +25,7 @@ import pytest
 from dashboards_as_code.defaults import MANAGED_TAG
 from dashboards_as_code.definitions.loader import load_project
 from dashboards_as_code.grafana_api.client import Grafana
-from dashboards_as_code.kinds.base import ConflictError, Desired, ProvisionedError, SyncError
+from dashboards_as_code.kinds.base import ConflictError, Desired, Live, ProvisionedError, SyncError
 from dashboards_as_code.kinds.dashboard import DashboardKind, schema_v2
 from dashboards_as_code.kinds.dashboard.resource_api import (
     LIST_PAGE,
@@ -266,10 +266,7 @@ def test_a_forced_write_overwrites_a_save_made_in_grafana_after_the_plan_read_it
     plan's read and the write changes its resourceVersion, and the forced write still lands (it sends the
     version Grafana holds at the write), where an unforced one is the 409 conflict that keeps the save."""
     server, grafana = grafana13_http
-    resources = _resources(grafana)
-    resources.write(_ours(), None, force=False)
-    live = resources.fetch("board")
-    assert live is not None
+    resources, live = _pushed_once(grafana)
     with server.state.lock:
         assert server.resources is not None
         server.resources.user_saves("PUT", _resource_path("board"))
@@ -278,6 +275,15 @@ def test_a_forced_write_overwrites_a_save_made_in_grafana_after_the_plan_read_it
     assert _stored_title(server, "board") == "Edited in Grafana"  # the premise: the save happened
     resources.write(_ours(title="Ours again"), live, force=True)
     assert _stored_title(server, "board") == "Ours again"
+
+
+def _pushed_once(grafana: Grafana) -> tuple[ResourceDashboards, Live]:
+    """Our dashboard `board` written once, and what the next plan reads of it."""
+    resources = _resources(grafana)
+    resources.write(_ours(), None, force=False)
+    live = resources.fetch("board")
+    assert live is not None
+    return resources, live
 
 
 def _stored_title(server: FakeGrafana, uid: str) -> str:
@@ -291,10 +297,7 @@ def test_a_forced_write_of_a_dashboard_deleted_in_grafana_meanwhile_says_so_and_
     and says that it was deleted while we pushed (a run-stopping SyncError, not a crash), and does not
     bring it back behind the person's back."""
     server, grafana = grafana13_http
-    resources = _resources(grafana)
-    resources.write(_ours(), None, force=False)
-    live = resources.fetch("board")
-    assert live is not None
+    resources, live = _pushed_once(grafana)
     with server.state.lock:
         del server.state.dashboards["board"]
     with pytest.raises(SyncError, match="'board' was deleted in Grafana while we pushed"):

@@ -71,10 +71,11 @@ def test_each_project_dashboard_is_laid_out_in_v2_as_its_definition_asks(
 
 
 def test_the_project_has_a_dashboard_shown_as_tabs() -> None:
-    """The item asks for the feature where it helps: a dashboard of many sections uses it."""
+    """The item asks for the feature where it helps: a dashboard of many sections uses it (how many
+    sections it has is the definition's business, so it is not pinned here)."""
     tabbed = [d for d in load_project(REPO).dashboards if d.sections_in_v2 == "tabs"]
     assert tabbed, "no dashboard of the project asks for tabs"
-    assert all(len(_classic_row_titles(dashboard_document(d))) >= 3 for d in tabbed)
+    assert all(_classic_row_titles(dashboard_document(d)) for d in tabbed), "a tabbed dashboard without rows"
 
 
 def test_each_row_is_one_tab_with_its_panels_counted_from_under_its_header() -> None:

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dashboards_as_code.definitions.types import SECTIONS_IN_V2, SectionsInV2
+from dashboards_as_code.definitions.types import SectionsInV2, require_sections_in_v2
 from dashboards_as_code.errors import DefinitionError, Location
 
 CURSOR_SYNC = {0: "Off", 1: "Crosshair", 2: "Tooltip"}
@@ -68,8 +68,7 @@ def v2_spec(document: dict[str, Any], *, sections: SectionsInV2 = "rows") -> dic
     """The v2 spec of a classic dashboard document (as `dashboard_document` renders it), its rows laid
     out as `sections` (the definition's `sections_in_v2`)."""
     where = Location(dashboard=str(document.get("uid", "")))
-    if sections not in SECTIONS_IN_V2:  # a definition may set the field after it was checked
-        raise DefinitionError(where, f"sections_in_v2={sections!r}: one of {', '.join(SECTIONS_IN_V2)}")
+    require_sections_in_v2(sections, str(document.get("uid", "")))
     panels = sorted(document.get("panels") or [], key=_position)  # as Grafana orders them on load
     for panel in _content_panels(panels):
         if not isinstance(panel.get("id"), int):
