@@ -48,7 +48,7 @@ build: $(STAMP) checkers  ## Create .venv, install the project and the checkers 
 checkers:  ## What build and check run: the LogQL grammar and Grafana's schema (npm ci); promtool (Debian's, as root).
 	./scripts/install-tools checkers
 
-tools: checkers  ## Also the demo's npm packages, and the Collector, Prometheus 3, Jaeger v2 and Alertmanager from Go modules (cached by pin).
+tools: checkers  ## Also the demo's npm packages, and the Collector, Prometheus 3, Jaeger v2, Alertmanager and Cortex from Go modules (cached by pin).
 	./scripts/install-tools demo
 	./scripts/build-otelcol
 	./scripts/build-gotools

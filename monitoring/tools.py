@@ -31,5 +31,14 @@ JAEGER = Tool(
 )
 
 
+CORTEX = Tool(
+    "Cortex (tools/bin/cortex)",
+    "install Go 1.26, then run `make tools` (scripts/build-gotools builds it from tools/cortex/go.mod)",
+    binary="tools/bin/cortex",
+    on_path=False,
+)
+"""The metrics engine of the scaled topology (monitoring/docker-compose.scale.yml)."""
+
+
 GO = Tool("go", "install Go 1.26 (`make tools` builds Prometheus, Jaeger and the Collector with it)")
 """Go itself, for what is built on first use (the benchmark's history writer, tools/gotools/cmd/tsdbfill)."""

@@ -1,15 +1,18 @@
 """The Collector the stack runs, built from its Go modules: versions agree, the config is valid.
 
 The binary is built by `make tools` (scripts/build-otelcol) from tools/otelcol/manifest.yaml; the
-compose file's image must be the same release, and the binary must hold exactly the components
-monitoring/otel-collector/config.yaml uses.
+compose file's image must be the same release, and the binary must hold exactly the components the
+stack's Collectors use: the single Collector (config.yaml) and the scaled topology's gateway
+(gateway.yaml) and shards (config.yaml with shard.yaml over it).
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 from typing import Any
 
+import pytest
 import yaml
 
 from dashboards_as_code.external_tools import PROMETHEUS
@@ -19,6 +22,10 @@ from tests.tooling import require_tool
 
 MANIFEST = REPO / "tools" / "otelcol" / "manifest.yaml"
 CONFIG = REPO / "monitoring" / "otel-collector" / "config.yaml"
+SHARD = REPO / "monitoring" / "otel-collector" / "shard.yaml"
+GATEWAY = REPO / "monitoring" / "otel-collector" / "gateway.yaml"
+INVOCATIONS = {"single": (CONFIG,), "shard": (CONFIG, SHARD), "gateway": (GATEWAY,)}
+"""Each Collector of the stack, by the config files it is started with (compose, and the tests)."""
 COMPOSE = REPO / "monitoring" / "docker-compose.observability.yml"
 SECTIONS = ("receivers", "processors", "exporters", "connectors", "extensions")
 
@@ -57,16 +64,22 @@ def test_the_binary_holds_exactly_the_components_the_config_uses() -> None:
             [require_tool(OTELCOL), "components"], capture_output=True, text=True, check=True
         ).stdout
     )
-    config = _load(CONFIG)
+    configs = [_load(path) for path in {path for files in INVOCATIONS.values() for path in files}]
     for section in SECTIONS:
-        used = {name.split("/")[0] for name in (config.get(section) or {})}
+        used = {name.split("/")[0] for config in configs for name in (config.get(section) or {})}
         assert {c["name"] for c in built.get(section) or []} == used, section
     assert built["buildinfo"]["version"] == _load(MANIFEST)["dist"]["version"]
 
 
-def test_the_committed_config_validates_with_the_real_collector() -> None:
+@pytest.mark.parametrize("collector", sorted(INVOCATIONS))
+def test_each_committed_config_validates_with_the_real_collector(collector: str) -> None:
+    configs = [f"--config={path}" for path in INVOCATIONS[collector]]
     result = subprocess.run(
-        [require_tool(OTELCOL), "validate", f"--config={CONFIG}"], capture_output=True, text=True, check=False
+        [require_tool(OTELCOL), "validate", *configs],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "COLLECTOR_SHARD": "1"},
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout + result.stderr == ""

@@ -11,7 +11,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +23,17 @@ LISTENING = re.compile(r'msg="Listening on".*?address=127\.0\.0\.1:(\d+)')
 
 @dataclass
 class Prometheus:
+    """Prometheus' HTTP API at `url`: Prometheus itself, or Cortex's (`<cortex>/prometheus`, with its
+    tenant in `headers`)."""
+
     url: str
     log: Path
+    headers: dict[str, str] = field(default_factory=dict)
 
     def get(self, path: str, **params: str) -> Any:
         query = urllib.parse.urlencode(params)
-        with urllib.request.urlopen(f"{self.url}{path}?{query}", timeout=30) as response:
+        request = urllib.request.Request(f"{self.url}{path}?{query}", headers=self.headers)
+        with urllib.request.urlopen(request, timeout=30) as response:
             body = json.loads(response.read())
         if body.get("status") != "success":
             raise AssertionError(f"{path} {params}: {body}")

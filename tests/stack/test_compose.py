@@ -157,15 +157,17 @@ def _literal_secret(line: str) -> bool:
     stripped = line.strip()
     if stripped.startswith("#") or ":" not in line:
         return False
-    if not any(word in line.lower() for word in ("password", "secret", "token")):
-        return False
-    value = line.split(":", 1)[1].strip().strip("\"'")
+    key, value = (part.strip().strip("\"'") for part in line.split(":", 1))
+    if not {"password", "secret", "token"} & set(re.split(r"[^a-z]+", key.lower())):
+        return False  # the words of the key, not of the line: `num_tokens` (a Cortex ring's size) is no token
     return bool(value) and not value.startswith(("${", "/", "./"))
 
 
 @pytest.mark.parametrize(
     ("line", "literal"),
     [
+        ("    num_tokens: 512", False),
+        ("  - secret: hunter2", True),
         ("GF_SECURITY_ADMIN_PASSWORD: hunter2", True),
         ("  bearer_token: abc123", True),
         ('GF_SECURITY_ADMIN_PASSWORD: "${GRAFANA_ADMIN_PASSWORD:?set it}"', False),

@@ -1,0 +1,309 @@
+"""The scaled topology with the real programs: the demo -> the gateway Collector -> two shard Collectors
+-> Cortex (issue 26, README "When one Prometheus is not enough").
+
+The committed configs run as monitoring/docker-compose.scale.yml runs them: the gateway with
+otel-collector/gateway.yaml, each shard with config.yaml and shard.yaml over it, Cortex with
+cortex/cortex.yaml and `-config.expand-env=true`. Only their environment is set here: ports on
+127.0.0.1 chosen at run time, folders in a temporary directory, the span metrics flushed each second.
+Jaeger v2 (from its Go module) receives the shards' traces, so that the trace ids of Cortex's exemplars
+can be looked up; a recording OTLP receiver stands in for Loki (AGPL, not built here). The rule groups
+the definitions render now are loaded into Cortex's ruler through its API, each evaluated every second.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from dashboards_as_code.definitions.loader import load_project
+from dashboards_as_code.definitions.prometheus_rule import recorded_series
+from dashboards_as_code.external_tools import NODE
+from monitoring.tools import CORTEX, DEMO, JAEGER, OTELCOL
+from telemetry.contract import CONTRACT, SPAN_KIND_SERVER
+from tests.conftest import REPO
+from tests.demo.otlp_receiver import Received, attributes, otlp_receiver
+from tests.e2e.test_hub import (
+    HEALTH,
+    OTLP_HTTP,
+    collector_environment,
+    collector_url,
+    loopback_plan,
+    wait_healthy,
+)
+from tests.e2e.test_jaeger import JAEGER_HEALTH, JAEGER_QUERY, JAEGER_SERVICE, _start_jaeger, _trace
+from tests.local_http import free_port
+from tests.prometheus.rules import rules_for_the_test
+from tests.prometheus.server import Prometheus
+from tests.tooling import require_tool
+
+MONITORING = REPO / "monitoring"
+COLLECTOR_CONFIG = MONITORING / "otel-collector" / "config.yaml"
+SHARD_OVERLAY = MONITORING / "otel-collector" / "shard.yaml"
+GATEWAY_CONFIG = MONITORING / "otel-collector" / "gateway.yaml"
+CORTEX_CONFIG = MONITORING / "cortex" / "cortex.yaml"
+SHARDS = ("1", "2")
+SHARD_LABEL = "collector_shard"
+ENVIRONMENT_TENANT = "env-test"
+"""The one Cortex tenant of this run (one per environment, never one per TikTickets tenant)."""
+STATUS = re.compile(
+    r"^demo: (?P<sent>\d+) requests sent, (?P<errors>\d+) errors, \d+/\d+ tenants, "
+    r"(?P<failures>\d+) export failures, (?P<dropped>\d+) spans dropped",
+    re.MULTILINE,
+)
+SERVER_CALLS = f'traces_span_metrics_calls_total{{span_kind="{SPAN_KIND_SERVER}"}}'
+
+
+@dataclass
+class Scaled:
+    cortex: Prometheus
+    """Cortex's Prometheus API (`<cortex>/prometheus`, this run's tenant in X-Scope-OrgID)."""
+    cortex_base: str
+    jaeger_query: str
+    sent: int
+    """Requests the demo says it sent (its last status line)."""
+    loki: Received
+    logs: dict[str, Path]
+
+
+def _cortex_environment(workdir: Path, http: int) -> dict[str, str]:
+    return {
+        **os.environ,
+        "CORTEX_LISTEN_ADDRESS": "127.0.0.1",
+        "CORTEX_HTTP_PORT": str(http),
+        "CORTEX_GRPC_PORT": str(free_port()),
+        "CORTEX_DATA": str(workdir / "cortex"),
+        "CORTEX_RULE_EVALUATION_INTERVAL": "1s",
+        "CORTEX_RULE_POLL_INTERVAL": "1s",
+        "CORTEX_ALERTMANAGER_URL": f"http://127.0.0.1:{free_port()}",  # nothing listens: no alert leaves
+    }
+
+
+def _own_ports() -> dict[str, str]:
+    """A shard's own listen addresses (config.yaml's `${env:...}`), free ones: the plan's are the
+    gateway's (the compose service `otel-collector` is the gateway in the scaled overlay)."""
+    return {
+        "OTLP_GRPC_ENDPOINT": f"127.0.0.1:{free_port()}",
+        "OTLP_HTTP_ENDPOINT": f"127.0.0.1:{free_port()}",
+        "HEALTH_CHECK_ENDPOINT": f"127.0.0.1:{free_port()}",
+        "TELEMETRY_HOST": "127.0.0.1",
+        "TELEMETRY_PORT": str(free_port()),
+        "PROMETHEUS_EXPORTER_ENDPOINT": f"127.0.0.1:{free_port()}",  # defined, in no pipeline of a shard
+    }
+
+
+def _start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """Started in the log's folder: nothing a program writes relative to its working directory lands
+    in the checkout."""
+    with log.open("w") as output:
+        return subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, cwd=log.parent)
+
+
+def _post_rule_groups(cortex_base: str, rules: Path) -> None:
+    """Each group of the rendered rule file into Cortex's ruler (its API takes one group per request)."""
+    for group in yaml.safe_load(rules.read_text())["groups"]:
+        request = urllib.request.Request(
+            f"{cortex_base}/api/v1/rules/tiktickets",
+            data=yaml.safe_dump(group).encode(),
+            headers={"X-Scope-OrgID": ENVIRONMENT_TENANT, "Content-Type": "application/yaml"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 202, (group["name"], response.status)
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (OSError, urllib.error.HTTPError):
+            pass
+        assert process.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+        time.sleep(0.25)
+
+
+@pytest.fixture(scope="module")
+def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scaled]:
+    collector, cortex, jaeger = require_tool(OTELCOL), require_tool(CORTEX), require_tool(JAEGER)
+    node, demo = require_tool(NODE), require_tool(DEMO)
+    workdir = tmp_path_factory.mktemp("scaled")
+    logs = {name: workdir / f"{name}.log" for name in ("cortex", "jaeger", "gateway", "shard-1", "shard-2")}
+    processes: list[subprocess.Popen[bytes]] = []
+    with otlp_receiver(prefix="/otlp") as (loki, received):
+        plan = loopback_plan(workdir, loki=int(loki.rsplit(":", 1)[1]))
+        try:
+            processes.append(_start_jaeger(jaeger, plan, logs["jaeger"]))
+            wait_healthy(f"{plan.url(JAEGER_SERVICE, JAEGER_HEALTH)}/status", processes[-1], logs["jaeger"])
+            http = free_port()
+            cortex_base = f"http://127.0.0.1:{http}"
+            processes.append(
+                _start(
+                    [cortex, f"-config.file={CORTEX_CONFIG}", "-config.expand-env=true"],
+                    _cortex_environment(workdir, http),
+                    logs["cortex"],
+                )
+            )
+            _wait_ready(f"{cortex_base}/ready", processes[-1], logs["cortex"])
+            _post_rule_groups(cortex_base, rules_for_the_test(workdir))
+            base = collector_environment(plan)  # Loki's and Jaeger's addresses, 1 s span-metrics flush
+            shard_otlp = []
+            for shard in SHARDS:
+                env = {
+                    **base,
+                    **_own_ports(),
+                    "QUEUE_DIRECTORY": str(workdir / f"shard-{shard}-queue"),
+                    "COLLECTOR_SHARD": shard,
+                    "METRICS_ENGINE_OTLP_ENDPOINT": f"{cortex_base}/api/v1/otlp/v1/metrics",
+                    "METRICS_ENGINE_TENANT": ENVIRONMENT_TENANT,
+                }
+                command = [collector, f"--config={COLLECTOR_CONFIG}", f"--config={SHARD_OVERLAY}"]
+                processes.append(_start(command, env, logs[f"shard-{shard}"]))
+                wait_healthy(f"http://{env['HEALTH_CHECK_ENDPOINT']}/", processes[-1], logs[f"shard-{shard}"])
+                shard_otlp.append(env["OTLP_GRPC_ENDPOINT"])
+            gateway_env = {
+                **base,
+                "SHARD_1_OTLP_ENDPOINT": shard_otlp[0],
+                "SHARD_2_OTLP_ENDPOINT": shard_otlp[1],
+            }
+            processes.append(_start([collector, f"--config={GATEWAY_CONFIG}"], gateway_env, logs["gateway"]))
+            wait_healthy(f"{collector_url(plan, HEALTH)}/", processes[-1], logs["gateway"])
+            completed = subprocess.run(
+                [node, demo],
+                env={**gateway_env, "OTEL_EXPORTER_OTLP_ENDPOINT": collector_url(plan, OTLP_HTTP),
+                     "DEMO_DURATION": "10s", "DEMO_TENANTS": "4", "DEMO_RPS": "60", "DEMO_ERROR_RATIO": "0.2",
+                     "DEMO_STATUS_INTERVAL": "60s", "OTEL_METRIC_EXPORT_INTERVAL": "1000",
+                     "OTEL_BSP_SCHEDULE_DELAY": "300", "OTEL_BLRP_SCHEDULE_DELAY": "300"},
+                capture_output=True, text=True, timeout=90, check=False,
+            )  # fmt: skip
+            assert completed.returncode == 0, completed.stderr[-2000:]
+            status = list(STATUS.finditer(completed.stdout))
+            assert status, completed.stdout[-2000:]
+            last = status[-1]
+            assert (last["failures"], last["dropped"]) == ("0", "0"), last.group(0)
+            engine = Prometheus(
+                f"{cortex_base}/prometheus", logs["cortex"], {"X-Scope-OrgID": ENVIRONMENT_TENANT}
+            )
+            yield Scaled(
+                engine, cortex_base, plan.url(JAEGER_SERVICE, JAEGER_QUERY), int(last["sent"]), received, logs
+            )
+        finally:
+            for process in reversed(processes):
+                process.terminate()
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+def _value(engine: Prometheus, expr: str) -> float | None:
+    result = engine.query(expr, at=time.time())
+    return float(result[0]["value"][1]) if result else None
+
+
+def _eventually(engine: Prometheus, expr: str, want: float, timeout: float = 60) -> float | None:
+    """`expr`'s value once it equals `want`, or the last one seen after `timeout`: the shards push what
+    they counted each second, the last spans arrive a batch after the demo stops."""
+    deadline = time.monotonic() + timeout
+    seen = _value(engine, expr)
+    while seen != want and time.monotonic() < deadline:
+        time.sleep(0.5)
+        seen = _value(engine, expr)
+    return seen
+
+
+def test_the_requests_counted_on_both_shards_add_up_to_what_the_demo_sent(scaled: Scaled) -> None:
+    assert scaled.sent > 300, "the premise: the demo sent traffic"
+    total = _eventually(scaled.cortex, f"sum({SERVER_CALLS})", scaled.sent)
+    assert total == scaled.sent, f"Cortex counts {total} server calls, the demo sent {scaled.sent}"
+
+
+def test_each_shard_counts_a_share_and_marks_every_span_metrics_series_with_its_own_label(
+    scaled: Scaled,
+) -> None:
+    _eventually(scaled.cortex, f"sum({SERVER_CALLS})", scaled.sent)
+    by_shard = scaled.cortex.query(f"sum by ({SHARD_LABEL}) ({SERVER_CALLS})", at=time.time())
+    shares = {r["metric"].get(SHARD_LABEL, ""): float(r["value"][1]) for r in by_shard}
+    assert set(shares) == set(SHARDS), f"server calls by shard: {shares}"
+    assert all(share > 0 for share in shares.values()), shares
+    for name in ("traces_span_metrics_calls_total", "tenant_span_metrics_calls_total"):
+        unmarked = scaled.cortex.query(f'count({name}{{{SHARD_LABEL}=""}})', at=time.time())
+        assert not unmarked, f"{name}: series without {SHARD_LABEL}: {unmarked}"
+
+
+def test_no_two_shards_wrote_the_same_series(scaled: Scaled) -> None:
+    """Two Collectors writing one series would interleave two counters: Cortex refuses the samples that
+    go back in time or repeat a timestamp, and counts them as discarded."""
+    _eventually(scaled.cortex, f"sum({SERVER_CALLS})", scaled.sent)
+    with urllib.request.urlopen(f"{scaled.cortex_base}/metrics", timeout=30) as response:
+        metrics = response.read().decode()
+    discarded = [
+        line
+        for line in metrics.splitlines()
+        if line.startswith("cortex_discarded_samples_total{") and float(line.rsplit(" ", 1)[1]) > 0
+    ]
+    assert not discarded, discarded
+    received = [
+        line for line in metrics.splitlines() if line.startswith("cortex_distributor_received_samples_total{")
+    ]
+    assert received and any(float(line.rsplit(" ", 1)[1]) > 0 for line in received), received
+    for shard in SHARDS:
+        refused = [
+            line
+            for line in scaled.logs[f"shard-{shard}"].read_text().splitlines()
+            if "Exporting failed" in line
+        ]
+        assert not refused, f"shard {shard}: {refused[:2]}"
+
+
+def test_every_contract_series_reaches_cortex(scaled: Scaled) -> None:
+    _eventually(scaled.cortex, f"sum({SERVER_CALLS})", scaled.sent)
+    names = set(scaled.cortex.get("/api/v1/label/__name__/values"))
+    for signal in CONTRACT.metrics:
+        for series in signal.series_names:
+            assert series in names, f"Cortex has no {series} ({sorted(names)})"
+
+
+def test_the_recorded_series_exist_in_cortexs_ruler_output(scaled: Scaled) -> None:
+    missing = []
+    for name in recorded_series(load_project(REPO).rule_groups):
+        deadline = time.monotonic() + 30
+        while not scaled.cortex.query(name, at=time.time()) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        if not scaled.cortex.query(name, at=time.time()):
+            missing.append(name)
+    assert not missing, f"Cortex's ruler recorded nothing for {missing}"
+
+
+def test_exemplar_trace_ids_in_cortex_are_traces_in_jaeger(scaled: Scaled) -> None:
+    now = time.time()
+    found = scaled.cortex.exemplars(
+        f'traces_span_metrics_duration_seconds_bucket{{span_kind="{SPAN_KIND_SERVER}"}}', now - 300, now + 60
+    )
+    ids = sorted({e["labels"]["trace_id"] for series in found for e in series["exemplars"]})
+    assert len(ids) >= 3, f"Cortex holds {len(ids)} exemplar trace ids"
+    for trace_id in ids[:5]:
+        deadline = time.monotonic() + 30
+        while not _trace(scaled.jaeger_query, trace_id) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        spans = _trace(scaled.jaeger_query, trace_id)
+        assert spans, f"exemplar trace {trace_id} is not in Jaeger"
+
+
+def test_logs_pass_through_the_shards_to_loki_with_their_trace_and_tenant(scaled: Scaled) -> None:
+    records = scaled.loki.logs()
+    assert len(records) > 20
+    for _, record in records:
+        assert len(record.get("traceId", "")) == 32 and attributes(record).get("tenant_id"), record
