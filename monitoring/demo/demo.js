@@ -382,7 +382,7 @@ const ROUTES = [
   ['GET', '/api/contacts/:id', 15], ['POST', '/api/auth/login', 6], ['GET', '/api/whatsapp/:id/qrcode', 4],
 ];
 const ROUTE_WEIGHT = ROUTES.reduce((sum, r) => sum + r[2], 0);
-const stats = { sent: 0, errors: 0, seen: new Set() };
+const stats = { sent: 0, errors: 0, seen: new Set(), inFlight: 0 };
 
 function pickRoute() {
   let left = Math.random() * ROUTE_WEIGHT;
@@ -407,11 +407,19 @@ function request(port, tenant, route = pickRoute(), { faults = true } = {}) {
   else if (faults && Math.random() < 0.02) headers['x-demo-missing'] = '1';
   stats.sent += 1;
   stats.seen.add(tenant);
+  stats.inFlight += 1;
+  let answered = false;
+  const done = () => {
+    if (!answered) stats.inFlight -= 1;
+    answered = true;
+  };
   const call = http.request({ host: '127.0.0.1', port, method, path, headers, agent: USERS }, (response) => {
     if (response.statusCode >= 500) stats.errors += 1;
+    response.on('end', done);
+    response.on('close', done);
     response.resume();
   });
-  call.on('error', () => { stats.errors += 1; });
+  call.on('error', () => { stats.errors += 1; done(); });
   call.end(method === 'POST' ? '{}' : undefined);
 }
 
@@ -465,6 +473,7 @@ function status() {
   );
 }
 
+const IN_FLIGHT_WAIT_MS = 10_000;
 let stopping = false;
 const timers = [];
 async function stop(reason) {
@@ -472,7 +481,11 @@ async function stop(reason) {
   stopping = true;
   timers.forEach(clearInterval);
   for (const open of clients.values()) open.forEach((socket) => socket.close());
-  await sleep(300); // let in-flight requests finish inside their spans
+  // Every request sent is answered before the SDK shuts down, so its server span is ended and exported:
+  // a fixed pause (300 ms) lost the spans of requests slower than it on a loaded machine, and then the
+  // span metrics counted fewer requests than the status line says were sent. Bounded, as a stop must be.
+  const answeredBy = Date.now() + IN_FLIGHT_WAIT_MS;
+  while (stats.inFlight > 0 && Date.now() < answeredBy) await sleep(20);
   status();
   process.stdout.write(`demo: ${reason}; flushing telemetry\n`);
   sockets.close();

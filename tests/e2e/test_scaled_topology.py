@@ -12,6 +12,7 @@ the definitions render now are loaded into Cortex's ruler through its API, each 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -52,6 +53,7 @@ SHARD_OVERLAY = MONITORING / "otel-collector" / "shard.yaml"
 GATEWAY_CONFIG = MONITORING / "otel-collector" / "gateway.yaml"
 CORTEX_CONFIG = MONITORING / "cortex" / "cortex.yaml"
 SHARDS = ("1", "2")
+SHARD_LOGS = tuple(f"shard-{shard}" for shard in SHARDS)
 SHARD_LABEL = "collector_shard"
 ENVIRONMENT_TENANT = "env-test"
 """The one Cortex tenant of this run (one per environment, never one per TikTickets tenant)."""
@@ -134,78 +136,89 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, timeout: 
         time.sleep(0.25)
 
 
+def _processes(stack: contextlib.ExitStack) -> list[subprocess.Popen[bytes]]:
+    """A list whose processes are stopped, last started first, when `stack` closes."""
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def stop() -> None:
+        for process in reversed(processes):
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    stack.callback(stop)
+    return processes
+
+
+def _run_demo(node: str, demo: str, env: dict[str, str], otlp: str) -> int:
+    """The demo for ten seconds through the gateway; the number of requests its last status line says
+    it sent, with no export failure and no span dropped."""
+    completed = subprocess.run(
+        [node, demo],
+        env={**env, "OTEL_EXPORTER_OTLP_ENDPOINT": otlp,
+             "DEMO_DURATION": "10s", "DEMO_TENANTS": "4", "DEMO_RPS": "60", "DEMO_ERROR_RATIO": "0.2",
+             "DEMO_STATUS_INTERVAL": "60s", "OTEL_METRIC_EXPORT_INTERVAL": "1000",
+             "OTEL_BSP_SCHEDULE_DELAY": "300", "OTEL_BLRP_SCHEDULE_DELAY": "300"},
+        capture_output=True, text=True, timeout=90, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    status = list(STATUS.finditer(completed.stdout))
+    assert status, completed.stdout[-2000:]
+    last = status[-1]
+    assert (last["failures"], last["dropped"]) == ("0", "0"), last.group(0)
+    return int(last["sent"])
+
+
 @pytest.fixture(scope="module")
 def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scaled]:
     collector, cortex, jaeger = require_tool(OTELCOL), require_tool(CORTEX), require_tool(JAEGER)
     node, demo = require_tool(NODE), require_tool(DEMO)
     workdir = tmp_path_factory.mktemp("scaled")
-    logs = {name: workdir / f"{name}.log" for name in ("cortex", "jaeger", "gateway", "shard-1", "shard-2")}
-    processes: list[subprocess.Popen[bytes]] = []
-    with otlp_receiver(prefix="/otlp") as (loki, received):
+    logs = {name: workdir / f"{name}.log" for name in ("cortex", "jaeger", "gateway", *SHARD_LOGS)}
+    with contextlib.ExitStack() as stack:
+        loki, received = stack.enter_context(otlp_receiver(prefix="/otlp"))
         plan = loopback_plan(workdir, loki=int(loki.rsplit(":", 1)[1]))
-        try:
-            processes.append(_start_jaeger(jaeger, plan, logs["jaeger"]))
-            wait_healthy(f"{plan.url(JAEGER_SERVICE, JAEGER_HEALTH)}/status", processes[-1], logs["jaeger"])
-            http = free_port()
-            cortex_base = f"http://127.0.0.1:{http}"
-            processes.append(
-                _start(
-                    [cortex, f"-config.file={CORTEX_CONFIG}", "-config.expand-env=true"],
-                    _cortex_environment(workdir, http),
-                    logs["cortex"],
-                )
-            )
-            _wait_ready(f"{cortex_base}/ready", processes[-1], logs["cortex"])
-            _post_rule_groups(cortex_base, rules_for_the_test(workdir))
-            base = collector_environment(plan)  # Loki's and Jaeger's addresses, 1 s span-metrics flush
-            shard_otlp = []
-            for shard in SHARDS:
-                env = {
-                    **base,
-                    **_own_ports(),
-                    "QUEUE_DIRECTORY": str(workdir / f"shard-{shard}-queue"),
-                    "COLLECTOR_SHARD": shard,
-                    "METRICS_ENGINE_OTLP_ENDPOINT": f"{cortex_base}/api/v1/otlp/v1/metrics",
-                    "METRICS_ENGINE_TENANT": ENVIRONMENT_TENANT,
-                }
-                command = [collector, f"--config={COLLECTOR_CONFIG}", f"--config={SHARD_OVERLAY}"]
-                processes.append(_start(command, env, logs[f"shard-{shard}"]))
-                wait_healthy(f"http://{env['HEALTH_CHECK_ENDPOINT']}/", processes[-1], logs[f"shard-{shard}"])
-                shard_otlp.append(env["OTLP_GRPC_ENDPOINT"])
-            gateway_env = {
+        processes = _processes(stack)
+        # Jaeger, for the exemplars' traces.
+        processes.append(_start_jaeger(jaeger, plan, logs["jaeger"]))
+        wait_healthy(f"{plan.url(JAEGER_SERVICE, JAEGER_HEALTH)}/status", processes[-1], logs["jaeger"])
+        # Cortex, with the rules the definitions render now in its ruler.
+        http = free_port()
+        cortex_base = f"http://127.0.0.1:{http}"
+        command = [cortex, f"-config.file={CORTEX_CONFIG}", "-config.expand-env=true"]
+        processes.append(_start(command, _cortex_environment(workdir, http), logs["cortex"]))
+        _wait_ready(f"{cortex_base}/ready", processes[-1], logs["cortex"])
+        rules = rules_for_the_test(workdir)
+        _post_rule_groups(cortex_base, rules)
+        # The shards, as the overlay runs them.
+        base = collector_environment(plan)  # Loki's and Jaeger's addresses, 1 s span-metrics flush
+        shard_otlp = []
+        for shard in SHARDS:
+            env = {
                 **base,
-                "SHARD_1_OTLP_ENDPOINT": shard_otlp[0],
-                "SHARD_2_OTLP_ENDPOINT": shard_otlp[1],
+                **_own_ports(),
+                "QUEUE_DIRECTORY": str(workdir / f"shard-{shard}-queue"),
+                "COLLECTOR_SHARD": shard,
+                "METRICS_ENGINE_OTLP_ENDPOINT": f"{cortex_base}/api/v1/otlp/v1/metrics",
+                "METRICS_ENGINE_TENANT": ENVIRONMENT_TENANT,
             }
-            processes.append(_start([collector, f"--config={GATEWAY_CONFIG}"], gateway_env, logs["gateway"]))
-            wait_healthy(f"{collector_url(plan, HEALTH)}/", processes[-1], logs["gateway"])
-            completed = subprocess.run(
-                [node, demo],
-                env={**gateway_env, "OTEL_EXPORTER_OTLP_ENDPOINT": collector_url(plan, OTLP_HTTP),
-                     "DEMO_DURATION": "10s", "DEMO_TENANTS": "4", "DEMO_RPS": "60", "DEMO_ERROR_RATIO": "0.2",
-                     "DEMO_STATUS_INTERVAL": "60s", "OTEL_METRIC_EXPORT_INTERVAL": "1000",
-                     "OTEL_BSP_SCHEDULE_DELAY": "300", "OTEL_BLRP_SCHEDULE_DELAY": "300"},
-                capture_output=True, text=True, timeout=90, check=False,
-            )  # fmt: skip
-            assert completed.returncode == 0, completed.stderr[-2000:]
-            status = list(STATUS.finditer(completed.stdout))
-            assert status, completed.stdout[-2000:]
-            last = status[-1]
-            assert (last["failures"], last["dropped"]) == ("0", "0"), last.group(0)
-            engine = Prometheus(
-                f"{cortex_base}/prometheus", logs["cortex"], {"X-Scope-OrgID": ENVIRONMENT_TENANT}
-            )
-            yield Scaled(
-                engine, cortex_base, plan.url(JAEGER_SERVICE, JAEGER_QUERY), int(last["sent"]), received, logs
-            )
-        finally:
-            for process in reversed(processes):
-                process.terminate()
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            command = [collector, f"--config={COLLECTOR_CONFIG}", f"--config={SHARD_OVERLAY}"]
+            processes.append(_start(command, env, logs[f"shard-{shard}"]))
+            wait_healthy(f"http://{env['HEALTH_CHECK_ENDPOINT']}/", processes[-1], logs[f"shard-{shard}"])
+            shard_otlp.append(env["OTLP_GRPC_ENDPOINT"])
+        # The gateway, where the SDK sends.
+        gateway_env = {**base, "SHARD_1_OTLP_ENDPOINT": shard_otlp[0], "SHARD_2_OTLP_ENDPOINT": shard_otlp[1]}
+        command = [collector, f"--config={GATEWAY_CONFIG}"]
+        processes.append(_start(command, gateway_env, logs["gateway"]))
+        wait_healthy(f"{collector_url(plan, HEALTH)}/", processes[-1], logs["gateway"])
+        sent = _run_demo(node, demo, gateway_env, collector_url(plan, OTLP_HTTP))
+        engine = Prometheus(
+            f"{cortex_base}/prometheus", logs["cortex"], {"X-Scope-OrgID": ENVIRONMENT_TENANT}
+        )
+        yield Scaled(engine, cortex_base, plan.url(JAEGER_SERVICE, JAEGER_QUERY), sent, received, logs)
 
 
 def _value(engine: Prometheus, expr: str) -> float | None:
