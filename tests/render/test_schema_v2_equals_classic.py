@@ -1152,6 +1152,25 @@ def test_the_fixtures_repeated_row_reaches_the_classic_document() -> None:
     }
 
 
+LIST_VARIABLE_KINDS = {"QueryVariable", "CustomVariable", "DatasourceVariable"}
+"""The v2 kinds whose spec declares `allowCustomValue` for a list of values (V2 l.488, l.567, l.609)."""
+
+
+def test_a_list_variable_that_says_nothing_allows_custom_values_in_v2() -> None:
+    """A classic variable without `allowCustomValue` lets the user type a value that is not in its
+    list: Grafana's default is true (CLASSIC-DEFAULTS `defaultVariableModel.allowCustomValue: true`;
+    FACTS §6: `allowCustomValue true` for Query, Custom and Datasource variables). The classic
+    document never carries the field (grafanalib's `Template` does not write it), so the v2 form must
+    say `true` for each of those variables, or the same dashboard pushed as v2 refuses what the
+    classic one accepts. The comparison does not read the field; this test does."""
+    document, spec = both_forms(DEFINITIONS["fixture:everything"]())
+    classic = {v["name"]: v for v in document["templating"]["list"]}
+    listed = {v["spec"]["name"]: v for v in spec["variables"] if v["kind"] in LIST_VARIABLE_KINDS}
+    assert set(listed) == {"job", "instance", "colour", "metrics"}
+    assert all("allowCustomValue" not in classic[name] for name in listed), "the default is what is held"
+    assert {name: v["spec"]["allowCustomValue"] for name, v in listed.items()} == dict.fromkeys(listed, True)
+
+
 # --- Grafana's enums ------------------------------------------------------------------------------
 
 
