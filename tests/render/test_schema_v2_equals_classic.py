@@ -1171,6 +1171,25 @@ def test_a_list_variable_that_says_nothing_allows_custom_values_in_v2() -> None:
     assert {name: v["spec"]["allowCustomValue"] for name, v in listed.items()} == dict.fromkeys(listed, True)
 
 
+def test_a_now_delay_reaches_v2s_time_settings() -> None:
+    """`TimePicker(nowDelay="5m")` hides the last five minutes, which are still incomplete: the classic
+    document says `timepicker.nowDelay`, and the v2 form must say `timeSettings.nowDelay` (V2
+    l.716-727; FE `ensureV2Response`, BE `transformTimeSettings`), or the dashboard pushed as v2 shows
+    its time range up to now, the incomplete minutes included. No project dashboard nor other fixture
+    sets a delay, so the comparison sees an empty one on both sides."""
+    board = g.Dashboard(
+        title="Delayed",
+        uid="v2eq-delayed",
+        timePicker=g.TimePicker(refreshIntervals=["1m"], timeOptions=[], nowDelay="5m"),
+        panels=[_timeseries("Only", 0)],
+    ).auto_panel_ids()
+    document, spec = both_forms(DashboardDefinition(Folder("fixtures", "Fixtures"), board))
+    assert document["timepicker"]["nowDelay"] == "5m"
+    assert spec["timeSettings"].get("nowDelay") == "5m"
+    found = differences(document, spec)
+    assert not found, "\n".join(found)
+
+
 # --- Grafana's enums ------------------------------------------------------------------------------
 
 
