@@ -97,3 +97,17 @@ def test_a_short_header_value_is_not_masked_out_of_every_message() -> None:
     assert refused(OTEL_EXPORTER_OTLP_HEADERS="X-Scope-OrgID=1", DEMO_TENANTS="0") == (
         'demo: DEMO_TENANTS must be a whole number from 1 to 10000, got "0"'
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [("k9z", "***"), ("k9", "k9")],
+    ids=["three-characters-masked", "two-characters-shown"],
+)
+def test_a_header_value_is_masked_from_three_characters_on(value: str, shown: str) -> None:
+    """A header value of three characters may be a short API key: a refusal that quotes it (here the
+    user gave the same text to DEMO_RPS) must print `***`, not the key, on a terminal or into a CI
+    log. One or two characters (a tenant id such as `1` or `eu`) are no secret, and masking them would
+    garble every message that happens to hold them, so they stay as written."""
+    said = refused(OTEL_EXPORTER_OTLP_HEADERS=f"x-api-key={value}", DEMO_RPS=value)
+    assert said == f'demo: DEMO_RPS must be a number of requests per second from 0.001 to 2000, got "{shown}"'

@@ -4,6 +4,8 @@ there, and for a value that carries backslashes into the query Grafana sends."""
 
 from __future__ import annotations
 
+import pytest
+
 from dashboards_as_code.defaults import GRAFANA_INTERVAL_VARIABLES
 from dashboards_as_code.grafana_math import (
     builtin_intervals,
@@ -95,3 +97,27 @@ def test_a_single_value_variable_without_all_opens_on_its_value_unescaped() -> N
     variable = {"name": "tenant", "current": {"value": "a.b"}, "multi": False, "includeAll": False}
     assert opening_value(variable, ["c", "a.b"]) == "a.b"
     assert opening_value({"name": "tenant", "current": None}, ["x+y"]) == "x+y"
+
+
+@pytest.mark.parametrize(
+    ("range_s", "scrape_s", "panel_width", "interval"),
+    [
+        # Loki (doctor's floor is 1 s): 45 min over 1,600 points is 1.6875 s, < 3.5 s and >= 1.5 s: 2 s.
+        pytest.param(45 * 60, 1, 24, "2s", id="loki-45m-full-width"),
+        # 15 min over an 8-column panel's 533 points is 1.689 s: 2 s.
+        pytest.param(15 * 60, 1, 8, "2s", id="loki-15m-third-width"),
+        # Prometheus scraped each 15 s: 470 min over 1,600 points is 17.625 s, < 25 s and >= 17.5 s: 20 s.
+        pytest.param(470 * 60, 15, 24, "20s", id="prometheus-470m-full-width"),
+    ],
+)
+def test_a_raw_interval_just_above_a_step_boundary_takes_the_larger_step(
+    range_s: float, scrape_s: float, panel_width: int, interval: str
+) -> None:
+    """Grafana's `calculateInterval` rounds the raw interval (range / maxDataPoints, a fraction of a
+    second as often as not) with `roundInterval`, then floors it at the minimum interval. A raw 1.69 s
+    lies past the 1.5 s boundary, so Grafana sends `2s`; 17.6 s lies past 17.5 s, so `20s`. Cutting
+    the raw value to whole seconds first (1 s, 17 s) would round to the step below, and `doctor` would
+    diagnose `count_over_time(...[1s])` or `rate(...[15s])`, queries Grafana never sends."""
+    intervals = builtin_intervals(range_s, scrape_s, panel_width)
+    assert intervals["$__interval"] == interval
+    assert intervals["$__auto"] == interval

@@ -1152,6 +1152,44 @@ def test_the_fixtures_repeated_row_reaches_the_classic_document() -> None:
     }
 
 
+LIST_VARIABLE_KINDS = {"QueryVariable", "CustomVariable", "DatasourceVariable"}
+"""The v2 kinds whose spec declares `allowCustomValue` for a list of values (V2 l.488, l.567, l.609)."""
+
+
+def test_a_list_variable_that_says_nothing_allows_custom_values_in_v2() -> None:
+    """A classic variable without `allowCustomValue` lets the user type a value that is not in its
+    list: Grafana's default is true (CLASSIC-DEFAULTS `defaultVariableModel.allowCustomValue: true`;
+    FACTS §6: `allowCustomValue true` for Query, Custom and Datasource variables). The classic
+    document never carries the field (grafanalib's `Template` does not write it), so the v2 form must
+    say `true` for each of those variables, or the same dashboard pushed as v2 refuses what the
+    classic one accepts. The comparison does not read the field; this test does."""
+    document, spec = both_forms(DEFINITIONS["fixture:everything"]())
+    classic = {v["name"]: v for v in document["templating"]["list"]}
+    listed = {v["spec"]["name"]: v for v in spec["variables"] if v["kind"] in LIST_VARIABLE_KINDS}
+    assert set(listed) == {"job", "instance", "colour", "metrics"}
+    assert all("allowCustomValue" not in classic[name] for name in listed), "the default is what is held"
+    assert {name: v["spec"]["allowCustomValue"] for name, v in listed.items()} == dict.fromkeys(listed, True)
+
+
+def test_a_now_delay_reaches_v2s_time_settings() -> None:
+    """`TimePicker(nowDelay="5m")` hides the last five minutes, which are still incomplete: the classic
+    document says `timepicker.nowDelay`, and the v2 form must say `timeSettings.nowDelay` (V2
+    l.716-727; FE `ensureV2Response`, BE `transformTimeSettings`), or the dashboard pushed as v2 shows
+    its time range up to now, the incomplete minutes included. No project dashboard nor other fixture
+    sets a delay, so the comparison sees an empty one on both sides."""
+    board = g.Dashboard(
+        title="Delayed",
+        uid="v2eq-delayed",
+        timePicker=g.TimePicker(refreshIntervals=["1m"], timeOptions=[], nowDelay="5m"),
+        panels=[_timeseries("Only", 0)],
+    ).auto_panel_ids()
+    document, spec = both_forms(DashboardDefinition(Folder("fixtures", "Fixtures"), board))
+    assert document["timepicker"]["nowDelay"] == "5m"
+    assert spec["timeSettings"].get("nowDelay") == "5m"
+    found = differences(document, spec)
+    assert not found, "\n".join(found)
+
+
 # --- Grafana's enums ------------------------------------------------------------------------------
 
 
