@@ -71,6 +71,19 @@ class Prometheus:
         )
 
 
+COMPOSE_FILE = Path(__file__).resolve().parents[2] / "monitoring" / "docker-compose.observability.yml"
+
+
+def stack_features(*, exemplar_storage: bool = True) -> list[str]:
+    """The feature flags the compose stack starts Prometheus with (the tests run what it runs), without
+    exemplar storage for a scenario that turns it off."""
+    command = yaml.safe_load(COMPOSE_FILE.read_text())["services"]["prometheus"]["command"]
+    features = [
+        flag.removeprefix("--enable-feature=") for flag in command if flag.startswith("--enable-feature=")
+    ]
+    return [f for f in features if exemplar_storage or f != "exemplar-storage"]
+
+
 SCRAPE_INTERVAL_S = 1
 """How often the tests' Prometheus scrapes: each second, so a scenario sees its data within seconds."""
 
@@ -108,7 +121,10 @@ def running_prometheus(
                 f"--config.file={workdir / 'prometheus.yml'}",
                 f"--storage.tsdb.path={workdir / 'data'}",
                 "--web.listen-address=127.0.0.1:0",
-                *(["--enable-feature=exemplar-storage"] if exemplar_storage else []),
+                *(
+                    f"--enable-feature={feature}"
+                    for feature in stack_features(exemplar_storage=exemplar_storage)
+                ),
                 "--web.enable-lifecycle",
             ],
             stdout=stream,

@@ -47,6 +47,9 @@ def test_prometheus_scrapes_the_collector_with_honor_labels_itself_and_alertmana
 def test_prometheus_flags(compose: dict[str, Any]) -> None:
     flags = compose["services"]["prometheus"]["command"]
     assert "--enable-feature=exemplar-storage" in flags
+    assert (
+        "--enable-feature=created-timestamp-zero-ingestion" in flags
+    )  # tests/prometheus/test_first_counts.py
     assert "--web.enable-lifecycle" in flags
     # It receives nothing pushed: no remote-write or OTLP receiver for an application to use.
     assert not any("remote-write-receiver" in f or "otlp" in f for f in flags)
