@@ -10,7 +10,7 @@ here, by what it is for:
 - panels and dashboards: `dashboard`, `Row`, `timeseries`, `stat`, `bar_gauge`, `logs`, `prom`,
   `loki`, units, links, `QueryVariable`;
 - datasources and their links; recording rules and alerts; alert routing;
-- the project's shape: `ProjectConfig`, `Folder`, `DashboardDefinition`;
+- the project's shape: `ProjectConfig` (with `MetricsEngine`), `Folder`, `DashboardDefinition`;
 - the defaults definitions share (`TENANT_LABEL`, `TENANT_VARIABLE`, `ALL_TENANTS`, ...) and the
   duration helpers (`parse_duration`, `range_seconds`).
 """
@@ -61,6 +61,7 @@ from dashboards_as_code.definitions.datasource import (
     TracesToLogs,
     TracesToMetrics,
 )
+from dashboards_as_code.definitions.metrics_engine import MetricsEngine
 from dashboards_as_code.definitions.prometheus_rule import AlertRule, RecordingRule, RuleGroup
 from dashboards_as_code.definitions.types import DashboardDefinition, Folder, ProjectConfig
 from dashboards_as_code.grafana_math import parse_duration, range_seconds
@@ -120,6 +121,7 @@ __all__ = [
     "Matcher",
     "MetricQuery",
     "MetricSignal",
+    "MetricsEngine",
     "PanelSpec",
     "ProjectConfig",
     "PromType",

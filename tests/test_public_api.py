@@ -33,7 +33,7 @@ PUBLIC = {
     "RecordingRule", "AlertRule", "RuleGroup", "AlertRouting", "Receiver", "SeverityRoute", "Inhibition",
     "Webhook",
     # the project's shape
-    "ProjectConfig", "Folder", "DashboardDefinition",
+    "ProjectConfig", "MetricsEngine", "Folder", "DashboardDefinition",
     # shared defaults and duration helpers
     "TENANT_LABEL", "TENANT_VARIABLE", "ALL_TENANTS", "DASHBOARD_TIME_FROM", "RECORDING_RATE_WINDOW",
     "parse_duration", "range_seconds",

@@ -47,7 +47,8 @@ class ExemplarDestination(_Model):
 
 class PrometheusOptions(_Model):
     http_method: Literal["POST", "GET"] = "POST"
-    prometheus_type: Literal["Prometheus"] = "Prometheus"
+    prometheus_type: Literal["Prometheus", "Cortex", "Mimir", "Thanos"] = "Prometheus"
+    """What Grafana's Prometheus datasource talks to: `Cortex` where `metrics_engine` moved it."""
     time_interval: str = "15s"
     """The scrape interval: lower bound of `$__rate_interval`."""
     exemplar_trace_id_destinations: list[ExemplarDestination] = []
@@ -147,6 +148,10 @@ class Datasource(_Model):
     """Provisioned datasources are read-only in the UI: the files are the source of truth."""
     version: int = 1
     json_data: PrometheusOptions | LokiOptions | JaegerOptions | AlertmanagerOptions
+    http_headers: dict[str, str] = Field(default_factory=dict, exclude=True)
+    """Headers Grafana sends with every request to it (Cortex's tenant, `metrics_engine`): in Grafana's
+    form, each name as `jsonData.httpHeaderNameN` and its value as `secureJsonData.httpHeaderValueN`
+    (write-only: Grafana never gives a secure value back)."""
 
     @field_validator("uid")
     @classmethod
@@ -172,7 +177,11 @@ class Datasource(_Model):
 
     def document(self) -> dict[str, Any]:
         """The provisioning entry, with runtime values (not yet `$$`-escaped)."""
-        return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+        entry = self.model_dump(by_alias=True, exclude_none=True, mode="json")
+        for number, name in enumerate(sorted(self.http_headers), 1):
+            entry["jsonData"][f"httpHeaderName{number}"] = name
+            entry.setdefault("secureJsonData", {})[f"httpHeaderValue{number}"] = self.http_headers[name]
+        return entry
 
 
 class PrometheusDatasource(Datasource):

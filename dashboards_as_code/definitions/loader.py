@@ -22,6 +22,7 @@ from dashboards_as_code.contract.model import MetricSignal, TelemetryContract
 from dashboards_as_code.definitions.alert_routing import AlertRouting
 from dashboards_as_code.definitions.derived_rules import with_derived_rules
 from dashboards_as_code.definitions.loading import Loading
+from dashboards_as_code.definitions.metrics_engine import MetricsEngine
 from dashboards_as_code.definitions.types import DashboardDefinition, Project, ProjectConfig
 from dashboards_as_code.errors import DefinitionError, Location
 
@@ -91,6 +92,10 @@ def load_project(root: Path) -> Project:
         rules_module, "RULE_GROUPS", (list, tuple), "prometheus_rules/__init__.py", "a RULE_GROUPS list"
     )
     routing = _alert_routing(rules_module)
+    sources = _definition_sources(root, definitions)
+    if config.metrics_engine is not None:  # before anything reads a datasource: all see the moved one
+        engine = config.metrics_engine
+        definitions["datasource"] = _moved_to_the_engine(engine, definitions["datasource"], sources)
     return Project(
         root=root,
         config=config,
@@ -101,8 +106,17 @@ def load_project(root: Path) -> Project:
         # The rules the dashboards' queries carry (queries.tenant_sum) join the hand-written groups.
         rule_groups=with_derived_rules(config.name, dashboards, list(groups)),
         alert_routing=routing,
-        definition_sources=_definition_sources(root, definitions),
+        definition_sources=sources,
     )
+
+
+def _moved_to_the_engine(engine: MetricsEngine, datasources: list[Any], sources: dict[int, str]) -> list[Any]:
+    """The datasources with `config.metrics_engine` applied; a moved one keeps its file for findings."""
+    moved = engine.moved(datasources)
+    for before, after in zip(datasources, moved, strict=True):
+        if after is not before and id(before) in sources:
+            sources[id(after)] = sources[id(before)]
+    return moved
 
 
 def signal_names_of(module: Any) -> dict[str, str]:

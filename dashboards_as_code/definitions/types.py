@@ -15,6 +15,7 @@ import grafanalib.core as g
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from dashboards_as_code import defaults
+from dashboards_as_code.definitions.metrics_engine import MetricsEngine
 from dashboards_as_code.errors import DefinitionError, Location
 
 if TYPE_CHECKING:
@@ -101,6 +102,9 @@ class ProjectConfig(BaseModel):
     alertmanager_file: str | None = None
     """Where `build` writes the Alertmanager configuration from `prometheus_rules/routing.py`'s
     ALERT_ROUTING (the file Alertmanager loads). None: no routing is generated."""
+    metrics_engine: MetricsEngine | None = None
+    """Cortex in place of Prometheus, for the scaled topology (`monitoring/docker-compose.scale.yml`):
+    the Prometheus datasource it names points at Cortex as this environment's tenant. None: Prometheus."""
     push_dashboards_as: Literal["classic", "v2"] = "classic"
     """The schema `push` creates dashboards in where Grafana serves `dashboard.grafana.app/v2` (13.x):
     `v2` stores them as the 13.x UI does, so a save there changes only what the person changed;

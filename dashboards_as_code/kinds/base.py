@@ -19,8 +19,8 @@ the Grafana client.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from dashboards_as_code.errors import Location
@@ -125,6 +125,9 @@ class Desired:
     sections_in_v2: SectionsInV2 = "rows"
     """How its other form lays out its sections, where that form offers a choice (a dashboard's rows
     as tabs in schema v2: `DashboardDefinition.sections_in_v2`)."""
+    write_only: Mapping[str, Any] = field(default_factory=dict)
+    """Fields a write sends that are never compared, because Grafana never gives them back (a
+    datasource's `secureJsonData`); `document` holds their hash instead."""
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,10 @@ DATASOURCE_MARKER = "dashboardsAsCodeSha256"
 DATASOURCE_OWNER_MARKER = "dashboardsAsCodeProject"
 """jsonData key naming the project that pushed the datasource."""
 DATASOURCE_MARKERS = (DATASOURCE_MARKER, DATASOURCE_OWNER_MARKER)
+DATASOURCE_WRITE_ONLY_MARKER = "dashboardsAsCodeWriteOnlySha256"
+"""jsonData key holding a hash of the datasource's write-only values (`secureJsonData`: the headers of
+`Datasource.http_headers`, Cortex's tenant among them). Grafana never gives those values back, so
+without it a changed value would compare equal and never be pushed. Compared like any jsonData key."""
 
 DASHBOARD_IGNORED_FIELDS = {
     "id": "database id, assigned per Grafana instance",
@@ -139,8 +143,24 @@ def split_datasource(live: dict[str, Any]) -> tuple[dict[str, Any], Markers]:
 
 
 def desired_datasource(provisioning_entry: dict[str, Any]) -> dict[str, Any]:
-    """A datasource's provisioning entry in the compared (API) form."""
-    return {k: v for k, v in provisioning_entry.items() if k not in DATASOURCE_PROVISIONING_ONLY_FIELDS}
+    """A datasource's provisioning entry in the compared (API) form: its write-only values replaced by
+    their hash in jsonData (what Grafana gives back of a datasource never holds them)."""
+    compared = {
+        k: v
+        for k, v in provisioning_entry.items()
+        if k not in DATASOURCE_PROVISIONING_ONLY_FIELDS and k != "secureJsonData"
+    }
+    write_only = provisioning_entry.get("secureJsonData")
+    if write_only:
+        json_data = {**compared.get("jsonData", {}), DATASOURCE_WRITE_ONLY_MARKER: content_sha(write_only)}
+        compared["jsonData"] = json_data
+    return compared
+
+
+def datasource_write_only(provisioning_entry: dict[str, Any]) -> dict[str, Any]:
+    """What a push must send beyond the compared form: the write-only values themselves."""
+    write_only = provisioning_entry.get("secureJsonData")
+    return {"secureJsonData": write_only} if write_only else {}
 
 
 def mark_datasource(document: dict[str, Any], owner: str) -> dict[str, Any]:

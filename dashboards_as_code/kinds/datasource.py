@@ -25,7 +25,12 @@ from dashboards_as_code.kinds.base import (
     in_path,
     read_answer,
 )
-from dashboards_as_code.kinds.comparable import desired_datasource, mark_datasource, split_datasource
+from dashboards_as_code.kinds.comparable import (
+    datasource_write_only,
+    desired_datasource,
+    mark_datasource,
+    split_datasource,
+)
 from dashboards_as_code.render.formats import Output, dump_provisioning_yaml
 
 if TYPE_CHECKING:
@@ -66,7 +71,14 @@ class DatasourceKind(Kind):
     def desired(self, documents: Documents) -> list[Desired]:
         owner = documents.project.config.name
         return [
-            Desired(self.name, d["uid"], d["name"], desired_datasource(d), owner)
+            Desired(
+                self.name,
+                d["uid"],
+                d["name"],
+                desired_datasource(d),
+                owner,
+                write_only=datasource_write_only(d),
+            )
             for d in documents.datasources["datasources"]
         ]
 
@@ -88,7 +100,7 @@ class DatasourceKind(Kind):
         )
 
     def write(self, grafana: GrafanaHttp, desired: Desired, live: Live | None, *, force: bool) -> None:
-        body = mark_datasource(desired.document, desired.owner)
+        body = {**mark_datasource(desired.document, desired.owner), **desired.write_only}
         create_or_update(
             grafana,
             f"datasource {desired.uid!r}",

@@ -67,6 +67,8 @@ class FakeGrafanaState:
     folders: dict[str, dict[str, Any]] = field(default_factory=dict)
     dashboards: dict[str, dict[str, Any]] = field(default_factory=dict)  # uid -> {dashboard, folderUid, ...}
     datasources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    secure_values: dict[str, dict[str, str]] = field(default_factory=dict)
+    """A datasource's secureJsonData, by uid: kept, never answered (tests read it here)."""
     correlations: dict[str, dict[str, Any]] = field(default_factory=dict)  # Grafana's uid -> correlation
     next_id: int = 1
     faults: list[Fault] = field(default_factory=list)
@@ -411,6 +413,7 @@ class FakeGrafana:
         name, uid = str(body.get("name") or ""), str(body.get("uid") or f"ds{self.state.next_id}")
         if not name or not body.get("type"):
             raise HttpError(400, "name and type are required")
+        secure = {**self.state.secure_values.get(uid, {}), **(body.get("secureJsonData") or {})}
         for other in self.state.datasources.values():
             if other is not existing and other["name"] == name:
                 raise HttpError(409, "data source with the same name already exists")
@@ -431,11 +434,14 @@ class FakeGrafana:
             "withCredentials": False,
             "isDefault": bool(body.get("isDefault", False)),
             "jsonData": body.get("jsonData") or {},
-            "secureJsonFields": {},
+            # Write-only: Grafana encrypts secureJsonData and answers only which keys are set
+            # (`secureJsonFields`, docs: Data source HTTP API); keys a write leaves out keep their value.
+            "secureJsonFields": {key: True for key in secure},
             "version": existing["version"] + 1 if existing else 1,
             "readOnly": False,
         }
         self.state.datasources[uid] = stored
+        self.state.secure_values[uid] = secure
         return stored
 
     def _get_datasource(self, uid: str) -> dict[str, Any]:

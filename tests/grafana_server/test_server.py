@@ -230,3 +230,22 @@ def test_older_grafana_refuses_a_second_title_in_a_folder_with_412_name_exists()
             client.dashboard.update_dashboard({"dashboard": {"uid": "b", "title": "A"}})["status"]
             == "success"
         )
+
+
+def test_a_datasources_secure_values_are_kept_and_never_answered(grafana: FakeGrafana) -> None:
+    """Grafana's Data source HTTP API: `secureJsonData` is stored encrypted; a read answers only which
+    keys are set (`secureJsonFields`), and a write that leaves a key out keeps its value."""
+    admin = api(grafana)
+    body = {
+        "name": "Cortex", "uid": "cortex", "type": "prometheus", "url": "http://cortex:9009/prometheus",
+        "access": "proxy", "jsonData": {"httpHeaderName1": "X-Scope-OrgID"},
+        "secureJsonData": {"httpHeaderValue1": "env-a"},
+    }  # fmt: skip
+    admin.datasource.create_datasource(body)
+    read = admin.datasource.get_datasource_by_uid("cortex")
+    assert read["secureJsonFields"] == {"httpHeaderValue1": True}
+    assert "secureJsonData" not in read and "env-a" not in json.dumps(read)
+    admin.datasource.update_datasource_by_uid(
+        "cortex", {k: v for k, v in body.items() if k != "secureJsonData"}
+    )
+    assert grafana.state.secure_values["cortex"] == {"httpHeaderValue1": "env-a"}
