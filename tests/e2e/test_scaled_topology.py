@@ -13,6 +13,7 @@ the definitions render now are loaded into Cortex's ruler through its API, each 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import subprocess
@@ -26,9 +27,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from dashboards_as_code.defaults import TENANT_VARIABLE
 from dashboards_as_code.definitions.loader import load_project
 from dashboards_as_code.definitions.prometheus_rule import recorded_series
-from dashboards_as_code.external_tools import NODE
+from dashboards_as_code.external_tools import NODE, PROMETHEUS
+from dashboards_as_code.promql.tree import as_prometheus_receives
 from monitoring.tools import CORTEX, DEMO, JAEGER, OTELCOL
 from telemetry.contract import CONTRACT, SPAN_KIND_SERVER
 from tests.conftest import REPO
@@ -36,6 +39,7 @@ from tests.demo.otlp_receiver import Received, attributes, otlp_receiver
 from tests.e2e.test_hub import (
     HEALTH,
     OTLP_HTTP,
+    _dashboard_queries,
     collector_environment,
     collector_url,
     loopback_plan,
@@ -44,7 +48,7 @@ from tests.e2e.test_hub import (
 from tests.e2e.test_jaeger import JAEGER_HEALTH, JAEGER_QUERY, JAEGER_SERVICE, _start_jaeger, _trace
 from tests.local_http import free_port
 from tests.prometheus.rules import rules_for_the_test
-from tests.prometheus.server import Prometheus
+from tests.prometheus.server import Prometheus, running_prometheus
 from tests.tooling import require_tool
 
 MONITORING = REPO / "monitoring"
@@ -63,18 +67,30 @@ STATUS = re.compile(
     re.MULTILINE,
 )
 SERVER_CALLS = f'traces_span_metrics_calls_total{{span_kind="{SPAN_KIND_SERVER}"}}'
+COUNTERS = (
+    "traces_span_metrics_calls_total",
+    "tenant_span_metrics_calls_total",
+    "tenant_slow_span_metrics_calls_total",
+)
+"""The span-metrics counters every request rule reads: both engines must hold the same totals first."""
 
 
 @dataclass
 class Scaled:
     cortex: Prometheus
     """Cortex's Prometheus API (`<cortex>/prometheus`, this run's tenant in X-Scope-OrgID)."""
+    single: Prometheus
+    """The single-node path's Prometheus, scraping a Collector that got the same traffic."""
     cortex_base: str
     jaeger_query: str
     sent: int
     """Requests the demo says it sent (its last status line)."""
     loki: Received
     logs: dict[str, Path]
+    settled_at: float
+    """An instant at which both engines hold every count of the run and have evaluated their rules on
+    them: the comparison asks both at this one instant (a moving `now` would see the two rule engines'
+    last evaluations, and `offset 1m` expressions, fall on different sides of it)."""
 
 
 def _cortex_environment(workdir: Path, http: int) -> dict[str, str]:
@@ -153,13 +169,47 @@ def _processes(stack: contextlib.ExitStack) -> list[subprocess.Popen[bytes]]:
     return processes
 
 
+def _teed_to(workdir: Path, single_otlp: str) -> Path:
+    """A config laid over gateway.yaml for this test only: its traces and metrics also go to the single
+    Collector (config.yaml as the single-node stack runs it), so Prometheus sees the same traffic as
+    Cortex. Logs are not teed: Loki's stand-in would get each record twice."""
+    pipelines = yaml.safe_load(GATEWAY_CONFIG.read_text())["service"]["pipelines"]
+    tee = {
+        "exporters": {"otlp_grpc/single": {"endpoint": single_otlp, "tls": {"insecure": True}}},
+        "service": {
+            "pipelines": {
+                name: {"exporters": [*pipelines[name]["exporters"], "otlp_grpc/single"]}
+                for name in ("traces", "metrics")
+            }
+        },
+    }
+    path = workdir / "gateway-tee.yaml"
+    path.write_text(yaml.safe_dump(tee))
+    return path
+
+
+def _settled(engine: Prometheus, single: Prometheus) -> float:
+    """Once both engines hold the same total of every span-metrics counter (polled, 60 s at most), an
+    instant a few rule evaluations later (both evaluate each second), waited for."""
+    for name in COUNTERS:
+        deadline = time.monotonic() + 60
+        while (
+            _value(engine, f"sum({name})") != _value(single, f"sum({name})") and time.monotonic() < deadline
+        ):
+            time.sleep(0.5)
+    settled_at = time.time() + 3
+    time.sleep(4)
+    return settled_at
+
+
 def _run_demo(node: str, demo: str, env: dict[str, str], otlp: str) -> int:
-    """The demo for ten seconds through the gateway; the number of requests its last status line says
+    """The demo for twenty seconds through the gateway (a rate over it then hangs little on its two
+    edges, where the engines sample at different instants); the number of requests its last status line says
     it sent, with no export failure and no span dropped."""
     completed = subprocess.run(
         [node, demo],
         env={**env, "OTEL_EXPORTER_OTLP_ENDPOINT": otlp,
-             "DEMO_DURATION": "10s", "DEMO_TENANTS": "4", "DEMO_RPS": "60", "DEMO_ERROR_RATIO": "0.2",
+             "DEMO_DURATION": "20s", "DEMO_TENANTS": "4", "DEMO_RPS": "60", "DEMO_ERROR_RATIO": "0.2",
              "DEMO_STATUS_INTERVAL": "60s", "OTEL_METRIC_EXPORT_INTERVAL": "1000",
              "OTEL_BSP_SCHEDULE_DELAY": "300", "OTEL_BLRP_SCHEDULE_DELAY": "300"},
         capture_output=True, text=True, timeout=90, check=False,
@@ -175,9 +225,9 @@ def _run_demo(node: str, demo: str, env: dict[str, str], otlp: str) -> int:
 @pytest.fixture(scope="module")
 def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scaled]:
     collector, cortex, jaeger = require_tool(OTELCOL), require_tool(CORTEX), require_tool(JAEGER)
-    node, demo = require_tool(NODE), require_tool(DEMO)
+    node, demo, prometheus = require_tool(NODE), require_tool(DEMO), require_tool(PROMETHEUS)
     workdir = tmp_path_factory.mktemp("scaled")
-    logs = {name: workdir / f"{name}.log" for name in ("cortex", "jaeger", "gateway", *SHARD_LOGS)}
+    logs = {name: workdir / f"{name}.log" for name in ("cortex", "jaeger", "gateway", "single", *SHARD_LOGS)}
     with contextlib.ExitStack() as stack:
         loki, received = stack.enter_context(otlp_receiver(prefix="/otlp"))
         plan = loopback_plan(workdir, loki=int(loki.rsplit(":", 1)[1]))
@@ -209,16 +259,37 @@ def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scaled]:
             processes.append(_start(command, env, logs[f"shard-{shard}"]))
             wait_healthy(f"http://{env['HEALTH_CHECK_ENDPOINT']}/", processes[-1], logs[f"shard-{shard}"])
             shard_otlp.append(env["OTLP_GRPC_ENDPOINT"])
+        # The single-node path on the same traffic: config.yaml alone, scraped by Prometheus.
+        single_env = {**base, **_own_ports(), "QUEUE_DIRECTORY": str(workdir / "single-queue")}
+        processes.append(_start([collector, f"--config={COLLECTOR_CONFIG}"], single_env, logs["single"]))
+        wait_healthy(f"http://{single_env['HEALTH_CHECK_ENDPOINT']}/", processes[-1], logs["single"])
+        (workdir / "prometheus").mkdir()
+        single = stack.enter_context(
+            running_prometheus(
+                prometheus, workdir / "prometheus", single_env["PROMETHEUS_EXPORTER_ENDPOINT"], [rules]
+            )
+        )
         # The gateway, where the SDK sends.
         gateway_env = {**base, "SHARD_1_OTLP_ENDPOINT": shard_otlp[0], "SHARD_2_OTLP_ENDPOINT": shard_otlp[1]}
-        command = [collector, f"--config={GATEWAY_CONFIG}"]
+        tee = _teed_to(workdir, single_env["OTLP_GRPC_ENDPOINT"])
+        command = [collector, f"--config={GATEWAY_CONFIG}", f"--config={tee}"]
         processes.append(_start(command, gateway_env, logs["gateway"]))
         wait_healthy(f"{collector_url(plan, HEALTH)}/", processes[-1], logs["gateway"])
         sent = _run_demo(node, demo, gateway_env, collector_url(plan, OTLP_HTTP))
         engine = Prometheus(
             f"{cortex_base}/prometheus", logs["cortex"], {"X-Scope-OrgID": ENVIRONMENT_TENANT}
         )
-        yield Scaled(engine, cortex_base, plan.url(JAEGER_SERVICE, JAEGER_QUERY), sent, received, logs)
+        settled_at = _settled(engine, single)
+        yield Scaled(
+            engine,
+            single,
+            cortex_base,
+            plan.url(JAEGER_SERVICE, JAEGER_QUERY),
+            sent,
+            received,
+            logs,
+            settled_at,
+        )
 
 
 def _value(engine: Prometheus, expr: str) -> float | None:
@@ -320,3 +391,44 @@ def test_logs_pass_through_the_shards_to_loki_with_their_trace_and_tenant(scaled
     assert len(records) > 20
     for _, record in records:
         assert len(record.get("traceId", "")) == 32 and attributes(record).get("tenant_id"), record
+
+
+RELATIVE_TOLERANCE = 0.25
+"""How far one answer may be from the other. Both engines hold the same counts, but not at the same
+instants: Prometheus scraped the single Collector each second, the shards pushed each second on their
+own clocks, so a rate's extrapolation to its window's edges (and a quantile inside a bucket) differs a
+little. Measured over four runs of 20 s: median 0.1 %, largest 9.5 % (a P99 and a messages-sent rate);
+a series missing on one side, or a shard counted twice (x2), is far outside it."""
+
+
+def _answers(engine: Prometheus, expr: str, at: float) -> dict[tuple[tuple[str, str], ...], float]:
+    return {
+        tuple(sorted(series["metric"].items())): float(series["value"][1])
+        for series in engine.query(expr, at=at)
+    }
+
+
+def _differs(one: float, other: float) -> bool:
+    if math.isnan(one) or math.isnan(other):
+        return math.isnan(one) != math.isnan(other)
+    return abs(one - other) > RELATIVE_TOLERANCE * max(abs(one), abs(other), 1e-9)
+
+
+def test_every_dashboard_query_answers_the_same_from_cortex_as_from_prometheus(scaled: Scaled) -> None:
+    """The promise of the setting: the dashboards do not change when the metrics move to Cortex. Each
+    Prometheus query of every dashboard, for each value `$tenant` takes, asked of both at the instant
+    both hold every count of the run."""
+    queries = _dashboard_queries()
+    assert queries, "the premise: the dashboards have Prometheus queries"
+    for name in COUNTERS:
+        assert _value(scaled.single, f"sum({name})") == _value(scaled.cortex, f"sum({name})"), name
+    different = []
+    for title, tenant, target in queries:
+        expr = as_prometheus_receives(str(target["expr"]), {TENANT_VARIABLE: tenant}, interval="1m")
+        single = _answers(scaled.single, expr, scaled.settled_at)
+        engine = _answers(scaled.cortex, expr, scaled.settled_at)
+        if set(single) != set(engine) or any(_differs(single[k], engine[k]) for k in single):
+            different.append(
+                f"{title} ($tenant={tenant}): {expr}\n  Prometheus {single}\n  Cortex     {engine}"
+            )
+    assert not different, "\n".join(different)
