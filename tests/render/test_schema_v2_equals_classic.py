@@ -1239,3 +1239,31 @@ def test_the_variable_kinds_are_grafanas() -> None:
         (spec,) = re.findall(rf"export interface {kind}Spec \{{(.*?)\}}", v2_text, re.DOTALL)
         declared = set(re.findall(r"^\s+(\w+)\??:", spec, re.MULTILINE))
         assert set(fields) - {"datasource"} <= declared, kind
+
+
+# --- what no fixture sets (sweep s2): each held from Grafana's defaults and types -----------------
+
+
+def _one_panel_board(**kwargs: Any) -> DashboardDefinition:
+    kwargs.setdefault("panels", [_timeseries("Only", 0)])
+    board = g.Dashboard(title="Sweep", uid="v2eq-sweep", **kwargs).auto_panel_ids()
+    return DashboardDefinition(Folder("fixtures", "Fixtures"), board)
+
+
+def test_a_variable_without_a_regex_or_a_saved_value_has_empty_strings_in_v2_not_nulls() -> None:
+    """grafanalib writes `regex: null` and `current: {text: null, value: null}` for a variable that sets
+    neither. V2 declares `regex: string` (QueryVariableSpec l.470-492, DatasourceVariableSpec
+    l.553-569, default "") and `VariableOption.text`/`value` as `string | string[]` (l.494-499); Grafana's
+    own converter makes a null text or value "" (FACTS §6 defaults; BE `buildVariableCurrent`). A null
+    there is a value of no declared type, in the spec a push sends to Grafana 13."""
+    variables = [
+        g.Template(name="job", query="label_values(up, job)", dataSource=PROMETHEUS),
+        g.Template(name="metrics", type="datasource", query="prometheus"),
+    ]
+    document, spec = both_forms(_one_panel_board(templating=g.Templating(list=variables)))
+    classic = {v["name"]: v for v in document["templating"]["list"]}
+    assert classic["job"]["regex"] is None and classic["job"]["current"]["text"] is None, "what is held"
+    for variable in spec["variables"]:
+        assert variable["spec"]["regex"] == "", variable["spec"]["name"]
+        current = variable["spec"]["current"]
+        assert (current["text"], current["value"]) == ("", ""), variable["spec"]["name"]
