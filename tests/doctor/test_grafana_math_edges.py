@@ -121,3 +121,27 @@ def test_a_raw_interval_just_above_a_step_boundary_takes_the_larger_step(
     intervals = builtin_intervals(range_s, scrape_s, panel_width)
     assert intervals["$__interval"] == interval
     assert intervals["$__auto"] == interval
+
+
+GRAFANAS_ROUND_INTERVAL_MS = [
+    (10, 1), (15, 10), (35, 20), (75, 50), (150, 100), (350, 200), (750, 500), (1500, 1000),
+    (3500, 2000), (7500, 5000), (12500, 10000), (17500, 15000), (25000, 20000), (45000, 30000),
+    (90000, 60000), (210000, 120000), (450000, 300000), (750000, 600000), (1050000, 900000),
+    (1500000, 1200000), (2700000, 1800000), (5400000, 3600000), (9000000, 7200000),
+    (16200000, 10800000), (32400000, 21600000), (86400000, 43200000), (604800000, 86400000),
+    (1814400000, 604800000), (3628800000, 2592000000),
+]  # fmt: skip
+"""Grafana's `roundInterval` (packages/grafana-data/src/datetime/rangeutil.ts), case by case in ms:
+`case interval < BELOW: return USE`, and one year past the last case. Written from Grafana's source,
+not from the module's table."""
+
+
+@pytest.mark.parametrize(("below_ms", "use_ms"), GRAFANAS_ROUND_INTERVAL_MS, ids=str)
+def test_every_step_of_grafanas_rounding_holds_just_below_its_boundary(below_ms: int, use_ms: int) -> None:
+    """Just under each boundary the step is Grafana's for that case; on the boundary (a strict `<`) the
+    next case's. E.g. a raw interval of 44.9 s is `$__interval=30s`, 45 s is `1m`."""
+    steps = [use for _below, use in GRAFANAS_ROUND_INTERVAL_MS]
+    index = steps.index(use_ms)
+    following = steps[index + 1] if index + 1 < len(steps) else 365 * 86400 * 1000
+    assert round_interval((below_ms - 0.5) / 1000) == pytest.approx(use_ms / 1000)
+    assert round_interval(below_ms / 1000) == pytest.approx(following / 1000)

@@ -19,7 +19,7 @@ import pytest
 from dashboards_as_code.definitions.loader import load_project
 from dashboards_as_code.definitions.types import Folder
 from dashboards_as_code.grafana_api.client import Grafana
-from dashboards_as_code.kinds.base import ConflictError, Desired
+from dashboards_as_code.kinds.base import ConflictError, Desired, SyncError
 from dashboards_as_code.kinds.folder import KIND as FOLDERS
 from dashboards_as_code.render.documents import build_documents
 from dashboards_as_code.settings import Settings
@@ -126,3 +126,25 @@ def test_a_folder_uid_taken_in_grafana_between_plan_and_create_is_named(
         FOLDERS.write(grafana, _desired(project_copy, folder.uid), None, force=False)
     assert f"Grafana already has a folder with the uid {folder.uid!r} (409)" in str(raised.value)
     assert server_of(grafana13).state.folders[folder.uid]["title"] == "Made by hand"
+
+
+def test_a_forced_rename_of_a_folder_deleted_in_grafana_meanwhile_says_so_and_creates_nothing(
+    grafana13: Target, project_copy: Path
+) -> None:
+    """`--force` renames the folder Grafana holds at the write; one deleted since the plan read it is
+    gone (a PUT of a missing name would create it: folder facts 2c), so the rename says it was deleted
+    and writes nothing, rather than bringing back a folder someone removed."""
+    assert cli(grafana13, "push", project=project_copy).returncode == 0
+    folder = _project_folders(project_copy)[0]
+    desired = replace(
+        _desired(project_copy, folder.uid),
+        title="TikTickets (prod)",
+        document={"uid": folder.uid, "title": "TikTickets (prod)"},
+    )
+    grafana = Grafana(Settings(grafana_url=grafana13.url, grafana_token="glsa_admin"))
+    read_by_the_plan = FOLDERS.fetch(grafana, folder.uid)
+    assert read_by_the_plan is not None
+    grafana.resource_api().send("delete by hand", "DELETE", f"{IN_VIEW}/{folder.uid}", None)
+    with pytest.raises(SyncError, match=f"folder {folder.uid!r} was deleted in Grafana while we pushed"):
+        FOLDERS.write(grafana, desired, read_by_the_plan, force=True)
+    assert folder.uid not in server_of(grafana13).state.folders

@@ -52,3 +52,13 @@ def test_irate_of_a_gauge_is_refused() -> None:
         CHECK, board(panel("Wrong", expr=raw("sum(irate(tiktickets_socketio_connections[5m]))")))
     )
     assert "takes rate() of gauge tiktickets_socketio_connections" in finding.message
+
+
+def test_a_query_that_does_not_parse_does_not_hide_the_queries_after_it() -> None:
+    """The PromQL checks read every query that parses; one that does not is query-metrics' finding,
+    and the raw counter in the next panel is still this check's."""
+    broken = panel("Broken", expr=raw("sum(tenant_span_metrics_calls_total"))
+    total = panel("Total", expr=raw("sum(tenant_span_metrics_calls_total)"))
+    (finding,) = findings(CHECK, board(broken, total))
+    assert finding.location.panel == "Total"
+    assert "reads counter tenant_span_metrics_calls_total outside rate()/increase()" in finding.message

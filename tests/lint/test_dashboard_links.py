@@ -13,7 +13,7 @@ from dashboards_as_code.panels.grafanalib_ext import QueryVariable
 from dashboards_as_code.panels.style import Row, bar_gauge, dashboard, prom, tenant_link
 from datasources import PROMETHEUS
 from telemetry.contract import SOCKETIO_CONNECTIONS, TENANT_SPAN_CALLS
-from tests.lint.builders import FOLDER, findings, panel
+from tests.lint.builders import FOLDER, check, context, document, findings, panel
 
 
 def _board(
@@ -94,3 +94,28 @@ def test_a_variable_the_target_lacks_is_reported() -> None:
 def test_links_elsewhere_are_not_read() -> None:
     links = [_link("/explore?panes=%7B%7D"), _link("https://example.com/d/nowhere")]
     assert findings(CHECK, _board("source", links=links)) == []
+
+
+def test_a_data_link_set_by_a_field_override_is_checked() -> None:
+    """Grafana lets an override give some fields their own data links (an override property with id
+    `links`, CLASSIC `FieldConfigSource.overrides[].properties`): a click on such a field opens that
+    link, so a renamed uid there is as broken as one in the panel's defaults."""
+    override = {
+        "matcher": {"id": "byName", "options": "tenant_id"},
+        "properties": [{"id": "links", "value": [_link("/d/tenant-dashboard-renamed?var-tenant=x")]}],
+    }
+    source = _board("source")
+    lint = context(source)
+    (bars,) = [p for p in document(lint, source)["panels"] if p.get("title") == "Bars"]
+    bars.setdefault("fieldConfig", {}).setdefault("overrides", []).append(override)
+    (finding,) = check(CHECK, lint)
+    assert finding.location.panel == "Bars"
+    assert "data link links to dashboard 'tenant-dashboard-renamed'" in finding.message
+
+
+def test_a_variable_set_to_nothing_is_still_a_variable_the_target_must_have() -> None:
+    """`?var-tenat=` (a typo, no value yet: the link builder fills it later) still names a variable the
+    target lacks; Grafana drops it in silence as it drops one with a value."""
+    source = _board("source", links=[_link("/d/target?var-tenat=")])
+    (finding,) = findings(CHECK, source, _board("target", tenant=True))
+    assert "sets var-tenat on dashboard 'target', which has no variable 'tenat'" in finding.message

@@ -80,3 +80,29 @@ def test_a_variable_of_any_type_that_names_a_datasource_is_checked() -> None:
     (finding,) = check(CHECK, lint)
     assert finding.location.dashboard and finding.location.panel is None
     assert finding.message.startswith("variable $filters: datasource uid 'prom-old' is not provisioned")
+
+
+def test_a_variable_whose_datasource_is_null_names_none_and_is_no_finding() -> None:
+    """grafanalib writes `"datasource": null` for every variable made without one: a custom, constant,
+    text box or interval variable, which reads no datasource at all (Grafana's classic model allows a
+    null datasource, and such a variable never queries one). It names no datasource, so there is
+    nothing to check; a finding would fail the build of a valid dashboard. A variable that does name
+    one is still checked (test_a_variable_on_a_datasource_that_is_not_provisioned)."""
+    definition = board(panel("a"))
+    lint = context(definition)
+    custom = {"type": "custom", "name": "colour", "query": "red,green", "datasource": None}
+    document(lint, definition).setdefault("templating", {}).setdefault("list", []).append(custom)
+    assert check(CHECK, lint) == []
+
+
+def test_every_query_of_a_panel_is_checked_not_only_the_first() -> None:
+    """A panel's second query may name its own datasource (a Mixed panel): a uid Grafana lacks leaves
+    that query with no data although the first query and the panel are fine."""
+    definition = board(panel("Mixed"))
+    lint = context(definition)
+    (mixed,) = [p for p in document(lint, definition)["panels"] if p.get("title") == "Mixed"]
+    second = {**mixed["targets"][0], "refId": "B", "datasource": {"type": "loki", "uid": "loki-old"}}
+    mixed["targets"].append(second)
+    (finding,) = check(CHECK, lint)
+    assert finding.location.panel == "Mixed"
+    assert finding.message.startswith("query B: datasource uid 'loki-old' is not provisioned")

@@ -67,3 +67,11 @@ def test_a_collapsed_rows_panels_share_no_grid_with_the_panels_below_the_row() -
     """Below a collapsed row, the next panel sits at y=1, where the row's panels will be once it opens
     (Grafana then moves it down): not an overlap."""
     assert _grid_findings(_collapsed(_box("Held", 0, 1), below=_box("Below", 0, 1))) == []
+
+
+def test_a_panel_of_no_height_leaves_the_grid() -> None:
+    """Grafana's grid counts whole rows of at least one: a panel of height 0 takes no room and cannot
+    be seen (nor grabbed to resize), as a panel of width 0 cannot."""
+    (finding,) = findings(CHECK, board(panel("Flat", grid=g.GridPos(h=0, w=12, x=0, y=1))))
+    assert finding.location.panel == "Flat"
+    assert "gridPos x=0 w=12 y=1 h=0 leaves the 24-column grid" in finding.message

@@ -38,3 +38,12 @@ def test_panels_that_read_no_datasource_and_rows_are_exempt() -> None:
     panels.append({"type": "logs", "title": "No targets key"})
     (finding,) = check(CHECK, lint)
     assert finding.location.panel == "No targets key"
+
+
+def test_an_annotations_list_panel_reads_no_query() -> None:
+    """Grafana's annotations list panel (`annolist`) lists the annotations its options select: it has
+    no targets to run, so one without targets is as it should be, not "No data"."""
+    definition = board(panel("a"))
+    lint = context(definition)
+    document(lint, definition)["panels"].append({"type": "annolist", "title": "Deploys"})
+    assert check(CHECK, lint) == []

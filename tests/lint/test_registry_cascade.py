@@ -2,7 +2,8 @@
 
 import grafanalib.core as g
 
-from dashboards_as_code.lint import run_checks
+from dashboards_as_code.errors import Location
+from dashboards_as_code.lint import Check, Finding, run_checks
 from tests.lint.builders import board, context, panel
 
 
@@ -21,3 +22,18 @@ def test_without_a_fatal_finding_everything_is_reported() -> None:
         panel("Two", grid=g.GridPos(h=8, w=12, x=4, y=2)),
     ]
     assert "grid-layout" in {f.check for f in run_checks(context(board(*overlapping)))}
+
+
+def test_a_fatal_checks_warning_does_not_hide_the_other_findings() -> None:
+    """Only a fatal check's *error* makes the rest unreliable; its warning (a tool missing on a laptop)
+    says nothing about the definitions, so every other check's findings are still reported."""
+    somewhere = Location(dashboard="test-board")
+    warned = Check(
+        "warns",
+        "warns: fatal, but only warns",
+        lambda _: [Finding(somewhere, "warns", "w", "warning")],
+        fatal=True,
+    )
+    other = Check("other", "other: an ordinary check", lambda _: [Finding(somewhere, "other", "e")])
+    found = run_checks(context(board(panel("a"))), [warned, other])
+    assert {(f.check, f.severity) for f in found} == {("warns", "warning"), ("other", "error")}

@@ -122,3 +122,17 @@ def test_a_metric_query_reads_tenant_logs_through_any_of_its_selectors(overview)
     (finding,) = check(CHECK, lint)
     assert finding.location.panel == logs_panel["title"]
     assert "reads tenant logs without" in finding.message
+
+
+def test_the_aggregate_row_alone_does_not_gate_every_tenant() -> None:
+    """The gate that lets one arm read every tenant is the top-k form: the picked tenants
+    (`tenant_id=~"$tenant"`) and the aggregate row together. A query with the aggregate row and every
+    tenant but no `$tenant` anywhere still shows every tenant with one tenant picked."""
+    expr = raw(
+        f'sum(tiktickets_socketio_connections{{tenant_id="{ALL_TENANTS}"}})'
+        f' or sum(tiktickets_socketio_connections{{tenant_id!="{ALL_TENANTS}"}})'
+    )
+    found = findings(CHECK, board(panel("Row and everyone", expr=expr)))
+    assert [f.message for f in found] == [
+        'query A reads tiktickets_socketio_connections without tenant_id=~"$tenant"'
+    ] * 2, "one finding per arm: the aggregate row's and the every-tenant one's"

@@ -1239,3 +1239,123 @@ def test_the_variable_kinds_are_grafanas() -> None:
         (spec,) = re.findall(rf"export interface {kind}Spec \{{(.*?)\}}", v2_text, re.DOTALL)
         declared = set(re.findall(r"^\s+(\w+)\??:", spec, re.MULTILINE))
         assert set(fields) - {"datasource"} <= declared, kind
+
+
+# --- what no fixture sets (sweep s2): each held from Grafana's defaults and types -----------------
+
+
+def _one_panel_board(**kwargs: Any) -> DashboardDefinition:
+    kwargs.setdefault("panels", [_timeseries("Only", 0)])
+    board = g.Dashboard(title="Sweep", uid="v2eq-sweep", **kwargs).auto_panel_ids()
+    return DashboardDefinition(Folder("fixtures", "Fixtures"), board)
+
+
+def test_a_variable_without_a_regex_or_a_saved_value_has_empty_strings_in_v2_not_nulls() -> None:
+    """grafanalib writes `regex: null` and `current: {text: null, value: null}` for a variable that sets
+    neither. V2 declares `regex: string` (QueryVariableSpec l.470-492, DatasourceVariableSpec
+    l.553-569, default "") and `VariableOption.text`/`value` as `string | string[]` (l.494-499); Grafana's
+    own converter makes a null text or value "" (FACTS §6 defaults; BE `buildVariableCurrent`). A null
+    there is a value of no declared type, in the spec a push sends to Grafana 13."""
+    variables = [
+        g.Template(name="job", query="label_values(up, job)", dataSource=PROMETHEUS),
+        g.Template(name="metrics", type="datasource", query="prometheus"),
+    ]
+    document, spec = both_forms(_one_panel_board(templating=g.Templating(list=variables)))
+    classic = {v["name"]: v for v in document["templating"]["list"]}
+    assert classic["job"]["regex"] is None and classic["job"]["current"]["text"] is None, "what is held"
+    for variable in spec["variables"]:
+        assert variable["spec"]["regex"] == "", variable["spec"]["name"]
+        current = variable["spec"]["current"]
+        assert (current["text"], current["value"]) == ("", ""), variable["spec"]["name"]
+
+
+def _annotation(**entry: Any) -> DashboardDefinition:
+    return _one_panel_board(
+        annotations=g.Annotations(list=[{"name": "Deploys", "datasource": LOKI, **entry}])
+    )
+
+
+def test_an_annotation_that_says_nothing_is_enabled_and_shown_in_v2() -> None:
+    """An annotation written without `enable` or `hide` is on and shown: Grafana's classic defaults are
+    `enable: true, hide: false` (CLASSIC-DEFAULTS `defaultAnnotationQuery`). The v2 spec requires both
+    (V2 `AnnotationQuerySpec` l.6-17), so the converter must write Grafana's defaults, or the deploy
+    markers vanish (enable false) or the toggle hides (hide true) once the dashboard is pushed as v2."""
+    _document, spec = both_forms(_annotation(iconColor="blue"))
+    (annotation,) = spec["annotations"]
+    assert (annotation["spec"]["enable"], annotation["spec"]["hide"]) == (True, False)
+
+
+def test_a_built_in_annotation_written_as_classic_number_one_stays_built_in() -> None:
+    """Classic JSON writes `builtIn` as a number (CLASSIC-DEFAULTS `defaultAnnotationQuery.builtIn: 0`,
+    Grafana's own "Annotations & Alerts" entry says `builtIn: 1`); V2's `builtIn?` is a boolean
+    (l.6-17). So `builtIn: 1` is `builtIn: true` in v2, and Grafana keeps treating it as its built-in
+    annotation (not one the user may delete)."""
+    _document, spec = both_forms(
+        _annotation(builtIn=1, enable=True, hide=True, iconColor="rgba(0, 211, 255, 1)")
+    )
+    (annotation,) = spec["annotations"]
+    assert annotation["spec"].get("builtIn") is True
+
+
+def test_an_annotations_query_is_carried_into_its_v2_query() -> None:
+    """The query an annotation runs (its `target`) is the body of its v2 `DataQuery` (V2
+    `AnnotationQuerySpec.query`, `DataQueryKind.spec` l.19-28; FE `getAnnotations` spreads the target
+    into the spec), sent to the annotation's datasource: without it the markers query nothing.
+    (The comparison reads an annotation's name, switches and datasource, not its query.)"""
+    target = {"expr": '{job="api"} |= "deploy"', "refId": "Anno"}
+    _document, spec = both_forms(_annotation(enable=True, iconColor="blue", target=target))
+    (annotation,) = spec["annotations"]
+    query = annotation["spec"]["query"]
+    assert query["spec"].get("expr") == '{job="api"} |= "deploy"'
+    assert (query["group"], query.get("datasource")) == ("loki", {"name": "loki"})
+
+
+def test_a_query_names_its_datasources_plugin_type_as_group_and_its_uid_as_name() -> None:
+    """`DataQueryKind.group` is the datasource plugin type (e.g. "prometheus") and `datasource.name` its
+    uid (FACTS §6; the module's contract). Every fixture's datasource has its type as its uid, so a
+    swap would not show there: here the uid is not the type, for a panel query and a variable query."""
+    metrics = {"type": "prometheus", "uid": "tt-metrics"}
+    panel = _timeseries("Only", 0, dataSource=metrics)
+    variable = g.Template(name="job", query="label_values(up, job)", dataSource=metrics)
+    _document, spec = both_forms(_one_panel_board(panels=[panel], templating=g.Templating(list=[variable])))
+    (element,) = spec["elements"].values()
+    (query,) = element["spec"]["data"]["spec"]["queries"]
+    (job,) = spec["variables"]
+    for data_query in (query["spec"]["query"], job["spec"]["query"]):
+        assert (data_query["group"], data_query["datasource"]) == ("prometheus", {"name": "tt-metrics"})
+
+
+def test_a_transparent_panel_stays_transparent_in_v2() -> None:
+    """`transparent: true` draws the panel without its background (CLASSIC `Panel.transparent`, default
+    false); V2 keeps it as `PanelSpec.transparent?` (l.46-60). No fixture panel is transparent."""
+    panel = _timeseries("Only", 0, transparent=True)
+    document, spec = both_forms(_one_panel_board(panels=[panel]))
+    assert document["panels"][0]["transparent"] is True
+    (element,) = spec["elements"].values()
+    assert element["spec"].get("transparent") is True
+    assert not differences(document, spec)
+
+
+def test_an_interval_variable_refreshes_on_time_range_change_in_v2() -> None:
+    """V2's `IntervalVariableSpec.refresh` has one value, "onTimeRangeChanged" (l.576-590; both of
+    Grafana's converters set it regardless of the classic `refresh`). grafanalib writes `refresh: 1` for
+    every variable, so the classic number must not be carried (it would be "onDashboardLoad", which
+    the types refuse). The comparison leaves an interval's refresh out, as it has no classic meaning."""
+    step = g.Template(name="step", type="interval", query="1m,5m,10m", default="5m")
+    document, spec = both_forms(_one_panel_board(templating=g.Templating(list=[step])))
+    assert document["templating"]["list"][0]["refresh"] == 1
+    (variable,) = spec["variables"]
+    assert variable["spec"]["refresh"] == "onTimeRangeChanged"
+
+
+def test_a_transformations_topic_is_kept_in_v2() -> None:
+    """A transformation may apply to another frame set than the series, e.g. `topic: "annotations"`
+    (CLASSIC `DataTransformerConfig.topic`); V2 keeps `topic?` in the transformation's spec (l.90-101).
+    Dropped, the transformation runs on the series instead of the annotations."""
+    step = {"id": "filterByValue", "topic": "annotations", "options": {}}
+    panel = _timeseries("Only", 0, transformations=[step])
+    document, spec = both_forms(_one_panel_board(panels=[panel]))
+    (element,) = spec["elements"].values()
+    (transformation,) = element["spec"]["data"]["spec"]["transformations"]
+    assert transformation["spec"].get("topic") == "annotations"
+    assert not differences(document, spec)

@@ -348,9 +348,15 @@ def _row(row: dict[str, Any], members: list[dict[str, Any]], *, hide_header: boo
     return {"kind": "RowsLayoutRow", "spec": spec}
 
 
+def _text_or_value(value: Any) -> Any:
+    """An option's text or value: a string or a list of them; unset or null is "" (V2 `VariableOption`
+    declares no null; Grafana's converter makes a null one "")."""
+    return "" if value is None else value
+
+
 def _option(current: Any) -> dict[str, Any]:
     current = current if isinstance(current, dict) else {}
-    option = {"text": current.get("text", ""), "value": current.get("value", "")}
+    option = {"text": _text_or_value(current.get("text")), "value": _text_or_value(current.get("value"))}
     if "selected" in current:
         option["selected"] = bool(current["selected"])
     return option
@@ -404,7 +410,7 @@ def _variable(variable: dict[str, Any], where: Location) -> dict[str, Any]:
             **_choices(variable),
             "query": _variable_query(variable),
             "refresh": REFRESH.get(variable.get("refresh", 1), "onDashboardLoad"),
-            "regex": variable.get("regex", ""),
+            "regex": variable.get("regex") or "",
             "sort": SORT.get(variable.get("sort", 0), "disabled"),
         }
         if variable.get("definition"):
@@ -423,7 +429,7 @@ def _variable(variable: dict[str, Any], where: Location) -> dict[str, Any]:
             **_choices(variable),
             "pluginId": variable.get("query", ""),
             "refresh": REFRESH.get(variable.get("refresh", 1), "onDashboardLoad"),
-            "regex": variable.get("regex", ""),
+            "regex": variable.get("regex") or "",
         }
         return {"kind": "DatasourceVariable", "spec": spec}
     if kind == "interval":

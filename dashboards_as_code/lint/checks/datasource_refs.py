@@ -37,7 +37,7 @@ def run(context: LintContext) -> Iterator[Finding]:
                 yield Finding(where(board, panel), ID, f"query {target.get('refId')}: {problem}")
     for board in context.dashboards:
         for variable in board.document.get("templating", {}).get("list", []):
-            if "datasource" in variable:
+            if variable.get("datasource") is not None:  # null: a variable that reads no datasource
                 problem = _problem(variable["datasource"], types)
                 if problem:
                     yield Finding(where(board), ID, f"variable ${variable.get('name')}: {problem}")
