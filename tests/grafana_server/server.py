@@ -436,7 +436,7 @@ class FakeGrafana:
             "jsonData": body.get("jsonData") or {},
             # Write-only: Grafana encrypts secureJsonData and answers only which keys are set
             # (`secureJsonFields`, docs: Data source HTTP API); keys a write leaves out keep their value.
-            "secureJsonFields": {key: True for key in secure},
+            "secureJsonFields": dict.fromkeys(secure, True),
             "version": existing["version"] + 1 if existing else 1,
             "readOnly": False,
         }
