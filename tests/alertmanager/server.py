@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.local_http import free_port
+from tests.processes import stop
 
 
 @dataclass(frozen=True)
@@ -81,9 +82,4 @@ def running_alertmanager(binary: str, config: Path, workdir: Path, *flags: str) 
             time.sleep(0.05)
         yield Alertmanager(url, log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)

@@ -47,6 +47,7 @@ from tests.e2e.test_hub import (
 )
 from tests.e2e.test_jaeger import JAEGER_HEALTH, JAEGER_QUERY, JAEGER_SERVICE, _start_jaeger, _trace
 from tests.local_http import free_port
+from tests.processes import stop
 from tests.prometheus.rules import rules_for_the_test
 from tests.prometheus.server import Prometheus, running_prometheus
 from tests.tooling import require_tool
@@ -156,16 +157,11 @@ def _processes(stack: contextlib.ExitStack) -> list[subprocess.Popen[bytes]]:
     """A list whose processes are stopped, last started first, when `stack` closes."""
     processes: list[subprocess.Popen[bytes]] = []
 
-    def stop() -> None:
+    def stop_all() -> None:
         for process in reversed(processes):
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process, timeout=20)
 
-    stack.callback(stop)
+    stack.callback(stop_all)
     return processes
 
 

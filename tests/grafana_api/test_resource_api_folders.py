@@ -19,7 +19,7 @@ import pytest
 from dashboards_as_code.definitions.loader import load_project
 from dashboards_as_code.definitions.types import Folder
 from dashboards_as_code.grafana_api.client import Grafana
-from dashboards_as_code.kinds.base import ConflictError, Desired, SyncError
+from dashboards_as_code.kinds.base import ConflictError, Desired, Live, SyncError
 from dashboards_as_code.kinds.folder import KIND as FOLDERS
 from dashboards_as_code.render.documents import build_documents
 from dashboards_as_code.settings import Settings
@@ -88,9 +88,8 @@ def test_a_rename_keeps_what_the_folder_carries_besides_its_title(
     assert ("PUT", f"{FOLDER_PATH}/{folder.uid}") in _requests(grafana13)
 
 
-def test_a_rename_made_in_grafana_after_the_plan_read_the_folder_is_a_conflict_unless_forced(
-    grafana13: Target, project_copy: Path
-) -> None:
+def _renaming_after_a_push(grafana13: Target, project_copy: Path) -> tuple[Any, Desired, Grafana, Live]:
+    """The project pushed; then a plan that renames its first folder, and what that plan read of it."""
     assert cli(grafana13, "push", project=project_copy).returncode == 0
     folder = _project_folders(project_copy)[0]
     desired = replace(
@@ -101,6 +100,13 @@ def test_a_rename_made_in_grafana_after_the_plan_read_the_folder_is_a_conflict_u
     grafana = Grafana(Settings(grafana_url=grafana13.url, grafana_token="glsa_admin"))
     read_by_the_plan = FOLDERS.fetch(grafana, folder.uid)
     assert read_by_the_plan is not None
+    return folder, desired, grafana, read_by_the_plan
+
+
+def test_a_rename_made_in_grafana_after_the_plan_read_the_folder_is_a_conflict_unless_forced(
+    grafana13: Target, project_copy: Path
+) -> None:
+    folder, desired, grafana, read_by_the_plan = _renaming_after_a_push(grafana13, project_copy)
 
     http = grafana.resource_api()  # a person renames it in Grafana after the plan read it
     read: Any = http.read("read", f"{IN_VIEW}/{folder.uid}")
@@ -134,16 +140,7 @@ def test_a_forced_rename_of_a_folder_deleted_in_grafana_meanwhile_says_so_and_cr
     """`--force` renames the folder Grafana holds at the write; one deleted since the plan read it is
     gone (a PUT of a missing name would create it: folder facts 2c), so the rename says it was deleted
     and writes nothing, rather than bringing back a folder someone removed."""
-    assert cli(grafana13, "push", project=project_copy).returncode == 0
-    folder = _project_folders(project_copy)[0]
-    desired = replace(
-        _desired(project_copy, folder.uid),
-        title="TikTickets (prod)",
-        document={"uid": folder.uid, "title": "TikTickets (prod)"},
-    )
-    grafana = Grafana(Settings(grafana_url=grafana13.url, grafana_token="glsa_admin"))
-    read_by_the_plan = FOLDERS.fetch(grafana, folder.uid)
-    assert read_by_the_plan is not None
+    folder, desired, grafana, read_by_the_plan = _renaming_after_a_push(grafana13, project_copy)
     grafana.resource_api().send("delete by hand", "DELETE", f"{IN_VIEW}/{folder.uid}", None)
     with pytest.raises(SyncError, match=f"folder {folder.uid!r} was deleted in Grafana while we pushed"):
         FOLDERS.write(grafana, desired, read_by_the_plan, force=True)

@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from tests.processes import stop
+
 LISTENING = re.compile(r'msg="Listening on".*?address=127\.0\.0\.1:(\d+)')
 """Prometheus 2 logs `msg="Listening on" address=...`, Prometheus 3 puts `component=web` between."""
 
@@ -145,9 +147,4 @@ def running_prometheus(
             raise AssertionError(f"prometheus did not report its port: {log.read_text()[-2000:]}")
         yield Prometheus(f"http://127.0.0.1:{port}", log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
