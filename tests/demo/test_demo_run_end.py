@@ -105,3 +105,42 @@ def test_a_second_signal_during_the_flush_does_not_stop_the_run_twice() -> None:
             process.kill()
     assert out.count("flushing telemetry") == 1 and "demo: interrupted; flushing telemetry" in out, out + err
     assert len(FINAL_COUNT.findall(out)) == 1, out
+
+
+SERVER_KINDS = (2, "SPAN_KIND_SERVER")
+"""OTLP's server span kind, as JSON gives it (the number) or as protobuf's JSON names it."""
+
+
+def test_a_run_that_ends_with_slow_requests_in_flight_exports_a_span_for_each_request_sent() -> None:
+    """The stop waits for the requests still in flight before the flush (demo.js, stop()): a request
+    answered after the flush has no exported server span, and then the span metrics count fewer
+    requests than the status line says were sent. Every request is slowed by a second here
+    (DEMO_SLOW_RATIO=1), so at the end of a 3 s run at 40/s a second's worth is outstanding: a stop
+    that did not wait for them (an answer counted twice makes the in-flight count reach 0 too early)
+    loses their spans."""
+    node, script = require_tool(NODE), require_tool(DEMO)
+    with otlp_receiver() as (endpoint, received):
+        run = subprocess.run(
+            [node, script],
+            check=False,
+            env=demo_environment(
+                endpoint,
+                DEMO_DURATION="3s",
+                DEMO_RPS="40",
+                DEMO_SLOW_RATIO="1",
+                DEMO_TENANTS="4",
+                DEMO_SOCKET_TENANTS="0",
+            ),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        server_spans = sum(1 for _, span in received.spans() if span.get("kind") in SERVER_KINDS)
+    assert run.returncode == 0, run.stderr
+    counts = FINAL_COUNT.findall(run.stdout)
+    assert counts, run.stdout
+    sent = int(counts[-1])
+    assert server_spans == sent, (
+        f"the status line says {sent} requests sent, the collector received {server_spans} "
+        "server spans: the requests in flight at the stop were not waited for"
+    )
