@@ -30,3 +30,20 @@ def test_a_broken_expression_is_reported_with_promtools_message(overview) -> Non
     assert "promtool check rules failed" in finding.message and "parse error" in finding.message
     # promtool read a temporary copy: the message names the project's file instead, at promtool's line.
     assert f"{CONFIG.rules_file}: 6:" in finding.message and "/tmp" not in finding.message
+
+
+def test_a_long_promtool_complaint_is_shown_by_its_end(overview) -> None:  # type: ignore[no-untyped-def]
+    """promtool lists every broken rule in file order, and a finding keeps only 1,500 characters of it:
+    the end is kept (the last errors, and promtool's closing line), not the start, so a user fixing
+    rules one run after the other sees the errors still left, not the same first ones each time. Here
+    80 broken rules make about 3,000 characters: the last rule is named, the first is not."""
+    lint = context(overview)
+    rules = "".join(f"  - record: a:b:c{i}\n    expr: sum(rate(x[5m])) by (\n" for i in range(80))
+    last = "  - record: LAST:b:c\n    expr: rate(x[5m]\n"
+    bad = f"# {uuid.uuid4()}\ngroups:\n- name: g\n  rules:\n{rules}{last}"
+    lint.outputs = [Output(CONFIG.rules_file, bad.encode())]
+    (finding,) = check(CHECK, lint)
+    assert finding.message.startswith("promtool check rules failed: ")
+    assert '"LAST:b:c"' in finding.message, f"the last broken rule is not named: {finding.message[-300:]!r}"
+    assert '"a:b:c0"' not in finding.message, finding.message[:300]
+    assert len(finding.message) <= len("promtool check rules failed: ") + 1500
