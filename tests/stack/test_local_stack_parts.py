@@ -180,6 +180,38 @@ def test_every_busy_compose_port_is_named_with_the_way_out(tmp_path: Path) -> No
     assert set(free_plan.ports.values()).isdisjoint(numbers)
 
 
+def _port_left_in_time_wait() -> int:
+    """A 127.0.0.1 port nothing listens on whose last connection is in TIME_WAIT: the server side
+    closed first, as a program that stops does (Grafana's port after `make stack` ends, a browser tab
+    still open on it)."""
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port: int = server.getsockname()[1]
+    client = socket.create_connection(("127.0.0.1", port))
+    accepted, _ = server.accept()
+    accepted.close()
+    server.close()
+    client.recv(1)
+    client.close()
+    return port
+
+
+def test_a_port_left_in_time_wait_with_nothing_listening_is_not_refused_as_in_use(
+    tmp_path: Path,
+) -> None:
+    """A compose port whose last connection is in TIME_WAIT is free: the programs bind with
+    SO_REUSEADDR (as every server does), so the probe must too. Without it, `make stack` refuses
+    "these ports are in use" for a minute after every stop although nothing listens there."""
+    port = _port_left_in_time_wait()
+    with socket.socket() as plain, pytest.raises(OSError):
+        plain.bind(("127.0.0.1", port))  # the TIME_WAIT is there: a bind without the option fails
+    compose = compose_with_ports(tmp_path, {"grafana": [f"127.0.0.1:{port}:3000"]})
+    plan = local_stack.make_plan(compose, tmp_path, free=False)
+    assert plan.ports[Endpoint("grafana", 3000)] == port
+
+
 def test_the_programs_get_no_otel_setting_of_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://elsewhere:4318")
     monkeypatch.setenv("OTEL_SERVICE_NAME", "mine")
