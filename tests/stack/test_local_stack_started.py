@@ -1,22 +1,31 @@
 """`local_stack.started` and `programs(demo_settings=...)`: what a script that drives the stack itself
-(bench/hub_at_scale.py) relies on. The programs here are Python sleepers, not the stack's."""
+(bench/hub_at_scale.py) relies on. The programs here are Python sleepers, not the stack's; and the
+Loki stand-in's retention, driven in-process through one forget cycle."""
 
 from __future__ import annotations
 
 import io
+import json
 import os
+import signal
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from dashboards_as_code.external_tools import NODE, PROMETHEUS
-from monitoring import local_stack
+from monitoring import local_stack, stand_ins
 from monitoring.loopback import Compose
 from monitoring.tools import DEMO, JAEGER, OTELCOL
 from tests.local_http import free_port
+from tests.loki_server.server import LokiStore, loki_server
 from tests.tooling import require_tool
 
 
@@ -184,3 +193,64 @@ def test_a_program_ends_when_the_stack_itself_is_killed(tmp_path: Path) -> None:
         parent.kill()
         if child and not _gone(child):
             os.kill(child, 9)
+
+
+def test_the_loki_stand_in_keeps_the_lines_of_its_retention_and_forgets_older_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`make stack`'s Loki stand-in keeps `--retention` seconds of logs (3 h by default) so that the
+    log panels and `doctor`'s look-back find them, and forgets older ones so a long run's memory stays
+    bounded. Its forget cycle runs once a minute: here the minute's wait returns at once, once, then
+    the stand-in is asked over HTTP (as Grafana asks it) for what it still holds, and stopped. With
+    `--retention 600` a line 5 minutes old is kept and one 15 minutes old is gone."""
+    now = time.time_ns()
+    store = LokiStore()
+    store.push({"service_name": "retained"}, "five minutes old", ns=now - 300 * 10**9)
+    store.push({"service_name": "retained"}, "fifteen minutes old", ns=now - 900 * 10**9)
+    port = free_port()
+    held: list[str] = []
+
+    @contextmanager
+    def this_store(port: int = 0) -> Iterator[tuple[str, LokiStore]]:
+        with loki_server(store, port=port) as served:
+            yield served
+
+    class OneCycle:
+        """The stand-in's stop event: its first minute's wait is over at once (a forget cycle runs),
+        at the second the stand-in is asked what it holds, then it stops."""
+
+        def __init__(self) -> None:
+            self.waits = 0
+
+        def set(self) -> None:
+            pass
+
+        def wait(self, timeout: float | None = None) -> bool:
+            self.waits += 1
+            if self.waits == 1:
+                return False
+            query = urllib.parse.urlencode(
+                {
+                    "query": '{service_name="retained"}',
+                    "start": str(now - 3600 * 10**9),
+                    "end": str(time.time_ns()),
+                }
+            )
+            url = f"http://127.0.0.1:{port}/loki/api/v1/query_range?{query}"
+            with urllib.request.urlopen(url, timeout=10) as answer:
+                streams = json.load(answer)["data"]["result"]
+            held.extend(line for stream in streams for _, line in stream["values"])
+            return True
+
+    monkeypatch.setattr(stand_ins, "loki_server", this_store)
+    monkeypatch.setattr(stand_ins, "threading", SimpleNamespace(Event=OneCycle))
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    try:
+        assert stand_ins.main(["loki", "--port", str(port), "--retention", "600"]) == 0
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    assert held == ["five minutes old"], (
+        f"after a forget cycle with --retention 600 the stand-in holds {held}: the line 5 minutes "
+        "old must be kept and the one 15 minutes old forgotten"
+    )
