@@ -18,7 +18,7 @@ from time import sleep
 from dashboards_as_code.external_tools import NODE
 from monitoring.tools import DEMO
 from tests.demo.otlp_receiver import otlp_receiver
-from tests.demo.test_demo_backend import demo_environment
+from tests.demo.test_demo_backend import demo_environment, run_demo
 from tests.tooling import require_tool
 
 RPS = 100
@@ -118,22 +118,14 @@ def test_a_run_that_ends_with_slow_requests_in_flight_exports_a_span_for_each_re
     (DEMO_SLOW_RATIO=1), so at the end of a 3 s run at 40/s a second's worth is outstanding: a stop
     that did not wait for them (an answer counted twice makes the in-flight count reach 0 too early)
     loses their spans."""
-    node, script = require_tool(NODE), require_tool(DEMO)
     with otlp_receiver() as (endpoint, received):
-        run = subprocess.run(
-            [node, script],
-            check=False,
-            env=demo_environment(
-                endpoint,
-                DEMO_DURATION="3s",
-                DEMO_RPS="40",
-                DEMO_SLOW_RATIO="1",
-                DEMO_TENANTS="4",
-                DEMO_SOCKET_TENANTS="0",
-            ),
-            capture_output=True,
-            text=True,
-            timeout=60,
+        run, _ = run_demo(
+            endpoint,
+            DEMO_DURATION="3s",
+            DEMO_RPS="40",
+            DEMO_SLOW_RATIO="1",
+            DEMO_TENANTS="4",
+            DEMO_SOCKET_TENANTS="0",
         )
         server_spans = sum(1 for _, span in received.spans() if span.get("kind") in SERVER_KINDS)
     assert run.returncode == 0, run.stderr

@@ -18,7 +18,6 @@ import os
 import re
 import subprocess
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,12 +27,13 @@ import pytest
 import yaml
 
 from dashboards_as_code.defaults import TENANT_VARIABLE
+from dashboards_as_code.define import Instrument
 from dashboards_as_code.definitions.loader import load_project
 from dashboards_as_code.definitions.prometheus_rule import recorded_series
 from dashboards_as_code.external_tools import NODE, PROMETHEUS
 from dashboards_as_code.promql.tree import as_prometheus_receives
 from monitoring.tools import CORTEX, DEMO, JAEGER, OTELCOL
-from telemetry.contract import CONTRACT, SPAN_KIND_SERVER
+from telemetry.contract import CONTRACT, SPAN_KIND_SERVER, Emitter
 from tests.conftest import REPO
 from tests.demo.otlp_receiver import Received, attributes, otlp_receiver
 from tests.e2e.test_hub import (
@@ -68,12 +68,13 @@ STATUS = re.compile(
     re.MULTILINE,
 )
 SERVER_CALLS = f'traces_span_metrics_calls_total{{span_kind="{SPAN_KIND_SERVER}"}}'
-COUNTERS = (
-    "traces_span_metrics_calls_total",
-    "tenant_span_metrics_calls_total",
-    "tenant_slow_span_metrics_calls_total",
+COUNTERS = tuple(
+    signal.prometheus_name
+    for signal in CONTRACT.metrics
+    if signal.emitter != Emitter.BACKEND and signal.instrument is Instrument.COUNTER
 )
-"""The span-metrics counters every request rule reads: both engines must hold the same totals first."""
+"""The span-metrics counters (the Collector's, from the contract) every request rule reads: both engines
+must hold the same totals first."""
 
 
 @dataclass
@@ -138,19 +139,6 @@ def _post_rule_groups(cortex_base: str, rules: Path) -> None:
         )
         with urllib.request.urlopen(request, timeout=30) as response:
             assert response.status == 202, (group["name"], response.status)
-
-
-def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (OSError, urllib.error.HTTPError):
-            pass
-        assert process.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
-        time.sleep(0.25)
 
 
 def _processes(stack: contextlib.ExitStack) -> list[subprocess.Popen[bytes]]:
@@ -236,7 +224,7 @@ def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scaled]:
         cortex_base = f"http://127.0.0.1:{http}"
         command = [cortex, f"-config.file={CORTEX_CONFIG}", "-config.expand-env=true"]
         processes.append(_start(command, _cortex_environment(workdir, http), logs["cortex"]))
-        _wait_ready(f"{cortex_base}/ready", processes[-1], logs["cortex"])
+        wait_healthy(f"{cortex_base}/ready", processes[-1], logs["cortex"], timeout=60)
         rules = rules_for_the_test(workdir)
         _post_rule_groups(cortex_base, rules)
         # The shards, as the overlay runs them.
