@@ -255,7 +255,7 @@ def _action_state(action: Action) -> str:
     return f"{action.kind} {action.uid}: {'failed' if action.failed else action.op.value}"
 
 
-def _describe(action: Action, *, applied: bool) -> list[str]:
+def _describe(action: Action, *, applied: bool, command: str = "push") -> list[str]:
     from dashboards_as_code.grafana_api.plan import Decision  # noqa: PLC0415
 
     past_tense = {
@@ -275,16 +275,16 @@ def _describe(action: Action, *, applied: bool) -> list[str]:
     elif action.op is Decision.DELETE and not action.done:
         lines.append(f"           the live version is saved to {BACKUP_DIR}/ first")
     if action.op is Decision.CONFLICT:
-        lines.append(f"           {_conflict_hint(action)}")
+        lines.append(f"           {_conflict_hint(action, command)}")
         lines += [f"           {line}" for line in action.diff.splitlines()]
     return lines
 
 
-def _conflict_hint(action: Action) -> str:
+def _conflict_hint(action: Action, command: str = "push") -> str:
     """What --force would do: a conflict found by prune (nothing desired) is deleted, others overwritten."""
     if action.desired is None:
-        return "not deleted; `push --prune --force` saves the live version to a backup, then deletes it"
-    return "not overwritten; `push --force` saves the live version to a backup, then writes"
+        return f"not deleted; `{command} --prune --force` saves the live version to a backup, then deletes it"
+    return f"not overwritten; `{command} --force` saves the live version to a backup, then writes"
 
 
 def _summary(report: SyncReport, requests: str, *, not_attempted: int = 0) -> str:
@@ -358,6 +358,96 @@ def push(
         typer.echo(f"dry run: {planned} write(s) planned, nothing written. {summary}")
     else:
         typer.echo(summary)
+    if report.stopped is not None:
+        raise _fail(f"error: stopped early: {report.stopped}", EXIT_CHECK_FAILED)
+    if not report.ok:
+        raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+@app.command("push-rules")
+def push_rules(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change, with a diff per group; write nothing.")
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Overwrite groups edited in the ruler since the last push (with --prune: delete them), "
+            "after saving each live group to .grafana-backups/.",
+        ),
+    ] = False,
+    prune: Annotated[
+        bool,
+        typer.Option(
+            "--prune",
+            help="Delete groups of the project's namespace that no definition makes any more (after a "
+            "backup); groups this tool never pushed are left alone.",
+        ),
+    ] = False,
+    project: ProjectOption = None,
+) -> None:
+    """Load the rule groups into the metrics engine's ruler (config.py `metrics_engine`: Cortex).
+
+    Prometheus reads the rule file `build` writes; Cortex's ruler takes the groups through its API
+    (RULER_URL, default http://localhost:9009), as the environment's tenant, in the namespace named
+    after the project. Only what changed is written; a group edited in the ruler since the last push
+    is a conflict, as an edit in Grafana is for push. Exit 0 ok, 1 conflicts or failures, 2 bad
+    definitions or settings, or no ruler at RULER_URL.
+    """
+    from dashboards_as_code.grafana_api.plan import WRITES, Decision  # noqa: PLC0415
+    from dashboards_as_code.ruler_api.client import Ruler  # noqa: PLC0415
+    from dashboards_as_code.ruler_api.groups import MARKER_GROUP  # noqa: PLC0415
+    from dashboards_as_code.ruler_api.sync import synchronise_rules  # noqa: PLC0415
+    from dashboards_as_code.settings import SettingsError, settings  # noqa: PLC0415
+
+    documents, _ = _prepare(project)
+    config = documents.project.config
+    if config.metrics_engine is None:
+        raise _fail(
+            "error: config.py: no metrics_engine is set, so Prometheus loads the rules from "
+            f"{config.rules_file} (written by `build`); push-rules loads them into Cortex's ruler"
+        )
+    groups = (documents.rules or {}).get("groups", [])
+    if any(group["name"] == MARKER_GROUP for group in groups):
+        raise _fail(
+            f"error: prometheus_rules/: rule group {MARKER_GROUP!r}: the name is push-rules' own (it records "
+            "what was pushed); rename the group"
+        )
+    try:
+        current = settings(documents.project.root)
+    except (SettingsError, ValueError) as error:
+        raise _fail(f"error: {error}") from None
+    ruler = Ruler(current.ruler_url, config.metrics_engine.tenant, current.grafana_timeout)
+    with _Progress(
+        len(groups), "dry run" if dry_run else "pushing rules", describe=_action_state
+    ) as reporter:
+        report = synchronise_rules(
+            ruler,
+            config.name,
+            groups,
+            config.name,
+            apply=not dry_run,
+            force=force,
+            prune=prune,
+            backup_dir=documents.project.root / BACKUP_DIR,
+            on_done=reporter,
+        )
+    if report.stopped is not None and report.stopped.fatal and not report.actions:
+        raise _fail(f"error: {report.stopped}")
+    for action in report.actions:
+        for line in _describe(action, applied=not dry_run, command="push-rules"):
+            typer.echo(line)
+        if dry_run and action.op in (Decision.CREATE, Decision.UPDATE, Decision.OVERWRITE):
+            typer.echo(action.diff)
+    requests = f"{ruler.reads} reads, {ruler.writes} writes"
+    summary = _summary(report, requests, not_attempted=reporter.total - len(report.actions))
+    where = f"tenant {ruler.tenant!r}, namespace {config.name!r} at {ruler.url}"
+    if dry_run:
+        planned = sum(1 for a in report.actions if a.op in WRITES)
+        typer.echo(f"dry run ({where}): {planned} write(s) planned, nothing written. {summary}")
+    else:
+        typer.echo(f"{where}: {summary}")
     if report.stopped is not None:
         raise _fail(f"error: stopped early: {report.stopped}", EXIT_CHECK_FAILED)
     if not report.ok:

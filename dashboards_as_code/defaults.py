@@ -14,6 +14,8 @@ GRAFANA_TIMEOUT_SECONDS = 10.0
 
 PROMETHEUS_URL = "http://localhost:9090"
 LOKI_URL = "http://localhost:3100"
+RULER_URL = "http://localhost:9009"
+"""Where `push-rules` reaches Cortex's ruler API: the scaled stack's host port (docker-compose.scale.yml)."""
 """Where the compose stack publishes Prometheus and Loki: where `doctor` looks by default."""
 
 DOCTOR_TIMEOUT_SECONDS = 10.0

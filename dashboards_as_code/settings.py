@@ -19,6 +19,7 @@ EXAMPLE_URLS = {
     "grafana_url": defaults.GRAFANA_URL,
     "prometheus_url": defaults.PROMETHEUS_URL,
     "loki_url": defaults.LOKI_URL,
+    "ruler_url": defaults.RULER_URL,
 }
 """The example a bad URL's message gives: each service's own default (Loki's port is 3100, not Grafana's)."""
 LEAVE_OUT = ("prometheus_url", "loki_url")
@@ -102,12 +103,15 @@ class Settings(BaseSettings):
     """Where `doctor` queries Prometheus directly (the compose stack's host port); empty: leave it out."""
     loki_url: str = defaults.LOKI_URL
     """Where `doctor` queries Loki directly; empty (`LOKI_URL=`): leave Loki out, its panels unchecked."""
+    ruler_url: str = defaults.RULER_URL
+    """Where `push-rules` reaches the metrics engine's ruler API (Cortex's HTTP port, as this machine sees
+    it; config.py's `metrics_engine.url` is the address Grafana uses, often a compose service name)."""
     doctor_timeout: float = Field(default=defaults.DOCTOR_TIMEOUT_SECONDS, gt=0, le=300)
     """Seconds for one `doctor` request to Prometheus, Loki or Grafana's datasource proxy."""
     watch_child_timeout_seconds: float = Field(default=defaults.WATCH_CHILD_TIMEOUT_SECONDS, gt=0, le=3600)
     """Seconds one build or push of `watch` may run (0 < t <= 3600) before it is stopped and reported."""
 
-    @field_validator("grafana_url", "prometheus_url", "loki_url")
+    @field_validator("grafana_url", "prometheus_url", "loki_url", "ruler_url")
     @classmethod
     def _root_url(cls, value: str, info: ValidationInfo) -> str:
         url = value.strip().rstrip("/")

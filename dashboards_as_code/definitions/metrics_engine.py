@@ -10,6 +10,7 @@ environment, never one per application tenant: the application's tenants stay a 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -36,6 +37,19 @@ class MetricsEngine(BaseModel):
     """This environment's Cortex tenant: the shards push as it, Grafana reads as it."""
     datasource_uid: str = "prometheus"
     """The Prometheus datasource that moves; every panel keeps pointing at this uid."""
+    rules_dir: str = "monitoring/cortex/rules"
+    """Where `build` writes the rule file in the layout Cortex's ruler reads from a local directory
+    (`-ruler-storage.backend=local`): `<rules_dir>/<tenant>/<namespace>`, see `rules_file`."""
+
+    @field_validator("rules_dir")
+    @classmethod
+    def _relative_path(cls, path: str) -> str:
+        parts = PurePosixPath(path).parts
+        if not path or path.startswith("/") or "\\" in path or ".." in parts or parts[0] == ".":
+            raise ValueError(
+                f"{path!r} must be a plain relative path inside the project (no '..', not absolute)"
+            )
+        return path.rstrip("/")
 
     @field_validator("url")
     @classmethod
@@ -51,6 +65,12 @@ class MetricsEngine(BaseModel):
         if not tenant or tenant in {".", ".."} or not all(c.isalnum() or c in "!-_.*'()" for c in tenant):
             raise ValueError(f"{tenant!r}: a Cortex tenant is letters, digits and !-_.*'() (not '.' or '..')")
         return tenant
+
+    def rules_file(self, namespace: str) -> str:
+        """The rule file of `namespace` in the ruler's local layout: Cortex reads each directory below
+        its rules directory as a tenant and each file in it as a namespace named after the file, so the
+        file has no extension and is named exactly as `push-rules` names the namespace (the project)."""
+        return f"{self.rules_dir}/{self.tenant}/{namespace}"
 
     def moved(self, datasources: Sequence[Datasource]) -> list[Datasource]:
         """`datasources` with the one named by `datasource_uid` pointing at Cortex as this tenant."""

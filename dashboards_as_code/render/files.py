@@ -51,6 +51,9 @@ def render_outputs(documents: Documents, *, allow_outside: bool = False) -> list
         outputs += kind.outputs(documents)
     if documents.rules is not None:
         outputs.append(Output(config.rules_file, dump_rules_yaml(documents.rules)))
+        if config.metrics_engine is not None:  # the same rules, where Cortex's ruler reads them
+            engine_file = config.metrics_engine.rules_file(config.name)
+            outputs.append(Output(engine_file, dump_rules_yaml(documents.rules)))
     routing = documents.project.alert_routing
     if config.alertmanager_file is not None and routing is not None:
         outputs.append(Output(config.alertmanager_file, dump_rules_yaml(routing.document(), ROUTING_SOURCE)))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import re
 import subprocess
 import time
@@ -32,9 +31,12 @@ from dashboards_as_code.definitions.loader import load_project
 from dashboards_as_code.definitions.prometheus_rule import recorded_series
 from dashboards_as_code.external_tools import NODE, PROMETHEUS
 from dashboards_as_code.promql.tree import as_prometheus_receives
+from dashboards_as_code.ruler_api.client import Ruler
+from dashboards_as_code.ruler_api.sync import synchronise_rules
 from monitoring.tools import CORTEX, DEMO, JAEGER, OTELCOL
 from telemetry.contract import CONTRACT, SPAN_KIND_SERVER, Emitter
 from tests.conftest import REPO
+from tests.cortex.server import CORTEX_CONFIG, cortex_environment
 from tests.demo.otlp_receiver import Received, attributes, otlp_receiver
 from tests.e2e.test_hub import (
     HEALTH,
@@ -56,7 +58,6 @@ MONITORING = REPO / "monitoring"
 COLLECTOR_CONFIG = MONITORING / "otel-collector" / "config.yaml"
 SHARD_OVERLAY = MONITORING / "otel-collector" / "shard.yaml"
 GATEWAY_CONFIG = MONITORING / "otel-collector" / "gateway.yaml"
-CORTEX_CONFIG = MONITORING / "cortex" / "cortex.yaml"
 SHARDS = ("1", "2")
 SHARD_LOGS = tuple(f"shard-{shard}" for shard in SHARDS)
 SHARD_LABEL = "collector_shard"
@@ -95,19 +96,6 @@ class Scaled:
     last evaluations, and `offset 1m` expressions, fall on different sides of it)."""
 
 
-def _cortex_environment(workdir: Path, http: int) -> dict[str, str]:
-    return {
-        **os.environ,
-        "CORTEX_LISTEN_ADDRESS": "127.0.0.1",
-        "CORTEX_HTTP_PORT": str(http),
-        "CORTEX_GRPC_PORT": str(free_port()),
-        "CORTEX_DATA": str(workdir / "cortex"),
-        "CORTEX_RULE_EVALUATION_INTERVAL": "1s",
-        "CORTEX_RULE_POLL_INTERVAL": "1s",
-        "CORTEX_ALERTMANAGER_URL": f"http://127.0.0.1:{free_port()}",  # nothing listens: no alert leaves
-    }
-
-
 def _own_ports() -> dict[str, str]:
     """A shard's own listen addresses (config.yaml's `${env:...}`), free ones: the plan's are the
     gateway's (the compose service `otel-collector` is the gateway in the scaled overlay)."""
@@ -128,17 +116,15 @@ def _start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Pop
         return subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, cwd=log.parent)
 
 
-def _post_rule_groups(cortex_base: str, rules: Path) -> None:
-    """Each group of the rendered rule file into Cortex's ruler (its API takes one group per request)."""
-    for group in yaml.safe_load(rules.read_text())["groups"]:
-        request = urllib.request.Request(
-            f"{cortex_base}/api/v1/rules/tiktickets",
-            data=yaml.safe_dump(group).encode(),
-            headers={"X-Scope-OrgID": ENVIRONMENT_TENANT, "Content-Type": "application/yaml"},
-            method="POST",
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            assert response.status == 202, (group["name"], response.status)
+def _load_rules(cortex_base: str, rules: Path, backups: Path) -> None:
+    """The rendered rule file into Cortex's ruler the way `push-rules` loads it (its engine code, with the
+    groups evaluated each second for the test)."""
+    groups = yaml.safe_load(rules.read_text())["groups"]
+    ruler = Ruler(cortex_base, ENVIRONMENT_TENANT, timeout=30)
+    report = synchronise_rules(ruler, "tiktickets", groups, "tiktickets", apply=True, backup_dir=backups)
+    assert report.ok and report.count() == {"written": len(groups)}, [
+        (a.uid, a.op, a.error) for a in report.actions
+    ]
 
 
 def _processes(stack: contextlib.ExitStack) -> list[subprocess.Popen[bytes]]:
@@ -223,10 +209,10 @@ def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scaled]:
         http = free_port()
         cortex_base = f"http://127.0.0.1:{http}"
         command = [cortex, f"-config.file={CORTEX_CONFIG}", "-config.expand-env=true"]
-        processes.append(_start(command, _cortex_environment(workdir, http), logs["cortex"]))
+        processes.append(_start(command, cortex_environment(workdir, http), logs["cortex"]))
         wait_healthy(f"{cortex_base}/ready", processes[-1], logs["cortex"], timeout=60)
         rules = rules_for_the_test(workdir)
-        _post_rule_groups(cortex_base, rules)
+        _load_rules(cortex_base, rules, workdir / "backups")
         # The shards, as the overlay runs them.
         base = collector_environment(plan)  # Loki's and Jaeger's addresses, 1 s span-metrics flush
         shard_otlp = []
