@@ -106,6 +106,7 @@ TENANT_SPAN_CALLS = MetricSignal(
     tenant_budget=TenantBudget(
         series=2,
         per_extra_instance=0,
+        per_extra_shard=2,
         dimensions=(
             "`status_code`: `STATUS_CODE_UNSET` or `STATUS_CODE_ERROR` (a backend that sets `OK` on "
             "server spans adds one); `span_kind` is always `SPAN_KIND_SERVER`"
@@ -133,6 +134,7 @@ TENANT_SLOW_SPAN_CALLS = MetricSignal(
     tenant_budget=TenantBudget(
         series=1,
         per_extra_instance=0,
+        per_extra_shard=1,
         dimensions="none: span kind and status are excluded, and the instance is dropped before counting",
     ),
     present_only_when=(

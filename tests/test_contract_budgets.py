@@ -66,6 +66,33 @@ def test_series_per_tenant_adds_the_budgets_per_instance() -> None:
     one = sum(b.series for b in budgets)
     assert contract.series_per_tenant() == one
     assert contract.series_per_tenant(3) == one + 2 * sum(b.per_extra_instance for b in budgets)
+    assert contract.series_per_tenant(shards=3) == one + 2 * sum(b.per_extra_shard for b in budgets)
+    assert contract.series_per_tenant(2, 2) == one + sum(
+        b.per_extra_instance + b.per_extra_shard for b in budgets
+    )
+
+
+def test_a_budget_with_more_shard_series_than_series_is_refused() -> None:
+    assert (
+        TenantBudget(series=2, per_extra_instance=0, per_extra_shard=2, dimensions="-").per_extra_shard == 2
+    )
+    for shard in (-1, 3):
+        with pytest.raises(ValidationError, match="per_extra_shard"):
+            TenantBudget(series=2, per_extra_instance=0, per_extra_shard=shard, dimensions="-")
+
+
+def test_what_the_shards_count_from_spans_repeats_per_shard_and_nothing_else_does() -> None:
+    """The scaled topology's cost (README "When one Prometheus is not enough"): the span-metrics
+    connectors run on every shard and label their series with it, and a tenant's traces reach every
+    shard, so their per-tenant series repeat per shard; what the backend emits goes, by resource, to one
+    shard. The contract's budgets must say so, or the scale benchmark's prediction on Cortex is short."""
+    contract = load_project(REPO).contract
+    for signal in contract.metrics:
+        if signal.tenant_budget is None:
+            continue
+        from_spans = "spanmetrics" in signal.emitter  # a Collector connector that counts spans
+        expected = signal.tenant_budget.series if from_spans else 0
+        assert signal.tenant_budget.per_extra_shard == expected, signal.key
 
 
 def test_build_writes_the_limits_the_emitters_read() -> None:
@@ -110,9 +137,11 @@ def test_the_contract_pages_totals_are_the_sums_of_its_own_budget_table() -> Non
         if not line.startswith("| `"):
             break
         cells = [cell.strip() for cell in line.strip("|").split("|")]
-        rows.append((int(cells[1]), int(cells[2])))
+        rows.append((int(cells[1]), int(cells[2]), int(cells[3])))
     assert rows, "the budget table has no row"
-    one = sum(series for series, _ in rows)
-    two = one + sum(extra for _, extra in rows)
+    one = sum(series for series, _, _ in rows)
+    two = one + sum(extra for _, extra, _ in rows)
+    sharded = one + sum(shard for _, _, shard in rows)
     (total,) = [line for line in lines if line.startswith("In all: ")]
     assert f"In all: {one} series per tenant with one backend instance, {two} with two," in total, total
+    assert f"; {sharded} with one instance behind two Collector shards" in total, total

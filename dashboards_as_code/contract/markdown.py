@@ -148,19 +148,23 @@ def _budget_section(contract: TelemetryContract) -> list[str]:
         "exported with DELTA temporality, so a tenant that is gone stops being a series (a cumulative "
         "instrument repeats its last value for the life of the process).",
         "",
-        "| series | per tenant | each further instance adds | what multiplies | emitter's limit |",
-        "|---|---|---|---|---|",
+        "| series | per tenant | each further instance adds | each further Collector shard adds "
+        "| what multiplies | emitter's limit |",
+        "|---|---|---|---|---|---|",
     ]
     for m in budgeted:
         budget = m.tenant_budget
         assert budget is not None
         lines.append(
-            f"| `{m.prometheus_name}` | {budget.series} | {budget.per_extra_instance} | {budget.dimensions} "
+            f"| `{m.prometheus_name}` | {budget.series} | {budget.per_extra_instance} "
+            f"| {budget.per_extra_shard} | {budget.dimensions} "
             f"| {contract.cardinality_limit(m):,} attribute sets ({m.emitter}) |"
         )
     lines += [
         "",
         f"In all: {contract.series_per_tenant()} series per tenant with one backend instance, "
-        f"{contract.series_per_tenant(2)} with two, before the recording rules' per-tenant rows.",
+        f"{contract.series_per_tenant(2)} with two, before the recording rules' per-tenant rows; "
+        f"{contract.series_per_tenant(shards=2)} with one instance behind two Collector shards (the "
+        "scaled topology, where a tenant's spans are counted on every shard they reach).",
     ]
     return lines

@@ -176,6 +176,11 @@ class TenantBudget(_Frozen):
     instance (aggregated by the Collector) or when a tenant's value lives on one instance only."""
     dimensions: str
     """What multiplies the tenant's series, in words: the backend team's guide to staying in budget."""
+    per_extra_shard: int = 0
+    """Series each further Collector shard adds per tenant, where the Collector tier is sharded (the
+    scaled topology): a series the shards count from spans carries the shard's label, and a tenant's
+    traces reach every shard, so it repeats per shard; 0 for what one process emits (its metrics go to
+    one shard)."""
 
     @model_validator(mode="after")
     def _positive(self) -> TenantBudget:
@@ -183,6 +188,11 @@ class TenantBudget(_Frozen):
             raise ContractError(
                 f"a tenant budget needs series >= 1 and 0 <= per_extra_instance <= series, "
                 f"got {self.series} and {self.per_extra_instance}"
+            )
+        if not 0 <= self.per_extra_shard <= self.series:
+            raise ContractError(
+                f"a tenant budget needs 0 <= per_extra_shard <= series, got {self.per_extra_shard} "
+                f"and {self.series}"
             )
         return self
 
@@ -363,11 +373,13 @@ class TelemetryContract(_Frozen):
             raise ContractError(f"{signal.key} is not tenant-scoped: it has no cardinality budget")
         return signal.tenant_budget.series * self.tenants_per_instance * self.limit_headroom
 
-    def series_per_tenant(self, instances: int = 1) -> int:
+    def series_per_tenant(self, instances: int = 1, shards: int = 1) -> int:
         """Raw series per tenant that the tenant-scoped signals' budgets add up to, on `instances`
-        backend instances."""
+        backend instances and `shards` Collector shards (1: the single Collector)."""
         budgets = [m.tenant_budget for m in self.metrics if m.tenant_budget is not None]
-        return sum(b.series + (instances - 1) * b.per_extra_instance for b in budgets)
+        return sum(
+            b.series + (instances - 1) * b.per_extra_instance + (shards - 1) * b.per_extra_shard for b in budgets
+        )
 
     @model_validator(mode="after")
     def _keys_are_unique(self) -> TelemetryContract:
