@@ -43,6 +43,7 @@ minute to start, query and stop (with --history-days 7 at 10,000 tenants, about 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -56,7 +57,7 @@ import time
 import urllib.parse
 import urllib.request
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -66,6 +67,18 @@ from typing import Any
 import yaml
 
 from bench.history import SeriesSpec, sample_steps, served_overview, snapshot
+from bench.metrics_backends import (
+    BACKENDS,
+    CORTEX_BACKEND,
+    PROMETHEUS_BACKEND,
+    Backend,
+    Engine,
+    backend_versions,
+    configured_max_exemplars,
+    cortex_programs,
+    load_rules,
+    send_tenant_header,
+)
 from bench.overview_at_scale import (
     SCRAPE_INTERVAL,
     Query,
@@ -84,6 +97,7 @@ from dashboards_as_code.definitions.types import Project
 from dashboards_as_code.external_tools import NODE, PROMETHEUS, ToolMissingError, require
 from dashboards_as_code.grafana_math import builtin_intervals, opening_value, parse_duration, substitute
 from dashboards_as_code.kinds.dashboard import dashboard_document
+from dashboards_as_code.render.documents import build_documents
 from monitoring import local_stack, loopback
 from monitoring.local_stack import Program, program_version
 from monitoring.tools import JAEGER, OTELCOL
@@ -412,19 +426,24 @@ class Sample:
 
 @dataclass
 class Sampler:
-    pids: dict[str, int]
-    prometheus_url: str
+    pids: dict[str, tuple[int, ...]]
+    """Role (the engine, the Collector, the demo) -> its processes, summed: the Collector tier of the
+    scaled topology is a gateway and two shards, its engine Cortex and the Prometheus agent."""
+    metrics_url: str
+    """Where the engine serves its own /metrics."""
+    backend: Backend = PROMETHEUS_BACKEND
     samples: list[Sample] = field(default_factory=list)
     ticks: int = field(default_factory=lambda: os.sysconf("SC_CLK_TCK"))
 
     def take(self) -> Sample:
         rss, cpu = {}, {}
-        for service, pid in self.pids.items():
-            rss[service] = proc_status_kib(read(f"/proc/{pid}/status"), "VmRSS") / 1024
-            stat = read(f"/proc/{pid}/stat")
-            cpu[service] = proc_cpu_seconds(stat, self.ticks) if stat else 0.0
+        for role, pids in self.pids.items():
+            rss[role] = sum(proc_status_kib(read(f"/proc/{pid}/status"), "VmRSS") for pid in pids) / 1024
+            stats = [read(f"/proc/{pid}/stat") for pid in pids]
+            cpu[role] = sum(proc_cpu_seconds(stat, self.ticks) for stat in stats if stat)
         try:
-            open_files = sum(1 for _ in Path(f"/proc/{self.pids[local_stack.DEMO_SERVICE]}/fd").iterdir())
+            demo = self.pids[local_stack.DEMO_SERVICE][0]
+            open_files = sum(1 for _ in Path(f"/proc/{demo}/fd").iterdir())
         except OSError:
             open_files = 0
         busy, total = machine_cpu_ticks(read("/proc/stat"))
@@ -436,9 +455,7 @@ class Sampler:
             float(read("/proc/loadavg").split()[0]),
             busy,
             total,
-            prometheus_metrics(self.prometheus_url).get(
-                "prometheus_tsdb_exemplar_exemplars_appended_total", 0.0
-            ),
+            self.backend.total(prometheus_metrics(self.metrics_url), self.backend.exemplars_appended) or 0.0,
         )
         self.samples.append(sample)
         return sample
@@ -579,11 +596,14 @@ class Run:
     project: Project
     run_dir: Path
     url: str
-    """Prometheus."""
+    """The engine's Prometheus API: Prometheus, or `<cortex>/prometheus`."""
     running: list[Program]
     sampler: Sampler
     instances: int = 1
     """Backend instances: the demo started this many times (DEMO_INSTANCE k/n)."""
+    backend: Backend = PROMETHEUS_BACKEND
+    metrics_url: str = ""
+    """Where the engine serves its own /metrics (Prometheus: `url`)."""
     traffic_start: float = 0.0
     end: float = 0.0
 
@@ -607,6 +627,7 @@ def run_once(
     slow_ratio: float = 0.0,
     instances: int = 1,
     history_days: int = 0,
+    backend: Backend = PROMETHEUS_BACKEND,
 ) -> dict[str, Any]:
     run_dir = Path(tempfile.mkdtemp(prefix=f"hub-{tenants}-", dir=keep))
     figures: dict[str, Any] = {
@@ -617,9 +638,10 @@ def run_once(
         "slow_ratio": slow_ratio,
         "socket_tenants": socket_tenants,
         "instances": instances,
+        "backend": backend.name,
         "date": f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "checkout": checkout(),
-        "versions": versions(),
+        "versions": {**versions(), **(backend_versions() if backend is CORTEX_BACKEND else {})},
         "load_before": float(read("/proc/loadavg").split()[0]),
     }
     compose = loopback.Compose()
@@ -641,18 +663,30 @@ def run_once(
         instances,
     )
     url = plan.url(local_stack.PROMETHEUS_SERVICE, local_stack.PROMETHEUS_HTTP.port)
+    engine = Engine(url, url)
+    if backend is CORTEX_BACKEND:
+        found, engine = cortex_programs(found, plan)
+        send_tenant_header()
+    project = load_project(REPO)
+    demos = [p for p in found if p.service.startswith(local_stack.DEMO_SERVICE)]
     try:
-        with local_stack.started(found, run_dir, sys.stderr) as running:
-            pids = {
-                p.service: p.process.pid for p in running if p.process is not None and p.service in SAMPLED
-            }
-            run = Run(tenants, load_project(REPO), run_dir, url, running, Sampler(pids, url), instances)
+        with (
+            local_stack.started([p for p in found if p not in demos], run_dir, sys.stderr) as stack,
+            _rules_loaded(backend, engine, project, run_dir),
+            local_stack.started(demos, run_dir, sys.stderr) as demos_running,
+        ):
+            running = [*stack, *demos_running]
+            url = engine.query_url
+            sampler = Sampler(sampled_pids(running, backend), engine.metrics_url, backend)
+            run = Run(
+                tenants, project, run_dir, url, running, sampler, instances, backend, engine.metrics_url
+            )
             figures.update(traffic(run, minutes))
             figures.update(tenant_figures(run))
             figures.update(series_figures(run, figures))
             figures.update(resource_figures(run))
             figures["exemplars"] = exemplar_figures(run)
-            figures["collector_losses"] = collector_losses(url)
+            figures["collector_losses"] = collector_losses(url)  # Cortex: the agent's scrapes
             figures["overview"] = overview_load(url, time.time())
             figures["dashboards"] = other_dashboards_load(run, time.time())
             history = history_snapshot(run) if history_days else None
@@ -664,6 +698,28 @@ def run_once(
         else:
             print(f"run folder kept: {run_dir}", flush=True)
     return figures
+
+
+@contextlib.contextmanager
+def _rules_loaded(backend: Backend, engine: Engine, project: Project, run_dir: Path) -> Iterator[None]:
+    """Cortex's ruler holds the rule groups before the demo starts (Prometheus reads its rule files)."""
+    if backend is CORTEX_BACKEND:
+        rules = build_documents(project).rules
+        load_rules(engine, list((rules or {}).get("groups", [])), run_dir / "rule-backups")
+    yield
+
+
+def sampled_pids(running: list[Program], backend: Backend) -> dict[str, tuple[int, ...]]:
+    """The processes of each role the table shows: the engine, the Collector tier, the (first) demo."""
+    by_service = {p.service: p.process.pid for p in running if p.process is not None}
+    roles = {
+        local_stack.PROMETHEUS_SERVICE: backend.engine_roles,
+        local_stack.COLLECTOR: backend.collector_roles,
+        local_stack.DEMO_SERVICE: (local_stack.DEMO_SERVICE,),
+    }
+    return {
+        role: tuple(by_service[s] for s in services if s in by_service) for role, services in roles.items()
+    }
 
 
 def history_snapshot(run: Run) -> list[SeriesSpec]:
@@ -702,10 +758,6 @@ def demo_logs(run: Run) -> list[str]:
     ]
 
 
-SAMPLED = (local_stack.PROMETHEUS_SERVICE, local_stack.COLLECTOR, local_stack.DEMO_SERVICE)
-"""The programs whose memory and CPU the table shows."""
-
-
 def traffic(run: Run, minutes: float) -> dict[str, Any]:
     """Let the demo run for `minutes` (or until it exits), sampling every SAMPLE_SECONDS."""
     first = run.sampler.take()
@@ -724,7 +776,7 @@ def traffic(run: Run, minutes: float) -> dict[str, Any]:
         rss = last.rss_mib
         print(
             f"  {last.at - first.at:5.0f} s: "
-            f"Prometheus {rss.get(local_stack.PROMETHEUS_SERVICE, 0):,.0f} MiB, "
+            f"{run.backend.title} {rss.get(local_stack.PROMETHEUS_SERVICE, 0):,.0f} MiB, "
             f"Collector {rss.get(local_stack.COLLECTOR, 0):,.0f} MiB, demo's open files "
             f"{last.demo_open_files:,}, load {last.load1:.2f}",
             flush=True,
@@ -785,14 +837,14 @@ def tenant_figures(run: Run) -> dict[str, Any]:
 
 def series_figures(run: Run, figures: Mapping[str, Any]) -> dict[str, Any]:
     """Head series, what of them belongs to tenants, and the contract's prediction."""
-    head = int(prometheus_metrics(run.url).get("prometheus_tsdb_head_series", 0))
+    head = int(run.backend.total(prometheus_metrics(run.metrics_url), run.backend.head_series) or 0)
     raw = sum(s["series"] for s in figures["raw_series"].values())
     recorded = sum(s["series"] for s in figures["recorded_series"].values())
     independent = head - raw - recorded
     prediction = None
     if hasattr(run.project.contract, "series_per_tenant"):  # a contract from before the budgets has none
         predicted = Prediction(
-            run.project.contract.series_per_tenant(run.instances),
+            run.project.contract.series_per_tenant(run.instances, run.backend.shards),
             recorded_rows_per_tenant(r for rules in run.recorded.values() for r in rules),
             run.tenants,
             independent,
@@ -813,10 +865,13 @@ def resource_figures(run: Run) -> dict[str, Any]:
     elapsed = last.at - first.at
     cpu = {s: last.cpu_s.get(s, 0) - first.cpu_s.get(s, 0) for s in run.sampler.pids}
     loads = [s.load1 for s in samples]
-    prometheus_pid = run.sampler.pids[local_stack.PROMETHEUS_SERVICE]
+    engine_pids = run.sampler.pids[local_stack.PROMETHEUS_SERVICE]
     return {
         "rss_peak_mib": {s: max(x.rss_mib.get(s, 0) for x in samples) for s in run.sampler.pids},
-        "prometheus_hwm_mib": proc_status_kib(read(f"/proc/{prometheus_pid}/status"), "VmHWM") / 1024,
+        "prometheus_hwm_mib": sum(
+            proc_status_kib(read(f"/proc/{pid}/status"), "VmHWM") for pid in engine_pids
+        )
+        / 1024,
         "cpu_s": cpu,
         "load1": {"min": min(loads), "median": statistics.median(loads), "max": max(loads)},
         "machine_busy_cores": (last.machine_busy - first.machine_busy) / run.sampler.ticks / elapsed,
@@ -831,11 +886,13 @@ def open_files_limit() -> int:
 
 
 def exemplar_figures(run: Run) -> dict[str, Any]:
-    own = prometheus_metrics(run.url)
+    own, backend = prometheus_metrics(run.metrics_url), run.backend
     url, samples, traffic_start, end = run.url, run.sampler.samples, run.traffic_start, run.end
-    maximum = own.get("prometheus_tsdb_exemplar_max_exemplars", 0.0)
-    stored = own.get("prometheus_tsdb_exemplar_exemplars_in_storage", 0.0)
-    oldest = own.get("prometheus_tsdb_exemplar_last_exemplars_timestamp_seconds", 0.0)
+    maximum = backend.total(own, backend.exemplars_max)
+    if maximum is None:  # Cortex exposes no size of its exemplar storage: its configured limit
+        maximum = configured_max_exemplars() if backend is CORTEX_BACKEND else 0.0
+    stored = backend.total(own, backend.exemplars_in_storage) or 0.0
+    oldest = backend.latest(own, backend.exemplars_last_timestamp) or 0.0
     settled = [s for s in samples if s.at >= traffic_start + (end - traffic_start) / 2]
     rate = 0.0
     if len(settled) >= 2 and settled[-1].at > settled[0].at:
@@ -1005,7 +1062,7 @@ def _load(f: Mapping[str, Any]) -> str:
     return (
         f"{load['min']:.1f} / {load['median']:.1f} / {load['max']:.1f} "
         f"(before the start: {f['load_before']:.1f}); "
-        f"busy cores {f['machine_busy_cores']:.2f} of {os.cpu_count()}, of which Prometheus, the Collector "
+        f"busy cores {f['machine_busy_cores']:.2f} of {os.cpu_count()}, of which the engine, the Collector "
         f"and the demo "
         f"{f['run_busy_cores']:.2f}"
     )
@@ -1134,7 +1191,11 @@ def report(runs: Mapping[str, Mapping[str, Any]], budgets: Mapping[str, int] | N
         (
             "Series",
             [
-                ("Prometheus head series (`prometheus_tsdb_head_series`)", lambda f: f"{f['head_series']:,}"),
+                (
+                    "the engine's series in memory (Prometheus' `prometheus_tsdb_head_series`, Cortex's "
+                    "`cortex_ingester_memory_series`)",
+                    lambda f: f"{f['head_series']:,}",
+                ),
                 ("raw tenant-scoped series (per tenant)", _per_tenant("raw_tenant_series")),
                 ("per-tenant recorded rows (per tenant)", _per_tenant("recorded_tenant_rows")),
                 (
@@ -1156,14 +1217,20 @@ def report(runs: Mapping[str, Mapping[str, Any]], budgets: Mapping[str, int] | N
         (
             "Memory and CPU",
             [
-                ("Prometheus peak RSS (sampled every 5 s)", _rss),
-                ("Prometheus peak RSS growth per 1,000 more tenants", _rss_growth(columns)),
-                ("Collector CPU over the traffic; peak RSS", _cpu(local_stack.COLLECTOR)),
+                (
+                    "the engine's peak RSS (Prometheus; or Cortex and its Prometheus agent), every 5 s",
+                    _rss,
+                ),
+                ("the engine's peak RSS growth per 1,000 more tenants", _rss_growth(columns)),
+                (
+                    "Collector CPU over the traffic; peak RSS (on Cortex: the gateway and both shards)",
+                    _cpu(local_stack.COLLECTOR),
+                ),
                 (
                     "Collector: items refused, dropped or not sent (its `otelcol_*` counters)",
                     lambda f: _names({k: int(v) for k, v in f["collector_losses"].items()}),
                 ),
-                ("Prometheus CPU; peak RSS", _cpu(local_stack.PROMETHEUS_SERVICE)),
+                ("the engine's CPU; peak RSS", _cpu(local_stack.PROMETHEUS_SERVICE)),
                 ("demo CPU; peak RSS (the first instance's if several)", _cpu(local_stack.DEMO_SERVICE)),
                 ("machine: load average 1 min (min / median / max); busy cores", _load),
             ],
@@ -1171,7 +1238,7 @@ def report(runs: Mapping[str, Mapping[str, Any]], budgets: Mapping[str, int] | N
         (
             "Exemplars",
             [
-                ("Prometheus' exemplar ring", _ring),
+                ("the engine's exemplar ring (Cortex: its `max_exemplars` limit as the size)", _ring),
                 (
                     "exemplars kept per metric name (`/api/v1/query_exemplars` over the run)",
                     lambda f: _names(f["exemplars"]["per_metric"]),
@@ -1232,7 +1299,8 @@ def report(runs: Mapping[str, Mapping[str, Any]], budgets: Mapping[str, int] | N
         "# The real hub at scale",
         "",
         "Generated by `bench/hub_at_scale.py` (see its docstring for the method): the Collector, "
-        "Prometheus 3, Jaeger and the Loki stand-in as `make stack` runs them, on 127.0.0.1, fed by the "
+        "Prometheus 3, Jaeger and the Loki stand-in as `make stack` runs them (a column `on Cortex`: the "
+        "scaled topology in their place, bench/metrics_backends.py), on 127.0.0.1, fed by the "
         "demo backend on the "
         "OTel Node.js SDK; every figure is measured while the traffic flows. One column per run; the "
         "programs' versions, read from them, are at the bottom.",
@@ -1256,6 +1324,7 @@ def report(runs: Mapping[str, Mapping[str, Any]], budgets: Mapping[str, int] | N
 def _setup(f: Mapping[str, Any]) -> str:
     """What sets a column apart besides its tenants, for its heading: more instances, other traffic."""
     parts = [
+        *([f"on {BACKENDS[f['backend']].title}"] if f.get("backend", "prometheus") != "prometheus" else []),
         *([f"{f['instances']} instances"] if f.get("instances", 1) != 1 else []),
         *(
             [f"{f['error_ratio']:.0%} errors"]
@@ -1337,6 +1406,13 @@ def main() -> None:
         default=0,
         help="also time the Overview over this many days of the run's series, backfilled (default 0: off)",
     )
+    parser.add_argument(
+        "--backend",
+        choices=sorted(BACKENDS),
+        default=PROMETHEUS_BACKEND.name,
+        help="the metrics engine: prometheus (the single-node stack, default) or cortex (the scaled "
+        "topology: a gateway Collector, two shards, Cortex, a Prometheus agent; bench/metrics_backends.py)",
+    )
     parser.add_argument("--label", default=None, help="the column's name (default: branch and commit)")
     parser.add_argument("--results", type=Path, default=RESULTS, help="the markdown file (json next to it)")
     parser.add_argument("--keep", type=Path, default=None, help="keep each run folder (logs, TSDB) here")
@@ -1348,6 +1424,8 @@ def main() -> None:
         parser.error("--socket-tenants: the demo takes 0 to 10000")
     if not 0 <= args.history_days <= 31:
         parser.error("--history-days: 0 (off) to 31")
+    if args.history_days and args.backend != PROMETHEUS_BACKEND.name:
+        parser.error("--history-days backfills a Prometheus TSDB: with --backend prometheus only")
     if not 1 <= args.instances <= 10:
         parser.error("--instances: 1 to 10 (each is a Node process serving every tenant)")
     if args.minutes <= 0 or not 0 < args.rps <= 2000 or not 0 <= args.error_ratio <= 1:
@@ -1375,6 +1453,7 @@ def main() -> None:
                 slow_ratio=args.slow_ratio,
                 instances=args.instances,
                 history_days=args.history_days,
+                backend=BACKENDS[args.backend],
             )
         except (local_stack.StackError, ToolMissingError, loopback.RenderError) as error:
             raise SystemExit(f"hub_at_scale: {error}") from None
