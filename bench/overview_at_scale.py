@@ -28,6 +28,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -101,8 +102,11 @@ def grafana_expr(expr: str, step: int, all_value: str) -> str:
 
 def prometheus_get(url: str, path: str, **params: str) -> Any:
     """One Prometheus API call's JSON body; an answer that is not `success` raises with the body."""
-    with urllib.request.urlopen(f"{url}{path}?{urllib.parse.urlencode(params)}", timeout=300) as response:
-        body = json.loads(response.read())
+    try:
+        with urllib.request.urlopen(f"{url}{path}?{urllib.parse.urlencode(params)}", timeout=300) as response:
+            body = json.loads(response.read())
+    except urllib.error.HTTPError as error:  # the engine's own words: a limit, a timeout
+        raise RuntimeError(f"{path}: {error.code} {error.read()[:2000].decode(errors='replace')}") from None
     if body.get("status") != "success":
         raise RuntimeError(f"{path}: {body}")
     return body

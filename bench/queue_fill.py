@@ -9,8 +9,13 @@ the spans and log records the Collector accepted, and prints bytes per second, b
 how long the configured `queue_size` lasts at that pace: how long a backend may be down before
 data is refused (TikTicketsCollectorQueueFull).
 
+With --gateway, the scaled topology's gateway (monitoring/otel-collector/gateway.yaml) takes the
+Collector's place and no shard runs: everything the demo sends waits in the gateway's queues on disk
+(traces and logs in `load_balancing/by_trace`'s, metrics in `load_balancing/by_resource`'s). With one
+of two shards down, half of it waits: the table gives both paces.
+
 Run from the repository root: `.venv/bin/python -m bench.queue_fill [--rps 150] [--tenants 1000]
-[--seconds 60]`. The table goes to bench/results/queue-fill.md.
+[--seconds 60] [--gateway]`. The table goes to bench/results/queue-fill.md.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,6 +33,7 @@ import yaml
 
 from bench.hub_at_scale import parse_exposition
 from monitoring import local_stack, loopback
+from tests.local_http import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results" / "queue-fill.md"
@@ -39,8 +46,17 @@ TELEMETRY_PORT = 8888
 """The Collector's own metrics port in its container (its config's default)."""
 
 
-def queue_capacity(exporter: str) -> int:
-    config = yaml.safe_load(COLLECTOR_CONFIG.read_text(encoding="utf-8"))
+GATEWAY_CONFIG = REPO / "monitoring" / "otel-collector" / "gateway.yaml"
+GATEWAY_QUEUES = {
+    "load_balancing/by_trace": ("spans", "log_records"),
+    "load_balancing/by_resource": ("metric_points",),
+}
+"""The gateway's exporters (each with its queue on disk) and the items they carry."""
+GATEWAY_QUEUE_FOLDER = "gateway-queue"
+
+
+def queue_capacity(exporter: str, config_file: Path = COLLECTOR_CONFIG) -> int:
+    config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
     return int(config["exporters"][exporter]["sending_queue"]["queue_size"])
 
 
@@ -99,17 +115,84 @@ def measure(rps: float, tenants: int, seconds: float) -> list[str]:
     return rows
 
 
+def _gateway(found: list[local_stack.Program], run_dir: Path) -> local_stack.Program:
+    """The gateway in the single Collector's place (its OTLP and health addresses, which the demo and
+    the readiness check use), its shards at addresses where nothing listens."""
+    single = next(p for p in found if p.service == local_stack.COLLECTOR)
+    queue = run_dir / GATEWAY_QUEUE_FOLDER
+    queue.mkdir()
+    env = {
+        **single.env,
+        "QUEUE_DIRECTORY": str(queue),
+        **{f"SHARD_{n}_OTLP_ENDPOINT": f"127.0.0.1:{free_port()}" for n in (1, 2)},
+    }
+    argv = [single.argv[0], f"--config={GATEWAY_CONFIG}"]
+    return replace(single, argv=argv, env=env, what="Collector gateway, gateway.yaml, no shard up")
+
+
+def measure_gateway(rps: float, tenants: int, seconds: float) -> list[str]:
+    """The gateway's queues filling with no shard up: everything the demo sends waits on disk."""
+    run_dir = Path(tempfile.mkdtemp(prefix="queue-fill-gateway-"))
+    compose = loopback.Compose()
+    plan = local_stack.make_plan(compose, run_dir, free=True)
+    settings = {"DEMO_TENANTS": str(tenants), "DEMO_RPS": f"{rps:g}"}
+    wanted = {local_stack.COLLECTOR, "demo"}
+    found = [p for p in local_stack.programs(compose, plan, demo_settings=settings) if p.service in wanted]
+    found = [_gateway(found, run_dir) if p.service == local_stack.COLLECTOR else p for p in found]
+    gateway = found[0] if found[0].service == local_stack.COLLECTOR else found[1]
+    url = f"http://{gateway.env['TELEMETRY_HOST']}:{gateway.env['TELEMETRY_PORT']}/metrics"
+    with local_stack.started(found, run_dir, sys.stderr):
+        start = own_metrics(url)
+        began = time.monotonic()
+        time.sleep(seconds)
+        end = own_metrics(url)
+        elapsed = time.monotonic() - began
+        on_disk = sum(f.stat().st_size for f in (run_dir / GATEWAY_QUEUE_FOLDER).rglob("*") if f.is_file())
+    rows = []
+    for exporter, kinds in GATEWAY_QUEUES.items():
+        queued = value(end, "otelcol_exporter_queue_size", exporter=exporter) - value(
+            start, "otelcol_exporter_queue_size", exporter=exporter
+        )
+        accepted = {
+            k: value(end, f"otelcol_receiver_accepted_{k}") - value(start, f"otelcol_receiver_accepted_{k}")
+            for k in kinds
+        }
+        per_second = queued / elapsed
+        capacity = queue_capacity(exporter, GATEWAY_CONFIG)
+        lasts = capacity / per_second / 3600 if per_second > 0 else float("inf")
+        items = ", ".join(f"{n / elapsed:,.0f} {k.replace('_', ' ')}/s" for k, n in accepted.items())
+        total = sum(accepted.values())
+        rows.append(
+            f"| {exporter} | {items} | {per_second / 1024:,.1f} KiB/s "
+            f"| {queued / total if total else 0:,.0f} B "
+            f"| {capacity / 2**30:g} GiB | {lasts:,.1f} h (one of two shards down: {2 * lasts:,.1f} h) |"
+        )
+    queued_total = sum(value(end, "otelcol_exporter_queue_size", exporter=e) for e in GATEWAY_QUEUES)
+    rows.append(
+        f"| files on disk (all queues) | | {on_disk / elapsed / 1024:,.1f} KiB/s | "
+        f"{on_disk / queued_total if queued_total else 0:.2f}x the queues' bytes | | |"
+    )
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1] if __doc__ else None)
     parser.add_argument("--rps", type=float, default=150.0, help="the demo's requests per second")
     parser.add_argument("--tenants", type=int, default=1000, help="tenants the demo spreads them over")
     parser.add_argument("--seconds", type=float, default=60.0, help="seconds of traffic measured")
+    parser.add_argument(
+        "--gateway",
+        action="store_true",
+        help="the scaled topology's gateway, with no shard up (gateway.yaml)",
+    )
     arguments = parser.parse_args(argv)
-    rows = measure(arguments.rps, arguments.tenants, arguments.seconds)
+    measured = measure_gateway if arguments.gateway else measure
+    rows = measured(arguments.rps, arguments.tenants, arguments.seconds)
+    down = "the gateway's shards down" if arguments.gateway else "Loki and Jaeger down"
     table = "\n".join(
         [
             f"## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {arguments.rps:g} requests/s over "
-            f"{arguments.tenants:,} tenants, {arguments.seconds:g} s, Loki and Jaeger down",
+            f"{arguments.tenants:,} tenants, {arguments.seconds:g} s, {down}",
             "",
             "| exporter | accepted | queue grows | queued bytes per item | queue_size | lasts |",
             "|---|---|---|---|---|---|",

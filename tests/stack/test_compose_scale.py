@@ -117,6 +117,19 @@ def test_each_shard_runs_the_single_collectors_config_with_the_shard_file_and_it
         assert shard["image"] == stack["services"]["otel-collector"]["image"], name
 
 
+def test_the_gateways_queue_is_on_a_volume_of_its_own_that_no_shard_shares(stack: dict[str, Any]) -> None:
+    """The gateway keeps a down shard's share on disk (gateway.yaml's file_storage/queue): its folder
+    must be a named volume in the merged stack (a container's own layer is lost with the container),
+    and not one a shard writes its own queue to."""
+    gateway = with_defaults(load(GATEWAY))
+    folder = gateway["extensions"]["file_storage/queue"]["directory"]
+    assert all(e["sending_queue"]["storage"] == "file_storage/queue" for e in gateway["exporters"].values())
+    mounts = {v.split(":")[1]: v.split(":")[0] for v in stack["services"]["otel-collector"]["volumes"]}
+    assert folder in mounts and mounts[folder] in stack["volumes"], (folder, mounts)
+    shard_volumes = {v.split(":")[0] for s in _shards(stack).values() for v in s["volumes"]}
+    assert mounts[folder] not in shard_volumes
+
+
 def test_the_gateway_sends_to_exactly_the_shards_on_their_otlp_grpc_port(stack: dict[str, Any]) -> None:
     gateway = with_defaults(load(GATEWAY))
     wanted = {f"{name}:4317" for name in _shards(stack)}
