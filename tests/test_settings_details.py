@@ -172,6 +172,14 @@ def test_an_env_file_that_is_not_utf8_names_the_byte_and_its_offset(tmp_path: Pa
     assert refusal(tmp_path) == f"{tmp_path / '.env'}: not UTF-8 text (byte 0xe9 at offset 36)"
 
 
+def test_a_utf8_env_file_gives_its_accented_password_as_written(tmp_path: Path) -> None:
+    """`.env` is read as UTF-8 (the only encoding `_check_env_file` lets through): a password with
+    an accent, saved by any editor as UTF-8, is sent as the user typed it. Read as Latin-1, `é`
+    (two bytes in UTF-8) would become `Ã©`, and Grafana would answer 401 to a correct password."""
+    (tmp_path / ".env").write_bytes("GRAFANA_USER=admin\nGRAFANA_PASSWORD=s3crét\n".encode())
+    assert settings(tmp_path).grafana_credential() == ("admin", "s3crét")
+
+
 def test_every_bad_env_line_is_listed(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text(
         f"# local Grafana\nGRAFANA_USER=admin\nGRAFANA_PASSWORD {SECRET}\n\nLOKI_URL=\nnot a binding\n"

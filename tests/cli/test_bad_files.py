@@ -347,6 +347,34 @@ def test_a_damaged_cache_entry_is_asked_again(shape: str, template: Path, tmp_pa
         json.loads(entry.read_text())
 
 
+SCHEMA_ANSWERS = f"{CACHE}/grafana-schema"
+"""Where the Grafana-schema checker's answers are kept (a JSON list of deviations, each with an `id`)."""
+NO_ID = '[{"path": "panels[0].title", "message": "an object of the right kind, without its id"}]'
+
+
+def test_a_schema_answer_damaged_into_objects_without_an_id_is_asked_again(
+    template: Path, tmp_path: Path
+) -> None:
+    """A schema answer that is a JSON list of objects without `id` (a half-written or hand-edited entry,
+    the one damaged shape whose reading raises KeyError) is a cache miss like any other: `check` asks
+    the checker again, rewrites the entry and says ok, never a traceback."""
+
+    def damage_schema_answers(root: Path) -> None:
+        damaged_cache(lambda _: None)(root)  # the first check fills the cache
+        entries = sorted((root / SCHEMA_ANSWERS).glob("*.txt"))
+        assert entries, "the first check cached no schema answer: the case no longer plants its fault"
+        for entry in entries:
+            entry.write_text(NO_ID)
+
+    case = Case("cache-schema-without-id", CHECK, 0, ("ok:",), damage_schema_answers, timeout=300)
+    run_case(case, template, tmp_path)
+    entries = sorted((tmp_path / "project" / SCHEMA_ANSWERS).glob("*.txt"))
+    assert entries
+    for entry in entries:  # rewritten with the checker's own answer: every deviation has its id
+        answer = json.loads(entry.read_text())
+        assert entry.read_text() != NO_ID and all("id" in item for item in answer), answer
+
+
 # -- one build at a time -------------------------------------------------------------------------------
 
 

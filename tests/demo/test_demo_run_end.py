@@ -136,3 +136,31 @@ def test_a_run_that_ends_with_slow_requests_in_flight_exports_a_span_for_each_re
         f"the status line says {sent} requests sent, the collector received {server_spans} "
         "server spans: the requests in flight at the stop were not waited for"
     )
+
+
+IDLE_RUN_SECONDS = 2
+IDLE_STOP_SLACK_SECONDS = 8
+"""Start-up, the last requests' answers and the flush on top of the run: a clean 2 s run takes about
+3 s in all on a loaded 2-core machine (three runs: 2.7 to 3.1 s), so 8 s is over twice that headroom;
+a stop that sat out its whole in-flight wait (10 s) could not finish before 2 + 10 = 12 s."""
+
+
+def test_a_stop_with_nothing_in_flight_does_not_wait_for_the_in_flight_bound() -> None:
+    """The stop waits for in-flight requests at most 10 s (IN_FLIGHT_WAIT_MS), and only while there
+    are some: with none outstanding (a low rate, no slow requests, no sockets) a 2 s run ends soon
+    after its 2 s. A stop that always sat out the whole bound would make every run 10 s longer, and
+    eat most of the 15 s compose and `make stack` allow after SIGTERM, leaving the flush 5 s."""
+    with otlp_receiver() as (endpoint, _):
+        run, seconds = run_demo(
+            endpoint,
+            DEMO_DURATION=f"{IDLE_RUN_SECONDS}s",
+            DEMO_RPS="2",
+            DEMO_TENANTS="2",
+            DEMO_SOCKET_TENANTS="0",
+        )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"ran for {IDLE_RUN_SECONDS}s; flushing telemetry" in run.stdout
+    assert seconds < IDLE_RUN_SECONDS + IDLE_STOP_SLACK_SECONDS, (
+        f"a {IDLE_RUN_SECONDS}s run with nothing in flight took {seconds:.1f} s: the stop waited "
+        "for requests that were not there"
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from config import CONFIG
@@ -25,9 +27,13 @@ def test_the_generated_configuration_passes() -> None:
 
 
 def test_a_route_to_an_undefined_receiver_is_reported_with_amtools_message() -> None:
+    """amtool's complaint (on its standard output) is the finding's reason: a failing check must say
+    what is wrong, not only that amtool failed. The content gets a fresh comment each run, so amtool
+    is asked afresh: a verdict from the answer cache in `.cache/` (written by earlier, possibly
+    correct code) would hide a wrapper that drops part of amtool's output."""
     lint = context()
     assert CONFIG.alertmanager_file is not None
-    bad = b"route:\n  receiver: nobody\nreceivers:\n- name: somebody\n"
+    bad = f"# {uuid.uuid4()}\nroute:\n  receiver: nobody\nreceivers:\n- name: somebody\n".encode()
     lint.outputs = [Output(CONFIG.alertmanager_file, bad)]
     (finding,) = check(CHECK, lint)
     assert finding.location.file == CONFIG.alertmanager_file

@@ -51,6 +51,23 @@ def _box(title: str, x: int, y: int, w: int = 12, h: int = 8) -> dict[str, objec
     return {"type": "timeseries", "title": title, "gridPos": {"h": h, "w": w, "x": x, "y": y}}
 
 
+def test_touching_panels_do_not_overlap_in_either_listing_order() -> None:
+    """A panel that starts where another ends (below it, or to its right) only touches it: Grafana
+    keeps both where they were put, so no finding, whichever of the two the JSON lists first (a
+    hand-edited model need not list panels top to bottom). Each pair is checked in both orders,
+    and one row lower (one cell shared) is an overlap in both orders."""
+    pairs = {
+        "stacked": (_box("Above", 0, 0), _box("Below", 0, 8)),
+        "side by side": (_box("Left", 0, 0), _box("Right", 12, 0)),
+    }
+    for name, (first, second) in pairs.items():
+        assert _grid_findings([first, second]) == [], name
+        assert _grid_findings([second, first]) == [], f"{name}, listed the other way round"
+    lower = _box("Lower", 0, 7)
+    assert len(_grid_findings([_box("Above", 0, 0), lower])) == 1
+    assert len(_grid_findings([lower, _box("Above", 0, 0)])) == 1
+
+
 def test_two_panels_of_a_collapsed_row_that_overlap_are_found() -> None:
     """They overlap once the row opens: a walk of the top level alone never saw them."""
     found = _grid_findings(_collapsed(_box("Left", 0, 1), _box("Right", 6, 4)))

@@ -38,3 +38,22 @@ def test_an_empty_ref_id_is_caught() -> None:
     only = next(p for p in document(lint, definition)["panels"] if p["type"] != "row")
     only["targets"][0]["refId"] = ""
     assert [f.message for f in check(CHECK, lint)] == ["refId '' is empty or used by several queries"]
+
+
+def test_ids_zero_and_one_are_ids_and_only_a_missing_or_null_id_is_missing() -> None:
+    """Grafana takes any distinct integer as a panel id, 0 included (a hand-edited or imported JSON
+    model may start there): ids 0, 1 and 2 are no finding. "has no id" is for a panel whose `id`
+    is absent or null, not for one whose id is merely falsy."""
+    definition = board(panel("First"), panel("Second"))
+    lint = context(definition)
+    panels = document(lint, definition)["panels"]
+    for number, each in enumerate(panels):
+        each["id"] = number
+    assert [p["id"] for p in panels] == [0, 1, 2]
+    assert [(f.location.panel, f.message) for f in check(CHECK, lint)] == []
+    panels[1]["id"] = None
+    del panels[2]["id"]
+    assert sorted((f.location.panel, f.message) for f in check(CHECK, lint)) == [
+        ("First", "has no id"),
+        ("Second", "has no id"),
+    ]
