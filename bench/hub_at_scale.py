@@ -687,6 +687,7 @@ def run_once(
             figures.update(resource_figures(run))
             figures["exemplars"] = exemplar_figures(run)
             figures["collector_losses"] = collector_losses(url)  # Cortex: the agent's scrapes
+            figures["exporter_scrape"] = exporter_scrape(run)
             figures["overview"] = overview_load(url, time.time())
             figures["dashboards"] = other_dashboards_load(run, time.time())
             history = history_snapshot(run) if history_days else None
@@ -809,6 +810,47 @@ def _tenant_series(run: Run, names: Iterable[str]) -> dict[str, dict[str, int]]:
             "all": len(every),
         }
     return found
+
+
+EXPORTER_JOB = "otel-collector-exporter"
+"""The scrape of the Collector's exporter page (prometheus.yml): every application and span-metrics series."""
+
+
+def exporter_scrape(run: Run) -> dict[str, float] | None:
+    """The exporter page's scrape over the run's second half (samples, and the seconds each scrape took:
+    median and largest), or None where nothing scrapes it (Cortex: the shards push)."""
+    if run.backend is not PROMETHEUS_BACKEND:
+        return None
+    middle = run.traffic_start + (run.end - run.traffic_start) / 2
+    found: dict[str, float] = {}
+    for name, metric in (("samples", "scrape_samples_scraped"), ("seconds", "scrape_duration_seconds")):
+        body = prometheus_get(
+            run.url,
+            "/api/v1/query_range",
+            query=f'{metric}{{job="{EXPORTER_JOB}"}}',
+            start=str(middle),
+            end=str(run.end),
+            step="5",
+        )
+        values = sorted(float(v) for r in body["data"]["result"] for _, v in r["values"])
+        if not values:
+            return None
+        found[f"{name}_median"], found[f"{name}_max"] = statistics.median(values), values[-1]
+    return found
+
+
+def _scrape(f: Mapping[str, Any]) -> str:
+    scrape = f.get("exporter_scrape")
+    if not scrape:
+        return (
+            "— (not measured)"
+            if f.get("backend", "prometheus") == "prometheus"
+            else "— (pushed, not scraped)"
+        )
+    return (
+        f"{scrape['samples_median']:,.0f} samples; {scrape['seconds_median']:.2f} s "
+        f"(largest {scrape['seconds_max']:.2f} s)"
+    )
 
 
 COLLECTOR_LOSSES = (
@@ -1231,6 +1273,11 @@ def report(runs: Mapping[str, Mapping[str, Any]], budgets: Mapping[str, int] | N
                     lambda f: _names({k: int(v) for k, v in f["collector_losses"].items()}),
                 ),
                 ("the engine's CPU; peak RSS", _cpu(local_stack.PROMETHEUS_SERVICE)),
+                (
+                    "Prometheus' scrape of the Collector's exporter page, second half of the run (median "
+                    "duration; `--enable-feature=created-timestamp-zero-ingestion` on, as compose runs it)",
+                    _scrape,
+                ),
                 ("demo CPU; peak RSS (the first instance's if several)", _cpu(local_stack.DEMO_SERVICE)),
                 ("machine: load average 1 min (min / median / max); busy cores", _load),
             ],

@@ -32,16 +32,20 @@ from dashboards_as_code.ruler_api.client import Ruler
 from dashboards_as_code.ruler_api.sync import synchronise_rules
 from monitoring import local_stack, loopback
 from monitoring.local_stack import Program, program_version
+from monitoring.scaled_topology import (
+    CORTEX_CONFIG,
+    GATEWAY_CONFIG,
+    SHARDS,
+    cortex_environment,
+    gateway_environment,
+    shard_command,
+    shard_environment,
+)
 from monitoring.tools import CORTEX, OTELCOL
 from tests.local_http import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 MONITORING = REPO / "monitoring"
-GATEWAY_CONFIG = MONITORING / "otel-collector" / "gateway.yaml"
-COLLECTOR_CONFIG = MONITORING / "otel-collector" / "config.yaml"
-SHARD_OVERLAY = MONITORING / "otel-collector" / "shard.yaml"
-CORTEX_CONFIG = MONITORING / "cortex" / "cortex.yaml"
-SHARDS = ("1", "2")
 CORTEX_SERVICE = "cortex"
 AGENT_SERVICE = "prometheus-agent"
 TENANT = "tiktickets"
@@ -149,19 +153,6 @@ class Engine:
     metrics_url: str
 
 
-def _own_ports() -> dict[str, str]:
-    """A shard's listen addresses (config.yaml's `${env:...}`): the plan's are the gateway's."""
-    free = free_port
-    return {
-        "OTLP_GRPC_ENDPOINT": f"127.0.0.1:{free()}",
-        "OTLP_HTTP_ENDPOINT": f"127.0.0.1:{free()}",
-        "HEALTH_CHECK_ENDPOINT": f"127.0.0.1:{free()}",
-        "TELEMETRY_HOST": "127.0.0.1",
-        "TELEMETRY_PORT": str(free()),
-        "PROMETHEUS_EXPORTER_ENDPOINT": f"127.0.0.1:{free()}",  # in no pipeline of a shard
-    }
-
-
 def _agent_config(run_dir: Path, scraped: Mapping[str, list[str]], cortex: str) -> Path:
     """prometheus.scale.yml for loopback: the same jobs, these targets, remote write to this Cortex."""
     config: dict[str, Any] = yaml.safe_load((MONITORING / "prometheus" / "prometheus.scale.yml").read_text())
@@ -183,15 +174,11 @@ def cortex_programs(single: list[Program], plan: loopback.Plan) -> tuple[list[Pr
     collector_env = loopback.config_environment(compose, local_stack.COLLECTOR, plan)
     http = free_port()
     cortex_url = f"http://127.0.0.1:{http}"
+    alertmanager = plan.url(local_stack.ALERTMANAGER_SERVICE, local_stack.ALERTMANAGER_HTTP.port)
     cortex_env = {
         **base,
-        "CORTEX_LISTEN_ADDRESS": "127.0.0.1",
-        "CORTEX_HTTP_PORT": str(http),
-        "CORTEX_GRPC_PORT": str(free_port()),
-        "CORTEX_DATA": str(run_dir / "cortex"),
-        "CORTEX_RULE_POLL_INTERVAL": RULE_POLL_SECONDS,
-        "CORTEX_ALERTMANAGER_URL": plan.url(
-            local_stack.ALERTMANAGER_SERVICE, local_stack.ALERTMANAGER_HTTP.port
+        **cortex_environment(
+            run_dir / "cortex", http, alertmanager, CORTEX_RULE_POLL_INTERVAL=RULE_POLL_SECONDS
         ),
     }
     version = program_version(collector, "--version")
@@ -207,36 +194,25 @@ def cortex_programs(single: list[Program], plan: loopback.Plan) -> tuple[list[Pr
             cwd=run_dir,
         )
     ]
-    shard_endpoints, telemetry = [], [collector_env["TELEMETRY_HOST"] + ":" + collector_env["TELEMETRY_PORT"]]
+    shards, telemetry = [], [collector_env["TELEMETRY_HOST"] + ":" + collector_env["TELEMETRY_PORT"]]
     for shard in SHARDS:
-        env = {
-            **base,
-            **collector_env,
-            **_own_ports(),
-            "QUEUE_DIRECTORY": str(run_dir / f"shard-{shard}-queue"),
-            "COLLECTOR_SHARD": shard,
-            "METRICS_ENGINE_OTLP_ENDPOINT": f"{cortex_url}/api/v1/otlp/v1/metrics",
-            "METRICS_ENGINE_TENANT": TENANT,
-        }
-        (run_dir / f"shard-{shard}-queue").mkdir(parents=True, exist_ok=True)
+        queue, engine_otlp = run_dir / f"shard-{shard}-queue", f"{cortex_url}/api/v1/otlp/v1/metrics"
+        env = {**base, **shard_environment(collector_env, shard, queue, engine_otlp, TENANT)}
         scaled.append(
             Program(
                 f"{local_stack.COLLECTOR}-shard-{shard}",
                 f"Collector shard {shard}",
-                [collector, f"--config={COLLECTOR_CONFIG}", f"--config={SHARD_OVERLAY}"],
+                shard_command(collector),
                 env,
                 f"http://{env['HEALTH_CHECK_ENDPOINT']}/",
                 env["OTLP_GRPC_ENDPOINT"],
                 f"Collector {version}, config.yaml + shard.yaml, shard {shard}",
             )
         )
-        shard_endpoints.append(env["OTLP_GRPC_ENDPOINT"])
+        shards.append(env)
         telemetry.append(f"{env['TELEMETRY_HOST']}:{env['TELEMETRY_PORT']}")
     gateway = next(p for p in single if p.service == local_stack.COLLECTOR)
-    gateway_env = {
-        **gateway.env,
-        **{f"SHARD_{s}_OTLP_ENDPOINT": e for s, e in zip(SHARDS, shard_endpoints, strict=True)},
-    }
+    gateway_env = gateway_environment(gateway.env, shards, run_dir / "gateway-queue")
     scaled.append(
         Program(
             local_stack.COLLECTOR,

@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,6 +33,7 @@ import yaml
 
 from bench.hub_at_scale import parse_exposition
 from monitoring import local_stack, loopback
+from monitoring.scaled_topology import GATEWAY_CONFIG, SHARDS, gateway_environment
 from tests.local_http import free_port
 
 REPO = Path(__file__).resolve().parent.parent
@@ -46,7 +47,6 @@ TELEMETRY_PORT = 8888
 """The Collector's own metrics port in its container (its config's default)."""
 
 
-GATEWAY_CONFIG = REPO / "monitoring" / "otel-collector" / "gateway.yaml"
 GATEWAY_QUEUES = {
     "load_balancing/by_trace": ("spans", "log_records"),
     "load_balancing/by_resource": ("metric_points",),
@@ -75,104 +75,112 @@ def value(metrics: dict[str, float], name: str, **labels: str) -> float:
     return total
 
 
-def measure(rps: float, tenants: int, seconds: float) -> list[str]:
-    run_dir = Path(tempfile.mkdtemp(prefix="queue-fill-"))
+@dataclass(frozen=True)
+class Observed:
+    """A Collector's own metrics at the start and end of the traffic, and its queue folder's bytes."""
+
+    start: dict[str, float]
+    end: dict[str, float]
+    elapsed: float
+    on_disk: int
+
+    def grew(self, name: str, **labels: str) -> float:
+        return value(self.end, name, **labels) - value(self.start, name, **labels)
+
+
+def _programs(rps: float, tenants: int, prefix: str) -> tuple[Path, loopback.Plan, list[local_stack.Program]]:
+    """The Collector and the demo as `make stack` starts them (free ports), nothing downstream."""
+    run_dir = Path(tempfile.mkdtemp(prefix=prefix))
     compose = loopback.Compose()
     plan = local_stack.make_plan(compose, run_dir, free=True)
     settings = {"DEMO_TENANTS": str(tenants), "DEMO_RPS": f"{rps:g}"}
     wanted = {local_stack.COLLECTOR, "demo"}
     found = [p for p in local_stack.programs(compose, plan, demo_settings=settings) if p.service in wanted]
-    port = loopback.config_environment(compose, local_stack.COLLECTOR, plan).get("TELEMETRY_PORT")
-    url = f"http://127.0.0.1:{port or plan.port(local_stack.COLLECTOR, TELEMETRY_PORT)}/metrics"
+    return run_dir, plan, found
+
+
+def _observe(
+    found: list[local_stack.Program], run_dir: Path, url: str, seconds: float, queue: Path
+) -> Observed:
     with local_stack.started(found, run_dir, sys.stderr):
         start = own_metrics(url)
         began = time.monotonic()
         time.sleep(seconds)
         end = own_metrics(url)
         elapsed = time.monotonic() - began
-        on_disk = sum(f.stat().st_size for f in (run_dir / QUEUE_VOLUME).rglob("*") if f.is_file())
-    rows = []
-    for exporter, items in QUEUES.items():
-        queued = value(end, "otelcol_exporter_queue_size", exporter=exporter) - value(
-            start, "otelcol_exporter_queue_size", exporter=exporter
-        )
-        accepted = value(end, f"otelcol_receiver_accepted_{items}") - value(
-            start, f"otelcol_receiver_accepted_{items}"
-        )
-        per_second = queued / elapsed
-        capacity = queue_capacity(exporter)
-        lasts = capacity / per_second / 3600 if per_second > 0 else float("inf")
-        rows.append(
-            f"| {exporter} | {accepted / elapsed:,.0f} {items.replace('_', ' ')}/s "
-            f"| {per_second / 1024:,.1f} KiB/s | {queued / accepted if accepted else 0:,.0f} B "
-            f"| {capacity / 2**30:g} GiB | {lasts:,.1f} h |"
-        )
-    queued_total = sum(value(end, "otelcol_exporter_queue_size", exporter=e) for e in QUEUES)
-    rows.append(
-        f"| files on disk (both queues) | | {on_disk / elapsed / 1024:,.1f} KiB/s | "
-        f"{on_disk / queued_total if queued_total else 0:.2f}x the queues' bytes | | |"
+        on_disk = sum(f.stat().st_size for f in queue.rglob("*") if f.is_file())
+    return Observed(start, end, elapsed, on_disk)
+
+
+def _row(exporter: str, accepted: dict[str, float], queued: float, elapsed: float, capacity: int) -> str:
+    per_second = queued / elapsed
+    lasts = capacity / per_second / 3600 if per_second > 0 else float("inf")
+    items = ", ".join(f"{n / elapsed:,.0f} {k.replace('_', ' ')}/s" for k, n in accepted.items())
+    total = sum(accepted.values())
+    return (
+        f"| {exporter} | {items} | {per_second / 1024:,.1f} KiB/s | {queued / total if total else 0:,.0f} B "
+        f"| {capacity / 2**30:g} GiB | {lasts:,.1f} h |"
     )
-    return rows
+
+
+def _files_row(observed: Observed, queued_total: float) -> str:
+    return (
+        f"| files on disk (all queues) | | {observed.on_disk / observed.elapsed / 1024:,.1f} KiB/s | "
+        f"{observed.on_disk / queued_total if queued_total else 0:.2f}x the queues' bytes | | |"
+    )
+
+
+def measure(rps: float, tenants: int, seconds: float) -> list[str]:
+    """The single Collector's queues filling with Loki and Jaeger down."""
+    run_dir, plan, found = _programs(rps, tenants, "queue-fill-")
+    compose = loopback.Compose()
+    port = loopback.config_environment(compose, local_stack.COLLECTOR, plan).get("TELEMETRY_PORT")
+    url = f"http://127.0.0.1:{port or plan.port(local_stack.COLLECTOR, TELEMETRY_PORT)}/metrics"
+    observed = _observe(found, run_dir, url, seconds, run_dir / QUEUE_VOLUME)
+    rows = [
+        _row(
+            exporter,
+            {items: observed.grew(f"otelcol_receiver_accepted_{items}")},
+            observed.grew("otelcol_exporter_queue_size", exporter=exporter),
+            observed.elapsed,
+            queue_capacity(exporter),
+        )
+        for exporter, items in QUEUES.items()
+    ]
+    queued_total = sum(value(observed.end, "otelcol_exporter_queue_size", exporter=e) for e in QUEUES)
+    return [*rows, _files_row(observed, queued_total)]
 
 
 def _gateway(found: list[local_stack.Program], run_dir: Path) -> local_stack.Program:
     """The gateway in the single Collector's place (its OTLP and health addresses, which the demo and
     the readiness check use), its shards at addresses where nothing listens."""
     single = next(p for p in found if p.service == local_stack.COLLECTOR)
-    queue = run_dir / GATEWAY_QUEUE_FOLDER
-    queue.mkdir()
-    env = {
-        **single.env,
-        "QUEUE_DIRECTORY": str(queue),
-        **{f"SHARD_{n}_OTLP_ENDPOINT": f"127.0.0.1:{free_port()}" for n in (1, 2)},
-    }
+    nowhere = [{"OTLP_GRPC_ENDPOINT": f"127.0.0.1:{free_port()}"} for _ in SHARDS]
+    env = gateway_environment(single.env, nowhere, run_dir / GATEWAY_QUEUE_FOLDER)
     argv = [single.argv[0], f"--config={GATEWAY_CONFIG}"]
     return replace(single, argv=argv, env=env, what="Collector gateway, gateway.yaml, no shard up")
 
 
 def measure_gateway(rps: float, tenants: int, seconds: float) -> list[str]:
-    """The gateway's queues filling with no shard up: everything the demo sends waits on disk."""
-    run_dir = Path(tempfile.mkdtemp(prefix="queue-fill-gateway-"))
-    compose = loopback.Compose()
-    plan = local_stack.make_plan(compose, run_dir, free=True)
-    settings = {"DEMO_TENANTS": str(tenants), "DEMO_RPS": f"{rps:g}"}
-    wanted = {local_stack.COLLECTOR, "demo"}
-    found = [p for p in local_stack.programs(compose, plan, demo_settings=settings) if p.service in wanted]
+    """The gateway's queues filling with no shard up: everything the demo sends waits on disk (with one
+    of two shards down, half of it: the queue lasts twice as long)."""
+    run_dir, _, found = _programs(rps, tenants, "queue-fill-gateway-")
     found = [_gateway(found, run_dir) if p.service == local_stack.COLLECTOR else p for p in found]
-    gateway = found[0] if found[0].service == local_stack.COLLECTOR else found[1]
+    gateway = next(p for p in found if p.service == local_stack.COLLECTOR)
     url = f"http://{gateway.env['TELEMETRY_HOST']}:{gateway.env['TELEMETRY_PORT']}/metrics"
-    with local_stack.started(found, run_dir, sys.stderr):
-        start = own_metrics(url)
-        began = time.monotonic()
-        time.sleep(seconds)
-        end = own_metrics(url)
-        elapsed = time.monotonic() - began
-        on_disk = sum(f.stat().st_size for f in (run_dir / GATEWAY_QUEUE_FOLDER).rglob("*") if f.is_file())
-    rows = []
-    for exporter, kinds in GATEWAY_QUEUES.items():
-        queued = value(end, "otelcol_exporter_queue_size", exporter=exporter) - value(
-            start, "otelcol_exporter_queue_size", exporter=exporter
+    observed = _observe(found, run_dir, url, seconds, run_dir / GATEWAY_QUEUE_FOLDER)
+    rows = [
+        _row(
+            exporter,
+            {k: observed.grew(f"otelcol_receiver_accepted_{k}") for k in kinds},
+            observed.grew("otelcol_exporter_queue_size", exporter=exporter),
+            observed.elapsed,
+            queue_capacity(exporter, GATEWAY_CONFIG),
         )
-        accepted = {
-            k: value(end, f"otelcol_receiver_accepted_{k}") - value(start, f"otelcol_receiver_accepted_{k}")
-            for k in kinds
-        }
-        per_second = queued / elapsed
-        capacity = queue_capacity(exporter, GATEWAY_CONFIG)
-        lasts = capacity / per_second / 3600 if per_second > 0 else float("inf")
-        items = ", ".join(f"{n / elapsed:,.0f} {k.replace('_', ' ')}/s" for k, n in accepted.items())
-        total = sum(accepted.values())
-        rows.append(
-            f"| {exporter} | {items} | {per_second / 1024:,.1f} KiB/s "
-            f"| {queued / total if total else 0:,.0f} B "
-            f"| {capacity / 2**30:g} GiB | {lasts:,.1f} h (one of two shards down: {2 * lasts:,.1f} h) |"
-        )
-    queued_total = sum(value(end, "otelcol_exporter_queue_size", exporter=e) for e in GATEWAY_QUEUES)
-    rows.append(
-        f"| files on disk (all queues) | | {on_disk / elapsed / 1024:,.1f} KiB/s | "
-        f"{on_disk / queued_total if queued_total else 0:.2f}x the queues' bytes | | |"
-    )
-    return rows
+        for exporter, kinds in GATEWAY_QUEUES.items()
+    ]
+    queued_total = sum(value(observed.end, "otelcol_exporter_queue_size", exporter=e) for e in GATEWAY_QUEUES)
+    return [*rows, _files_row(observed, queued_total)]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,13 +21,13 @@ from bench.hub_at_scale import parse_exposition, sampled_pids
 from bench.metrics_backends import (
     CORTEX_BACKEND,
     PROMETHEUS_BACKEND,
-    SHARDS,
     _agent_config,
     configured_max_exemplars,
     send_tenant_header,
 )
 from monitoring import local_stack
 from monitoring.local_stack import Program
+from monitoring.scaled_topology import SHARDS
 from tests.conftest import REPO
 from tests.cortex.server import running_cortex
 

@@ -15,28 +15,21 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+from monitoring.scaled_topology import CORTEX_CONFIG, cortex_environment
 from monitoring.tools import CORTEX
-from tests.conftest import REPO
 from tests.e2e.test_hub import wait_healthy
 from tests.local_http import free_port
 from tests.processes import stop
 from tests.tooling import require_tool
 
-CORTEX_CONFIG = REPO / "monitoring" / "cortex" / "cortex.yaml"
 READY_SECONDS = 60
 
 
-def cortex_environment(workdir: Path, http: int) -> dict[str, str]:
-    return {
-        **os.environ,
-        "CORTEX_LISTEN_ADDRESS": "127.0.0.1",
-        "CORTEX_HTTP_PORT": str(http),
-        "CORTEX_GRPC_PORT": str(free_port()),
-        "CORTEX_DATA": str(workdir / "cortex"),
-        "CORTEX_RULE_EVALUATION_INTERVAL": "1s",
-        "CORTEX_RULE_POLL_INTERVAL": "1s",
-        "CORTEX_ALERTMANAGER_URL": f"http://127.0.0.1:{free_port()}",  # nothing listens: no alert leaves
-    }
+def environment_for_tests(workdir: Path, http: int) -> dict[str, str]:
+    """Rules evaluated and polled each second; an Alertmanager address where nothing listens."""
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    each_second = {"CORTEX_RULE_EVALUATION_INTERVAL": "1s", "CORTEX_RULE_POLL_INTERVAL": "1s"}
+    return {**os.environ, **cortex_environment(workdir / "cortex", http, nowhere, **each_second)}
 
 
 @contextlib.contextmanager
@@ -52,7 +45,7 @@ def running_cortex(workdir: Path, *, ruler_local_dir: Path | None = None) -> Ite
     with log.open("w") as output:  # started in its own folder: nothing lands in the checkout
         process = subprocess.Popen(
             command,
-            env=cortex_environment(workdir, http),
+            env=environment_for_tests(workdir, http),
             stdout=output,
             stderr=subprocess.STDOUT,
             cwd=workdir,

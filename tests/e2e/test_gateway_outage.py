@@ -23,8 +23,8 @@ from typing import Any
 
 import yaml
 
+from monitoring.scaled_topology import GATEWAY_CONFIG, gateway_environment, listen_addresses
 from monitoring.tools import OTELCOL
-from tests.conftest import REPO
 from tests.demo.otlp_receiver import Received, attributes, otlp_receiver
 from tests.e2e.test_hub import _scrape, wait_healthy
 from tests.e2e.test_outage import SENT, SEQUENCE, _send
@@ -32,7 +32,6 @@ from tests.local_http import free_port
 from tests.processes import stop
 from tests.tooling import require_tool
 
-GATEWAY_CONFIG = REPO / "monitoring" / "otel-collector" / "gateway.yaml"
 TRACE_EXPORTER = "load_balancing/by_trace"
 SHARD_CONFIG = {
     "extensions": {"health_check": {"endpoint": "${env:HEALTH_CHECK_ENDPOINT}"}},
@@ -54,18 +53,6 @@ def _shard_environment(receiver: str) -> dict[str, str]:
         "OTLP_GRPC_ENDPOINT": f"127.0.0.1:{free_port()}",
         "HEALTH_CHECK_ENDPOINT": f"127.0.0.1:{free_port()}",
         "RECEIVER": receiver,
-    }
-
-
-def _gateway_environment(shards: list[dict[str, str]], queue: Path) -> dict[str, str]:
-    return {
-        "OTLP_GRPC_ENDPOINT": f"127.0.0.1:{free_port()}",
-        "OTLP_HTTP_ENDPOINT": f"127.0.0.1:{free_port()}",
-        "HEALTH_CHECK_ENDPOINT": f"127.0.0.1:{free_port()}",
-        "TELEMETRY_HOST": "127.0.0.1",
-        "TELEMETRY_PORT": str(free_port()),
-        "QUEUE_DIRECTORY": str(queue),
-        **{f"SHARD_{n}_OTLP_ENDPOINT": shard["OTLP_GRPC_ENDPOINT"] for n, shard in enumerate(shards, 1)},
     }
 
 
@@ -130,7 +117,7 @@ def run_outage(
     shard_command = [collector, f"--config={shard_config}"]
     with otlp_receiver() as (receiver, received), ExitStack() as running:
         shards = [_shard_environment(receiver) for _ in range(2)]
-        gateway_env = _gateway_environment(shards, workdir / "queue")
+        gateway_env = gateway_environment(listen_addresses(), shards, workdir / "queue")
         gateway_command = [collector, f"--config={_gateway_config(workdir, on_disk=on_disk)}"]
         gateway_log = workdir / "gateway.log"
         running.enter_context(_running(shard_command, shards[0], workdir / "shard-1.log"))

@@ -33,10 +33,21 @@ from dashboards_as_code.external_tools import NODE, PROMETHEUS
 from dashboards_as_code.promql.tree import as_prometheus_receives
 from dashboards_as_code.ruler_api.client import Ruler
 from dashboards_as_code.ruler_api.sync import synchronise_rules
+from monitoring.scaled_topology import (
+    COLLECTOR_CONFIG,
+    CORTEX_CONFIG,
+    GATEWAY_CONFIG,
+    SHARD_LABEL,
+    SHARDS,
+    gateway_environment,
+    listen_addresses,
+    shard_command,
+    shard_environment,
+)
 from monitoring.tools import CORTEX, DEMO, JAEGER, OTELCOL
 from telemetry.contract import CONTRACT, SPAN_KIND_SERVER, Emitter
 from tests.conftest import REPO
-from tests.cortex.server import CORTEX_CONFIG, cortex_environment
+from tests.cortex.server import environment_for_tests
 from tests.demo.otlp_receiver import Received, attributes, otlp_receiver
 from tests.e2e.test_hub import (
     HEALTH,
@@ -54,13 +65,7 @@ from tests.prometheus.rules import rules_for_the_test
 from tests.prometheus.server import Prometheus, running_prometheus
 from tests.tooling import require_tool
 
-MONITORING = REPO / "monitoring"
-COLLECTOR_CONFIG = MONITORING / "otel-collector" / "config.yaml"
-SHARD_OVERLAY = MONITORING / "otel-collector" / "shard.yaml"
-GATEWAY_CONFIG = MONITORING / "otel-collector" / "gateway.yaml"
-SHARDS = ("1", "2")
 SHARD_LOGS = tuple(f"shard-{shard}" for shard in SHARDS)
-SHARD_LABEL = "collector_shard"
 ENVIRONMENT_TENANT = "env-test"
 """The one Cortex tenant of this run (one per environment, never one per TikTickets tenant)."""
 STATUS = re.compile(
@@ -94,19 +99,6 @@ class Scaled:
     """An instant at which both engines hold every count of the run and have evaluated their rules on
     them: the comparison asks both at this one instant (a moving `now` would see the two rule engines'
     last evaluations, and `offset 1m` expressions, fall on different sides of it)."""
-
-
-def _own_ports() -> dict[str, str]:
-    """A shard's own listen addresses (config.yaml's `${env:...}`), free ones: the plan's are the
-    gateway's (the compose service `otel-collector` is the gateway in the scaled overlay)."""
-    return {
-        "OTLP_GRPC_ENDPOINT": f"127.0.0.1:{free_port()}",
-        "OTLP_HTTP_ENDPOINT": f"127.0.0.1:{free_port()}",
-        "HEALTH_CHECK_ENDPOINT": f"127.0.0.1:{free_port()}",
-        "TELEMETRY_HOST": "127.0.0.1",
-        "TELEMETRY_PORT": str(free_port()),
-        "PROMETHEUS_EXPORTER_ENDPOINT": f"127.0.0.1:{free_port()}",  # defined, in no pipeline of a shard
-    }
 
 
 def _start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -209,28 +201,23 @@ def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scaled]:
         http = free_port()
         cortex_base = f"http://127.0.0.1:{http}"
         command = [cortex, f"-config.file={CORTEX_CONFIG}", "-config.expand-env=true"]
-        processes.append(_start(command, cortex_environment(workdir, http), logs["cortex"]))
+        processes.append(_start(command, environment_for_tests(workdir, http), logs["cortex"]))
         wait_healthy(f"{cortex_base}/ready", processes[-1], logs["cortex"], timeout=60)
         rules = rules_for_the_test(workdir)
         _load_rules(cortex_base, rules, workdir / "backups")
         # The shards, as the overlay runs them.
         base = collector_environment(plan)  # Loki's and Jaeger's addresses, 1 s span-metrics flush
-        shard_otlp = []
+        shards = []
         for shard in SHARDS:
-            env = {
-                **base,
-                **_own_ports(),
-                "QUEUE_DIRECTORY": str(workdir / f"shard-{shard}-queue"),
-                "COLLECTOR_SHARD": shard,
-                "METRICS_ENGINE_OTLP_ENDPOINT": f"{cortex_base}/api/v1/otlp/v1/metrics",
-                "METRICS_ENGINE_TENANT": ENVIRONMENT_TENANT,
-            }
-            command = [collector, f"--config={COLLECTOR_CONFIG}", f"--config={SHARD_OVERLAY}"]
-            processes.append(_start(command, env, logs[f"shard-{shard}"]))
+            engine_otlp = f"{cortex_base}/api/v1/otlp/v1/metrics"
+            env = shard_environment(
+                base, shard, workdir / f"shard-{shard}-queue", engine_otlp, ENVIRONMENT_TENANT
+            )
+            processes.append(_start(shard_command(collector), env, logs[f"shard-{shard}"]))
             wait_healthy(f"http://{env['HEALTH_CHECK_ENDPOINT']}/", processes[-1], logs[f"shard-{shard}"])
-            shard_otlp.append(env["OTLP_GRPC_ENDPOINT"])
+            shards.append(env)
         # The single-node path on the same traffic: config.yaml alone, scraped by Prometheus.
-        single_env = {**base, **_own_ports(), "QUEUE_DIRECTORY": str(workdir / "single-queue")}
+        single_env = {**base, **listen_addresses(), "QUEUE_DIRECTORY": str(workdir / "single-queue")}
         processes.append(_start([collector, f"--config={COLLECTOR_CONFIG}"], single_env, logs["single"]))
         wait_healthy(f"http://{single_env['HEALTH_CHECK_ENDPOINT']}/", processes[-1], logs["single"])
         (workdir / "prometheus").mkdir()
@@ -240,7 +227,7 @@ def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scaled]:
             )
         )
         # The gateway, where the SDK sends.
-        gateway_env = {**base, "SHARD_1_OTLP_ENDPOINT": shard_otlp[0], "SHARD_2_OTLP_ENDPOINT": shard_otlp[1]}
+        gateway_env = gateway_environment(base, shards, workdir / "gateway-queue")
         tee = _teed_to(workdir, single_env["OTLP_GRPC_ENDPOINT"])
         command = [collector, f"--config={GATEWAY_CONFIG}", f"--config={tee}"]
         processes.append(_start(command, gateway_env, logs["gateway"]))
