@@ -42,6 +42,7 @@ HELP = """Dashboards as code: turn a project's definitions into Grafana.
 build and check write and verify provisioning/ (watch rebuilds on every save); push, diff and pull
 talk to a live Grafana (GRAFANA_URL, and GRAFANA_TOKEN or GRAFANA_USER + GRAFANA_PASSWORD, from the
 environment or .env);
+push-rules loads the rule groups into Cortex's ruler (config.py metrics_engine; RULER_URL);
 doctor asks the live Prometheus and Loki (PROMETHEUS_URL, LOKI_URL, or through Grafana) why a panel
 is empty, and which alerting or recording rules are not healthy.
 Exit codes: 0 ok; 1 check failed, push had failures or conflicts, diff found differences, doctor

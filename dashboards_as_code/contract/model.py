@@ -378,7 +378,8 @@ class TelemetryContract(_Frozen):
         backend instances and `shards` Collector shards (1: the single Collector)."""
         budgets = [m.tenant_budget for m in self.metrics if m.tenant_budget is not None]
         return sum(
-            b.series + (instances - 1) * b.per_extra_instance + (shards - 1) * b.per_extra_shard for b in budgets
+            b.series + (instances - 1) * b.per_extra_instance + (shards - 1) * b.per_extra_shard
+            for b in budgets
         )
 
     @model_validator(mode="after")

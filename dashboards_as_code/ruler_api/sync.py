@@ -165,8 +165,11 @@ def synchronise_rules(
         report.actions.append(action)
         on_done(action)
     if apply and recorded != pushed:
-        try:  # the marker last: it records what the ruler now holds as ours
-            ruler.set_group(namespace, marker_group(recorded))
+        try:  # the marker last: it records what the ruler now holds as ours (none: no marker)
+            if recorded:
+                ruler.set_group(namespace, marker_group(recorded))
+            else:  # the ruler refuses a group without rules
+                ruler.delete_group(namespace, MARKER_GROUP)
         except RulerError as error:
             report.stopped = report.stopped or error
     return report

@@ -23,7 +23,9 @@ from typing import Any
 import pytest
 import yaml
 
+from dashboards_as_code.ruler_api.client import Ruler
 from dashboards_as_code.ruler_api.groups import MARKER_GROUP, comparable
+from dashboards_as_code.ruler_api.sync import synchronise_rules
 from tests.conftest import REPO
 from tests.cortex.server import running_cortex
 from tests.local_http import free_port
@@ -302,3 +304,16 @@ def test_the_rule_file_build_writes_is_what_cortex_loads_from_a_local_directory(
             }
             time.sleep(0.5)
         assert evaluated == set(built), evaluated
+
+
+def test_pruning_every_group_removes_the_marker_too(
+    cortex: str, tenant: str, engine_project: Path, tmp_path: Path
+) -> None:
+    """A project that no longer defines any group, pushed with prune: its groups go, and so does the
+    marker (the ruler refuses a group without rules, so it cannot be written empty)."""
+    assert push_rules(engine_project, cortex).returncode == 0
+    assert MARKER_GROUP in live_groups(cortex, tenant)
+    ruler = Ruler(cortex, tenant, timeout=30)
+    report = synchronise_rules(ruler, NAMESPACE, [], NAMESPACE, apply=True, prune=True, backup_dir=tmp_path)
+    assert report.ok and report.stopped is None, [(a.uid, a.op, a.error) for a in report.actions]
+    assert live_groups(cortex, tenant) == {}
