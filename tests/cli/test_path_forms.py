@@ -39,6 +39,7 @@ from dashboards_as_code.kinds.dashboard import dashboard_document
 from tests.cli.bad_input import OVERVIEW, Mutation, make_template, replace
 from tests.conftest import REPO, project_dashboard
 from tests.grafana_server.server import FakeGrafana
+from tests.test_metrics_engine import with_setting
 from tests.test_watch import OVERVIEW_JSON, _edit, watching
 
 RETITLED = '"WhatsApp sessions now",'
@@ -107,6 +108,11 @@ class Scenario:
     """A change of the copy before the run: a definition `build` refuses, to hold its report too."""
 
 
+def _with_metrics_engine(root: Path) -> None:
+    """push-rules needs config.py's metrics_engine; its ruler's address then comes from `.env`."""
+    with_setting(root)
+
+
 TOKEN = "GRAFANA_URL={grafana}\nGRAFANA_TOKEN=glsa_admin\n"
 SCENARIOS = (
     Scenario("build", ("build", "--project", "{path}"), 0, (f"wrote    {OVERVIEW_JSON}",)),
@@ -142,6 +148,14 @@ SCENARIOS = (
         (f"{DEAD}/prometheus-from-dotenv", "No datasource could be reached"),
         dotenv=f"PROMETHEUS_URL={DEAD}/prometheus-from-dotenv\nLOKI_URL={DEAD}/loki-from-dotenv\n"
         "DOCTOR_TIMEOUT=2\n",
+    ),
+    Scenario(
+        "push-rules",
+        ("push-rules", "--project", "{path}"),
+        2,
+        (f"{DEAD}/ruler-from-dotenv does not answer",),
+        dotenv=f"RULER_URL={DEAD}/ruler-from-dotenv\n",
+        mutate=_with_metrics_engine,
     ),
     Scenario(
         "pull",
